@@ -39,3 +39,15 @@ export interface JobQueue {
   stats(): Promise<{ visible: number; inFlight: number }>;
   close(): Promise<void>;
 }
+
+/**
+ * Thrown by `extendVisibility` when the receipt handle no longer names an in-flight
+ * delivery (the timeout lapsed and the message was received again, or it was deleted).
+ * A worker that sees it has lost the message and must not assume it still owns the job.
+ */
+export class MessageNotInFlightError extends Error {
+  constructor(receiptHandle: string, detail?: string) {
+    super(`message not in flight for receipt handle ${receiptHandle}${detail ? `: ${detail}` : ''}`);
+    this.name = 'MessageNotInFlightError';
+  }
+}
