@@ -1,0 +1,104 @@
+/**
+ * The serving graph model.onnx behind one onnxruntime-node InferenceSession: feeds a batch
+ * (batch.ts) under the contract's input names and reads back only the outputs asked for, so
+ * that a denoising step does not copy the present keys and values it discards.
+ */
+import * as ort from 'onnxruntime-node';
+import { assembleBatch, type BatchInputs, type BatchRow } from './batch.js';
+import type { CacheDims } from './kv-cache.js';
+
+export const GRAPH_INPUTS = ['tokens', 'patches', 'is_image', 'noise_level', 'positions', 'attention_mask', 'past_keys', 'past_values'] as const;
+export const GRAPH_OUTPUTS = ['logits', 'denoised', 'present_keys', 'present_values'] as const;
+export type GraphOutput = (typeof GRAPH_OUTPUTS)[number];
+
+export interface GraphOptions {
+  executionProvider: 'cpu' | 'cuda';
+  intraOpThreads?: number;
+}
+
+export interface GraphShape extends CacheDims {
+  readonly patchDim: number;
+  readonly padId: number;
+}
+
+export interface GraphResult {
+  readonly inputs: BatchInputs;
+  readonly outputs: Partial<Record<GraphOutput, Float32Array>>;
+}
+
+export class ServingGraph {
+  /**
+   * Whether the backend accepts a past of length 0. Unknown until the first empty-past call;
+   * when it refuses, every later empty past is fed as one masked zero position instead.
+   */
+  private emptyPastOk: boolean | undefined;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly shape: GraphShape,
+  ) {}
+
+  static async open(path: string, shape: GraphShape, options: GraphOptions): Promise<ServingGraph> {
+    const session = await ort.InferenceSession.create(path, {
+      executionProviders: [options.executionProvider],
+      graphOptimizationLevel: 'all',
+      ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    });
+    const missing = [
+      ...GRAPH_INPUTS.filter((name) => !session.inputNames.includes(name)).map((n) => `input ${n}`),
+      ...GRAPH_OUTPUTS.filter((name) => !session.outputNames.includes(name)).map((n) => `output ${n}`),
+    ];
+    if (missing.length > 0) {
+      await session.release();
+      throw new Error(`${path} does not follow the model package contract: missing ${missing.join(', ')}`);
+    }
+    return new ServingGraph(session, shape);
+  }
+
+  /** Whether empty pasts are fed as they are (true), padded (false), or not yet tried. */
+  get emptyPastSupported(): boolean | undefined {
+    return this.emptyPastOk;
+  }
+
+  async run(rows: readonly BatchRow[], fetch: readonly GraphOutput[]): Promise<GraphResult> {
+    const empty = rows.every((row) => row.past.length === 0);
+    if (empty && this.emptyPastOk === undefined) {
+      try {
+        const result = await this.runOnce(rows, fetch, 0);
+        this.emptyPastOk = true;
+        return result;
+      } catch {
+        this.emptyPastOk = false;
+      }
+    }
+    return this.runOnce(rows, fetch, empty && this.emptyPastOk === false ? 1 : 0);
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+
+  private async runOnce(rows: readonly BatchRow[], fetch: readonly GraphOutput[], minPast: number): Promise<GraphResult> {
+    const { layers, keyDim, valueDim, patchDim, padId } = this.shape;
+    const inputs = assembleBatch(rows, this.shape, patchDim, padId, minPast);
+    const { batch: B, newLength: T, pastLength: P } = inputs;
+    const feeds: Record<string, ort.Tensor> = {
+      tokens: new ort.Tensor('int64', inputs.tokens, [B, T]),
+      patches: new ort.Tensor('float32', inputs.patches, [B, T, patchDim]),
+      is_image: new ort.Tensor('float32', inputs.isImage, [B, T]),
+      noise_level: new ort.Tensor('float32', inputs.noiseLevel, [B, T]),
+      positions: new ort.Tensor('int64', inputs.positions, [B, T, 3]),
+      attention_mask: new ort.Tensor('float32', inputs.attentionMask, [B, T, P + T]),
+      past_keys: new ort.Tensor('float32', inputs.pastKeys, [layers, B, P, keyDim]),
+      past_values: new ort.Tensor('float32', inputs.pastValues, [layers, B, P, valueDim]),
+    };
+    const results = await this.session.run(feeds, fetch);
+    const outputs: Partial<Record<GraphOutput, Float32Array>> = {};
+    for (const name of fetch) {
+      const tensor = results[name];
+      if (!tensor || !(tensor.data instanceof Float32Array)) throw new Error(`model.onnx returned no float32 ${name}`);
+      outputs[name] = tensor.data;
+    }
+    return { inputs, outputs };
+  }
+}

@@ -1,0 +1,12 @@
+/** The model runtime's public surface (see docs/model-package.md). */
+export type * from './types.js';
+export { createRuntime, OnnxModelRuntime, type RuntimeOptions } from './session.js';
+export { loadPackage, parseManifest, manifestSchema, ModelPackageError, type Manifest, type ModelPackage } from './manifest.js';
+export { Tokenizer, tokenizerFromJson, PRETOKENIZE_PATTERN, SPECIAL_TOKEN_NAMES, type SpecialTokens, type SpecialTokenName } from './tokenizer.js';
+export { userTurn, drawTurn, drawContext, describeContext, uncondContext, type Content } from './template.js';
+export { rgbToPatches, patchesToRgb, rgbaOnWhite, type ImageGeometry } from './pixels.js';
+export { sampleImage, type SampleImageOptions } from './sample-image.js';
+export { timeGrid, shiftTime, guidanceApplies, applyGuidance, eulerStep } from './sampler.js';
+export { mulberry32, standardNormal } from './prng.js';
+export { textPositions, imagePositions } from './positions.js';
+export { attentionMask, MASKED } from './mask.js';

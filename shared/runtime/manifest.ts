@@ -1,0 +1,152 @@
+/**
+ * manifest.json of a model package (docs/model-package.md): the zod schema, and
+ * loadPackage, which validates the manifest and checks every listed file's sha256 before a
+ * runtime trusts the folder. Objects are loose: fields the runtime does not use are kept.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { SPECIAL_TOKEN_NAMES } from './tokenizer.js';
+
+const positiveInt = z.number().int().positive();
+const tokenId = z.number().int().nonnegative();
+
+const imageSchema = z.looseObject({
+  height: positiveInt,
+  width: positiveInt,
+  channels: z.literal(3),
+  patch_size: positiveInt,
+  grid_h: positiveInt,
+  grid_w: positiveInt,
+  num_patches: positiveInt,
+  patch_dim: positiveInt,
+});
+
+const tokenizerSchema = z.looseObject({
+  vocab_size: positiveInt,
+  special_tokens: z.looseObject(Object.fromEntries(SPECIAL_TOKEN_NAMES.map((name) => [name, tokenId])) as Record<
+    (typeof SPECIAL_TOKEN_NAMES)[number],
+    typeof tokenId
+  >),
+});
+
+const modelSchema = z.looseObject({
+  num_layers: positiveInt,
+  key_dim: positiveInt,
+  value_dim: positiveInt,
+  rope: z.looseObject({ sections: z.array(positiveInt).length(3) }),
+});
+
+const graphSchema = z.looseObject({
+  file: z.string().min(1),
+  inputs: z.array(z.string()),
+  outputs: z.array(z.string()),
+});
+
+const diffusionSchema = z.looseObject({
+  sampler: z.literal('euler'),
+  default_steps: positiveInt,
+  default_guidance: z.number().nonnegative(),
+  time_shift: z.number().positive(),
+  guidance_interval: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]),
+});
+
+const fileEntrySchema = z.looseObject({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256'),
+  bytes: z.number().int().nonnegative(),
+});
+
+export const manifestSchema = z
+  .looseObject({
+    image: imageSchema,
+    tokenizer: tokenizerSchema,
+    model: modelSchema,
+    graph: graphSchema,
+    diffusion: diffusionSchema,
+    files: z.record(z.string(), fileEntrySchema),
+    data_card: z.unknown().optional(),
+  })
+  .superRefine((m, ctx) => {
+    const { image } = m;
+    const check = (ok: boolean, path: (string | number)[], message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path, message });
+    };
+    check(image.height === image.grid_h * image.patch_size, ['image', 'grid_h'], 'must equal height / patch_size');
+    check(image.width === image.grid_w * image.patch_size, ['image', 'grid_w'], 'must equal width / patch_size');
+    check(image.num_patches === image.grid_h * image.grid_w, ['image', 'num_patches'], 'must equal grid_h * grid_w');
+    check(image.patch_dim === image.patch_size * image.patch_size * image.channels, ['image', 'patch_dim'], 'must equal patch_size^2 * channels');
+    const [lo, hi] = m.diffusion.guidance_interval;
+    check(lo <= hi, ['diffusion', 'guidance_interval'], 'must be [lo, hi] with lo <= hi');
+    for (const name of SPECIAL_TOKEN_NAMES) {
+      const id = m.tokenizer.special_tokens[name];
+      check(id < m.tokenizer.vocab_size, ['tokenizer', 'special_tokens', name], 'must be below vocab_size');
+    }
+    check(m.graph.file in m.files, ['files'], `must list the graph file ${m.graph.file}`);
+  });
+
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export class ModelPackageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelPackageError';
+  }
+}
+
+/** Parse a manifest, naming the offending field(s) on failure. */
+export function parseManifest(json: unknown): Manifest {
+  const result = manifestSchema.safeParse(json);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new ModelPackageError(`invalid manifest.json: ${problems.join('; ')}`);
+}
+
+export interface ModelPackage {
+  readonly dir: string;
+  readonly manifest: Manifest;
+}
+
+/** Read, validate and verify a package folder: every listed file present with its sha256 and size. */
+export async function loadPackage(dir: string): Promise<ModelPackage> {
+  const manifestPath = join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(manifestPath, 'utf8');
+  } catch (error) {
+    throw new ModelPackageError(`cannot read ${manifestPath}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ModelPackageError(`${manifestPath} is not JSON: ${(error as Error).message}`);
+  }
+  const manifest = parseManifest(json);
+  for (const [name, entry] of Object.entries(manifest.files)) await verifyFile(dir, name, entry);
+  return { dir, manifest };
+}
+
+async function verifyFile(dir: string, name: string, expected: { sha256: string; bytes: number }): Promise<void> {
+  const path = join(dir, name);
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => undefined,
+  );
+  if (size === undefined) throw new ModelPackageError(`model package file ${name} is missing (listed in manifest.json, not found at ${path})`);
+  if (size !== expected.bytes) {
+    throw new ModelPackageError(`model package file ${name} has ${size} bytes, manifest.json says ${expected.bytes}`);
+  }
+  const actual = await sha256File(path);
+  if (actual !== expected.sha256) {
+    throw new ModelPackageError(`model package file ${name} fails its checksum: expected sha256 ${expected.sha256}, got ${actual}`);
+  }
+}
+
+/** Streamed, so that a large graph is never held twice in memory. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,153 @@
+/**
+ * createRuntime: the ModelRuntime (types.ts) over one onnxruntime-node session. Prefill and
+ * text decode run one sequence; a denoising step runs every row and its unconditional twin
+ * in one batched call. The arithmetic lives in pure modules (layout, batch, mask, sampler).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { rowPresent } from './batch.js';
+import { chooseToken } from './choose.js';
+import { ServingGraph, type GraphOptions, type GraphResult } from './graph.js';
+import { asTensorCache, TensorKvCache, type CacheDims } from './kv-cache.js';
+import { layoutSegments, type LayoutGeometry, type RowLayout } from './layout.js';
+import { loadPackage, type Manifest } from './manifest.js';
+import { mulberry32, standardNormal } from './prng.js';
+import { applyGuidance, eulerStep, guidanceApplies, timeGrid } from './sampler.js';
+import { tokenizerFromJson, type Tokenizer } from './tokenizer.js';
+import type { DenoiseRow, KvCache, ModelRuntime, Segment, TextDecodeOptions, TextDecodeResult, TextStop } from './types.js';
+
+export interface RuntimeOptions {
+  executionProvider?: GraphOptions['executionProvider'];
+  intraOpThreads?: number;
+}
+
+export async function createRuntime(packageDir: string, options: RuntimeOptions = {}): Promise<OnnxModelRuntime> {
+  const { manifest } = await loadPackage(packageDir);
+  const tokenizerFile = typeof manifest.tokenizer['file'] === 'string' ? manifest.tokenizer['file'] : 'tokenizer.json';
+  const tokenizerJson: unknown = JSON.parse(await readFile(join(packageDir, tokenizerFile), 'utf8'));
+  const tokenizer = tokenizerFromJson(tokenizerJson, manifest.tokenizer.special_tokens);
+  const dims: CacheDims = { layers: manifest.model.num_layers, keyDim: manifest.model.key_dim, valueDim: manifest.model.value_dim };
+  const graph = await ServingGraph.open(
+    join(packageDir, manifest.graph.file),
+    { ...dims, patchDim: manifest.image.patch_dim, padId: manifest.tokenizer.special_tokens.pad },
+    {
+      executionProvider: options.executionProvider ?? 'cpu',
+      ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+    },
+  );
+  return new OnnxModelRuntime(manifest, tokenizer, graph, dims);
+}
+
+export class OnnxModelRuntime implements ModelRuntime {
+  private readonly geometry: LayoutGeometry;
+  private readonly patchValues: number;
+
+  constructor(
+    readonly manifest: Manifest,
+    readonly tokenizer: Tokenizer,
+    private readonly graph: ServingGraph,
+    private readonly dims: CacheDims,
+  ) {
+    const { image } = manifest;
+    this.geometry = { ...image, padId: manifest.tokenizer.special_tokens.pad };
+    this.patchValues = image.num_patches * image.patch_dim;
+  }
+
+  /** Whether the backend took a zero-length past (undefined before the first empty prefill). */
+  get emptyPastSupported(): boolean | undefined {
+    return this.graph.emptyPastSupported;
+  }
+
+  async prefill(segments: readonly Segment[], cache?: KvCache): Promise<KvCache> {
+    const past = cache ? asTensorCache(cache) : TensorKvCache.empty(this.dims);
+    const next = layoutSegments(segments, past, this.geometry);
+    if (next.length === 0) return past;
+    const result = await this.graph.run([{ past, next }], ['logits', 'present_keys', 'present_values']);
+    return this.extend(result, 0, past, next);
+  }
+
+  async decodeText(cache: KvCache, options: TextDecodeOptions): Promise<TextDecodeResult> {
+    const { eos, boi } = this.tokenizer.specialTokens;
+    const uniform = mulberry32(options.seed);
+    let current = asTensorCache(cache);
+    const ids: number[] = [];
+    let stop: TextStop = 'length';
+    while (ids.length < options.maxTokens) {
+      if (!current.lastLogits) throw new Error('decodeText needs a prefilled cache (it is empty)');
+      const id = chooseToken(current.lastLogits, options.temperature, uniform);
+      if (id === eos) {
+        stop = 'eos';
+        break;
+      }
+      // The image's context must end with <boi>: keep it in the cache, not in the text.
+      current = asTensorCache(await this.prefill([{ type: 'text', ids: [id] }], current));
+      if (id === boi) {
+        stop = 'boi';
+        break;
+      }
+      ids.push(id);
+    }
+    return { ids, text: this.tokenizer.decode(ids), stop, cache: current };
+  }
+
+  async denoiseStep(rows: readonly DenoiseRow[]): Promise<Float32Array[]> {
+    if (rows.length === 0) return [];
+    const batch: { past: TensorKvCache; next: RowLayout }[] = [];
+    // Per row: its conditional batch index and, when guidance applies, its unconditional one.
+    const slots = rows.map((row, i) => {
+      if (row.x.length !== this.patchValues) throw new RangeError(`row ${i}: x has ${row.x.length} values, expected ${this.patchValues}`);
+      if (!(row.t > 0 && row.t <= 1 && row.tNext >= 0 && row.tNext < row.t)) {
+        throw new RangeError(`row ${i}: need 0 <= tNext < t <= 1, got t=${row.t}, tNext=${row.tNext}`);
+      }
+      const cond = batch.push(this.noisyRow(asTensorCache(row.cond), row.x, row.t)) - 1;
+      const guided = row.uncond !== undefined && guidanceApplies(row.t, row.guidance, this.manifest.diffusion);
+      const uncond = guided ? batch.push(this.noisyRow(asTensorCache(row.uncond!), row.x, row.t)) - 1 : undefined;
+      return { cond, uncond };
+    });
+    const { outputs } = await this.graph.run(batch, ['denoised']);
+    const denoised = outputs.denoised!;
+    const at = (b: number) => denoised.subarray(b * this.patchValues, (b + 1) * this.patchValues);
+    return rows.map((row, i) => {
+      const { cond, uncond } = slots[i]!;
+      const x0 = uncond === undefined ? at(cond) : applyGuidance(at(cond), at(uncond), row.guidance);
+      return eulerStep(row.x, x0, row.t, row.tNext);
+    });
+  }
+
+  timeGrid(steps: number): number[] {
+    return timeGrid(steps, this.manifest.diffusion.time_shift);
+  }
+
+  initialNoise(seed: number): Float32Array {
+    return standardNormal(seed, this.patchValues);
+  }
+
+  async close(): Promise<void> {
+    await this.graph.close();
+  }
+
+  /** The noisy image x_t laid out after a context, at noise level t. */
+  private noisyRow(past: TensorKvCache, x: Float32Array, t: number): { past: TensorKvCache; next: RowLayout } {
+    return { past, next: layoutSegments([{ type: 'image', patches: x }], past, this.geometry, t) };
+  }
+
+  /** The cache of batch row b after a call: its past, its new positions and their last logits. */
+  private extend({ inputs, outputs }: GraphResult, b: number, past: TensorKvCache, next: RowLayout): TensorKvCache {
+    const { batch, pastLength, newLength } = inputs;
+    const vocab = this.manifest.tokenizer.vocab_size;
+    const shape = { layers: this.dims.layers, batch, pastLength, newLength };
+    const last = (b * newLength + next.length - 1) * vocab;
+    const imageIds = new Int32Array(past.length + next.length);
+    imageIds.set(past.imageIds);
+    imageIds.set(next.imageIds, past.length);
+    return new TensorKvCache(
+      this.dims,
+      rowPresent(outputs.present_keys!, b, { ...shape, dim: this.dims.keyDim }, past.length, next.length),
+      rowPresent(outputs.present_values!, b, { ...shape, dim: this.dims.valueDim }, past.length, next.length),
+      imageIds,
+      next.end.nextIndex,
+      next.end.nextImageId,
+      outputs.logits!.slice(last, last + vocab),
+    );
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The conversation template (docs/model-package.md): `<bos> <user> {content} <assistant>`,
+ * with every image in a context wrapped `<boi> patches <eoi>`. Builders return segments
+ * for ModelRuntime.prefill; adjacent text is joined into one segment.
+ */
+import type { Segment } from './types.js';
+import type { Tokenizer } from './tokenizer.js';
+
+/** User content: plain text (tokenised here), or a segment (image patches, or ids as they are). */
+export type Content = string | Segment;
+
+/** Appends text ids to the last segment when it is text, otherwise starts a text segment. */
+function pushText(segments: Segment[], ids: readonly number[]): void {
+  if (ids.length === 0) return;
+  const last = segments[segments.length - 1];
+  if (last?.type === 'text') segments[segments.length - 1] = { type: 'text', ids: [...last.ids, ...ids] };
+  else segments.push({ type: 'text', ids: [...ids] });
+}
+
+/** `<bos> <user> {content} <assistant>`: a user turn, ready for the assistant's reply. */
+export function userTurn(tokenizer: Tokenizer, content: readonly Content[]): Segment[] {
+  const special = tokenizer.specialTokens;
+  const segments: Segment[] = [];
+  pushText(segments, [special.bos, special.user]);
+  for (const part of content) {
+    if (typeof part === 'string') pushText(segments, tokenizer.encode(part));
+    else if (part.type === 'text') pushText(segments, part.ids);
+    else {
+      pushText(segments, [special.boi]);
+      segments.push(part);
+      pushText(segments, [special.eoi]);
+    }
+  }
+  pushText(segments, [special.assistant]);
+  return segments;
+}
+
+/** The draw prompt's user turn: `draw {caption}`. */
+export function drawTurn(tokenizer: Tokenizer, caption: string): Segment[] {
+  return userTurn(tokenizer, [`draw ${caption}`]);
+}
+
+/** The context of a drawn image: the draw turn and `<boi>`, ready for denoising. */
+export function drawContext(tokenizer: Tokenizer, caption: string): Segment[] {
+  return withBoi(tokenizer, drawTurn(tokenizer, caption));
+}
+
+/** The describe prompt: the image, then `describe the image`; the caption follows `<assistant>`. */
+export function describeContext(tokenizer: Tokenizer, patches: Float32Array): Segment[] {
+  return userTurn(tokenizer, [{ type: 'image', patches }, 'describe the image']);
+}
+
+/** Classifier-free guidance's unconditional context: `<bos> <user> <assistant> <boi>`. */
+export function uncondContext(tokenizer: Tokenizer): Segment[] {
+  return withBoi(tokenizer, userTurn(tokenizer, []));
+}
+
+function withBoi(tokenizer: Tokenizer, segments: Segment[]): Segment[] {
+  const out = [...segments];
+  pushText(out, [tokenizer.specialTokens.boi]);
+  return out;
+}
