@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadPackage, ModelPackageError, parseManifest } from './manifest.js';
+
+const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
+
+/** A small but complete manifest, listing the given files. */
+function manifest(files: Record<string, string>): Record<string, unknown> {
+  return {
+    format_version: 1,
+    image: { height: 64, width: 64, channels: 3, patch_size: 8, grid_h: 8, grid_w: 8, num_patches: 64, patch_dim: 192 },
+    tokenizer: {
+      file: 'tokenizer.json',
+      vocab_size: 263,
+      special_tokens: { bos: 256, eos: 257, user: 258, assistant: 259, boi: 260, eoi: 261, pad: 262 },
+    },
+    model: { num_layers: 2, key_dim: 16, value_dim: 32, rope: { sections: [4, 2, 2] } },
+    graph: { file: 'model.onnx', inputs: ['tokens'], outputs: ['logits'] },
+    diffusion: { sampler: 'euler', default_steps: 10, default_guidance: 2, time_shift: 1, guidance_interval: [0, 1] },
+    files: Object.fromEntries(Object.entries(files).map(([name, body]) => [name, { sha256: sha256(body), bytes: Buffer.byteLength(body) }])),
+    data_card: { name: 'none' },
+  };
+}
+
+const bodies = { 'model.onnx': 'not really a graph', 'tokenizer.json': '{"merges": []}' };
+
+describe('manifest', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pkg-'));
+    for (const [name, body] of Object.entries(bodies)) await writeFile(join(dir, name), body);
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads a good package and keeps unknown fields', async () => {
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest(bodies), extra: { kept: true } }));
+    const pkg = await loadPackage(dir);
+    expect(pkg.manifest.image.num_patches).toBe(64);
+    expect((pkg.manifest as Record<string, unknown>)['extra']).toEqual({ kept: true });
+  });
+
+  it('names a missing field', () => {
+    const bad = manifest(bodies);
+    delete (bad['diffusion'] as Record<string, unknown>)['time_shift'];
+    expect(() => parseManifest(bad)).toThrow(/diffusion\.time_shift/);
+  });
+
+  it('names an inconsistent image geometry', () => {
+    const bad = manifest(bodies);
+    (bad['image'] as Record<string, unknown>)['patch_dim'] = 190;
+    expect(() => parseManifest(bad)).toThrow(/image\.patch_dim/);
+  });
+
+  it('refuses a file whose sha256 differs, naming it with expected and actual', async () => {
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest(bodies)));
+    await writeFile(join(dir, 'model.onnx'), 'not really a grapH');
+    const error = await loadPackage(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelPackageError);
+    expect(String(error)).toContain('model.onnx');
+    expect(String(error)).toContain(sha256(bodies['model.onnx']));
+    expect(String(error)).toContain(sha256('not really a grapH'));
+  });
+
+  it('refuses a missing file', async () => {
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest({ ...bodies, 'golden.json': '{}' })));
+    await expect(loadPackage(dir)).rejects.toThrow(/golden\.json is missing/);
+  });
+
+  it('refuses a folder without manifest.json', async () => {
+    await expect(loadPackage(join(dir, 'nowhere'))).rejects.toThrow(/manifest\.json/);
+  });
+});
