@@ -14,6 +14,12 @@ export type GraphOutput = (typeof GRAPH_OUTPUTS)[number];
 export interface GraphOptions {
   executionProvider: 'cpu' | 'cuda';
   intraOpThreads?: number;
+  /**
+   * How to feed a zero-length past: 'auto' tries it once and pads from then on if the backend
+   * refuses; 'pad' always feeds one masked zero position instead (tests use it to check that
+   * the workaround gives the same results).
+   */
+  emptyPast?: 'auto' | 'pad';
 }
 
 export interface GraphShape extends CacheDims {
@@ -52,7 +58,9 @@ export class ServingGraph {
       await session.release();
       throw new Error(`${path} does not follow the model package contract: missing ${missing.join(', ')}`);
     }
-    return new ServingGraph(session, shape);
+    const graph = new ServingGraph(session, shape);
+    if (options.emptyPast === 'pad') graph.emptyPastOk = false;
+    return graph;
   }
 
   /** Whether empty pasts are fed as they are (true), padded (false), or not yet tried. */

@@ -19,6 +19,7 @@ import type { DenoiseRow, KvCache, ModelRuntime, Segment, TextDecodeOptions, Tex
 export interface RuntimeOptions {
   executionProvider?: GraphOptions['executionProvider'];
   intraOpThreads?: number;
+  emptyPast?: GraphOptions['emptyPast'];
 }
 
 export async function createRuntime(packageDir: string, options: RuntimeOptions = {}): Promise<OnnxModelRuntime> {
@@ -33,6 +34,7 @@ export async function createRuntime(packageDir: string, options: RuntimeOptions 
     {
       executionProvider: options.executionProvider ?? 'cpu',
       ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+      ...(options.emptyPast !== undefined ? { emptyPast: options.emptyPast } : {}),
     },
   );
   return new OnnxModelRuntime(manifest, tokenizer, graph, dims);
