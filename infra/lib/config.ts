@@ -1,0 +1,140 @@
+/**
+ * Deploy-time configuration, read from CDK context (`cdk.json` "context", or
+ * `npx cdk deploy -c key=value`). Every key has a default; bad values fail synth with a
+ * message that names the key.
+ */
+import type { Node } from 'constructs';
+
+export interface InfraConfig {
+  /** EC2 instance type of the GPU pool: one NVIDIA GPU per instance (g5.xlarge: A10G 24 GB; g6.xlarge: L4 24 GB). */
+  readonly gpuInstanceType: string;
+  /** Upper bound on GPU instances (and worker tasks: one task per GPU). */
+  readonly maxWorkers: number;
+  /** Jobs one worker denoises together per step (WORKER_MAX_BATCH). */
+  readonly workerMaxBatch: number;
+  /** Target of the scaling policy: messages (waiting + in flight) per running worker. */
+  readonly backlogPerWorkerTarget: number;
+  /** Minutes with an empty queue (nothing waiting, nothing in flight) before the pool goes to zero. */
+  readonly scaleToZeroAfterMinutes: number;
+  /** Default SQS visibility timeout; the worker extends it with heartbeats while it works. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Alarm when the oldest waiting message is older than this. */
+  readonly queueAgeAlarmSeconds: number;
+  /** Days after which objects under each prefix are deleted. */
+  readonly inputsExpirationDays: number;
+  readonly outputsExpirationDays: number;
+  readonly jobsExpirationDays: number;
+  /** Days CloudWatch keeps logs (Lambda, API access log, worker). */
+  readonly logRetentionDays: number;
+  /** HTTP API throttling (requests per second, burst). */
+  readonly apiRateLimit: number;
+  readonly apiBurstLimit: number;
+  /** Model package folder, relative to the repository root. */
+  readonly modelDir: string;
+  /** LOG_LEVEL for the edge and the worker. */
+  readonly logLevel: string;
+  /** Optional e-mail address subscribed to the alarm topic. */
+  readonly alarmEmail: string | undefined;
+  /**
+   * Delete the buckets and every object in them on `cdk destroy`. Off by default: the
+   * buckets (job records, images, access logs) are retained and must be emptied by hand.
+   */
+  readonly destroyData: boolean;
+}
+
+export const DEFAULTS: InfraConfig = {
+  gpuInstanceType: 'g5.xlarge',
+  maxWorkers: 4,
+  workerMaxBatch: 8,
+  backlogPerWorkerTarget: 8,
+  scaleToZeroAfterMinutes: 15,
+  visibilityTimeoutSeconds: 300,
+  queueAgeAlarmSeconds: 900,
+  inputsExpirationDays: 7,
+  outputsExpirationDays: 7,
+  jobsExpirationDays: 7,
+  logRetentionDays: 30,
+  apiRateLimit: 50,
+  apiBurstLimit: 100,
+  modelDir: 'packages/shapes64',
+  logLevel: 'info',
+  alarmEmail: undefined,
+  destroyData: false,
+};
+
+/** GPU instance families this stack is written for: one NVIDIA GPU on the .xlarge .. .8xlarge sizes. */
+const GPU_INSTANCE = /^(g4dn|g5|g6|g6e|gr6)\.(xlarge|2xlarge|4xlarge|8xlarge|16xlarge)$/;
+
+function intValue(node: Node, key: keyof InfraConfig, min: number, max: number): number {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined || raw === null || raw === '') return DEFAULTS[key] as number;
+  const value = typeof raw === 'number' ? raw : Number(String(raw));
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`context "${key}" must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function stringValue(node: Node, key: keyof InfraConfig): string | undefined {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined || raw === null || raw === '') return DEFAULTS[key] as string | undefined;
+  return String(raw);
+}
+
+function boolValue(node: Node, key: keyof InfraConfig): boolean {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined || raw === null || raw === '') return DEFAULTS[key] as boolean;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new Error(`context "${key}" must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/** The values CloudWatch Logs accepts for a retention period. */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function retentionDays(node: Node): number {
+  const value = intValue(node, 'logRetentionDays', 1, 3653);
+  if (!RETENTION_DAYS.includes(value)) {
+    throw new Error(`context "logRetentionDays" must be one of ${RETENTION_DAYS.join(', ')}, got ${value}`);
+  }
+  return value;
+}
+
+export function readConfig(node: Node): InfraConfig {
+  const gpuInstanceType = stringValue(node, 'gpuInstanceType')!;
+  if (!GPU_INSTANCE.test(gpuInstanceType)) {
+    throw new Error(
+      `context "gpuInstanceType" must be a single-GPU NVIDIA instance (g5/g6/g6e/g4dn .xlarge..16xlarge), got "${gpuInstanceType}"`,
+    );
+  }
+  const workerMaxBatch = intValue(node, 'workerMaxBatch', 1, 256);
+  const config: InfraConfig = {
+    gpuInstanceType,
+    maxWorkers: intValue(node, 'maxWorkers', 1, 100),
+    workerMaxBatch,
+    backlogPerWorkerTarget:
+      node.tryGetContext('backlogPerWorkerTarget') === undefined
+        ? workerMaxBatch
+        : intValue(node, 'backlogPerWorkerTarget', 1, 10_000),
+    scaleToZeroAfterMinutes: intValue(node, 'scaleToZeroAfterMinutes', 1, 1440),
+    visibilityTimeoutSeconds: intValue(node, 'visibilityTimeoutSeconds', 30, 43_200),
+    queueAgeAlarmSeconds: intValue(node, 'queueAgeAlarmSeconds', 60, 86_400),
+    inputsExpirationDays: intValue(node, 'inputsExpirationDays', 1, 3650),
+    outputsExpirationDays: intValue(node, 'outputsExpirationDays', 1, 3650),
+    jobsExpirationDays: intValue(node, 'jobsExpirationDays', 1, 3650),
+    logRetentionDays: retentionDays(node),
+    apiRateLimit: intValue(node, 'apiRateLimit', 1, 10_000),
+    apiBurstLimit: intValue(node, 'apiBurstLimit', 1, 5_000),
+    modelDir: stringValue(node, 'modelDir')!,
+    logLevel: stringValue(node, 'logLevel')!,
+    alarmEmail: stringValue(node, 'alarmEmail'),
+    destroyData: boolValue(node, 'destroyData'),
+  };
+  if (config.jobsExpirationDays > config.outputsExpirationDays) {
+    // A job record that outlives its images would answer with image URLs that 404.
+    throw new Error(
+      `context "jobsExpirationDays" (${config.jobsExpirationDays}) must not exceed "outputsExpirationDays" (${config.outputsExpirationDays})`,
+    );
+  }
+  return config;
+}
