@@ -8,6 +8,8 @@ import type { Node } from 'constructs';
 export interface InfraConfig {
   /** EC2 instance type of the GPU pool: one NVIDIA GPU per instance (g5.xlarge: A10G 24 GB; g6.xlarge: L4 24 GB). */
   readonly gpuInstanceType: string;
+  /** Lower bound on worker tasks. 0 (default) scales to zero when idle; 1 trades ~$1/h for no cold start. */
+  readonly minWorkers: number;
   /** Upper bound on GPU instances (and worker tasks: one task per GPU). */
   readonly maxWorkers: number;
   /** Jobs one worker denoises together per step (WORKER_MAX_BATCH). */
@@ -44,6 +46,7 @@ export interface InfraConfig {
 
 export const DEFAULTS: InfraConfig = {
   gpuInstanceType: 'g5.xlarge',
+  minWorkers: 0,
   maxWorkers: 4,
   workerMaxBatch: 8,
   backlogPerWorkerTarget: 8,
@@ -110,6 +113,7 @@ export function readConfig(node: Node): InfraConfig {
   const workerMaxBatch = intValue(node, 'workerMaxBatch', 1, 256);
   const config: InfraConfig = {
     gpuInstanceType,
+    minWorkers: intValue(node, 'minWorkers', 0, 100),
     maxWorkers: intValue(node, 'maxWorkers', 1, 100),
     workerMaxBatch,
     backlogPerWorkerTarget:
@@ -130,6 +134,9 @@ export function readConfig(node: Node): InfraConfig {
     alarmEmail: stringValue(node, 'alarmEmail'),
     destroyData: boolValue(node, 'destroyData'),
   };
+  if (config.minWorkers > config.maxWorkers) {
+    throw new Error(`context "minWorkers" (${config.minWorkers}) must not exceed "maxWorkers" (${config.maxWorkers})`);
+  }
   if (config.jobsExpirationDays > config.outputsExpirationDays) {
     // A job record that outlives its images would answer with image URLs that 404.
     throw new Error(

@@ -98,6 +98,12 @@ export class WorkerPool extends Construct {
       ],
     });
 
+    // IMDSv2 with a hop limit of 1: the ECS agent (host network) reaches the instance
+    // metadata, containers (one hop further, behind the docker bridge) do not, so a task
+    // cannot borrow the instance role. AL2023 AMIs would default to 2.
+    const launchTemplate = this.autoScalingGroup.node.findChild('LaunchTemplate').node.defaultChild as ec2.CfnLaunchTemplate;
+    launchTemplate.addPropertyOverride('LaunchTemplateData.MetadataOptions.HttpPutResponseHopLimit', 1);
+
     const capacityProvider = new ecs.AsgCapacityProvider(this, 'GpuCapacityProvider', {
       autoScalingGroup: this.autoScalingGroup,
       enableManagedScaling: true,
@@ -241,7 +247,12 @@ export class WorkerPool extends Construct {
    */
   private addScaling(props: WorkerPoolProps): void {
     const { config, queue } = props;
-    const scalable = this.service.autoScaleTaskCount({ minCapacity: 0, maxCapacity: config.maxWorkers });
+    // minWorkers > 0 keeps warm workers (no cold start); Application Auto Scaling raises
+    // the desired count from the template's 0 to minCapacity as soon as it registers.
+    const scalable = this.service.autoScaleTaskCount({
+      minCapacity: config.minWorkers,
+      maxCapacity: config.maxWorkers,
+    });
     const queueDims = [{ name: 'QueueName', value: queue.queueName }];
     const serviceDims = [
       { name: 'ClusterName', value: this.cluster.clusterName },

@@ -71,7 +71,7 @@ export function bundleEdge(options: BundleEdgeOptions): BundleReport {
     format: 'esm',
     mainFields: ['module', 'main'],
     external: EXTERNAL_PACKAGES,
-    minify: options.minify ?? true,
+    minify: options.minify ?? false,
     keepNames: true,
     sourcemap: true,
     legalComments: 'none',

@@ -27,6 +27,7 @@ describe('configuration from CDK context', () => {
     expect(() => configOf({ maxWorkers: 0 })).toThrow(/maxWorkers/);
     expect(() => configOf({ workerMaxBatch: 'eight' })).toThrow(/workerMaxBatch/);
     expect(() => configOf({ logRetentionDays: 10 })).toThrow(/logRetentionDays/);
+    expect(() => configOf({ minWorkers: 5, maxWorkers: 4 })).toThrow(/minWorkers/);
   });
 
   it('refuses job records that outlive their images', () => {

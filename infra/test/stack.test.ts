@@ -189,7 +189,7 @@ describe('GPU worker pool', () => {
       LaunchTemplateData: Match.objectLike({
         InstanceType: 'g5.xlarge',
         ImageId: { Ref: Match.stringLikeRegexp('ecsoptimizedami.*gpu') },
-        MetadataOptions: { HttpTokens: 'required' },
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         NetworkInterfaces: [Match.objectLike({ AssociatePublicIpAddress: true })],
       }),
     });

@@ -1,0 +1,96 @@
+/**
+ * The edge's Lambda bundle, built for real by scripts/bundle-edge.ts (the same function
+ * the CDK app calls at synth): it fits Lambda's 250 MB unzipped limit, carries exactly
+ * one native onnxruntime build (linux/x64, CPU), and the handler module loads from it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../lib/config.js';
+import {
+  bundleEdge,
+  type BundleReport,
+  EDGE_ENTRY,
+  LAMBDA_UNZIPPED_LIMIT_BYTES,
+  listFiles,
+  REPO_ROOT,
+} from '../scripts/bundle-edge.js';
+
+const hasEdge = existsSync(path.join(REPO_ROOT, EDGE_ENTRY));
+// The shipped model if it is there, else the test fixture (same layout, smaller graph).
+const modelDir = [DEFAULTS.modelDir, 'packages/tiny'].find((dir) => existsSync(path.join(REPO_ROOT, dir, 'manifest.json')));
+const skipReason = !hasEdge
+  ? `${EDGE_ENTRY} does not exist yet`
+  : !modelDir
+    ? `no model package (${DEFAULTS.modelDir} or packages/tiny)`
+    : undefined;
+if (skipReason) console.warn(`edge bundle test skipped: ${skipReason}`);
+
+describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let outDir: string;
+  let report: BundleReport;
+
+  beforeAll(() => {
+    outDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'edge-bundle-')), 'asset');
+    report = bundleEdge({ outDir, modelDir: modelDir! });
+  });
+  afterAll(() => {
+    if (outDir) rmSync(path.dirname(outDir), { recursive: true, force: true });
+  });
+
+  it('fits the Lambda limit of 250 MB unzipped', () => {
+    expect(report.totalBytes).toBeGreaterThan(0);
+    expect(report.totalBytes).toBeLessThan(LAMBDA_UNZIPPED_LIMIT_BYTES);
+  });
+
+  it('holds only the linux/x64 onnxruntime binaries, without GPU providers', () => {
+    expect(report.nativeFiles.length).toBeGreaterThan(0);
+    for (const file of report.nativeFiles) {
+      expect(file).toMatch(/^node_modules\/onnxruntime-node\/bin\/napi-v\d+\/linux\/x64\/[^/]+$/);
+      expect(file).not.toMatch(/providers_(cuda|tensorrt)/);
+    }
+    expect(report.nativeFiles.some((f) => f.endsWith('/onnxruntime_binding.node'))).toBe(true);
+    expect(report.nativeFiles.some((f) => /\/libonnxruntime\.so(\.\d+)*$/.test(f))).toBe(true);
+  });
+
+  it('has the handler module and the model package at MODEL_DIR', () => {
+    const files = listFiles(outDir);
+    expect(files).toContain('index.mjs');
+    expect(files).toContain(`${modelDir}/manifest.json`);
+    expect(files.some((f) => f.startsWith(`${modelDir}/`) && f.endsWith('.onnx'))).toBe(true);
+    // Nothing else from node_modules: every other dependency is inside index.mjs.
+    const packages = new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/')[1]));
+    expect([...packages].sort()).toEqual(['onnxruntime-common', 'onnxruntime-node']);
+  });
+
+  it('loads and exports a handler function, resolving onnxruntime from the bundle only', () => {
+    const probe = `import(${JSON.stringify(path.join(outDir, 'index.mjs'))}).then(
+      (m) => { console.log(typeof m.handler); process.exit(typeof m.handler === 'function' ? 0 : 3); },
+      (e) => { console.error(e); process.exit(2); })`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+      cwd: outDir,
+      encoding: 'utf8',
+      timeout: 90_000,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: os.tmpdir(),
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        STORE: 's3',
+        QUEUE: 'sqs',
+        S3_BUCKET: 'bucket',
+        SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
+        SQS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs-dlq',
+        MODEL_DIR: path.join(outDir, modelDir!),
+        EXECUTION_PROVIDER: 'cpu',
+        API_KEYS: 'test-key',
+        LOG_LEVEL: 'error',
+      },
+    });
+    expect(run.stderr + run.stdout).not.toMatch(/Cannot find (module|package)/);
+    expect(run.status, run.stderr).toBe(0);
+  });
+});
