@@ -1,0 +1,226 @@
+"""Export a model package: the ONNX serving graph, tokenizer.json and manifest.json.
+
+    python model/export.py --ckpt=model/runs/main/ckpt.pt --out=packages/shapes64
+    python model/export.py --tiny --out=packages/tiny      # the test fixture + golden.json
+
+One graph does prefill, one-token decode and a denoising step (docs/model-package.md).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chat import describe_context, draw_context, unconditional_context  # noqa: E402
+from diffusion import DiffusionConfig  # noqa: E402
+from inference import Runtime, seeded_noise  # noqa: E402
+from model import ModelConfig, UnifiedModel  # noqa: E402
+from package import FORMAT, FORMAT_VERSION, write_manifest  # noqa: E402
+from sequence import Image, attention_mask, build_row, collate, image_to_patches  # noqa: E402
+from shapes64 import COLOURS, DESCRIBE_PROMPT, DRAW_PREFIX, EVAL_SEEDS, KINDS, SIZES, TRAIN_SEEDS, scene_from_seed  # noqa: E402
+from tokenizer import CHUNK, Tokenizer, train_default  # noqa: E402
+
+INPUTS = ["tokens", "patches", "is_image", "noise_level", "positions", "attention_mask", "past_keys", "past_values"]
+OUTPUTS = ["logits", "denoised", "present_keys", "present_values"]
+OPSET = 17
+
+
+def example_inputs(model: UnifiedModel, tok: Tokenizer, past: int = 3) -> tuple:
+    """Inputs for tracing: a past of `past` positions and a new part holding text and an image,
+    so that every branch of the graph is traced with non-trivial sizes."""
+    cfg = model.cfg
+    img = image_to_patches(scene_from_seed(3).render(), cfg.patch_size)
+    row, _ = build_row([tok.boi, Image(img, 0.5), tok.eoi, 5], past, cfg.grid, tok.pad, cfg.patch_dim)
+    b = collate([row, row], tok.pad, cfg.patch_dim)
+    past_valid = torch.ones(2, past, dtype=torch.bool)
+    mask = attention_mask(b.valid, b.image_id, past_valid)
+    pk = torch.randn(cfg.n_layers, 2, past, cfg.qk_dim)
+    pv = torch.randn(cfg.n_layers, 2, past, cfg.expansion)
+    return (b.tokens, b.patches, b.is_image, b.noise_level, b.positions, mask, pk, pv)
+
+
+def export_onnx(model: UnifiedModel, tok: Tokenizer, path: str) -> None:
+    model = model.eval().float()
+    dyn = {
+        "tokens": {0: "batch", 1: "new"}, "patches": {0: "batch", 1: "new"}, "is_image": {0: "batch", 1: "new"},
+        "noise_level": {0: "batch", 1: "new"}, "positions": {0: "batch", 1: "new"},
+        "attention_mask": {0: "batch", 1: "new", 2: "total"},
+        "past_keys": {1: "batch", 2: "past"}, "past_values": {1: "batch", 2: "past"},
+        "logits": {0: "batch", 1: "new"}, "denoised": {0: "batch", 1: "new"},
+        "present_keys": {1: "batch", 2: "total"}, "present_values": {1: "batch", 2: "total"},
+    }
+    with torch.no_grad():
+        torch.onnx.export(model, example_inputs(model, tok), path, input_names=INPUTS, output_names=OUTPUTS,
+                          dynamic_axes=dyn, opset_version=OPSET, dynamo=False)
+
+
+def io_spec(cfg: ModelConfig) -> dict:
+    L, K, E = cfg.n_layers, cfg.qk_dim, cfg.expansion
+    def t(name, dtype, shape):
+        return {"name": name, "dtype": dtype, "shape": shape}
+    return {
+        "inputs": [t("tokens", "int64", ["batch", "new"]), t("patches", "float32", ["batch", "new", cfg.patch_dim]),
+                   t("is_image", "float32", ["batch", "new"]), t("noise_level", "float32", ["batch", "new"]),
+                   t("positions", "int64", ["batch", "new", 3]), t("attention_mask", "float32", ["batch", "new", "total"]),
+                   t("past_keys", "float32", [L, "batch", "past", K]), t("past_values", "float32", [L, "batch", "past", E])],
+        "outputs": [t("logits", "float32", ["batch", "new", cfg.vocab_size]),
+                    t("denoised", "float32", ["batch", "new", cfg.patch_dim]),
+                    t("present_keys", "float32", [L, "batch", "total", K]),
+                    t("present_values", "float32", [L, "batch", "total", E])],
+    }
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.check_output(["git", "rev-parse", "HEAD"], stderr=subprocess.DEVNULL, text=True).strip()
+    except Exception:
+        return "unknown"
+
+
+def build_manifest(name: str, model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, extra: dict) -> dict:
+    cfg = model.cfg
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
+        "model": {"architecture": "unified-gau-transformer", "parameters": model.num_params(), "config": cfg.to_dict()},
+        "image": {"width": cfg.image_size, "height": cfg.image_size, "channels": cfg.channels,
+                  "patch_size": cfg.patch_size, "grid_h": cfg.grid, "grid_w": cfg.grid,
+                  "num_patches": cfg.num_patches, "patch_dim": cfg.patch_dim,
+                  "pixel_scale": "x = v / 127.5 - 1", "patch_order": "row-major",
+                  "value_order": "row, column, channel"},
+        "tokenizer": {"file": "tokenizer.json", "type": "byte-bpe", "vocab_size": tok.vocab_size,
+                      "chunk_pattern": CHUNK.pattern, "special_tokens": tok.special},
+        "conversation": {"template": "<bos> <user> {user} <assistant> {assistant} <eos>",
+                         "image": "<boi> {patches} <eoi>", "draw_prefix": DRAW_PREFIX,
+                         "describe_prompt": DESCRIBE_PROMPT, "unconditional": "<bos> <user> <assistant> <boi>"},
+        "rope": {"theta": cfg.rope_theta, "dims": cfg.qk_dim, "sections": 3,
+                 "assignment": "rotary pair i rotates by positions[..., i % 3]",
+                 "text": "(n, n, n)", "patch": "(n, n + row, n + col); the image advances n by max(grid_h, grid_w)"},
+        "graph": {"file": "model.onnx", "opset": OPSET, "num_layers": cfg.n_layers, "key_dim": cfg.qk_dim,
+                  "value_dim": cfg.expansion, "mask_value": -1e9, **io_spec(cfg)},
+        "diffusion": {"process": "flow_matching", "interpolation": "x_t = (1 - t) * x0 + t * noise",
+                      "prediction": "x0", "sampler": "euler", "default_steps": dcfg.default_steps,
+                      "default_guidance": dcfg.default_guidance, "time_shift": dcfg.time_shift,
+                      "guidance_interval": list(dcfg.guidance_interval)},
+        "data_card": {"name": "Shapes64", "spec": "shared/spec/shapes64.md", "train_seeds": list(TRAIN_SEEDS),
+                      "eval_seeds": list(EVAL_SEEDS), "sizes": SIZES, "colours": COLOURS, "kinds": KINDS},
+        "source_commit": git_commit(),
+        **extra,
+    }
+
+
+def b64(a: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode()
+
+
+def segments_json(items: list) -> list:
+    """Items (ids and Images) -> the runtime's Segment shape, text ids grouped."""
+    out: list = []
+    for it in items:
+        if isinstance(it, Image):
+            out.append({"type": "image", "patches": b64(it.patches)})
+        elif out and out[-1]["type"] == "text":
+            out[-1]["ids"].append(int(it))
+        else:
+            out.append({"type": "text", "ids": [int(it)]})
+    return out
+
+
+def golden(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig) -> dict:
+    """PyTorch outputs for fixed inputs, for the TypeScript runtime's tests."""
+    rt = Runtime(model, tok.pad, dcfg)
+    cfg = model.cfg
+    texts = ["draw " + scene_from_seed(s).caption() for s in range(4)] + [
+        DESCRIBE_PROMPT, "", " ", "a  b\tc\n\nd ", "héllo wörld 😀 — ok", "<|eos|> is text", "large large  red"]
+    vectors = [{"text": t, "ids": tok.encode(t)} for t in texts]
+    image = image_to_patches(scene_from_seed(7).render(), cfg.patch_size)
+    ctx = describe_context(tok, image)
+    _, last = rt.prefill([ctx])
+    caption = scene_from_seed(11).caption()
+    greedy_ctx = draw_context(tok, caption)
+    out = rt.decode_greedy([greedy_ctx], 12, {tok.eos, tok.boi})[0]
+    stop = "eos" if out[-1] == tok.eos else "boi" if out[-1] == tok.boi else "length"
+    ids = out[:-1] if stop != "length" else out
+    steps, guidance, noise_seed = 4, 2.5, 1234
+    cond, _ = rt.prefill([draw_context(tok, caption)])
+    uncond, _ = rt.prefill([unconditional_context(tok)])
+    noise = seeded_noise(noise_seed, cfg.num_patches, cfg.patch_dim)
+    final = rt.sample_images(cond, uncond, noise[None], steps, guidance)[0]
+    return {
+        "tolerance": {"logits": 1e-4, "patches": 1e-3},
+        "tokenizer": vectors,
+        "prefill": {"segments": segments_json(ctx), "last_logits": b64(last[0].numpy())},
+        "greedy": {"segments": segments_json(greedy_ctx), "max_tokens": 12, "ids": ids, "stop": stop},
+        "denoise": {"caption": caption, "cond_segments": segments_json(draw_context(tok, caption)),
+                    "uncond_segments": segments_json(unconditional_context(tok)), "steps": steps,
+                    "guidance": guidance, "noise": b64(noise.numpy()), "final": b64(final.numpy())},
+    }
+
+
+def export_package(out_dir: str, name: str, model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig,
+                   extra: dict | None = None, with_golden: bool = False, extra_files: dict | None = None) -> dict:
+    os.makedirs(out_dir, exist_ok=True)
+    files = ["model.onnx", "tokenizer.json"]
+    export_onnx(model, tok, os.path.join(out_dir, "model.onnx"))
+    tok.save(os.path.join(out_dir, "tokenizer.json"))
+    if with_golden:
+        with open(os.path.join(out_dir, "golden.json"), "w") as f:
+            json.dump(golden(model, tok, dcfg), f)
+        files.append("golden.json")
+    for fname, content in (extra_files or {}).items():
+        with open(os.path.join(out_dir, fname), "w") as f:
+            json.dump(content, f, indent=2)
+        files.append(fname)
+    return write_manifest(out_dir, build_manifest(name, model, tok, dcfg, extra or {}), files)
+
+
+def tiny() -> tuple[UnifiedModel, Tokenizer, DiffusionConfig]:
+    """A small randomly initialised model with the real tokenizer. Its sampler settings
+    differ from the defaults on purpose, so a runtime that hard-codes them fails the golden test."""
+    tok = train_default()
+    torch.manual_seed(0)
+    cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=32, n_layers=2, expansion=64, qk_dim=24, time_freq_dim=16)
+    model = UnifiedModel(cfg)
+    with torch.no_grad():  # random init is near-uniform; widen it so outputs and greedy picks are distinct
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    dcfg = DiffusionConfig(time_shift=2.0, default_guidance=2.5, guidance_interval=(0.3, 0.9), default_steps=4)
+    return model.eval(), tok, dcfg
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt")
+    ap.add_argument("--tiny", action="store_true")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
+    ap.add_argument("--eval_json", help="evaluation results to ship in the package")
+    args = ap.parse_args()
+    if args.tiny:
+        model, tok, dcfg = tiny()
+        m = export_package(args.out, "tiny", model, tok, dcfg, {"purpose": "test fixture, random weights"}, with_golden=True)
+    else:
+        ck = torch.load(args.ckpt, weights_only=False)
+        tok = Tokenizer.from_json(ck["tokenizer"])
+        model = UnifiedModel(ModelConfig(**ck["model_config"]))
+        model.load_state_dict(ck["model" if args.raw else "ema"])
+        dcfg = DiffusionConfig(**ck["diffusion_config"])
+        extra_files = {"train_config.json": {"train_config": ck["train_config"], "steps": ck["step"],
+                                             "trained_at_commit": git_commit(), "weights": "raw" if args.raw else "ema"}}
+        if args.eval_json:
+            with open(args.eval_json) as f:
+                extra_files["eval.json"] = json.load(f)
+        m = export_package(args.out, "shapes64", model, tok, dcfg, {"training": {"steps": ck["step"]}},
+                           extra_files=extra_files)
+    print(json.dumps({k: v for k, v in m["files"].items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""Train the unified model on Shapes64 (both directions at once).
+
+    python model/train.py --out_dir=model/runs/main --minutes=100        # CPU, 2 cores
+    torchrun --nproc_per_node=2 model/train.py --backend=gloo ...        # data-parallel
+
+Resumable: rerun with the same --out_dir and it continues from ckpt.pt. Writes progress
+to the terminal and log.jsonl, sample grids and a loss curve to out_dir as it goes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chat import text_targets, training_items  # noqa: E402
+from diffusion import DiffusionConfig, add_noise, sample_t  # noqa: E402
+from model import ModelConfig, UnifiedModel  # noqa: E402
+from sequence import attention_mask, build_row, collate, image_to_patches  # noqa: E402
+from shapes64 import TRAIN_SEEDS, conversation_from_seed, eval_split  # noqa: E402
+from tokenizer import Tokenizer, train_default  # noqa: E402
+
+
+@dataclass
+class TrainConfig:
+    out_dir: str = "model/runs/main"
+    minutes: float = 100.0          # wall-clock budget of this invocation; resume continues
+    max_steps: int = 100_000
+    batch_size: int = 64            # per process
+    lr: float = 1.5e-3
+    min_lr_frac: float = 0.1
+    lr_decay_steps: int = 8000      # cosine from warmup to here, then flat at min_lr
+    warmup: int = 200
+    weight_decay: float = 0.05
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    diffusion_weight: float = 5.0
+    cond_dropout: float = 0.1
+    draw_fraction: float = 0.6      # drawing is the harder direction
+    eval_every: int = 500
+    eval_n: int = 64                # per direction, quick eval during training
+    ckpt_every: int = 200
+    log_every: int = 10
+    seed: int = 1
+    threads: int = 0                # 0: torch's default
+    bf16: bool = True
+    backend: str = "gloo"
+    model: dict = field(default_factory=dict)       # ModelConfig overrides
+    diffusion: dict = field(default_factory=dict)   # DiffusionConfig overrides
+
+
+def parse_args(argv: list[str]) -> TrainConfig:
+    cfg = TrainConfig()
+    for arg in argv:
+        key, _, value = arg.lstrip("-").partition("=")
+        if key.startswith("model.") or key.startswith("diffusion."):
+            group, sub = key.split(".", 1)
+            getattr(cfg, group)[sub] = json.loads(value)
+            continue
+        if not hasattr(cfg, key):
+            raise SystemExit(f"unknown option --{key}")
+        kind = type(getattr(cfg, key))
+        setattr(cfg, key, (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value))
+    return cfg
+
+
+def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: TrainConfig, seeds: list[int], gen: torch.Generator):
+    """Conversations from seeds -> model inputs, text targets and the diffusion target."""
+    n_draw = round(len(seeds) * tcfg.draw_fraction)
+    t_all = sample_t(len(seeds), dcfg, gen)
+    drop = torch.rand(len(seeds), generator=gen) < tcfg.cond_dropout
+    rows, targets, clean = [], [], []
+    for i, seed in enumerate(seeds):
+        conv = conversation_from_seed(seed)
+        direction = "draw" if i < n_draw else "describe"
+        x0 = image_to_patches(conv.scene.render(), mcfg.patch_size)
+        if direction == "draw":
+            noise = torch.randn(x0.shape, generator=gen).numpy()
+            t = float(t_all[i])
+            patches = ((1 - t) * x0 + t * noise).astype(np.float32)
+        else:
+            t, patches = 0.0, x0
+        items = training_items(tok, direction, conv.scene.caption(), patches, t, bool(drop[i]))
+        row, _ = build_row(items, 0, mcfg.grid, tok.pad, mcfg.patch_dim)
+        rows.append(row)
+        targets.append(text_targets(row.tokens, row.is_image, tok.assistant))
+        clean.append((x0, direction == "draw"))
+    b = collate(rows, tok.pad, mcfg.patch_dim)
+    T = b.tokens.shape[1]
+    tgt = torch.full((len(seeds), T), -100, dtype=torch.long)
+    x0_target = torch.zeros_like(b.patches)
+    diff_mask = torch.zeros(len(seeds), T, dtype=torch.bool)
+    for i, (tg, (x0, is_draw)) in enumerate(zip(targets, clean)):
+        tgt[i, :len(tg)] = torch.tensor(tg)
+        if is_draw:
+            pos = (b.is_image[i] > 0).nonzero().squeeze(-1)
+            x0_target[i, pos] = torch.from_numpy(x0)
+            diff_mask[i, pos] = True
+    return b, tgt, x0_target, diff_mask
+
+
+def lr_at(step: int, c: TrainConfig) -> float:
+    if step < c.warmup:
+        return c.lr * (step + 1) / c.warmup
+    p = min(1.0, (step - c.warmup) / max(1, c.lr_decay_steps - c.warmup))
+    return c.lr * (c.min_lr_frac + (1 - c.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def save_checkpoint(path: str, state: dict) -> None:
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: a kill mid-save never leaves a broken checkpoint
+
+
+def main(argv: list[str]) -> None:
+    tcfg = parse_args(argv)
+    ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank, world = 0, 1
+    if ddp:
+        dist.init_process_group(backend=tcfg.backend)
+        rank, world = dist.get_rank(), dist.get_world_size()
+    master = rank == 0
+    if tcfg.threads:
+        torch.set_num_threads(tcfg.threads)
+    os.makedirs(tcfg.out_dir, exist_ok=True)
+    ckpt_path = os.path.join(tcfg.out_dir, "ckpt.pt")
+
+    resume = torch.load(ckpt_path, weights_only=False) if os.path.exists(ckpt_path) else None
+    if resume:
+        tok = Tokenizer.from_json(resume["tokenizer"])
+        mcfg = ModelConfig(**resume["model_config"])
+        dcfg = DiffusionConfig(**resume["diffusion_config"])
+    else:
+        tok = train_default()
+        mcfg = ModelConfig(**{**tcfg.model, "vocab_size": tok.vocab_size})
+        dcfg = DiffusionConfig(**tcfg.diffusion)
+    torch.manual_seed(tcfg.seed)
+    model = UnifiedModel(mcfg)
+    ema = UnifiedModel(mcfg)
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if p.dim() >= 2 and "patch_pos" not in name else no_decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": tcfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=tcfg.lr, betas=(0.9, 0.95))
+    step, history = 0, []
+    if resume:
+        model.load_state_dict(resume["model"])
+        ema.load_state_dict(resume["ema"])
+        opt.load_state_dict(resume["optimizer"])
+        step, history = resume["step"], resume.get("history", [])
+    else:
+        ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    if master:
+        print(f"model: {model.num_params() / 1e6:.2f}M parameters, vocab {tok.vocab_size}, "
+              f"{'resuming at step ' + str(step) if resume else 'from scratch'}, world {world}", flush=True)
+
+    def checkpoint():
+        save_checkpoint(ckpt_path, {
+            "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
+            "step": step, "history": history, "model_config": mcfg.to_dict(),
+            "diffusion_config": asdict(dcfg), "train_config": asdict(tcfg), "tokenizer": tok.to_json()})
+
+    deadline = time.time() + tcfg.minutes * 60
+    bar = tqdm(total=tcfg.max_steps, initial=step, disable=not master, dynamic_ncols=True, mininterval=5)
+    log = open(os.path.join(tcfg.out_dir, "log.jsonl"), "a") if master else None
+    t_last, ema_loss = time.time(), None
+    while step < tcfg.max_steps and time.time() < deadline:
+        base = TRAIN_SEEDS[0] + (step * world + rank) * tcfg.batch_size
+        gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step * world + rank)
+        b, tgt, x0_target, diff_mask = make_batch(tok, mcfg, dcfg, tcfg, list(range(base, base + tcfg.batch_size)), gen)
+        mask = attention_mask(b.valid, b.image_id)
+        pk, pv = model.empty_cache(b.tokens.shape[0])
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, tcfg)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=tcfg.bf16):
+            logits, denoised, _, _ = net(b.tokens, b.patches, b.is_image, b.noise_level, b.positions, mask, pk, pv)
+        text_loss = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), tgt.view(-1), ignore_index=-100)
+        diff_loss = ((denoised.float() - x0_target) ** 2)[diff_mask].mean()
+        loss = text_loss + tcfg.diffusion_weight * diff_loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
+        opt.step()
+        with torch.no_grad():
+            d = min(tcfg.ema_decay, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.lerp_(pm, 1 - d)
+        step += 1
+        ema_loss = loss.item() if ema_loss is None else 0.95 * ema_loss + 0.05 * loss.item()
+        if master:
+            bar.update(1)
+            bar.set_postfix(loss=f"{ema_loss:.3f}", text=f"{text_loss.item():.3f}", diff=f"{diff_loss.item():.4f}")
+            if step % tcfg.log_every == 0:
+                now = time.time()
+                rec = {"step": step, "loss": loss.item(), "text_loss": text_loss.item(), "diff_loss": diff_loss.item(),
+                       "lr": lr_at(step, tcfg), "grad_norm": float(gnorm), "s_per_step": (now - t_last) / tcfg.log_every,
+                       "time": now}
+                t_last = now
+                history.append(rec)
+                log.write(json.dumps(rec) + "\n"); log.flush()
+            if step % tcfg.ckpt_every == 0:
+                checkpoint()
+            if step % tcfg.eval_every == 0:
+                quick_eval(ema, tok, dcfg, tcfg, step, history, log)
+        if ddp and step % tcfg.ckpt_every == 0:
+            dist.barrier()
+    if master:
+        checkpoint()
+        quick_eval(ema, tok, dcfg, tcfg, step, history, log)
+        print(f"stopped at step {step}; checkpoint {ckpt_path}", flush=True)
+    if ddp:
+        dist.destroy_process_group()
+
+
+def quick_eval(ema: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, tcfg: TrainConfig, step: int, history: list, log) -> None:
+    """A small slice of the evaluation split with the EMA weights, plus the pictures."""
+    from evaluate import evaluate, summary_line
+    from inference import Runtime
+    from plots import loss_curve, sample_grid
+    t0 = time.time()
+    rt = Runtime(ema, tok.pad, dcfg)
+    convs = eval_split(tcfg.eval_n)
+    results, examples = evaluate(rt, tok, convs, dcfg.default_steps, dcfg.default_guidance)
+    rec = {"step": step, "eval": results, "eval_seconds": time.time() - t0}
+    history.append(rec)
+    log.write(json.dumps(rec) + "\n"); log.flush()
+    tqdm.write(f"step {step}: {summary_line(results)} ({time.time() - t0:.0f}s)")
+    sample_grid(examples, os.path.join(tcfg.out_dir, "samples.png"), title=f"step {step}")
+    loss_curve(history, os.path.join(tcfg.out_dir, "loss.png"))
+    ema.train()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
