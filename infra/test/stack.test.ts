@@ -2,10 +2,10 @@
  * Assertions on the synthesized template. One synthesis (with cdk-nag's AwsSolutions
  * checks, which throw on any unacknowledged finding) is shared by every test here.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../lib/config.js';
 import { synthesize } from './synth.js';
 
@@ -20,6 +20,9 @@ beforeAll(() => {
   template = synthesized.template;
   outdir = synthesized.outdir;
   resources = template.toJSON().Resources as Resources;
+});
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);

@@ -3,7 +3,7 @@
  * (the edge bundle has its own test), so this needs neither edge/lambda.ts nor the model
  * package; the worker image is only fingerprinted (never built) at synth anyway.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -28,6 +28,11 @@ export function synthesize(
     context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...options.context },
   });
   options.mutate?.(stack);
-  app.synth(); // throws when a cdk-nag finding is not acknowledged
+  try {
+    app.synth(); // throws when a cdk-nag finding is not acknowledged
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
   return { stack, template: Template.fromStack(stack), outdir };
 }
