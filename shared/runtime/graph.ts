@@ -6,10 +6,8 @@
 import * as ort from 'onnxruntime-node';
 import { assembleBatch, type BatchInputs, type BatchRow } from './batch.js';
 import type { CacheDims } from './kv-cache.js';
+import { GRAPH_INPUTS, GRAPH_OUTPUTS, type GraphOutput } from './graph-names.js';
 
-export const GRAPH_INPUTS = ['tokens', 'patches', 'is_image', 'noise_level', 'positions', 'attention_mask', 'past_keys', 'past_values'] as const;
-export const GRAPH_OUTPUTS = ['logits', 'denoised', 'present_keys', 'present_values'] as const;
-export type GraphOutput = (typeof GRAPH_OUTPUTS)[number];
 
 export interface GraphOptions {
   executionProvider: 'cpu' | 'cuda';

@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SPECIAL_TOKEN_NAMES } from './tokenizer.js';
+import { GRAPH_INPUTS, GRAPH_OUTPUTS } from './graph-names.js';
+import { PRETOKENIZE_PATTERN, SPECIAL_TOKEN_NAMES } from './tokenizer.js';
 
 const positiveInt = z.number().int().positive();
 const tokenId = z.number().int().nonnegative();
@@ -24,25 +25,41 @@ const imageSchema = z.looseObject({
   patch_dim: positiveInt,
 });
 
+const specialTokensSchema = z.looseObject(
+  Object.fromEntries(SPECIAL_TOKEN_NAMES.map((name) => [name, tokenId])) as Record<(typeof SPECIAL_TOKEN_NAMES)[number], typeof tokenId>,
+);
+
 const tokenizerSchema = z.looseObject({
+  file: z.string().min(1),
+  type: z.literal('byte-bpe'),
   vocab_size: positiveInt,
-  special_tokens: z.looseObject(Object.fromEntries(SPECIAL_TOKEN_NAMES.map((name) => [name, tokenId])) as Record<
-    (typeof SPECIAL_TOKEN_NAMES)[number],
-    typeof tokenId
-  >),
+  // The one pattern this tokenizer implements; a package that splits otherwise is refused.
+  chunk_pattern: z.literal(PRETOKENIZE_PATTERN).optional(),
+  special_tokens: specialTokensSchema,
 });
 
-const modelSchema = z.looseObject({
-  num_layers: positiveInt,
-  key_dim: positiveInt,
-  value_dim: positiveInt,
-  rope: z.looseObject({ sections: z.array(positiveInt).length(3) }),
+const tensorSpecSchema = z.looseObject({
+  name: z.string().min(1),
+  dtype: z.enum(['float32', 'int64']),
+  shape: z.array(z.union([positiveInt, z.string()])),
 });
 
 const graphSchema = z.looseObject({
   file: z.string().min(1),
-  inputs: z.array(z.string()),
-  outputs: z.array(z.string()),
+  num_layers: positiveInt,
+  key_dim: positiveInt,
+  value_dim: positiveInt,
+  mask_value: z.number().max(-1e4).optional(),
+  inputs: z.array(tensorSpecSchema),
+  outputs: z.array(tensorSpecSchema),
+});
+
+/** The graph does the rotary arithmetic; the runtime only reads this for the record. */
+const ropeSchema = z.looseObject({ sections: z.union([positiveInt, z.array(positiveInt)]) });
+
+const conversationSchema = z.looseObject({
+  draw_prefix: z.string(),
+  describe_prompt: z.string(),
 });
 
 const diffusionSchema = z.looseObject({
@@ -60,10 +77,14 @@ const fileEntrySchema = z.looseObject({
 
 export const manifestSchema = z
   .looseObject({
+    format: z.literal('unified-model-package'),
+    format_version: z.literal(1),
+    name: z.string().optional(),
     image: imageSchema,
     tokenizer: tokenizerSchema,
-    model: modelSchema,
     graph: graphSchema,
+    rope: ropeSchema,
+    conversation: conversationSchema.optional(),
     diffusion: diffusionSchema,
     files: z.record(z.string(), fileEntrySchema),
     data_card: z.unknown().optional(),
@@ -83,7 +104,12 @@ export const manifestSchema = z
       const id = m.tokenizer.special_tokens[name];
       check(id < m.tokenizer.vocab_size, ['tokenizer', 'special_tokens', name], 'must be below vocab_size');
     }
+    const inputs = m.graph.inputs.map((t) => t.name);
+    const outputs = m.graph.outputs.map((t) => t.name);
+    for (const name of GRAPH_INPUTS) check(inputs.includes(name), ['graph', 'inputs'], `must list input ${name}`);
+    for (const name of GRAPH_OUTPUTS) check(outputs.includes(name), ['graph', 'outputs'], `must list output ${name}`);
     check(m.graph.file in m.files, ['files'], `must list the graph file ${m.graph.file}`);
+    check(m.tokenizer.file in m.files, ['files'], `must list the tokenizer file ${m.tokenizer.file}`);
   });
 
 export type Manifest = z.infer<typeof manifestSchema>;

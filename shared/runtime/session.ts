@@ -24,10 +24,9 @@ export interface RuntimeOptions {
 
 export async function createRuntime(packageDir: string, options: RuntimeOptions = {}): Promise<OnnxModelRuntime> {
   const { manifest } = await loadPackage(packageDir);
-  const tokenizerFile = typeof manifest.tokenizer['file'] === 'string' ? manifest.tokenizer['file'] : 'tokenizer.json';
-  const tokenizerJson: unknown = JSON.parse(await readFile(join(packageDir, tokenizerFile), 'utf8'));
+  const tokenizerJson: unknown = JSON.parse(await readFile(join(packageDir, manifest.tokenizer.file), 'utf8'));
   const tokenizer = tokenizerFromJson(tokenizerJson, manifest.tokenizer.special_tokens);
-  const dims: CacheDims = { layers: manifest.model.num_layers, keyDim: manifest.model.key_dim, valueDim: manifest.model.value_dim };
+  const dims: CacheDims = { layers: manifest.graph.num_layers, keyDim: manifest.graph.key_dim, valueDim: manifest.graph.value_dim };
   const graph = await ServingGraph.open(
     join(packageDir, manifest.graph.file),
     { ...dims, patchDim: manifest.image.patch_dim, padId: manifest.tokenizer.special_tokens.pad },

@@ -6,6 +6,14 @@
 import type { Segment } from './types.js';
 import type { Tokenizer } from './tokenizer.js';
 
+/** The prompts of the two tasks; a package may override them (manifest.conversation). */
+export interface ConversationPrompts {
+  readonly draw_prefix: string;
+  readonly describe_prompt: string;
+}
+
+export const DEFAULT_PROMPTS: ConversationPrompts = { draw_prefix: 'draw ', describe_prompt: 'describe the image' };
+
 /** User content: plain text (tokenised here), or a segment (image patches, or ids as they are). */
 export type Content = string | Segment;
 
@@ -36,18 +44,18 @@ export function userTurn(tokenizer: Tokenizer, content: readonly Content[]): Seg
 }
 
 /** The draw prompt's user turn: `draw {caption}`. */
-export function drawTurn(tokenizer: Tokenizer, caption: string): Segment[] {
-  return userTurn(tokenizer, [`draw ${caption}`]);
+export function drawTurn(tokenizer: Tokenizer, caption: string, prompts: ConversationPrompts = DEFAULT_PROMPTS): Segment[] {
+  return userTurn(tokenizer, [prompts.draw_prefix + caption]);
 }
 
 /** The context of a drawn image: the draw turn and `<boi>`, ready for denoising. */
-export function drawContext(tokenizer: Tokenizer, caption: string): Segment[] {
-  return withBoi(tokenizer, drawTurn(tokenizer, caption));
+export function drawContext(tokenizer: Tokenizer, caption: string, prompts: ConversationPrompts = DEFAULT_PROMPTS): Segment[] {
+  return withBoi(tokenizer, drawTurn(tokenizer, caption, prompts));
 }
 
 /** The describe prompt: the image, then `describe the image`; the caption follows `<assistant>`. */
-export function describeContext(tokenizer: Tokenizer, patches: Float32Array): Segment[] {
-  return userTurn(tokenizer, [{ type: 'image', patches }, 'describe the image']);
+export function describeContext(tokenizer: Tokenizer, patches: Float32Array, prompts: ConversationPrompts = DEFAULT_PROMPTS): Segment[] {
+  return userTurn(tokenizer, [{ type: 'image', patches }, prompts.describe_prompt]);
 }
 
 /** Classifier-free guidance's unconditional context: `<bos> <user> <assistant> <boi>`. */
