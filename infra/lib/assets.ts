@@ -33,11 +33,12 @@ export function edgeCode(modelDir: string, repoRoot: string = REPO_ROOT): lambda
   });
 }
 
-export function workerImage(repoRoot: string = REPO_ROOT): ecs.ContainerImage {
+export function workerImage(modelDir: string, repoRoot: string = REPO_ROOT): ecs.ContainerImage {
   return ecs.ContainerImage.fromAsset(repoRoot, {
     file: 'gpu-worker/Dockerfile',
     // onnxruntime-node's CUDA provider exists for linux/x64 only; also when built on arm64 laptops.
     platform: ecrAssets.Platform.LINUX_AMD64,
+    buildArgs: { MODEL_PACKAGE: modelDir },
     // The build context is filtered by the root .dockerignore (an allow-list), which CDK
     // also applies when it fingerprints and stages the context at synth.
   });

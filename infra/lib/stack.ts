@@ -51,7 +51,7 @@ export class UnifiedModelStack extends Stack {
     });
     this.workers = new WorkerPool(this, 'Workers', {
       config,
-      image: props.workerImage ?? workerImage(),
+      image: props.workerImage ?? workerImage(config.modelDir),
       modelDir: workerModelDir(config.modelDir),
       bucket: this.storage.bucket,
       logBucket: this.storage.logBucket,

@@ -240,9 +240,13 @@ describe('GPU worker pool', () => {
       WORKER_MAX_BATCH: String(DEFAULTS.workerMaxBatch),
     });
     const assets = JSON.parse(readFileSync(path.join(outdir, 'UnifiedModel.assets.json'), 'utf8'));
-    const images = Object.values(assets.dockerImages) as { source: { dockerFile: string; platform: string } }[];
+    const images = Object.values(assets.dockerImages) as { source: Record<string, unknown> }[];
     expect(images).toHaveLength(1);
-    expect(images[0]!.source).toMatchObject({ dockerFile: 'gpu-worker/Dockerfile', platform: 'linux/amd64' });
+    expect(images[0]!.source).toMatchObject({
+      dockerFile: 'gpu-worker/Dockerfile',
+      platform: 'linux/amd64',
+      dockerBuildArgs: { MODEL_PACKAGE: DEFAULTS.modelDir },
+    });
   });
 
   it('scales the service between 0 and maxWorkers', () => {
