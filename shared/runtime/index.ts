@@ -1,9 +1,10 @@
 /** The model runtime's public surface (see docs/model-package.md). */
 export type * from './types.js';
 export { createRuntime, OnnxModelRuntime, type RuntimeOptions } from './session.js';
-export { loadPackage, parseManifest, manifestSchema, ModelPackageError, type Manifest, type ModelPackage } from './manifest.js';
+export { loadPackage, parseManifest, manifestSchema, sha256File, ModelPackageError, type Manifest, type ModelPackage } from './manifest.js';
+export { GRAPH_INPUTS, GRAPH_OUTPUTS } from './graph-names.js';
 export { Tokenizer, tokenizerFromJson, PRETOKENIZE_PATTERN, SPECIAL_TOKEN_NAMES, type SpecialTokens, type SpecialTokenName } from './tokenizer.js';
-export { userTurn, drawTurn, drawContext, describeContext, uncondContext, type Content } from './template.js';
+export { userTurn, drawTurn, drawContext, describeContext, uncondContext, DEFAULT_PROMPTS, type Content, type ConversationPrompts } from './template.js';
 export { rgbToPatches, patchesToRgb, rgbaOnWhite, type ImageGeometry } from './pixels.js';
 export { sampleImage, type SampleImageOptions } from './sample-image.js';
 export { timeGrid, shiftTime, guidanceApplies, applyGuidance, eulerStep } from './sampler.js';
