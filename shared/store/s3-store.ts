@@ -64,6 +64,10 @@ export class S3Store implements ObjectStore {
       if (status === 412 || status === 409 || errorName(err) === 'PreconditionFailed') {
         throw new PreconditionFailedError(key);
       }
+      // If-Match on a key that does not exist: S3 answers 404 NoSuchKey.
+      if (options.ifMatch !== undefined && (status === 404 || errorName(err) === 'NoSuchKey')) {
+        throw new PreconditionFailedError(key);
+      }
       throw err;
     }
   }

@@ -1,0 +1,57 @@
+/**
+ * Where the AWS-backed suites find their servers. They run when the local servers' env is
+ * set (`eval "$(infra/local/servers.sh env)"`, as .ci/run does), or when LOCAL_SERVERS=1
+ * asks the tests to start them; otherwise they skip and say why.
+ */
+import { SQSClient, CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { ensureLocalServers, localServersEnvFrom, type LocalServersEnv } from '../../infra/local/servers.js';
+
+export const SKIP_REASON =
+  'AWS adapter suites skipped: local S3/SQS servers not configured. Run `eval "$(infra/local/servers.sh env)"` after ' +
+  '`infra/local/servers.sh start`, or set LOCAL_SERVERS=1 to let the tests start them.';
+
+export async function resolveAwsEnv(): Promise<LocalServersEnv | null> {
+  const fromEnv = localServersEnvFrom();
+  if (fromEnv) return fromEnv;
+  if (process.env.LOCAL_SERVERS === '1') return ensureLocalServers();
+  console.warn(SKIP_REASON);
+  return null;
+}
+
+export function awsCommon(env: LocalServersEnv) {
+  return {
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  };
+}
+
+/** A fresh queue and its dead-letter queue with a short timeout, deleted by `cleanup`. */
+export async function createSqsQueuePair(
+  env: LocalServersEnv,
+  opts: { visibilityTimeoutSeconds: number; maxReceiveCount: number },
+): Promise<{ queueUrl: string; dlqUrl: string; cleanup: () => Promise<void> }> {
+  const client = new SQSClient({ ...awsCommon(env), endpoint: env.AWS_ENDPOINT_URL_SQS });
+  const name = `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const dlqUrl = dlq.QueueUrl!;
+  const attrs = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+  const q = await client.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(opts.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: attrs.Attributes!.QueueArn, maxReceiveCount: opts.maxReceiveCount }),
+      },
+    }),
+  );
+  const queueUrl = q.QueueUrl!;
+  return {
+    queueUrl,
+    dlqUrl,
+    cleanup: async () => {
+      await client.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => {});
+      await client.send(new DeleteQueueCommand({ QueueUrl: dlqUrl })).catch(() => {});
+      client.destroy();
+    },
+  };
+}
