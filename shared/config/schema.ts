@@ -1,0 +1,50 @@
+/**
+ * The environment variables every process reads, as one zod schema keyed by their names,
+ * so that an error names the variable. Empty strings count as unset (a `FOO=` line in a
+ * shell or compose file means "no value", not "the empty value").
+ */
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+export const EnvSchema = z.object({
+  PORT: int(0, 65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  MODEL_DIR: z.string().min(1).optional(),
+  STORE: z.enum(['file', 's3']).default('file'),
+  QUEUE: z.enum(['sqlite', 'sqs']).default('sqlite'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name')
+    .optional(),
+  S3_ENDPOINT: httpUrl.optional(),
+  SQS_QUEUE_URL: httpUrl.optional(),
+  SQS_DLQ_URL: httpUrl.optional(),
+  SQS_ENDPOINT: httpUrl.optional(),
+  AWS_REGION: z.string().regex(/^[a-z0-9-]{2,32}$/, 'not an AWS region name').optional(),
+  API_KEYS: z
+    .string()
+    .transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0))
+    .pipe(z.array(z.string().regex(/^[\x21-\x7e]{8,256}$/, 'each key must be 8-256 printable characters without spaces')))
+    .optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  WORKER_MAX_BATCH: z.union([z.literal('auto'), int(1, 1024)], { error: "expected 'auto' or a whole number from 1 to 1024" }).default('auto'),
+  WORKER_CONCURRENCY: int(1, 64).default(1),
+  VISIBILITY_TIMEOUT_SECONDS: int(1, 43_200).default(60),
+  PRESIGN_EXPIRES_SECONDS: int(1, 604_800).default(3600),
+});
+export type Env = z.infer<typeof EnvSchema>;
+export const ENV_NAMES = Object.keys(EnvSchema.shape) as (keyof Env)[];
+export { LOG_LEVELS };
+export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,0 +1,54 @@
+/**
+ * The one error shape of the public API, `{error: {code, message}}`, and its stable codes.
+ * Clients branch on `code`; `message` is for people and may change.
+ */
+import { z } from 'zod';
+
+export const ERROR_CODES = [
+  'invalid_json',
+  'invalid_request',
+  'prompt_too_long',
+  'unsupported_image',
+  'image_too_large',
+  'image_dimensions_too_large',
+  'invalid_base64',
+  'not_found',
+  'already_finished',
+  'unauthorized',
+  'method_not_allowed',
+  'payload_too_large',
+  'internal_error',
+] as const;
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ApiErrorBody = z
+  .object({
+    error: z
+      .object({
+        /** Stable machine-readable code (ERROR_CODES); a later version may add codes. */
+        code: z.string().min(1),
+        message: z.string(),
+      })
+      .strict(),
+  })
+  .strict()
+  .meta({ id: 'Error', description: 'Every error response has this shape.' });
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+/** The HTTP status each code is answered with. */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, 400 | 401 | 404 | 405 | 409 | 413 | 500>> = {
+  invalid_json: 400,
+  invalid_request: 400,
+  prompt_too_long: 400,
+  unsupported_image: 400,
+  image_too_large: 413,
+  image_dimensions_too_large: 400,
+  invalid_base64: 400,
+  not_found: 404,
+  already_finished: 409,
+  unauthorized: 401,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  internal_error: 500,
+};

@@ -1,0 +1,114 @@
+/**
+ * The public API's bodies: the request of POST /v1/generations and the generation every
+ * route answers with. Limits live here so that the edge, the OpenAPI document and the CLI
+ * agree on them.
+ */
+import { z } from 'zod';
+import { JobStatus } from '../jobs/status.js';
+
+export const LIMITS = {
+  promptChars: 4000,
+  images: 4,
+  /** Decoded bytes of one input image. */
+  imageBytes: 5 * 1024 * 1024,
+  steps: { min: 1, max: 100 },
+  guidance: { min: 0, max: 20 },
+  maxTokens: { min: 1, max: 1024, default: 256 },
+  temperature: { min: 0, max: 2, default: 0 },
+  /** Seeds are 32-bit: the runtime's PRNG takes an unsigned 32-bit state. */
+  seedMax: 0xffff_ffff,
+} as const;
+
+/** `data:<mime>;base64,<payload>`; the mime and payload are checked when the image is decoded. */
+export const ImageDataUrl = z
+  .string()
+  .regex(/^data:[^,]*,/, 'expected a data URL (data:image/png;base64,... or data:image/jpeg;base64,...)')
+  .meta({ description: 'data:image/png;base64,... or data:image/jpeg;base64,...; at most 5 MB decoded.' });
+
+export const CreateGenerationRequest = z
+  .object({
+    prompt: z
+      .string()
+      .min(1)
+      .max(LIMITS.promptChars)
+      .meta({ description: 'The user turn, 1 to 4000 characters.', example: 'draw a red circle on a blue background' }),
+    images: z
+      .array(ImageDataUrl)
+      .max(LIMITS.images)
+      .optional()
+      .meta({ description: 'Up to 4 input images; they come before the prompt in the user turn.' }),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(LIMITS.seedMax)
+      .optional()
+      .meta({ description: 'Seed of the text sampler and of the image noise; random when absent.' }),
+    steps: z
+      .number()
+      .int()
+      .min(LIMITS.steps.min)
+      .max(LIMITS.steps.max)
+      .optional()
+      .meta({ description: "Denoising steps per image; the model package's default when absent." }),
+    guidance: z
+      .number()
+      .min(LIMITS.guidance.min)
+      .max(LIMITS.guidance.max)
+      .optional()
+      .meta({ description: "Classifier-free guidance scale; the model package's default when absent." }),
+    max_tokens: z
+      .number()
+      .int()
+      .min(LIMITS.maxTokens.min)
+      .max(LIMITS.maxTokens.max)
+      .optional()
+      .meta({ description: 'Budget of generated text tokens for the whole answer (default 256).' }),
+    temperature: z
+      .number()
+      .min(LIMITS.temperature.min)
+      .max(LIMITS.temperature.max)
+      .optional()
+      .meta({ description: 'Text sampling temperature; 0 (the default) is greedy.' }),
+  })
+  .strict()
+  .meta({ id: 'CreateGenerationRequest' });
+export type CreateGenerationRequest = z.infer<typeof CreateGenerationRequest>;
+
+export const TextPart = z.object({ type: z.literal('text'), text: z.string() }).strict();
+export type TextPart = z.infer<typeof TextPart>;
+
+export const ImagePart = z
+  .object({
+    type: z.literal('image'),
+    /** Absolute (presigned S3) or relative to the API's base URL (`/v1/files/...`). */
+    url: z.string().min(1),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    mime_type: z.literal('image/png'),
+  })
+  .strict();
+export type ImagePart = z.infer<typeof ImagePart>;
+
+export const OutputPart = z.discriminatedUnion('type', [TextPart, ImagePart]).meta({ id: 'OutputPart' });
+export type OutputPart = z.infer<typeof OutputPart>;
+
+export const Progress = z
+  .object({ step: z.number().int().min(0), steps: z.number().int().min(0) })
+  .strict()
+  .meta({ description: 'Denoising step k of n of the image being made (0 of n while queued).' });
+
+export const GenerationError = z.object({ code: z.string().min(1), message: z.string() }).strict();
+
+export const Generation = z
+  .object({
+    id: z.string().min(1),
+    status: JobStatus,
+    created_at: z.iso.datetime(),
+    progress: Progress,
+    output: z.array(OutputPart),
+    error: GenerationError.optional(),
+  })
+  .strict()
+  .meta({ id: 'Generation' });
+export type Generation = z.infer<typeof Generation>;

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './generation.js';
+export * from './job.js';
+export * from './view.js';

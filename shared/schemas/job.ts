@@ -1,0 +1,69 @@
+/**
+ * The full job record, stored by JobRepository at `jobs/<id>.json`: the lifecycle fields of
+ * JobRecordBase plus what the worker needs to continue the conversation. The edge writes it
+ * once; the worker updates status, progress, output and tokens_used.
+ *
+ * Loose like its base: a field added by a newer writer survives an older reader's update.
+ */
+import { z } from 'zod';
+import { JobId, JobRecordBase } from '../jobs/record.js';
+
+const tokenId = z.number().int().min(0);
+
+/** A stored context segment: text ids, or an image by its store key (`inputs/...` or `outputs/...`). */
+export const ContextSegment = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), ids: z.array(tokenId) }).strict(),
+  z.object({ type: z.literal('image'), key: z.string().min(1) }).strict(),
+]);
+export type ContextSegment = z.infer<typeof ContextSegment>;
+
+/** A stored output part: images by key; the API view turns keys into URLs. */
+export const StoredOutputPart = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), text: z.string() }).strict(),
+  z
+    .object({
+      type: z.literal('image'),
+      key: z.string().min(1),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+      mime_type: z.literal('image/png'),
+    })
+    .strict(),
+]);
+export type StoredOutputPart = z.infer<typeof StoredOutputPart>;
+
+/** The request's parameters with every default resolved. */
+export const JobParams = z
+  .object({
+    seed: z.number().int().min(0),
+    steps: z.number().int().min(1),
+    guidance: z.number().min(0),
+    max_tokens: z.number().int().min(1),
+    temperature: z.number().min(0),
+  })
+  .strict();
+export type JobParams = z.infer<typeof JobParams>;
+
+export const JobRecord = JobRecordBase.extend({
+  request_id: z.string().min(1).max(256),
+  params: JobParams,
+  /**
+   * The whole conversation so far. While an image is pending it ends with `<boi>` (the last
+   * id of the last text segment), which the worker prefills before denoising.
+   */
+  context: z.array(ContextSegment),
+  output: z.array(StoredOutputPart),
+  /** Text tokens generated so far (stop tokens excluded), counted against params.max_tokens. */
+  tokens_used: z.number().int().min(0),
+});
+export type JobRecord = z.infer<typeof JobRecord>;
+
+/** Where the edge stores input image k of a job (a PNG of the model-size RGB image). */
+export function inputImageKey(jobId: string, k: number): string {
+  return `inputs/${JobId.parse(jobId)}/${k}.png`;
+}
+
+/** Where the worker stores output image k of a job. */
+export function outputImageKey(jobId: string, k: number): string {
+  return `outputs/${JobId.parse(jobId)}/${k}.png`;
+}
