@@ -1,0 +1,161 @@
+/**
+ * The emit side of the loop: every effect a job has outside the worker (record writes,
+ * output objects, the message's fate) and the metrics they count. The engine decides
+ * when; this decides how, so that each effect is safe to repeat after a redelivery.
+ */
+import { isTerminal } from '../shared/jobs/status.js';
+import type { JobError } from '../shared/jobs/record.js';
+import type { JobRepository } from '../shared/jobs/repository.js';
+import type { Logger } from '../shared/logging/index.js';
+import type { JobQueue } from '../shared/ports/queue.js';
+import { PreconditionFailedError, type ObjectStore } from '../shared/ports/store.js';
+import type { ImageGeometry } from '../shared/runtime/index.js';
+import type { JobRecord } from '../shared/schemas/job.js';
+import { outputImageKey } from '../shared/schemas/job.js';
+import { progressOf, type JobRun } from './job-run.js';
+import { countJob, type WorkerMetrics } from './metrics.js';
+import { encodePng } from './png.js';
+import { toCanceled, toFailed, toRunning, toSucceeded, withProgress, type Progress } from './transitions.js';
+
+export interface EmitterDeps {
+  queue: JobQueue;
+  store: ObjectStore;
+  jobs: JobRepository<JobRecord>;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  image: ImageGeometry;
+  now: () => number;
+  /** How long a failed attempt's message stays hidden before its retry, by receive count. */
+  retryDelaySeconds: (receiveCount: number) => number;
+}
+
+type Mutation = (current: JobRecord) => JobRecord | null;
+
+export class Emitter {
+  constructor(private readonly deps: EmitterDeps) {}
+
+  logFor(run: Pick<JobRun, 'id' | 'requestId'>): Logger {
+    return this.deps.logger.child({ jobId: run.id, requestId: run.requestId });
+  }
+
+  /** Queued (or running from an earlier attempt) -> running from step 0. */
+  markRunning(run: JobRun): void {
+    this.write(run, toRunning(progressOf(run)));
+  }
+
+  /** A progress write, coalesced: at most one waits behind the one in flight. */
+  progress(run: JobRun): void {
+    if (run.progressPending) return;
+    run.progressPending = true;
+    run.lastProgressAt = this.deps.now();
+    this.write(run, (current) => {
+      run.progressPending = false;
+      return withProgress(progressOf(run))(current);
+    });
+  }
+
+  /** Whether the cancel marker is there; a failed check counts as "not yet". */
+  async cancelRequested(run: JobRun): Promise<boolean> {
+    try {
+      return await this.deps.jobs.isCancelRequested(run.id);
+    } catch (err) {
+      this.logFor(run).warn({ err }, 'cancel check failed; will check again');
+      return false;
+    }
+  }
+
+  /** Images, then the succeeded record, then the message: each step is idempotent. */
+  async complete(run: JobRun): Promise<void> {
+    const log = this.logFor(run);
+    await run.writes;
+    await Promise.all(run.images.map((patches, i) => this.putOnce(outputImageKey(run.id, run.firstImage + i), encodePng(patches, this.deps.image))));
+    const steps = progressOf(run).steps;
+    const progress: Progress = { step: steps, steps };
+    const { won, record } = await this.transition(run.id, toSucceeded(run.parts, run.tokensUsed, progress));
+    if (won) {
+      const { metrics } = this.deps;
+      countJob(metrics, 'succeeded');
+      metrics.images.inc({}, run.images.length);
+      metrics.jobLatency.observe({}, (this.deps.now() - run.message.sentAt) / 1000);
+      log.info({ images: run.images.length, tokens: run.tokensUsed, receiveCount: run.message.receiveCount }, 'job succeeded');
+    } else {
+      log.info({ status: record.status }, 'job already finished; output left as it was');
+    }
+    await this.deps.queue.delete(run.message.receiptHandle);
+  }
+
+  async cancel(run: JobRun): Promise<void> {
+    await run.writes.catch(() => {});
+    const { won, record } = await this.transition(run.id, toCanceled());
+    if (won) {
+      countJob(this.deps.metrics, 'canceled');
+      this.deps.metrics.jobLatency.observe({}, (this.deps.now() - run.message.sentAt) / 1000);
+    }
+    this.logFor(run).info({ status: record.status, step: run.step }, won ? 'job canceled' : 'job already finished');
+    await this.deps.queue.delete(run.message.receiptHandle);
+  }
+
+  /** A permanent failure of this job (its input, not the worker): fail it now, no retry. */
+  async fail(run: JobRun, error: JobError): Promise<void> {
+    await run.writes.catch(() => {});
+    const { won } = await this.transition(run.id, toFailed(error));
+    if (won) countJob(this.deps.metrics, 'failed');
+    this.logFor(run).warn({ error }, won ? 'job failed' : 'job already finished');
+    await this.deps.queue.delete(run.message.receiptHandle);
+  }
+
+  /** The record is terminal already (canceled at the edge, or done elsewhere): just ack. */
+  async acknowledge(run: Pick<JobRun, 'id' | 'requestId' | 'message'>): Promise<void> {
+    await this.deps.queue.delete(run.message.receiptHandle);
+  }
+
+  /**
+   * A failed attempt: the message becomes visible again after a backoff; after the
+   * queue's maxReceiveCount it goes to the dead-letter queue, whose drain marks the job failed.
+   */
+  async retryLater(run: Pick<JobRun, 'id' | 'requestId' | 'message'>, err: unknown): Promise<void> {
+    const delay = this.deps.retryDelaySeconds(run.message.receiveCount);
+    this.logFor(run).error({ err, receiveCount: run.message.receiveCount, retryInSeconds: delay }, 'job attempt failed; leaving it for a retry');
+    try {
+      if (delay > 0) await this.deps.queue.extendVisibility(run.message.receiptHandle, delay);
+      else await this.deps.queue.release(run.message.receiptHandle);
+    } catch {
+      // Lost already: it will come back when its visibility lapses, which is what we want.
+    }
+  }
+
+  /** Shutdown: hand the message back at once so another worker can start over. */
+  async release(run: Pick<JobRun, 'message'>): Promise<void> {
+    await this.deps.queue.release(run.message.receiptHandle);
+  }
+
+  /** Appends a record write to the job's chain; a terminal record seen there stops the job. */
+  private write(run: JobRun, mutate: Mutation): void {
+    run.writes = run.writes
+      .then(async () => {
+        const record = await this.deps.jobs.update(run.id, mutate);
+        if (isTerminal(record.status)) run.stop ??= 'terminal';
+      })
+      .catch((err: unknown) => this.logFor(run).warn({ err }, 'job record write failed'));
+  }
+
+  /** update() may call the mutation again after a lost race: the last call decides. */
+  private async transition(id: string, mutate: Mutation): Promise<{ won: boolean; record: JobRecord }> {
+    let won = false;
+    const record = await this.deps.jobs.update(id, (current) => {
+      const next = mutate(current);
+      won = next !== null;
+      return next;
+    });
+    return { won, record };
+  }
+
+  /** Deterministic keys and create-only writes: a redelivered job's rewrite is a no-op. */
+  private async putOnce(key: string, body: Uint8Array): Promise<void> {
+    try {
+      await this.deps.store.put(key, body, { contentType: 'image/png', ifNoneMatch: '*' });
+    } catch (err) {
+      if (!(err instanceof PreconditionFailedError)) throw err;
+    }
+  }
+}

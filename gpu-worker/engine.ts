@@ -1,0 +1,430 @@
+/**
+ * The worker's engine (vLLM's split): receive -> schedule -> execute -> emit.
+ *
+ * - receive: an intake loop long-polls the queue while the worker holds fewer messages than
+ *   its running set plus a look-ahead, and classifies each (intake.ts).
+ * - schedule: at every tick the scheduler admits waiting jobs first come first served and
+ *   returns the running set (scheduler.ts).
+ * - execute: one batched denoising step for the whole running set (model-runner.ts); a job
+ *   whose image is done continues its text there, and may start another image.
+ * - emit: record writes, output objects and the message's fate (emitter.ts), off the loop
+ *   so that the accelerator does not wait on storage.
+ *
+ * Held messages are heartbeated every third of the visibility timeout. Model calls happen
+ * on the tick loop only, one at a time.
+ */
+import { MessageNotInFlightError, type JobQueue, type ReceivedMessage } from '../shared/ports/queue.js';
+import type { JobRepository } from '../shared/jobs/repository.js';
+import type { Logger } from '../shared/logging/index.js';
+import type { ObjectStore } from '../shared/ports/store.js';
+import { sleep } from '../shared/queue/sleep.js';
+import type { JobRecord } from '../shared/schemas/job.js';
+import { loadContext } from './context.js';
+import { Emitter } from './emitter.js';
+import { classify } from './intake.js';
+import { imagePart, newJobRun, tokensLeft, type JobRun } from './job-run.js';
+import type { WorkerMetrics } from './metrics.js';
+import type { ModelRunner } from './model-runner.js';
+import { ImageInputError } from './png.js';
+import { emptyScheduler, enqueue, remove, schedule, type SchedulerState } from './scheduler.js';
+
+export interface EngineOptions {
+  /** Jobs per batched denoising call. */
+  maxBatch: number;
+  /** Messages held beyond the running set, ready to join at the next tick (default maxBatch). */
+  lookahead?: number;
+  visibilityTimeoutSeconds: number;
+  /** Default: a third of the visibility timeout. */
+  heartbeatMs?: number;
+  /** Least time between two progress writes of one job (default 250 ms). */
+  progressIntervalMs?: number;
+  /** Least time between two cancel-marker reads of one job (default 250 ms). */
+  cancelCheckMs?: number;
+  /** Images one answer may hold; a further `<boi>` ends the answer (default 4). */
+  maxImages?: number;
+  /** Long-poll wait of one receive (default 5 s; a shutdown cuts it short). */
+  receiveWaitSeconds?: number;
+  /** Backoff before a failed attempt's retry (default min(visibility, 2^(count-1)) s). */
+  retryDelaySeconds?: (receiveCount: number) => number;
+  now?: () => number;
+}
+
+export interface EngineDeps {
+  queue: JobQueue;
+  store: ObjectStore;
+  jobs: JobRepository<JobRecord>;
+  runner: ModelRunner;
+  metrics: WorkerMetrics;
+  logger: Logger;
+}
+
+export class Engine {
+  private sched: SchedulerState = emptyScheduler;
+  /** Every job whose message this worker holds: waiting, running or finishing. */
+  private readonly runs = new Map<string, JobRun>();
+  private readonly effects = new Set<Promise<void>>();
+  private readonly intakeAbort = new AbortController();
+  private readonly emitter: Emitter;
+  private readonly opts: Required<EngineOptions>;
+  private readonly waiters = new Set<() => void>();
+  private draining = false;
+  private abandon = false;
+  private loopDone: Promise<void> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** When the tick loop last went round (health). */
+  lastBeatAt = 0;
+
+  constructor(private readonly deps: EngineDeps, options: EngineOptions) {
+    const vt = options.visibilityTimeoutSeconds;
+    this.opts = {
+      lookahead: options.maxBatch,
+      heartbeatMs: Math.max(100, (vt * 1000) / 3),
+      progressIntervalMs: 250,
+      cancelCheckMs: 250,
+      maxImages: 4,
+      receiveWaitSeconds: 5,
+      retryDelaySeconds: (count) => Math.min(vt, 2 ** Math.max(0, count - 1)),
+      now: Date.now,
+      ...options,
+    };
+    this.emitter = new Emitter({
+      queue: deps.queue,
+      store: deps.store,
+      jobs: deps.jobs,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      image: deps.runner.image,
+      now: this.opts.now,
+      retryDelaySeconds: this.opts.retryDelaySeconds,
+    });
+  }
+
+  get maxBatch(): number {
+    return this.opts.maxBatch;
+  }
+
+  /** Jobs held (waiting, running or finishing). */
+  get held(): number {
+    return this.runs.size;
+  }
+
+  /** Starts the loops; resolves once they run. `done` resolves when the engine has stopped. */
+  start(): void {
+    if (this.loopDone) throw new Error('engine already started');
+    this.lastBeatAt = this.opts.now();
+    this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs);
+    const intake = this.intakeLoop().catch((err: unknown) => this.deps.logger.fatal({ err }, 'intake loop crashed'));
+    this.loopDone = this.tickLoop().finally(async () => {
+      await intake;
+      clearInterval(this.heartbeat);
+    });
+  }
+
+  /** Resolves when the engine has stopped (after `shutdown`). */
+  get done(): Promise<void> {
+    return this.loopDone ?? Promise.resolve();
+  }
+
+  /**
+   * SIGTERM: take nothing new, hand back what has not started, let the running jobs finish
+   * within `graceMs`, then hand back whatever is left. Resolves when nothing is held.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    if (!this.draining) {
+      this.draining = true;
+      this.intakeAbort.abort();
+      this.deps.logger.info({ held: this.runs.size, graceMs }, 'shutting down: finishing running jobs');
+      for (const id of this.sched.waiting) this.handBack(id);
+      this.wake();
+      const timer = setTimeout(() => {
+        this.abandon = true;
+        this.wake();
+      }, graceMs);
+      await this.done;
+      clearTimeout(timer);
+      await this.settle();
+      for (const id of [...this.runs.keys()]) this.handBack(id);
+      await this.settle();
+    }
+    await this.done;
+  }
+
+  // --- receive -----------------------------------------------------------------------
+
+  private async intakeLoop(): Promise<void> {
+    const signal = this.intakeAbort.signal;
+    while (!this.draining) {
+      const room = this.opts.maxBatch + this.opts.lookahead - this.runs.size;
+      if (room <= 0) {
+        await this.idle(250);
+        continue;
+      }
+      let messages: ReceivedMessage[];
+      try {
+        messages = await this.deps.queue.receive({
+          maxMessages: Math.min(10, room),
+          waitSeconds: this.opts.receiveWaitSeconds,
+          visibilityTimeoutSeconds: this.opts.visibilityTimeoutSeconds,
+          signal,
+        });
+      } catch (err) {
+        this.deps.logger.error({ err }, 'receive failed; retrying');
+        await sleep(1000, signal);
+        continue;
+      }
+      for (const message of messages) await this.accept(message);
+    }
+  }
+
+  private async accept(message: ReceivedMessage): Promise<void> {
+    const log = this.deps.logger;
+    if (this.draining) {
+      await this.deps.queue.release(message.receiptHandle).catch(() => {});
+      return;
+    }
+    let intake;
+    try {
+      intake = await classify(message, this.deps.jobs);
+    } catch (err) {
+      await this.emitter.retryLater({ id: '?', requestId: '?', message }, err);
+      return;
+    }
+    switch (intake.kind) {
+      case 'poison':
+        log.error({ messageId: message.messageId, receiveCount: message.receiveCount, jobId: intake.jobId, requestId: intake.requestId, reason: intake.reason, err: intake.err }, 'poison message: left for the dead-letter queue');
+        await this.emitter.retryLater({ id: intake.jobId ?? '?', requestId: intake.requestId ?? '?', message }, new Error(intake.reason));
+        return;
+      case 'done':
+        log.info({ jobId: intake.jobId, requestId: intake.requestId, status: intake.record.status }, 'redelivered message of a finished job: deleted');
+        await this.emitter.acknowledge({ id: intake.jobId, requestId: intake.requestId, message }).catch((err: unknown) => log.warn({ err }, 'delete failed'));
+        return;
+      default:
+    }
+    const held = this.runs.get(intake.jobId);
+    if (held) {
+      // Our own message again (its visibility lapsed): keep working under the new receipt.
+      // Another message for the same job stays hidden until this one ends, then finds it done.
+      if (held.message.messageId === message.messageId) held.message = message;
+      return;
+    }
+    const run = newJobRun(message, intake.record, intake.requestId);
+    if (intake.kind === 'cancel') {
+      this.track(run, this.emitter.cancel(run));
+      return;
+    }
+    this.runs.set(run.id, run);
+    this.sched = enqueue(this.sched, run.id);
+    this.emitter.logFor(run).info({ receiveCount: message.receiveCount }, 'job received');
+    this.wake();
+  }
+
+  // --- schedule + execute ---------------------------------------------------------------
+
+  private async tickLoop(): Promise<void> {
+    for (;;) {
+      this.lastBeatAt = this.opts.now();
+      this.reap();
+      if (this.abandon) return;
+      if (this.draining && this.sched.running.length === 0 && this.sched.waiting.length === 0) return;
+      const tick = schedule(this.sched, this.opts.maxBatch);
+      this.sched = tick.state;
+      for (const id of tick.admitted) await this.admit(this.runs.get(id)!);
+      const batch = this.sched.running.map((id) => this.runs.get(id)!).filter((run) => run.cond && run.x && !run.stop && !run.cancelRequested);
+      this.deps.metrics.activeJobs.set({}, batch.length);
+      if (batch.length === 0) {
+        await this.idle(1000);
+        continue;
+      }
+      await this.execute(batch);
+    }
+  }
+
+  /** Into the running set: prefill its context once, draw its noise, mark it running. */
+  private async admit(run: JobRun): Promise<void> {
+    const now = this.opts.now();
+    run.admittedAt = now;
+    this.deps.metrics.queueWait.observe({}, Math.max(0, now - run.message.sentAt) / 1000);
+    const { runner } = this.deps;
+    try {
+      const segments = await loadContext(run.record.context, this.deps.store, runner.image, runner.specialTokens.boi);
+      run.cond = await runner.prefill(segments);
+      run.x = runner.noise(run.record.params.seed, run.image);
+      run.step = 0;
+      this.emitter.markRunning(run);
+    } catch (err) {
+      this.leave(run);
+      if (err instanceof ImageInputError) this.track(run, this.emitter.fail(run, { code: 'invalid_input', message: err.message }));
+      else this.track(run, this.emitter.retryLater(run, err));
+    }
+  }
+
+  private async execute(batch: JobRun[]): Promise<void> {
+    const { runner, metrics } = this.deps;
+    const inputs = batch.map((run) => ({ cond: run.cond!, x: run.x!, step: run.step, steps: run.record.params.steps, guidance: run.record.params.guidance }));
+    let outputs: Float32Array[];
+    try {
+      outputs = await runner.step(inputs);
+    } catch (err) {
+      // One bad job must not sink the batch: retry each alone, give up on those that fail.
+      this.deps.logger.error({ err, batch: batch.length }, 'batched denoising step failed; retrying each job alone');
+      outputs = [];
+      for (const [i, run] of batch.entries()) {
+        try {
+          outputs.push((await runner.step([inputs[i]!]))[0]!);
+        } catch (alone) {
+          this.leave(run);
+          this.track(run, this.emitter.retryLater(run, alone));
+          outputs.push(run.x!);
+        }
+      }
+    }
+    metrics.denoiseCalls.inc();
+    metrics.denoiseRows.inc({}, batch.length);
+    metrics.batchSize.observe({}, batch.length);
+    for (const [i, run] of batch.entries()) {
+      if (!this.sched.running.includes(run.id)) continue;
+      run.x = outputs[i]!;
+      run.step += 1;
+      if (run.step === run.record.params.steps) await this.imageDone(run);
+      else this.afterStep(run);
+    }
+  }
+
+  /** The image is clean: back into the context, then text until the answer ends or asks for another. */
+  private async imageDone(run: JobRun): Promise<void> {
+    const { runner } = this.deps;
+    const { params } = run.record;
+    const clean = run.x!;
+    run.images.push(clean);
+    run.parts.push(imagePart(run.id, run.image, runner.image.width, runner.image.height));
+    try {
+      const text = await runner.continueText(run.cond!, clean, {
+        maxTokens: tokensLeft(run),
+        temperature: params.temperature,
+        seed: (params.seed + run.image + 1) >>> 0,
+      });
+      run.tokensUsed += text.ids.length;
+      if (text.text.length > 0) run.parts.push({ type: 'text', text: text.text });
+      if (text.stop === 'boi' && run.images.length < this.opts.maxImages) {
+        run.cond = text.cache;
+        run.image += 1;
+        run.step = 0;
+        run.x = runner.noise(params.seed, run.image);
+        this.emitter.progress(run);
+        return;
+      }
+    } catch (err) {
+      this.leave(run);
+      this.track(run, this.emitter.retryLater(run, err));
+      return;
+    }
+    this.leave(run);
+    this.track(run, this.emitter.complete(run));
+  }
+
+  /** Between steps: a throttled progress write and cancel check, neither awaited. */
+  private afterStep(run: JobRun): void {
+    const now = this.opts.now();
+    if (now - run.lastProgressAt >= this.opts.progressIntervalMs) this.emitter.progress(run);
+    if (!run.cancelCheckInFlight && now - run.lastCancelCheckAt >= this.opts.cancelCheckMs) {
+      run.cancelCheckInFlight = true;
+      run.lastCancelCheckAt = now;
+      void this.emitter.cancelRequested(run).then((yes) => {
+        run.cancelCheckInFlight = false;
+        if (yes) {
+          run.cancelRequested = true;
+          this.wake();
+        }
+      });
+    }
+  }
+
+  /** Acts on what the emit side learned since the last tick: cancels, finished elsewhere, lost. */
+  private reap(): void {
+    for (const id of [...this.sched.waiting, ...this.sched.running]) {
+      const run = this.runs.get(id)!;
+      if (run.cancelRequested) {
+        this.leave(run);
+        this.track(run, this.emitter.cancel(run));
+      } else if (run.stop === 'terminal') {
+        this.leave(run);
+        this.emitter.logFor(run).info('job finished elsewhere (canceled at the edge?); dropped');
+        this.track(run, this.emitter.acknowledge(run));
+      } else if (run.stop === 'lost') {
+        this.leave(run);
+        this.runs.delete(id);
+      }
+    }
+  }
+
+  // --- bookkeeping --------------------------------------------------------------------
+
+  /** Out of the scheduler (its message may still be held until its effect settles). */
+  private leave(run: JobRun): void {
+    this.sched = remove(this.sched, run.id);
+    this.deps.metrics.activeJobs.set({}, this.sched.running.length);
+  }
+
+  /** Runs an effect that ends the job's stay; the message is no longer held once it settles. */
+  private track(run: JobRun, effect: Promise<void>): void {
+    this.runs.set(run.id, run);
+    const tracked: Promise<void> = effect
+      .catch(async (err: unknown) => {
+        this.emitter.logFor(run).error({ err }, 'finishing the job failed');
+        await this.emitter.retryLater(run, err);
+      })
+      .finally(() => {
+        this.effects.delete(tracked);
+        if (this.runs.get(run.id) === run) this.runs.delete(run.id);
+        this.wake();
+      });
+    this.effects.add(tracked);
+  }
+
+  /** Shutdown: give a job's message back so another worker starts it over. */
+  private handBack(id: string): void {
+    const run = this.runs.get(id);
+    if (!run) return;
+    this.leave(run);
+    this.track(run, this.emitter.release(run));
+  }
+
+  private async settle(): Promise<void> {
+    while (this.effects.size > 0) await Promise.allSettled([...this.effects]);
+  }
+
+  /** Extends every held message; a lost one means another worker may own the job now. */
+  private beat(): void {
+    const seconds = this.opts.visibilityTimeoutSeconds;
+    for (const run of this.runs.values()) {
+      const handle = run.message.receiptHandle;
+      this.deps.queue.extendVisibility(handle, seconds).catch((err: unknown) => {
+        if (run.message.receiptHandle !== handle) return; // redelivered to us meanwhile
+        if (err instanceof MessageNotInFlightError) {
+          this.emitter.logFor(run).warn('lost the message (visibility lapsed); dropping the job');
+          run.stop = 'lost';
+          this.wake();
+        } else {
+          this.emitter.logFor(run).warn({ err }, 'heartbeat failed; will retry');
+        }
+      });
+    }
+  }
+
+  /** Ends every idle wait now (new work, a freed slot, a shutdown). */
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * What to do with a received message, decided from its body and the job's record:
+ * run it, acknowledge it (the job is finished: a redelivery), cancel it, or leave it to
+ * the retry/dead-letter path (poison). No model work here.
+ */
+import { InvalidJobMessageError, parseJobMessage } from '../shared/jobs/message.js';
+import { isTerminal } from '../shared/jobs/status.js';
+import type { JobRepository } from '../shared/jobs/repository.js';
+import type { ReceivedMessage } from '../shared/ports/queue.js';
+import type { JobRecord } from '../shared/schemas/job.js';
+
+export type Intake =
+  | { kind: 'run'; jobId: string; requestId: string; record: JobRecord }
+  /** Finished already: delete the message, do nothing else. */
+  | { kind: 'done'; jobId: string; requestId: string; record: JobRecord }
+  /** Its cancel marker is set: mark canceled, delete the message. */
+  | { kind: 'cancel'; jobId: string; requestId: string; record: JobRecord }
+  /** Cannot be handled: leave it (not deleted) so that it reaches the dead-letter queue. */
+  | { kind: 'poison'; reason: string; jobId?: string; requestId?: string; err?: unknown };
+
+export async function classify(message: ReceivedMessage, jobs: JobRepository<JobRecord>): Promise<Intake> {
+  let jobId: string;
+  let requestId: string;
+  try {
+    ({ jobId, requestId } = parseJobMessage(message.body));
+  } catch (err) {
+    if (err instanceof InvalidJobMessageError) return { kind: 'poison', reason: err.message };
+    throw err;
+  }
+  let record: JobRecord | null;
+  try {
+    record = await jobs.get(jobId);
+  } catch (err) {
+    // A record that does not parse will not parse on the next try either.
+    if (isDataError(err)) return { kind: 'poison', reason: 'the job record is unreadable', jobId, requestId, err };
+    throw err;
+  }
+  if (!record) return { kind: 'poison', reason: 'no job record for this message', jobId, requestId };
+  if (isTerminal(record.status)) return { kind: 'done', jobId, requestId, record };
+  if (await jobs.isCancelRequested(jobId)) return { kind: 'cancel', jobId, requestId, record };
+  return { kind: 'run', jobId, requestId, record };
+}
+
+function isDataError(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return err instanceof SyntaxError || name === 'ZodError' || name === '$ZodError' || name === 'CorruptObjectError';
+}

@@ -1,0 +1,94 @@
+/**
+ * The worker process: configuration, model, adapters, the engine, the health server and
+ * the signals. SIGTERM/SIGINT: stop receiving, finish or hand back the held jobs within the
+ * grace period, exit 0. Started by the container (Dockerfile) or by `npm start` as a child.
+ */
+import { ConfigError, configFromProcessEnv } from '../shared/config/index.js';
+import { createLogger } from '../shared/logging/index.js';
+import { createRuntime } from '../shared/runtime/index.js';
+import { openAdapters } from './adapters.js';
+import { measureAutoBatch } from './autotune.js';
+import { startHealthServer } from './health.js';
+import { createWorkerMetrics } from './metrics.js';
+import { ModelRunner } from './model-runner.js';
+import { startWorker, type Worker } from './worker.js';
+import { loadWorkerEnv } from './worker-env.js';
+
+/** What a worker started by a parent (`npm start`) tells it over IPC once it takes jobs. */
+export interface WorkerReadyMessage {
+  type: 'worker-ready';
+  healthPort: number;
+  maxBatch: number;
+}
+
+async function main(): Promise<void> {
+  let config;
+  let env;
+  try {
+    config = configFromProcessEnv();
+    env = loadWorkerEnv(process.env);
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config, { name: 'worker' });
+  for (const warning of config.warnings) logger.warn(warning);
+
+  let state: 'starting' | 'ready' | 'stopping' = 'starting';
+  let worker: Worker | undefined;
+  const metrics = createWorkerMetrics();
+  const health = await startHealthServer({
+    port: env.healthPort,
+    host: env.healthHost,
+    metrics,
+    health: { state: () => state, lastBeatAt: () => worker?.engine.lastBeatAt ?? Date.now() },
+  });
+
+  const adapters = openAdapters(config);
+  const runtime = await createRuntime(config.modelDir, { executionProvider: config.executionProvider });
+  const runner = new ModelRunner(runtime);
+  await runner.uncond();
+  let maxBatch: number;
+  if (config.workerMaxBatch === 'auto') {
+    const auto = await measureAutoBatch(runner);
+    maxBatch = auto.chosen;
+    logger.info({ maxBatch, measurements: auto.measurements.map((m) => ({ batch: m.batch, msPerCall: round(m.msPerCall), rowsPerSecond: round(m.rowsPerSecond) })) }, 'WORKER_MAX_BATCH=auto: measured');
+  } else {
+    maxBatch = config.workerMaxBatch;
+  }
+
+  worker = startWorker(
+    { ...adapters, runner, logger, metrics },
+    { maxBatch, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, progressIntervalMs: env.progressIntervalMs, cancelCheckMs: env.progressIntervalMs, maxImages: env.maxImages },
+  );
+  state = 'ready';
+  logger.info({ model: runtime.manifest.name, modelDir: config.modelDir, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store }, 'worker ready');
+  process.send?.({ type: 'worker-ready', healthPort: health.port, maxBatch } satisfies WorkerReadyMessage);
+
+  let signals = 0;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now (held messages come back after their visibility timeout)');
+      process.exit(1);
+    }
+    state = 'stopping';
+    logger.info({ signal, graceMs: env.shutdownGraceMs }, 'stopping');
+    await worker?.stop(env.shutdownGraceMs);
+    await health.close();
+    await adapters.close();
+    await runtime.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', (s) => void stop(s));
+  process.on('SIGINT', (s) => void stop(s));
+  // A parent that goes away (npm start killed) takes its workers with it.
+  process.on('disconnect', () => void stop('SIGTERM'));
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+await main();

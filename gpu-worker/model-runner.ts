@@ -1,0 +1,90 @@
+/**
+ * The model runner: the worker's only door to the model (vLLM's ModelRunner). It owns the
+ * caches that outlive one call: the unconditional context, prefilled once per worker and
+ * shared by every job's guidance rows, and the time grids. Everything else it is given.
+ */
+import type { DenoiseRow, KvCache, ModelRuntime, Segment, TextDecodeResult } from '../shared/runtime/index.js';
+import { uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
+
+/** One job's image in a batched step. */
+export interface StepInput {
+  /** The job's context, ending in `<boi>`. */
+  readonly cond: KvCache;
+  /** Current noisy patches. */
+  readonly x: Float32Array;
+  /** Steps taken so far (0 = pure noise). */
+  readonly step: number;
+  readonly steps: number;
+  readonly guidance: number;
+}
+
+export interface ContinueOptions {
+  readonly maxTokens: number;
+  readonly temperature: number;
+  readonly seed: number;
+}
+
+export class ModelRunner {
+  private uncondCache: Promise<KvCache> | undefined;
+  private readonly grids = new Map<number, readonly number[]>();
+
+  constructor(readonly runtime: ModelRuntime) {}
+
+  get image(): ImageGeometry {
+    return this.runtime.manifest.image;
+  }
+
+  get specialTokens() {
+    return this.runtime.tokenizer.specialTokens;
+  }
+
+  /** `<bos> <user> <assistant> <boi>`: the same for every job, so prefilled once. */
+  uncond(): Promise<KvCache> {
+    this.uncondCache ??= this.runtime.prefill(uncondContext(this.runtime.tokenizer)).catch((err: unknown) => {
+      this.uncondCache = undefined; // let the next caller try again
+      throw err;
+    });
+    return this.uncondCache;
+  }
+
+  /** A job's whole context (ending in `<boi>`) prefilled once; reused by every step. */
+  prefill(segments: readonly Segment[]): Promise<KvCache> {
+    return this.runtime.prefill(segments);
+  }
+
+  /** Pure noise for image k of a job: deterministic in (seed, k). */
+  noise(seed: number, k: number): Float32Array {
+    return this.runtime.initialNoise((seed + k) >>> 0);
+  }
+
+  /** One denoising step for every input in one network call (guidance rows included). */
+  async step(inputs: readonly StepInput[]): Promise<Float32Array[]> {
+    if (inputs.length === 0) return [];
+    const uncond = await this.uncond();
+    const rows: DenoiseRow[] = inputs.map((input) => {
+      const grid = this.grid(input.steps);
+      if (input.step < 0 || input.step >= input.steps) throw new RangeError(`step ${input.step} outside 0..${input.steps - 1}`);
+      return { cond: input.cond, uncond, x: input.x, t: grid[input.step]!, tNext: grid[input.step + 1]!, guidance: input.guidance };
+    });
+    return this.runtime.denoiseStep(rows);
+  }
+
+  /**
+   * After an image: the clean patches and `<eoi>` join the context, then text resumes until
+   * `<eos>`, another `<boi>` or the budget. A zero budget decodes nothing.
+   */
+  async continueText(cache: KvCache, clean: Float32Array, options: ContinueOptions): Promise<TextDecodeResult> {
+    const next = await this.runtime.prefill([{ type: 'image', patches: clean }, { type: 'text', ids: [this.specialTokens.eoi] }], cache);
+    if (options.maxTokens <= 0) return { ids: [], text: '', stop: 'length', cache: next };
+    return this.runtime.decodeText(next, options);
+  }
+
+  private grid(steps: number): readonly number[] {
+    let grid = this.grids.get(steps);
+    if (!grid) {
+      grid = this.runtime.timeGrid(steps);
+      this.grids.set(steps, grid);
+    }
+    return grid;
+  }
+}
