@@ -63,6 +63,11 @@ install_elasticmq() {
   mvn -q -B -f "$ELASTICMQ_POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$lib" >&2
 }
 
+xattrs_work() { # dir: true when the filesystem takes user xattrs (assumed when python3 is absent)
+  command -v python3 >/dev/null || return 0
+  python3 -c 'import os,sys; p=os.path.join(sys.argv[1],".xattr-probe"); open(p,"w").close(); os.setxattr(p,"user.probe",b"1"); os.remove(p)' "$1" 2>/dev/null
+}
+
 start_versitygw() {
   local pid="$RUN/versitygw.pid" logf="$RUN/versitygw.log" url="http://127.0.0.1:$S3_PORT/"
   if alive "$pid"; then wait_ready versitygw "$url" "$pid" "$logf"; return; fi
@@ -70,10 +75,17 @@ start_versitygw() {
   local data
   data="$(mktemp -d "${TMPDIR:-/tmp}/versitygw.XXXXXX")"
   echo "$data" >"$RUN/versitygw.data"
-  mkdir -p "$data/gw" "$data/sidecar"
-  # --sidecar keeps metadata in files, so the temp dir need not support xattrs.
+  mkdir -p "$data/gw"
+  # Metadata in xattrs is set on the new file before it is renamed in, so a read racing an
+  # overwrite stays consistent; a sidecar folder (for filesystems without user xattrs) is not.
+  local meta=()
+  if ! xattrs_work "$data/gw"; then
+    log "warning: $data has no user xattrs; versitygw keeps metadata in a sidecar folder"
+    mkdir -p "$data/sidecar"
+    meta=(--sidecar "$data/sidecar")
+  fi
   setsid "$DIR/bin/versitygw" --port "127.0.0.1:$S3_PORT" --access "$ACCESS_KEY" --secret "$SECRET_KEY" \
-    --region "$REGION" --quiet posix --sidecar "$data/sidecar" "$data/gw" >"$logf" 2>&1 </dev/null 9>&- &
+    --region "$REGION" --quiet posix "${meta[@]}" "$data/gw" >"$logf" 2>&1 </dev/null 9>&- &
   echo $! >"$pid"
   wait_ready versitygw "$url" "$pid" "$logf"
   # Create the bucket (200 when new; 409 when it exists: both fine).

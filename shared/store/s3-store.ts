@@ -74,6 +74,18 @@ export class S3Store implements ObjectStore {
 
   async get(key: string): Promise<StoredObject | null> {
     assertValidKey(key);
+    // A read that races an overwrite can pair one version's body with the other's checksum
+    // on some S3-compatible servers; the SDK rejects it and a fresh read is consistent.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.getOnce(key);
+      } catch (err) {
+        if (attempt >= 3 || !/checksum mismatch/i.test((err as Error).message ?? '')) throw err;
+      }
+    }
+  }
+
+  private async getOnce(key: string): Promise<StoredObject | null> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!out.Body) throw new Error(`S3 GetObject for ${key} returned no body`);
