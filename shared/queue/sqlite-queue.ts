@@ -32,8 +32,7 @@ export const SqliteQueueConfig = z
     /** How long a writer waits for another process's lock before SQLITE_BUSY. */
     busyTimeoutMs: z.number().int().min(0).max(60_000).default(5_000),
   })
-  .strict()
-  .refine((c) => c.queueName !== c.deadLetterQueueName, 'the dead-letter queue must differ from the queue');
+  .strict();
 export type SqliteQueueConfig = z.input<typeof SqliteQueueConfig>;
 type ResolvedConfig = z.output<typeof SqliteQueueConfig>;
 
@@ -93,6 +92,9 @@ export class SqliteQueue implements JobQueue {
   constructor(config: SqliteQueueConfig, shared: SharedDb, isDeadLetterView: true);
   constructor(config: SqliteQueueConfig, shared?: SharedDb, isDeadLetterView?: true) {
     this.config = SqliteQueueConfig.parse(config);
+    if (this.config.queueName === this.config.deadLetterQueueName) {
+      throw new Error(`sqlite queue: the dead-letter queue must differ from the queue (${this.config.queueName})`);
+    }
     this.shared = (shared ?? openDb(this.config)).acquire();
     this.redrive = isDeadLetterView
       ? null
@@ -134,6 +136,9 @@ export class SqliteQueue implements JobQueue {
   /** Takes up to `max` visible messages in one immediate transaction. */
   private receiveNow(max: number, visibilityMs: number): ReceivedMessage[] {
     const db = this.db;
+    // Idle polls only read: the write lock is taken only when there is something to take.
+    const any = db.prepare('SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1');
+    if (any.get(this.config.queueName, Date.now()) === undefined) return [];
     const pick = db.prepare<[string, number, number], Row>(
       'SELECT id, body, sent_at, receive_count FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, sent_at LIMIT ?',
     );

@@ -25,6 +25,10 @@ export type SqsQueueConfig = z.input<typeof SqsQueueConfig>;
 const MAX_BATCH = 10;
 const MAX_WAIT_SECONDS = 20;
 
+/**
+ * `receive` asks for at most 10 messages and waits at most 20 s (SQS's limits; larger
+ * values are clamped). An aborted long poll resolves with no messages.
+ */
 export class SqsQueue implements JobQueue {
   readonly queueUrl: string;
   private readonly client: SQSClient;
