@@ -21,7 +21,7 @@ import { sleep } from '../shared/queue/sleep.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { loadContext } from './context.js';
 import { Emitter } from './emitter.js';
-import { classify } from './intake.js';
+import { classify, type Intake } from './intake.js';
 import { imagePart, newJobRun, tokensLeft, type JobRun } from './job-run.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
@@ -47,6 +47,8 @@ export interface EngineOptions {
   /** Backoff before a failed attempt's retry (default min(visibility, 2^(count-1)) s). */
   retryDelaySeconds?: (receiveCount: number) => number;
   now?: () => number;
+  /** Sees every clean image as it is made (tests and benchmarks compare them). */
+  onImage?: (jobId: string, index: number, patches: Float32Array) => void;
 }
 
 export interface EngineDeps {
@@ -65,7 +67,7 @@ export class Engine {
   private readonly effects = new Set<Promise<void>>();
   private readonly intakeAbort = new AbortController();
   private readonly emitter: Emitter;
-  private readonly opts: Required<EngineOptions>;
+  private readonly opts: Required<Omit<EngineOptions, 'onImage'>> & Pick<EngineOptions, 'onImage'>;
   private readonly waiters = new Set<() => void>();
   private draining = false;
   private abandon = false;
@@ -108,7 +110,7 @@ export class Engine {
     return this.runs.size;
   }
 
-  /** Starts the loops; resolves once they run. `done` resolves when the engine has stopped. */
+  /** Starts the loops; `done` resolves when the engine has stopped. */
   start(): void {
     if (this.loopDone) throw new Error('engine already started');
     this.lastBeatAt = this.opts.now();
@@ -172,33 +174,39 @@ export class Engine {
         await sleep(1000, signal);
         continue;
       }
-      for (const message of messages) await this.accept(message);
+      // Classified together, enqueued together: jobs that arrive together start at the same tick.
+      const intakes = await Promise.all(messages.map(async (message) => ({ message, intake: await this.classify(message) })));
+      for (const { message, intake } of intakes) this.accept(message, intake);
     }
   }
 
-  private async accept(message: ReceivedMessage): Promise<void> {
-    const log = this.deps.logger;
-    if (this.draining) {
-      await this.deps.queue.release(message.receiptHandle).catch(() => {});
-      return;
-    }
-    let intake;
+  /** The intake's verdict, or undefined when reading the record failed (retried later). */
+  private async classify(message: ReceivedMessage): Promise<Intake | undefined> {
     try {
-      intake = await classify(message, this.deps.jobs);
+      return await classify(message, this.deps.jobs);
     } catch (err) {
       await this.emitter.retryLater({ id: '?', requestId: '?', message }, err);
+      return undefined;
+    }
+  }
+
+  /** Acts on a verdict; synchronous, so a receive's jobs all join before the next tick. */
+  private accept(message: ReceivedMessage, intake: Intake | undefined): void {
+    const log = this.deps.logger;
+    if (!intake) return;
+    if (this.draining) {
+      void this.deps.queue.release(message.receiptHandle).catch(() => {});
       return;
     }
-    switch (intake.kind) {
-      case 'poison':
-        log.error({ messageId: message.messageId, receiveCount: message.receiveCount, jobId: intake.jobId, requestId: intake.requestId, reason: intake.reason, err: intake.err }, 'poison message: left for the dead-letter queue');
-        await this.emitter.retryLater({ id: intake.jobId ?? '?', requestId: intake.requestId ?? '?', message }, new Error(intake.reason));
-        return;
-      case 'done':
-        log.info({ jobId: intake.jobId, requestId: intake.requestId, status: intake.record.status }, 'redelivered message of a finished job: deleted');
-        await this.emitter.acknowledge({ id: intake.jobId, requestId: intake.requestId, message }).catch((err: unknown) => log.warn({ err }, 'delete failed'));
-        return;
-      default:
+    if (intake.kind === 'poison') {
+      log.error({ messageId: message.messageId, receiveCount: message.receiveCount, jobId: intake.jobId, requestId: intake.requestId, reason: intake.reason, err: intake.err }, 'poison message: left for the dead-letter queue');
+      void this.emitter.retryLater({ id: intake.jobId ?? '?', requestId: intake.requestId ?? '?', message }, new Error(intake.reason));
+      return;
+    }
+    if (intake.kind === 'done') {
+      log.info({ jobId: intake.jobId, requestId: intake.requestId, status: intake.record.status }, 'redelivered message of a finished job: deleted');
+      void this.emitter.acknowledge({ id: intake.jobId, requestId: intake.requestId, message }).catch((err: unknown) => log.warn({ err }, 'delete failed'));
+      return;
     }
     const held = this.runs.get(intake.jobId);
     if (held) {
@@ -296,6 +304,7 @@ export class Engine {
     const { params } = run.record;
     const clean = run.x!;
     run.images.push(clean);
+    this.opts.onImage?.(run.id, run.image, clean);
     run.parts.push(imagePart(run.id, run.image, runner.image.width, runner.image.height));
     try {
       const text = await runner.continueText(run.cond!, clean, {

@@ -1,0 +1,171 @@
+/**
+ * Test helpers for the worker: a temporary embedded back end (SQLite queue + file store),
+ * job records made the way the edge makes them, a store that records every write, waits.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { encodeJobMessage } from '../../shared/jobs/message.js';
+import { JobRepository } from '../../shared/jobs/repository.js';
+import type { Logger } from '../../shared/logging/index.js';
+import type { ObjectStore, PutOptions, StoredObject } from '../../shared/ports/store.js';
+import { SqliteQueue } from '../../shared/queue/sqlite-queue.js';
+import { drawContext, type ModelRuntime, type Segment } from '../../shared/runtime/index.js';
+import { JobRecord, type ContextSegment } from '../../shared/schemas/job.js';
+import { FileStore } from '../../shared/store/file-store.js';
+import { ModelRunner, type ContinueOptions, type StepInput } from '../../gpu-worker/model-runner.js';
+import type { KvCache, TextDecodeResult } from '../../shared/runtime/index.js';
+
+export const silentLogger = (): Logger => pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+
+/** A store that records the bodies written to each key, in order (the job record's history). */
+export class RecordingStore implements ObjectStore {
+  readonly writes: { key: string; body: Uint8Array }[] = [];
+  constructor(private readonly inner: ObjectStore) {}
+  async put(key: string, body: Uint8Array, options: PutOptions): Promise<{ etag: string }> {
+    const out = await this.inner.put(key, body, options);
+    this.writes.push({ key, body });
+    return out;
+  }
+  get(key: string): Promise<StoredObject | null> {
+    return this.inner.get(key);
+  }
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+  urlFor(key: string): Promise<string> {
+    return this.inner.urlFor(key);
+  }
+  /** Every version written of a job's record, in order. */
+  records(jobId: string): { status: string; progress: { step: number; steps: number } }[] {
+    return this.writes.filter((w) => w.key === `jobs/${jobId}.json`).map((w) => JSON.parse(Buffer.from(w.body).toString('utf8')));
+  }
+  /** Statuses written to a job's record, in order. */
+  statuses(jobId: string): string[] {
+    return this.records(jobId).map((r) => r.status);
+  }
+}
+
+export interface Backend {
+  dir: string;
+  queue: SqliteQueue;
+  deadLetters: SqliteQueue;
+  files: FileStore;
+  store: RecordingStore;
+  jobs: JobRepository<JobRecord>;
+  close(): Promise<void>;
+}
+
+export function tempBackend(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Backend {
+  const dir = mkdtempSync(join(tmpdir(), 'worker-test-'));
+  const queue = new SqliteQueue({
+    path: join(dir, 'queue.sqlite'),
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
+    maxReceiveCount: options.maxReceiveCount ?? 3,
+    pollIntervalMs: 20,
+  });
+  const deadLetters = queue.deadLetterQueue();
+  const files = new FileStore({ root: join(dir, 'store') });
+  const store = new RecordingStore(files);
+  const jobs = new JobRepository<JobRecord>(store, { schema: JobRecord });
+  return {
+    dir,
+    queue,
+    deadLetters,
+    files,
+    store,
+    jobs,
+    async close() {
+      await deadLetters.close();
+      await queue.close();
+      files.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface DrawJob {
+  id: string;
+  caption?: string;
+  seed?: number;
+  steps?: number;
+  guidance?: number;
+  maxTokens?: number;
+  /** Context as stored; default: the draw prompt ending in `<boi>`. */
+  context?: ContextSegment[];
+}
+
+/** Text-only segments to the stored form. */
+export function storedContext(segments: readonly Segment[]): ContextSegment[] {
+  return segments.map((s) => {
+    if (s.type !== 'text') throw new Error('storedContext takes text segments only');
+    return { type: 'text', ids: [...s.ids] };
+  });
+}
+
+export function drawRecord(runtime: ModelRuntime, job: DrawJob): JobRecord {
+  const now = new Date().toISOString();
+  const steps = job.steps ?? 4;
+  return {
+    id: job.id,
+    request_id: `req-${job.id}`,
+    created_at: now,
+    updated_at: now,
+    status: 'queued',
+    progress: { step: 0, steps },
+    params: { seed: job.seed ?? 1, steps, guidance: job.guidance ?? 2.5, max_tokens: job.maxTokens ?? 16, temperature: 0 },
+    context: job.context ?? storedContext(drawContext(runtime.tokenizer, job.caption ?? 'a small red circle at the top')),
+    output: [],
+    tokens_used: 0,
+  };
+}
+
+/** What the edge does for a job: create the record once, then send its message. */
+export async function submit(backend: Backend, record: JobRecord): Promise<void> {
+  await backend.jobs.create(record);
+  await backend.queue.send(encodeJobMessage({ jobId: record.id, requestId: record.request_id }));
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A runner whose steps take at least `ms`: makes mid-job events (cancel, kill) easy to hit. */
+export class SlowRunner extends ModelRunner {
+  constructor(
+    runtime: ModelRuntime,
+    private readonly ms: number,
+  ) {
+    super(runtime);
+  }
+  override async step(inputs: readonly StepInput[]): Promise<Float32Array[]> {
+    await new Promise((r) => setTimeout(r, this.ms));
+    return super.step(inputs);
+  }
+}
+
+/** A runner whose model asks for another image after each of the first `extra` images (tiny never does). */
+export class MoreImagesRunner extends ModelRunner {
+  private asked = 0;
+  constructor(
+    runtime: ModelRuntime,
+    private readonly extra: number,
+  ) {
+    super(runtime);
+  }
+  override async continueText(cache: KvCache, clean: Float32Array, options: ContinueOptions): Promise<TextDecodeResult> {
+    if (this.asked >= this.extra) return super.continueText(cache, clean, options);
+    this.asked += 1;
+    const { eoi, boi } = this.specialTokens;
+    const ids = this.runtime.tokenizer.encode(' and');
+    const next = await this.runtime.prefill([{ type: 'image', patches: clean }, { type: 'text', ids: [eoi, ...ids, boi] }], cache);
+    return { ids, text: ' and', stop: 'boi', cache: next };
+  }
+}
