@@ -27,7 +27,10 @@ export const ApiErrorBody = z
     error: z
       .object({
         /** Stable machine-readable code (ERROR_CODES); a later version may add codes. */
-        code: z.string().min(1),
+        code: z
+          .string()
+          .min(1)
+          .meta({ description: `Stable machine-readable code, one of: ${ERROR_CODES.join(', ')} (more may be added).` }),
         message: z.string(),
       })
       .strict(),

@@ -1,0 +1,94 @@
+/**
+ * Real dependencies from configuration: the store and queue the config names (file + SQLite
+ * under DATA_DIR by default, S3 + SQS on AWS) and a CPU runtime for the text side. Shared by
+ * the Node server, the Lambda handler and the embedded start script.
+ */
+import { join } from 'node:path';
+import type { Config } from '../shared/config/index.js';
+import { JobRepository } from '../shared/jobs/repository.js';
+import { createLogger, type Logger } from '../shared/logging/index.js';
+import type { JobQueue } from '../shared/ports/queue.js';
+import type { ObjectStore } from '../shared/ports/store.js';
+import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
+import { SqsQueue } from '../shared/queue/sqs-queue.js';
+import { createRuntime } from '../shared/runtime/index.js';
+import { JobRecord } from '../shared/schemas/job.js';
+import { FileStore } from '../shared/store/file-store.js';
+import { S3Store } from '../shared/store/s3-store.js';
+import type { AppDeps } from './app.js';
+
+export type StoreConfig = Pick<Config, 'store' | 'dataDir' | 's3Bucket' | 's3Endpoint' | 'awsRegion' | 'presignExpiresSeconds'>;
+export type QueueConfig = Pick<Config, 'queue' | 'dataDir' | 'sqsQueueUrl' | 'sqsEndpoint' | 'awsRegion' | 'visibilityTimeoutSeconds'>;
+
+export interface Closable {
+  close(): void | Promise<void>;
+}
+
+/** The object store of the config: a FileStore under DATA_DIR/store, or S3. */
+export function buildStore(config: StoreConfig): ObjectStore & Closable {
+  if (config.store === 'file') return new FileStore({ root: join(config.dataDir, 'store') });
+  return new S3Store({
+    bucket: required(config.s3Bucket, 'S3_BUCKET'),
+    ...(config.awsRegion ? { region: config.awsRegion } : {}),
+    // A custom endpoint is a local S3-compatible server, which wants path-style URLs.
+    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
+    presignExpiresSeconds: config.presignExpiresSeconds,
+  });
+}
+
+/** The job queue of the config: SQLite at DATA_DIR/queue.db, or SQS. */
+export function buildQueue(config: QueueConfig): JobQueue {
+  if (config.queue === 'sqlite') {
+    return new SqliteQueue({ path: join(config.dataDir, 'queue.db'), visibilityTimeoutSeconds: config.visibilityTimeoutSeconds });
+  }
+  return new SqsQueue({
+    queueUrl: required(config.sqsQueueUrl, 'SQS_QUEUE_URL'),
+    ...(config.awsRegion ? { region: config.awsRegion } : {}),
+    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+  });
+}
+
+export function jobRepository(store: ObjectStore): JobRepository<JobRecord> {
+  return new JobRepository<JobRecord>(store, { schema: JobRecord });
+}
+
+export interface BuiltDeps extends AppDeps {
+  config: Config;
+  /** Releases the runtime, the queue and the store. */
+  close(): Promise<void>;
+}
+
+export interface BuildDepsOptions {
+  logger?: Logger;
+  /** Threads of the text-side ONNX session (default: onnxruntime's choice). */
+  intraOpThreads?: number;
+}
+
+export async function buildDeps(config: Config, options: BuildDepsOptions = {}): Promise<BuiltDeps> {
+  const logger = options.logger ?? createLogger(config, { name: 'edge' });
+  for (const warning of config.warnings) logger.warn(warning);
+  // The edge decodes text on the CPU whatever EXECUTION_PROVIDER says (that is the worker's).
+  const runtime = await createRuntime(config.modelDir, {
+    executionProvider: 'cpu',
+    ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+  });
+  const store = buildStore(config);
+  const queue = buildQueue(config);
+  logger.info({ model: runtime.manifest.name, model_dir: config.modelDir, store: config.store, queue: config.queue }, 'edge dependencies ready');
+  return {
+    runtime,
+    store,
+    queue,
+    jobs: jobRepository(store),
+    logger,
+    config,
+    async close() {
+      await Promise.allSettled([runtime.close(), queue.close(), Promise.resolve(store.close())]);
+    },
+  };
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new Error(`${name} is required by this configuration`);
+  return value;
+}

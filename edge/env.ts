@@ -1,0 +1,10 @@
+/** The Hono environment of the edge app: what middleware puts on the context. */
+import type { Logger } from '../shared/logging/index.js';
+
+export interface EdgeEnv {
+  Variables: {
+    requestId: string;
+    /** The app's logger with this request's id bound. */
+    log: Logger;
+  };
+}

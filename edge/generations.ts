@@ -1,0 +1,134 @@
+/**
+ * The generation use cases, apart from HTTP: create (decode the text side at once; queue a
+ * job when the model asks for an image), read, cancel. Routes call these; errors the
+ * client caused are ApiErrors.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { encodeJobMessage } from '../shared/jobs/message.js';
+import { JobId } from '../shared/jobs/record.js';
+import type { JobRepository } from '../shared/jobs/repository.js';
+import { isTerminal } from '../shared/jobs/status.js';
+import type { Logger } from '../shared/logging/index.js';
+import type { JobQueue } from '../shared/ports/queue.js';
+import type { ObjectStore } from '../shared/ports/store.js';
+import { userTurn, type ModelRuntime, type Segment } from '../shared/runtime/index.js';
+import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generation.js';
+import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../shared/schemas/job.js';
+import { ApiError } from './errors.js';
+import { prepareInputImage, type InputImage } from './images/index.js';
+import type { Limiter } from './limiter.js';
+import type { EdgeMetrics } from './metrics.js';
+import type { TextDecodeFn } from './text-decode.js';
+
+export interface GenerationService {
+  runtime: ModelRuntime;
+  store: ObjectStore;
+  queue: JobQueue;
+  jobs: JobRepository<JobRecord>;
+  decode: TextDecodeFn;
+  limit: Limiter;
+  metrics: EdgeMetrics;
+  now: () => Date;
+}
+
+export interface Created {
+  /** 201: finished (no image needed); 202: queued for a worker. */
+  status: 201 | 202;
+  record: JobRecord;
+}
+
+/** 128 random bits: ids are the only secret between a client and its generation. */
+export function newGenerationId(): string {
+  return `gen_${randomBytes(16).toString('base64url')}`;
+}
+
+export function resolveParams(body: CreateGenerationRequest, runtime: ModelRuntime): JobParams {
+  const { diffusion } = runtime.manifest;
+  return {
+    seed: body.seed ?? randomInt(0, LIMITS.seedMax + 1),
+    steps: body.steps ?? diffusion.default_steps,
+    guidance: body.guidance ?? diffusion.default_guidance,
+    max_tokens: body.max_tokens ?? LIMITS.maxTokens.default,
+    temperature: body.temperature ?? LIMITS.temperature.default,
+  };
+}
+
+export async function createGeneration(s: GenerationService, body: CreateGenerationRequest, requestId: string, log: Logger): Promise<Created> {
+  const { runtime } = s;
+  const geometry = runtime.manifest.image;
+  // Images first: a bad one is refused before any model work.
+  const images: InputImage[] = (body.images ?? []).map((url, i) => prepareInputImage(url, i, geometry));
+  const params = resolveParams(body, runtime);
+  const turn = userTurn(runtime.tokenizer, [...images.map((img): Segment => ({ type: 'image', patches: img.patches })), body.prompt]);
+  const decoded = await s.limit(() =>
+    s.decode(runtime, turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: params.seed }),
+  );
+
+  const id = newGenerationId();
+  await Promise.all(images.map((img, k) => s.store.put(inputImageKey(id, k), img.png, { contentType: 'image/png' })));
+
+  const { boi, eos } = runtime.tokenizer.specialTokens;
+  const queued = decoded.stop === 'boi';
+  const stopIds = decoded.stop === 'boi' ? [boi] : decoded.stop === 'eos' ? [eos] : [];
+  const output: StoredOutputPart[] = decoded.text.length > 0 ? [{ type: 'text', text: decoded.text }] : [];
+  const now = s.now().toISOString();
+  const record: JobRecord = {
+    id,
+    request_id: requestId,
+    created_at: now,
+    updated_at: now,
+    status: queued ? 'queued' : 'succeeded',
+    progress: { step: 0, steps: queued ? params.steps : 0 },
+    params,
+    context: storedContext(id, turn, [...decoded.ids, ...stopIds]),
+    output,
+    tokens_used: decoded.ids.length,
+  };
+  await s.jobs.create(record);
+  s.metrics.generationsCreated.inc({ kind: queued ? 'image' : 'text' });
+  log.info({ job_id: id, stop: decoded.stop, tokens: decoded.ids.length, images_in: images.length }, 'generation created');
+  if (!queued) return { status: 201, record };
+
+  try {
+    await s.queue.send(encodeJobMessage({ jobId: id, requestId }));
+  } catch (err) {
+    // Without its message the job would stay queued forever: fail it so a poll ends.
+    await s.jobs
+      .update(id, (r) => ({ ...r, status: 'failed', error: { code: 'enqueue_failed', message: 'the job could not be queued' } }))
+      .catch((e: unknown) => log.error({ err: e, job_id: id }, 'could not mark an unqueued job failed'));
+    throw err;
+  }
+  return { status: 202, record };
+}
+
+/** The prefilled turn with images as their input keys, then the generated ids (and stop token). */
+function storedContext(id: string, turn: readonly Segment[], generated: readonly number[]): ContextSegment[] {
+  let k = 0;
+  const context: ContextSegment[] = turn.map((seg) => (seg.type === 'text' ? { type: 'text', ids: [...seg.ids] } : { type: 'image', key: inputImageKey(id, k++) }));
+  const last = context[context.length - 1];
+  // userTurn always ends with the `<assistant>` text segment, so the answer joins it.
+  if (last?.type === 'text') last.ids.push(...generated);
+  else if (generated.length > 0) context.push({ type: 'text', ids: [...generated] });
+  return context;
+}
+
+export async function getGeneration(jobs: JobRepository<JobRecord>, id: string): Promise<JobRecord> {
+  const record = JobId.safeParse(id).success ? await jobs.get(id) : null;
+  if (!record) throw new ApiError('not_found', `no generation ${JSON.stringify(id.slice(0, 200))}`);
+  return record;
+}
+
+/**
+ * Cancel: leaves the marker the worker checks at every denoising step, and moves a job
+ * still queued to `canceled` at once. Canceling a canceled job returns it as it is
+ * (idempotent); a succeeded or failed one is 409 already_finished.
+ */
+export async function cancelGeneration(jobs: JobRepository<JobRecord>, id: string, log: Logger): Promise<JobRecord> {
+  const current = await getGeneration(jobs, id);
+  if (current.status === 'canceled') return current;
+  if (isTerminal(current.status)) throw new ApiError('already_finished', `generation ${id} already ${current.status}`);
+  await jobs.requestCancel(id);
+  const after = await jobs.update(id, (r) => (r.status === 'queued' ? { ...r, status: 'canceled' } : null));
+  log.info({ job_id: id, status: after.status }, 'cancel requested');
+  return after;
+}
