@@ -144,8 +144,8 @@ def golden(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig) -> dict:
     ctx = describe_context(tok, image)
     _, last = rt.prefill([ctx])
     caption = scene_from_seed(11).caption()
-    greedy_ctx = draw_context(tok, caption)
-    out = rt.decode_greedy([greedy_ctx], 12, {tok.eos, tok.boi})[0]
+    greedy_ctx = describe_context(tok, image_to_patches(scene_from_seed(11).render(), cfg.patch_size))
+    out = rt.decode_greedy([greedy_ctx], 40, {tok.eos, tok.boi})[0]
     stop = "eos" if out[-1] == tok.eos else "boi" if out[-1] == tok.boi else "length"
     ids = out[:-1] if stop != "length" else out
     steps, guidance, noise_seed = 4, 2.5, 1234
@@ -157,7 +157,7 @@ def golden(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig) -> dict:
         "tolerance": {"logits": 1e-4, "patches": 1e-3},
         "tokenizer": vectors,
         "prefill": {"segments": segments_json(ctx), "last_logits": b64(last[0].numpy())},
-        "greedy": {"segments": segments_json(greedy_ctx), "max_tokens": 12, "ids": ids, "stop": stop},
+        "greedy": {"segments": segments_json(greedy_ctx), "max_tokens": 40, "ids": ids, "stop": stop},
         "denoise": {"caption": caption, "cond_segments": segments_json(draw_context(tok, caption)),
                     "uncond_segments": segments_json(unconditional_context(tok)), "steps": steps,
                     "guidance": guidance, "noise": b64(noise.numpy()), "final": b64(final.numpy())},
@@ -181,18 +181,35 @@ def export_package(out_dir: str, name: str, model: UnifiedModel, tok: Tokenizer,
     return write_manifest(out_dir, build_manifest(name, model, tok, dcfg, extra or {}), files)
 
 
-def tiny() -> tuple[UnifiedModel, Tokenizer, DiffusionConfig]:
-    """A small randomly initialised model with the real tokenizer. Its sampler settings
+def tiny(steps: int = 150) -> tuple[UnifiedModel, Tokenizer, DiffusionConfig]:
+    """A small model with the real tokenizer, briefly trained. Its sampler settings
     differ from the defaults on purpose, so a runtime that hard-codes them fails the golden test."""
     tok = train_default()
     torch.manual_seed(0)
     cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=32, n_layers=2, expansion=64, qk_dim=24, time_freq_dim=16)
     model = UnifiedModel(cfg)
-    with torch.no_grad():  # random init is near-uniform; widen it so outputs and greedy picks are distinct
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.2)
     dcfg = DiffusionConfig(time_shift=2.0, default_guidance=2.5, guidance_interval=(0.3, 0.9), default_steps=4)
+    brief_training(model, tok, dcfg, steps)
     return model.eval(), tok, dcfg
+
+
+def brief_training(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, steps: int) -> None:
+    """A few seconds of training teach the tiny model the conversation template: it answers a
+    draw prompt with <boi> and ends after <eoi>, and a describe prompt with caption-like
+    text. So the fixture drives the real image and text paths end to end, not just
+    random tokens."""
+    from train import TrainConfig, make_batch, training_loss
+    tcfg = TrainConfig(batch_size=16, bf16=False, draw_fraction=0.5)
+    gen = torch.Generator().manual_seed(0)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for step in range(steps):
+        b, tgt, x0, dm = make_batch(tok, model.cfg, dcfg, tcfg, list(range(step * 16, step * 16 + 16)), gen)
+        loss, _, _ = training_loss(model, model, b, tgt, x0, dm, tcfg)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    model.eval()
 
 
 def main() -> None:
@@ -205,7 +222,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.tiny:
         model, tok, dcfg = tiny()
-        m = export_package(args.out, "tiny", model, tok, dcfg, {"purpose": "test fixture, random weights"}, with_golden=True)
+        m = export_package(args.out, "tiny", model, tok, dcfg, {"purpose": "test fixture: tiny, trained for seconds (knows the template, not the pictures)"}, with_golden=True)
     else:
         ck = torch.load(args.ckpt, weights_only=False)
         tok = Tokenizer.from_json(ck["tokenizer"])

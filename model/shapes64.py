@@ -95,8 +95,10 @@ def object_alpha(obj: SceneObject) -> np.ndarray:
         inside = (xs >= cx - s / 2) & (xs < cx + s / 2) & (ys >= cy - s / 2) & (ys < cy + s / 2)
     elif obj.kind == "triangle":
         top = cy - s / 2
-        depth = ys - top  # 0 at the apex, s at the base
-        inside = (depth >= 0) & (depth < s) & (np.abs(xs - cx) <= depth / 2)
+        depth = ys - top  # of the pixel's centre: 0.5 in the apex row, s - 0.5 in the base row
+        # Half-width at the pixel's lower edge, so the apex row is never empty (height = s)
+        # and the base row is s wide (base = s).
+        inside = (depth >= 0) & (depth < s) & (np.abs(xs - cx) <= (depth + 0.5) / 2)
     else:
         return glyph_alpha(obj.kind, s, cx, cy)
     return inside.astype(np.float32)
@@ -120,7 +122,8 @@ def glyph_mask(digit: str, size: int) -> np.ndarray:
 def glyph_alpha(digit: str, size: int, cx: float, cy: float) -> np.ndarray:
     mask = glyph_mask(digit, size)
     h, w = mask.shape
-    top, left = int(np.floor(cy - h / 2 + 0.5)), int(np.floor(cx - w / 2 + 0.5))
+    # The same rule as the shapes: the first pixel whose centre is inside the box.
+    top, left = int(np.ceil(cy - h / 2 - 0.5)), int(np.ceil(cx - w / 2 - 0.5))
     alpha = np.zeros((SIZE, SIZE), np.float32)
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(top + h, SIZE), min(left + w, SIZE)

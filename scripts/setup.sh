@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine, from the package registries
+# only: the Python venv (model/), the Node packages (root and infra/), the font the data
+# set is drawn with. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export ONNXRUNTIME_NODE_INSTALL=skip   # its CPU binaries ship in the package; never fetch CUDA files
+
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ]; then
+  echo "setup: installing fonts-dejavu-core (Shapes64 draws digits with DejaVu Sans Bold)"
+  apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import torch, onnxruntime, PIL, pytest, tqdm, matplotlib, onnx" 2>/dev/null; then
+  echo "setup: installing Python packages (model/requirements.txt)"
+  .venv/bin/pip install -q -r model/requirements.txt
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi
+if [ -f infra/package.json ] && { [ ! -d infra/node_modules ] || [ infra/package-lock.json -nt infra/node_modules/.package-lock.json ]; }; then
+  echo "setup: npm ci (infra)"
+  (cd infra && npm ci --no-audit --no-fund)
+fi
+echo "setup: done"
