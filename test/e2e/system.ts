@@ -1,0 +1,151 @@
+/**
+ * The real system on loopback for end-to-end tests: the edge app (edge/deps.ts + createApp)
+ * served over HTTP on 127.0.0.1, and gpu-worker/main.ts as child processes (killable), on
+ * one temporary DATA_DIR (SQLite queue + file store).
+ *
+ * The random-weight fixture (packages/tiny) never asks for an image by itself, so with it
+ * the edge's text decode is wrapped to stop at `<boi>` for draw prompts (the app's
+ * `textDecoder` dependency, meant for this); a trained package takes the real path.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from '../../edge/app.js';
+import { buildDeps, type BuiltDeps } from '../../edge/deps.js';
+import { decodeWithRuntime, type TextDecodeFn } from '../../edge/text-decode.js';
+import { loadConfig } from '../../shared/config/index.js';
+import { createLogger } from '../../shared/logging/index.js';
+import type { Segment } from '../../shared/runtime/index.js';
+import type { WorkerReadyMessage } from '../../gpu-worker/main.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const TINY_DIR = join(REPO_ROOT, 'packages/tiny');
+/** E2E_MODEL_DIR runs the same tests on another package (the trained one). */
+export const MODEL_DIR = process.env['E2E_MODEL_DIR'] ?? TINY_DIR;
+export const VISIBILITY_TIMEOUT_SECONDS = 2;
+
+/** The environment every process of the system shares. */
+export function systemEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATA_DIR: dataDir,
+    MODEL_DIR,
+    VISIBILITY_TIMEOUT_SECONDS: String(VISIBILITY_TIMEOUT_SECONDS),
+    LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'warn',
+    ...extra,
+  };
+}
+
+/** Real decode; for a model that never emits `<boi>` (tiny), a draw prompt stops there at once. */
+export function drawStopsAtBoi(): TextDecodeFn {
+  return async (runtime, segments, options) => {
+    const decoded = await decodeWithRuntime(runtime, segments, options);
+    if (decoded.stop === 'boi' || runtime.manifest.name !== 'tiny' || !isDrawTurn(runtime.tokenizer.encode.bind(runtime.tokenizer), segments)) return decoded;
+    return { ids: [], text: '', stop: 'boi' };
+  };
+}
+
+function isDrawTurn(encode: (text: string) => number[], segments: readonly Segment[]): boolean {
+  const first = segments[0];
+  if (first?.type !== 'text') return false;
+  const prefix = encode('draw');
+  // `<bos> <user> draw ...`
+  return prefix.every((id, i) => first.ids[2 + i] === id);
+}
+
+export interface Edge {
+  url: string;
+  deps: BuiltDeps;
+  close(): Promise<void>;
+}
+
+export async function startEdge(dataDir: string): Promise<Edge> {
+  const config = loadConfig(systemEnv(dataDir, { PORT: '0' }));
+  const deps = await buildDeps(config, { logger: createLogger({ logLevel: 'silent' }), intraOpThreads: 1 });
+  const app = createApp({ ...deps, textDecoder: drawStopsAtBoi() });
+  const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ server: s, port: info.port }));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    deps,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await deps.close();
+    },
+  };
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  healthPort: number;
+  maxBatch: number;
+  /** stdout + stderr so far (JSON log lines). */
+  output(): string;
+  /** Resolves with the exit code (null when killed by a signal) and the signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** gpu-worker/main.ts in a child process; resolves once it says it takes jobs. */
+export async function startWorkerProcess(dataDir: string, extra: Record<string, string> = {}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'gpu-worker/main.ts')], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...systemEnv(dataDir, { WORKER_HEALTH_PORT: '0', WORKER_MAX_BATCH: '4', WORKER_PROGRESS_INTERVAL_MS: '0', ...extra }) },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ready = await Promise.race([
+    new Promise<WorkerReadyMessage>((resolve) => child.on('message', (m: WorkerReadyMessage) => m.type === 'worker-ready' && resolve(m))),
+    exited.then(({ code }) => {
+      throw new Error(`worker exited (${code}) before it was ready:\n${output}`);
+    }),
+  ]);
+  return { child, healthPort: ready.healthPort, maxBatch: ready.maxBatch, output: () => output, exited };
+}
+
+/** SIGTERM, then SIGKILL if it has not gone after `ms`. */
+export async function stopProcess(p: { child: ChildProcess; exited: Promise<unknown> }, ms = 30_000): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), ms);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+export function tempDataDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Generation {
+  id: string;
+  status: string;
+  progress: { step: number; steps: number };
+  output: ({ type: 'text'; text: string } | { type: 'image'; url: string; width: number; height: number; mime_type: string })[];
+  error?: { code: string; message: string };
+}
+
+export async function api<T = Generation>(base: string, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${path}`, {
+    method: init?.method ?? (init?.body === undefined ? 'GET' : 'POST'),
+    ...(init?.body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+export async function poll(base: string, id: string, until: (g: Generation) => boolean, timeoutMs = 30_000, everyMs = 20): Promise<Generation> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await api(base, `/v1/generations/${id}`);
+    if (until(body)) return body;
+    if (Date.now() > deadline) throw new Error(`timed out polling ${id}: last ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const isFinished = (g: Generation): boolean => ['succeeded', 'failed', 'canceled'].includes(g.status);
