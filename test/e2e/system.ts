@@ -1,24 +1,19 @@
 /**
- * The real system on loopback for end-to-end tests: the edge app (edge/deps.ts + createApp)
- * served over HTTP on 127.0.0.1, and gpu-worker/main.ts as child processes (killable), on
- * one temporary DATA_DIR (SQLite queue + file store).
- *
- * The random-weight fixture (packages/tiny) never asks for an image by itself, so with it
- * the edge's text decode is wrapped to stop at `<boi>` for draw prompts (the app's
- * `textDecoder` dependency, meant for this); a trained package takes the real path.
+ * The real system on loopback for end-to-end tests: the edge (edge/deps.ts, createApp and
+ * the Node adapter edge/server.ts) on 127.0.0.1 in this process, and gpu-worker/main.ts as
+ * child processes (killable), on one temporary DATA_DIR (SQLite queue + file store).
+ * Nothing is stubbed: the fixture package answers a draw prompt with `<boi>` by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../../edge/app.js';
 import { buildDeps, type BuiltDeps } from '../../edge/deps.js';
-import { decodeWithRuntime, type TextDecodeFn } from '../../edge/text-decode.js';
+import { startServer } from '../../edge/server.js';
 import { loadConfig } from '../../shared/config/index.js';
 import { createLogger } from '../../shared/logging/index.js';
-import type { Segment } from '../../shared/runtime/index.js';
 import type { WorkerReadyMessage } from '../../gpu-worker/main.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,23 +33,6 @@ export function systemEnv(dataDir: string, extra: Record<string, string> = {}): 
   };
 }
 
-/** Real decode; for a model that never emits `<boi>` (tiny), a draw prompt stops there at once. */
-export function drawStopsAtBoi(): TextDecodeFn {
-  return async (runtime, segments, options) => {
-    const decoded = await decodeWithRuntime(runtime, segments, options);
-    if (decoded.stop === 'boi' || runtime.manifest.name !== 'tiny' || !isDrawTurn(runtime.tokenizer.encode.bind(runtime.tokenizer), segments)) return decoded;
-    return { ids: [], text: '', stop: 'boi' };
-  };
-}
-
-function isDrawTurn(encode: (text: string) => number[], segments: readonly Segment[]): boolean {
-  const first = segments[0];
-  if (first?.type !== 'text') return false;
-  const prefix = encode('draw');
-  // `<bos> <user> draw ...`
-  return prefix.every((id, i) => first.ids[2 + i] === id);
-}
-
 export interface Edge {
   url: string;
   deps: BuiltDeps;
@@ -62,17 +40,14 @@ export interface Edge {
 }
 
 export async function startEdge(dataDir: string): Promise<Edge> {
-  const config = loadConfig(systemEnv(dataDir, { PORT: '0' }));
+  const config = loadConfig(systemEnv(dataDir, { PORT: '0', HOST: '127.0.0.1' }));
   const deps = await buildDeps(config, { logger: createLogger({ logLevel: 'silent' }), intraOpThreads: 1 });
-  const app = createApp({ ...deps, textDecoder: drawStopsAtBoi() });
-  const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ server: s, port: info.port }));
-  });
+  const server = await startServer(createApp(deps), config);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     deps,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await deps.close();
     },
   };
