@@ -1,0 +1,168 @@
+/**
+ * The CLI against a real server on 127.0.0.1:0. The draw test plays the worker itself
+ * (receive, progress, PNG, succeeded) so it needs no GPU worker; describe uses the tiny model.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseJobMessage } from '../shared/jobs/message.js';
+import type { ModelRuntime } from '../shared/runtime/index.js';
+import { outputImageKey } from '../shared/schemas/job.js';
+import { createApp, type AppDeps } from '../edge/app.js';
+import { pngBytes } from '../edge/images/test-images.js';
+import { startServer, type RunningServer } from '../edge/server.js';
+import { testDeps, tinyRuntime, type TestDeps } from '../edge/test-deps.js';
+import { parseCli, UsageError } from './args.js';
+import { imagePath } from './commands.js';
+import { main } from './main.js';
+import { progressLine } from './progress.js';
+
+let runtime: ModelRuntime;
+let deps: TestDeps;
+let server: RunningServer | undefined;
+let dir: string;
+
+beforeAll(async () => {
+  runtime = await tinyRuntime();
+});
+afterAll(async () => {
+  await runtime.close();
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  await deps?.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function serve(overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}, apiKeys: string[] = []): Promise<RunningServer> {
+  deps = testDeps(runtime, { config: { apiKeys }, ...overrides });
+  server = await startServer(createApp(deps), { host: '127.0.0.1', port: 0, apiKeys });
+  dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
+  return server;
+}
+
+async function run(argv: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    env,
+    pollIntervalMs: 20,
+  });
+  return { code, stdout, stderr };
+}
+
+/** A stand-in worker: takes the job, reports two steps, writes a PNG, finishes. */
+async function fakeWorker(): Promise<void> {
+  let messages = await deps.queue.receive({ maxMessages: 1, waitSeconds: 0 });
+  for (let i = 0; messages.length === 0 && i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    messages = await deps.queue.receive({ maxMessages: 1, waitSeconds: 0 });
+  }
+  const [message] = messages;
+  if (!message) throw new Error('no job arrived');
+  const { jobId } = parseJobMessage(message.body);
+  for (const step of [1, 2]) {
+    await deps.jobs.update(jobId, (r) => ({ ...r, status: 'running', progress: { step, steps: 2 } }));
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  const key = outputImageKey(jobId, 0);
+  await deps.store.put(key, pngBytes(64, 64, () => [9, 8, 7, 255]), { contentType: 'image/png' });
+  await deps.jobs.update(jobId, (r) => ({
+    ...r,
+    status: 'succeeded',
+    output: [...r.output, { type: 'image', key, width: 64, height: 64, mime_type: 'image/png' }],
+  }));
+  await deps.queue.delete(message.receiptHandle);
+}
+
+describe('cli draw', () => {
+  it('posts the caption, shows progress, downloads the PNG (with the key)', async () => {
+    const { url } = await serve({ textDecoder: async (rt) => ({ ids: rt.tokenizer.encode('ok'), text: 'ok', stop: 'boi' }) }, ['cli-key-123456']);
+    const out = join(dir, 'out.png');
+    const [result] = await Promise.all([
+      run(['draw', 'a red circle', '-o', out, '--steps', '2', '--seed', '5', '--url', url], { API_KEY: 'cli-key-123456' }),
+      fakeWorker(),
+    ]);
+    expect(result.stderr).toContain('step 1/2 running');
+    expect(result.stderr).toContain('step 2/2 succeeded');
+    expect(result.stderr).toContain(`wrote ${out} (64x64)`);
+    expect(result).toMatchObject({ code: 0, stdout: 'ok\n' });
+    expect(readFileSync(out).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('explains a refused key and an unreachable server', async () => {
+    const { url, port } = await serve({}, ['cli-key-123456']);
+    const refused = await run(['draw', 'x', '-o', join(dir, 'a.png'), '--url', url, '--api-key', 'wrong-key-99']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('401 unauthorized');
+    await server!.close();
+    const down = await run(['draw', 'x', '-o', join(dir, 'a.png'), '--url', `http://127.0.0.1:${port}`]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+  });
+});
+
+describe('cli describe', () => {
+  it('sends the image file and prints the answer of the tiny model', async () => {
+    const { url } = await serve();
+    const image = join(dir, 'in.png');
+    writeFileSync(image, pngBytes(16, 16, () => [200, 0, 0, 255]));
+    const result = await run(['describe', image, '--max-tokens', '4', '--timeout', '1', '--url', url]);
+    // The random-weight model may ask for an image, which no worker makes here: then the CLI gives up.
+    const [message] = await deps.queue.receive({ maxMessages: 1, waitSeconds: 0 });
+    if (message) {
+      expect(result).toMatchObject({ code: 1 });
+      expect(result.stderr).toContain('gave up after 1 s');
+    } else {
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+    }
+  });
+
+  it('refuses a file that is not an image, and a server 4xx is reported with its code', async () => {
+    const { url } = await serve();
+    const notImage = join(dir, 'x.png');
+    writeFileSync(notImage, 'hello');
+    const result = await run(['describe', notImage, '--url', url]);
+    expect(result).toMatchObject({ code: 1 });
+    expect(result.stderr).toContain('not a PNG or JPEG');
+    const long = await run(['describe', join(dir, 'missing.png'), '--url', url]);
+    expect(long.stderr).toContain('ENOENT');
+    const tooLong = await run(['draw', 'x'.repeat(4000), '-o', join(dir, 'o.png'), '--url', url]);
+    expect(tooLong.stderr).toContain('400 prompt_too_long');
+  });
+});
+
+describe('cli arguments', () => {
+  it('parses options and validates them with the API limits', () => {
+    expect(parseCli(['draw', 'a cat', '-o', 'x.png', '--steps', '10', '--guidance', '2.5'], {})).toMatchObject({
+      command: 'draw',
+      caption: 'a cat',
+      output: 'x.png',
+      steps: 10,
+      guidance: 2.5,
+      url: 'http://127.0.0.1:3000',
+    });
+    expect(parseCli(['describe', 'a.jpg'], { API_URL: 'http://h:1', API_KEY: 'k' })).toMatchObject({ url: 'http://h:1', apiKey: 'k' });
+    expect(parseCli(['--help'], {})).toBe('help');
+    expect(() => parseCli(['draw', 'a cat'], {})).toThrow(/-o/);
+    expect(() => parseCli(['draw', 'a', '-o', 'x', '--steps', '500'], {})).toThrow(/--steps/);
+    expect(() => parseCli(['paint', 'x'], {})).toThrow(UsageError);
+    expect(() => parseCli(['draw', 'a', '--bogus'], {})).toThrow(UsageError);
+  });
+
+  it('exits 2 on bad usage', async () => {
+    const result = await run(['draw']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('usage:');
+  });
+
+  it('names extra images and draws the bar', () => {
+    expect(imagePath('out.png', 0)).toBe('out.png');
+    expect(imagePath('out.png', 2)).toBe('out-2.png');
+    expect(progressLine({ status: 'running', progress: { step: 5, steps: 10 } })).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}] step 5/10 running`);
+  });
+});

@@ -1,0 +1,104 @@
+/** draw and describe: send the request, wait for the generation with progress, write the results. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { DEFAULT_PROMPTS } from '../shared/runtime/template.js';
+import { isTerminal } from '../shared/jobs/status.js';
+import type { CreateGenerationRequest, Generation } from '../shared/schemas/generation.js';
+import type { CliArgs } from './args.js';
+import { CliError, type ApiClient } from './client.js';
+import { ProgressReporter, type ProgressStream } from './progress.js';
+
+export interface CommandIO {
+  stdout: { write(text: string): unknown };
+  stderr: ProgressStream;
+  sleep: (ms: number) => Promise<void>;
+  pollIntervalMs: number;
+}
+
+function samplingOf(args: CliArgs): Omit<CreateGenerationRequest, 'prompt' | 'images'> {
+  return {
+    ...(args.steps !== undefined ? { steps: args.steps } : {}),
+    ...(args.guidance !== undefined ? { guidance: args.guidance } : {}),
+    ...(args.seed !== undefined ? { seed: args.seed } : {}),
+    ...(args.maxTokens !== undefined ? { max_tokens: args.maxTokens } : {}),
+    ...(args.temperature !== undefined ? { temperature: args.temperature } : {}),
+  };
+}
+
+/** Polls until the generation is terminal, drawing progress on stderr. */
+export async function waitFor(client: ApiClient, first: Generation, io: CommandIO, timeoutSeconds: number): Promise<Generation> {
+  const progress = new ProgressReporter(io.stderr);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let g = first;
+  try {
+    while (!isTerminal(g.status)) {
+      progress.update(g);
+      if (Date.now() > deadline) throw new CliError(`gave up after ${timeoutSeconds} s; the generation ${g.id} is still ${g.status}`);
+      await io.sleep(io.pollIntervalMs);
+      g = await client.get(g.id);
+    }
+    if (g.progress.steps > 0) progress.update(g);
+  } finally {
+    progress.done();
+  }
+  if (g.status === 'failed') throw new CliError(`generation ${g.id} failed: ${g.error ? `${g.error.code}: ${g.error.message}` : 'no reason given'}`);
+  if (g.status === 'canceled') throw new CliError(`generation ${g.id} was canceled`);
+  return g;
+}
+
+function printText(g: Generation, io: CommandIO): void {
+  for (const part of g.output) if (part.type === 'text' && part.text.length > 0) io.stdout.write(`${part.text}\n`);
+}
+
+/** out.png for the first image, out-1.png, out-2.png, ... for the next. */
+export function imagePath(output: string, k: number): string {
+  if (k === 0) return output;
+  const ext = extname(output);
+  return `${output.slice(0, output.length - ext.length)}-${k}${ext || '.png'}`;
+}
+
+async function saveImages(client: ApiClient, g: Generation, output: string, io: CommandIO): Promise<number> {
+  const images = g.output.filter((p) => p.type === 'image');
+  for (const [k, part] of images.entries()) {
+    const path = imagePath(output, k);
+    await writeFile(path, await client.download(part.url));
+    io.stderr.write(`wrote ${path} (${part.width}x${part.height})\n`);
+  }
+  return images.length;
+}
+
+/** The draw template's prompt: `draw <caption>` (a caption already starting with it is sent as is). */
+export function drawPrompt(caption: string): string {
+  const prefix = DEFAULT_PROMPTS.draw_prefix;
+  return caption.toLowerCase().startsWith(prefix) ? caption : `${prefix}${caption}`;
+}
+
+export async function draw(client: ApiClient, args: Extract<CliArgs, { command: 'draw' }>, io: CommandIO): Promise<void> {
+  const created = await client.create({ prompt: drawPrompt(args.caption), ...samplingOf(args) });
+  io.stderr.write(`generation ${created.id}: ${created.status}\n`);
+  const g = await waitFor(client, created, io, args.timeout);
+  printText(g, io);
+  if ((await saveImages(client, g, args.output, io)) === 0) throw new CliError('the model answered without drawing an image');
+}
+
+export async function describe(client: ApiClient, args: Extract<CliArgs, { command: 'describe' }>, io: CommandIO): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(args.image);
+  } catch (err) {
+    throw new CliError(`cannot read ${args.image}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const mime = mimeOf(bytes);
+  if (!mime) throw new CliError(`${args.image} is not a PNG or JPEG file`);
+  const image = `data:${mime};base64,${bytes.toString('base64')}`;
+  const created = await client.create({ prompt: args.prompt ?? DEFAULT_PROMPTS.describe_prompt, images: [image], ...samplingOf(args) });
+  const g = await waitFor(client, created, io, args.timeout);
+  printText(g, io);
+  if (args.output) await saveImages(client, g, args.output, io);
+}
+
+function mimeOf(bytes: Uint8Array): 'image/png' | 'image/jpeg' | null {
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  return null;
+}

@@ -1,0 +1,53 @@
+/**
+ * The command-line client: `npm run cli -- draw "a red circle" -o out.png`,
+ * `npm run cli -- describe photo.png`. Exit status: 0 done, 1 failed, 2 bad usage.
+ */
+import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseCli, USAGE, UsageError } from './args.js';
+import { ApiClient, CliError, type Fetch } from './client.js';
+import { describe, draw, type CommandIO } from './commands.js';
+
+export interface CliIO {
+  stdout: CommandIO['stdout'];
+  stderr: CommandIO['stderr'];
+  env: Record<string, string | undefined>;
+  fetch?: Fetch;
+  pollIntervalMs?: number;
+}
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  let args;
+  try {
+    args = parseCli(argv, io.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`error: ${err.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const client = new ApiClient(args.url, args.apiKey, io.fetch);
+  const commandIO: CommandIO = { stdout: io.stdout, stderr: io.stderr, sleep: (ms) => sleep(ms), pollIntervalMs: io.pollIntervalMs ?? 500 };
+  try {
+    if (args.command === 'draw') await draw(client, args, commandIO);
+    else await describe(client, args, commandIO);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    io.stderr.write(`error: ${err.message}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,27 @@
+/**
+ * The AWS Lambda adapter (API Gateway HTTP API, payload v2). Dependencies are built on the
+ * first invocation and kept for the container's life; importing this module does no I/O.
+ */
+import { handle } from 'hono/aws-lambda';
+import { configFromProcessEnv } from '../shared/config/index.js';
+import { createApp } from './app.js';
+import { buildDeps } from './deps.js';
+
+type LambdaHandler = ReturnType<typeof handle>;
+
+let ready: Promise<LambdaHandler> | undefined;
+
+async function init(): Promise<LambdaHandler> {
+  const config = configFromProcessEnv();
+  const deps = await buildDeps(config);
+  return handle(createApp(deps));
+}
+
+export const handler = async (...args: Parameters<LambdaHandler>): Promise<Awaited<ReturnType<LambdaHandler>>> => {
+  // A failed start is not cached: the next invocation tries again.
+  ready ??= init().catch((err: unknown) => {
+    ready = undefined;
+    throw err;
+  });
+  return (await ready)(...args);
+};
