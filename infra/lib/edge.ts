@@ -108,6 +108,7 @@ export class Edge extends Construct {
         MODEL_DIR: props.modelDir,
         EXECUTION_PROVIDER: 'cpu',
         WORKER_MAX_BATCH: String(config.workerMaxBatch),
+        VISIBILITY_TIMEOUT_SECONDS: String(config.visibilityTimeoutSeconds),
         API_KEYS: props.apiKeys,
         LOG_LEVEL: config.logLevel,
       },

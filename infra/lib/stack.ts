@@ -34,7 +34,9 @@ export class UnifiedModelStack extends Stack {
     const apiKeys = new CfnParameter(this, 'ApiKeys', {
       type: 'String',
       noEcho: true,
-      minLength: 1,
+      // shared/config/schema.ts: comma-separated, each 8-256 printable characters, no spaces.
+      allowedPattern: '^[\\x21-\\x2b\\x2d-\\x7e]{8,256}(,[\\x21-\\x2b\\x2d-\\x7e]{8,256})*$',
+      constraintDescription: 'comma-separated keys, each 8-256 printable ASCII characters without spaces or commas',
       description: 'API_KEYS of the edge: comma-separated keys clients send as a bearer token. Kept out of the template.',
     });
 

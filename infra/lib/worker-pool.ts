@@ -195,6 +195,7 @@ export class WorkerPool extends Construct {
         MODEL_DIR: props.modelDir,
         EXECUTION_PROVIDER: 'cuda',
         WORKER_MAX_BATCH: String(config.workerMaxBatch),
+        VISIBILITY_TIMEOUT_SECONDS: String(config.visibilityTimeoutSeconds),
         WORKER_HEALTH_PORT: String(WORKER_HEALTH_PORT),
         LOG_LEVEL: config.logLevel,
       },

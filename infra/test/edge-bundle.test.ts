@@ -65,11 +65,19 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
     expect([...packages].sort()).toEqual(['onnxruntime-common', 'onnxruntime-node']);
   });
 
-  it('loads and exports a handler function, resolving onnxruntime from the bundle only', () => {
-    const probe = `import(${JSON.stringify(path.join(outDir, 'index.mjs'))}).then(
-      (m) => { console.log(typeof m.handler); process.exit(typeof m.handler === 'function' ? 0 : 3); },
-      (e) => { console.error(e); process.exit(2); })`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+  it('answers GET /healthz through the Lambda handler, with onnxruntime and the model from the bundle only', () => {
+    // A fresh process whose only code is the bundle: the handler builds its dependencies
+    // (S3 and SQS clients, which make no call here, and the CPU ONNX session) on first use.
+    const bundle = JSON.stringify(path.join(outDir, 'index.mjs'));
+    const probe = `
+      const { handler } = await import(${bundle});
+      const http = { method: 'GET', path: '/healthz', protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'probe' };
+      const event = { version: '2.0', routeKey: '$default', rawPath: '/healthz', rawQueryString: '',
+        headers: { host: 'api.example.com' }, isBase64Encoded: false,
+        requestContext: { http, domainName: 'api.example.com', requestId: 'probe', stage: '$default' } };
+      const res = await handler(event, {});
+      console.log(JSON.stringify({ statusCode: res.statusCode, body: res.body }));`;
+    const run = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', probe], {
       cwd: outDir,
       encoding: 'utf8',
       timeout: 90_000,
@@ -92,5 +100,7 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
     });
     expect(run.stderr + run.stdout).not.toMatch(/Cannot find (module|package)/);
     expect(run.status, run.stderr).toBe(0);
+    const res = JSON.parse(run.stdout.trim().split('\n').pop()!) as { statusCode: number; body: string };
+    expect(res.statusCode, res.body).toBe(200);
   });
 });

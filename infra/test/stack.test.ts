@@ -153,6 +153,7 @@ describe('edge', () => {
           MODEL_DIR: '/var/task/packages/shapes64',
           EXECUTION_PROVIDER: 'cpu',
           API_KEYS: { Ref: 'ApiKeys' },
+          VISIBILITY_TIMEOUT_SECONDS: String(DEFAULTS.visibilityTimeoutSeconds),
         }),
       },
     });
@@ -177,7 +178,13 @@ describe('edge', () => {
   });
 
   it('keeps the API keys out of the template (NoEcho parameter)', () => {
-    expect(template.toJSON().Parameters.ApiKeys).toMatchObject({ Type: 'String', NoEcho: true });
+    const param = template.toJSON().Parameters.ApiKeys;
+    expect(param).toMatchObject({ Type: 'String', NoEcho: true });
+    expect(param.Default).toBeUndefined();
+    // The pattern mirrors shared/config's API_KEYS rule, so a bad value fails the deploy, not the first request.
+    const pattern = new RegExp(param.AllowedPattern);
+    expect(['k3y-0123456789', 'abcdefgh,ABCDEFGH!'].every((k) => pattern.test(k))).toBe(true);
+    expect(['short', 'abcdefgh,', 'with space 123', ''].some((k) => pattern.test(k))).toBe(false);
   });
 });
 
@@ -238,6 +245,8 @@ describe('GPU worker pool', () => {
       MODEL_DIR: '/app/packages/shapes64',
       WORKER_HEALTH_PORT: '9091',
       WORKER_MAX_BATCH: String(DEFAULTS.workerMaxBatch),
+      VISIBILITY_TIMEOUT_SECONDS: String(DEFAULTS.visibilityTimeoutSeconds),
+      AWS_REGION: { Ref: 'AWS::Region' },
     });
     const assets = JSON.parse(readFileSync(path.join(outdir, 'UnifiedModel.assets.json'), 'utf8'));
     const images = Object.values(assets.dockerImages) as { source: Record<string, unknown> }[];
