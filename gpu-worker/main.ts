@@ -12,14 +12,8 @@ import { startHealthServer } from './health.js';
 import { createWorkerMetrics } from './metrics.js';
 import { ModelRunner } from './model-runner.js';
 import { startWorker, type Worker } from './worker.js';
+import { METRICS_PUSH_MS, tell } from './ipc.js';
 import { loadWorkerEnv } from './worker-env.js';
-
-/** What a worker started by a parent (`npm start`) tells it over IPC once it takes jobs. */
-export interface WorkerReadyMessage {
-  type: 'worker-ready';
-  healthPort: number;
-  maxBatch: number;
-}
 
 async function main(): Promise<void> {
   let config;
@@ -63,7 +57,8 @@ async function main(): Promise<void> {
   );
   state = 'ready';
   logger.info({ model: runtime.manifest.name, modelDir: config.modelDir, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store }, 'worker ready');
-  process.send?.({ type: 'worker-ready', healthPort: health.port, maxBatch } satisfies WorkerReadyMessage);
+  tell({ type: 'worker-ready', healthPort: health.port, maxBatch, pid: process.pid });
+  if (process.send) setInterval(() => tell({ type: 'worker-metrics', text: metrics.render() }), METRICS_PUSH_MS).unref();
 
   let signals = 0;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {

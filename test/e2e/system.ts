@@ -14,7 +14,7 @@ import { buildDeps, type BuiltDeps } from '../../edge/deps.js';
 import { startServer } from '../../edge/server.js';
 import { loadConfig } from '../../shared/config/index.js';
 import { createLogger } from '../../shared/logging/index.js';
-import type { WorkerReadyMessage } from '../../gpu-worker/main.js';
+import type { WorkerReadyMessage } from '../../gpu-worker/ipc.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TINY_DIR = join(REPO_ROOT, 'packages/tiny');

@@ -1,0 +1,22 @@
+/**
+ * What a worker process started by a parent (`npm start`, gpu-worker/pool.ts) tells it over
+ * the IPC channel. A worker without a parent channel sends nothing.
+ */
+
+export type WorkerMessage =
+  /** Once it takes jobs. */
+  | { type: 'worker-ready'; healthPort: number; maxBatch: number; pid: number }
+  /** Every METRICS_PUSH_MS: its metrics, for the parent's /metrics. */
+  | { type: 'worker-metrics'; text: string };
+export type WorkerReadyMessage = Extract<WorkerMessage, { type: 'worker-ready' }>;
+
+export const METRICS_PUSH_MS = 1000;
+
+export function tell(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  const type = (value as { type?: unknown } | null)?.type;
+  return type === 'worker-ready' || type === 'worker-metrics';
+}

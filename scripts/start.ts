@@ -1,0 +1,94 @@
+/**
+ * `npm start`: the whole system on this machine, no cloud account. The edge (the HTTP API)
+ * runs in this process; the workers run as child processes (gpu-worker/pool.ts), all on
+ * DATA_DIR (default ./.data): a SQLite queue and a file store. The API's /metrics includes
+ * the workers'. Ctrl-C (SIGINT) or SIGTERM stops everything: the API first, then the
+ * workers, which finish or hand back their jobs.
+ *
+ *   npm start                    edge + WORKER_CONCURRENCY workers (default 1)
+ *   npm start -- --worker-only   one worker, no API (same as gpu-worker/main.ts)
+ */
+import { createApp } from '../edge/app.js';
+import { buildDeps, type BuiltDeps } from '../edge/deps.js';
+import { assertSafeBind, startServer, type RunningServer } from '../edge/server.js';
+import { ConfigError, configFromProcessEnv, FALLBACK_MODEL_DIR, type Config } from '../shared/config/index.js';
+import { createLogger } from '../shared/logging/index.js';
+import { startWorkerPool, type PoolWorker, type WorkerPool } from '../gpu-worker/pool.js';
+
+function readConfig(): Config {
+  try {
+    return configFromProcessEnv();
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+}
+
+/** Where to send requests, for a person reading the terminal. */
+export function banner(url: string, config: Config, workers: readonly PoolWorker[]): string {
+  const fixture = config.modelDir === FALLBACK_MODEL_DIR ? '  (the test fixture: packages/shapes64 is not there yet)' : '';
+  const auth = config.apiKeys.length > 0 ? " -H 'authorization: Bearer <API key>'" : '';
+  const batches = workers.map((w) => `pid ${w.pid}, max batch ${w.maxBatch}, metrics :${w.healthPort}/metrics`).join('; ');
+  return [
+    '',
+    `Unified text-and-image model API is up.`,
+    `  API       ${url}`,
+    `  Docs      ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
+    `  Health    ${url}/healthz   Metrics: ${url}/metrics`,
+    `  Model     ${config.modelDir}${fixture}`,
+    `  Data      ${config.dataDir}`,
+    `  Workers   ${workers.length}: ${batches}`,
+    '',
+    'Draw a picture:',
+    `  curl -s ${url}/v1/generations -H 'content-type: application/json'${auth} -d '{"prompt":"draw a red circle at the top left"}'`,
+    `  curl -s ${url}/v1/generations/<id>      # poll until "succeeded", then fetch output[].url`,
+    'Or from the terminal:',
+    `  npm run cli -- draw "a red circle at the top left" -o circle.png --url ${url}`,
+    `  npm run cli -- describe circle.png --url ${url}`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config, { name: 'start' });
+  try {
+    assertSafeBind(config);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  // Workers load their model while the edge loads its own.
+  const pool: WorkerPool = startWorkerPool({ count: config.workerConcurrency, env: process.env, logger });
+  let deps: BuiltDeps | undefined;
+  let server: RunningServer | undefined;
+  let stopping = false;
+  const stop = async (signal: string, code = 0): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: API first, then the workers');
+    await server?.close().catch(() => {});
+    await pool.stop();
+    await deps?.close();
+    logger.info('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  try {
+    deps = await buildDeps(config, { logger: logger.child({ part: 'edge' }) });
+    server = await startServer(createApp({ ...deps, metrics: [pool.metrics] }), config);
+    await pool.ready;
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    await stop('startup failure', 1);
+    return;
+  }
+  process.stdout.write(banner(server.url, config, pool.workers()));
+}
+
+if (process.argv.includes('--worker-only')) await import('../gpu-worker/main.js');
+else await main();
