@@ -211,8 +211,9 @@ export class Engine {
     const held = this.runs.get(intake.jobId);
     if (held) {
       // Our own message again (its visibility lapsed): keep working under the new receipt.
-      // Another message for the same job stays hidden until this one ends, then finds it done.
       if (held.message.messageId === message.messageId) held.message = message;
+      // A second message for a job we hold is redundant: the one we hold keeps the job alive.
+      else void this.emitter.acknowledge({ id: held.id, requestId: held.requestId, message }).catch(() => {});
       return;
     }
     const run = newJobRun(message, intake.record, intake.requestId);

@@ -1,0 +1,115 @@
+/**
+ * `npm start` (scripts/start.ts) as a user runs it: it prints where to send requests, serves
+ * a draw through its workers, includes their metrics in the API's /metrics, restarts a
+ * worker that is SIGKILLed, and stops everything, workers included, on Ctrl-C (SIGINT).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, isFinished, MODEL_DIR, poll, REPO_ROOT, tempDataDir } from './system.js';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const childrenOf = (pid: number): number[] =>
+  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+
+async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('npm start: the embedded default', () => {
+  const data = tempDataDir();
+  let parent: ChildProcess;
+  let output = '';
+  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  let url: string;
+
+  beforeAll(async () => {
+    parent = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts/start.ts')], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: process.env['HOME'] ?? '',
+        PORT: '0',
+        DATA_DIR: data.dir,
+        MODEL_DIR,
+        LOG_LEVEL: 'warn',
+        VISIBILITY_TIMEOUT_SECONDS: '2',
+        WORKER_MAX_BATCH: '4',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    parent.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    parent.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    exited = new Promise((resolve) => parent.once('exit', (code, signal) => resolve({ code, signal })));
+    url = await until(() => /^ {2}API {7}(http:\/\/127\.0\.0\.1:\d+)$/m.exec(output)?.[1], 'the banner');
+  });
+  afterAll(async () => {
+    if (parent.exitCode === null && parent.signalCode === null) {
+      parent.kill('SIGKILL');
+      await exited;
+    }
+    data.remove();
+  });
+
+  const workerPid = (): number => Number(/Workers {3}1: pid (\d+)/.exec(output)![1]);
+
+  it('prints where to send requests', () => {
+    expect(output).toContain(`${url}/docs`);
+    expect(output).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/generations/);
+    expect(output).toContain('npm run cli -- draw');
+    expect(alive(workerPid())).toBe(true);
+  });
+
+  it('serves a draw through its worker and shows the worker in /metrics', async () => {
+    const created = await api(url, '/v1/generations', { body: { prompt: 'draw a red circle', steps: 3 } });
+    expect(created.status).toBe(202);
+    expect((await poll(url, created.body.id, isFinished)).status).toBe('succeeded');
+    // Workers send their metrics every second.
+    const deadline = Date.now() + 10_000;
+    let metrics = '';
+    while (Date.now() < deadline) {
+      metrics = await (await fetch(`${url}/metrics`)).text();
+      if (/^denoise_calls_total\{worker="0"\} 3$/m.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(metrics).toMatch(/^denoise_calls_total\{worker="0"\} 3$/m);
+    expect(metrics).toMatch(/^http_requests_total\{/m);
+  });
+
+  it('restarts a worker that is SIGKILLed', async () => {
+    const first = workerPid();
+    process.kill(first, 'SIGKILL');
+    const created = await api(url, '/v1/generations', { body: { prompt: 'draw a blue square', steps: 3 } });
+    expect(created.status).toBe(202);
+    expect((await poll(url, created.body.id, isFinished, 60_000)).status, output).toBe('succeeded');
+  });
+
+  it('stops everything on SIGINT', async () => {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('worker="0"');
+    const workers = childrenOf(parent.pid!);
+    expect(workers.length).toBe(1);
+    parent.kill('SIGINT');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    // No worker left behind.
+    for (const pid of workers) expect(alive(pid), `worker ${pid}`).toBe(false);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+});
