@@ -1,0 +1,99 @@
+"""Add an int8 variant of the serving graph to a model package (cheaper steps on CPU).
+
+    python model/quantize.py packages/shapes64                  # writes model.int8.onnx, updates manifest.json
+    python model/quantize.py packages/tiny --no-per-channel
+
+Dynamic quantization (onnxruntime.quantization.quantize_dynamic): the weights of every
+MatMul whose second input is a constant (the Linear layers) become int8, per output channel
+by default; activations are quantized to uint8 on the fly at each call. The attention
+products (activation x activation) and everything else stay float32, so the graph keeps the
+contract's inputs and outputs unchanged. The manifest gains
+
+    "graph": {..., "variants": {"int8": {"file": "model.int8.onnx", "quantization": {...}}}}
+
+and the file joins `files` with its sha256. The TypeScript runtime picks it with
+MODEL_PRECISION=int8 (shared/runtime).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+import onnx
+from onnxruntime.quantization import QuantType, quantize_dynamic
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from package import load_manifest, write_manifest  # noqa: E402
+
+INT8_FILE = "model.int8.onnx"
+
+
+def quantize_graph(src: str, dst: str, per_channel: bool = True) -> dict:
+    """Writes the int8 graph; returns what was done, for the manifest."""
+    with tempfile.TemporaryDirectory() as tmp:
+        # Shape inference first (ORT's recommended pre-processing); it also gives stable node names.
+        inferred = os.path.join(tmp, "inferred.onnx")
+        model = onnx.load(src)
+        try:
+            model = onnx.shape_inference.infer_shapes(model)
+        except Exception:  # noqa: BLE001 - inference is an optimisation, not a requirement
+            pass
+        onnx.save(model, inferred)
+        quantize_dynamic(
+            inferred,
+            dst,
+            op_types_to_quantize=["MatMul"],
+            per_channel=per_channel,
+            reduce_range=False,
+            weight_type=QuantType.QInt8,
+            extra_options={"MatMulConstBOnly": True},
+        )
+    q = onnx.load(dst)
+    ops: dict[str, int] = {}
+    for node in q.graph.node:
+        ops[node.op_type] = ops.get(node.op_type, 0) + 1
+    quantized = sum(n for op, n in ops.items() if op in ("MatMulInteger", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"))
+    return {
+        "method": "onnxruntime.quantization.quantize_dynamic",
+        "weights": "int8 symmetric" + (", per output channel" if per_channel else ", per tensor"),
+        "activations": "uint8, quantized at run time",
+        "op_types": ["MatMul (constant weights only)"],
+        "quantized_matmuls": quantized,
+        "float_matmuls_left": ops.get("MatMul", 0),
+    }
+
+
+def add_int8_variant(package_dir: str, per_channel: bool = True) -> dict:
+    """Quantizes the package's graph into model.int8.onnx and rewrites manifest.json."""
+    manifest = load_manifest(package_dir, verify=True)
+    graph = manifest["graph"]
+    src = os.path.join(package_dir, graph["file"])
+    info = quantize_graph(src, os.path.join(package_dir, INT8_FILE), per_channel=per_channel)
+    graph = dict(graph)
+    variants = dict(graph.get("variants") or {})
+    variants["int8"] = {"file": INT8_FILE, "quantization": info}
+    graph["variants"] = variants
+    manifest = {**manifest, "graph": graph}
+    files = [name for name in manifest["files"] if name != INT8_FILE] + [INT8_FILE]
+    manifest.pop("files")
+    return write_manifest(package_dir, manifest, files)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("package", help="a model package folder (manifest.json + model.onnx)")
+    ap.add_argument("--no-per-channel", dest="per_channel", action="store_false",
+                    help="one scale per weight tensor instead of per output channel")
+    args = ap.parse_args()
+    m = add_int8_variant(args.package, per_channel=args.per_channel)
+    fp32 = m["files"][m["graph"]["file"]]["bytes"]
+    int8 = m["files"][INT8_FILE]["bytes"]
+    print(json.dumps(m["graph"]["variants"]["int8"], indent=1))
+    print(f"{args.package}: {m['graph']['file']} {fp32 / 1e6:.2f} MB -> {INT8_FILE} {int8 / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
