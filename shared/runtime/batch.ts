@@ -71,6 +71,18 @@ export function assembleBatch(rows: readonly BatchRow[], dims: CacheDims, patchD
   };
 }
 
+/**
+ * Rewrites row b of an assembled denoising batch in place with a new noisy image x at noise
+ * level t. Everything else in a denoising row (tokens, positions, mask, pasts) depends only on
+ * its past, so a batch over the same pasts is reused from step to step with only this changed.
+ */
+export function refillNoisyRow(inputs: BatchInputs, b: number, x: Float32Array, t: number, patchDim: number): void {
+  const T = inputs.newLength;
+  if (x.length !== T * patchDim) throw new RangeError(`row ${b}: x has ${x.length} values, expected ${T * patchDim}`);
+  inputs.patches.set(x, b * T * patchDim);
+  inputs.noiseLevel.fill(t, b * T, (b + 1) * T);
+}
+
 /** Stack [L, P_b, D] arrays into [L, B, P, D], each row left-aligned, zeros after it. */
 export function padPasts(arrays: readonly Float32Array[], lengths: readonly number[], layers: number, dim: number, pastLength: number): Float32Array {
   const batch = arrays.length;

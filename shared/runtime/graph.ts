@@ -84,9 +84,24 @@ export class ServingGraph {
     await this.session.release();
   }
 
+  /** Assembles rows into one call's inputs (no empty-past handling: the rows' pasts are fed as they are). */
+  assemble(rows: readonly BatchRow[]): BatchInputs {
+    return assembleBatch(rows, this.shape, this.shape.patchDim, this.shape.padId);
+  }
+
+  /** Runs inputs assembled earlier (a denoising batch reused between steps); pasts must be non-empty. */
+  async runAssembled(inputs: BatchInputs, fetch: readonly GraphOutput[]): Promise<GraphResult> {
+    if (inputs.pastLength === 0) throw new RangeError('runAssembled needs a non-empty past');
+    return this.feed(inputs, fetch);
+  }
+
   private async runOnce(rows: readonly BatchRow[], fetch: readonly GraphOutput[], minPast: number): Promise<GraphResult> {
-    const { layers, keyDim, valueDim, patchDim, padId } = this.shape;
-    const inputs = assembleBatch(rows, this.shape, patchDim, padId, minPast);
+    const { patchDim, padId } = this.shape;
+    return this.feed(assembleBatch(rows, this.shape, patchDim, padId, minPast), fetch);
+  }
+
+  private async feed(inputs: BatchInputs, fetch: readonly GraphOutput[]): Promise<GraphResult> {
+    const { layers, keyDim, valueDim, patchDim } = this.shape;
     const { batch: B, newLength: T, pastLength: P } = inputs;
     const feeds: Record<string, ort.Tensor> = {
       tokens: new ort.Tensor('int64', inputs.tokens, [B, T]),

@@ -52,6 +52,11 @@ const graphSchema = z.looseObject({
   mask_value: z.number().max(-1e4).optional(),
   inputs: z.array(tensorSpecSchema),
   outputs: z.array(tensorSpecSchema),
+  /**
+   * Other graphs with the same inputs and outputs, by name (model/quantize.py writes
+   * `int8`: dynamically quantized weights). A runtime picks one with MODEL_PRECISION.
+   */
+  variants: z.record(z.string().min(1), z.looseObject({ file: z.string().min(1) })).optional(),
 });
 
 /** The graph does the rotary arithmetic; the runtime only reads this for the record. */
@@ -110,6 +115,9 @@ export const manifestSchema = z
     for (const name of GRAPH_OUTPUTS) check(outputs.includes(name), ['graph', 'outputs'], `must list output ${name}`);
     check(m.graph.file in m.files, ['files'], `must list the graph file ${m.graph.file}`);
     check(m.tokenizer.file in m.files, ['files'], `must list the tokenizer file ${m.tokenizer.file}`);
+    for (const [name, variant] of Object.entries(m.graph.variants ?? {})) {
+      check(variant.file in m.files, ['graph', 'variants', name, 'file'], `must be listed in files (${variant.file})`);
+    }
   });
 
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -5,12 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rowPresent } from './batch.js';
+import { refillNoisyRow, rowPresent, type BatchInputs } from './batch.js';
 import { chooseToken } from './choose.js';
 import { ServingGraph, type GraphOptions, type GraphResult } from './graph.js';
 import { asTensorCache, TensorKvCache, type CacheDims } from './kv-cache.js';
 import { layoutSegments, type LayoutGeometry, type RowLayout } from './layout.js';
 import { loadPackage, type Manifest } from './manifest.js';
+import { graphFileFor, resolvePrecision, type Precision } from './precision.js';
 import { mulberry32, standardNormal } from './prng.js';
 import { applyGuidance, eulerStep, guidanceApplies, timeGrid } from './sampler.js';
 import { tokenizerFromJson, type Tokenizer } from './tokenizer.js';
@@ -20,6 +21,11 @@ export interface RuntimeOptions {
   executionProvider?: GraphOptions['executionProvider'];
   intraOpThreads?: number;
   emptyPast?: GraphOptions['emptyPast'];
+  /**
+   * Which graph to run: 'fp32' (graph.file) or 'int8' (graph.variants.int8, written by
+   * model/quantize.py). Default: MODEL_PRECISION, else fp32.
+   */
+  precision?: Precision;
 }
 
 export async function createRuntime(packageDir: string, options: RuntimeOptions = {}): Promise<OnnxModelRuntime> {
@@ -27,8 +33,9 @@ export async function createRuntime(packageDir: string, options: RuntimeOptions 
   const tokenizerJson: unknown = JSON.parse(await readFile(join(packageDir, manifest.tokenizer.file), 'utf8'));
   const tokenizer = tokenizerFromJson(tokenizerJson, manifest.tokenizer.special_tokens);
   const dims: CacheDims = { layers: manifest.graph.num_layers, keyDim: manifest.graph.key_dim, valueDim: manifest.graph.value_dim };
+  const precision = resolvePrecision(options.precision);
   const graph = await ServingGraph.open(
-    join(packageDir, manifest.graph.file),
+    join(packageDir, graphFileFor(manifest, precision, packageDir)),
     { ...dims, patchDim: manifest.image.patch_dim, padId: manifest.tokenizer.special_tokens.pad },
     {
       executionProvider: options.executionProvider ?? 'cpu',
@@ -36,18 +43,33 @@ export async function createRuntime(packageDir: string, options: RuntimeOptions 
       ...(options.emptyPast !== undefined ? { emptyPast: options.emptyPast } : {}),
     },
   );
-  return new OnnxModelRuntime(manifest, tokenizer, graph, dims);
+  return new OnnxModelRuntime(manifest, tokenizer, graph, dims, precision);
+}
+
+/** The assembled inputs of the last denoising call and the pasts they were built from. */
+interface StepTemplate {
+  readonly pasts: readonly TensorKvCache[];
+  readonly inputs: BatchInputs;
 }
 
 export class OnnxModelRuntime implements ModelRuntime {
   private readonly geometry: LayoutGeometry;
   private readonly patchValues: number;
+  /**
+   * Continuous batching runs the same jobs step after step: their pasts, positions and mask
+   * do not change, only the noisy images and noise levels. The last call's inputs are kept
+   * and refilled in place when the next call has the same pasts in the same order.
+   */
+  private stepTemplate: StepTemplate | undefined;
+  private stepInFlight = false;
 
   constructor(
     readonly manifest: Manifest,
     readonly tokenizer: Tokenizer,
     private readonly graph: ServingGraph,
     private readonly dims: CacheDims,
+    /** The graph this runtime runs (fp32 or a manifest variant). */
+    readonly precision: Precision = 'fp32',
   ) {
     const { image } = manifest;
     this.geometry = { ...image, padId: manifest.tokenizer.special_tokens.pad };
@@ -93,26 +115,57 @@ export class OnnxModelRuntime implements ModelRuntime {
 
   async denoiseStep(rows: readonly DenoiseRow[]): Promise<Float32Array[]> {
     if (rows.length === 0) return [];
-    const batch: { past: TensorKvCache; next: RowLayout }[] = [];
-    // Per row: its conditional batch index and, when guidance applies, its unconditional one.
+    // The batch: per row its conditional entry and, when guidance applies, its unconditional twin.
+    const entries: { past: TensorKvCache; x: Float32Array; t: number }[] = [];
     const slots = rows.map((row, i) => {
       if (row.x.length !== this.patchValues) throw new RangeError(`row ${i}: x has ${row.x.length} values, expected ${this.patchValues}`);
       if (!(row.t > 0 && row.t <= 1 && row.tNext >= 0 && row.tNext < row.t)) {
         throw new RangeError(`row ${i}: need 0 <= tNext < t <= 1, got t=${row.t}, tNext=${row.tNext}`);
       }
-      const cond = batch.push(this.noisyRow(asTensorCache(row.cond), row.x, row.t)) - 1;
+      const cond = entries.push({ past: asTensorCache(row.cond), x: row.x, t: row.t }) - 1;
       const guided = row.uncond !== undefined && guidanceApplies(row.t, row.guidance, this.manifest.diffusion);
-      const uncond = guided ? batch.push(this.noisyRow(asTensorCache(row.uncond!), row.x, row.t)) - 1 : undefined;
+      const uncond = guided ? entries.push({ past: asTensorCache(row.uncond!), x: row.x, t: row.t }) - 1 : undefined;
       return { cond, uncond };
     });
-    const { outputs } = await this.graph.run(batch, ['denoised']);
-    const denoised = outputs.denoised!;
+    const denoised = await this.runDenoise(entries);
     const at = (b: number) => denoised.subarray(b * this.patchValues, (b + 1) * this.patchValues);
     return rows.map((row, i) => {
       const { cond, uncond } = slots[i]!;
       const x0 = uncond === undefined ? at(cond) : applyGuidance(at(cond), at(uncond), row.guidance);
       return eulerStep(row.x, x0, row.t, row.tNext);
     });
+  }
+
+  /** One network call over noisy images laid after their pasts; returns `denoised` [B, N, patch_dim]. */
+  private async runDenoise(entries: readonly { past: TensorKvCache; x: Float32Array; t: number }[]): Promise<Float32Array> {
+    const pasts = entries.map((e) => e.past);
+    const template = this.stepTemplate;
+    const reusable =
+      !this.stepInFlight &&
+      template !== undefined &&
+      template.pasts.length === pasts.length &&
+      template.pasts.every((p, b) => p === pasts[b]);
+    let inputs: BatchInputs;
+    if (reusable) {
+      inputs = template.inputs;
+      entries.forEach((e, b) => refillNoisyRow(inputs, b, e.x, e.t, this.manifest.image.patch_dim));
+    } else if (pasts.some((p) => p.length === 0)) {
+      // Only a hand-made context is empty (every real one ends in <boi>): the general path.
+      const { outputs } = await this.graph.run(entries.map((e) => this.noisyRow(e.past, e.x, e.t)), ['denoised']);
+      return outputs.denoised!;
+    } else {
+      inputs = this.graph.assemble(entries.map((e) => this.noisyRow(e.past, e.x, e.t)));
+      // A call already in flight owns the template's arrays: this one keeps its own.
+      if (!this.stepInFlight) this.stepTemplate = { pasts, inputs };
+    }
+    const owner = !this.stepInFlight;
+    if (owner) this.stepInFlight = true;
+    try {
+      const { outputs } = await this.graph.runAssembled(inputs, ['denoised']);
+      return outputs.denoised!;
+    } finally {
+      if (owner) this.stepInFlight = false;
+    }
   }
 
   timeGrid(steps: number): number[] {
@@ -124,6 +177,7 @@ export class OnnxModelRuntime implements ModelRuntime {
   }
 
   async close(): Promise<void> {
+    this.stepTemplate = undefined;
     await this.graph.close();
   }
 

@@ -1,0 +1,103 @@
+/**
+ * Graph variants (MODEL_PRECISION) and the denoising batch reused between steps: the choice
+ * follows the option, then the environment; a missing variant is refused with the fix; a
+ * reused batch gives what a fresh one gives.
+ */
+import { copyFile, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelPackageError, parseManifest, sha256File } from './manifest.js';
+import { graphFileFor, resolvePrecision } from './precision.js';
+import { createRuntime, type OnnxModelRuntime } from './session.js';
+import { drawContext, uncondContext } from './template.js';
+import { hasTiny, maxAbsDiff, TINY_DIR } from './test-fixture.js';
+import type { DenoiseRow } from './types.js';
+
+describe('resolvePrecision', () => {
+  it('takes the option, then MODEL_PRECISION, then fp32', () => {
+    expect(resolvePrecision('int8', { MODEL_PRECISION: 'fp32' })).toBe('int8');
+    expect(resolvePrecision(undefined, { MODEL_PRECISION: 'INT8' })).toBe('int8');
+    expect(resolvePrecision(undefined, {})).toBe('fp32');
+    expect(resolvePrecision(undefined, { MODEL_PRECISION: '' })).toBe('fp32');
+  });
+
+  it('names an unknown value', () => {
+    expect(() => resolvePrecision(undefined, { MODEL_PRECISION: 'fp16' })).toThrow(/MODEL_PRECISION=fp16.*fp32, int8/);
+  });
+});
+
+describe.skipIf(!hasTiny)('graph variants on packages/tiny', () => {
+  let dir: string;
+  beforeAll(async () => {
+    // A copy of tiny whose "int8" variant is a renamed copy of its graph: this checks the
+    // choosing, not the quantization (model/tests/test_quantize.py checks that).
+    dir = await mkdtemp(join(tmpdir(), 'variant-'));
+    await cp(TINY_DIR, dir, { recursive: true });
+    await copyFile(join(dir, 'model.onnx'), join(dir, 'model.int8.onnx'));
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    manifest.graph.variants = { int8: { file: 'model.int8.onnx' } };
+    manifest.files['model.int8.onnx'] = { sha256: await sha256File(join(dir, 'model.int8.onnx')), bytes: (await stat(join(dir, 'model.int8.onnx'))).size };
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('opens the variant the manifest lists', async () => {
+    const runtime = await createRuntime(dir, { intraOpThreads: 1, precision: 'int8' });
+    expect(runtime.precision).toBe('int8');
+    expect(graphFileFor(runtime.manifest, 'int8')).toBe('model.int8.onnx');
+    await runtime.close();
+  });
+
+  it('refuses a variant the package lacks, naming the command that adds it', async () => {
+    await expect(createRuntime(TINY_DIR, { intraOpThreads: 1, precision: 'int8' })).rejects.toThrow(/no int8 graph.*model\/quantize\.py/);
+  });
+
+  it('refuses a manifest whose variant file is not listed', async () => {
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    delete manifest.files['model.int8.onnx'];
+    expect(() => parseManifest(manifest)).toThrow(ModelPackageError);
+    expect(() => parseManifest(manifest)).toThrow(/graph\.variants\.int8\.file/);
+  });
+});
+
+describe.skipIf(!hasTiny)('denoising batch reused between steps', () => {
+  let reused: OnnxModelRuntime;
+  let fresh: OnnxModelRuntime;
+  beforeAll(async () => {
+    reused = await createRuntime(TINY_DIR, { intraOpThreads: 1 });
+    fresh = await createRuntime(TINY_DIR, { intraOpThreads: 1 });
+  });
+  afterAll(async () => {
+    await reused?.close();
+    await fresh?.close();
+  });
+
+  it('refills only the images and noise levels, and rebuilds when the pasts change', async () => {
+    const tok = reused.tokenizer;
+    const uncond = await reused.prefill(uncondContext(tok));
+    const a = await reused.prefill(drawContext(tok, 'a small red circle at the top'));
+    const b = await reused.prefill(drawContext(tok, 'a large blue 7 at the bottom right and a small green square'));
+    const grid = reused.timeGrid(4);
+    const rowsAt = (step: number, seed: number): DenoiseRow[] => [
+      { cond: a, uncond, x: reused.initialNoise(seed), t: grid[step]!, tNext: grid[step + 1]!, guidance: 3 },
+      { cond: b, uncond, x: reused.initialNoise(seed + 1), t: grid[step]!, tNext: grid[step + 1]!, guidance: 3 },
+    ];
+    await reused.denoiseStep(rowsAt(0, 1)); // builds the template
+    for (const [step, seed] of [[1, 5], [2, 9]] as const) {
+      const rows = rowsAt(step, seed);
+      const got = await reused.denoiseStep(rows); // same pasts: reused in place
+      const want = await fresh.denoiseStep(rows.map((r) => ({ ...r })));
+      for (let i = 0; i < rows.length; i += 1) expect(maxAbsDiff(got[i]!, want[i]!)).toBeLessThan(1e-6);
+    }
+    // A different set of pasts (one job left): rebuilt, still right.
+    const one = [rowsAt(1, 3)[1]!];
+    expect(maxAbsDiff((await reused.denoiseStep(one))[0]!, (await fresh.denoiseStep(one))[0]!)).toBeLessThan(1e-6);
+    // Calls in flight together each keep their own inputs.
+    const [p, q] = await Promise.all([reused.denoiseStep(rowsAt(1, 11)), reused.denoiseStep(rowsAt(1, 13))]);
+    expect(maxAbsDiff(p![0]!, (await fresh.denoiseStep(rowsAt(1, 11)))[0]!)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(q![1]!, (await fresh.denoiseStep(rowsAt(1, 13)))[1]!)).toBeLessThan(1e-6);
+  });
+});
