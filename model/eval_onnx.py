@@ -1,0 +1,166 @@
+"""Score an exported package's ONNX graph (fp32 or a variant such as int8) on the evaluation
+split, with the same scoring as model/eval.py, to check that a cheaper step keeps quality.
+
+    python model/eval_onnx.py --package=packages/shapes64 --n=100 --precision=fp32,int8
+    python model/eval_onnx.py --package=packages/shapes64 --n=100 --precision=int8 --guidance_interval=0,1 --guidance_interval=0.5,1
+
+Every combination of --precision, --guidance_interval and --steps is scored on the same
+conversations; the first is the baseline, and the others are reported as a difference in
+points from it. The network runs in onnxruntime (as the TypeScript runtime does); the
+sampler, the cache and the decoding are model/inference.py's Runtime, unchanged: only the
+forward call is swapped for the session.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from diffusion import DiffusionConfig  # noqa: E402
+from evaluate import evaluate, summary_line  # noqa: E402
+from inference import Runtime  # noqa: E402
+from model import ModelConfig  # noqa: E402
+from package import load_manifest  # noqa: E402
+from shapes64 import eval_split  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
+
+INPUTS = ["tokens", "patches", "is_image", "noise_level", "positions", "attention_mask", "past_keys", "past_values"]
+
+
+class OrtModel:
+    """Stands in for UnifiedModel inside inference.Runtime: same call, same outputs, ONNX inside."""
+
+    def __init__(self, session: ort.InferenceSession, cfg: ModelConfig):
+        self.session = session
+        self.cfg = cfg
+
+    def eval(self) -> "OrtModel":
+        return self
+
+    def empty_cache(self, batch: int, device=None, dtype=torch.float32):
+        cfg = self.cfg
+        return (torch.zeros(cfg.n_layers, batch, 0, cfg.qk_dim, dtype=dtype),
+                torch.zeros(cfg.n_layers, batch, 0, cfg.expansion, dtype=dtype))
+
+    def __call__(self, tokens, patches, is_image, noise_level, positions, attention_mask, past_keys, past_values):
+        feeds = {
+            "tokens": tokens.numpy().astype(np.int64), "patches": patches.numpy().astype(np.float32),
+            "is_image": is_image.numpy().astype(np.float32), "noise_level": noise_level.numpy().astype(np.float32),
+            "positions": positions.numpy().astype(np.int64), "attention_mask": attention_mask.numpy().astype(np.float32),
+            "past_keys": np.ascontiguousarray(past_keys.numpy(), dtype=np.float32),
+            "past_values": np.ascontiguousarray(past_values.numpy(), dtype=np.float32),
+        }
+        logits, denoised, keys, values = self.session.run(None, feeds)
+        return torch.from_numpy(logits), torch.from_numpy(denoised), torch.from_numpy(keys), torch.from_numpy(values)
+
+
+def graph_file(manifest: dict, precision: str) -> str:
+    if precision == "fp32":
+        return manifest["graph"]["file"]
+    variants = manifest["graph"].get("variants") or {}
+    if precision not in variants:
+        raise SystemExit(f"the package has no {precision} graph: run python model/quantize.py <package> first")
+    return variants[precision]["file"]
+
+
+def diffusion_config(manifest: dict, interval: tuple[float, float] | None) -> DiffusionConfig:
+    d = manifest["diffusion"]
+    return DiffusionConfig(default_steps=d["default_steps"], default_guidance=d["default_guidance"],
+                           time_shift=d["time_shift"],
+                           guidance_interval=tuple(interval if interval is not None else d["guidance_interval"]))
+
+
+def load_ort_runtime(package_dir: str, precision: str = "fp32", interval: tuple[float, float] | None = None,
+                     threads: int = 0) -> tuple[Runtime, Tokenizer, dict]:
+    manifest = load_manifest(package_dir, verify=True)
+    cfg = ModelConfig(**manifest["model"]["config"])
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        opts.intra_op_num_threads = threads
+    session = ort.InferenceSession(os.path.join(package_dir, graph_file(manifest, precision)), opts,
+                                   providers=["CPUExecutionProvider"])
+    tok = Tokenizer.load(os.path.join(package_dir, manifest["tokenizer"]["file"]))
+    runtime = Runtime(OrtModel(session, cfg), manifest["tokenizer"]["special_tokens"]["pad"],
+                      diffusion_config(manifest, interval))
+    return runtime, tok, manifest
+
+
+def parse_interval(text: str) -> tuple[float, float]:
+    lo, hi = (float(v) for v in text.split(","))
+    if not 0 <= lo <= hi <= 1:
+        raise argparse.ArgumentTypeError(f"guidance interval {text}: want lo,hi with 0 <= lo <= hi <= 1")
+    return lo, hi
+
+
+def guided_steps(grid_steps: int, shift: float, interval: tuple[float, float], guidance: float) -> int:
+    """Steps (of grid_steps) that carry the unconditional row: the cost of guidance."""
+    from diffusion import guidance_applies, time_grid
+    cfg = DiffusionConfig(guidance_interval=interval)
+    return sum(guidance_applies(t, guidance, cfg) for t in time_grid(grid_steps, shift)[:-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--package", required=True)
+    ap.add_argument("--n", type=int, default=100, help="conversations per direction")
+    ap.add_argument("--precision", default="fp32", help="comma-separated: fp32,int8")
+    ap.add_argument("--guidance_interval", type=parse_interval, action="append",
+                    help="lo,hi (repeatable); default: the manifest's")
+    ap.add_argument("--steps", default=None, help="comma-separated step counts; default: the manifest's")
+    ap.add_argument("--guidance", type=float)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--batch_size", type=int, default=32)
+    ap.add_argument("--out", default="results/quality.json")
+    args = ap.parse_args()
+
+    manifest = load_manifest(args.package, verify=True)
+    d = manifest["diffusion"]
+    guidance = d["default_guidance"] if args.guidance is None else args.guidance
+    precisions = [p.strip() for p in args.precision.split(",") if p.strip()]
+    intervals = args.guidance_interval or [tuple(d["guidance_interval"])]
+    steps_list = [int(s) for s in args.steps.split(",")] if args.steps else [d["default_steps"]]
+    convs = eval_split(args.n)
+    rows = []
+    for precision, interval, steps in itertools.product(precisions, intervals, steps_list):
+        rt, tok, _ = load_ort_runtime(args.package, precision, interval, args.threads)
+        t0 = time.time()
+        results, _ = evaluate(rt, tok, convs, steps, guidance, batch_size=args.batch_size)
+        seconds = time.time() - t0
+        row = {"precision": precision, "guidance_interval": list(interval), "steps": steps, "guidance": guidance,
+               "guided_steps": guided_steps(steps, d["time_shift"], interval, guidance),
+               "network_rows_per_image": steps + guided_steps(steps, d["time_shift"], interval, guidance),
+               "seconds": round(seconds, 1), "results": results}
+        rows.append(row)
+        print(f"{precision} interval={list(interval)} steps={steps}: {summary_line(results)} ({seconds:.0f} s)", flush=True)
+    base = rows[0]["results"]
+    for row in rows:
+        row["delta_points"] = {k: round(100 * (row["results"][k]["accuracy"] - base[k]["accuracy"]), 2)
+                               for k in ("draw/all", "describe/all") if k in row["results"] and k in base}
+    report = {"package": os.path.abspath(args.package), "package_name": manifest.get("name"),
+              "n_per_direction": args.n, "baseline": {k: rows[0][k] for k in ("precision", "guidance_interval", "steps")},
+              "rule": "a variant is acceptable when no accuracy drops more than 2 points below the baseline",
+              "configs": rows}
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"{'config':<34} {'draw':>7} {'describe':>9} {'d draw':>7} {'d desc':>7} {'rows/img':>8}")
+    for row in rows:
+        name = f"{row['precision']} g{row['guidance_interval']} s{row['steps']}"
+        acc = lambda k: f"{100 * row['results'][k]['accuracy']:.1f}" if k in row["results"] else "-"  # noqa: E731
+        dd = row["delta_points"]
+        print(f"{name:<34} {acc('draw/all'):>7} {acc('describe/all'):>9} {dd.get('draw/all', 0):>+7.1f} "
+              f"{dd.get('describe/all', 0):>+7.1f} {row['network_rows_per_image']:>8}")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
