@@ -30,6 +30,16 @@ def describe(runtime: Runtime, tok: Tokenizer, images: list[np.ndarray], max_tok
     return [tok.decode([i for i in ids if i not in (tok.eos, tok.boi)]) for ids in outs]
 
 
+def tally(tallies: dict, direction: str, objects: int, objects_right: int, right: bool) -> None:
+    """Counts one scored conversation under its direction, overall and by number of objects."""
+    for key in ("all", str(objects)):
+        t = tallies[f"{direction}/{key}"]
+        t["n"] += 1
+        t["right"] += right
+        t["objects"] += objects
+        t["objects_right"] += objects_right
+
+
 def evaluate(runtime: Runtime, tok: Tokenizer, convs: list[Conversation], steps: int, guidance: float,
              batch_size: int = 32, progress=None) -> tuple[dict, list]:
     """Returns (results, examples). Results are split by direction and number of objects."""
@@ -42,9 +52,7 @@ def evaluate(runtime: Runtime, tok: Tokenizer, convs: list[Conversation], steps:
         imgs = draw(runtime, tok, [c.scene.caption() for c in chunk], list(range(i, i + len(chunk))), steps, guidance)
         for c, im in zip(chunk, imgs):
             s = score_image(im, c.scene)
-            for key in ("all", f"{s['objects']}"):
-                t = tallies[f"draw/{key}"]
-                t["n"] += 1; t["right"] += s["right"]; t["objects"] += s["objects"]; t["objects_right"] += s["objects_drawn"]
+            tally(tallies, "draw", s["objects"], s["objects_drawn"], s["right"])
             examples.append(("draw", c, im, s["right"]))
         if progress: progress.update(len(chunk))
     for i in range(0, len(describes), batch_size):
@@ -52,9 +60,7 @@ def evaluate(runtime: Runtime, tok: Tokenizer, convs: list[Conversation], steps:
         answers = describe(runtime, tok, [c.scene.render() for c in chunk])
         for c, a in zip(chunk, answers):
             s = score_caption(a, c.scene)
-            for key in ("all", f"{s['objects']}"):
-                t = tallies[f"describe/{key}"]
-                t["n"] += 1; t["right"] += s["right"]; t["objects"] += s["objects"]; t["objects_right"] += s["objects_right"]
+            tally(tallies, "describe", s["objects"], s["objects_right"], s["right"])
             examples.append(("describe", c, a, s["right"]))
         if progress: progress.update(len(chunk))
     results = {k: {"n": v["n"], "accuracy": v["right"] / v["n"], "object_accuracy": v["objects_right"] / max(1, v["objects"])}

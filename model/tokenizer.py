@@ -18,6 +18,19 @@ def chunks(text: str) -> list[bytes]:
     return [m.group(0).encode("utf-8") for m in CHUNK.finditer(text)]
 
 
+def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
+    """Replace every non-overlapping occurrence of `pair`, left to right, by `new_id`."""
+    out, i = [], 0
+    while i < len(ids):
+        if i < len(ids) - 1 and (ids[i], ids[i + 1]) == pair:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
 class Tokenizer:
     def __init__(self, merges: list[tuple[int, int]]):
         self.merges = [tuple(m) for m in merges]
@@ -44,16 +57,7 @@ class Tokenizer:
             pair = (ids[best], ids[best + 1])
             if pair not in self.rank:
                 break
-            new_id = 256 + self.rank[pair]
-            out, i = [], 0
-            while i < len(ids):
-                if i < len(ids) - 1 and (ids[i], ids[i + 1]) == pair:
-                    out.append(new_id)
-                    i += 2
-                else:
-                    out.append(ids[i])
-                    i += 1
-            ids = out
+            ids = merge_pair(ids, pair, 256 + self.rank[pair])
         return ids
 
     def encode(self, text: str) -> list[int]:
@@ -108,17 +112,8 @@ def train_bpe(texts: list[str], max_merges: int = 300, min_count: int = 2) -> To
         if count < min_count:
             break
         merges.append(pair)
-        new_id = 256 + k
         for w, ids in seqs.items():
-            out, i = [], 0
-            while i < len(ids):
-                if i < len(ids) - 1 and (ids[i], ids[i + 1]) == pair:
-                    out.append(new_id)
-                    i += 2
-                else:
-                    out.append(ids[i])
-                    i += 1
-            seqs[w] = out
+            seqs[w] = merge_pair(ids, pair, 256 + k)
     return Tokenizer(merges)
 
 
