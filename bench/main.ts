@@ -1,0 +1,191 @@
+/**
+ * `npm run bench`: issue 5's benchmark, every comparison in one run on this machine.
+ *
+ *   npm run bench                          the shipped package (packages/shapes64, else tiny), full sizes
+ *   npm run bench -- --quick               CI smoke: packages/tiny, small sizes, seconds
+ *   npm run bench -- --package=DIR --out=results --worker-precision=int8
+ *
+ * Writes <out>/bench.json, bench.md and bench.png (bench-quick.* with --quick) and prints the
+ * Markdown. Sections: matrix-multiply ceiling, the denoising step in onnxruntime-node (fp32,
+ * int8) and in PyTorch eager (fp32, bf16 autocast), the context cache (8 vs 64 prompt
+ * tokens), the worker under load (continuous batching vs one job at a time), the edge under
+ * 100 connections, worker memory, the metrics, and quality from results/quality.json
+ * (model/eval_onnx.py) when it is there.
+ */
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadPackage, type Precision } from '../shared/runtime/index.js';
+import { edgeSection } from './edge-load.js';
+import { matmulSection } from './matmul.js';
+import { REPO, runPython } from './python.js';
+import { markdown } from './report.js';
+import { contextSection, stepSection } from './step.js';
+import { progress, round, type TimeOptions } from './stats.js';
+import { torchSection } from './torch.js';
+import type { BenchResult, MetricsCheck, QualityReport } from './types.js';
+import { workerSection } from './worker-load.js';
+
+export const REQUIRED_METRICS = ['denoise_calls_total', 'denoise_rows_total', 'images_total', 'queue_wait_seconds', 'job_latency_seconds', 'active_jobs'];
+
+interface Plan {
+  stepJobs: number[];
+  stepTiming: TimeOptions;
+  contextRounds: number;
+  contextTiming: TimeOptions;
+  torchTiming: { minMs: number; minReps: number };
+  matmulShapes: [number, number, number][];
+  matmulTiming: TimeOptions;
+  concurrency: number[];
+  workerBatch: number;
+  maxBatch: number;
+  autoAt: number;
+  edgeConnections: number;
+  edgeSeconds: number;
+}
+
+const FULL: Plan = {
+  stepJobs: [1, 16],
+  stepTiming: { minReps: 5, minMs: 1500 },
+  contextRounds: 3,
+  contextTiming: { minReps: 3, minMs: 300 },
+  torchTiming: { minMs: 1500, minReps: 5 },
+  matmulShapes: [
+    [2048, 256, 1152],
+    [1024, 1024, 1024],
+  ],
+  matmulTiming: { minReps: 5, minMs: 1000 },
+  concurrency: [1, 4, 16, 64],
+  workerBatch: 16,
+  maxBatch: 64,
+  autoAt: 16,
+  edgeConnections: 100,
+  edgeSeconds: 10,
+};
+
+const QUICK: Plan = {
+  stepJobs: [1, 16],
+  stepTiming: { minReps: 2, minMs: 30 },
+  contextRounds: 1,
+  contextTiming: { minReps: 2, minMs: 20 },
+  torchTiming: { minMs: 30, minReps: 2 },
+  matmulShapes: [[256, 64, 256]],
+  matmulTiming: { minReps: 2, minMs: 20 },
+  concurrency: [1, 4],
+  workerBatch: 4,
+  maxBatch: 4,
+  autoAt: 4,
+  edgeConnections: 100,
+  edgeSeconds: 1,
+};
+
+function metricNames(text: string): Set<string> {
+  return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+}
+
+function checkMetrics(source: string, text: string): MetricsCheck {
+  const names = metricNames(text);
+  return { source, required: REQUIRED_METRICS, missing: REQUIRED_METRICS.filter((n) => !names.has(n)) };
+}
+
+/** A copy of the package with an int8 variant (model/quantize.py) when it has none. */
+async function withInt8(dir: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
+  const { manifest } = await loadPackage(dir);
+  if (manifest.graph.variants?.['int8']) return { dir, cleanup: async () => {} };
+  const copy = await mkdtemp(join(tmpdir(), 'bench-pkg-'));
+  await cp(dir, copy, { recursive: true });
+  progress(`int8: ${dir} has no int8 variant; quantizing a copy (model/quantize.py)`);
+  await runPython(['model/quantize.py', copy]);
+  return { dir: copy, cleanup: () => rm(copy, { recursive: true, force: true }) };
+}
+
+function readQuality(out: string, name: string): QualityReport | undefined {
+  const path = join(out, 'quality.json');
+  if (!existsSync(path)) return undefined;
+  const q = JSON.parse(readFileSync(path, 'utf8')) as QualityReport;
+  return q.package_name === name ? q : undefined;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      package: { type: 'string' },
+      out: { type: 'string', default: join(REPO, 'results') },
+      'worker-precision': { type: 'string', default: 'fp32' },
+    },
+  });
+  const quick = values.quick!;
+  const plan = quick ? QUICK : FULL;
+  const shipped = join(REPO, 'packages/shapes64');
+  const packageDir = resolve(values.package ?? (quick || !existsSync(join(shipped, 'manifest.json')) ? join(REPO, 'packages/tiny') : shipped));
+  const workerPrecision = values['worker-precision'] as Precision;
+  const out = resolve(values.out!);
+  await mkdir(out, { recursive: true });
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const load = loadavg()[0]!;
+  progress(`${quick ? 'quick' : 'full'} benchmark of ${packageDir} (load average ${load.toFixed(2)} on ${cpus().length} CPUs)`);
+
+  const pkg = await withInt8(packageDir);
+  try {
+    const { manifest } = await loadPackage(pkg.dir);
+    const matmul = await matmulSection(plan.matmulShapes, plan.matmulTiming);
+    const step = [];
+    for (const precision of ['fp32', 'int8'] as const) step.push(await stepSection(pkg.dir, precision, plan.stepJobs, plan.stepTiming));
+    const context = [];
+    for (const jobs of [1, plan.stepJobs[plan.stepJobs.length - 1]!]) context.push(await contextSection(pkg.dir, 'fp32', jobs, plan.contextRounds, plan.contextTiming));
+    const torch = await torchSection(pkg.dir, plan.stepJobs, plan.torchTiming);
+    const worker = await workerSection(pkg.dir, workerPrecision, { concurrency: plan.concurrency, batch: plan.workerBatch, maxBatch: plan.maxBatch, autoAt: plan.autoAt });
+    const workerMetricsText = worker.metricsText;
+    const edge = await edgeSection(pkg.dir, { connections: plan.edgeConnections, seconds: plan.edgeSeconds, workerMetrics: { render: () => workerMetricsText } });
+    const { metricsText: edgeMetricsText, ...edgeResult } = edge;
+    const { metricsText: _w, ...workerResult } = worker;
+    void _w;
+    const name = manifest.name ?? 'unnamed';
+    const quality = readQuality(out, name);
+    const ortVersion = (JSON.parse(await readFile(join(REPO, 'node_modules/onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
+    const result: BenchResult = {
+      mode: quick ? 'quick' : 'full',
+      command: `npm run bench${quick ? ' -- --quick' : values.package ? ` -- --package=${values.package}` : ''}`,
+      startedAt,
+      seconds: round((performance.now() - started) / 1000, 1),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? '?',
+        memGb: round(totalmem() / 2 ** 30, 1),
+        node: process.version,
+        ort: ortVersion,
+        ...(load > 0.5 * cpus().length ? { loadNote: `The machine was busy when the run started (load average ${load.toFixed(2)} on ${cpus().length} CPUs): absolute times are pessimistic.` } : {}),
+      },
+      package: { dir: packageDir, name, params: (manifest['model'] as { parameters?: number } | undefined)?.parameters },
+      options: { stepJobs: plan.stepJobs, concurrency: plan.concurrency, workerBatch: plan.workerBatch, maxBatch: plan.maxBatch, autoAt: plan.autoAt, workerPrecision },
+      step,
+      context,
+      torch,
+      matmul,
+      worker: workerResult,
+      edge: edgeResult,
+      metrics: [checkMetrics('worker /metrics', workerMetricsText), checkMetrics('API /metrics with the worker merged (embedded start)', edgeMetricsText)],
+      ...(quality ? { quality } : {}),
+      gpu: { available: false, reason: 'no GPU on this machine (the PyTorch step against batch size on a GPU is measured only where one is lent)' },
+    };
+    const base = join(out, quick ? 'bench-quick' : 'bench');
+    await writeFile(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    const md = markdown(result);
+    await writeFile(`${base}.md`, md);
+    try {
+      await runPython(['bench/py/chart.py', `${base}.json`, `${base}.png`]);
+    } catch (err) {
+      progress(`chart failed: ${(err as Error).message}`);
+    }
+    process.stdout.write(md);
+    progress(`wrote ${base}.json, ${base}.md, ${base}.png in ${result.seconds} s`);
+  } finally {
+    await pkg.cleanup();
+  }
+}
+
+await main();
