@@ -48,6 +48,16 @@ export async function ensureLocalServers(options: { timeoutMs?: number } = {}): 
   return LocalServersEnv.parse(parseExports(stdout));
 }
 
+/** The settings of servers that already run (`servers.sh env`), or null when they do not. */
+export async function runningLocalServersEnv(): Promise<LocalServersEnv | null> {
+  try {
+    const { stdout } = await run('bash', [SCRIPT, 'env'], { timeout: 30_000 });
+    return localServersEnvFrom(parseExports(stdout));
+  } catch {
+    return null;
+  }
+}
+
 export async function stopLocalServers(): Promise<void> {
   await run('bash', [SCRIPT, 'stop'], { timeout: 60_000 });
 }

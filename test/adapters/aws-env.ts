@@ -4,17 +4,23 @@
  * asks the tests to start them; otherwise they skip and say why.
  */
 import { SQSClient, CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { ensureLocalServers, localServersEnvFrom, type LocalServersEnv } from '../../infra/local/servers.js';
+import { ensureLocalServers, localServersEnvFrom, runningLocalServersEnv, type LocalServersEnv } from '../../infra/local/servers.js';
 
 export const SKIP_REASON =
-  'AWS adapter suites skipped: local S3/SQS servers not configured. Run `eval "$(infra/local/servers.sh env)"` after ' +
-  '`infra/local/servers.sh start`, or set LOCAL_SERVERS=1 to let the tests start them.';
+  'AWS-compatible suites skipped: the local S3/SQS servers are not running and not configured. Run ' +
+  '`infra/local/servers.sh start` (and `eval "$(infra/local/servers.sh env)"`), or set LOCAL_SERVERS=1 to let the tests start them.';
 
-export async function resolveAwsEnv(): Promise<LocalServersEnv | null> {
+/**
+ * The servers' settings: from the environment, else from servers started by `LOCAL_SERVERS=1`,
+ * else from servers that already run (`servers.sh env`); null (after saying why) when none.
+ */
+export async function resolveAwsEnv(suite = 'AWS adapter suites'): Promise<LocalServersEnv | null> {
   const fromEnv = localServersEnvFrom();
   if (fromEnv) return fromEnv;
   if (process.env.LOCAL_SERVERS === '1') return ensureLocalServers();
-  console.warn(SKIP_REASON);
+  const running = await runningLocalServersEnv();
+  if (running) return running;
+  console.warn(`${suite}: ${SKIP_REASON}`);
   return null;
 }
 

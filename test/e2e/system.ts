@@ -1,8 +1,9 @@
 /**
  * The real system on loopback for end-to-end tests: the edge (edge/deps.ts, createApp and
  * the Node adapter edge/server.ts) on 127.0.0.1 in this process, and gpu-worker/main.ts as
- * child processes (killable), on one temporary DATA_DIR (SQLite queue + file store).
- * Nothing is stubbed: the fixture package answers a draw prompt with `<boi>` by itself.
+ * child processes (killable), on one temporary DATA_DIR and a back end (backends.ts): the
+ * embedded one (SQLite queue + file store) or the local S3/SQS servers. Nothing is stubbed:
+ * the fixture package answers a draw prompt with `<boi>` by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,8 +40,9 @@ export interface Edge {
   close(): Promise<void>;
 }
 
-export async function startEdge(dataDir: string): Promise<Edge> {
-  const config = loadConfig(systemEnv(dataDir, { PORT: '0', HOST: '127.0.0.1' }));
+/** `backendEnv`: the back end's variables (STORE, QUEUE, ...); none for the embedded default. */
+export async function startEdge(dataDir: string, backendEnv: Record<string, string> = {}): Promise<Edge> {
+  const config = loadConfig(systemEnv(dataDir, { ...backendEnv, PORT: '0', HOST: '127.0.0.1' }));
   const deps = await buildDeps(config, { logger: createLogger({ logLevel: 'silent' }), intraOpThreads: 1 });
   const server = await startServer(createApp(deps), config);
   return {

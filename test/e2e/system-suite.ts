@@ -1,0 +1,220 @@
+/**
+ * The end-to-end suite, run on each back end (system.test.ts: embedded; system-aws.test.ts:
+ * the local S3/SQS servers): the edge over real HTTP on loopback and the worker as a child
+ * process, on a fresh DATA_DIR. Draw gives a 64x64 PNG fetched from the image part's URL,
+ * describe gives text, cancel stops a job, a worker SIGKILLed mid-job loses nothing (the
+ * messages come back after the visibility timeout and each job succeeds exactly once), and
+ * a message that always fails reaches the dead-letter queue after maxReceiveCount receives,
+ * whose drain marks its job failed with a reason.
+ */
+import { randomUUID } from 'node:crypto';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeJobMessage } from '../../shared/jobs/message.js';
+import { JobRepository } from '../../shared/jobs/repository.js';
+import { isTerminal } from '../../shared/jobs/status.js';
+import type { Backend } from './backends.js';
+import { api, isFinished, poll, startEdge, startWorkerProcess, stopProcess, tempDataDir, VISIBILITY_TIMEOUT_SECONDS, type Edge, type Generation, type WorkerProcess } from './system.js';
+
+const png64 = (): string => {
+  const png = new PNG({ width: 64, height: 64 });
+  for (let i = 0; i < png.data.length; i += 4) png.data.set([(i / 4) % 64 << 2, 90, 200, 255], i);
+  return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
+};
+
+/** The worker's JSON log lines (it logs at info here: the tests count its 'job succeeded' lines). */
+function logLines(output: string): Record<string, unknown>[] {
+  return output.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A log line's time in ms (pino writes epoch ms or an ISO string). */
+function logTime(line: Record<string, unknown>): number {
+  const t = line['time'];
+  return typeof t === 'number' ? t : Date.parse(String(t));
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** `setup` makes the back end (in beforeAll); `describe.skipIf(skip)` when it is unavailable. */
+export function systemSuite(title: string, setup: () => Promise<Backend>, skip = false): void {
+  describe.skipIf(skip)(`the system end to end on ${title} (edge over HTTP + worker process)`, () => {
+    let backend: Backend;
+    let data: ReturnType<typeof tempDataDir>;
+    let edge: Edge;
+    let worker: WorkerProcess | undefined;
+    /** Output of every worker process of this suite, the killed ones included. */
+    const outputs: (() => string)[] = [];
+
+    const startWorker = async (): Promise<WorkerProcess> => {
+      const w = await startWorkerProcess(data.dir, { ...backend.env, LOG_LEVEL: 'info' });
+      outputs.push(w.output);
+      return w;
+    };
+    const allOutput = (): string => outputs.map((o) => o()).join('\n');
+    const dump = (): string => worker?.output() ?? '';
+
+    beforeAll(async () => {
+      backend = await setup();
+      data = tempDataDir();
+      edge = await startEdge(data.dir, backend.env);
+      worker = await startWorker();
+    });
+    afterAll(async () => {
+      if (worker) await stopProcess(worker);
+      await edge?.close();
+      data?.remove();
+      await backend?.close();
+    });
+
+    it('draws: a draw prompt gives a 64x64 PNG, fetched from the image URL', async () => {
+      const created = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a small red circle at the top', steps: 4, seed: 7 } });
+      expect(created.status, JSON.stringify(created.body)).toBe(202);
+      expect(created.body.status).toBe('queued');
+      const done = await poll(edge.url, created.body.id, isFinished);
+      expect(done.status, dump()).toBe('succeeded');
+      expect(done.progress).toEqual({ step: 4, steps: 4 });
+      const image = done.output.find((p) => p.type === 'image');
+      expect(image).toMatchObject({ width: 64, height: 64, mime_type: 'image/png' });
+      const url = image!.type === 'image' ? image!.url : '';
+      // Embedded: served by the edge. AWS: a presigned GET answered by the S3 server itself.
+      expect(url).toMatch(backend.imageUrl);
+      const res = await fetch(new URL(url, edge.url));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
+      expect([png.width, png.height]).toEqual([64, 64]);
+    });
+
+    it('describes: a describe prompt with an image gives text at once', async () => {
+      const created = await api(edge.url, '/v1/generations', { body: { prompt: 'describe the image', images: [png64()], max_tokens: 12 } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body.status).toBe('succeeded');
+      expect(created.body.output.every((p) => p.type === 'text')).toBe(true);
+    });
+
+    it('cancels: a running job stops at its next step', async () => {
+      const running = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a big blue square', steps: 100, seed: 1 } });
+      expect(running.status).toBe(202);
+      await poll(edge.url, running.body.id, (g) => g.status === 'running' || isFinished(g), 30_000, 5);
+      const canceled = await api(edge.url, `/v1/generations/${running.body.id}/cancel`, { method: 'POST' });
+      expect(canceled.status).toBe(200);
+      const after = await poll(edge.url, running.body.id, isFinished);
+      expect(after.status, dump()).toBe('canceled');
+      expect(after.progress.step).toBeLessThan(100);
+      expect(after.output.some((p) => p.type === 'image')).toBe(false);
+    });
+
+    it('loses nothing when the worker is SIGKILLed mid-job: the messages come back and each job succeeds exactly once', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const created = await api(edge.url, '/v1/generations', { body: { prompt: `draw a small green ${i} at the left`, steps: 100, seed: 100 + i } });
+        expect(created.status).toBe(202);
+        ids.push(created.body.id);
+      }
+      // Kill as soon as a job is half-way at most.
+      const victim = worker!;
+      const seen = await poll(edge.url, ids[0]!, (g) => (g.status === 'running' && g.progress.step >= 1) || isFinished(g), 30_000, 2);
+      victim.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      expect(await victim.exited).toMatchObject({ signal: 'SIGKILL' });
+      expect(seen.status, 'the job finished before the kill').toBe('running');
+      const mid = await Promise.all(ids.map(async (id) => (await api(edge.url, `/v1/generations/${id}`)).body));
+      expect(mid.some((g) => !isTerminal(g.status as never))).toBe(true);
+      // The killed worker's messages are still hidden: nobody deleted or released them.
+      expect((await edge.deps.queue.stats()).inFlight).toBeGreaterThan(0);
+
+      worker = await startWorker();
+      const finals: Generation[] = [];
+      for (const id of ids) finals.push(await poll(edge.url, id, isFinished, 60_000));
+      // What the killed worker held (the running job at least) came back as a second receive,
+      // once its visibility lapsed: no sooner than the timeout less one heartbeat period.
+      const received = logLines(worker.output()).filter((l) => l['msg'] === 'job received' && ids.includes(l['jobId'] as string));
+      expect(received.map((l) => l['jobId']).sort()).toEqual([...ids].sort());
+      const redelivered = received.filter((l) => l['receiveCount'] === 2);
+      expect(redelivered.map((l) => l['jobId'])).toContain(ids[0]);
+      expect(received.every((l) => l['receiveCount'] === 1 || l['receiveCount'] === 2)).toBe(true);
+      for (const l of redelivered) expect(logTime(l)).toBeGreaterThanOrEqual(killedAt + (VISIBILITY_TIMEOUT_SECONDS * 1000 * 2) / 3 - 100);
+      for (const g of finals) {
+        expect(g.status, dump()).toBe('succeeded');
+        expect(g.output.filter((p) => p.type === 'image')).toHaveLength(1);
+        // One output object: exactly the one PNG under the job's prefix.
+        expect(await backend.outputNames(data.dir, g.id)).toEqual(['0.png']);
+        // One succeeded transition, by any worker of this run (the killed one included).
+        const wins = logLines(allOutput()).filter((l) => l['msg'] === 'job succeeded' && l['jobId'] === g.id);
+        expect(wins).toHaveLength(1);
+      }
+      // The new worker did them, once each.
+      const metrics = await (await fetch(`http://127.0.0.1:${worker.healthPort}/metrics`)).text();
+      expect(metrics).toMatch(/^jobs_total\{status="succeeded"\} 3$/m);
+      expect(await edge.deps.queue.stats()).toEqual({ visible: 0, inFlight: 0 });
+    });
+
+    it('dead-letters a message that always fails after maxReceiveCount receives; its job reads failed with a reason', async () => {
+      // A record the worker cannot read (its context is not a list) and a body that is not a job message.
+      const id = `poison-${randomUUID()}`;
+      const requestId = `req-${id}`;
+      const now = new Date().toISOString();
+      const record = {
+        id,
+        status: 'queued',
+        created_at: now,
+        updated_at: now,
+        progress: { step: 0, steps: 4 },
+        request_id: requestId,
+        params: { seed: 1, steps: 4, guidance: 3, max_tokens: 16, temperature: 0 },
+        context: 'not a context',
+        output: [],
+        tokens_used: 0,
+      };
+      const { store, queue } = edge.deps;
+      await store.put(`jobs/${id}.json`, new TextEncoder().encode(JSON.stringify(record)), { contentType: 'application/json', ifNoneMatch: '*' });
+      const deadLetters = backend.deadLetters(data.dir);
+      const before = await deadLetters.stats();
+      await queue.send(encodeJobMessage({ jobId: id, requestId }));
+      await queue.send('{"not":"a job message"}');
+
+      // The drain reads records with the lifecycle fields only, so it can fail this one.
+      const lifecycle = new JobRepository(store);
+      const failed = await waitFor('the poison job to fail', async () => {
+        const r = await lifecycle.get(id);
+        return r?.status === 'failed' ? r : undefined;
+      });
+      expect(failed.error?.code).toBe('dead_lettered');
+      expect(failed.error?.message).toMatch(new RegExp(`received ${backend.maxReceiveCount} times`));
+      // It was tried maxReceiveCount times, each attempt left for a retry, never deleted.
+      const attempts = logLines(allOutput()).filter((l) => l['msg'] === 'job attempt failed; leaving it for a retry' && l['jobId'] === id);
+      expect(attempts.map((l) => l['receiveCount'])).toEqual(Array.from({ length: backend.maxReceiveCount }, (_, i) => i + 1));
+
+      // Both dead letters are drained (the bad body dropped), and nothing is left anywhere.
+      try {
+        await waitFor('the dead-letter queue to drain', async () => {
+          const s = await deadLetters.stats();
+          return s.visible === 0 && s.inFlight === 0 ? s : undefined;
+        });
+      } finally {
+        await deadLetters.close();
+      }
+      expect(before).toEqual({ visible: 0, inFlight: 0 });
+      await waitFor('the job queue to empty', async () => {
+        const s = await queue.stats();
+        return s.visible === 0 && s.inFlight === 0 ? s : undefined;
+      });
+      expect(logLines(allOutput()).some((l) => l['msg'] === 'dropping an invalid dead letter')).toBe(true);
+    });
+  });
+}
