@@ -174,6 +174,20 @@ export class Engine {
         await sleep(1000, signal);
         continue;
       }
+      // A receive returns at most 10: when it came back full, take what else is waiting now
+      // (no wait), so that a burst larger than 10 joins at one tick too.
+      let last = { asked: Math.min(10, room), got: messages.length };
+      while (last.got === last.asked && messages.length < room && !this.draining) {
+        const asked = Math.min(10, room - messages.length);
+        let more: ReceivedMessage[];
+        try {
+          more = await this.deps.queue.receive({ maxMessages: asked, waitSeconds: 0, visibilityTimeoutSeconds: this.opts.visibilityTimeoutSeconds, signal });
+        } catch {
+          break; // the loop's next receive retries
+        }
+        messages = [...messages, ...more];
+        last = { asked, got: more.length };
+      }
       // Classified together, enqueued together: jobs that arrive together start at the same tick.
       const intakes = await Promise.all(messages.map(async (message) => ({ message, intake: await this.classify(message) })));
       for (const { message, intake } of intakes) this.accept(message, intake);
