@@ -49,6 +49,8 @@ export interface EngineOptions {
   now?: () => number;
   /** Sees every clean image as it is made (tests and benchmarks compare them). */
   onImage?: (jobId: string, index: number, patches: Float32Array) => void;
+  /** Told the number of held jobs whenever it changes (task scale-in protection). */
+  onHeldChange?: (held: number) => void;
 }
 
 export interface EngineDeps {
@@ -67,7 +69,8 @@ export class Engine {
   private readonly effects = new Set<Promise<void>>();
   private readonly intakeAbort = new AbortController();
   private readonly emitter: Emitter;
-  private readonly opts: Required<Omit<EngineOptions, 'onImage'>> & Pick<EngineOptions, 'onImage'>;
+  private readonly opts: Required<Omit<EngineOptions, 'onImage' | 'onHeldChange'>> & Pick<EngineOptions, 'onImage' | 'onHeldChange'>;
+  private heldReported = 0;
   private readonly waiters = new Set<() => void>();
   private draining = false;
   private abandon = false;
@@ -236,6 +239,7 @@ export class Engine {
       return;
     }
     this.runs.set(run.id, run);
+    this.heldChanged();
     this.sched = enqueue(this.sched, run.id);
     this.emitter.logFor(run).info({ receiveCount: message.receiveCount }, 'job received');
     this.wake();
@@ -377,6 +381,7 @@ export class Engine {
       } else if (run.stop === 'lost') {
         this.leave(run);
         this.runs.delete(id);
+        this.heldChanged();
       }
     }
   }
@@ -392,6 +397,7 @@ export class Engine {
   /** Runs an effect that ends the job's stay; the message is no longer held once it settles. */
   private track(run: JobRun, effect: Promise<void>): void {
     this.runs.set(run.id, run);
+    this.heldChanged();
     const tracked: Promise<void> = effect
       .catch(async (err: unknown) => {
         this.emitter.logFor(run).error({ err }, 'finishing the job failed');
@@ -400,6 +406,7 @@ export class Engine {
       .finally(() => {
         this.effects.delete(tracked);
         if (this.runs.get(run.id) === run) this.runs.delete(run.id);
+        this.heldChanged();
         this.wake();
       });
     this.effects.add(tracked);
@@ -433,6 +440,12 @@ export class Engine {
         }
       });
     }
+  }
+
+  private heldChanged(): void {
+    if (this.runs.size === this.heldReported) return;
+    this.heldReported = this.runs.size;
+    this.opts.onHeldChange?.(this.runs.size);
   }
 
   /** Ends every idle wait now (new work, a freed slot, a shutdown). */

@@ -14,6 +14,7 @@ import { ModelRunner } from './model-runner.js';
 import { startWorker, type Worker } from './worker.js';
 import { METRICS_PUSH_MS, tell } from './ipc.js';
 import { loadWorkerEnv } from './worker-env.js';
+import { EcsAgentTaskProtection, ScaleInProtection } from './task-protection.js';
 
 async function main(): Promise<void> {
   let config;
@@ -51,12 +52,23 @@ async function main(): Promise<void> {
     maxBatch = config.workerMaxBatch;
   }
 
+  const tp = env.taskProtection;
+  const protection = tp
+    ? new ScaleInProtection({ port: new EcsAgentTaskProtection(tp.agentUri), expiresInMinutes: tp.expiresInMinutes, idleMs: tp.idleMs, logger: logger.child({ part: 'task-protection' }) })
+    : undefined;
   worker = startWorker(
     { ...adapters, runner, logger, metrics },
-    { maxBatch, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, progressIntervalMs: env.progressIntervalMs, cancelCheckMs: env.progressIntervalMs, maxImages: env.maxImages },
+    {
+      maxBatch,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      progressIntervalMs: env.progressIntervalMs,
+      cancelCheckMs: env.progressIntervalMs,
+      maxImages: env.maxImages,
+      ...(protection ? { onHeldChange: (held: number) => protection.update(held) } : {}),
+    },
   );
   state = 'ready';
-  logger.info({ model: runtime.manifest.name, modelDir: config.modelDir, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store }, 'worker ready');
+  logger.info({ model: runtime.manifest.name, modelDir: config.modelDir, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store, taskProtection: protection !== undefined }, 'worker ready');
   tell({ type: 'worker-ready', healthPort: health.port, maxBatch, pid: process.pid });
   if (process.send) setInterval(() => tell({ type: 'worker-metrics', text: metrics.render() }), METRICS_PUSH_MS).unref();
 
@@ -70,6 +82,7 @@ async function main(): Promise<void> {
     state = 'stopping';
     logger.info({ signal, graceMs: env.shutdownGraceMs }, 'stopping');
     await worker?.stop(env.shutdownGraceMs);
+    await protection?.close();
     await health.close();
     await adapters.close();
     await runtime.close();

@@ -22,6 +22,12 @@ export const WorkerEnvSchema = z.object({
   WORKER_PROGRESS_INTERVAL_MS: int(0, 60_000).default(250),
   /** Images one answer may hold. */
   WORKER_MAX_IMAGES: int(1, 16).default(4),
+  /** Set by ECS in every task: the worker then holds task scale-in protection while busy. */
+  ECS_AGENT_URI: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  /** ExpiresInMinutes of the protection (renewed at half of it while busy). */
+  WORKER_PROTECTION_MINUTES: int(1, 2880).default(30),
+  /** Idle time before the protection is dropped (debounce between jobs). */
+  WORKER_PROTECTION_IDLE_SECONDS: int(0, 3600).default(10),
 });
 
 export interface WorkerEnv {
@@ -30,6 +36,8 @@ export interface WorkerEnv {
   shutdownGraceMs: number;
   progressIntervalMs: number;
   maxImages: number;
+  /** Present inside an ECS task (ECS_AGENT_URI). */
+  taskProtection?: { agentUri: string; expiresInMinutes: number; idleMs: number };
 }
 
 export function loadWorkerEnv(env: Record<string, string | undefined>): WorkerEnv {
@@ -46,5 +54,8 @@ export function loadWorkerEnv(env: Record<string, string | undefined>): WorkerEn
     shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     progressIntervalMs: e.WORKER_PROGRESS_INTERVAL_MS,
     maxImages: e.WORKER_MAX_IMAGES,
+    ...(e.ECS_AGENT_URI
+      ? { taskProtection: { agentUri: e.ECS_AGENT_URI, expiresInMinutes: e.WORKER_PROTECTION_MINUTES, idleMs: e.WORKER_PROTECTION_IDLE_SECONDS * 1000 } }
+      : {}),
   };
 }

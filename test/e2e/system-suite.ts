@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { JobRepository } from '../../shared/jobs/repository.js';
 import { isTerminal } from '../../shared/jobs/status.js';
+import { fakeAgent } from '../worker/fake-ecs-agent.js';
 import type { Backend } from './backends.js';
 import { api, isFinished, poll, startEdge, startWorkerProcess, stopProcess, tempDataDir, VISIBILITY_TIMEOUT_SECONDS, type Edge, type Generation, type WorkerProcess } from './system.js';
 
@@ -57,11 +58,13 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
     let data: ReturnType<typeof tempDataDir>;
     let edge: Edge;
     let worker: WorkerProcess | undefined;
+    /** A stand-in ECS agent: the workers run as if in an ECS task and hold scale-in protection while busy. */
+    let agent: Awaited<ReturnType<typeof fakeAgent>>;
     /** Output of every worker process of this suite, the killed ones included. */
     const outputs: (() => string)[] = [];
 
     const startWorker = async (): Promise<WorkerProcess> => {
-      const w = await startWorkerProcess(data.dir, { ...backend.env, LOG_LEVEL: 'info' });
+      const w = await startWorkerProcess(data.dir, { ...backend.env, LOG_LEVEL: 'info', ECS_AGENT_URI: agent.uri, WORKER_PROTECTION_IDLE_SECONDS: '1' });
       outputs.push(w.output);
       return w;
     };
@@ -71,12 +74,14 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
     beforeAll(async () => {
       backend = await setup();
       data = tempDataDir();
+      agent = await fakeAgent();
       edge = await startEdge(data.dir, backend.env);
       worker = await startWorker();
     });
     afterAll(async () => {
       if (worker) await stopProcess(worker);
       await edge?.close();
+      await agent?.close();
       data?.remove();
       await backend?.close();
     });
@@ -98,6 +103,12 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
       expect(res.headers.get('content-type')).toBe('image/png');
       const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
       expect([png.width, png.height]).toEqual([64, 64]);
+      // Scale-in protection: on while the worker held the job, off once it had been idle a second.
+      await waitFor('task protection off', async () => (agent.calls.length >= 2 ? true : undefined), 10_000);
+      expect(agent.calls.map((c) => [c.method, c.url, c.body])).toEqual([
+        ['PUT', '/api/task-id/task-protection/v1/state', { ProtectionEnabled: true, ExpiresInMinutes: 30 }],
+        ['PUT', '/api/task-id/task-protection/v1/state', { ProtectionEnabled: false }],
+      ]);
     });
 
     it('describes: a describe prompt with an image gives text at once', async () => {
