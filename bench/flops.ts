@@ -14,13 +14,17 @@ export interface ModelShape {
   patch_dim: number;
 }
 
-/** One row: `newPositions` patches after `past` cached positions (padded past included: the graph computes it). */
-export function rowFlops(m: ModelShape, past: number, newPositions: number): number {
+/**
+ * One row: `newPositions` patches after `past` cached positions (padded past included: the
+ * graph computes it). `logits`: whether the graph computes the LM head (the full graph does,
+ * the denoise-only cut does not).
+ */
+export function rowFlops(m: ModelShape, past: number, newPositions: number, logits = true): number {
   const { d_model: d, n_layers: L, expansion: e, qk_dim: s, vocab_size: V, time_freq_dim: tf, patch_dim: pd } = m;
   const S = past + newPositions;
   const embed = 2 * pd * d + 2 * (tf * d + d * d); // patch_in + time MLP (computed at every position)
   const layer = 2 * d * (2 * e + s) + 2 * e * d + 2 * s * S + 2 * e * S; // proj, out, q.k, att.v
-  const heads = 2 * d * V + 2 * d * pd; // lm_head + patch_out (the graph computes both)
+  const heads = (logits ? 2 * d * V : 0) + 2 * d * pd; // lm_head (full graph only) + patch_out
   return newPositions * (embed + L * layer + heads);
 }
 

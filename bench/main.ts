@@ -93,10 +93,10 @@ function checkMetrics(source: string, text: string): MetricsCheck {
 /** A copy of the package with an int8 variant (model/quantize.py) when it has none. */
 async function withInt8(dir: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const { manifest } = await loadPackage(dir);
-  if (manifest.graph.variants?.['int8']) return { dir, cleanup: async () => {} };
+  if (manifest.graph.variants?.['int8']?.denoise_file && manifest.graph.denoise_file) return { dir, cleanup: async () => {} };
   const copy = await mkdtemp(join(tmpdir(), 'bench-pkg-'));
   await cp(dir, copy, { recursive: true });
-  progress(`int8: ${dir} has no int8 variant; quantizing a copy (model/quantize.py)`);
+  progress(`${dir} has no int8 variant or denoise graphs: adding them to a copy (model/quantize.py)`);
   await runPython(['model/quantize.py', copy]);
   return { dir: copy, cleanup: () => rm(copy, { recursive: true, force: true }) };
 }
@@ -135,6 +135,9 @@ async function main(): Promise<void> {
     const matmul = await matmulSection(plan.matmulShapes, plan.matmulTiming);
     const step = [];
     for (const precision of ['fp32', 'int8'] as const) step.push(await stepSection(pkg.dir, precision, plan.stepJobs, plan.stepTiming));
+    // The same steps on the full serving graph: what the denoise-only cut saves.
+    const fullGraph = [];
+    for (const precision of ['fp32', 'int8'] as const) fullGraph.push(await stepSection(pkg.dir, precision, plan.stepJobs, plan.stepTiming, 'full'));
     const context = [];
     for (const jobs of [1, plan.stepJobs[plan.stepJobs.length - 1]!]) context.push(await contextSection(pkg.dir, 'fp32', jobs, plan.contextRounds, plan.contextTiming));
     const torch = await torchSection(pkg.dir, plan.stepJobs, plan.torchTiming);
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
       package: { dir: packageDir, name, params: (manifest['model'] as { parameters?: number } | undefined)?.parameters },
       options: { stepJobs: plan.stepJobs, concurrency: plan.concurrency, workerBatch: plan.workerBatch, maxBatch: plan.maxBatch, autoAt: plan.autoAt, workerPrecision },
       step,
+      fullGraph,
       context,
       torch,
       matmul,

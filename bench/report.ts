@@ -133,12 +133,18 @@ export function markdown(r: BenchResult): string {
   const rows: (string | number)[][] = [];
   for (const s of r.step) {
     for (const b of s.batches) {
-      rows.push([`onnxruntime-node ${s.precision}`, b.jobs, fmt(b.medianMs, 2), fmt(b.msPerJob, 2), fmt(b.gflopsPerSecond, 1), `${fmt((100 * b.gflopsPerSecond) / r.matmul.ceiling[s.precision as 'fp32' | 'int8'], 0)} %`]);
+      rows.push([`onnxruntime-node ${s.precision}${s.graph === 'denoise' ? ', denoise graph' : ''}`, b.jobs, fmt(b.medianMs, 2), fmt(b.msPerJob, 2), fmt(b.gflopsPerSecond, 1), `${fmt((100 * b.gflopsPerSecond) / r.matmul.ceiling[s.precision as 'fp32' | 'int8'], 0)} %`]);
+    }
+  }
+  for (const s of r.fullGraph) {
+    for (const b of s.batches) {
+      rows.push([`onnxruntime-node ${s.precision}, full graph (logits, present K/V)`, b.jobs, fmt(b.medianMs, 2), fmt(b.msPerJob, 2), fmt(b.gflopsPerSecond, 1), `${fmt((100 * b.gflopsPerSecond) / r.matmul.ceiling[s.precision as 'fp32' | 'int8'], 0)} %`]);
     }
   }
   for (const [mode, byJobs] of Object.entries(r.torch.modes)) {
     for (const [jobs, t] of Object.entries(byJobs)) {
-      const flops = r.step[0]?.batches.find((b) => b.jobs === Number(jobs))?.flops;
+      // PyTorch's forward computes the logits too: count them, as for the full graph.
+      const flops = r.fullGraph[0]?.batches.find((b) => b.jobs === Number(jobs))?.flops;
       const g = flops ? flops / (t.median_ms * 1e6) : NaN;
       rows.push([`PyTorch ${r.torch.torch} eager ${mode === 'bf16' ? 'bf16 autocast' : 'fp32'} (${r.torch.threads} threads)`, jobs, fmt(t.median_ms, 2), fmt(t.median_ms / Number(jobs), 2), fmt(g, 1), `${fmt((100 * g) / (mode === 'bf16' ? NaN : r.matmul.ceiling.fp32), 0)} %`]);
     }

@@ -52,7 +52,7 @@ export async function timeStep(runtime: OnnxModelRuntime, conds: readonly KvCach
   const result = await timeAsync(() => runtime.denoiseStep(rows), timing);
   const shape = modelShape(runtime);
   const past = Math.max(uncond.length, ...conds.map((c) => c.length));
-  const flops = 2 * conds.length * rowFlops(shape, past, runtime.manifest.image.num_patches);
+  const flops = 2 * conds.length * rowFlops(shape, past, runtime.manifest.image.num_patches, runtime.denoiseGraphFile === undefined);
   return {
     jobs: conds.length,
     rows: 2 * conds.length,
@@ -67,14 +67,16 @@ export async function timeStep(runtime: OnnxModelRuntime, conds: readonly KvCach
 
 export interface StepSection {
   precision: Precision;
+  /** 'denoise': the denoise-only cut (what the worker runs); 'full': the serving graph, for comparison. */
+  graph: 'denoise' | 'full';
   graphFile: string;
   batches: StepTiming[];
 }
 
 /** Step timings for one precision at the given job counts (the same prompt for every job). */
-export async function stepSection(packageDir: string, precision: Precision, jobCounts: readonly number[], timing: TimeOptions): Promise<StepSection> {
-  progress(`step: onnxruntime-node ${precision}, jobs ${jobCounts.join(', ')}`);
-  const runtime = await createRuntime(packageDir, { precision });
+export async function stepSection(packageDir: string, precision: Precision, jobCounts: readonly number[], timing: TimeOptions, graph: 'denoise' | 'full' = 'denoise'): Promise<StepSection> {
+  progress(`step: onnxruntime-node ${precision} (${graph} graph), jobs ${jobCounts.join(', ')}`);
+  const runtime = await createRuntime(packageDir, { precision, denoiseGraph: graph === 'denoise' });
   try {
     const uncond = await runtime.prefill(uncondContext(runtime.tokenizer));
     const batches: StepTiming[] = [];
@@ -83,8 +85,8 @@ export async function stepSection(packageDir: string, precision: Precision, jobC
       for (let i = 0; i < jobs; i += 1) conds.push(await runtime.prefill(drawContext(runtime.tokenizer, CAPTION)));
       batches.push(await timeStep(runtime, conds, uncond, timing));
     }
-    const graphFile = precision === 'fp32' ? runtime.manifest.graph.file : runtime.manifest.graph.variants![precision]!.file;
-    return { precision, graphFile, batches };
+    const graphFile = runtime.denoiseGraphFile ?? (precision === 'fp32' ? runtime.manifest.graph.file : runtime.manifest.graph.variants![precision]!.file);
+    return { precision, graph: runtime.denoiseGraphFile !== undefined ? 'denoise' : 'full', graphFile, batches };
   } finally {
     await runtime.close();
   }
@@ -128,7 +130,6 @@ export async function contextSection(packageDir: string, precision: Precision, j
     const short = await prefillAll(8);
     const long = await prefillAll(64);
     const x = runtime.initialNoise(7);
-    const { t } = guidedStep(runtime);
     const recompute = async () => {
       // What a runtime without a cache does per step: the whole context again with the noisy image.
       for (let i = 0; i < jobs; i += 1) {
@@ -136,7 +137,6 @@ export async function contextSection(packageDir: string, precision: Precision, j
         await runtime.prefill([...uncondContext(runtime.tokenizer), { type: 'image', patches: x }]);
       }
     };
-    void t;
     const s: number[] = [];
     const l: number[] = [];
     const r: number[] = [];
@@ -160,7 +160,7 @@ export async function contextSection(packageDir: string, precision: Precision, j
       ratio: round(longMs / shortMs, 3),
       recomputeLongMs: round(recomputeLongMs, 3),
       recomputeRatio: round(recomputeLongMs / longMs, 2),
-      flopsRatio: round(rowFlops(shape, long[0]!.length, n) / rowFlops(shape, short[0]!.length, n), 3),
+      flopsRatio: round(rowFlops(shape, long[0]!.length, n, false) / rowFlops(shape, short[0]!.length, n, false), 3),
     };
   } finally {
     await runtime.close();

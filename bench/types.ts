@@ -34,7 +34,10 @@ export interface BenchResult {
   machine: { cpus: number; cpuModel: string; memGb: number; node: string; ort: string; loadNote?: string };
   package: { dir: string; name: string; params?: number };
   options: { stepJobs: number[]; concurrency: number[]; workerBatch: number; maxBatch: number; autoAt: number; workerPrecision: string };
+  /** Steps on the denoise-only graph (what the worker runs). */
   step: StepSection[];
+  /** The same steps on the full serving graph. */
+  fullGraph: StepSection[];
   context: ContextSection[];
   torch: TorchSection;
   matmul: MatmulSection;

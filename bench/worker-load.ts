@@ -129,10 +129,9 @@ async function runLoad(runtime: CountingRuntime, mode: string, maxBatch: number,
     const ids = Array.from({ length: concurrency }, (_, i) => `bench_${mode.replace(/\W/g, '')}_${concurrency}_${i}`);
     for (const [i, id] of ids.entries()) await jobs.create(record(inner, id, i));
     const start = performance.now();
-    for (const [i, id] of ids.entries()) {
+    for (const id of ids) {
       done.push(store.expect(id));
       await queue.send(encodeJobMessage({ jobId: id, requestId: `req_${id}` }));
-      void i;
     }
     runtime.reset();
     const worker = startWorker(

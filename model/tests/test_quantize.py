@@ -11,7 +11,7 @@ import torch
 from export import example_inputs
 from model import ModelConfig, UnifiedModel
 from package import load_manifest
-from quantize import INT8_FILE, add_int8_variant
+from quantize import DENOISE_FILE, INT8_DENOISE_FILE, INT8_FILE, add_int8_variant
 from tokenizer import Tokenizer
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -38,11 +38,16 @@ def test_manifest_lists_the_variant_and_verifies(quantized):
     assert manifest["graph"]["variants"]["int8"]["file"] == INT8_FILE
     assert INT8_FILE in manifest["files"]
     assert manifest["graph"]["variants"]["int8"]["quantization"]["quantized_matmuls"] > 0
+    assert manifest["graph"]["denoise_file"] == DENOISE_FILE
+    assert manifest["graph"]["variants"]["int8"]["denoise_file"] == INT8_DENOISE_FILE
+    for name in (DENOISE_FILE, INT8_DENOISE_FILE):
+        assert name in manifest["files"]
     again = load_manifest(out, verify=True)  # sha256 of every file, the new one included
     assert again["graph"]["file"] == "model.onnx"
     # Running it twice replaces the variant rather than listing the file twice.
     add_int8_variant(out)
-    assert list(load_manifest(out)["files"]).count(INT8_FILE) == 1
+    files = list(load_manifest(out)["files"])
+    assert all(files.count(name) == 1 for name in (INT8_FILE, DENOISE_FILE, INT8_DENOISE_FILE))
 
 
 def test_int8_keeps_the_contract_and_is_close_to_fp32(quantized):
@@ -65,3 +70,18 @@ def test_int8_keeps_the_contract_and_is_close_to_fp32(quantized):
     # The denoised patches the sampler uses agree closely on average.
     d_ref, d_got = ref[1], got[1]
     assert float(np.abs(d_ref - d_got).mean()) <= 0.02 * float(np.abs(d_ref).mean()) + 1e-3
+
+
+@pytest.mark.parametrize("full,cut", [("model.onnx", DENOISE_FILE), (INT8_FILE, INT8_DENOISE_FILE)])
+def test_denoise_graph_gives_the_full_graphs_denoised(quantized, full, cut):
+    out, manifest = quantized
+    whole, part = session(os.path.join(out, full)), session(os.path.join(out, cut))
+    assert [i.name for i in part.get_inputs()] == NAMES
+    assert [o.name for o in part.get_outputs()] == ["denoised"]
+    cfg = ModelConfig(**manifest["model"]["config"])
+    tok = Tokenizer.load(os.path.join(out, "tokenizer.json"))
+    torch.manual_seed(1)
+    feeds = {n: t.numpy() for n, t in zip(NAMES, example_inputs(UnifiedModel(cfg), tok, past=6))}
+    (want,) = whole.run(["denoised"], feeds)
+    (got,) = part.run(["denoised"], feeds)
+    assert float(np.abs(want - got).max()) <= 1e-5

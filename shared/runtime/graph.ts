@@ -42,7 +42,8 @@ export class ServingGraph {
     private readonly shape: GraphShape,
   ) {}
 
-  static async open(path: string, shape: GraphShape, options: GraphOptions): Promise<ServingGraph> {
+  /** `outputs`: the contract outputs this file must have (a denoise-only cut has `denoised` only). */
+  static async open(path: string, shape: GraphShape, options: GraphOptions, outputs: readonly GraphOutput[] = GRAPH_OUTPUTS): Promise<ServingGraph> {
     const session = await ort.InferenceSession.create(path, {
       executionProviders: [options.executionProvider],
       graphOptimizationLevel: 'all',
@@ -50,7 +51,7 @@ export class ServingGraph {
     });
     const missing = [
       ...GRAPH_INPUTS.filter((name) => !session.inputNames.includes(name)).map((n) => `input ${n}`),
-      ...GRAPH_OUTPUTS.filter((name) => !session.outputNames.includes(name)).map((n) => `output ${n}`),
+      ...outputs.filter((name) => !session.outputNames.includes(name)).map((n) => `output ${n}`),
     ];
     if (missing.length > 0) {
       await session.release();

@@ -56,7 +56,12 @@ const graphSchema = z.looseObject({
    * Other graphs with the same inputs and outputs, by name (model/quantize.py writes
    * `int8`: dynamically quantized weights). A runtime picks one with MODEL_PRECISION.
    */
-  variants: z.record(z.string().min(1), z.looseObject({ file: z.string().min(1) })).optional(),
+  variants: z.record(z.string().min(1), z.looseObject({ file: z.string().min(1), denoise_file: z.string().min(1).optional() })).optional(),
+  /**
+   * The graph cut down to the `denoised` output (model/quantize.py): same inputs; a
+   * denoising step runs on it and skips the logits and present keys/values it would discard.
+   */
+  denoise_file: z.string().min(1).optional(),
 });
 
 /** The graph does the rotary arithmetic; the runtime only reads this for the record. */
@@ -115,8 +120,12 @@ export const manifestSchema = z
     for (const name of GRAPH_OUTPUTS) check(outputs.includes(name), ['graph', 'outputs'], `must list output ${name}`);
     check(m.graph.file in m.files, ['files'], `must list the graph file ${m.graph.file}`);
     check(m.tokenizer.file in m.files, ['files'], `must list the tokenizer file ${m.tokenizer.file}`);
+    if (m.graph.denoise_file !== undefined) check(m.graph.denoise_file in m.files, ['graph', 'denoise_file'], `must be listed in files (${m.graph.denoise_file})`);
     for (const [name, variant] of Object.entries(m.graph.variants ?? {})) {
       check(variant.file in m.files, ['graph', 'variants', name, 'file'], `must be listed in files (${variant.file})`);
+      if (variant.denoise_file !== undefined) {
+        check(variant.denoise_file in m.files, ['graph', 'variants', name, 'denoise_file'], `must be listed in files (${variant.denoise_file})`);
+      }
     }
   });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelPackageError, parseManifest, sha256File } from './manifest.js';
-import { graphFileFor, resolvePrecision } from './precision.js';
+import { graphFileFor, graphFilesFor, resolvePrecision } from './precision.js';
 import { createRuntime, type OnnxModelRuntime } from './session.js';
 import { drawContext, uncondContext } from './template.js';
 import { hasTiny, maxAbsDiff, TINY_DIR } from './test-fixture.js';
@@ -32,22 +32,40 @@ describe.skipIf(!hasTiny)('graph variants on packages/tiny', () => {
   beforeAll(async () => {
     // A copy of tiny whose "int8" variant is a renamed copy of its graph: this checks the
     // choosing, not the quantization (model/tests/test_quantize.py checks that).
+    // Its denoise graphs are copies too (the full graph has a `denoised` output as well).
     dir = await mkdtemp(join(tmpdir(), 'variant-'));
     await cp(TINY_DIR, dir, { recursive: true });
-    await copyFile(join(dir, 'model.onnx'), join(dir, 'model.int8.onnx'));
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    manifest.graph.variants = { int8: { file: 'model.int8.onnx' } };
-    manifest.files['model.int8.onnx'] = { sha256: await sha256File(join(dir, 'model.int8.onnx')), bytes: (await stat(join(dir, 'model.int8.onnx'))).size };
+    for (const name of ['model.int8.onnx', 'model.denoise.onnx', 'model.int8.denoise.onnx']) {
+      await copyFile(join(dir, 'model.onnx'), join(dir, name));
+      manifest.files[name] = { sha256: await sha256File(join(dir, name)), bytes: (await stat(join(dir, name))).size };
+    }
+    manifest.graph.denoise_file = 'model.denoise.onnx';
+    manifest.graph.variants = { int8: { file: 'model.int8.onnx', denoise_file: 'model.int8.denoise.onnx' } };
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('opens the variant the manifest lists', async () => {
+  it('opens the variant the manifest lists, and its denoise graph for steps', async () => {
     const runtime = await createRuntime(dir, { intraOpThreads: 1, precision: 'int8' });
     expect(runtime.precision).toBe('int8');
     expect(graphFileFor(runtime.manifest, 'int8')).toBe('model.int8.onnx');
+    expect(graphFilesFor(runtime.manifest, 'fp32')).toEqual({ file: 'model.onnx', denoiseFile: 'model.denoise.onnx' });
+    expect(runtime.denoiseGraphFile).toBe('model.int8.denoise.onnx');
+    const plain = await createRuntime(TINY_DIR, { intraOpThreads: 1 });
+    expect(plain.denoiseGraphFile).toBeUndefined();
+    const rowsOf = async (rt: OnnxModelRuntime): Promise<DenoiseRow[]> => {
+      const uncond = await rt.prefill(uncondContext(rt.tokenizer));
+      const cond = await rt.prefill(drawContext(rt.tokenizer, 'a small red circle at the top'));
+      const grid = rt.timeGrid(4);
+      return [{ cond, uncond, x: rt.initialNoise(3), t: grid[1]!, tNext: grid[2]!, guidance: 3 }];
+    };
+    const [got] = await runtime.denoiseStep(await rowsOf(runtime));
+    const [want] = await plain.denoiseStep(await rowsOf(plain));
+    expect(maxAbsDiff(got!, want!)).toBeLessThan(1e-6);
+    await plain.close();
     await runtime.close();
   });
 
@@ -58,8 +76,10 @@ describe.skipIf(!hasTiny)('graph variants on packages/tiny', () => {
   it('refuses a manifest whose variant file is not listed', async () => {
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
     delete manifest.files['model.int8.onnx'];
+    delete manifest.files['model.denoise.onnx'];
     expect(() => parseManifest(manifest)).toThrow(ModelPackageError);
     expect(() => parseManifest(manifest)).toThrow(/graph\.variants\.int8\.file/);
+    expect(() => parseManifest(manifest)).toThrow(/graph\.denoise_file/);
   });
 });
 

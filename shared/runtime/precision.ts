@@ -1,7 +1,7 @@
 /**
- * Which graph of a package to run: the float32 `graph.file`, or a variant the manifest lists
- * under `graph.variants` (model/quantize.py writes `int8`). Chosen by the runtime option or
- * MODEL_PRECISION; float32 unless asked otherwise.
+ * Which graphs of a package to run: the float32 `graph.file`, or a variant the manifest lists
+ * under `graph.variants` (model/quantize.py writes `int8`), each with its optional
+ * denoise-only cut. Chosen by the runtime option or MODEL_PRECISION; float32 unless asked.
  */
 import { ModelPackageError, type Manifest } from './manifest.js';
 
@@ -21,9 +21,19 @@ export function resolvePrecision(option: Precision | undefined, env: Record<stri
   return raw;
 }
 
-/** The graph file (relative to the package) for a precision; refuses a variant the package lacks. */
-export function graphFileFor(manifest: Manifest, precision: Precision, packageDir = '<package>'): string {
-  if (precision === 'fp32') return manifest.graph.file;
+export interface GraphFiles {
+  /** The serving graph (prefill, decode, denoise). */
+  readonly file: string;
+  /** The same graph cut down to `denoised`, when the package has one. */
+  readonly denoiseFile?: string;
+}
+
+/** The graph files (relative to the package) for a precision; refuses a variant the package lacks. */
+export function graphFilesFor(manifest: Manifest, precision: Precision, packageDir = '<package>'): GraphFiles {
+  if (precision === 'fp32') {
+    const { file, denoise_file: denoiseFile } = manifest.graph;
+    return denoiseFile !== undefined ? { file, denoiseFile } : { file };
+  }
   const variant = manifest.graph.variants?.[precision];
   if (!variant) {
     throw new ModelPackageError(
@@ -31,5 +41,10 @@ export function graphFileFor(manifest: Manifest, precision: Precision, packageDi
         `add one with: .venv/bin/python model/quantize.py ${packageDir}, or use MODEL_PRECISION=fp32`,
     );
   }
-  return variant.file;
+  return variant.denoise_file !== undefined ? { file: variant.file, denoiseFile: variant.denoise_file } : { file: variant.file };
+}
+
+/** The serving graph file for a precision. */
+export function graphFileFor(manifest: Manifest, precision: Precision, packageDir = '<package>'): string {
+  return graphFilesFor(manifest, precision, packageDir).file;
 }

@@ -11,7 +11,7 @@ import { ServingGraph, type GraphOptions, type GraphResult } from './graph.js';
 import { asTensorCache, TensorKvCache, type CacheDims } from './kv-cache.js';
 import { layoutSegments, type LayoutGeometry, type RowLayout } from './layout.js';
 import { loadPackage, type Manifest } from './manifest.js';
-import { graphFileFor, resolvePrecision, type Precision } from './precision.js';
+import { graphFilesFor, resolvePrecision, type Precision } from './precision.js';
 import { mulberry32, standardNormal } from './prng.js';
 import { applyGuidance, eulerStep, guidanceApplies, timeGrid } from './sampler.js';
 import { tokenizerFromJson, type Tokenizer } from './tokenizer.js';
@@ -26,6 +26,8 @@ export interface RuntimeOptions {
    * model/quantize.py). Default: MODEL_PRECISION, else fp32.
    */
   precision?: Precision;
+  /** Run denoising steps on the package's denoise-only graph when it has one (default true). */
+  denoiseGraph?: boolean;
 }
 
 export async function createRuntime(packageDir: string, options: RuntimeOptions = {}): Promise<OnnxModelRuntime> {
@@ -34,16 +36,17 @@ export async function createRuntime(packageDir: string, options: RuntimeOptions 
   const tokenizer = tokenizerFromJson(tokenizerJson, manifest.tokenizer.special_tokens);
   const dims: CacheDims = { layers: manifest.graph.num_layers, keyDim: manifest.graph.key_dim, valueDim: manifest.graph.value_dim };
   const precision = resolvePrecision(options.precision);
-  const graph = await ServingGraph.open(
-    join(packageDir, graphFileFor(manifest, precision, packageDir)),
-    { ...dims, patchDim: manifest.image.patch_dim, padId: manifest.tokenizer.special_tokens.pad },
-    {
-      executionProvider: options.executionProvider ?? 'cpu',
-      ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
-      ...(options.emptyPast !== undefined ? { emptyPast: options.emptyPast } : {}),
-    },
-  );
-  return new OnnxModelRuntime(manifest, tokenizer, graph, dims, precision);
+  const files = graphFilesFor(manifest, precision, packageDir);
+  const shape = { ...dims, patchDim: manifest.image.patch_dim, padId: manifest.tokenizer.special_tokens.pad };
+  const graphOptions: GraphOptions = {
+    executionProvider: options.executionProvider ?? 'cpu',
+    ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+    ...(options.emptyPast !== undefined ? { emptyPast: options.emptyPast } : {}),
+  };
+  const graph = await ServingGraph.open(join(packageDir, files.file), shape, graphOptions);
+  // Opened at the first denoising step: a runtime that never denoises (the edge) never loads it.
+  const denoise = files.denoiseFile !== undefined && options.denoiseGraph !== false ? { file: files.denoiseFile, open: () => ServingGraph.open(join(packageDir, files.denoiseFile!), shape, graphOptions, ['denoised']) } : undefined;
+  return new OnnxModelRuntime(manifest, tokenizer, graph, dims, precision, denoise);
 }
 
 /** The assembled inputs of the last denoising call and the pasts they were built from. */
@@ -62,6 +65,7 @@ export class OnnxModelRuntime implements ModelRuntime {
    */
   private stepTemplate: StepTemplate | undefined;
   private stepInFlight = false;
+  private denoiseGraph: Promise<ServingGraph> | undefined;
 
   constructor(
     readonly manifest: Manifest,
@@ -70,10 +74,17 @@ export class OnnxModelRuntime implements ModelRuntime {
     private readonly dims: CacheDims,
     /** The graph this runtime runs (fp32 or a manifest variant). */
     readonly precision: Precision = 'fp32',
+    /** The denoise-only cut of the graph, when the package has one. */
+    private readonly denoise?: { readonly file: string; open(): Promise<ServingGraph> },
   ) {
     const { image } = manifest;
     this.geometry = { ...image, padId: manifest.tokenizer.special_tokens.pad };
     this.patchValues = image.num_patches * image.patch_dim;
+  }
+
+  /** The file denoising steps run on: the denoise-only cut when the package has one, else the serving graph. */
+  get denoiseGraphFile(): string | undefined {
+    return this.denoise?.file;
   }
 
   /** Whether the backend took a zero-length past (undefined before the first empty prefill). */
@@ -161,11 +172,22 @@ export class OnnxModelRuntime implements ModelRuntime {
     const owner = !this.stepInFlight;
     if (owner) this.stepInFlight = true;
     try {
-      const { outputs } = await this.graph.runAssembled(inputs, ['denoised']);
+      const graph = await this.stepGraph();
+      const { outputs } = await graph.runAssembled(inputs, ['denoised']);
       return outputs.denoised!;
     } finally {
       if (owner) this.stepInFlight = false;
     }
+  }
+
+  /** The graph of denoising steps (the denoise-only cut is opened once, at the first step). */
+  private stepGraph(): Promise<ServingGraph> {
+    if (!this.denoise) return Promise.resolve(this.graph);
+    this.denoiseGraph ??= this.denoise.open().catch((err: unknown) => {
+      this.denoiseGraph = undefined; // the next step tries again
+      throw err;
+    });
+    return this.denoiseGraph;
   }
 
   timeGrid(steps: number): number[] {
@@ -178,6 +200,9 @@ export class OnnxModelRuntime implements ModelRuntime {
 
   async close(): Promise<void> {
     this.stepTemplate = undefined;
+    const denoise = this.denoiseGraph;
+    this.denoiseGraph = undefined;
+    if (denoise) await (await denoise.catch(() => undefined))?.close();
     await this.graph.close();
   }
 

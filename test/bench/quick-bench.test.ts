@@ -46,10 +46,13 @@ describe.skipIf(!hasPython || !hasTiny)('npm run bench -- --quick', () => {
     expect(runs.find((r) => r.peakRssMb !== undefined)!.peakRssMb).toBeGreaterThan(0);
 
     // Step: onnxruntime fp32 and int8 at 1 and 16 jobs; PyTorch fp32 and bf16 likewise.
+    // (on the denoise-only graph the worker runs, and on the full graph for comparison).
     for (const precision of ['fp32', 'int8']) {
       const section = result.step.find((s: { precision: string }) => s.precision === precision);
+      expect(section.graph).toBe('denoise');
       expect(section.batches.map((b: { jobs: number }) => b.jobs)).toEqual([1, 16]);
       expect(section.batches[0].gflopsPerSecond).toBeGreaterThan(0);
+      expect(result.fullGraph.find((s: { precision: string }) => s.precision === precision).graph).toBe('full');
     }
     for (const mode of ['fp32', 'bf16']) expect(Object.keys(result.torch.modes[mode])).toEqual(['1', '16']);
     expect(result.matmul.ceiling.fp32).toBeGreaterThan(0);
