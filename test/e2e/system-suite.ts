@@ -143,11 +143,12 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
       victim.child.kill('SIGKILL');
       const killedAt = Date.now();
       expect(await victim.exited).toMatchObject({ signal: 'SIGKILL' });
+      // The killed worker's messages are still hidden: nobody deleted or released them.
+      const afterKill = await edge.deps.queue.stats();
       expect(seen.status, 'the job finished before the kill').toBe('running');
       const mid = await Promise.all(ids.map(async (id) => (await api(edge.url, `/v1/generations/${id}`)).body));
       expect(mid.some((g) => !isTerminal(g.status as never))).toBe(true);
-      // The killed worker's messages are still hidden: nobody deleted or released them.
-      expect((await edge.deps.queue.stats()).inFlight).toBeGreaterThan(0);
+      expect(afterKill.inFlight).toBeGreaterThan(0);
 
       worker = await startWorker();
       const finals: Generation[] = [];
