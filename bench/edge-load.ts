@@ -42,6 +42,11 @@ export interface EdgeSection {
   overheadMs: { p50: number; p99: number; mean: number };
   /** Model time per request (prefill + decode), for scale. */
   modelMsPerRequest: number;
+  /**
+   * Non-model time of the whole run per request: the edge's own work per request when the
+   * server is saturated (overhead under load also counts waiting for other requests' work).
+   */
+  edgeMsPerRequest: number;
   /** /metrics of this app with a worker's metrics appended, as the embedded start serves it. */
   metricsText: string;
 }
@@ -142,6 +147,7 @@ export async function edgeSection(packageDir: string, options: { connections: nu
     const model = [...ortLog.intervals].sort((a, b) => a.start - b.start);
     const overheads = requests.map((r) => r.end - r.start - overlap(model, r.start, r.end));
     const modelTotal = model.reduce((n, i) => n + (i.end - i.start), 0);
+    const wall = Math.max(...requests.map((r) => r.end)) - Math.min(...requests.map((r) => r.start));
     const latency = result['latency'] as Record<string, number>;
     const statusCounts: Record<string, number> = {};
     for (const [k, v] of Object.entries(result)) if (/^\dxx$/.test(k) && typeof v === 'number') statusCounts[k] = v;
@@ -159,6 +165,7 @@ export async function edgeSection(packageDir: string, options: { connections: nu
         mean: round(overheads.reduce((a, b) => a + b, 0) / Math.max(1, overheads.length), 3),
       },
       modelMsPerRequest: round(modelTotal / Math.max(1, requests.length), 3),
+      edgeMsPerRequest: round((wall - modelTotal) / Math.max(1, requests.length), 3),
       metricsText,
     };
   } finally {

@@ -167,11 +167,14 @@ export function markdown(r: BenchResult): string {
   parts.push(`## Edge (POST /v1/generations, ${r.edge.connections} connections, ${r.edge.durationSeconds} s, autocannon)`);
   parts.push(
     table(
-      ['Requests', 'Req/s', 'Status', 'Client p50 ms', 'Client p99 ms', 'Model ms/request', 'Overhead p50 ms', 'Overhead p99 ms'],
-      [[r.edge.requests, fmt(r.edge.requestsPerSecond, 1), Object.entries(r.edge.statusCounts).filter(([, n]) => n > 0).map(([k, n]) => `${k}: ${n}`).join(', '), fmt(r.edge.clientLatencyMs.p50), fmt(r.edge.clientLatencyMs.p99), fmt(r.edge.modelMsPerRequest), fmt(r.edge.overheadMs.p50), fmt(r.edge.overheadMs.p99)]],
+      ['Requests', 'Req/s', 'Status', 'Client p50 ms', 'Client p99 ms', 'Model ms/request', 'Edge work ms/request', 'Overhead p50 ms', 'Overhead p99 ms'],
+      [[r.edge.requests, fmt(r.edge.requestsPerSecond, 1), Object.entries(r.edge.statusCounts).filter(([, n]) => n > 0).map(([k, n]) => `${k}: ${n}`).join(', '), fmt(r.edge.clientLatencyMs.p50), fmt(r.edge.clientLatencyMs.p99), fmt(r.edge.modelMsPerRequest), fmt(r.edge.edgeMsPerRequest), fmt(r.edge.overheadMs.p50), fmt(r.edge.overheadMs.p99)]],
     ),
   );
-  parts.push('Client latency includes waiting for the text model, which decodes one request at a time; overhead is server time minus the model time that overlapped the request.');
+  parts.push(
+    'Client latency includes waiting for the text model, which decodes one request at a time. Overhead is a request\'s server time (headers parsed to last byte written) minus the model time that overlapped it: ' +
+      'the edge\'s own work plus waiting for other requests\' edge work on the one event loop. Edge work per request is the run\'s non-model time divided by its requests.',
+  );
 
   if (r.quality) {
     parts.push(`## Quality (model/eval_onnx.py, ${r.quality.n_per_direction} conversations per direction)`);
