@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     ? new ScaleInProtection({ port: new EcsAgentTaskProtection(tp.agentUri), expiresInMinutes: tp.expiresInMinutes, idleMs: tp.idleMs, logger: logger.child({ part: 'task-protection' }) })
     : undefined;
   worker = startWorker(
-    { ...adapters, runner, logger, metrics },
+    { ...adapters, runner, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds },
     {
       maxBatch,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,

@@ -22,6 +22,12 @@ export const WorkerEnvSchema = z.object({
   WORKER_PROGRESS_INTERVAL_MS: int(0, 60_000).default(250),
   /** Images one answer may hold. */
   WORKER_MAX_IMAGES: int(1, 16).default(4),
+  /**
+   * Long-poll wait of the dead-letter drain. 20 s (SQS's maximum) costs nothing on SQS; a
+   * server that does not wake a long poll for a redriven message (ElasticMQ) sees a dead
+   * letter only at its next poll, so tests shorten it.
+   */
+  WORKER_DEAD_LETTER_WAIT_SECONDS: int(0, 20).default(20),
   /** Set by ECS in every task: the worker then holds task scale-in protection while busy. */
   ECS_AGENT_URI: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   /** ExpiresInMinutes of the protection (renewed at half of it while busy). */
@@ -36,6 +42,7 @@ export interface WorkerEnv {
   shutdownGraceMs: number;
   progressIntervalMs: number;
   maxImages: number;
+  deadLetterWaitSeconds: number;
   /** Present inside an ECS task (ECS_AGENT_URI). */
   taskProtection?: { agentUri: string; expiresInMinutes: number; idleMs: number };
 }
@@ -54,6 +61,7 @@ export function loadWorkerEnv(env: Record<string, string | undefined>): WorkerEn
     shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     progressIntervalMs: e.WORKER_PROGRESS_INTERVAL_MS,
     maxImages: e.WORKER_MAX_IMAGES,
+    deadLetterWaitSeconds: e.WORKER_DEAD_LETTER_WAIT_SECONDS,
     ...(e.ECS_AGENT_URI
       ? { taskProtection: { agentUri: e.ECS_AGENT_URI, expiresInMinutes: e.WORKER_PROTECTION_MINUTES, idleMs: e.WORKER_PROTECTION_IDLE_SECONDS * 1000 } }
       : {}),

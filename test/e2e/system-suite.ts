@@ -64,7 +64,7 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
     const outputs: (() => string)[] = [];
 
     const startWorker = async (): Promise<WorkerProcess> => {
-      const w = await startWorkerProcess(data.dir, { ...backend.env, LOG_LEVEL: 'info', ECS_AGENT_URI: agent.uri, WORKER_PROTECTION_IDLE_SECONDS: '1' });
+      const w = await startWorkerProcess(data.dir, { ...backend.env, LOG_LEVEL: 'info', WORKER_DEAD_LETTER_WAIT_SECONDS: '1', ECS_AGENT_URI: agent.uri, WORKER_PROTECTION_IDLE_SECONDS: '1' });
       outputs.push(w.output);
       return w;
     };
