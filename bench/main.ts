@@ -33,7 +33,7 @@ export const REQUIRED_METRICS = ['denoise_calls_total', 'denoise_rows_total', 'i
 interface Plan {
   stepJobs: number[];
   stepTiming: TimeOptions;
-  contextRounds: number;
+  contextPairs: number;
   contextTiming: TimeOptions;
   torchTiming: { minMs: number; minReps: number };
   matmulShapes: [number, number, number][];
@@ -49,8 +49,8 @@ interface Plan {
 const FULL: Plan = {
   stepJobs: [1, 16],
   stepTiming: { minReps: 5, minMs: 1500 },
-  contextRounds: 3,
-  contextTiming: { minReps: 3, minMs: 300 },
+  contextPairs: 10,
+  contextTiming: { minReps: 10, minMs: 3000 },
   torchTiming: { minMs: 1500, minReps: 5 },
   matmulShapes: [
     [2048, 256, 1152],
@@ -68,8 +68,8 @@ const FULL: Plan = {
 const QUICK: Plan = {
   stepJobs: [1, 16],
   stepTiming: { minReps: 2, minMs: 30 },
-  contextRounds: 1,
-  contextTiming: { minReps: 2, minMs: 20 },
+  contextPairs: 3,
+  contextTiming: { minReps: 3, minMs: 20 },
   torchTiming: { minMs: 30, minReps: 2 },
   matmulShapes: [[256, 64, 256]],
   matmulTiming: { minReps: 2, minMs: 20 },
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     const fullGraph = [];
     for (const precision of ['fp32', 'int8'] as const) fullGraph.push(await stepSection(pkg.dir, precision, plan.stepJobs, plan.stepTiming, 'full'));
     const context = [];
-    for (const jobs of [1, plan.stepJobs[plan.stepJobs.length - 1]!]) context.push(await contextSection(pkg.dir, 'fp32', jobs, plan.contextRounds, plan.contextTiming));
+    for (const jobs of [1, plan.stepJobs[plan.stepJobs.length - 1]!]) context.push(await contextSection(pkg.dir, 'fp32', jobs, plan.contextPairs, plan.contextTiming));
     const torch = await torchSection(pkg.dir, plan.stepJobs, plan.torchTiming);
     const worker = await workerSection(pkg.dir, workerPrecision, { concurrency: plan.concurrency, batch: plan.workerBatch, maxBatch: plan.maxBatch, autoAt: plan.autoAt });
     const workerMetricsText = worker.metricsText;
