@@ -3,12 +3,18 @@ split, with the same scoring as model/eval.py, to check that a cheaper step keep
 
     python model/eval_onnx.py --package=packages/shapes64 --n=100 --precision=fp32,int8
     python model/eval_onnx.py --package=packages/shapes64 --n=100 --precision=int8 --guidance_interval=0,1 --guidance_interval=0.5,1
+    python model/eval_onnx.py --package=packages/shapes64 --n=250 --precision=fp32,int8 --record
 
 Every combination of --precision, --guidance_interval and --steps is scored on the same
 conversations; the first is the baseline, and the others are reported as a difference in
 points from it. The network runs in onnxruntime (as the TypeScript runtime does); the
 sampler, the cache and the decoding are model/inference.py's Runtime, unchanged: only the
 forward call is swapped for the session.
+
+With --record, the int8 variant's result against fp32 (same interval and steps as the
+baseline) is written into the package's manifest as `graph.variants.int8.quality`; the
+TypeScript runtime runs int8 by default on the CPU only when it says `accepted` (no accuracy
+more than 2 points below fp32).
 """
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ from diffusion import DiffusionConfig  # noqa: E402
 from evaluate import evaluate, summary_line  # noqa: E402
 from inference import Runtime  # noqa: E402
 from model import ModelConfig  # noqa: E402
-from package import load_manifest  # noqa: E402
+from package import load_manifest, write_manifest  # noqa: E402
 from shapes64 import eval_split  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
@@ -120,6 +126,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--batch_size", type=int, default=32)
     ap.add_argument("--out", default="results/quality.json")
+    ap.add_argument("--record", action="store_true",
+                    help="write the int8-vs-fp32 verdict into the package manifest (graph.variants.int8.quality)")
     args = ap.parse_args()
 
     manifest = load_manifest(args.package, verify=True)
@@ -160,6 +168,42 @@ def main() -> None:
         print(f"{name:<34} {acc('draw/all'):>7} {acc('describe/all'):>9} {dd.get('draw/all', 0):>+7.1f} "
               f"{dd.get('describe/all', 0):>+7.1f} {row['network_rows_per_image']:>8}")
     print(f"wrote {args.out}")
+    if args.record:
+        record_int8_quality(args.package, report)
+
+
+MAX_DROP_POINTS = 2.0
+
+
+def record_int8_quality(package_dir: str, report: dict) -> None:
+    """graph.variants.int8.quality := int8 against the fp32 baseline at the same settings."""
+    rows = report["configs"]
+    base = rows[0]
+    same = [r for r in rows if r["precision"] == "int8" and r["guidance_interval"] == base["guidance_interval"]
+            and r["steps"] == base["steps"]]
+    if base["precision"] != "fp32" or not same:
+        raise SystemExit("--record needs fp32 first and an int8 config at the same interval and steps")
+    int8 = same[0]
+    drops = {k: -v for k, v in int8["delta_points"].items()}
+    worst = max([0.0, *drops.values()])
+    quality = {
+        "split": "Shapes64 evaluation split", "n_per_direction": report["n_per_direction"],
+        "guidance_interval": base["guidance_interval"], "steps": base["steps"],
+        "fp32": {k: round(100 * base["results"][k]["accuracy"], 2) for k in int8["delta_points"]},
+        "int8": {k: round(100 * int8["results"][k]["accuracy"], 2) for k in int8["delta_points"]},
+        "worst_drop_points": round(worst, 2), "max_drop_points": MAX_DROP_POINTS,
+        "accepted": worst <= MAX_DROP_POINTS,
+    }
+    manifest = load_manifest(package_dir, verify=True)
+    variants = dict(manifest["graph"].get("variants") or {})
+    if "int8" not in variants:
+        raise SystemExit("the package has no int8 variant to record")
+    variants["int8"] = {**variants["int8"], "quality": quality}
+    manifest = {**manifest, "graph": {**manifest["graph"], "variants": variants}}
+    files = list(manifest.pop("files"))
+    write_manifest(package_dir, manifest, files)
+    print(f"recorded in {package_dir}/manifest.json: int8 {'accepted' if quality['accepted'] else 'NOT accepted'} "
+          f"(worst drop {quality['worst_drop_points']} points)")
 
 
 if __name__ == "__main__":

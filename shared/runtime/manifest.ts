@@ -56,7 +56,20 @@ const graphSchema = z.looseObject({
    * Other graphs with the same inputs and outputs, by name (model/quantize.py writes
    * `int8`: dynamically quantized weights). A runtime picks one with MODEL_PRECISION.
    */
-  variants: z.record(z.string().min(1), z.looseObject({ file: z.string().min(1), denoise_file: z.string().min(1).optional() })).optional(),
+  variants: z
+    .record(
+      z.string().min(1),
+      z.looseObject({
+        file: z.string().min(1),
+        denoise_file: z.string().min(1).optional(),
+        /**
+         * The variant's score against fp32 on the evaluation split (model/eval_onnx.py
+         * --record); `accepted` when no accuracy dropped more than 2 points.
+         */
+        quality: z.looseObject({ accepted: z.boolean() }).optional(),
+      }),
+    )
+    .optional(),
   /**
    * The graph cut down to the `denoised` output (model/quantize.py): same inputs; a
    * denoising step runs on it and skips the logits and present keys/values it would discard.

@@ -22,6 +22,16 @@ describe('resolvePrecision', () => {
     expect(resolvePrecision(undefined, { MODEL_PRECISION: '' })).toBe('fp32');
   });
 
+  it('defaults to int8 on the CPU only when the package recorded that int8 held quality', () => {
+    const withInt8 = (accepted?: boolean) =>
+      ({ graph: { variants: { int8: { file: 'model.int8.onnx', ...(accepted === undefined ? {} : { quality: { accepted } }) } } } }) as unknown as Parameters<typeof resolvePrecision>[2];
+    expect(resolvePrecision(undefined, {}, withInt8(true), 'cpu')).toBe('int8');
+    expect(resolvePrecision(undefined, {}, withInt8(true), 'cuda')).toBe('fp32');
+    expect(resolvePrecision(undefined, {}, withInt8(false), 'cpu')).toBe('fp32');
+    expect(resolvePrecision(undefined, {}, withInt8(), 'cpu')).toBe('fp32');
+    expect(resolvePrecision(undefined, { MODEL_PRECISION: 'fp32' }, withInt8(true), 'cpu')).toBe('fp32');
+  });
+
   it('names an unknown value', () => {
     expect(() => resolvePrecision(undefined, { MODEL_PRECISION: 'fp16' })).toThrow(/MODEL_PRECISION=fp16.*fp32, int8/);
   });

@@ -12,11 +12,21 @@ export function isPrecision(value: string): value is Precision {
   return (PRECISIONS as readonly string[]).includes(value);
 }
 
-/** The option if given, else MODEL_PRECISION, else fp32; an unknown value is an error that names it. */
-export function resolvePrecision(option: Precision | undefined, env: Record<string, string | undefined> = process.env): Precision {
+/**
+ * The option if given, else MODEL_PRECISION, else the package's default for the device: int8
+ * on the CPU when the package's int8 variant passed its quality check (manifest
+ * `graph.variants.int8.quality.accepted`, written by model/eval_onnx.py --record), fp32
+ * otherwise. An unknown MODEL_PRECISION is an error that names it.
+ */
+export function resolvePrecision(
+  option: Precision | undefined,
+  env: Record<string, string | undefined> = process.env,
+  manifest?: Manifest,
+  executionProvider: 'cpu' | 'cuda' = 'cpu',
+): Precision {
   if (option !== undefined) return option;
   const raw = env['MODEL_PRECISION']?.trim().toLowerCase();
-  if (!raw) return 'fp32';
+  if (!raw) return executionProvider === 'cpu' && manifest?.graph.variants?.['int8']?.quality?.accepted === true ? 'int8' : 'fp32';
   if (!isPrecision(raw)) throw new ModelPackageError(`MODEL_PRECISION=${raw}: expected one of ${PRECISIONS.join(', ')}`);
   return raw;
 }

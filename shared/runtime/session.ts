@@ -23,7 +23,8 @@ export interface RuntimeOptions {
   emptyPast?: GraphOptions['emptyPast'];
   /**
    * Which graph to run: 'fp32' (graph.file) or 'int8' (graph.variants.int8, written by
-   * model/quantize.py). Default: MODEL_PRECISION, else fp32.
+   * model/quantize.py). Default: MODEL_PRECISION, else int8 on the CPU when the package's
+   * int8 variant passed its quality check (precision.ts), else fp32.
    */
   precision?: Precision;
   /** Run denoising steps on the package's denoise-only graph when it has one (default true). */
@@ -35,7 +36,7 @@ export async function createRuntime(packageDir: string, options: RuntimeOptions 
   const tokenizerJson: unknown = JSON.parse(await readFile(join(packageDir, manifest.tokenizer.file), 'utf8'));
   const tokenizer = tokenizerFromJson(tokenizerJson, manifest.tokenizer.special_tokens);
   const dims: CacheDims = { layers: manifest.graph.num_layers, keyDim: manifest.graph.key_dim, valueDim: manifest.graph.value_dim };
-  const precision = resolvePrecision(options.precision);
+  const precision = resolvePrecision(options.precision, process.env, manifest, options.executionProvider ?? 'cpu');
   const files = graphFilesFor(manifest, precision, packageDir);
   const shape = { ...dims, patchDim: manifest.image.patch_dim, padId: manifest.tokenizer.special_tokens.pad };
   const graphOptions: GraphOptions = {
