@@ -31,6 +31,8 @@ import { CAPTION } from './step.js';
 import { percentile, progress, round } from './stats.js';
 
 export interface EdgeSection {
+  /** The text side's graph (the package's default). */
+  precision: string;
   connections: number;
   durationSeconds: number;
   requests: number;
@@ -153,6 +155,7 @@ export async function edgeSection(packageDir: string, options: { connections: nu
     for (const [k, v] of Object.entries(result)) if (/^\dxx$/.test(k) && typeof v === 'number') statusCounts[k] = v;
     const metricsText = await (await app.request('/metrics')).text();
     return {
+      precision: runtime.precision,
       connections: options.connections,
       durationSeconds: options.seconds,
       requests: requests.length,

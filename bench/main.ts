@@ -3,7 +3,7 @@
  *
  *   npm run bench                          the shipped package (packages/shapes64, else tiny), full sizes
  *   npm run bench -- --quick               CI smoke: packages/tiny, small sizes, seconds
- *   npm run bench -- --package=DIR --out=results --worker-precision=int8
+ *   npm run bench -- --package=DIR --out=results --worker-precision=int8   (default: the package's default precision)
  *
  * Writes <out>/bench.json, bench.md and bench.png (bench-quick.* with --quick) and prints the
  * Markdown. Sections: matrix-multiply ceiling, the denoising step in onnxruntime-node (fp32,
@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPackage, type Precision } from '../shared/runtime/index.js';
+import { loadPackage, resolvePrecision, type Precision } from '../shared/runtime/index.js';
 import { edgeSection } from './edge-load.js';
 import { matmulSection } from './matmul.js';
 import { REPO, runPython } from './python.js';
@@ -114,14 +114,13 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       package: { type: 'string' },
       out: { type: 'string', default: join(REPO, 'results') },
-      'worker-precision': { type: 'string', default: 'fp32' },
+      'worker-precision': { type: 'string' },
     },
   });
   const quick = values.quick!;
   const plan = quick ? QUICK : FULL;
   const shipped = join(REPO, 'packages/shapes64');
   const packageDir = resolve(values.package ?? (quick || !existsSync(join(shipped, 'manifest.json')) ? join(REPO, 'packages/tiny') : shipped));
-  const workerPrecision = values['worker-precision'] as Precision;
   const out = resolve(values.out!);
   await mkdir(out, { recursive: true });
   const started = performance.now();
@@ -132,6 +131,8 @@ async function main(): Promise<void> {
   const pkg = await withInt8(packageDir);
   try {
     const { manifest } = await loadPackage(pkg.dir);
+    // The worker and the edge run what the package serves by default (int8 where it passed its quality check).
+    const workerPrecision = (values['worker-precision'] as Precision | undefined) ?? resolvePrecision(undefined, process.env, manifest);
     const matmul = await matmulSection(plan.matmulShapes, plan.matmulTiming);
     const step = [];
     for (const precision of ['fp32', 'int8'] as const) step.push(await stepSection(pkg.dir, precision, plan.stepJobs, plan.stepTiming));

@@ -164,7 +164,7 @@ export function markdown(r: BenchResult): string {
     ),
   );
 
-  parts.push(`## Edge (POST /v1/generations, ${r.edge.connections} connections, ${r.edge.durationSeconds} s, autocannon)`);
+  parts.push(`## Edge (POST /v1/generations, ${r.edge.connections} connections, ${r.edge.durationSeconds} s, autocannon; text model ${r.edge.precision})`);
   parts.push(
     table(
       ['Requests', 'Req/s', 'Status', 'Client p50 ms', 'Client p99 ms', 'Model ms/request', 'Edge work ms/request', 'Overhead p50 ms', 'Overhead p99 ms'],
