@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Installs everything the project needs on a fresh machine, from the package registries
-# only: the Python venv (model/), the Node packages (root and infra/), the font the data
-# set is drawn with. Idempotent: a second run only checks.
+# Installs what the project needs on a fresh machine, from the package registries only.
+#   setup.sh        everything: the Node packages (root and infra/), the Python venv
+#                   (model/), the font the data set is drawn with
+#   setup.sh run    only what `npm start` needs: the root Node packages
+# Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode="${1:-all}"
 
 export ONNXRUNTIME_NODE_INSTALL=skip   # its CPU binaries ship in the package; never fetch CUDA files
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi
+if [ "$mode" = run ]; then
+  exit 0
+fi
 
 if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ]; then
   echo "setup: installing fonts-dejavu-core (Shapes64 draws digits with DejaVu Sans Bold)"
@@ -21,10 +32,6 @@ if ! .venv/bin/python -c "import torch, onnxruntime, PIL, pytest, tqdm, matplotl
   .venv/bin/pip install -q -r model/requirements.txt
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund
-fi
 if [ -f infra/package.json ] && { [ ! -d infra/node_modules ] || [ infra/package-lock.json -nt infra/node_modules/.package-lock.json ]; }; then
   echo "setup: npm ci (infra)"
   (cd infra && npm ci --no-audit --no-fund)
