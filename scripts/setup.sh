@@ -10,9 +10,12 @@ mode="${1:-all}"
 
 export ONNXRUNTIME_NODE_INSTALL=skip   # its CPU binaries ship in the package; never fetch CUDA files
 
+# `npm install`, not `npm ci`: vite (under vitest) lists a Windows-only optional dependency
+# that this registry does not serve, so the lock file cannot record it and `npm ci`'s
+# strict sync check refuses the tree; `npm install` follows the lock file and skips it.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund
+  echo "setup: npm install"
+  npm install --no-audit --no-fund
 fi
 if [ "$mode" = run ]; then
   exit 0
@@ -33,7 +36,7 @@ if ! .venv/bin/python -c "import torch, onnxruntime, PIL, pytest, tqdm, matplotl
 fi
 
 if [ -f infra/package.json ] && { [ ! -d infra/node_modules ] || [ infra/package-lock.json -nt infra/node_modules/.package-lock.json ]; }; then
-  echo "setup: npm ci (infra)"
-  (cd infra && npm ci --no-audit --no-fund)
+  echo "setup: npm install (infra)"
+  (cd infra && npm install --no-audit --no-fund)
 fi
 echo "setup: done"
