@@ -30,17 +30,25 @@ def main() -> None:
     ap.add_argument("--guidance", type=float)
     ap.add_argument("--out", default="eval")
     ap.add_argument("--raw", action="store_true", help="the raw weights instead of the EMA")
+    ap.add_argument("--time_shift", type=float, help="override the sampler's time shift")
+    ap.add_argument("--guidance_interval", help="override, as lo,hi")
+    ap.add_argument("--draw_only", action="store_true")
     args = ap.parse_args()
     rt, tok = load_runtime(args.ckpt, raw=args.raw)
+    if args.time_shift is not None:
+        rt.diffusion.time_shift = args.time_shift
+    if args.guidance_interval:
+        rt.diffusion.guidance_interval = tuple(float(x) for x in args.guidance_interval.split(","))
     steps = args.steps or rt.diffusion.default_steps
     guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance
-    convs = eval_split(args.n)
+    convs = [c for c in eval_split(args.n) if not (args.draw_only and c.direction != "draw")]
     t0 = time.time()
     with tqdm(total=len(convs), desc="evaluating") as bar:
         results, examples = evaluate(rt, tok, convs, steps, guidance, progress=bar)
     os.makedirs(args.out, exist_ok=True)
     report = {"checkpoint": os.path.abspath(args.ckpt), "n_per_direction": args.n, "steps": steps,
-              "guidance": guidance, "seconds": round(time.time() - t0, 1), "results": results}
+              "guidance": guidance, "time_shift": rt.diffusion.time_shift,
+              "guidance_interval": list(rt.diffusion.guidance_interval), "seconds": round(time.time() - t0, 1), "results": results}
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(report, f, indent=2)
     sample_grid(examples, os.path.join(args.out, "examples.png"), title=f"{args.ckpt}: {steps} steps, guidance {guidance}")

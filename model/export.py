@@ -219,6 +219,9 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
     ap.add_argument("--eval_json", help="evaluation results to ship in the package")
+    ap.add_argument("--default_guidance", type=float, help="sampler default chosen by evaluation")
+    ap.add_argument("--time_shift", type=float, help="sampler time shift chosen by evaluation")
+    ap.add_argument("--guidance_interval", help="lo,hi chosen by evaluation")
     args = ap.parse_args()
     if args.tiny:
         model, tok, dcfg = tiny()
@@ -229,6 +232,12 @@ def main() -> None:
         model = UnifiedModel(ModelConfig(**ck["model_config"]))
         model.load_state_dict(ck["model" if args.raw else "ema"])
         dcfg = DiffusionConfig(**ck["diffusion_config"])
+        if args.default_guidance is not None:
+            dcfg.default_guidance = args.default_guidance
+        if args.time_shift is not None:
+            dcfg.time_shift = args.time_shift
+        if args.guidance_interval:
+            dcfg.guidance_interval = tuple(float(x) for x in args.guidance_interval.split(","))
         extra_files = {"train_config.json": {"train_config": ck["train_config"], "steps": ck["step"],
                                              "trained_at_commit": git_commit(), "weights": "raw" if args.raw else "ema"}}
         if args.eval_json:
