@@ -17,11 +17,13 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Live children of a process; a killed worker not yet reaped (a zombie) does not count. */
 const childrenOf = (pid: number): number[] =>
-  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+  execFileSync('ps', ['-o', 'pid=,stat=', '--ppid', String(pid)], { encoding: 'utf8' })
     .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([p, stat]) => Number(p) > 0 && !stat?.startsWith('Z'))
+    .map(([p]) => Number(p));
 
 async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -104,8 +106,10 @@ describe('npm start: the embedded default', () => {
   it('stops everything on SIGINT', async () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('worker="0"');
-    const workers = childrenOf(parent.pid!);
-    expect(workers.length).toBe(1);
+    const workers = await until(() => {
+      const live = childrenOf(parent.pid!);
+      return live.length === 1 && live;
+    }, 'exactly one live worker', 20_000);
     parent.kill('SIGINT');
     expect(await exited).toEqual({ code: 0, signal: null });
     // No worker left behind.
