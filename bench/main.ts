@@ -12,6 +12,7 @@
  * 100 connections, worker memory, the metrics, and quality from results/quality.json
  * (model/eval_onnx.py) when it is there.
  */
+import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -108,6 +109,21 @@ function readQuality(out: string, name: string): QualityReport | undefined {
   return q.package_name === name ? q : undefined;
 }
 
+/** Other processes using the CPU now (a shared machine skews absolute times): `ps`, best effort. */
+function busyProcesses(): string[] {
+  try {
+    const out = execFileSync('ps', ['-eo', 'pcpu,pid,args', '--sort=-pcpu'], { encoding: 'utf8' });
+    return out
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .filter((l) => l && Number(l.split(/\s+/)[0]) >= 20 && !l.includes(String(process.pid)))
+      .map((l) => l.slice(0, 160));
+  } catch {
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -126,6 +142,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const load = loadavg()[0]!;
+  const busyAtStart = busyProcesses();
   progress(`${quick ? 'quick' : 'full'} benchmark of ${packageDir} (load average ${load.toFixed(2)} on ${cpus().length} CPUs)`);
 
   const pkg = await withInt8(packageDir);
@@ -162,6 +179,8 @@ async function main(): Promise<void> {
         memGb: round(totalmem() / 2 ** 30, 1),
         node: process.version,
         ort: ortVersion,
+        busyAtStart,
+        busyAtEnd: busyProcesses(),
         ...(load > 0.5 * cpus().length ? { loadNote: `The machine was busy when the run started (load average ${load.toFixed(2)} on ${cpus().length} CPUs): absolute times are pessimistic.` } : {}),
       },
       package: { dir: packageDir, name, params: (manifest['model'] as { parameters?: number } | undefined)?.parameters },

@@ -113,6 +113,8 @@ export function markdown(r: BenchResult): string {
       `package \`${r.package.dir}\` (${r.package.params ?? '?'} parameters); ${fmt(r.seconds, 0)} s. Reproduce: \`${r.command}\`.`,
   );
   if (r.machine.loadNote) parts.push(`> ${r.machine.loadNote}`);
+  const others = [...new Set([...r.machine.busyAtStart, ...r.machine.busyAtEnd])];
+  if (others.length > 0) parts.push(`> Other processes using >= 20 % CPU at the start or end of the run:\n${others.map((o) => `> - \`${o}\``).join('\n')}`);
   parts.push('## Targets (issue 5)');
   parts.push(table(['Measure', 'Target', 'Measured', 'Met'], verdicts(r).map((v) => [v.name, v.target, v.measured + (v.note ? ` (${v.note})` : ''), yes(v.met)])));
 
