@@ -55,6 +55,7 @@ class TrainConfig:
     threads: int = 0                # 0: torch's default
     bf16: bool = True
     backend: str = "gloo"
+    init_from: str = ""             # a slim checkpoint (model/slim.py) to start from when out_dir has none
     model: dict = field(default_factory=dict)       # ModelConfig overrides
     diffusion: dict = field(default_factory=dict)   # DiffusionConfig overrides
 
@@ -149,7 +150,12 @@ def main(argv: list[str]) -> None:
     os.makedirs(tcfg.out_dir, exist_ok=True)
     ckpt_path = os.path.join(tcfg.out_dir, "ckpt.pt")
 
-    resume = torch.load(ckpt_path, weights_only=False) if os.path.exists(ckpt_path) else None
+    if os.path.exists(ckpt_path):
+        resume = torch.load(ckpt_path, weights_only=False)
+    elif tcfg.init_from:
+        resume = torch.load(tcfg.init_from, weights_only=False)
+    else:
+        resume = None
     if resume:
         tok = Tokenizer.from_json(resume["tokenizer"])
         mcfg = ModelConfig(**resume["model_config"])
@@ -166,12 +172,15 @@ def main(argv: list[str]) -> None:
         (decay if p.dim() >= 2 and "patch_pos" not in name else no_decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tcfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=tcfg.lr, betas=(0.9, 0.95))
-    step, history = 0, []
+    step, history, opt_start = 0, [], 0
     if resume:
         model.load_state_dict(resume["model"])
         ema.load_state_dict(resume["ema"])
-        opt.load_state_dict(resume["optimizer"])
         step, history = resume["step"], resume.get("history", [])
+        if "optimizer" in resume:
+            opt.load_state_dict(resume["optimizer"])
+        else:  # a slim checkpoint: fresh optimizer moments, so warm the learning rate up again
+            opt_start = step
     else:
         ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
@@ -195,7 +204,7 @@ def main(argv: list[str]) -> None:
         gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step * world + rank)
         b, tgt, x0_target, diff_mask = make_batch(tok, mcfg, dcfg, tcfg, list(range(base, base + tcfg.batch_size)), gen)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, tcfg)
+            g["lr"] = lr_at(step, tcfg) * min(1.0, (step - opt_start + 1) / tcfg.warmup)
         loss, text_loss, diff_loss = training_loss(net, model, b, tgt, x0_target, diff_mask, tcfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()

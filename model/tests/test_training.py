@@ -59,3 +59,15 @@ def test_training_runs_data_parallel_with_gloo(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "world 2" in r.stdout
     assert torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)["step"] == 2
+
+
+def test_a_slim_checkpoint_starts_a_new_run_where_the_old_one_stopped(tmp_path):
+    from slim import slim
+    out = str(tmp_path / "run")
+    assert run_train(out, "--max_steps=2").returncode == 0
+    slim(os.path.join(out, "ckpt.pt"), str(tmp_path / "slim.pt"))
+    assert "optimizer" not in torch.load(str(tmp_path / "slim.pt"), weights_only=False)
+    r = run_train(str(tmp_path / "next"), "--max_steps=3", "--init_from=" + str(tmp_path / "slim.pt"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "resuming at step 2" in r.stdout
+    assert torch.load(str(tmp_path / "next" / "ckpt.pt"), weights_only=False)["step"] == 3

@@ -1,0 +1,24 @@
+"""Shrink a training checkpoint to what a later run needs to continue: the raw and EMA
+weights in fp16, the configs, the tokenizer, the step and the history; no optimizer state
+(train.py --init_from=... starts fresh moments with a short warmup). Small enough to commit.
+
+    python model/slim.py model/runs/main/ckpt.pt model/checkpoints/shapes64.pt
+"""
+import os
+import sys
+
+import torch
+
+
+def slim(src: str, dst: str) -> None:
+    ck = torch.load(src, weights_only=False, map_location="cpu")
+    half = {k: {n: t.half() if t.is_floating_point() else t for n, t in ck[k].items()} for k in ("model", "ema")}
+    out = {**{k: v for k, v in ck.items() if k not in ("model", "ema", "optimizer")}, **half}
+    os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
+    torch.save(out, dst + ".tmp")
+    os.replace(dst + ".tmp", dst)
+    print(f"{dst}: {os.path.getsize(dst) / 1e6:.1f} MB at step {ck['step']}")
+
+
+if __name__ == "__main__":
+    slim(sys.argv[1], sys.argv[2])
