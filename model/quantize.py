@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -53,8 +54,9 @@ def denoise_graph(src: str, dst: str) -> None:
     onnx.save(cut, dst)
 
 
-def quantize_graph(src: str, dst: str, per_channel: bool = True) -> dict:
-    """Writes the int8 graph; returns what was done, for the manifest."""
+def quantize_graph(src: str, dst: str, per_channel: bool = True, keep_fp32: str | None = None) -> dict:
+    """Writes the int8 graph; returns what was done, for the manifest. `keep_fp32`: a regular
+    expression; MatMul nodes whose name matches stay float32 (e.g. the patch layers)."""
     with tempfile.TemporaryDirectory() as tmp:
         # Shape inference first (ORT's recommended pre-processing); it also gives stable node names.
         inferred = os.path.join(tmp, "inferred.onnx")
@@ -64,6 +66,7 @@ def quantize_graph(src: str, dst: str, per_channel: bool = True) -> dict:
         except Exception:  # noqa: BLE001 - inference is an optimisation, not a requirement
             pass
         onnx.save(model, inferred)
+        exclude = [n.name for n in model.graph.node if n.op_type == "MatMul" and keep_fp32 and re.search(keep_fp32, n.name)]
         quantize_dynamic(
             inferred,
             dst,
@@ -72,6 +75,7 @@ def quantize_graph(src: str, dst: str, per_channel: bool = True) -> dict:
             reduce_range=False,
             weight_type=QuantType.QInt8,
             extra_options={"MatMulConstBOnly": True},
+            nodes_to_exclude=exclude,
         )
     q = onnx.load(dst)
     ops: dict[str, int] = {}
@@ -85,17 +89,18 @@ def quantize_graph(src: str, dst: str, per_channel: bool = True) -> dict:
         "op_types": ["MatMul (constant weights only)"],
         "quantized_matmuls": quantized,
         "float_matmuls_left": ops.get("MatMul", 0),
+        **({"kept_fp32": exclude} if exclude else {}),
     }
 
 
-def add_int8_variant(package_dir: str, per_channel: bool = True) -> dict:
+def add_int8_variant(package_dir: str, per_channel: bool = True, keep_fp32: str | None = None) -> dict:
     """Quantizes the package's graph into model.int8.onnx, cuts the denoise graphs of both
     precisions, and rewrites manifest.json."""
     manifest = load_manifest(package_dir, verify=True)
     graph = dict(manifest["graph"])
     src = os.path.join(package_dir, graph["file"])
     int8 = os.path.join(package_dir, INT8_FILE)
-    info = quantize_graph(src, int8, per_channel=per_channel)
+    info = quantize_graph(src, int8, per_channel=per_channel, keep_fp32=keep_fp32)
     denoise_graph(src, os.path.join(package_dir, DENOISE_FILE))
     denoise_graph(int8, os.path.join(package_dir, INT8_DENOISE_FILE))
     variants = dict(graph.get("variants") or {})
@@ -114,8 +119,10 @@ def main() -> None:
     ap.add_argument("package", help="a model package folder (manifest.json + model.onnx)")
     ap.add_argument("--no-per-channel", dest="per_channel", action="store_false",
                     help="one scale per weight tensor instead of per output channel")
+    ap.add_argument("--keep-fp32", dest="keep_fp32", metavar="REGEX",
+                    help="MatMul nodes whose name matches stay float32, e.g. 'patch_in|patch_out|time_mlp'")
     args = ap.parse_args()
-    m = add_int8_variant(args.package, per_channel=args.per_channel)
+    m = add_int8_variant(args.package, per_channel=args.per_channel, keep_fp32=args.keep_fp32)
     fp32 = m["files"][m["graph"]["file"]]["bytes"]
     int8 = m["files"][INT8_FILE]["bytes"]
     print(json.dumps(m["graph"]["variants"]["int8"], indent=1))
