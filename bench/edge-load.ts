@@ -10,7 +10,6 @@
  * What is left is what the edge itself costs: parsing, validation, tokenizing, the job
  * record, the queue message, the response, and the wait for other requests' edge work.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +26,7 @@ import { createRuntime } from '../shared/runtime/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
 import { REPO } from './python.js';
+import { runProcess } from './run-process.js';
 import { CAPTION } from './step.js';
 import { percentile, progress, round } from './stats.js';
 
@@ -90,24 +90,14 @@ function overlap(intervals: readonly Interval[], a: number, b: number): number {
   return total;
 }
 
-function autocannon(url: string, connections: number, seconds: number, body: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const args = [join(REPO, 'node_modules/autocannon/autocannon.js'), '-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '-j', '-n', url];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited ${code}: ${err.slice(-1000)}`));
-      try {
-        resolve(JSON.parse(out) as Record<string, unknown>);
-      } catch (e) {
-        reject(new Error(`autocannon printed no JSON: ${(e as Error).message}: ${out.slice(0, 500)}`));
-      }
-    });
-  });
+async function autocannon(url: string, connections: number, seconds: number, body: string): Promise<Record<string, unknown>> {
+  const args = [join(REPO, 'node_modules/autocannon/autocannon.js'), '-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '-j', '-n', url];
+  const out = await runProcess(process.execPath, args);
+  try {
+    return JSON.parse(out) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`autocannon printed no JSON: ${(e as Error).message}: ${out.slice(0, 500)}`);
+  }
 }
 
 export async function edgeSection(packageDir: string, options: { connections: number; seconds: number; workerMetrics?: MetricsSource }): Promise<EdgeSection> {
