@@ -10,6 +10,7 @@ import type { Logger } from '../shared/logging/index.js';
 import type { MetricsSource } from '../shared/metrics/index.js';
 import { isWorkerMessage } from './ipc.js';
 import { mergeWorkerMetrics } from './metrics-merge.js';
+import { renderPoolMetrics } from './pool-metrics.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -40,7 +41,7 @@ export interface WorkerPool {
   /** Resolves when every worker takes jobs; rejects if one cannot start. */
   readonly ready: Promise<void>;
   workers(): PoolWorker[];
-  /** The workers' metrics, labelled worker="<index>" (at most a second old). */
+  /** The workers' metrics, labelled worker="<index>" (at most a second old), and the pool's own. */
   readonly metrics: MetricsSource;
   /** SIGTERM to every worker (they finish or hand back their jobs), then wait for them. */
   stop(): Promise<void>;
@@ -98,6 +99,7 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
           reject(new Error(`worker ${slot.index} exited (${signal ?? code}) before it was ready`));
           return;
         }
+        slot.info = undefined;
         if (code === EXIT_CONFIG) {
           log.error({ code }, 'worker exited with a configuration error; not restarting it');
           return;
@@ -120,7 +122,11 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
   return {
     ready,
     workers: () => slots.flatMap((s) => (s.info ? [{ ...s.info, restarts: s.restarts }] : [])),
-    metrics: { render: () => mergeWorkerMetrics(slots.filter((s) => s.metrics).map((s) => ({ worker: String(s.index), text: s.metrics }))) },
+    metrics: {
+      render: () =>
+        mergeWorkerMetrics(slots.filter((s) => s.metrics).map((s) => ({ worker: String(s.index), text: s.metrics }))) +
+        renderPoolMetrics(slots.map((s) => ({ index: s.index, pid: s.info?.pid, restarts: s.restarts }))),
+    },
     async stop() {
       stopping = true;
       await Promise.all(

@@ -3,7 +3,7 @@
  * a draw through its workers, includes their metrics in the API's /metrics, restarts a
  * worker that is SIGKILLed, and stops everything, workers included, on Ctrl-C (SIGINT).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, isFinished, MODEL_DIR, poll, REPO_ROOT, tempDataDir } from './system.js';
@@ -17,20 +17,13 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** Live children of a process; a killed worker not yet reaped (a zombie) does not count. */
-const childrenOf = (pid: number): number[] =>
-  execFileSync('ps', ['-o', 'pid=,stat=', '--ppid', String(pid)], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([p, stat]) => Number(p) > 0 && !stat?.startsWith('Z'))
-    .map(([p]) => Number(p));
-
-async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+/** Polls until `probe` gives a value; on timeout the error says what it saw last. */
+async function until<T>(probe: () => { value?: T; seen: string }, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    const { value, seen } = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${seen}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -60,7 +53,7 @@ describe('npm start: the embedded default', () => {
     parent.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     parent.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     exited = new Promise((resolve) => parent.once('exit', (code, signal) => resolve({ code, signal })));
-    url = await until(() => /^ {2}API {7}(http:\/\/127\.0\.0\.1:\d+)$/m.exec(output)?.[1], 'the banner');
+    url = await until(() => ({ value: /^ {2}API {7}(http:\/\/127\.0\.0\.1:\d+)$/m.exec(output)?.[1], seen: output }), 'the banner');
   });
   afterAll(async () => {
     if (parent.exitCode === null && parent.signalCode === null) {
@@ -71,6 +64,13 @@ describe('npm start: the embedded default', () => {
   });
 
   const workerPid = (): number => Number(/Workers {3}1: pid (\d+)/.exec(output)![1]);
+  /** The pid of the process serving worker slot 0, as the pool reports it in /metrics. */
+  const servingPid = async (): Promise<{ pid?: number; restarts?: number; seen: string }> => {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const pid = /^worker_up\{worker="0",pid="(\d+)"\} 1$/m.exec(metrics)?.[1];
+    const restarts = /^worker_restarts_total\{worker="0"\} (\d+)$/m.exec(metrics)?.[1];
+    return { pid: pid ? Number(pid) : undefined, restarts: restarts ? Number(restarts) : undefined, seen: metrics };
+  };
 
   it('prints where to send requests', () => {
     expect(output).toContain(`${url}/docs`);
@@ -101,19 +101,21 @@ describe('npm start: the embedded default', () => {
     const created = await api(url, '/v1/generations', { body: { prompt: 'draw a blue square', steps: 3 } });
     expect(created.status).toBe(202);
     expect((await poll(url, created.body.id, isFinished, 60_000)).status, output).toBe('succeeded');
+    const now = await servingPid();
+    expect(now.restarts, now.seen).toBe(1);
+    expect(now.pid).not.toBe(first);
+    expect(alive(now.pid!)).toBe(true);
   });
 
   it('stops everything on SIGINT', async () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('worker="0"');
-    const workers = await until(() => {
-      const live = childrenOf(parent.pid!);
-      return live.length === 1 && live;
-    }, 'exactly one live worker', 20_000);
+    const worker = (await servingPid()).pid!;
+    expect(alive(worker)).toBe(true);
     parent.kill('SIGINT');
-    expect(await exited).toEqual({ code: 0, signal: null });
-    // No worker left behind.
-    for (const pid of workers) expect(alive(pid), `worker ${pid}`).toBe(false);
+    expect(await exited, output).toEqual({ code: 0, signal: null });
+    // No worker left behind: the pool waited for it to stop.
+    expect(alive(worker), `worker ${worker}`).toBe(false);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 });
