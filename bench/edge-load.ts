@@ -1,24 +1,29 @@
 /**
  * The edge's own overhead on POST /v1/generations under 100 concurrent connections: the real
- * app (edge/app.ts, real runtime, file store + SQLite queue in a temporary folder) on a real
+ * app (edge/app.ts, real runtime, file store + SQLite queue in a temporary folder) with its
+ * text decode on the decode thread, as the Node server runs it (edge/deps.ts), on a real
  * loopback HTTP server, loaded by autocannon in its own process.
  *
- * Model time is taken out per request without touching the product: every onnxruntime
- * session.run of this process is logged (start, end) and, since a run holds the event loop
- * and the app decodes one request at a time, a request's overhead is its server time (from
- * its headers parsed to its last byte written) minus the model time that overlapped it.
- * What is left is what the edge itself costs: parsing, validation, tokenizing, the job
- * record, the queue message, the response, and the wait for other requests' edge work.
+ * Model time is taken out per request without touching the product: the decoder the app is
+ * given records, for the request it serves (AsyncLocalStorage), the time from asking for
+ * the decode to its answer: the wait for the model (other requests' decodes, one at a time)
+ * plus its own decode. A request's overhead is its server time (from its headers parsed to
+ * its last byte written) minus that. What is left is what the edge itself costs: parsing,
+ * validation, tokenizing, the job record, the queue message, the response, and the wait for
+ * other requests' edge work on the event loop.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { createApp } from '../edge/app.js';
+import { startDecodeThread } from '../edge/decode-thread/index.js';
+import type { TextDecodeFn } from '../edge/text-decode.js';
 import { JobRepository } from '../shared/jobs/repository.js';
 import type { MetricsSource } from '../shared/metrics/index.js';
 import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
@@ -40,54 +45,24 @@ export interface EdgeSection {
   requestsPerSecond: number;
   /** Client-side latency (autocannon), model time included. */
   clientLatencyMs: { p50: number; p99: number };
-  /** Server time minus overlapping model time, per request. */
+  /** Server time minus the request's model time (its wait for the model and its decode). */
   overheadMs: { p50: number; p99: number; mean: number };
-  /** Model time per request (prefill + decode), for scale. */
+  /** The decode thread's busy time per request (prefill + decode), for scale. */
   modelMsPerRequest: number;
   /**
-   * Non-model time of the whole run per request: the edge's own work per request when the
-   * server is saturated (overhead under load also counts waiting for other requests' work).
+   * The event loop's busy time per request (Node's event-loop utilization over the run):
+   * the edge's own work, the decode being on its thread.
    */
   edgeMsPerRequest: number;
   /** /metrics of this app with a worker's metrics appended, as the embedded start serves it. */
   metricsText: string;
 }
 
-interface Interval {
+interface Served {
   start: number;
   end: number;
-}
-
-/** Logs every session.run of this process (the edge's only model calls). */
-function instrumentOrt(): { intervals: Interval[]; restore(): void } {
-  const proto = (ort.InferenceSession as unknown as { prototype: { run: (...args: unknown[]) => Promise<unknown> } }).prototype;
-  const original = proto.run;
-  const intervals: Interval[] = [];
-  proto.run = async function (this: unknown, ...args: unknown[]) {
-    const start = performance.now();
-    try {
-      return await original.apply(this, args);
-    } finally {
-      intervals.push({ start, end: performance.now() });
-    }
-  };
-  return { intervals, restore: () => void (proto.run = original) };
-}
-
-/** Sum of the (disjoint, start-sorted) intervals' overlap with [a, b]. */
-function overlap(intervals: readonly Interval[], a: number, b: number): number {
-  let lo = 0;
-  let hi = intervals.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (intervals[mid]!.end <= a) lo = mid + 1;
-    else hi = mid;
-  }
-  let total = 0;
-  for (let i = lo; i < intervals.length && intervals[i]!.start < b; i += 1) {
-    total += Math.min(b, intervals[i]!.end) - Math.max(a, intervals[i]!.start);
-  }
-  return total;
+  /** From asking for the decode to its answer (waiting for the model included). */
+  modelMs: number;
 }
 
 async function autocannon(url: string, connections: number, seconds: number, body: string): Promise<Record<string, unknown>> {
@@ -104,10 +79,25 @@ export async function edgeSection(packageDir: string, options: { connections: nu
   progress(`edge: POST /v1/generations, ${options.connections} connections, ${options.seconds} s (autocannon)`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-edge-'));
   const runtime = await createRuntime(packageDir);
+  const thread = await startDecodeThread({ modelDir: packageDir, precision: runtime.precision, logger: pino({ level: 'silent' }) });
   const store = new FileStore({ root: join(dir, 'store') });
   const queue = new SqliteQueue({ path: join(dir, 'queue.db'), visibilityTimeoutSeconds: 30 });
   // Request logs at info, as served, written where nobody reads them.
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+  const serving = new AsyncLocalStorage<{ modelMs: number }>();
+  const decodeBusy: { start: number; end: number }[] = [];
+  const timedDecode: TextDecodeFn = async (rt, segments, options) => {
+    const asked = performance.now();
+    try {
+      return await thread.decode(rt, segments, options);
+    } finally {
+      const answered = performance.now();
+      const request = serving.getStore();
+      if (request) request.modelMs += answered - asked;
+      // The thread decodes one at a time: its busy span is from the later of asking and its last answer.
+      decodeBusy.push({ start: Math.max(asked, decodeBusy.at(-1)?.end ?? 0), end: answered });
+    }
+  };
   const app = createApp({
     runtime,
     store,
@@ -115,31 +105,34 @@ export async function edgeSection(packageDir: string, options: { connections: nu
     jobs: new JobRepository<JobRecord>(store, { schema: JobRecord }),
     logger,
     config: { apiKeys: [] },
+    textDecoder: timedDecode,
     ...(options.workerMetrics ? { metrics: [options.workerMetrics] } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as Server;
-  const requests: Interval[] = [];
+  const requests: Served[] = [];
   let recording = false;
   server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
     if (!recording) return;
     const start = performance.now();
-    res.once('finish', () => requests.push({ start, end: performance.now() }));
+    const timing = { modelMs: 0 };
+    // The app's handler runs next in this same 'request' emit, so it and its decode see `timing`.
+    serving.enterWith(timing);
+    res.once('finish', () => requests.push({ start, end: performance.now(), modelMs: timing.modelMs }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/generations`;
   const body = JSON.stringify({ prompt: `draw ${CAPTION}`, max_tokens: 16, seed: 1 });
-  const ortLog = instrumentOrt();
   try {
     // Warm-up: the first requests pay for JIT and lazy loads.
     await autocannon(url, 4, 1, body);
-    ortLog.intervals.length = 0;
+    decodeBusy.length = 0;
     recording = true;
+    const elu = performance.eventLoopUtilization();
     const result = await autocannon(url, options.connections, options.seconds, body);
+    const loop = performance.eventLoopUtilization(elu);
     recording = false;
-    const model = [...ortLog.intervals].sort((a, b) => a.start - b.start);
-    const overheads = requests.map((r) => r.end - r.start - overlap(model, r.start, r.end));
-    const modelTotal = model.reduce((n, i) => n + (i.end - i.start), 0);
-    const wall = Math.max(...requests.map((r) => r.end)) - Math.min(...requests.map((r) => r.start));
+    const overheads = requests.map((r) => r.end - r.start - r.modelMs);
+    const modelTotal = decodeBusy.reduce((n, i) => n + Math.max(0, i.end - i.start), 0);
     const latency = result['latency'] as Record<string, number>;
     const statusCounts: Record<string, number> = {};
     for (const [k, v] of Object.entries(result)) if (/^\dxx$/.test(k) && typeof v === 'number') statusCounts[k] = v;
@@ -158,11 +151,11 @@ export async function edgeSection(packageDir: string, options: { connections: nu
         mean: round(overheads.reduce((a, b) => a + b, 0) / Math.max(1, overheads.length), 3),
       },
       modelMsPerRequest: round(modelTotal / Math.max(1, requests.length), 3),
-      edgeMsPerRequest: round((wall - modelTotal) / Math.max(1, requests.length), 3),
+      edgeMsPerRequest: round(loop.active / Math.max(1, requests.length), 3),
       metricsText,
     };
   } finally {
-    ortLog.restore();
+    await thread.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections?.();

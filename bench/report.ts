@@ -174,8 +174,8 @@ export function markdown(r: BenchResult): string {
     ),
   );
   parts.push(
-    'Client latency includes waiting for the text model, which decodes one request at a time. Overhead is a request\'s server time (headers parsed to last byte written) minus the model time that overlapped it: ' +
-      'the edge\'s own work plus waiting for other requests\' edge work on the one event loop. Edge work per request is the run\'s non-model time divided by its requests.',
+    'Client latency includes waiting for the text model, which decodes one request at a time on the edge\'s decode thread. Overhead is a request\'s server time (headers parsed to last byte written) minus its model time (from asking for its decode to the answer, the wait for other decodes included): ' +
+      'the edge\'s own work plus waiting for other requests\' edge work on the event loop. Model ms/request is the decode thread\'s busy time per request; edge work ms/request is the event loop\'s busy time per request.',
   );
 
   if (r.quality) {

@@ -26,7 +26,7 @@ import { bearerAuth } from './middleware/auth.js';
 import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
 import { cancelGenerationRoute, createGenerationRoute, getGenerationRoute, healthRoute } from './routes.js';
-import { decodeWithRuntime, type TextDecodeFn } from './text-decode.js';
+import { decodeWithRuntime, limited, type TextDecodeFn } from './text-decode.js';
 
 export interface AppDeps {
   /** A CPU runtime for the text side (the edge never denoises). */
@@ -38,9 +38,13 @@ export interface AppDeps {
   config: Pick<Config, 'apiKeys'>;
   /** More metrics appended to /metrics (the embedded start adds the worker's). */
   metrics?: readonly MetricsSource[];
-  /** The text decode; the runtime's by default (a test injects one that stops at `<boi>`). */
+  /**
+   * The text decode: the decode thread's in the Node server (edge/deps.ts); without one,
+   * the runtime's on the event loop, `decodeConcurrency` at a time (a test injects one that
+   * stops at `<boi>`).
+   */
   textDecoder?: TextDecodeFn;
-  /** Text decodes run at once on the CPU (default 1; more only helps with spare cores). */
+  /** Event-loop decodes run at once on the CPU (default 1; more only helps with spare cores). */
   decodeConcurrency?: number;
   now?: () => Date;
 }
@@ -58,8 +62,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     store: deps.store,
     queue: deps.queue,
     jobs: deps.jobs,
-    decode: deps.textDecoder ?? decodeWithRuntime,
-    limit: createLimiter(deps.decodeConcurrency ?? 1),
+    decode: deps.textDecoder ?? limited(decodeWithRuntime, createLimiter(deps.decodeConcurrency ?? 1)),
     metrics,
     now: deps.now ?? (() => new Date()),
   };

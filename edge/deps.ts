@@ -16,6 +16,7 @@ import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
 import { S3Store } from '../shared/store/s3-store.js';
 import type { AppDeps } from './app.js';
+import { startDecodeThread } from './decode-thread/index.js';
 
 export type StoreConfig = Pick<Config, 'store' | 'dataDir' | 's3Bucket' | 's3Endpoint' | 'awsRegion' | 'presignExpiresSeconds'>;
 export type QueueConfig = Pick<Config, 'queue' | 'dataDir' | 'sqsQueueUrl' | 'sqsEndpoint' | 'awsRegion' | 'visibilityTimeoutSeconds'>;
@@ -62,6 +63,12 @@ export interface BuildDepsOptions {
   logger?: Logger;
   /** Threads of the text-side ONNX session (default: onnxruntime's choice). */
   intraOpThreads?: number;
+  /**
+   * Where the text decode runs. 'thread' (default): a worker thread, so the event loop keeps
+   * answering during decodes. 'event-loop': in this thread, for Lambda, where an instance
+   * serves one request at a time and a thread would only add a second model in memory.
+   */
+  decodeOn?: 'thread' | 'event-loop';
 }
 
 export async function buildDeps(config: Config, options: BuildDepsOptions = {}): Promise<BuiltDeps> {
@@ -72,9 +79,22 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
     executionProvider: 'cpu',
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
   });
+  const decodeOn = options.decodeOn ?? 'thread';
+  const thread =
+    decodeOn === 'thread'
+      ? await startDecodeThread({
+          modelDir: config.modelDir,
+          precision: runtime.precision,
+          ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+          logger,
+        }).catch(async (err: unknown) => {
+          await runtime.close();
+          throw err;
+        })
+      : undefined;
   const store = buildStore(config);
   const queue = buildQueue(config);
-  logger.info({ model: runtime.manifest.name, model_dir: config.modelDir, store: config.store, queue: config.queue }, 'edge dependencies ready');
+  logger.info({ model: runtime.manifest.name, model_dir: config.modelDir, store: config.store, queue: config.queue, decode_on: decodeOn }, 'edge dependencies ready');
   return {
     runtime,
     store,
@@ -82,8 +102,9 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
     jobs: jobRepository(store),
     logger,
     config,
+    ...(thread ? { textDecoder: thread.decode } : {}),
     async close() {
-      await Promise.allSettled([runtime.close(), queue.close(), Promise.resolve(store.close())]);
+      await Promise.allSettled([thread?.close(), runtime.close(), queue.close(), Promise.resolve(store.close())]);
     },
   };
 }

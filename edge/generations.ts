@@ -16,7 +16,6 @@ import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generati
 import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../shared/schemas/job.js';
 import { ApiError } from './errors.js';
 import { prepareInputImage, type InputImage } from './images/index.js';
-import type { Limiter } from './limiter.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { TextDecodeFn } from './text-decode.js';
 
@@ -26,7 +25,6 @@ export interface GenerationService {
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
   decode: TextDecodeFn;
-  limit: Limiter;
   metrics: EdgeMetrics;
   now: () => Date;
 }
@@ -60,9 +58,7 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   const images: InputImage[] = (body.images ?? []).map((url, i) => prepareInputImage(url, i, geometry));
   const params = resolveParams(body, runtime);
   const turn = userTurn(runtime.tokenizer, [...images.map((img): Segment => ({ type: 'image', patches: img.patches })), body.prompt]);
-  const decoded = await s.limit(() =>
-    s.decode(runtime, turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: params.seed }),
-  );
+  const decoded = await s.decode(runtime, turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: params.seed });
 
   const id = newGenerationId();
   await Promise.all(images.map((img, k) => s.store.put(inputImageKey(id, k), img.png, { contentType: 'image/png' })));

@@ -13,7 +13,7 @@ let ready: Promise<LambdaHandler> | undefined;
 
 async function init(): Promise<LambdaHandler> {
   const config = configFromProcessEnv();
-  const deps = await buildDeps(config);
+  const deps = await buildDeps(config, { decodeOn: 'event-loop' });
   return handle(createApp(deps));
 }
 

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../shared/logging/index.js';
 import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
-import { createRuntime, type ModelRuntime } from '../shared/runtime/index.js';
+import { createRuntime, type ModelRuntime, type OnnxModelRuntime } from '../shared/runtime/index.js';
 import { FileStore } from '../shared/store/file-store.js';
 import type { AppDeps } from './app.js';
 import { jobRepository } from './deps.js';
 
 export const TINY_DIR = fileURLToPath(new URL('../packages/tiny/', import.meta.url));
 
-export async function tinyRuntime(): Promise<ModelRuntime> {
+export async function tinyRuntime(): Promise<OnnxModelRuntime> {
   return createRuntime(TINY_DIR, { executionProvider: 'cpu', intraOpThreads: 1 });
 }
 

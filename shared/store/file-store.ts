@@ -15,11 +15,13 @@
  * transaction on `.lock.sqlite`, which is a mutex shared by every process that opens the
  * root. Unlike a lock file, the OS drops it when its holder dies (even by SIGKILL), so no
  * stale lock can wedge the store. The critical section is synchronous and short (read a
- * header, rename), so holding it on the event loop costs about a millisecond.
+ * header, rename), so holding it on the event loop costs well under a millisecond; the
+ * write and fsync of the body happen before it, off the event loop (libuv's thread pool),
+ * so a server using the store keeps answering while a record reaches the disk.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -65,20 +67,29 @@ export class FileStore implements ObjectStore {
     assertValidKey(key);
     const header: Header = Header.parse({ etag: sha256(body), contentType: options.contentType });
     const target = this.pathOf(key);
-    mkdirSync(dirname(target), { recursive: true });
     const temp = join(this.tmp, randomUUID());
-    writeDurably(temp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]));
+    let renamed = false;
     try {
+      await this.ensureDir(dirname(target));
+      await writeDurably(temp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]));
       this.critical(() => {
         if (options.ifNoneMatch === '*' || options.ifMatch !== undefined) {
           const current = readHeader(target, key);
           if (options.ifNoneMatch === '*' && current !== null) throw new PreconditionFailedError(key);
           if (options.ifMatch !== undefined && current?.etag !== options.ifMatch) throw new PreconditionFailedError(key);
         }
-        renameSync(temp, target);
+        try {
+          renameSync(temp, target);
+        } catch (err) {
+          if (!isMissing(err)) throw err;
+          // Its folder was removed since this store made it (a cleanup outside the store).
+          mkdirSync(dirname(target), { recursive: true });
+          renameSync(temp, target);
+        }
+        renamed = true;
       });
     } finally {
-      unlinkQuietly(temp); // only still there when the write was refused or failed
+      if (!renamed) unlinkQuietly(temp); // the write was refused or failed
     }
     return { etag: header.etag };
   }
@@ -114,6 +125,15 @@ export class FileStore implements ObjectStore {
     if (this.lock.open) this.lock.close();
   }
 
+  /** Folders made by this store: a key's folder is created once, not at every write. */
+  private readonly madeDirs = new Set<string>();
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    if (this.madeDirs.size < 10_000) this.madeDirs.add(dir);
+  }
+
   private pathOf(key: string): string {
     return join(this.objects, ...key.split('/'));
   }
@@ -128,14 +148,13 @@ function sha256(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-function writeDurably(path: string, data: Buffer): void {
-  const fd = openSync(path, 'wx');
+async function writeDurably(path: string, data: Buffer): Promise<void> {
+  const file = await open(path, 'wx');
   try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
+    await file.writeFile(data);
+    await file.sync();
   } finally {
-    closeSync(fd);
+    await file.close();
   }
 }
 

@@ -1,3 +1,4 @@
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../shared/store/file-store.js';
@@ -42,6 +43,19 @@ describe('FileStore specifics', () => {
     await expect(b.put('jobs/x.json', new Uint8Array(), { contentType: 'application/json', ifNoneMatch: '*' })).rejects.toThrow(/precondition/);
     a.close();
     b.close();
+    tmp.remove();
+  });
+
+  it('writes into a folder that was removed behind its back, and leaves no temporary file', async () => {
+    const tmp = tempDir('file-store');
+    const store = new FileStore({ root: tmp.dir });
+    await store.put('outputs/j1/a.png', new Uint8Array([1]), { contentType: 'image/png' });
+    rmSync(join(tmp.dir, 'objects', 'outputs'), { recursive: true });
+    await store.put('outputs/j1/b.png', new Uint8Array([2]), { contentType: 'image/png' });
+    expect((await store.get('outputs/j1/b.png'))?.body).toEqual(new Uint8Array([2]));
+    await expect(store.put('outputs/j1/b.png', new Uint8Array([3]), { contentType: 'image/png', ifNoneMatch: '*' })).rejects.toThrow(/precondition/);
+    expect(readdirSync(join(tmp.dir, '.tmp'))).toEqual([]);
+    store.close();
     tmp.remove();
   });
 });

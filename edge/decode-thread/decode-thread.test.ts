@@ -1,0 +1,86 @@
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../shared/logging/index.js';
+import { userTurn, type OnnxModelRuntime, type Segment } from '../../shared/runtime/index.js';
+import { TINY_DIR, tinyRuntime } from '../test-deps.js';
+import { decodeWithRuntime } from '../text-decode.js';
+import { DecodeThreadError, startDecodeThread, type DecodeThread } from './index.js';
+
+const logger = createLogger({ logLevel: 'silent' });
+
+describe('the decode thread', () => {
+  let runtime: OnnxModelRuntime;
+  let thread: DecodeThread;
+  let image: Segment;
+
+  beforeAll(async () => {
+    runtime = await tinyRuntime();
+    thread = await startDecodeThread({ modelDir: TINY_DIR, precision: runtime.precision, intraOpThreads: 1, logger });
+    const { num_patches, patch_dim } = runtime.manifest.image;
+    image = { type: 'image', patches: Float32Array.from({ length: num_patches * patch_dim }, (_, i) => Math.sin(i) * 0.9) };
+  });
+  afterAll(async () => {
+    await thread.close();
+    await runtime.close();
+  });
+
+  it('decodes exactly as the runtime does on the event loop (greedy and sampled, text and image input)', async () => {
+    const cases: [Segment[], { maxTokens: number; temperature: number; seed: number }][] = [
+      [userTurn(runtime.tokenizer, ['draw a red circle at the top left']), { maxTokens: 12, temperature: 0, seed: 1 }],
+      [userTurn(runtime.tokenizer, [image, 'describe the image']), { maxTokens: 12, temperature: 0, seed: 1 }],
+      [userTurn(runtime.tokenizer, ['hello']), { maxTokens: 20, temperature: 1, seed: 7 }],
+    ];
+    for (const [segments, options] of cases) {
+      const here = await decodeWithRuntime(runtime, segments, options);
+      const there = await thread.decode(runtime, segments, options);
+      expect(there).toEqual(here);
+    }
+  });
+
+  it('runs no model call on the event loop', async () => {
+    const proto = (ort.InferenceSession as unknown as { prototype: { run: (...args: unknown[]) => Promise<unknown> } }).prototype;
+    const original = proto.run;
+    let calls = 0;
+    proto.run = function (this: unknown, ...args: unknown[]) {
+      calls += 1;
+      return original.apply(this, args);
+    };
+    try {
+      const decoded = await thread.decode(runtime, userTurn(runtime.tokenizer, ['draw a blue square']), { maxTokens: 8, temperature: 0, seed: 1 });
+      expect(decoded.ids.length + (decoded.stop === 'length' ? 0 : 1)).toBeGreaterThan(0);
+      expect(calls).toBe(0);
+    } finally {
+      proto.run = original;
+    }
+  });
+
+  it('serves concurrent decodes, each with its own answer', async () => {
+    const prompts = ['draw a red circle', 'draw a green triangle', 'hello there', 'draw a blue square at the bottom right'];
+    const options = { maxTokens: 10, temperature: 0, seed: 1 };
+    const expected = await Promise.all(prompts.map((p) => decodeWithRuntime(runtime, userTurn(runtime.tokenizer, [p]), options)));
+    const got = await Promise.all(prompts.map((p) => thread.decode(runtime, userTurn(runtime.tokenizer, [p]), options)));
+    expect(got).toEqual(expected);
+  });
+
+  it('passes the runtime error of a bad request back to its caller, and keeps serving', async () => {
+    const wrongSize: Segment = { type: 'image', patches: new Float32Array(5) };
+    await expect(thread.decode(runtime, userTurn(runtime.tokenizer, [wrongSize, 'describe']), { maxTokens: 4, temperature: 0, seed: 1 })).rejects.toThrow();
+    const after = await thread.decode(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 });
+    expect(after).toEqual(await decodeWithRuntime(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 }));
+  });
+
+  it('refuses to start on a model it cannot load, saying why', async () => {
+    await expect(startDecodeThread({ modelDir: '/nonexistent/model', precision: 'fp32', logger })).rejects.toThrow(
+      /decode thread could not load the model: .*nonexistent/,
+    );
+  });
+
+  it('fails pending and later decodes once closed', async () => {
+    const own = await startDecodeThread({ modelDir: TINY_DIR, precision: runtime.precision, intraOpThreads: 1, logger });
+    const pending = own.decode(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 200, temperature: 1, seed: 3 });
+    const failed = expect(pending).rejects.toBeInstanceOf(DecodeThreadError);
+    await own.close();
+    await failed;
+    await expect(own.decode(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 })).rejects.toThrow(/closed/);
+  });
+});

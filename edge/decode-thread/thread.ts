@@ -1,0 +1,51 @@
+/**
+ * The decode thread: its own onnxruntime session on the CPU, decoding the text side of one
+ * request at a time for the edge. onnxruntime-node's `run` computes on the calling thread,
+ * so on the event loop it would stall every other request (status polls, health checks,
+ * other requests' parsing) for the whole decode; here it stalls nothing.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createRuntime } from '../../shared/runtime/index.js';
+import { decodeWithRuntime } from '../text-decode.js';
+import { isCloseRequest, isDecodeRequest, type ThreadConfig, type ThreadMessage } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('edge/decode-thread/thread.ts runs as a worker thread (see ./index.ts)');
+const post = (m: ThreadMessage): void => port.postMessage(m);
+const config = workerData as ThreadConfig;
+
+try {
+  const runtime = await createRuntime(config.modelDir, {
+    executionProvider: 'cpu',
+    precision: config.precision,
+    ...(config.intraOpThreads !== undefined ? { intraOpThreads: config.intraOpThreads } : {}),
+  });
+  // One decode at a time: the session is compute-bound, interleaving only delays every answer.
+  let chain: Promise<void> = Promise.resolve();
+  let closing = false;
+  port.on('message', (m: unknown) => {
+    if (isCloseRequest(m)) {
+      // Ending the thread mid-run would take the process down with it (onnxruntime-node
+      // cannot unwind a native call in a terminated thread): finish, release, then exit.
+      closing = true;
+      chain = chain.then(async () => {
+        await runtime.close();
+        port.close();
+      });
+      return;
+    }
+    if (!isDecodeRequest(m)) return; // not ours; the main side never sends anything else
+    chain = chain.then(async () => {
+      if (closing) return; // its caller was already told the thread is closed
+      try {
+        post({ type: 'decoded', id: m.id, result: await decodeWithRuntime(runtime, m.segments, m.options) });
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        post({ type: 'error', id: m.id, name: e.name, message: e.message });
+      }
+    });
+  });
+  post({ type: 'ready' });
+} catch (err) {
+  post({ type: 'failed-to-start', message: err instanceof Error ? err.message : String(err) });
+}
