@@ -193,9 +193,11 @@ export async function workerSection(packageDir: string, precision: Precision, op
     const plan: [string, number, number, boolean][] = [];
     for (const c of options.concurrency) {
       plan.push(['one-at-a-time', 1, c, false]);
+      // Right after its baseline, so that the two runs compared see the same machine.
+      if (c === options.autoAt) plan.push([`default (auto=${auto.chosen})`, auto.chosen, c, false]);
       plan.push([`continuous`, options.batch, c, false]);
     }
-    plan.push([`default (auto=${auto.chosen})`, auto.chosen, options.autoAt, false]);
+    if (!options.concurrency.includes(options.autoAt)) plan.push([`default (auto=${auto.chosen})`, auto.chosen, options.autoAt, false]);
     const top = Math.max(...options.concurrency);
     plan.push(['continuous (max batch)', options.maxBatch, top, true]);
     for (const [mode, maxBatch, c, rss] of plan) {
