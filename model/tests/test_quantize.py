@@ -50,6 +50,16 @@ def test_manifest_lists_the_variant_and_verifies(quantized):
     assert all(files.count(name) == 1 for name in (INT8_FILE, DENOISE_FILE, INT8_DENOISE_FILE))
 
 
+def test_without_the_fp32_denoise_graph(quantized, tmp_path):
+    out = str(tmp_path / "slim")
+    shutil.copytree(quantized[0], out)  # it has model.denoise.onnx: the slim run removes it
+    manifest = add_int8_variant(out, fp32_denoise=False)
+    assert "denoise_file" not in manifest["graph"]
+    assert DENOISE_FILE not in manifest["files"] and not os.path.exists(os.path.join(out, DENOISE_FILE))
+    assert manifest["graph"]["variants"]["int8"]["denoise_file"] == INT8_DENOISE_FILE
+    load_manifest(out, verify=True)
+
+
 def test_int8_keeps_the_contract_and_is_close_to_fp32(quantized):
     out, manifest = quantized
     fp32, int8 = session(os.path.join(out, "model.onnx")), session(os.path.join(out, INT8_FILE))
