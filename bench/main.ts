@@ -91,14 +91,23 @@ function checkMetrics(source: string, text: string): MetricsCheck {
   return { source, required: REQUIRED_METRICS, missing: REQUIRED_METRICS.filter((n) => !names.has(n)) };
 }
 
-/** A copy of the package with an int8 variant (model/quantize.py) when it has none. */
+/**
+ * A copy of the package with both denoise graphs when it lacks one: the fp32 one alone when
+ * it has its int8 variant (kept as shipped), else a fresh int8 variant (model/quantize.py).
+ */
 async function withInt8(dir: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const { manifest } = await loadPackage(dir);
-  if (manifest.graph.variants?.['int8']?.denoise_file && manifest.graph.denoise_file) return { dir, cleanup: async () => {} };
+  const int8 = manifest.graph.variants?.['int8']?.denoise_file !== undefined;
+  if (int8 && manifest.graph.denoise_file) return { dir, cleanup: async () => {} };
   const copy = await mkdtemp(join(tmpdir(), 'bench-pkg-'));
   await cp(dir, copy, { recursive: true });
-  progress(`${dir} has no int8 variant or denoise graphs: adding them to a copy (model/quantize.py)`);
-  await runPython(['model/quantize.py', copy]);
+  if (int8) {
+    progress(`${dir} has no fp32 denoise graph: adding it to a copy (model/quantize.py --fp32-denoise-only)`);
+    await runPython(['model/quantize.py', copy, '--fp32-denoise-only']);
+  } else {
+    progress(`${dir} has no int8 variant: adding one and the denoise graphs to a copy (model/quantize.py)`);
+    await runPython(['model/quantize.py', copy]);
+  }
   return { dir: copy, cleanup: () => rm(copy, { recursive: true, force: true }) };
 }
 

@@ -123,6 +123,17 @@ def add_int8_variant(package_dir: str, per_channel: bool = True, keep_fp32: str 
     return write_manifest(package_dir, manifest, files)
 
 
+def add_fp32_denoise(package_dir: str) -> dict:
+    """Adds only model.denoise.onnx (the fp32 denoise-only graph), leaving any int8 variant as
+    it is: what `npm run bench` does to a copy of a package shipped without it."""
+    manifest = load_manifest(package_dir, verify=True)
+    graph = {**manifest["graph"], "denoise_file": DENOISE_FILE}
+    denoise_graph(os.path.join(package_dir, graph["file"]), os.path.join(package_dir, DENOISE_FILE))
+    files = [name for name in manifest["files"] if name != DENOISE_FILE] + [DENOISE_FILE]
+    manifest = {k: v for k, v in manifest.items() if k != "files"}
+    return write_manifest(package_dir, {**manifest, "graph": graph}, files)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("package", help="a model package folder (manifest.json + model.onnx)")
@@ -132,7 +143,13 @@ def main() -> None:
                     help="MatMul nodes whose name matches stay float32, e.g. 'patch_in|patch_out|time_mlp'")
     ap.add_argument("--no-fp32-denoise", dest="fp32_denoise", action="store_false",
                     help="leave out model.denoise.onnx (as large as the model; what a shipped package in git does)")
+    ap.add_argument("--fp32-denoise-only", dest="fp32_denoise_only", action="store_true",
+                    help="only add model.denoise.onnx; an int8 variant already there stays as it is")
     args = ap.parse_args()
+    if args.fp32_denoise_only:
+        m = add_fp32_denoise(args.package)
+        print(f"{args.package}: added {DENOISE_FILE} ({m['files'][DENOISE_FILE]['bytes'] / 1e6:.2f} MB)")
+        return
     m = add_int8_variant(args.package, per_channel=args.per_channel, keep_fp32=args.keep_fp32,
                          fp32_denoise=args.fp32_denoise)
     fp32 = m["files"][m["graph"]["file"]]["bytes"]

@@ -11,7 +11,7 @@ import torch
 from export import example_inputs
 from model import ModelConfig, UnifiedModel
 from package import load_manifest
-from quantize import DENOISE_FILE, INT8_DENOISE_FILE, INT8_FILE, add_int8_variant
+from quantize import DENOISE_FILE, INT8_DENOISE_FILE, INT8_FILE, add_fp32_denoise, add_int8_variant
 from tokenizer import Tokenizer
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -57,6 +57,12 @@ def test_without_the_fp32_denoise_graph(quantized, tmp_path):
     assert "denoise_file" not in manifest["graph"]
     assert DENOISE_FILE not in manifest["files"] and not os.path.exists(os.path.join(out, DENOISE_FILE))
     assert manifest["graph"]["variants"]["int8"]["denoise_file"] == INT8_DENOISE_FILE
+    load_manifest(out, verify=True)
+    # Adding the fp32 denoise graph back leaves the int8 variant byte for byte as it was.
+    back = add_fp32_denoise(out)
+    assert back["graph"]["denoise_file"] == DENOISE_FILE
+    assert back["graph"]["variants"] == manifest["graph"]["variants"]
+    assert back["files"][INT8_FILE] == manifest["files"][INT8_FILE]
     load_manifest(out, verify=True)
 
 
