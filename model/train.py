@@ -47,6 +47,10 @@ class TrainConfig:
     diffusion_weight: float = 5.0
     cond_dropout: float = 0.1
     draw_fraction: float = 0.6      # drawing is the harder direction
+    # Draws whose image is clean (noise level 0), as the worker puts a finished image back in
+    # the context before the text resumes: without them the model reads t = 0 as a user's
+    # input image (describe) and, after <eoi>, captions it instead of ending the answer.
+    clean_draw_fraction: float = 0.05
     eval_every: int = 500
     eval_n: int = 64                # per direction, quick eval during training
     ckpt_every: int = 200
@@ -80,12 +84,15 @@ def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: T
     n_draw = round(len(seeds) * tcfg.draw_fraction)
     t_all = sample_t(len(seeds), dcfg, gen)
     drop = torch.rand(len(seeds), generator=gen) < tcfg.cond_dropout
+    clean_draw = torch.rand(len(seeds), generator=gen) < tcfg.clean_draw_fraction
     rows, targets, clean = [], [], []
     for i, seed in enumerate(seeds):
         conv = conversation_from_seed(seed)
         direction = "draw" if i < n_draw else "describe"
         x0 = image_to_patches(conv.scene.render(), mcfg.patch_size)
-        if direction == "draw":
+        if direction == "draw" and bool(clean_draw[i]):
+            t, patches = 0.0, x0
+        elif direction == "draw":
             noise = torch.randn(x0.shape, generator=gen).numpy()
             t = float(t_all[i])
             patches = ((1 - t) * x0 + t * noise).astype(np.float32)

@@ -71,3 +71,21 @@ def test_a_slim_checkpoint_starts_a_new_run_where_the_old_one_stopped(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert "resuming at step 2" in r.stdout
     assert torch.load(str(tmp_path / "next" / "ckpt.pt"), weights_only=False)["step"] == 3
+
+
+def test_clean_draws_put_a_noise_free_image_before_eoi_eos():
+    """A finished image goes back into the context at noise level 0 before the text resumes;
+    clean draws teach the model that <eoi> then ends the answer there too."""
+    tok = train_default()
+    cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=64, n_layers=2, expansion=128, qk_dim=32)
+    tcfg = TrainConfig(batch_size=4, bf16=False, cond_dropout=0.0, draw_fraction=1.0, clean_draw_fraction=1.0)
+    b, tgt, x0_target, diff_mask = make_batch(tok, cfg, DiffusionConfig(), tcfg, list(range(4)), torch.Generator().manual_seed(0))
+    for i in range(4):
+        image = b.is_image[i] > 0
+        assert torch.all(b.noise_level[i][image] == 0)
+        assert torch.equal(b.patches[i][image], x0_target[i][image])  # the image is the clean target itself
+        eoi = (b.tokens[i] == tok.eoi).nonzero().item()
+        assert tgt[i, eoi].item() == tok.eos  # after <eoi>, the answer ends
+    noisy = make_batch(tok, cfg, DiffusionConfig(), TrainConfig(batch_size=4, bf16=False, draw_fraction=1.0, clean_draw_fraction=0.0),
+                       list(range(4)), torch.Generator().manual_seed(0))[0]
+    assert torch.all(noisy.noise_level[noisy.is_image > 0] > 0)
