@@ -1,6 +1,6 @@
 /**
  * The edge's own overhead on POST /v1/generations under 100 concurrent connections: the real
- * app (edge/app.ts, real runtime, file store + SQLite queue in a temporary folder) with its
+ * app (edge/app.ts, file store + SQLite queue in a temporary folder) with its
  * text decode on the decode thread, as the Node server runs it (edge/deps.ts), on a real
  * loopback HTTP server, loaded by autocannon in its own process.
  *
@@ -27,7 +27,7 @@ import type { TextDecodeFn } from '../edge/text-decode.js';
 import { JobRepository } from '../shared/jobs/repository.js';
 import type { MetricsSource } from '../shared/metrics/index.js';
 import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
-import { createRuntime } from '../shared/runtime/index.js';
+import { loadModelInfo, resolvePrecision } from '../shared/runtime/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
 import { REPO } from './python.js';
@@ -78,18 +78,19 @@ async function autocannon(url: string, connections: number, seconds: number, bod
 export async function edgeSection(packageDir: string, options: { connections: number; seconds: number; workerMetrics?: MetricsSource }): Promise<EdgeSection> {
   progress(`edge: POST /v1/generations, ${options.connections} connections, ${options.seconds} s (autocannon)`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-edge-'));
-  const runtime = await createRuntime(packageDir);
-  const thread = await startDecodeThread({ modelDir: packageDir, precision: runtime.precision, logger: pino({ level: 'silent' }) });
+  const model = await loadModelInfo(packageDir);
+  const precision = resolvePrecision(undefined, process.env, model.manifest, 'cpu');
+  const thread = await startDecodeThread({ modelDir: packageDir, precision, logger: pino({ level: 'silent' }) });
   const store = new FileStore({ root: join(dir, 'store') });
   const queue = new SqliteQueue({ path: join(dir, 'queue.db'), visibilityTimeoutSeconds: 30 });
   // Request logs at info, as served, written where nobody reads them.
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
   const serving = new AsyncLocalStorage<{ modelMs: number }>();
   const decodeBusy: { start: number; end: number }[] = [];
-  const timedDecode: TextDecodeFn = async (rt, segments, options) => {
+  const timedDecode: TextDecodeFn = async (segments, options) => {
     const asked = performance.now();
     try {
-      return await thread.decode(rt, segments, options);
+      return await thread.decode(segments, options);
     } finally {
       const answered = performance.now();
       const request = serving.getStore();
@@ -99,7 +100,7 @@ export async function edgeSection(packageDir: string, options: { connections: nu
     }
   };
   const app = createApp({
-    runtime,
+    model,
     store,
     queue,
     jobs: new JobRepository<JobRecord>(store, { schema: JobRecord }),
@@ -138,7 +139,7 @@ export async function edgeSection(packageDir: string, options: { connections: nu
     for (const [k, v] of Object.entries(result)) if (/^\dxx$/.test(k) && typeof v === 'number') statusCounts[k] = v;
     const metricsText = await (await app.request('/metrics')).text();
     return {
-      precision: runtime.precision,
+      precision,
       connections: options.connections,
       durationSeconds: options.seconds,
       requests: requests.length,
@@ -160,7 +161,6 @@ export async function edgeSection(packageDir: string, options: { connections: nu
       server.close(() => resolve());
       server.closeAllConnections?.();
     });
-    await runtime.close();
     await queue.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -81,7 +81,7 @@ async function fakeWorker(): Promise<void> {
 
 describe('cli draw', () => {
   it('posts the caption, shows progress, downloads the PNG (with the key)', async () => {
-    const { url } = await serve({ textDecoder: async (rt) => ({ ids: rt.tokenizer.encode('ok'), text: 'ok', stop: 'boi' }) }, ['cli-key-123456']);
+    const { url } = await serve({ textDecoder: async () => ({ ids: runtime.tokenizer.encode('ok'), text: 'ok', stop: 'boi' }) }, ['cli-key-123456']);
     const out = join(dir, 'out.png');
     const [result] = await Promise.all([
       run(['draw', 'a red circle', '-o', out, '--steps', '2', '--seed', '5', '--url', url], { API_KEY: 'cli-key-123456' }),

@@ -48,8 +48,8 @@ async function storedRecord(id: string): Promise<JobRecord> {
 }
 
 /** A decoder that answers "hi" and asks for an image: the queue path, which the random model takes only by chance. */
-const decodeToBoi: AppDeps['textDecoder'] = async (rt, _segments, _options) => {
-  const ids = rt.tokenizer.encode('hi');
+const decodeToBoi: AppDeps['textDecoder'] = async () => {
+  const ids = runtime.tokenizer.encode('hi');
   return { ids, text: 'hi', stop: 'boi' };
 };
 

@@ -12,7 +12,7 @@ import type { Logger } from '../shared/logging/index.js';
 import { PROMETHEUS_CONTENT_TYPE, renderAll, type MetricsSource } from '../shared/metrics/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import type { ModelRuntime } from '../shared/runtime/index.js';
+import type { ModelInfo } from '../shared/runtime/index.js';
 import { LIMITS } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { generationView } from '../shared/schemas/view.js';
@@ -20,17 +20,16 @@ import type { EdgeEnv } from './env.js';
 import { ApiError, errorResponse } from './errors.js';
 import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
 import { cancelGeneration, createGeneration, getGeneration, type GenerationService } from './generations.js';
-import { createLimiter } from './limiter.js';
 import { createEdgeMetrics } from './metrics.js';
 import { bearerAuth } from './middleware/auth.js';
 import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
 import { cancelGenerationRoute, createGenerationRoute, getGenerationRoute, healthRoute } from './routes.js';
-import { decodeWithRuntime, limited, type TextDecodeFn } from './text-decode.js';
+import type { TextDecodeFn } from './text-decode.js';
 
 export interface AppDeps {
-  /** A CPU runtime for the text side (the edge never denoises). */
-  runtime: ModelRuntime;
+  /** The package's manifest and tokenizer (the model itself runs in `textDecoder`). */
+  model: ModelInfo;
   store: ObjectStore;
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
@@ -38,14 +37,8 @@ export interface AppDeps {
   config: Pick<Config, 'apiKeys'>;
   /** More metrics appended to /metrics (the embedded start adds the worker's). */
   metrics?: readonly MetricsSource[];
-  /**
-   * The text decode: the decode thread's in the Node server (edge/deps.ts); without one,
-   * the runtime's on the event loop, `decodeConcurrency` at a time (a test injects one that
-   * stops at `<boi>`).
-   */
-  textDecoder?: TextDecodeFn;
-  /** Event-loop decodes run at once on the CPU (default 1; more only helps with spare cores). */
-  decodeConcurrency?: number;
+  /** The text decode (edge/text-decode.ts): the decode thread's in the Node server, the event loop's under Lambda. */
+  textDecoder: TextDecodeFn;
   now?: () => Date;
 }
 
@@ -58,11 +51,11 @@ export const MAX_BODY_BYTES = LIMITS.images * Math.ceil((LIMITS.imageBytes * 4) 
 export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const metrics = createEdgeMetrics();
   const service: GenerationService = {
-    runtime: deps.runtime,
+    model: deps.model,
     store: deps.store,
     queue: deps.queue,
     jobs: deps.jobs,
-    decode: deps.textDecoder ?? limited(decodeWithRuntime, createLimiter(deps.decodeConcurrency ?? 1)),
+    decode: deps.textDecoder,
     metrics,
     now: deps.now ?? (() => new Date()),
   };
@@ -100,7 +93,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store));
   registerFilesDoc(app.openAPIRegistry);
 
-  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: deps.runtime.manifest.name ?? 'unnamed' }, 200));
+  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: deps.model.manifest.name ?? 'unnamed' }, 200));
 
   const sources: MetricsSource[] = [metrics.registry, ...(deps.metrics ?? [])];
   app.get('/metrics', (c) => c.body(renderAll(sources), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));

@@ -1,7 +1,8 @@
 /**
  * Real dependencies from configuration: the store and queue the config names (file + SQLite
- * under DATA_DIR by default, S3 + SQS on AWS) and a CPU runtime for the text side. Shared by
- * the Node server, the Lambda handler and the embedded start script.
+ * under DATA_DIR by default, S3 + SQS on AWS) and the text side (a decode thread, or a CPU
+ * runtime on the event loop). Shared by the Node server, the Lambda handler and the
+ * embedded start script.
  */
 import { join } from 'node:path';
 import type { Config } from '../shared/config/index.js';
@@ -11,12 +12,13 @@ import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
 import { SqsQueue } from '../shared/queue/sqs-queue.js';
-import { createRuntime } from '../shared/runtime/index.js';
+import { createRuntime, loadModelInfo, type ModelInfo } from '../shared/runtime/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
 import { S3Store } from '../shared/store/s3-store.js';
 import type { AppDeps } from './app.js';
 import { startDecodeThread } from './decode-thread/index.js';
+import { eventLoopDecoder, type TextDecodeFn } from './text-decode.js';
 
 export type StoreConfig = Pick<Config, 'store' | 'dataDir' | 's3Bucket' | 's3Endpoint' | 'awsRegion' | 'presignExpiresSeconds'>;
 export type QueueConfig = Pick<Config, 'queue' | 'dataDir' | 'sqsQueueUrl' | 'sqsEndpoint' | 'awsRegion' | 'visibilityTimeoutSeconds'>;
@@ -55,13 +57,13 @@ export function jobRepository(store: ObjectStore): JobRepository<JobRecord> {
 
 export interface BuiltDeps extends AppDeps {
   config: Config;
-  /** Releases the runtime, the queue and the store. */
+  /** Releases the text side (thread or session), the queue and the store. */
   close(): Promise<void>;
 }
 
 export interface BuildDepsOptions {
   logger?: Logger;
-  /** Threads of the text-side ONNX session (default: onnxruntime's choice). */
+  /** Threads of the text-side ONNX session (default: 1 on the decode thread, onnxruntime's choice on the event loop). */
   intraOpThreads?: number;
   /**
    * Where the text decode runs. 'thread' (default): a worker thread, so the event loop keeps
@@ -74,39 +76,49 @@ export interface BuildDepsOptions {
 export async function buildDeps(config: Config, options: BuildDepsOptions = {}): Promise<BuiltDeps> {
   const logger = options.logger ?? createLogger(config, { name: 'edge' });
   for (const warning of config.warnings) logger.warn(warning);
-  // The edge decodes text on the CPU whatever EXECUTION_PROVIDER says (that is the worker's).
-  const runtime = await createRuntime(config.modelDir, {
-    executionProvider: 'cpu',
-    ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
-  });
   const decodeOn = options.decodeOn ?? 'thread';
-  const thread =
-    decodeOn === 'thread'
-      ? await startDecodeThread({
-          modelDir: config.modelDir,
-          precision: runtime.precision,
-          ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
-          logger,
-        }).catch(async (err: unknown) => {
-          await runtime.close();
-          throw err;
-        })
-      : undefined;
+  const text = decodeOn === 'thread' ? await threadText(config, options, logger) : await eventLoopText(config, options);
   const store = buildStore(config);
   const queue = buildQueue(config);
-  logger.info({ model: runtime.manifest.name, model_dir: config.modelDir, store: config.store, queue: config.queue, decode_on: decodeOn }, 'edge dependencies ready');
+  logger.info({ model: text.model.manifest.name, model_dir: config.modelDir, store: config.store, queue: config.queue, decode_on: decodeOn }, 'edge dependencies ready');
   return {
-    runtime,
+    model: text.model,
+    textDecoder: text.decode,
     store,
     queue,
     jobs: jobRepository(store),
     logger,
     config,
-    ...(thread ? { textDecoder: thread.decode } : {}),
     async close() {
-      await Promise.allSettled([thread?.close(), runtime.close(), queue.close(), Promise.resolve(store.close())]);
+      await Promise.allSettled([text.close(), queue.close(), Promise.resolve(store.close())]);
     },
   };
+}
+
+interface TextSide {
+  model: ModelInfo;
+  decode: TextDecodeFn;
+  close(): Promise<void>;
+}
+
+/** The decode thread holds the only session; this thread reads the manifest and tokenizer. */
+async function threadText(config: Config, options: BuildDepsOptions, logger: Logger): Promise<TextSide> {
+  const model = await loadModelInfo(config.modelDir);
+  const thread = await startDecodeThread({
+    modelDir: config.modelDir,
+    ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+    logger,
+  });
+  return { model, decode: thread.decode, close: () => thread.close() };
+}
+
+/** A CPU session on this thread, whatever EXECUTION_PROVIDER says (that is the worker's). */
+async function eventLoopText(config: Config, options: BuildDepsOptions): Promise<TextSide> {
+  const runtime = await createRuntime(config.modelDir, {
+    executionProvider: 'cpu',
+    ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+  });
+  return { model: runtime, decode: eventLoopDecoder(runtime), close: () => runtime.close() };
 }
 
 function required(value: string | undefined, name: string): string {

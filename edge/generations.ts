@@ -11,7 +11,7 @@ import { isTerminal } from '../shared/jobs/status.js';
 import type { Logger } from '../shared/logging/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import { userTurn, type ModelRuntime, type Segment } from '../shared/runtime/index.js';
+import { userTurn, type ModelInfo, type Segment } from '../shared/runtime/index.js';
 import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generation.js';
 import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../shared/schemas/job.js';
 import { ApiError } from './errors.js';
@@ -20,7 +20,7 @@ import type { EdgeMetrics } from './metrics.js';
 import type { TextDecodeFn } from './text-decode.js';
 
 export interface GenerationService {
-  runtime: ModelRuntime;
+  model: ModelInfo;
   store: ObjectStore;
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
@@ -40,8 +40,8 @@ export function newGenerationId(): string {
   return `gen_${randomBytes(16).toString('base64url')}`;
 }
 
-export function resolveParams(body: CreateGenerationRequest, runtime: ModelRuntime): JobParams {
-  const { diffusion } = runtime.manifest;
+export function resolveParams(body: CreateGenerationRequest, model: ModelInfo): JobParams {
+  const { diffusion } = model.manifest;
   return {
     seed: body.seed ?? randomInt(0, LIMITS.seedMax + 1),
     steps: body.steps ?? diffusion.default_steps,
@@ -52,18 +52,18 @@ export function resolveParams(body: CreateGenerationRequest, runtime: ModelRunti
 }
 
 export async function createGeneration(s: GenerationService, body: CreateGenerationRequest, requestId: string, log: Logger): Promise<Created> {
-  const { runtime } = s;
-  const geometry = runtime.manifest.image;
+  const { model } = s;
+  const geometry = model.manifest.image;
   // Images first: a bad one is refused before any model work.
   const images: InputImage[] = (body.images ?? []).map((url, i) => prepareInputImage(url, i, geometry));
-  const params = resolveParams(body, runtime);
-  const turn = userTurn(runtime.tokenizer, [...images.map((img): Segment => ({ type: 'image', patches: img.patches })), body.prompt]);
-  const decoded = await s.decode(runtime, turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: params.seed });
+  const params = resolveParams(body, model);
+  const turn = userTurn(model.tokenizer, [...images.map((img): Segment => ({ type: 'image', patches: img.patches })), body.prompt]);
+  const decoded = await s.decode(turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: params.seed });
 
   const id = newGenerationId();
   await Promise.all(images.map((img, k) => s.store.put(inputImageKey(id, k), img.png, { contentType: 'image/png' })));
 
-  const { boi, eos } = runtime.tokenizer.specialTokens;
+  const { boi, eos } = model.tokenizer.specialTokens;
   const queued = decoded.stop === 'boi';
   const stopIds = decoded.stop === 'boi' ? [boi] : decoded.stop === 'eos' ? [eos] : [];
   const output: StoredOutputPart[] = decoded.text.length > 0 ? [{ type: 'text', text: decoded.text }] : [];

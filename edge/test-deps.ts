@@ -9,6 +9,7 @@ import { createRuntime, type ModelRuntime, type OnnxModelRuntime } from '../shar
 import { FileStore } from '../shared/store/file-store.js';
 import type { AppDeps } from './app.js';
 import { jobRepository } from './deps.js';
+import { eventLoopDecoder } from './text-decode.js';
 
 export const TINY_DIR = fileURLToPath(new URL('../packages/tiny/', import.meta.url));
 
@@ -23,13 +24,14 @@ export interface TestDeps extends AppDeps {
   cleanup(): Promise<void>;
 }
 
-/** Fresh store and queue around a shared runtime (loading the model once per file is enough). */
+/** Fresh store and queue around a shared runtime (loading the model once per file is enough), decoding on the event loop. */
 export function testDeps(runtime: ModelRuntime, overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}): TestDeps {
   const dir = mkdtempSync(join(tmpdir(), 'edge-test-'));
   const store = new FileStore({ root: join(dir, 'store') });
   const queue = new SqliteQueue({ path: join(dir, 'queue.db'), pollIntervalMs: 10 });
   return {
-    runtime,
+    model: runtime,
+    textDecoder: eventLoopDecoder(runtime),
     store,
     queue,
     jobs: jobRepository(store),

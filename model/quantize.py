@@ -99,28 +99,20 @@ def add_int8_variant(package_dir: str, per_channel: bool = True, keep_fp32: str 
     precisions (the fp32 one unless `fp32_denoise` is false: it is as large as the model and
     only saves fp32 serving 6-8 % a step), and rewrites manifest.json."""
     manifest = load_manifest(package_dir, verify=True)
-    graph = dict(manifest["graph"])
+    graph = {k: v for k, v in manifest["graph"].items() if k != "denoise_file"}
     src = os.path.join(package_dir, graph["file"])
     int8 = os.path.join(package_dir, INT8_FILE)
     info = quantize_graph(src, int8, per_channel=per_channel, keep_fp32=keep_fp32)
-    if fp32_denoise:
-        denoise_graph(src, os.path.join(package_dir, DENOISE_FILE))
-    elif os.path.exists(os.path.join(package_dir, DENOISE_FILE)):
-        os.remove(os.path.join(package_dir, DENOISE_FILE))
     denoise_graph(int8, os.path.join(package_dir, INT8_DENOISE_FILE))
-    variants = dict(graph.get("variants") or {})
-    variants["int8"] = {"file": INT8_FILE, "denoise_file": INT8_DENOISE_FILE, "quantization": info}
-    graph["variants"] = variants
-    if fp32_denoise:
-        graph["denoise_file"] = DENOISE_FILE
-    else:
-        graph.pop("denoise_file", None)
-    manifest = {**manifest, "graph": graph}
+    if os.path.exists(os.path.join(package_dir, DENOISE_FILE)):
+        os.remove(os.path.join(package_dir, DENOISE_FILE))  # add_fp32_denoise cuts it again from this graph
+    graph["variants"] = {**(graph.get("variants") or {}),
+                         "int8": {"file": INT8_FILE, "denoise_file": INT8_DENOISE_FILE, "quantization": info}}
     ours = (INT8_FILE, DENOISE_FILE, INT8_DENOISE_FILE)
-    files = [name for name in manifest["files"] if name not in ours] + \
-        [name for name in ours if fp32_denoise or name != DENOISE_FILE]
-    manifest.pop("files")
-    return write_manifest(package_dir, manifest, files)
+    files = [name for name in manifest["files"] if name not in ours] + [INT8_FILE, INT8_DENOISE_FILE]
+    manifest = {k: v for k, v in manifest.items() if k != "files"}
+    written = write_manifest(package_dir, {**manifest, "graph": graph}, files)
+    return add_fp32_denoise(package_dir) if fp32_denoise else written
 
 
 def add_fp32_denoise(package_dir: str) -> dict:

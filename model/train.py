@@ -90,11 +90,9 @@ def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: T
         conv = conversation_from_seed(seed)
         direction = "draw" if i < n_draw else "describe"
         x0 = image_to_patches(conv.scene.render(), mcfg.patch_size)
-        if direction == "draw" and bool(clean_draw[i]):
-            t, patches = 0.0, x0
-        elif direction == "draw":
+        if direction == "draw":
             noise = torch.randn(x0.shape, generator=gen).numpy()
-            t = float(t_all[i])
+            t = 0.0 if clean_draw[i] else float(t_all[i])
             patches = ((1 - t) * x0 + t * noise).astype(np.float32)
         else:
             t, patches = 0.0, x0

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logging/index.js';
 import { userTurn, type OnnxModelRuntime, type Segment } from '../../shared/runtime/index.js';
 import { TINY_DIR, tinyRuntime } from '../test-deps.js';
-import { decodeWithRuntime } from '../text-decode.js';
+import { decodeText } from '../text-decode.js';
 import { DecodeThreadError, startDecodeThread, type DecodeThread } from './index.js';
 
 const logger = createLogger({ logLevel: 'silent' });
@@ -31,8 +31,8 @@ describe('the decode thread', () => {
       [userTurn(runtime.tokenizer, ['hello']), { maxTokens: 20, temperature: 1, seed: 7 }],
     ];
     for (const [segments, options] of cases) {
-      const here = await decodeWithRuntime(runtime, segments, options);
-      const there = await thread.decode(runtime, segments, options);
+      const here = await decodeText(runtime, segments, options);
+      const there = await thread.decode(segments, options);
       expect(there).toEqual(here);
     }
   });
@@ -46,7 +46,7 @@ describe('the decode thread', () => {
       return original.apply(this, args);
     };
     try {
-      const decoded = await thread.decode(runtime, userTurn(runtime.tokenizer, ['draw a blue square']), { maxTokens: 8, temperature: 0, seed: 1 });
+      const decoded = await thread.decode(userTurn(runtime.tokenizer, ['draw a blue square']), { maxTokens: 8, temperature: 0, seed: 1 });
       expect(decoded.ids.length + (decoded.stop === 'length' ? 0 : 1)).toBeGreaterThan(0);
       expect(calls).toBe(0);
     } finally {
@@ -57,16 +57,16 @@ describe('the decode thread', () => {
   it('serves concurrent decodes, each with its own answer', async () => {
     const prompts = ['draw a red circle', 'draw a green triangle', 'hello there', 'draw a blue square at the bottom right'];
     const options = { maxTokens: 10, temperature: 0, seed: 1 };
-    const expected = await Promise.all(prompts.map((p) => decodeWithRuntime(runtime, userTurn(runtime.tokenizer, [p]), options)));
-    const got = await Promise.all(prompts.map((p) => thread.decode(runtime, userTurn(runtime.tokenizer, [p]), options)));
+    const expected = await Promise.all(prompts.map((p) => decodeText(runtime, userTurn(runtime.tokenizer, [p]), options)));
+    const got = await Promise.all(prompts.map((p) => thread.decode(userTurn(runtime.tokenizer, [p]), options)));
     expect(got).toEqual(expected);
   });
 
   it('passes the runtime error of a bad request back to its caller, and keeps serving', async () => {
     const wrongSize: Segment = { type: 'image', patches: new Float32Array(5) };
-    await expect(thread.decode(runtime, userTurn(runtime.tokenizer, [wrongSize, 'describe']), { maxTokens: 4, temperature: 0, seed: 1 })).rejects.toThrow();
-    const after = await thread.decode(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 });
-    expect(after).toEqual(await decodeWithRuntime(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 }));
+    await expect(thread.decode(userTurn(runtime.tokenizer, [wrongSize, 'describe']), { maxTokens: 4, temperature: 0, seed: 1 })).rejects.toThrow();
+    const after = await thread.decode(userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 });
+    expect(after).toEqual(await decodeText(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 }));
   });
 
   it('refuses to start on a model it cannot load, saying why', async () => {
@@ -77,10 +77,10 @@ describe('the decode thread', () => {
 
   it('fails pending and later decodes once closed', async () => {
     const own = await startDecodeThread({ modelDir: TINY_DIR, precision: runtime.precision, intraOpThreads: 1, logger });
-    const pending = own.decode(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 200, temperature: 1, seed: 3 });
+    const pending = own.decode(userTurn(runtime.tokenizer, ['hello']), { maxTokens: 200, temperature: 1, seed: 3 });
     const failed = expect(pending).rejects.toBeInstanceOf(DecodeThreadError);
     await own.close();
     await failed;
-    await expect(own.decode(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 })).rejects.toThrow(/closed/);
+    await expect(own.decode(userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 })).rejects.toThrow(/closed/);
   });
 });

@@ -9,15 +9,15 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/logging/index.js';
 import type { Precision, Segment, TextDecodeOptions } from '../../shared/runtime/index.js';
 import type { DecodedText, TextDecodeFn } from '../text-decode.js';
-import { isThreadMessage, type CloseRequest, type DecodeRequest, type ThreadConfig, type ThreadMessage } from './protocol.js';
+import { FromThread, type ThreadConfig, type ToThread } from './protocol.js';
 
 /** How long close() waits for the decode in progress before it ends the thread regardless. */
 const CLOSE_TIMEOUT_MS = 30_000;
 
 export interface DecodeThreadOptions {
   modelDir: string;
-  /** The main runtime's precision, so both sides run the same graph. */
-  precision: Precision;
+  /** The graph to run; default: what createRuntime picks for the CPU (MODEL_PRECISION, the package). */
+  precision?: Precision;
   /**
    * Threads of its onnxruntime session (default 1: a one-token decode step is too small to
    * split, and one thread leaves the other cores to the event loop and the workers).
@@ -27,7 +27,7 @@ export interface DecodeThreadOptions {
 }
 
 export interface DecodeThread {
-  /** A TextDecodeFn for the app; its runtime argument is ignored (the thread has its own). */
+  /** A TextDecodeFn for the app, on the thread's own session. */
   readonly decode: TextDecodeFn;
   /** Stops the thread once the decode in progress ends; decodes still waiting fail at once. */
   close(): Promise<void>;
@@ -50,7 +50,7 @@ interface Running {
 export async function startDecodeThread(options: DecodeThreadOptions): Promise<DecodeThread> {
   const config: ThreadConfig = {
     modelDir: options.modelDir,
-    precision: options.precision,
+    ...(options.precision !== undefined ? { precision: options.precision } : {}),
     intraOpThreads: options.intraOpThreads ?? 1,
   };
   const pending = new Map<number, Pending>();
@@ -69,14 +69,12 @@ export async function startDecodeThread(options: DecodeThreadOptions): Promise<D
     const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     ready.catch(() => {}); // awaited by whoever decodes next; never unhandled
     const running: Running = { worker, ready };
-    const onMessage = (m: unknown): void => {
-      if (!isThreadMessage(m)) {
-        options.logger.error({ message: m }, 'decode thread sent an unknown message');
-        return;
-      }
-      handle(m);
+    const onMessage = (raw: unknown): void => {
+      const parsed = FromThread.safeParse(raw);
+      if (parsed.success) handle(parsed.data);
+      else options.logger.error({ message: raw }, 'decode thread sent an unknown message');
     };
-    const handle = (m: ThreadMessage): void => {
+    const handle = (m: FromThread): void => {
       if (m.type === 'ready') return settle?.resolve();
       if (m.type === 'failed-to-start') return settle?.reject(new DecodeThreadError(`the decode thread could not load the model: ${m.message}`));
       const p = pending.get(m.id);
@@ -104,7 +102,7 @@ export async function startDecodeThread(options: DecodeThreadOptions): Promise<D
   /** Asks the thread to finish and exit; ends it regardless after CLOSE_TIMEOUT_MS. */
   const stop = async (thread: Running): Promise<void> => {
     const exited = new Promise<void>((resolve) => thread.worker.once('exit', () => resolve()));
-    const close: CloseRequest = { type: 'close' };
+    const close: ToThread = { type: 'close' };
     thread.worker.postMessage(close);
     const timer = setTimeout(() => void thread.worker.terminate(), CLOSE_TIMEOUT_MS);
     await exited;
@@ -119,11 +117,11 @@ export async function startDecodeThread(options: DecodeThreadOptions): Promise<D
     throw err;
   }
 
-  const decode = (_runtime: unknown, segments: readonly Segment[], opts: TextDecodeOptions): Promise<DecodedText> => {
+  const decode = (segments: readonly Segment[], opts: TextDecodeOptions): Promise<DecodedText> => {
     if (closed) return Promise.reject(new DecodeThreadError('the decode thread is closed'));
     const thread = running();
     const id = nextId++;
-    const request: DecodeRequest = { id, segments: [...segments], options: { maxTokens: opts.maxTokens, temperature: opts.temperature, seed: opts.seed } };
+    const request: ToThread = { type: 'decode', id, segments, options: { maxTokens: opts.maxTokens, temperature: opts.temperature, seed: opts.seed } };
     // Pending from the start, so that close() or the thread's death fails it even before it is sent.
     const answer = new Promise<DecodedText>((resolve, reject) => pending.set(id, { resolve, reject }));
     thread.ready.then(

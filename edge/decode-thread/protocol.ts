@@ -1,76 +1,41 @@
 /**
  * Messages between the edge's event loop and its decode thread. Both ends are this
- * project's code, but a message still crosses a boundary: each side checks what arrives.
+ * project's code, but a message still crosses a boundary: each side parses what arrives.
  */
-import type { Precision, Segment, TextDecodeOptions, TextStop } from '../../shared/runtime/index.js';
-import type { DecodedText } from '../text-decode.js';
+import { z } from 'zod';
+import { PRECISIONS } from '../../shared/runtime/index.js';
 
 /** What the thread is started with (workerData). */
-export interface ThreadConfig {
-  modelDir: string;
-  precision: Precision;
-  intraOpThreads?: number;
-}
+export const ThreadConfig = z.object({
+  modelDir: z.string().min(1),
+  precision: z.enum(PRECISIONS).optional(),
+  intraOpThreads: z.number().int().min(1).optional(),
+});
+export type ThreadConfig = z.infer<typeof ThreadConfig>;
 
-export interface DecodeRequest {
-  id: number;
-  segments: Segment[];
-  options: TextDecodeOptions;
-}
+// Readonly, as shared/runtime's Segment is: the main side posts its segments as they are.
+const Segment = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), ids: z.array(z.number().int()).readonly() }).readonly(),
+  z.object({ type: z.literal('image'), patches: z.custom<Float32Array>((v) => v instanceof Float32Array) }).readonly(),
+]);
 
+export const DecodeRequest = z.object({
+  type: z.literal('decode'),
+  id: z.number().int(),
+  segments: z.array(Segment).readonly(),
+  options: z.object({ maxTokens: z.number().int(), temperature: z.number(), seed: z.number().int() }),
+});
 /** Finish the decode in progress, drop the rest, release the session, exit. */
-export interface CloseRequest {
-  type: 'close';
-}
+export const CloseRequest = z.object({ type: z.literal('close') });
+export const ToThread = z.discriminatedUnion('type', [DecodeRequest, CloseRequest]);
+export type ToThread = z.infer<typeof ToThread>;
 
-export type ThreadMessage =
-  | { type: 'ready' }
-  | { type: 'failed-to-start'; message: string }
-  | { type: 'decoded'; id: number; result: DecodedText }
-  | { type: 'error'; id: number; name: string; message: string };
+const DecodedText = z.object({ ids: z.array(z.number().int()), text: z.string(), stop: z.enum(['boi', 'eos', 'length']) });
 
-const STOPS: readonly TextStop[] = ['boi', 'eos', 'length'];
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-
-function isDecodedText(v: unknown): v is DecodedText {
-  return (
-    isRecord(v) &&
-    Array.isArray(v['ids']) &&
-    v['ids'].every((id) => Number.isInteger(id)) &&
-    typeof v['text'] === 'string' &&
-    STOPS.includes(v['stop'] as TextStop)
-  );
-}
-
-export function isThreadMessage(m: unknown): m is ThreadMessage {
-  if (!isRecord(m)) return false;
-  switch (m['type']) {
-    case 'ready':
-      return true;
-    case 'failed-to-start':
-      return typeof m['message'] === 'string';
-    case 'decoded':
-      return Number.isInteger(m['id']) && isDecodedText(m['result']);
-    case 'error':
-      return Number.isInteger(m['id']) && typeof m['name'] === 'string' && typeof m['message'] === 'string';
-    default:
-      return false;
-  }
-}
-
-function isSegment(s: unknown): s is Segment {
-  if (!isRecord(s)) return false;
-  if (s['type'] === 'text') return Array.isArray(s['ids']) && s['ids'].every((id) => Number.isInteger(id));
-  return s['type'] === 'image' && s['patches'] instanceof Float32Array;
-}
-
-export function isDecodeRequest(m: unknown): m is DecodeRequest {
-  if (!isRecord(m) || !Number.isInteger(m['id']) || !Array.isArray(m['segments']) || !m['segments'].every(isSegment)) return false;
-  const o = m['options'];
-  return isRecord(o) && Number.isInteger(o['maxTokens']) && typeof o['temperature'] === 'number' && Number.isInteger(o['seed']);
-}
-
-export function isCloseRequest(m: unknown): m is CloseRequest {
-  return isRecord(m) && m['type'] === 'close';
-}
+export const FromThread = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('failed-to-start'), message: z.string() }),
+  z.object({ type: z.literal('decoded'), id: z.number().int(), result: DecodedText }),
+  z.object({ type: z.literal('error'), id: z.number().int(), name: z.string(), message: z.string() }),
+]);
+export type FromThread = z.infer<typeof FromThread>;

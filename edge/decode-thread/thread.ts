@@ -6,25 +6,28 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRuntime } from '../../shared/runtime/index.js';
-import { decodeWithRuntime } from '../text-decode.js';
-import { isCloseRequest, isDecodeRequest, type ThreadConfig, type ThreadMessage } from './protocol.js';
+import { decodeText } from '../text-decode.js';
+import { ThreadConfig, ToThread, type FromThread } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('edge/decode-thread/thread.ts runs as a worker thread (see ./index.ts)');
-const post = (m: ThreadMessage): void => port.postMessage(m);
-const config = workerData as ThreadConfig;
+const post = (m: FromThread): void => port.postMessage(m);
 
 try {
+  const config = ThreadConfig.parse(workerData);
   const runtime = await createRuntime(config.modelDir, {
     executionProvider: 'cpu',
-    precision: config.precision,
+    ...(config.precision !== undefined ? { precision: config.precision } : {}),
     ...(config.intraOpThreads !== undefined ? { intraOpThreads: config.intraOpThreads } : {}),
   });
   // One decode at a time: the session is compute-bound, interleaving only delays every answer.
   let chain: Promise<void> = Promise.resolve();
   let closing = false;
-  port.on('message', (m: unknown) => {
-    if (isCloseRequest(m)) {
+  port.on('message', (raw: unknown) => {
+    const parsed = ToThread.safeParse(raw);
+    if (!parsed.success) return; // not ours; the main side never sends anything else
+    const m = parsed.data;
+    if (m.type === 'close') {
       // Ending the thread mid-run would take the process down with it (onnxruntime-node
       // cannot unwind a native call in a terminated thread): finish, release, then exit.
       closing = true;
@@ -34,11 +37,10 @@ try {
       });
       return;
     }
-    if (!isDecodeRequest(m)) return; // not ours; the main side never sends anything else
     chain = chain.then(async () => {
       if (closing) return; // its caller was already told the thread is closed
       try {
-        post({ type: 'decoded', id: m.id, result: await decodeWithRuntime(runtime, m.segments, m.options) });
+        post({ type: 'decoded', id: m.id, result: await decodeText(runtime, m.segments, m.options) });
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         post({ type: 'error', id: m.id, name: e.name, message: e.message });

@@ -1,6 +1,7 @@
 /** The model runtime's public surface (see docs/model-package.md). */
 export type * from './types.js';
 export { createRuntime, OnnxModelRuntime, type RuntimeOptions } from './session.js';
+export { loadModelInfo, type ModelInfo } from './model-info.js';
 export { PRECISIONS, isPrecision, resolvePrecision, graphFileFor, graphFilesFor, type GraphFiles, type Precision } from './precision.js';
 export { loadPackage, parseManifest, manifestSchema, sha256File, ModelPackageError, type Manifest, type ModelPackage } from './manifest.js';
 export { GRAPH_INPUTS, GRAPH_OUTPUTS } from './graph-names.js';

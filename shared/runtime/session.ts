@@ -3,18 +3,18 @@
  * text decode run one sequence; a denoising step runs every row and its unconditional twin
  * in one batched call. The arithmetic lives in pure modules (layout, batch, mask, sampler).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { refillNoisyRow, rowPresent, type BatchInputs } from './batch.js';
 import { chooseToken } from './choose.js';
 import { ServingGraph, type GraphOptions, type GraphResult } from './graph.js';
 import { asTensorCache, TensorKvCache, type CacheDims } from './kv-cache.js';
 import { layoutSegments, type LayoutGeometry, type RowLayout } from './layout.js';
-import { loadPackage, type Manifest } from './manifest.js';
+import type { Manifest } from './manifest.js';
+import { loadModelInfo } from './model-info.js';
 import { graphFilesFor, resolvePrecision, type Precision } from './precision.js';
 import { mulberry32, standardNormal } from './prng.js';
 import { applyGuidance, eulerStep, guidanceApplies, timeGrid } from './sampler.js';
-import { tokenizerFromJson, type Tokenizer } from './tokenizer.js';
+import type { Tokenizer } from './tokenizer.js';
 import type { DenoiseRow, KvCache, ModelRuntime, Segment, TextDecodeOptions, TextDecodeResult, TextStop } from './types.js';
 
 export interface RuntimeOptions {
@@ -32,9 +32,7 @@ export interface RuntimeOptions {
 }
 
 export async function createRuntime(packageDir: string, options: RuntimeOptions = {}): Promise<OnnxModelRuntime> {
-  const { manifest } = await loadPackage(packageDir);
-  const tokenizerJson: unknown = JSON.parse(await readFile(join(packageDir, manifest.tokenizer.file), 'utf8'));
-  const tokenizer = tokenizerFromJson(tokenizerJson, manifest.tokenizer.special_tokens);
+  const { manifest, tokenizer } = await loadModelInfo(packageDir);
   const dims: CacheDims = { layers: manifest.graph.num_layers, keyDim: manifest.graph.key_dim, valueDim: manifest.graph.value_dim };
   const precision = resolvePrecision(options.precision, process.env, manifest, options.executionProvider ?? 'cpu');
   const files = graphFilesFor(manifest, precision, packageDir);
