@@ -40,6 +40,7 @@ class TrainConfig:
     lr: float = 1.5e-3
     min_lr_frac: float = 0.1
     lr_decay_steps: int = 8000      # cosine from warmup to here, then flat at min_lr
+    lr_decay_start: int = 0         # a continued run: hold lr until this step, then its cosine starts
     warmup: int = 200
     weight_decay: float = 0.05
     grad_clip: float = 1.0
@@ -129,7 +130,8 @@ def training_loss(net, model: UnifiedModel, b, tgt, x0_target, diff_mask, tcfg: 
 def lr_at(step: int, c: TrainConfig) -> float:
     if step < c.warmup:
         return c.lr * (step + 1) / c.warmup
-    p = min(1.0, (step - c.warmup) / max(1, c.lr_decay_steps - c.warmup))
+    start = max(c.warmup, c.lr_decay_start)
+    p = min(1.0, max(0, step - start) / max(1, c.lr_decay_steps - start))
     return c.lr * (c.min_lr_frac + (1 - c.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * p)))
 
 
