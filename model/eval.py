@@ -2,6 +2,7 @@
 
     python model/eval.py --ckpt=model/runs/main/ckpt.pt --n=1000 --out=model/runs/main/eval
     python model/eval.py --ckpt=... --n=200 --steps=50          # the solver at 50 evaluations
+    python model/eval.py --ckpt=... --n=400 --split=val --time_shift=2   # choose settings on validation
 
 Writes results.json (per direction and by number of objects) and examples.png.
 """
@@ -19,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evaluate import evaluate, summary_line  # noqa: E402
 from plots import sample_grid  # noqa: E402
 from sample import load_runtime  # noqa: E402
-from shapes64 import eval_split  # noqa: E402
+from shapes64 import eval_split, val_split  # noqa: E402
 
 
 def main() -> None:
@@ -33,6 +34,8 @@ def main() -> None:
     ap.add_argument("--time_shift", type=float, help="override the sampler's time shift")
     ap.add_argument("--guidance_interval", help="override, as lo,hi")
     ap.add_argument("--draw_only", action="store_true")
+    ap.add_argument("--split", choices=("eval", "val"), default="eval",
+                    help="val: the validation split, for choosing settings; eval only reports")
     args = ap.parse_args()
     rt, tok = load_runtime(args.ckpt, raw=args.raw)
     if args.time_shift is not None:
@@ -41,12 +44,13 @@ def main() -> None:
         rt.diffusion.guidance_interval = tuple(float(x) for x in args.guidance_interval.split(","))
     steps = args.steps or rt.diffusion.default_steps
     guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance
-    convs = [c for c in eval_split(args.n) if not (args.draw_only and c.direction != "draw")]
+    split = val_split if args.split == "val" else eval_split
+    convs = [c for c in split(args.n) if not (args.draw_only and c.direction != "draw")]
     t0 = time.time()
     with tqdm(total=len(convs), desc="evaluating") as bar:
         results, examples = evaluate(rt, tok, convs, steps, guidance, progress=bar)
     os.makedirs(args.out, exist_ok=True)
-    report = {"checkpoint": os.path.abspath(args.ckpt), "n_per_direction": args.n, "steps": steps,
+    report = {"checkpoint": os.path.abspath(args.ckpt), "split": args.split, "n_per_direction": args.n, "steps": steps,
               "guidance": guidance, "time_shift": rt.diffusion.time_shift,
               "guidance_interval": list(rt.diffusion.guidance_interval), "seconds": round(time.time() - t0, 1), "results": results}
     with open(os.path.join(args.out, "results.json"), "w") as f:

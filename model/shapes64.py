@@ -30,6 +30,8 @@ FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 # Seed ranges: training never touches the evaluation seeds.
 TRAIN_SEEDS = (0, 1_000_000_000)
 EVAL_SEEDS = (2_000_000_000, 2_000_100_000)
+# Validation: for choosing what the evaluation must not see (the sampler's settings).
+VAL_SEEDS = (1_500_000_000, 1_500_100_000)
 
 DRAW_PREFIX = "draw "
 DESCRIBE_PROMPT = "describe the image"
@@ -149,10 +151,20 @@ def conversation_from_seed(seed: int) -> Conversation:
 
 def eval_split(n_per_direction: int = 1000) -> list[Conversation]:
     """The evaluation split: scenes from the evaluation seed range, each in both directions."""
-    lo = EVAL_SEEDS[0]
+    return _split(EVAL_SEEDS, n_per_direction)
+
+
+def val_split(n_per_direction: int = 1000) -> list[Conversation]:
+    """The validation split, where settings are chosen, so that the evaluation split only reports."""
+    return _split(VAL_SEEDS, n_per_direction)
+
+
+def _split(seeds: tuple[int, int], n_per_direction: int) -> list[Conversation]:
+    if n_per_direction > seeds[1] - seeds[0]:
+        raise ValueError(f"a split holds at most {seeds[1] - seeds[0]} scenes")
     out = []
     for i in range(n_per_direction):
-        scene = scene_from_seed(lo + i)
+        scene = scene_from_seed(seeds[0] + i)
         out.append(Conversation("draw", scene))
         out.append(Conversation("describe", scene))
     return out

@@ -166,7 +166,9 @@ def main(argv: list[str]) -> None:
     if resume:
         tok = Tokenizer.from_json(resume["tokenizer"])
         mcfg = ModelConfig(**resume["model_config"])
-        dcfg = DiffusionConfig(**resume["diffusion_config"])
+        # A continued run may change how noise levels are drawn (--diffusion.t_mean=...); the
+        # model's shape comes from the checkpoint alone.
+        dcfg = DiffusionConfig(**{**resume["diffusion_config"], **tcfg.diffusion})
     else:
         tok = train_default()
         mcfg = ModelConfig(**{**tcfg.model, "vocab_size": tok.vocab_size})

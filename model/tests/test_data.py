@@ -4,8 +4,8 @@ import re
 import numpy as np
 
 from score import colour_mask, score_caption, score_image
-from shapes64 import (CELLS, COLOURS, EDGES, EVAL_SEEDS, KINDS, SIZES, TRAIN_SEEDS, Scene, SceneObject,
-                      conversation_from_seed, eval_split, scene_from_seed)
+from shapes64 import (CELLS, COLOURS, EDGES, EVAL_SEEDS, KINDS, SIZES, TRAIN_SEEDS, VAL_SEEDS, Scene, SceneObject,
+                      conversation_from_seed, eval_split, scene_from_seed, val_split)
 
 COLOUR = "|".join(COLOURS)
 KIND = "|".join(KINDS)
@@ -83,7 +83,9 @@ def test_objects_stay_in_their_cells_give_or_take_a_pixel():
 
 
 def test_splits_do_not_overlap_and_alternate_directions():
-    assert TRAIN_SEEDS[1] <= EVAL_SEEDS[0]
+    ranges = sorted([TRAIN_SEEDS, VAL_SEEDS, EVAL_SEEDS])
+    assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:]))
+    assert val_split(3)[0].scene != eval_split(3)[0].scene
     split = eval_split(10)
     assert [c.direction for c in split[:4]] == ["draw", "describe", "draw", "describe"]
     assert conversation_from_seed(0).direction == "draw" and conversation_from_seed(1).direction == "describe"
