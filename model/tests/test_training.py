@@ -9,7 +9,7 @@ import torch
 from diffusion import DiffusionConfig
 from model import ModelConfig, UnifiedModel
 from tokenizer import train_default
-from train import TrainConfig, make_batch, training_loss
+from train import TrainConfig, lr_at, make_batch, parse_args, training_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -46,10 +46,14 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     r = run_train(out, "--max_steps=2")
     assert r.returncode == 0, r.stderr[-2000:]
     assert torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)["step"] == 2
-    r = run_train(out, "--max_steps=4")
+    # A continued run may draw its noise levels differently; the rest of the config carries over.
+    r = run_train(out, "--max_steps=4", "--diffusion.t_mean=0.3")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "resuming at step 2" in r.stdout
-    assert torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)["step"] == 4
+    ck = torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)
+    assert ck["step"] == 4
+    assert ck["diffusion_config"]["t_mean"] == 0.3
+    assert ck["diffusion_config"]["t_std"] == DiffusionConfig().t_std
     assert os.path.exists(os.path.join(out, "loss.png")) and os.path.exists(os.path.join(out, "samples.png"))
 
 
@@ -89,3 +93,13 @@ def test_clean_draws_put_a_noise_free_image_before_eoi_eos():
     noisy = make_batch(tok, cfg, DiffusionConfig(), TrainConfig(batch_size=4, bf16=False, draw_fraction=1.0, clean_draw_fraction=0.0),
                        list(range(4)), torch.Generator().manual_seed(0))[0]
     assert torch.all(noisy.noise_level[noisy.is_image > 0] > 0)
+
+
+def test_learning_rate_warms_up_decays_and_a_continued_run_starts_its_own_cosine():
+    c = parse_args(["--lr=1e-3", "--warmup=10", "--lr_decay_steps=110", "--min_lr_frac=0.1"])
+    assert lr_at(0, c) == 1e-4 and lr_at(9, c) == 1e-3
+    assert abs(lr_at(60, c) - 0.55e-3) < 1e-9 and abs(lr_at(110, c) - 1e-4) < 1e-12 and abs(lr_at(500, c) - 1e-4) < 1e-12
+    # --lr_decay_start: flat at lr until the continued run's start, then a cosine to its end.
+    c = parse_args(["--lr=1e-3", "--warmup=10", "--lr_decay_start=1000", "--lr_decay_steps=1100", "--min_lr_frac=0.1"])
+    assert lr_at(500, c) == 1e-3 and lr_at(1000, c) == 1e-3
+    assert abs(lr_at(1050, c) - 0.55e-3) < 1e-9 and abs(lr_at(1100, c) - 1e-4) < 1e-12
