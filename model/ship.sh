@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CK=${1:-model/runs/main/ckpt.pt}
-G=${2:-4}
-S=${3:-1}
-GI=${4:-0.7,1}
+G=${2:-5}
+S=${3:-2}
+GI=${4:-0.8,1}
 N=${5:-1000}
 RUN=$(dirname "$CK")
 PY=.venv/bin/python

@@ -1,0 +1,72 @@
+"""Change a model package's default sampler (guidance, time shift, guidance interval) and the
+evaluation it ships, without exporting the graphs again: the weights and their files stay
+byte for byte, only manifest.json (and eval.json) change.
+
+    python model/set_sampler.py packages/shapes64 --default_guidance=5 --time_shift=2 \\
+        --guidance_interval=0.8,1 --eval_json=model/runs/ship/eval/results.json
+
+The package is verified first (every file against its sha256). A precision variant's quality
+record (model/eval_onnx.py --record) was measured with the old sampler, so it is dropped:
+measure it again, or the runtime serves fp32 until it is.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from package import PackageError, load_manifest, write_manifest  # noqa: E402
+
+
+def set_sampler(package_dir: str, default_guidance: float | None = None, time_shift: float | None = None,
+                guidance_interval: tuple[float, float] | None = None, eval_json: str | None = None) -> dict:
+    manifest = load_manifest(package_dir)
+    diffusion = dict(manifest["diffusion"])
+    if default_guidance is not None:
+        if default_guidance < 1:
+            raise PackageError(f"guidance must be at least 1 (1 is no guidance), got {default_guidance}")
+        diffusion["default_guidance"] = default_guidance
+    if time_shift is not None:
+        if time_shift <= 0:
+            raise PackageError(f"time shift must be positive, got {time_shift}")
+        diffusion["time_shift"] = time_shift
+    if guidance_interval is not None:
+        lo, hi = guidance_interval
+        if not 0 <= lo <= hi <= 1:
+            raise PackageError(f"guidance interval must satisfy 0 <= lo <= hi <= 1, got {list(guidance_interval)}")
+        diffusion["guidance_interval"] = [lo, hi]
+    files = list(manifest["files"])
+    if eval_json:
+        with open(eval_json) as f:
+            results = json.load(f)
+        with open(os.path.join(package_dir, "eval.json"), "w") as f:
+            json.dump(results, f, indent=2)
+        if "eval.json" not in files:
+            files.append("eval.json")
+    updated = {**manifest, "diffusion": diffusion}
+    variants = updated.get("graph", {}).get("variants")
+    if isinstance(variants, dict):
+        updated["graph"] = {**updated["graph"], "variants": {
+            name: {k: v for k, v in variant.items() if k != "quality"} for name, variant in variants.items()}}
+    return write_manifest(package_dir, {k: v for k, v in updated.items() if k != "files"}, files)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("package")
+    ap.add_argument("--default_guidance", type=float)
+    ap.add_argument("--time_shift", type=float)
+    ap.add_argument("--guidance_interval", help="lo,hi")
+    ap.add_argument("--eval_json", help="evaluation results (model/eval.py) to ship as eval.json")
+    args = ap.parse_args()
+    interval = tuple(float(x) for x in args.guidance_interval.split(",")) if args.guidance_interval else None
+    if interval is not None and len(interval) != 2:
+        raise SystemExit("--guidance_interval takes lo,hi")
+    m = set_sampler(args.package, args.default_guidance, args.time_shift, interval, args.eval_json)
+    print(json.dumps(m["diffusion"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
