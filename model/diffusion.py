@@ -6,6 +6,7 @@ image is decided; sampling is Euler on the implied velocity over a shifted time 
 """
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +28,18 @@ class DiffusionConfig:
     # with the shifted grid, g=5 on [0.8, 1] (the first four of its ten steps).
     default_guidance: float = 5.0
     guidance_interval: tuple[float, float] = (0.8, 1.0)  # guidance applies for t in [lo, hi]
+
+
+
+def parse_interval(text: str) -> tuple[float, float]:
+    """A command line's guidance interval, "lo,hi" with 0 <= lo <= hi <= 1 (an argparse type)."""
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"guidance interval {text}: want lo,hi") from None
+    if not 0 <= lo <= hi <= 1:
+        raise argparse.ArgumentTypeError(f"guidance interval {text}: want lo,hi with 0 <= lo <= hi <= 1")
+    return lo, hi
 
 
 def sample_t(n: int, cfg: DiffusionConfig, generator: torch.Generator | None = None) -> torch.Tensor:

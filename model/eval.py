@@ -17,6 +17,7 @@ import time
 from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from diffusion import parse_interval  # noqa: E402
 from evaluate import evaluate, summary_line  # noqa: E402
 from plots import sample_grid  # noqa: E402
 from sample import load_runtime  # noqa: E402
@@ -32,7 +33,7 @@ def main() -> None:
     ap.add_argument("--out", default="eval")
     ap.add_argument("--raw", action="store_true", help="the raw weights instead of the EMA")
     ap.add_argument("--time_shift", type=float, help="override the sampler's time shift")
-    ap.add_argument("--guidance_interval", help="override, as lo,hi")
+    ap.add_argument("--guidance_interval", type=parse_interval, help="override, as lo,hi")
     ap.add_argument("--draw_only", action="store_true")
     ap.add_argument("--split", choices=("eval", "val"), default="eval",
                     help="val: the validation split, for choosing settings; eval only reports")
@@ -41,7 +42,7 @@ def main() -> None:
     if args.time_shift is not None:
         rt.diffusion.time_shift = args.time_shift
     if args.guidance_interval:
-        rt.diffusion.guidance_interval = tuple(float(x) for x in args.guidance_interval.split(","))
+        rt.diffusion.guidance_interval = args.guidance_interval
     steps = args.steps or rt.diffusion.default_steps
     guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance
     split = val_split if args.split == "val" else eval_split

@@ -30,7 +30,7 @@ import onnxruntime as ort
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from diffusion import DiffusionConfig  # noqa: E402
+from diffusion import DiffusionConfig, parse_interval  # noqa: E402
 from evaluate import evaluate, summary_line  # noqa: E402
 from inference import Runtime  # noqa: E402
 from model import ModelConfig  # noqa: E402
@@ -98,13 +98,6 @@ def load_ort_runtime(package_dir: str, precision: str = "fp32", interval: tuple[
     runtime = Runtime(OrtModel(session, cfg), manifest["tokenizer"]["special_tokens"]["pad"],
                       diffusion_config(manifest, interval))
     return runtime, tok, manifest
-
-
-def parse_interval(text: str) -> tuple[float, float]:
-    lo, hi = (float(v) for v in text.split(","))
-    if not 0 <= lo <= hi <= 1:
-        raise argparse.ArgumentTypeError(f"guidance interval {text}: want lo,hi with 0 <= lo <= hi <= 1")
-    return lo, hi
 
 
 def guided_steps(grid_steps: int, shift: float, interval: tuple[float, float], guidance: float) -> int:

@@ -20,7 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat import describe_context, draw_context, unconditional_context  # noqa: E402
-from diffusion import DiffusionConfig  # noqa: E402
+from diffusion import DiffusionConfig, parse_interval  # noqa: E402
 from inference import Runtime, seeded_noise  # noqa: E402
 from model import ModelConfig, UnifiedModel  # noqa: E402
 from package import FORMAT, FORMAT_VERSION, write_manifest  # noqa: E402
@@ -221,7 +221,7 @@ def main() -> None:
     ap.add_argument("--eval_json", help="evaluation results to ship in the package")
     ap.add_argument("--default_guidance", type=float, help="sampler default chosen by evaluation")
     ap.add_argument("--time_shift", type=float, help="sampler time shift chosen by evaluation")
-    ap.add_argument("--guidance_interval", help="lo,hi chosen by evaluation")
+    ap.add_argument("--guidance_interval", type=parse_interval, help="lo,hi chosen by evaluation")
     args = ap.parse_args()
     if args.tiny:
         model, tok, dcfg = tiny()
@@ -237,7 +237,7 @@ def main() -> None:
         if args.time_shift is not None:
             dcfg.time_shift = args.time_shift
         if args.guidance_interval:
-            dcfg.guidance_interval = tuple(float(x) for x in args.guidance_interval.split(","))
+            dcfg.guidance_interval = args.guidance_interval
         extra_files = {"train_config.json": {"train_config": ck["train_config"], "steps": ck["step"],
                                              "trained_at_commit": git_commit(), "weights": "raw" if args.raw else "ema"}}
         if args.eval_json:

@@ -17,6 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from diffusion import parse_interval  # noqa: E402
 from package import PackageError, load_manifest, write_manifest  # noqa: E402
 
 
@@ -45,12 +46,11 @@ def set_sampler(package_dir: str, default_guidance: float | None = None, time_sh
             json.dump(results, f, indent=2)
         if "eval.json" not in files:
             files.append("eval.json")
-    updated = {**manifest, "diffusion": diffusion}
-    variants = updated.get("graph", {}).get("variants")
-    if isinstance(variants, dict):
-        updated["graph"] = {**updated["graph"], "variants": {
-            name: {k: v for k, v in variant.items() if k != "quality"} for name, variant in variants.items()}}
-    return write_manifest(package_dir, {k: v for k, v in updated.items() if k != "files"}, files)
+    graph = dict(manifest["graph"])
+    if "variants" in graph:
+        graph["variants"] = {name: {k: v for k, v in variant.items() if k != "quality"} for name, variant in graph["variants"].items()}
+    updated = {k: v for k, v in manifest.items() if k != "files"}
+    return write_manifest(package_dir, {**updated, "diffusion": diffusion, "graph": graph}, files)
 
 
 def main() -> None:
@@ -58,13 +58,10 @@ def main() -> None:
     ap.add_argument("package")
     ap.add_argument("--default_guidance", type=float)
     ap.add_argument("--time_shift", type=float)
-    ap.add_argument("--guidance_interval", help="lo,hi")
+    ap.add_argument("--guidance_interval", type=parse_interval, help="lo,hi")
     ap.add_argument("--eval_json", help="evaluation results (model/eval.py) to ship as eval.json")
     args = ap.parse_args()
-    interval = tuple(float(x) for x in args.guidance_interval.split(",")) if args.guidance_interval else None
-    if interval is not None and len(interval) != 2:
-        raise SystemExit("--guidance_interval takes lo,hi")
-    m = set_sampler(args.package, args.default_guidance, args.time_shift, interval, args.eval_json)
+    m = set_sampler(args.package, args.default_guidance, args.time_shift, args.guidance_interval, args.eval_json)
     print(json.dumps(m["diffusion"], indent=1))
 
 
