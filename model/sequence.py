@@ -16,8 +16,12 @@ NEG = -1e9  # additive mask value for "may not attend"
 def image_to_patches(img: np.ndarray, patch: int) -> np.ndarray:
     """uint8 [H, W, 3] -> float32 [num_patches, patch*patch*3] in -1..1, row-major patches,
     (row, column, channel) inside a patch."""
-    h, w, c = img.shape
-    x = img.astype(np.float32) / 127.5 - 1.0
+    return patchify(img.astype(np.float32) / 127.5 - 1.0, patch)
+
+
+def patchify(x: np.ndarray, patch: int) -> np.ndarray:
+    """float [H, W, C] -> [num_patches, patch*patch*C] in the patch layout of image_to_patches."""
+    h, w, c = x.shape
     x = x.reshape(h // patch, patch, w // patch, patch, c).transpose(0, 2, 1, 3, 4)
     return x.reshape((h // patch) * (w // patch), patch * patch * c)
 

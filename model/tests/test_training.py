@@ -9,7 +9,11 @@ import torch
 from diffusion import DiffusionConfig
 from model import ModelConfig, UnifiedModel
 from tokenizer import train_default
-from train import TrainConfig, lr_at, make_batch, parse_args, training_loss
+import numpy as np
+
+from sequence import attention_mask, image_to_patches
+from shapes64 import Scene, SceneObject
+from train import TrainConfig, edge_map, lr_at, make_batch, parse_args, pixel_weights, training_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -83,7 +87,7 @@ def test_clean_draws_put_a_noise_free_image_before_eoi_eos():
     tok = train_default()
     cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=64, n_layers=2, expansion=128, qk_dim=32)
     tcfg = TrainConfig(batch_size=4, bf16=False, cond_dropout=0.0, draw_fraction=1.0, clean_draw_fraction=1.0)
-    b, tgt, x0_target, diff_mask = make_batch(tok, cfg, DiffusionConfig(), tcfg, list(range(4)), torch.Generator().manual_seed(0))
+    b, tgt, x0_target, _ = make_batch(tok, cfg, DiffusionConfig(), tcfg, list(range(4)), torch.Generator().manual_seed(0))
     for i in range(4):
         image = b.is_image[i] > 0
         assert torch.all(b.noise_level[i][image] == 0)
@@ -103,3 +107,39 @@ def test_learning_rate_warms_up_decays_and_a_continued_run_starts_its_own_cosine
     c = parse_args(["--lr=1e-3", "--warmup=10", "--lr_decay_start=1000", "--lr_decay_steps=1100", "--min_lr_frac=0.1"])
     assert lr_at(500, c) == 1e-3 and lr_at(1000, c) == 1e-3
     assert abs(lr_at(1050, c) - 0.55e-3) < 1e-9 and abs(lr_at(1100, c) - 1e-4) < 1e-12
+
+
+def test_edge_weights_mark_both_sides_of_an_objects_outline_and_nothing_else():
+    square = SceneObject(cell=4, size="large", colour="red", kind="square", dx=0, dy=0)
+    img = Scene((square,)).render()
+    edge = edge_map(img)
+    red = (img == (220, 30, 30)).all(-1)
+    ys, xs = np.nonzero(red)
+    top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+    assert edge[top, left] and edge[top - 1, left] and edge[top, left - 1]       # a corner, inside and out
+    assert edge[bottom, (left + right) // 2] and edge[bottom + 1, (left + right) // 2]
+    assert not edge[(top + bottom) // 2, (left + right) // 2]                     # the inside
+    assert not edge[0, 0] and not edge[top - 2, left]                              # the background
+    assert edge.sum() == 4 * 17 + 4 * 18  # an 18-pixel square: its outer ring, and the ring around it less the corners
+    w = pixel_weights(img, 4.0, 8)
+    assert w.shape == image_to_patches(img, 8).shape
+    assert sorted(np.unique(w)) == [1.0, 5.0] and (w == 5.0).sum() == 3 * edge.sum()
+
+
+def test_edge_weight_zero_is_the_plain_mean_and_a_weight_counts_edge_errors_more():
+    tok = train_default()
+    torch.manual_seed(0)
+    model = UnifiedModel(ModelConfig(vocab_size=tok.vocab_size, d_model=64, n_layers=2, expansion=128, qk_dim=32))
+    losses = {}
+    for weight in (0.0, 4.0):
+        tcfg = TrainConfig(batch_size=4, bf16=False, draw_fraction=1.0, edge_weight=weight)
+        b, tgt, x0, dw = make_batch(tok, model.cfg, DiffusionConfig(), tcfg, list(range(4)), torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            _, _, diff = training_loss(model, model, b, tgt, x0, dw, tcfg)
+            _, denoised, _, _ = model(b.tokens, b.patches, b.is_image, b.noise_level, b.positions,
+                                      attention_mask(b.valid, b.image_id), *model.empty_cache(4))
+        image = b.is_image > 0
+        plain = ((denoised - x0) ** 2)[image].mean()
+        losses[weight] = (diff.item(), plain.item())
+    assert abs(losses[0.0][0] - losses[0.0][1]) < 1e-6
+    assert losses[4.0][0] != losses[4.0][1]
