@@ -30,15 +30,22 @@ class DiffusionConfig:
     guidance_interval: tuple[float, float] = (0.8, 1.0)  # guidance applies for t in [lo, hi]
 
 
+def check_interval(lo: float, hi: float) -> None:
+    """A guidance interval must satisfy 0 <= lo <= hi <= 1 (raises ValueError)."""
+    if not 0 <= lo <= hi <= 1:
+        raise ValueError(f"guidance interval {lo},{hi}: want lo,hi with 0 <= lo <= hi <= 1")
+
 
 def parse_interval(text: str) -> tuple[float, float]:
-    """A command line's guidance interval, "lo,hi" with 0 <= lo <= hi <= 1 (an argparse type)."""
+    """A command line's guidance interval, "lo,hi" (an argparse type)."""
     try:
         lo, hi = (float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"guidance interval {text}: want lo,hi") from None
-    if not 0 <= lo <= hi <= 1:
-        raise argparse.ArgumentTypeError(f"guidance interval {text}: want lo,hi with 0 <= lo <= hi <= 1")
+    try:
+        check_interval(lo, hi)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
     return lo, hi
 
 

@@ -30,20 +30,28 @@ def placement(old: int, new: int) -> list[int | None]:
     return slots
 
 
-def grow_state(state: dict, cfg: ModelConfig, layers: int) -> tuple[dict, ModelConfig]:
+def grow(states: dict[str, dict], cfg: ModelConfig, layers: int) -> tuple[dict[str, dict], ModelConfig]:
+    """Grows each state dict (the raw weights and their EMA) to `layers` blocks. The new
+    blocks get one initialisation, the same in every state, so the EMA starts equal to the
+    weights it averages."""
+    slots = placement(cfg.n_layers, layers)
     bigger = ModelConfig(**{**cfg.to_dict(), "n_layers": layers})
     fresh = UnifiedModel(bigger).state_dict()
-    out = {k: v for k, v in state.items() if not k.startswith("blocks.")}
-    for new_i, old_i in enumerate(placement(cfg.n_layers, layers)):
-        for key in (k for k in fresh if k.startswith(f"blocks.{new_i}.")):
-            name = key.split(".", 2)[2]
-            if old_i is not None:
-                out[key] = state[f"blocks.{old_i}.{name}"]
-            elif name.startswith("out."):
-                out[key] = torch.zeros_like(fresh[key]).to(state["norm.weight"].dtype)
-            else:
-                out[key] = fresh[key].to(state["norm.weight"].dtype)
-    return out, bigger
+    grown = {}
+    for which, state in states.items():
+        out = {k: v for k, v in state.items() if not k.startswith("blocks.")}
+        for new_i, old_i in enumerate(slots):
+            for key in (k for k in fresh if k.startswith(f"blocks.{new_i}.")):
+                name = key.split(".", 2)[2]
+                like = state[f"blocks.0.{name}"]
+                if old_i is not None:
+                    out[key] = state[f"blocks.{old_i}.{name}"]
+                elif name.startswith("out."):
+                    out[key] = torch.zeros_like(like)
+                else:
+                    out[key] = fresh[key].to(like.dtype)
+        grown[which] = out
+    return grown, bigger
 
 
 def main() -> None:
@@ -56,9 +64,7 @@ def main() -> None:
     torch.manual_seed(args.seed)
     ck = torch.load(args.ckpt, weights_only=False, map_location="cpu")
     cfg = ModelConfig(**ck["model_config"])
-    grown = {}
-    for k in ("model", "ema"):
-        grown[k], bigger = grow_state(ck[k], cfg, args.layers)
+    grown, bigger = grow({k: ck[k] for k in ("model", "ema")}, cfg, args.layers)
     out = {**{k: v for k, v in ck.items() if k not in ("model", "ema", "optimizer")}, **grown,
            "model_config": bigger.to_dict()}
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)

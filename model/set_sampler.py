@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from diffusion import parse_interval  # noqa: E402
+from diffusion import check_interval, parse_interval  # noqa: E402
 from package import PackageError, load_manifest, write_manifest  # noqa: E402
 
 
@@ -34,10 +34,11 @@ def set_sampler(package_dir: str, default_guidance: float | None = None, time_sh
             raise PackageError(f"time shift must be positive, got {time_shift}")
         diffusion["time_shift"] = time_shift
     if guidance_interval is not None:
-        lo, hi = guidance_interval
-        if not 0 <= lo <= hi <= 1:
-            raise PackageError(f"guidance interval must satisfy 0 <= lo <= hi <= 1, got {list(guidance_interval)}")
-        diffusion["guidance_interval"] = [lo, hi]
+        try:
+            check_interval(*guidance_interval)
+        except ValueError as e:
+            raise PackageError(str(e)) from None
+        diffusion["guidance_interval"] = list(guidance_interval)
     files = list(manifest["files"])
     if eval_json:
         with open(eval_json) as f:

@@ -98,8 +98,10 @@ def edge_map(img: np.ndarray) -> np.ndarray:
 
 def pixel_weights(img: np.ndarray, edge_weight: float, patch: int) -> np.ndarray:
     """Per-value weights of the diffusion loss, in the patch layout of the image's patches."""
-    w = 1.0 + edge_weight * edge_map(img).astype(np.float32)
-    return patchify(np.repeat(w[..., None], img.shape[-1], -1), patch)
+    w = np.ones(img.shape, np.float32)
+    if edge_weight:  # the default 0 skips the edge map, on every draw of every step
+        w += edge_weight * edge_map(img)[..., None]
+    return patchify(w, patch)
 
 
 def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: TrainConfig, seeds: list[int], gen: torch.Generator):

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from diffusion import DiffusionConfig
-from grow import grow_state, placement
+from grow import grow, placement
 from model import ModelConfig, UnifiedModel
 from sequence import attention_mask
 from tokenizer import train_default
@@ -23,7 +23,8 @@ def test_a_grown_model_computes_what_the_old_one_did_and_its_new_blocks_can_lear
     torch.manual_seed(0)
     cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=64, n_layers=2, expansion=128, qk_dim=32)
     old = UnifiedModel(cfg)
-    state, bigger = grow_state(old.state_dict(), cfg, 3)
+    grown, bigger = grow({"model": old.state_dict()}, cfg, 3)
+    state = grown["model"]
     new = UnifiedModel(bigger)
     new.load_state_dict(state)
     assert bigger.n_layers == 3 and new.num_params() > old.num_params()

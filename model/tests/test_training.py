@@ -4,15 +4,14 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import torch
 
 from diffusion import DiffusionConfig
 from model import ModelConfig, UnifiedModel
-from tokenizer import train_default
-import numpy as np
-
 from sequence import attention_mask, image_to_patches
 from shapes64 import Scene, SceneObject
+from tokenizer import train_default
 from train import TrainConfig, edge_map, lr_at, make_batch, parse_args, pixel_weights, training_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
