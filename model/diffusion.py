@@ -68,6 +68,13 @@ def time_grid(steps: int, shift: float) -> list[float]:
     return out
 
 
+def step_up(t: torch.Tensor, steps: int, shift: float) -> torch.Tensor:
+    """The noise level one step above t on time_grid(steps, shift)'s spacing (1 at most)."""
+    u = t / (shift - (shift - 1) * t)          # undo the shift: the grid is uniform in u
+    u = (u + 1 / steps).clamp(max=1.0)
+    return shift * u / (1 + (shift - 1) * u)
+
+
 def guided_x0(x0_cond: torch.Tensor, x0_uncond: torch.Tensor | None, guidance: float) -> torch.Tensor:
     if x0_uncond is None:
         return x0_cond

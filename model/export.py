@@ -181,12 +181,14 @@ def export_package(out_dir: str, name: str, model: UnifiedModel, tok: Tokenizer,
     return write_manifest(out_dir, build_manifest(name, model, tok, dcfg, extra or {}), files)
 
 
-def tiny(steps: int = 150) -> tuple[UnifiedModel, Tokenizer, DiffusionConfig]:
+def tiny(steps: int = 150, **overrides) -> tuple[UnifiedModel, Tokenizer, DiffusionConfig]:
     """A small model with the real tokenizer, briefly trained. Its sampler settings
-    differ from the defaults on purpose, so a runtime that hard-codes them fails the golden test."""
+    differ from the defaults on purpose, so a runtime that hard-codes them fails the golden
+    test. `overrides`: ModelConfig fields (tests export a tiny model with a pixel head)."""
     tok = train_default()
     torch.manual_seed(0)
-    cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=32, n_layers=2, expansion=64, qk_dim=24, time_freq_dim=16)
+    cfg = ModelConfig(**{"vocab_size": tok.vocab_size, "d_model": 32, "n_layers": 2, "expansion": 64, "qk_dim": 24,
+                         "time_freq_dim": 16, **overrides})
     model = UnifiedModel(cfg)
     dcfg = DiffusionConfig(time_shift=2.0, default_guidance=2.5, guidance_interval=(0.3, 0.9), default_steps=4)
     brief_training(model, tok, dcfg, steps)

@@ -1,9 +1,14 @@
-"""Deepen a trained model without changing what it computes: new GAU blocks are spread
-between the old ones with their output projection at zero, so each starts as the identity
-(the residual passes through) and training decides what they add. Writes a checkpoint in
-slim.py's format, which train.py --init_from=... continues from.
+"""Grow a trained model without changing what it computes, so that training continues from
+it instead of from scratch. Writes a checkpoint in slim.py's format, which
+train.py --init_from=... continues from.
+
+- Deeper (--layers): new GAU blocks are spread between the old ones with their output
+  projection at zero, so each starts as the identity (the residual passes through).
+- A pixel head (--pixel_width, model.PixelHead): its last convolution starts at zero, so it
+  adds nothing until training teaches it what to add.
 
     python model/grow.py model/checkpoints/shapes64.pt --layers=12 --out=model/runs/grown.pt
+    python model/grow.py model/checkpoints/shapes64.pt --pixel_width=32 --out=model/runs/pixel.pt
 """
 from __future__ import annotations
 
@@ -30,16 +35,21 @@ def placement(old: int, new: int) -> list[int | None]:
     return slots
 
 
-def grow(states: dict[str, dict], cfg: ModelConfig, layers: int) -> tuple[dict[str, dict], ModelConfig]:
-    """Grows each state dict (the raw weights and their EMA) to `layers` blocks. The new
-    blocks get one initialisation, the same in every state, so the EMA starts equal to the
+def grow(states: dict[str, dict], cfg: ModelConfig, layers: int, **pixel_head) -> tuple[dict[str, dict], ModelConfig]:
+    """Grows each state dict (the raw weights and their EMA) to `layers` blocks, and adds a
+    pixel head when `pixel_head` (ModelConfig's pixel_* fields) sets a pixel_width. New
+    parts get one initialisation, the same in every state, so the EMA starts equal to the
     weights it averages."""
     slots = placement(cfg.n_layers, layers)
-    bigger = ModelConfig(**{**cfg.to_dict(), "n_layers": layers})
+    if pixel_head and cfg.pixel_width:
+        raise ValueError("the model has a pixel head already")
+    bigger = ModelConfig(**{**cfg.to_dict(), "n_layers": layers, **pixel_head})
     fresh = UnifiedModel(bigger).state_dict()
     grown = {}
     for which, state in states.items():
+        dtype = state["patch_out.weight"].dtype
         out = {k: v for k, v in state.items() if not k.startswith("blocks.")}
+        out.update({k: v.to(dtype) for k, v in fresh.items() if k.startswith("pixel_head.") and k not in state})
         for new_i, old_i in enumerate(slots):
             for key in (k for k in fresh if k.startswith(f"blocks.{new_i}.")):
                 name = key.split(".", 2)[2]
@@ -57,19 +67,25 @@ def grow(states: dict[str, dict], cfg: ModelConfig, layers: int) -> tuple[dict[s
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("ckpt")
-    ap.add_argument("--layers", type=int, required=True)
+    ap.add_argument("--layers", type=int, help="blocks of the grown model (default: as many as now)")
+    ap.add_argument("--pixel_width", type=int, default=0, help="add a pixel head with convolutions this wide")
+    ap.add_argument("--pixel_features", type=int, default=ModelConfig.pixel_features)
+    ap.add_argument("--pixel_layers", type=int, default=ModelConfig.pixel_layers)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0, help="initialises the new blocks")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     ck = torch.load(args.ckpt, weights_only=False, map_location="cpu")
     cfg = ModelConfig(**ck["model_config"])
-    grown, bigger = grow({k: ck[k] for k in ("model", "ema")}, cfg, args.layers)
+    layers = args.layers or cfg.n_layers
+    pixel = {"pixel_width": args.pixel_width, "pixel_features": args.pixel_features,
+             "pixel_layers": args.pixel_layers} if args.pixel_width else {}
+    grown, bigger = grow({k: ck[k] for k in ("model", "ema")}, cfg, layers, **pixel)
     out = {**{k: v for k, v in ck.items() if k not in ("model", "ema", "optimizer")}, **grown,
            "model_config": bigger.to_dict()}
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     torch.save(out, args.out)
-    print(f"{args.out}: {cfg.n_layers} -> {args.layers} layers at step {ck['step']}")
+    print(f"{args.out}: {cfg.n_layers} -> {layers} layers, pixel head {bigger.pixel_width or 'none'}, at step {ck['step']}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,12 @@ class ModelConfig:
     qk_dim: int = 128         # GAU shared query/key width s
     rope_theta: float = 10000.0
     time_freq_dim: int = 128
+    # Pixel head (PixelHead): a small convolutional net that refines each predicted patch at
+    # the pixel level, seeing a few pixels of its neighbours. 0 channels: no pixel head, the
+    # linear patch head alone (the layout of models trained before it existed).
+    pixel_width: int = 0      # channels of its convolutions
+    pixel_features: int = 8   # features per pixel that the patch's token hands it
+    pixel_layers: int = 3     # 3 x 3 convolutions; each needs one more pixel of halo
 
     @property
     def grid(self) -> int:
@@ -45,6 +51,10 @@ class ModelConfig:
     @property
     def patch_dim(self) -> int:
         return self.patch_size * self.patch_size * self.channels
+
+    @property
+    def halo(self) -> int:
+        return self.pixel_layers
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,6 +107,77 @@ class GAU(nn.Module):
         return x + self.out(u * o), k, v
 
 
+def shift_sequence(x: torch.Tensor, offset: int, reach: int) -> torch.Tensor:
+    """x [B, T, ...] -> y with y[:, i] = x[:, i + offset], zeros past either end; |offset| <= reach.
+    Constant slice bounds of a padded copy, so the ONNX graph keeps T dynamic."""
+    pad = [0, 0] * (x.dim() - 2) + [reach, reach]
+    xp = F.pad(x, pad)
+    start, end = reach + offset, reach + offset - 2 * reach
+    return xp[:, start:end if end else None]
+
+
+class PixelHead(nn.Module):
+    """Refines the linear head's patch prediction pixel by pixel (DeCo, Ma et al. 2025, splits a
+    raw-pixel diffusion model the same way: the Transformer decides what goes where, a light
+    pixel decoder draws the edges). The patch head maps one token to 8 x 8 pixels, so a
+    corner or an outline that falls inside a patch is a few values of a linear map: the
+    shipped 8-layer model rounds corners even when it sees them (from a square noised to
+    t = 0.2, 12 % of them come out wrong). This head sees, per pixel, the noisy input, the
+    predicted clean value, the noise level and a few features from the patch's token, over
+    the patch plus a halo of `pixel_layers` pixels from its neighbour patches, and adds a
+    correction. Its last convolution starts at zero, so adding it to a trained model changes
+    nothing until training teaches it something.
+
+    Neighbours are found in the sequence: an image's patches are consecutive and row-major,
+    so the patch above is `grid` positions back. Every image whose output is read (a
+    denoising step's new positions) is complete in the new positions; patches at the image's
+    border get zeros from outside it, as a convolution's padding."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        P, C, W = cfg.patch_size, cfg.pixel_features, cfg.pixel_width
+        self.features = nn.Linear(cfg.d_model, P * P * C)
+        layers: list[nn.Module] = []
+        width_in = 2 * cfg.channels + 1 + C
+        for i in range(cfg.pixel_layers):
+            last = i == cfg.pixel_layers - 1
+            layers.append(nn.Conv2d(width_in, cfg.channels if last else W, 3))
+            if not last:
+                layers.append(nn.SiLU())
+            width_in = W
+        self.convs = nn.Sequential(*layers)
+        nn.init.zeros_(self.convs[-1].weight)
+        nn.init.zeros_(self.convs[-1].bias)
+
+    def forward(self, h, x0, patches, noise_level, row, col, img):
+        """h [B,T,d], x0 and patches [B,T,patch_dim], noise_level [B,T], row/col [B,T] (patch
+        coordinates), img [B,T,1] -> x0 refined at image positions [B,T,patch_dim]."""
+        cfg = self.cfg
+        P, g, ch, halo = cfg.patch_size, cfg.grid, cfg.channels, cfg.halo
+        B, T = x0.shape[0], x0.shape[1]
+        t = noise_level[..., None, None, None].expand(B, T, P, P, 1)
+        per_pixel = torch.cat([patches.view(B, T, P, P, ch), x0.view(B, T, P, P, ch).to(patches.dtype), t.to(patches.dtype),
+                               self.features(h).view(B, T, P, P, cfg.pixel_features).to(patches.dtype)], dim=-1)
+        # Each position's patch plus `halo` pixels of its 8 neighbours: for a neighbour dr rows
+        # and dc columns away, only the strip or corner that borders the patch is read.
+        near = {-1: slice(P - halo, P), 0: slice(0, P), 1: slice(0, halo)}
+        bands = []
+        for dr in (-1, 0, 1):
+            band = []
+            for dc in (-1, 0, 1):
+                inside = (row + dr >= 0) & (row + dr < g) & (col + dc >= 0) & (col + dc < g)
+                keep = inside.to(per_pixel.dtype)[..., None, None, None] * img[..., None, None]
+                part = per_pixel[:, :, near[dr], near[dc]]
+                band.append(shift_sequence(part, dr * g + dc, g + 1) * keep)
+            bands.append(torch.cat(band, dim=3))
+        crop = torch.cat(bands, dim=2)                                      # [B,T,P+2h,P+2h,C]
+        crop = crop.reshape(B * T, P + 2 * halo, P + 2 * halo, -1).permute(0, 3, 1, 2)
+        delta = self.convs(crop)                                            # [B*T, ch, P, P]
+        delta = delta.permute(0, 2, 3, 1).reshape(x0.shape)
+        return x0 + img * delta.to(x0.dtype)
+
+
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal features of the noise level t in [0, 1]: [B, T] -> [B, T, dim]."""
     half = dim // 2
@@ -118,6 +199,7 @@ class UnifiedModel(nn.Module):
         self.norm = RMSNorm(d)
         self.lm_head = nn.Linear(d, cfg.vocab_size, bias=False)
         self.patch_out = nn.Linear(d, cfg.patch_dim)
+        self.pixel_head = PixelHead(cfg) if cfg.pixel_width else None
         self.apply(self._init)
         nn.init.normal_(self.patch_pos, std=0.02)
         for b in self.blocks:  # small residual branches at start (GPT-2 style)
@@ -144,8 +226,8 @@ class UnifiedModel(nn.Module):
         """
         cfg = self.cfg
         img = is_image.unsqueeze(-1).to(torch.float32)                     # [B,T,1]
-        rc = (positions[..., 1] - positions[..., 0]) * cfg.grid + (positions[..., 2] - positions[..., 0])
-        rc = rc.clamp(0, cfg.num_patches - 1)                              # patch index (row-major)
+        row, col = positions[..., 1] - positions[..., 0], positions[..., 2] - positions[..., 0]
+        rc = (row * cfg.grid + col).clamp(0, cfg.num_patches - 1)          # patch index (row-major)
         patch_x = self.patch_in(patches) + self.patch_pos[rc] + self.time_mlp(timestep_embedding(noise_level, cfg.time_freq_dim))
         x = img * patch_x + (1 - img) * self.tok_emb(tokens)               # [B,T,d]
         cos, sin = rope_angles(positions, cfg.qk_dim, cfg.rope_theta)
@@ -156,7 +238,10 @@ class UnifiedModel(nn.Module):
             keys.append(k)
             values.append(v)
         h = self.norm(x)
-        return self.lm_head(h), self.patch_out(h), torch.stack(keys), torch.stack(values)
+        denoised = self.patch_out(h)
+        if self.pixel_head is not None:
+            denoised = self.pixel_head(h, denoised, patches, noise_level, row, col, img)
+        return self.lm_head(h), denoised, torch.stack(keys), torch.stack(values)
 
     def empty_cache(self, batch: int, device=None, dtype=torch.float32):
         cfg = self.cfg

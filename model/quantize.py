@@ -36,6 +36,7 @@ from onnx.utils import Extractor
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compact import expand  # noqa: E402
 from package import load_manifest, write_manifest  # noqa: E402
 
 INT8_FILE = "model.int8.onnx"
@@ -60,7 +61,7 @@ def quantize_graph(src: str, dst: str, per_channel: bool = True, keep_fp32: str 
     with tempfile.TemporaryDirectory() as tmp:
         # Shape inference first (ORT's recommended pre-processing); it also gives stable node names.
         inferred = os.path.join(tmp, "inferred.onnx")
-        model = onnx.load(src)
+        model = expand(onnx.load(src))  # a compacted graph's fp16 weights back to fp32 initializers
         try:
             model = onnx.shape_inference.infer_shapes(model)
         except Exception:  # noqa: BLE001 - inference is an optimisation, not a requirement

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat import text_targets, training_items  # noqa: E402
-from diffusion import DiffusionConfig, add_noise, sample_t  # noqa: E402
+from diffusion import DiffusionConfig, add_noise, sample_t, step_up  # noqa: E402
 from model import ModelConfig, UnifiedModel  # noqa: E402
 from sequence import attention_mask, build_row, collate, image_to_patches, patchify  # noqa: E402
 from shapes64 import TRAIN_SEEDS, conversation_from_seed, eval_split  # noqa: E402
@@ -56,6 +57,13 @@ class TrainConfig:
     # Corners and thin strokes are a few pixels of a 4,096-pixel image, so a plain mean
     # squared error barely notices when they come out rounded or thin.
     edge_weight: float = 0.0
+    # Exposure bias (Ning et al. 2023): the sampler feeds the network its own earlier
+    # prediction, never a true noisy image. This fraction of the drawn images (those whose
+    # previous sampler step is unguided) get as input, instead of the true noisy image at t,
+    # one Euler step to t from the step above on the sampler's grid, taken with the network's
+    # own prediction there (no gradient); the target stays the true image, so the network
+    # learns to correct what its previous step got wrong. Costs one more forward pass.
+    rollout_fraction: float = 0.0
     eval_every: int = 500
     eval_n: int = 64                # per direction, quick eval during training
     ckpt_every: int = 200
@@ -65,6 +73,9 @@ class TrainConfig:
     bf16: bool = True
     backend: str = "gloo"
     init_from: str = ""             # a slim checkpoint (model/slim.py) to start from when out_dir has none
+    # Train only the parameters whose names match this regular expression; the rest stay
+    # frozen (e.g. "pixel_head" teaches a pixel head added by grow.py, leaving the rest as it was).
+    train_only: str = ""
     model: dict = field(default_factory=dict)       # ModelConfig overrides
     diffusion: dict = field(default_factory=dict)   # DiffusionConfig overrides
 
@@ -155,6 +166,28 @@ def training_loss(net, model: UnifiedModel, b, tgt, x0_target, diff_weight, tcfg
     return text_loss + tcfg.diffusion_weight * diff_loss, text_loss, diff_loss
 
 
+def roll_in(model: UnifiedModel, b, x0_target, diff_weight, dcfg: DiffusionConfig, tcfg: TrainConfig,
+            gen: torch.Generator):
+    """The batch with some drawn images replaced by one sampler step from above (rollout_fraction)."""
+    t = b.noise_level.max(dim=1).values                                    # [B]: a row's image's level
+    t_hi = step_up(t, dcfg.default_steps, dcfg.time_shift)
+    drawn = diff_weight.flatten(1).sum(1) > 0
+    pick = drawn & (t > 0) & (t_hi < dcfg.guidance_interval[0]) & (torch.rand(len(t), generator=gen) < tcfg.rollout_fraction)
+    if not pick.any():
+        return b
+    at = ((b.is_image > 0) & pick[:, None])[..., None]                     # [B,T,1]
+    tt, th = t[:, None, None], t_hi[:, None, None]
+    noise = (b.patches - (1 - tt) * x0_target) / tt.clamp_min(1e-6)
+    x_hi = torch.where(at, (1 - th) * x0_target + th * noise, b.patches)
+    level_hi = torch.where(at[..., 0], t_hi[:, None], b.noise_level)
+    mask = attention_mask(b.valid, b.image_id)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=tcfg.bf16):
+        _, x0_hi, _, _ = model(b.tokens, x_hi, b.is_image, level_hi, b.positions, mask, *model.empty_cache(len(t)))
+    x0_hi = x0_hi.float()
+    x_t = x0_hi + (tt / th) * (x_hi - x0_hi)                               # diffusion.euler_update, per row
+    return dataclasses.replace(b, patches=torch.where(at, x_t, b.patches))
+
+
 def lr_at(step: int, c: TrainConfig) -> float:
     if step < c.warmup:
         return c.lr * (step + 1) / c.warmup
@@ -206,7 +239,12 @@ def main(argv: list[str]) -> None:
     ema = UnifiedModel(mcfg)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
+        if tcfg.train_only and not re.search(tcfg.train_only, name):
+            p.requires_grad_(False)
+            continue
         (decay if p.dim() >= 2 and "patch_pos" not in name else no_decay).append(p)
+    if not decay + no_decay:
+        raise SystemExit(f"--train_only={tcfg.train_only} matches no parameter")
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tcfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=tcfg.lr, betas=(0.9, 0.95))
     step, history, opt_start = 0, [], 0
@@ -214,16 +252,18 @@ def main(argv: list[str]) -> None:
         model.load_state_dict(resume["model"])
         ema.load_state_dict(resume["ema"])
         step, history = resume["step"], resume.get("history", [])
-        if "optimizer" in resume:
+        same_parameters = resume.get("train_config", {}).get("train_only", "") == tcfg.train_only
+        if "optimizer" in resume and same_parameters:
             opt.load_state_dict(resume["optimizer"])
-        else:  # a slim checkpoint: fresh optimizer moments, so warm the learning rate up again
+        else:  # a slim checkpoint, or other parameters trained: fresh moments, warm up again
             opt_start = step
     else:
         ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
     if master:
-        print(f"model: {model.num_params() / 1e6:.2f}M parameters, vocab {tok.vocab_size}, "
+        trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        print(f"model: {model.num_params() / 1e6:.2f}M parameters ({trained / 1e6:.2f}M trained), vocab {tok.vocab_size}, "
               f"{'resuming at step ' + str(step) if resume else 'from scratch'}, world {world}", flush=True)
 
     def checkpoint():
@@ -240,12 +280,14 @@ def main(argv: list[str]) -> None:
         base = TRAIN_SEEDS[0] + (step * world + rank) * tcfg.batch_size
         gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step * world + rank)
         b, tgt, x0_target, diff_weight = make_batch(tok, mcfg, dcfg, tcfg, list(range(base, base + tcfg.batch_size)), gen)
+        if tcfg.rollout_fraction:
+            b = roll_in(model, b, x0_target, diff_weight, dcfg, tcfg, gen)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, tcfg) * min(1.0, (step - opt_start + 1) / tcfg.warmup)
         loss, text_loss, diff_loss = training_loss(net, model, b, tgt, x0_target, diff_weight, tcfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
+        gnorm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], tcfg.grad_clip)
         opt.step()
         with torch.no_grad():
             d = min(tcfg.ema_decay, (1 + step) / (10 + step))

@@ -18,9 +18,11 @@ from sequence import Image, attention_mask, build_row, collate
 TOL = 1e-4
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    model, tok, dcfg = tiny(steps=0)  # parity needs no training
+@pytest.fixture(scope="module", params=[0, 8], ids=["linear-head", "pixel-head"])
+def exported(request, tmp_path_factory):
+    model, tok, dcfg = tiny(steps=0, pixel_width=request.param)  # parity needs no training
+    if model.pixel_head is not None:  # its last convolution starts at zero: make it count
+        torch.nn.init.normal_(model.pixel_head.convs[-1].weight, std=0.3)
     out = str(tmp_path_factory.mktemp("pkg"))
     export_package(out, "tiny", model, tok, dcfg)
     sess = ort.InferenceSession(os.path.join(out, "model.onnx"), providers=["CPUExecutionProvider"])

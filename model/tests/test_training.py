@@ -142,3 +142,56 @@ def test_edge_weight_zero_is_the_plain_mean_and_a_weight_counts_edge_errors_more
         losses[weight] = (diff.item(), plain.item())
     assert abs(losses[0.0][0] - losses[0.0][1]) < 1e-6
     assert losses[4.0][0] != losses[4.0][1]
+
+
+def test_step_up_is_the_previous_level_of_the_samplers_grid():
+    from diffusion import step_up, time_grid
+    grid = time_grid(10, 2.0)
+    got = step_up(torch.tensor(grid[1:]), 10, 2.0)
+    torch.testing.assert_close(got, torch.tensor(grid[:-1]))
+
+
+class Predicts:
+    """A stand-in network that predicts a fixed clean image: the true one, or zeros."""
+    def __init__(self, x0):
+        self.x0 = x0
+
+    def __call__(self, tokens, patches, is_image, noise_level, positions, mask, past_k, past_v):
+        self.seen = (patches.clone(), noise_level.clone())
+        return None, self.x0, None, None
+
+    def empty_cache(self, batch):
+        return None, None
+
+
+def test_roll_in_replaces_a_true_noisy_image_by_one_sampler_step_from_above():
+    from diffusion import step_up
+    from train import roll_in
+    tok = train_default()
+    cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=32, n_layers=1, expansion=64, qk_dim=16)
+    dcfg = DiffusionConfig(time_shift=2.0, guidance_interval=(0.8, 1.0))
+    tcfg = TrainConfig(batch_size=8, bf16=False, draw_fraction=0.5, clean_draw_fraction=0.0, rollout_fraction=1.0)
+    b, _, x0, weight = make_batch(tok, cfg, dcfg, tcfg, list(range(8)), torch.Generator().manual_seed(3))
+    t = b.noise_level.max(dim=1).values
+    t_hi = step_up(t, dcfg.default_steps, dcfg.time_shift)
+    rolled = (weight.flatten(1).sum(1) > 0) & (t_hi < 0.8)
+    assert 0 < rolled.sum() < 4, t   # some of the four draws, none of the describes
+    # A network that predicts the true image puts the step exactly on the true noisy image.
+    oracle = Predicts(x0)
+    torch.testing.assert_close(roll_in(oracle, b, x0, weight, dcfg, tcfg, torch.Generator()).patches, b.patches,
+                               atol=1e-5, rtol=1e-5)
+    seen_patches, seen_levels = oracle.seen
+    for i in range(8):   # the network was asked at the level above, with that level's noisy image
+        image = b.is_image[i] > 0
+        want = t_hi[i] if rolled[i] else t[i]
+        assert torch.allclose(seen_levels[i][image], want.expand(int(image.sum())))
+        assert rolled[i] == (not torch.allclose(seen_patches[i][image], b.patches[i][image]))
+    # A network that predicts zeros shrinks the rolled images towards zero by t / t_hi.
+    out = roll_in(Predicts(torch.zeros_like(x0)), b, x0, weight, dcfg, tcfg, torch.Generator()).patches
+    for i in range(8):
+        image = b.is_image[i] > 0
+        if rolled[i]:
+            x_hi = seen_patches[i][image]
+            torch.testing.assert_close(out[i][image], x_hi * t[i] / t_hi[i])
+        else:
+            assert torch.equal(out[i], b.patches[i])
