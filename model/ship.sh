@@ -11,6 +11,10 @@ GI=${4:-0.8,1}
 N=${5:-1000}
 RUN=$(dirname "$CK")
 PY=.venv/bin/python
+# The shipped weights are the slim checkpoint's (fp16 values), evaluated and exported as they
+# are committed, so that storing the graph's weights as fp16 (compact.py) loses nothing.
+$PY model/slim.py "$CK" model/checkpoints/shapes64.pt
+CK=model/checkpoints/shapes64.pt
 $PY model/eval.py --ckpt="$CK" --n="$N" --guidance="$G" --time_shift="$S" --guidance_interval="$GI" --out="$RUN/eval"
 $PY model/export.py --ckpt="$CK" --out=packages/shapes64 --default_guidance="$G" --time_shift="$S" \
   --guidance_interval="$GI" --eval_json="$RUN/eval/results.json"
@@ -24,5 +28,6 @@ cp "$RUN/eval/examples.png" docs/images/eval-examples.png
 # fp32: their input, the gated attention output, has outliers that one uint8 scale per
 # tensor cannot hold (all-int8 lost 18.5 points of draws, this 1.5; docs/performance.md).
 $PY model/quantize.py packages/shapes64 --no-fp32-denoise --keep-fp32 'out/MatMul'
+$PY model/compact.py packages/shapes64
 $PY model/eval_onnx.py --package=packages/shapes64 --n="${NQ:-200}" --precision=fp32,int8 --record \
   --out="$RUN/eval/quality-int8.json"
