@@ -1,8 +1,8 @@
 /**
  * Floating-point operations of one denoising row, counted from the manifest's model config
- * (model/model.py): every matrix multiply the graph executes, at 2 operations per
- * multiply-add. Elementwise work (norms, rotary, softmax, SiLU) is left out: it is a few
- * percent and no matrix unit does it.
+ * (model/model.py): every matrix multiply the graph executes, convolutions included, at 2
+ * operations per multiply-add. Elementwise work (norms, rotary, softmax, SiLU) is left out:
+ * it is a few percent and no matrix unit does it.
  */
 export interface ModelShape {
   d_model: number;
@@ -12,6 +12,26 @@ export interface ModelShape {
   vocab_size: number;
   time_freq_dim: number;
   patch_dim: number;
+  /** The pixel head (model.PixelHead); width 0: none. */
+  pixel?: { width: number; features: number; layers: number; patch_size: number; channels: number };
+}
+
+/**
+ * One position's pixel head: the token's features for its pixels, then 3 x 3 convolutions
+ * over the patch and a halo of one pixel per layer, each layer's output a ring smaller.
+ */
+export function pixelHeadFlops(m: ModelShape): number {
+  if (!m.pixel || m.pixel.width === 0) return 0;
+  const { width: w, features: c, layers, patch_size: p, channels: ch } = m.pixel;
+  let flops = 2 * m.d_model * p * p * c;
+  let channelsIn = 2 * ch + 1 + c;
+  for (let i = 0; i < layers; i++) {
+    const side = p + 2 * (layers - i - 1);
+    const channelsOut = i === layers - 1 ? ch : w;
+    flops += 2 * side * side * channelsIn * channelsOut * 9;
+    channelsIn = channelsOut;
+  }
+  return flops;
 }
 
 /**
@@ -24,7 +44,7 @@ export function rowFlops(m: ModelShape, past: number, newPositions: number, logi
   const S = past + newPositions;
   const embed = 2 * pd * d + 2 * (tf * d + d * d); // patch_in + time MLP (computed at every position)
   const layer = 2 * d * (2 * e + s) + 2 * e * d + 2 * s * S + 2 * e * S; // proj, out, q.k, att.v
-  const heads = (logits ? 2 * d * V : 0) + 2 * d * pd; // lm_head (full graph only) + patch_out
+  const heads = (logits ? 2 * d * V : 0) + 2 * d * pd + pixelHeadFlops(m); // lm_head (full graph only), patch_out, pixel head
   return newPositions * (embed + L * layer + heads);
 }
 

@@ -35,6 +35,13 @@ export function modelShape(runtime: OnnxModelRuntime): ModelShape {
     vocab_size: tokenizer.vocab_size,
     time_freq_dim: config?.['time_freq_dim'] ?? NaN,
     patch_dim: image.patch_dim,
+    pixel: {
+      width: config?.['pixel_width'] ?? 0,
+      features: config?.['pixel_features'] ?? 0,
+      layers: config?.['pixel_layers'] ?? 0,
+      patch_size: image.patch_size,
+      channels: image.channels,
+    },
   };
 }
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CK=${1:-model/runs/main/ckpt.pt}
-G=${2:-5}
+G=${2:-6}
 S=${3:-2}
 GI=${4:-0.8,1}
 N=${5:-1000}
