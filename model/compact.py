@@ -5,8 +5,8 @@
 Weights trained here are kept in fp16 (model/slim.py), so their fp32 copies in model.onnx are
 fp16 values written in twice the bytes. Each such weight becomes an fp16 initializer and a
 Cast to fp32 under the weight's old name: the graph computes exactly what it did, in fp32,
-and onnxruntime folds the Casts into fp32 constants when it loads the session, so a step
-costs the same. The graph file halves, which is what lets a package with its int8 variants
+and onnxruntime's constant folding turns the Casts into fp32 constants when it loads the
+session. The graph file halves, which is what lets a package with its int8 variants
 stay under 30 MB. A weight that fp16 would change (a model trained in fp32 and never
 slimmed) stays fp32, so compacting never changes an output.
 

@@ -82,8 +82,9 @@ def guided_x0(x0_cond: torch.Tensor, x0_uncond: torch.Tensor | None, guidance: f
     return x0_uncond + guidance * (x0_cond - x0_uncond)
 
 
-def euler_update(x: torch.Tensor, x0: torch.Tensor, t: float, t_next: float) -> torch.Tensor:
-    """One Euler step of dx/dt = v with v = (x - x0) / t; lands on x0 when t_next = 0."""
+def euler_update(x: torch.Tensor, x0: torch.Tensor, t, t_next) -> torch.Tensor:
+    """One Euler step of dx/dt = v with v = (x - x0) / t; lands on x0 when t_next = 0.
+    t and t_next: numbers, or tensors that broadcast against x (a level per row)."""
     v = (x - x0) / t
     return x + (t_next - t) * v
 

@@ -8,7 +8,7 @@ train.py --init_from=... continues from.
   adds nothing until training teaches it what to add.
 
     python model/grow.py model/checkpoints/shapes64.pt --layers=12 --out=model/runs/grown.pt
-    python model/grow.py model/checkpoints/shapes64.pt --pixel_width=32 --out=model/runs/pixel.pt
+    python model/grow.py model/checkpoints/shapes64.pt --pixel_width=24 --out=model/runs/pixel.pt
 """
 from __future__ import annotations
 

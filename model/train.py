@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat import text_targets, training_items  # noqa: E402
-from diffusion import DiffusionConfig, add_noise, sample_t, step_up  # noqa: E402
+from diffusion import DiffusionConfig, add_noise, euler_update, sample_t, step_up  # noqa: E402
 from model import ModelConfig, UnifiedModel  # noqa: E402
 from sequence import attention_mask, build_row, collate, image_to_patches, patchify  # noqa: E402
 from shapes64 import TRAIN_SEEDS, conversation_from_seed, eval_split  # noqa: E402
@@ -183,8 +183,7 @@ def roll_in(model: UnifiedModel, b, x0_target, diff_weight, dcfg: DiffusionConfi
     mask = attention_mask(b.valid, b.image_id)
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=tcfg.bf16):
         _, x0_hi, _, _ = model(b.tokens, x_hi, b.is_image, level_hi, b.positions, mask, *model.empty_cache(len(t)))
-    x0_hi = x0_hi.float()
-    x_t = x0_hi + (tt / th) * (x_hi - x0_hi)                               # diffusion.euler_update, per row
+    x_t = euler_update(x_hi, x0_hi.float(), th, tt)                        # per row: th, tt are [B,1,1]
     return dataclasses.replace(b, patches=torch.where(at, x_t, b.patches))
 
 
