@@ -184,11 +184,12 @@ def export_package(out_dir: str, name: str, model: UnifiedModel, tok: Tokenizer,
 def tiny(steps: int = 150, **overrides) -> tuple[UnifiedModel, Tokenizer, DiffusionConfig]:
     """A small model with the real tokenizer, briefly trained. Its sampler settings
     differ from the defaults on purpose, so a runtime that hard-codes them fails the golden
-    test. `overrides`: ModelConfig fields (tests export a tiny model with a pixel head)."""
+    test. It has a pixel head, as the shipped model does, so the TypeScript runtime's golden
+    tests run one. `overrides`: ModelConfig fields (pixel_width=0: none)."""
     tok = train_default()
     torch.manual_seed(0)
     cfg = ModelConfig(**{"vocab_size": tok.vocab_size, "d_model": 32, "n_layers": 2, "expansion": 64, "qk_dim": 24,
-                         "time_freq_dim": 16, **overrides})
+                         "time_freq_dim": 16, "pixel_width": 8, "pixel_features": 4, **overrides})
     model = UnifiedModel(cfg)
     dcfg = DiffusionConfig(time_shift=2.0, default_guidance=2.5, guidance_interval=(0.3, 0.9), default_steps=4)
     brief_training(model, tok, dcfg, steps)
