@@ -80,8 +80,7 @@ def compact_package(package_dir: str) -> dict:
     onnx.checker.check_model(model)
     onnx.save(model, path + ".tmp")
     os.replace(path + ".tmp", path)
-    files = list(manifest["files"])
-    written = write_manifest(package_dir, {k: v for k, v in manifest.items() if k != "files"}, files)
+    written = write_manifest(package_dir, manifest, list(manifest["files"]))
     print(f"{path}: {stored} weights stored as fp16, {written['files'][manifest['graph']['file']]['bytes'] / 1e6:.2f} MB")
     return written
 

@@ -60,20 +60,20 @@ def add_noise(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.T
     return (1 - t) * x0 + t * noise
 
 
+def shift_level(u, shift: float):
+    """A uniform grid's level u in [0, 1] -> the shifted grid's (shift > 1: more levels near 1)."""
+    return shift * u / (1 + (shift - 1) * u)
+
+
 def time_grid(steps: int, shift: float) -> list[float]:
     """steps + 1 noise levels from 1 down to 0."""
-    out = []
-    for i in range(steps + 1):
-        t = 1 - i / steps
-        out.append(shift * t / (1 + (shift - 1) * t))
-    return out
+    return [shift_level(1 - i / steps, shift) for i in range(steps + 1)]
 
 
 def step_up(t: torch.Tensor, steps: int, shift: float) -> torch.Tensor:
     """The noise level one step above t on time_grid(steps, shift)'s spacing (1 at most)."""
-    u = t / (shift - (shift - 1) * t)          # undo the shift: the grid is uniform in u
-    u = (u + 1 / steps).clamp(max=1.0)
-    return shift * u / (1 + (shift - 1) * u)
+    u = t / (shift - (shift - 1) * t)          # shift_level's inverse: the grid is uniform in u
+    return shift_level((u + 1 / steps).clamp(max=1.0), shift)
 
 
 def guided_x0(x0_cond: torch.Tensor, x0_uncond: torch.Tensor | None, guidance: float) -> torch.Tensor:

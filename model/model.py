@@ -173,9 +173,12 @@ class PixelHead(nn.Module):
             bands.append(torch.cat(band, dim=3))
         crop = torch.cat(bands, dim=2)                                      # [B,T,P+2h,P+2h,C]
         crop = crop.reshape(B * T, P + 2 * halo, P + 2 * halo, -1).permute(0, 3, 1, 2)
-        delta = self.convs(crop)                                            # [B*T, ch, P, P]
-        delta = delta.permute(0, 2, 3, 1).reshape(x0.shape)
-        return x0 + img * delta.to(x0.dtype)
+        # The convolutions, nearly all of the head's work, run at image positions only: a text
+        # position's output is never read, and a text prefill or decode has no image at all.
+        rows = (img.reshape(-1) > 0).nonzero().squeeze(1)
+        delta = self.convs(crop[rows]).permute(0, 2, 3, 1)                  # [rows, P, P, ch]
+        zeros = torch.zeros_like(x0).view(B * T, P, P, ch)
+        return x0 + zeros.index_put((rows,), delta.to(x0.dtype)).view(x0.shape)
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:

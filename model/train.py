@@ -242,7 +242,8 @@ def main(argv: list[str]) -> None:
             p.requires_grad_(False)
             continue
         (decay if p.dim() >= 2 and "patch_pos" not in name else no_decay).append(p)
-    if not decay + no_decay:
+    trainable = decay + no_decay
+    if not trainable:
         raise SystemExit(f"--train_only={tcfg.train_only} matches no parameter")
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tcfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=tcfg.lr, betas=(0.9, 0.95))
@@ -261,7 +262,7 @@ def main(argv: list[str]) -> None:
     ema.requires_grad_(False)
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
     if master:
-        trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        trained = sum(p.numel() for p in trainable)
         print(f"model: {model.num_params() / 1e6:.2f}M parameters ({trained / 1e6:.2f}M trained), vocab {tok.vocab_size}, "
               f"{'resuming at step ' + str(step) if resume else 'from scratch'}, world {world}", flush=True)
 
@@ -286,7 +287,7 @@ def main(argv: list[str]) -> None:
         loss, text_loss, diff_loss = training_loss(net, model, b, tgt, x0_target, diff_weight, tcfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        gnorm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], tcfg.grad_clip)
+        gnorm = torch.nn.utils.clip_grad_norm_(trainable, tcfg.grad_clip)
         opt.step()
         with torch.no_grad():
             d = min(tcfg.ema_decay, (1 + step) / (10 + step))

@@ -8,15 +8,13 @@ import onnxruntime as ort
 import torch
 
 from compact import compact, compact_package, expand
-from export import example_inputs, export_package, tiny
+from export import INPUTS, example_inputs, export_package, tiny
 from package import load_manifest
 from quantize import add_int8_variant
 
-NAMES = ["tokens", "patches", "is_image", "noise_level", "positions", "attention_mask", "past_keys", "past_values"]
-
 
 def package(path, fp16_weights: bool):
-    model, tok, dcfg = tiny(steps=0, pixel_width=8)
+    model, tok, dcfg = tiny(steps=0)
     if fp16_weights:  # as a slimmed checkpoint's weights are
         with torch.no_grad():
             for p in model.parameters():
@@ -27,7 +25,7 @@ def package(path, fp16_weights: bool):
 
 def run(path, inputs):
     return ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(
-        None, {n: t.numpy() for n, t in zip(NAMES, inputs)})
+        None, {n: t.numpy() for n, t in zip(INPUTS, inputs)})
 
 
 def test_fp16_weights_halve_the_graph_and_change_no_output(tmp_path):
