@@ -1,59 +1,18 @@
 /**
- * Real dependencies from configuration: the store and queue the config names (file + SQLite
- * under DATA_DIR by default, S3 + SQS on AWS) and the text side (a decode thread, or a CPU
+ * Real dependencies from configuration: the store and queue (shared/adapters.ts, as the
+ * worker opens them) and the text side (a decode thread, or a CPU
  * runtime on the event loop). Shared by the Node server, the Lambda handler and the
  * embedded start script.
  */
-import { join } from 'node:path';
+import { openAdapters } from '../shared/adapters.js';
 import type { Config } from '../shared/config/index.js';
-import { JobRepository } from '../shared/jobs/repository.js';
 import { createLogger, type Logger } from '../shared/logging/index.js';
-import type { JobQueue } from '../shared/ports/queue.js';
-import type { ObjectStore } from '../shared/ports/store.js';
-import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
-import { SqsQueue } from '../shared/queue/sqs-queue.js';
 import { createRuntime, loadModelInfo, type ModelInfo } from '../shared/runtime/index.js';
-import { JobRecord } from '../shared/schemas/job.js';
-import { FileStore } from '../shared/store/file-store.js';
-import { S3Store } from '../shared/store/s3-store.js';
 import type { AppDeps } from './app.js';
 import { startDecodeThread } from './decode-thread/index.js';
 import { eventLoopDecoder, type TextDecodeFn } from './text-decode.js';
 
-export type StoreConfig = Pick<Config, 'store' | 'dataDir' | 's3Bucket' | 's3Endpoint' | 'awsRegion' | 'presignExpiresSeconds'>;
-export type QueueConfig = Pick<Config, 'queue' | 'dataDir' | 'sqsQueueUrl' | 'sqsEndpoint' | 'awsRegion' | 'visibilityTimeoutSeconds'>;
-
-export interface Closable {
-  close(): void | Promise<void>;
-}
-
-/** The object store of the config: a FileStore under DATA_DIR/store, or S3. */
-export function buildStore(config: StoreConfig): ObjectStore & Closable {
-  if (config.store === 'file') return new FileStore({ root: join(config.dataDir, 'store') });
-  return new S3Store({
-    bucket: required(config.s3Bucket, 'S3_BUCKET'),
-    ...(config.awsRegion ? { region: config.awsRegion } : {}),
-    // A custom endpoint is a local S3-compatible server, which wants path-style URLs.
-    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
-    presignExpiresSeconds: config.presignExpiresSeconds,
-  });
-}
-
-/** The job queue of the config: SQLite at DATA_DIR/queue.db, or SQS. */
-export function buildQueue(config: QueueConfig): JobQueue {
-  if (config.queue === 'sqlite') {
-    return new SqliteQueue({ path: join(config.dataDir, 'queue.db'), visibilityTimeoutSeconds: config.visibilityTimeoutSeconds });
-  }
-  return new SqsQueue({
-    queueUrl: required(config.sqsQueueUrl, 'SQS_QUEUE_URL'),
-    ...(config.awsRegion ? { region: config.awsRegion } : {}),
-    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
-  });
-}
-
-export function jobRepository(store: ObjectStore): JobRepository<JobRecord> {
-  return new JobRepository<JobRecord>(store, { schema: JobRecord });
-}
+export { jobRepository } from '../shared/adapters.js';
 
 export interface BuiltDeps extends AppDeps {
   config: Config;
@@ -78,19 +37,19 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
   for (const warning of config.warnings) logger.warn(warning);
   const decodeOn = options.decodeOn ?? 'thread';
   const text = decodeOn === 'thread' ? await threadText(config, options, logger) : await eventLoopText(config, options);
-  const store = buildStore(config);
-  const queue = buildQueue(config);
+  const adapters = openAdapters(config);
+  const { store, queue, jobs } = adapters;
   logger.info({ model: text.model.manifest.name, model_dir: config.modelDir, store: config.store, queue: config.queue, decode_on: decodeOn }, 'edge dependencies ready');
   return {
     model: text.model,
     textDecoder: text.decode,
     store,
     queue,
-    jobs: jobRepository(store),
+    jobs,
     logger,
     config,
     async close() {
-      await Promise.allSettled([text.close(), queue.close(), Promise.resolve(store.close())]);
+      await Promise.allSettled([text.close(), adapters.close()]);
     },
   };
 }
@@ -119,9 +78,4 @@ async function eventLoopText(config: Config, options: BuildDepsOptions): Promise
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
   });
   return { model: runtime, decode: eventLoopDecoder(runtime), close: () => runtime.close() };
-}
-
-function required(value: string | undefined, name: string): string {
-  if (!value) throw new Error(`${name} is required by this configuration`);
-  return value;
 }

@@ -6,7 +6,7 @@
 import { ConfigError, configFromProcessEnv } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
 import { createRuntime } from '../shared/runtime/index.js';
-import { openAdapters } from './adapters.js';
+import { openAdapters } from '../shared/adapters.js';
 import { measureAutoBatch } from './autotune.js';
 import { startHealthServer } from './health.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -39,6 +39,10 @@ async function main(): Promise<void> {
     health: { state: () => state, lastBeatAt: () => worker?.engine.lastBeatAt ?? Date.now() },
   });
 
+  if (config.queue === 'sqs' && !config.sqsDlqUrl) {
+    process.stderr.write('SQS_DLQ_URL: required by the worker when QUEUE=sqs (it drains the dead letters)\n');
+    process.exit(2);
+  }
   const adapters = openAdapters(config);
   const runtime = await createRuntime(config.modelDir, { executionProvider: config.executionProvider });
   const runner = new ModelRunner(runtime);

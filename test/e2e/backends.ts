@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalServersEnv } from '../../infra/local/servers.js';
-import { embeddedPaths } from '../../gpu-worker/adapters.js';
+import { embeddedPaths } from '../../shared/adapters.js';
 import type { JobQueue } from '../../shared/ports/queue.js';
 import { SqliteQueue } from '../../shared/queue/sqlite-queue.js';
 import { SqsQueue } from '../../shared/queue/sqs-queue.js';
