@@ -55,7 +55,7 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   const { model } = s;
   const geometry = model.manifest.image;
   // Images first: a bad one is refused before any model work.
-  const images: InputImage[] = (body.images ?? []).map((url, i) => prepareInputImage(url, i, geometry));
+  const images: InputImage[] = await Promise.all((body.images ?? []).map((url, i) => prepareInputImage(url, i, geometry)));
   const params = resolveParams(body, model);
   const turn = userTurn(model.tokenizer, [...images.map((img): Segment => ({ type: 'image', patches: img.patches })), body.prompt]);
   const decoded = await s.decode(turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: params.seed });

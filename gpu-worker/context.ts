@@ -7,7 +7,7 @@ import type { ObjectStore } from '../shared/ports/store.js';
 import type { Segment } from '../shared/runtime/index.js';
 import type { ImageGeometry } from '../shared/runtime/index.js';
 import type { ContextSegment } from '../shared/schemas/job.js';
-import { decodePng, ImageInputError } from './png.js';
+import { decodePng, ImageInputError } from '../shared/images/png.js';
 
 export async function loadContext(
   context: readonly ContextSegment[],

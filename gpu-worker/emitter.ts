@@ -14,7 +14,7 @@ import type { JobRecord } from '../shared/schemas/job.js';
 import { outputImageKey } from '../shared/schemas/job.js';
 import { progressOf, type JobRun } from './job-run.js';
 import { countJob, type WorkerMetrics } from './metrics.js';
-import { encodePng } from './png.js';
+import { encodePng } from '../shared/images/png.js';
 import { toCanceled, toFailed, toRunning, toSucceeded, withProgress, type Progress } from './transitions.js';
 
 export interface EmitterDeps {

@@ -25,7 +25,7 @@ import { classify, type Intake } from './intake.js';
 import { imagePart, newJobRun, tokensLeft, type JobRun } from './job-run.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
-import { ImageInputError } from './png.js';
+import { ImageInputError } from '../shared/images/png.js';
 import { emptyScheduler, enqueue, remove, schedule, type SchedulerState } from './scheduler.js';
 
 export interface EngineOptions {

@@ -1,24 +1,23 @@
 /**
- * Input images arrive as `data:image/png;base64,...` or `data:image/jpeg;base64,...`.
- * The size is checked from the base64 length before anything is decoded.
+ * Input images arrive as `data:<type>;base64,...` (PNG, JPEG, WebP or GIF). The size is
+ * checked from the base64 length before anything is decoded.
  */
 import { LIMITS } from '../../shared/schemas/generation.js';
 import { ApiError } from '../errors.js';
-
-export type ImageMime = 'image/png' | 'image/jpeg';
+import { INPUT_FORMATS, isInputMime, type InputMime } from './formats.js';
 
 const HEADER = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[^;,]*)*),/i;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The declared mime and the decoded bytes of a data URL; `index` names the image in errors. */
-export function parseImageDataUrl(url: string, index: number, maxBytes: number = LIMITS.imageBytes): { mime: ImageMime; bytes: Uint8Array } {
+export function parseImageDataUrl(url: string, index: number, maxBytes: number = LIMITS.imageBytes): { mime: InputMime; bytes: Uint8Array } {
   const where = `images[${index}]`;
   const header = HEADER.exec(url);
   if (!header) throw new ApiError('unsupported_image', `${where}: not a data URL`);
   const mime = (header[1] ?? '').toLowerCase();
   const params = (header[2] ?? '').toLowerCase().split(';').filter(Boolean);
-  if (mime !== 'image/png' && mime !== 'image/jpeg') {
-    throw new ApiError('unsupported_image', `${where}: media type ${JSON.stringify(mime || '(none)')} is not supported; send image/png or image/jpeg`);
+  if (!isInputMime(mime)) {
+    throw new ApiError('unsupported_image', `${where}: media type ${JSON.stringify(mime || '(none)')} is not supported; send ${Object.keys(INPUT_FORMATS).join(', ')}`);
   }
   if (!params.includes('base64')) throw new ApiError('invalid_base64', `${where}: the data URL must be base64-encoded (;base64,)`);
   const payload = url.slice(header[0].length);

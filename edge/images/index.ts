@@ -1,13 +1,12 @@
 /**
- * An input image, from its data URL to what the model reads: checked (mime, base64, bytes,
- * header dimensions), decoded, composited on white, resized to the model's size, and both
- * as patches (for the prefill) and as a PNG (stored under inputs/ for the worker).
+ * An input image, from its data URL to what the model reads: checked (type, base64, bytes,
+ * pixel count), decoded off the event loop (decode.ts), and both as patches (for the
+ * prefill) and as a PNG (stored under inputs/ for the worker, in the codec the worker reads).
  */
-import { rgbaOnWhite, rgbToPatches, type ImageGeometry } from '../../shared/runtime/index.js';
-import { decodeImage, encodeRgbPng } from './codec.js';
+import { encodeRgbPng } from '../../shared/images/png.js';
+import { rgbToPatches, type ImageGeometry } from '../../shared/runtime/index.js';
 import { parseImageDataUrl } from './data-url.js';
-import { readImageHeader } from './header.js';
-import { resizeArea } from './resize.js';
+import { decodeToModelSize } from './decode.js';
 
 export interface InputImage {
   /** num_patches * patch_dim values in -1..1. */
@@ -16,15 +15,12 @@ export interface InputImage {
   png: Uint8Array;
 }
 
-export function prepareInputImage(dataUrl: string, index: number, geometry: ImageGeometry, maxBytes?: number): InputImage {
-  const { bytes } = parseImageDataUrl(dataUrl, index, maxBytes);
-  const header = readImageHeader(bytes, index);
-  const image = decodeImage(bytes, header, index);
-  const rgb = resizeArea(rgbaOnWhite(image.rgba), image.width, image.height, geometry.width, geometry.height);
+export async function prepareInputImage(dataUrl: string, index: number, geometry: ImageGeometry, maxBytes?: number): Promise<InputImage> {
+  const { mime, bytes } = parseImageDataUrl(dataUrl, index, maxBytes);
+  const { rgb } = await decodeToModelSize(bytes, mime, index, geometry);
   return { patches: rgbToPatches(rgb, geometry), png: encodeRgbPng(rgb, geometry.width, geometry.height) };
 }
 
 export { parseImageDataUrl } from './data-url.js';
-export { readImageHeader, sniffFormat, MAX_PIXELS, MAX_SIDE, type ImageHeader } from './header.js';
-export { resizeArea } from './resize.js';
-export { decodeImage, decodePngRgb, encodeRgbPng } from './codec.js';
+export { decodeToModelSize, MAX_PIXELS } from './decode.js';
+export { sniffFormat, INPUT_FORMATS, type InputMime } from './formats.js';

@@ -23,7 +23,7 @@ export const LIMITS = {
 export const ImageDataUrl = z
   .string()
   .regex(/^data:[^,]*,/, 'expected a data URL (data:image/png;base64,... or data:image/jpeg;base64,...)')
-  .meta({ description: 'data:image/png;base64,... or data:image/jpeg;base64,...; at most 5 MB decoded.' });
+  .meta({ description: 'data:image/{png,jpeg,webp,gif};base64,...; at most 5 MB decoded and 16.7 megapixels (4096 x 4096); a GIF or WebP gives its first frame.' });
 
 export const CreateGenerationRequest = z
   .object({
