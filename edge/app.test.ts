@@ -292,7 +292,7 @@ describe('operations', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/files/{key}', '/v1/generations', '/v1/generations/{id}', '/v1/generations/{id}/cancel']);
     expect(Object.keys(doc.paths['/v1/generations']!)).toEqual(['post']);
     expect(JSON.stringify(doc.paths['/v1/generations'])).toContain('#/components/schemas/CreateGenerationRequest');
-    expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'images', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature']);
+    expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'images', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature', 'webhook']);
     expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'status', 'created_at', 'progress', 'output', 'error']);
     expect(doc.components.securitySchemes).toHaveProperty('bearerAuth');
     const docs = await app.request('/docs');

@@ -34,7 +34,7 @@ export interface AppDeps {
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
   logger: Logger;
-  config: Pick<Config, 'apiKeys'>;
+  config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'webhooks'>>;
   /** More metrics appended to /metrics (the embedded start adds the worker's). */
   metrics?: readonly MetricsSource[];
   /** The text decode (edge/text-decode.ts): the decode thread's in the Node server, the event loop's under Lambda. */
@@ -58,6 +58,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     decode: deps.textDecoder,
     metrics,
     now: deps.now ?? (() => new Date()),
+    ...(deps.config.webhooks ? { webhooks: deps.config.webhooks } : {}),
   };
   const app = new OpenAPIHono<EdgeEnv>({ defaultHook: validationHook });
 

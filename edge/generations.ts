@@ -18,6 +18,9 @@ import { ApiError } from './errors.js';
 import { prepareInputImage, type InputImage } from './images/index.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { TextDecodeFn } from './text-decode.js';
+import { checkWebhookRequest } from './webhooks.js';
+import type { WebhookSettings } from '../shared/webhooks/deliver.js';
+import { queueWebhookEvent } from '../shared/webhooks/outbox.js';
 
 export interface GenerationService {
   model: ModelInfo;
@@ -27,6 +30,8 @@ export interface GenerationService {
   decode: TextDecodeFn;
   metrics: EdgeMetrics;
   now: () => Date;
+  /** Webhook secrets and the SSRF guard's setting; absent: webhook requests are refused. */
+  webhooks?: WebhookSettings;
 }
 
 export interface Created {
@@ -51,8 +56,9 @@ export function resolveParams(body: CreateGenerationRequest, model: ModelInfo): 
   };
 }
 
-export async function createGeneration(s: GenerationService, body: CreateGenerationRequest, requestId: string, log: Logger): Promise<Created> {
+export async function createGeneration(s: GenerationService, body: CreateGenerationRequest, requestId: string, log: Logger, tenant?: string): Promise<Created> {
   const { model } = s;
+  const webhook = body.webhook ? checkWebhookRequest(body.webhook, s.webhooks, tenant) : undefined;
   const geometry = model.manifest.image;
   // Images first: a bad one is refused before any model work.
   const images: InputImage[] = await Promise.all((body.images ?? []).map((url, i) => prepareInputImage(url, i, geometry)));
@@ -79,11 +85,18 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
     context: storedContext(id, turn, [...decoded.ids, ...stopIds]),
     output,
     tokens_used: decoded.ids.length,
+    ...(webhook ? { webhook } : {}),
   };
   await s.jobs.create(record);
   s.metrics.generationsCreated.inc({ kind: queued ? 'image' : 'text' });
   log.info({ job_id: id, stop: decoded.stop, tokens: decoded.ids.length, images_in: images.length }, 'generation created');
-  if (!queued) return { status: 201, record };
+  if (!queued) {
+    // Finished here: no worker will see it, so its `completed` event is queued now.
+    await queueWebhookEvent({ queue: s.queue, store: s.store }, record, 'completed').catch((err: unknown) =>
+      log.error({ err, job_id: id }, 'could not queue the completed webhook event'),
+    );
+    return { status: 201, record };
+  }
 
   try {
     await s.queue.send(encodeJobMessage({ jobId: id, requestId }));

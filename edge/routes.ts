@@ -27,7 +27,7 @@ export const createGenerationRoute = createRoute({
   responses: {
     201: json(Generation, 'Finished: the answer needed no image.'),
     202: json(Generation, 'Queued: an image is being made; poll the generation.'),
-    400: error('invalid_json, invalid_request, prompt_too_long, unsupported_image (not PNG, JPEG, WebP or GIF, damaged, truncated, or not the declared type) or invalid_base64.'),
+    400: error('invalid_json, invalid_request, prompt_too_long, unsupported_image (not PNG, JPEG, WebP or GIF, damaged, truncated, or not the declared type) invalid_base64 or invalid_webhook.'),
     401: error('unauthorized: missing or wrong API key.'),
     413: error('payload_too_large (the whole body) or image_too_large (one image over 5 MB or over 16.7 megapixels).'),
   },

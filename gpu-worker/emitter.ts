@@ -15,6 +15,8 @@ import { outputImageKey } from '../shared/schemas/job.js';
 import { progressOf, type JobRun } from './job-run.js';
 import { countJob, type WorkerMetrics } from './metrics.js';
 import { encodePng } from '../shared/images/png.js';
+import { queueWebhookEvent, wants } from '../shared/webhooks/outbox.js';
+import type { WebhookEvent } from '../shared/webhooks/schema.js';
 import { toCanceled, toFailed, toRunning, toSucceeded, withProgress, type Progress } from './transitions.js';
 
 export interface EmitterDeps {
@@ -38,9 +40,9 @@ export class Emitter {
     return this.deps.logger.child({ jobId: run.id, requestId: run.requestId });
   }
 
-  /** Queued (or running from an earlier attempt) -> running from step 0. */
+  /** Queued (or running from an earlier attempt) -> running from step 0; the `start` webhook event. */
   markRunning(run: JobRun): void {
-    this.write(run, toRunning(progressOf(run)));
+    this.write(run, toRunning(progressOf(run)), (record) => (record.status === 'running' ? this.webhook(record, 'start') : Promise.resolve()));
   }
 
   /** A progress write, coalesced: at most one waits behind the one in flight. */
@@ -48,10 +50,14 @@ export class Emitter {
     if (run.progressPending) return;
     run.progressPending = true;
     run.lastProgressAt = this.deps.now();
-    this.write(run, (current) => {
-      run.progressPending = false;
-      return withProgress(progressOf(run))(current);
-    });
+    this.write(
+      run,
+      (current) => {
+        run.progressPending = false;
+        return withProgress(progressOf(run))(current);
+      },
+      (record) => (record.status === 'running' ? this.webhook(record, 'progress', record.progress.step) : Promise.resolve()),
+    );
   }
 
   /** Whether the cancel marker is there; a failed check counts as "not yet". */
@@ -81,6 +87,7 @@ export class Emitter {
     } else {
       log.info({ status: record.status }, 'job already finished; output left as it was');
     }
+    await this.completedWebhook(record);
     await this.deps.queue.delete(run.message.receiptHandle);
   }
 
@@ -92,20 +99,30 @@ export class Emitter {
       this.deps.metrics.jobLatency.observe({}, (this.deps.now() - run.message.sentAt) / 1000);
     }
     this.logFor(run).info({ status: record.status, step: run.step }, won ? 'job canceled' : 'job already finished');
+    await this.completedWebhook(record);
     await this.deps.queue.delete(run.message.receiptHandle);
   }
 
   /** A permanent failure of this job (its input, not the worker): fail it now, no retry. */
   async fail(run: JobRun, error: JobError): Promise<void> {
     await run.writes.catch(() => {});
-    const { won } = await this.transition(run.id, toFailed(error));
+    const { won, record } = await this.transition(run.id, toFailed(error));
     if (won) countJob(this.deps.metrics, 'failed');
     this.logFor(run).warn({ error }, won ? 'job failed' : 'job already finished');
+    await this.completedWebhook(record);
     await this.deps.queue.delete(run.message.receiptHandle);
   }
 
-  /** The record is terminal already (canceled at the edge, or done elsewhere): just ack. */
-  async acknowledge(run: Pick<JobRun, 'id' | 'requestId' | 'message'>): Promise<void> {
+  /**
+   * The record is terminal already (canceled at the edge, or done elsewhere): ack, after
+   * queuing its `completed` webhook event if that is not on the queue yet.
+   */
+  async acknowledge(run: Pick<JobRun, 'id' | 'requestId' | 'message'> & { record?: JobRecord }): Promise<void> {
+    if (run.record && isTerminal(run.record.status)) await this.completedWebhook(run.record);
+    else if (run.record && wants(run.record, 'completed')) {
+      const current = await this.deps.jobs.get(run.id);
+      if (current && isTerminal(current.status)) await this.completedWebhook(current);
+    }
     await this.deps.queue.delete(run.message.receiptHandle);
   }
 
@@ -129,12 +146,25 @@ export class Emitter {
     await this.deps.queue.release(run.message.receiptHandle);
   }
 
+  /** Before the job's message goes: its terminal state's webhook event on the queue (throws: the message stays). */
+  private async completedWebhook(record: JobRecord): Promise<void> {
+    if (isTerminal(record.status)) await queueWebhookEvent({ queue: this.deps.queue, store: this.deps.store, now: this.deps.now }, record, 'completed');
+  }
+
+  /** A start or progress event: best effort (a failure is logged; the job goes on). */
+  private async webhook(record: JobRecord, event: WebhookEvent, step?: number): Promise<void> {
+    await queueWebhookEvent({ queue: this.deps.queue, store: this.deps.store, now: this.deps.now }, record, event, step).catch((err: unknown) =>
+      this.deps.logger.warn({ err, jobId: record.id, event }, 'could not queue a webhook event'),
+    );
+  }
+
   /** Appends a record write to the job's chain; a terminal record seen there stops the job. */
-  private write(run: JobRun, mutate: Mutation): void {
+  private write(run: JobRun, mutate: Mutation, after?: (record: JobRecord) => Promise<void>): void {
     run.writes = run.writes
       .then(async () => {
         const record = await this.deps.jobs.update(run.id, mutate);
         if (isTerminal(record.status)) run.stop ??= 'terminal';
+        else if (after) await after(record);
       })
       .catch((err: unknown) => this.logFor(run).warn({ err }, 'job record write failed'));
   }

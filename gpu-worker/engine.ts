@@ -1,8 +1,9 @@
 /**
  * The worker's engine (vLLM's split): receive -> schedule -> execute -> emit.
  *
- * - receive: an intake loop long-polls the queue while the worker holds fewer messages than
- *   its running set plus a look-ahead, and classifies each (intake.ts).
+ * - receive: a loop long-polls the queue while the worker holds fewer messages than its
+ *   running set plus a look-ahead (receive-loop.ts); each message is classified (intake.ts):
+ *   a job joins the scheduler, a webhook event goes to the deliverer.
  * - schedule: at every tick the scheduler admits waiting jobs first come first served and
  *   returns the running set (scheduler.ts).
  * - execute: one batched denoising step for the whole running set (model-runner.ts); a job
@@ -10,22 +11,24 @@
  * - emit: record writes, output objects and the message's fate (emitter.ts), off the loop
  *   so that the accelerator does not wait on storage.
  *
- * Held messages are heartbeated every third of the visibility timeout. Model calls happen
- * on the tick loop only, one at a time.
+ * Held messages and their heartbeat are leases.ts's. Model calls happen on the tick loop
+ * only, one at a time.
  */
-import { MessageNotInFlightError, type JobQueue, type ReceivedMessage } from '../shared/ports/queue.js';
+import type { JobQueue, ReceivedMessage } from '../shared/ports/queue.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
 import type { Logger } from '../shared/logging/index.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import { sleep } from '../shared/queue/sleep.js';
+import { ImageInputError } from '../shared/images/png.js';
 import type { JobRecord } from '../shared/schemas/job.js';
+import type { WebhookDeliverer } from '../shared/webhooks/deliver.js';
 import { loadContext } from './context.js';
 import { Emitter } from './emitter.js';
 import { classify, type Intake } from './intake.js';
 import { imagePart, newJobRun, tokensLeft, type JobRun } from './job-run.js';
+import { Leases } from './leases.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
-import { ImageInputError } from '../shared/images/png.js';
+import { runReceiveLoop } from './receive-loop.js';
 import { emptyScheduler, enqueue, remove, schedule, type SchedulerState } from './scheduler.js';
 
 export interface EngineOptions {
@@ -60,22 +63,24 @@ export interface EngineDeps {
   runner: ModelRunner;
   metrics: WorkerMetrics;
   logger: Logger;
+  /** Delivers webhook events that arrive on the queue; without it they are handed back. */
+  webhooks?: WebhookDeliverer;
 }
+
+/** Webhook deliveries one worker runs at once; more are handed back to the queue. */
+const MAX_WEBHOOKS_IN_FLIGHT = 64;
 
 export class Engine {
   private sched: SchedulerState = emptyScheduler;
   /** Every job whose message this worker holds: waiting, running or finishing. */
-  private readonly runs = new Map<string, JobRun>();
-  private readonly effects = new Set<Promise<void>>();
+  private readonly leases: Leases;
   private readonly intakeAbort = new AbortController();
   private readonly emitter: Emitter;
   private readonly opts: Required<Omit<EngineOptions, 'onImage' | 'onHeldChange'>> & Pick<EngineOptions, 'onImage' | 'onHeldChange'>;
-  private heldReported = 0;
   private readonly waiters = new Set<() => void>();
   private draining = false;
   private abandon = false;
   private loopDone: Promise<void> | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
   /** When the tick loop last went round (health). */
   lastBeatAt = 0;
 
@@ -102,6 +107,14 @@ export class Engine {
       now: this.opts.now,
       retryDelaySeconds: this.opts.retryDelaySeconds,
     });
+    this.leases = new Leases({
+      queue: deps.queue,
+      emitter: this.emitter,
+      visibilityTimeoutSeconds: vt,
+      heartbeatMs: this.opts.heartbeatMs,
+      ...(this.opts.onHeldChange ? { onHeldChange: this.opts.onHeldChange } : {}),
+      wake: () => this.wake(),
+    });
   }
 
   get maxBatch(): number {
@@ -110,18 +123,27 @@ export class Engine {
 
   /** Jobs held (waiting, running or finishing). */
   get held(): number {
-    return this.runs.size;
+    return this.leases.size;
   }
 
   /** Starts the loops; `done` resolves when the engine has stopped. */
   start(): void {
     if (this.loopDone) throw new Error('engine already started');
     this.lastBeatAt = this.opts.now();
-    this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs);
-    const intake = this.intakeLoop().catch((err: unknown) => this.deps.logger.fatal({ err }, 'intake loop crashed'));
+    this.leases.startHeartbeat();
+    const intake = runReceiveLoop({
+      queue: this.deps.queue,
+      logger: this.deps.logger,
+      visibilityTimeoutSeconds: this.opts.visibilityTimeoutSeconds,
+      waitSeconds: this.opts.receiveWaitSeconds,
+      signal: this.intakeAbort.signal,
+      room: () => this.opts.maxBatch + this.opts.lookahead - this.leases.size,
+      idle: (ms) => this.idle(ms),
+      onBatch: (messages) => this.intake(messages),
+    }).catch((err: unknown) => this.deps.logger.fatal({ err }, 'intake loop crashed'));
     this.loopDone = this.tickLoop().finally(async () => {
       await intake;
-      clearInterval(this.heartbeat);
+      this.leases.stopHeartbeat();
     });
   }
 
@@ -138,7 +160,7 @@ export class Engine {
     if (!this.draining) {
       this.draining = true;
       this.intakeAbort.abort();
-      this.deps.logger.info({ held: this.runs.size, graceMs }, 'shutting down: finishing running jobs');
+      this.deps.logger.info({ held: this.leases.size, graceMs }, 'shutting down: finishing running jobs');
       for (const id of this.sched.waiting) this.handBack(id);
       this.wake();
       const timer = setTimeout(() => {
@@ -147,54 +169,19 @@ export class Engine {
       }, graceMs);
       await this.done;
       clearTimeout(timer);
-      await this.settle();
-      for (const id of [...this.runs.keys()]) this.handBack(id);
-      await this.settle();
+      await this.leases.settle();
+      for (const id of this.leases.ids()) this.handBack(id);
+      await Promise.all([this.leases.settle(), this.deps.webhooks?.settle()]);
     }
     await this.done;
   }
 
   // --- receive -----------------------------------------------------------------------
 
-  private async intakeLoop(): Promise<void> {
-    const signal = this.intakeAbort.signal;
-    while (!this.draining) {
-      const room = this.opts.maxBatch + this.opts.lookahead - this.runs.size;
-      if (room <= 0) {
-        await this.idle(250);
-        continue;
-      }
-      let messages: ReceivedMessage[];
-      try {
-        messages = await this.deps.queue.receive({
-          maxMessages: Math.min(10, room),
-          waitSeconds: this.opts.receiveWaitSeconds,
-          visibilityTimeoutSeconds: this.opts.visibilityTimeoutSeconds,
-          signal,
-        });
-      } catch (err) {
-        this.deps.logger.error({ err }, 'receive failed; retrying');
-        await sleep(1000, signal);
-        continue;
-      }
-      // A receive returns at most 10: when it came back full, take what else is waiting now
-      // (no wait), so that a burst larger than 10 joins at one tick too.
-      let last = { asked: Math.min(10, room), got: messages.length };
-      while (last.got === last.asked && messages.length < room && !this.draining) {
-        const asked = Math.min(10, room - messages.length);
-        let more: ReceivedMessage[];
-        try {
-          more = await this.deps.queue.receive({ maxMessages: asked, waitSeconds: 0, visibilityTimeoutSeconds: this.opts.visibilityTimeoutSeconds, signal });
-        } catch {
-          break; // the loop's next receive retries
-        }
-        messages = [...messages, ...more];
-        last = { asked, got: more.length };
-      }
-      // Classified together, enqueued together: jobs that arrive together start at the same tick.
-      const intakes = await Promise.all(messages.map(async (message) => ({ message, intake: await this.classify(message) })));
-      for (const { message, intake } of intakes) this.accept(message, intake);
-    }
+  /** Classified together, enqueued together: jobs that arrive together start at the same tick. */
+  private async intake(messages: ReceivedMessage[]): Promise<void> {
+    const intakes = await Promise.all(messages.map(async (message) => ({ message, intake: await this.classify(message) })));
+    for (const { message, intake } of intakes) this.accept(message, intake);
   }
 
   /** The intake's verdict, or undefined when reading the record failed (retried later). */
@@ -215,6 +202,12 @@ export class Engine {
       void this.deps.queue.release(message.receiptHandle).catch(() => {});
       return;
     }
+    if (intake.kind === 'webhook') {
+      const webhooks = this.deps.webhooks;
+      if (webhooks && webhooks.busy < MAX_WEBHOOKS_IN_FLIGHT) webhooks.start(message, intake.webhook);
+      else void this.deps.queue.release(message.receiptHandle).catch(() => {});
+      return;
+    }
     if (intake.kind === 'poison') {
       log.error({ messageId: message.messageId, receiveCount: message.receiveCount, jobId: intake.jobId, requestId: intake.requestId, reason: intake.reason, err: intake.err }, 'poison message: left for the dead-letter queue');
       void this.emitter.retryLater({ id: intake.jobId ?? '?', requestId: intake.requestId ?? '?', message }, new Error(intake.reason));
@@ -222,10 +215,10 @@ export class Engine {
     }
     if (intake.kind === 'done') {
       log.info({ jobId: intake.jobId, requestId: intake.requestId, status: intake.record.status }, 'redelivered message of a finished job: deleted');
-      void this.emitter.acknowledge({ id: intake.jobId, requestId: intake.requestId, message }).catch((err: unknown) => log.warn({ err }, 'delete failed'));
+      void this.emitter.acknowledge({ id: intake.jobId, requestId: intake.requestId, message, record: intake.record }).catch((err: unknown) => log.warn({ err }, 'delete failed'));
       return;
     }
-    const held = this.runs.get(intake.jobId);
+    const held = this.leases.get(intake.jobId);
     if (held) {
       // Our own message again (its visibility lapsed): keep working under the new receipt.
       if (held.message.messageId === message.messageId) held.message = message;
@@ -238,8 +231,7 @@ export class Engine {
       this.track(run, this.emitter.cancel(run));
       return;
     }
-    this.runs.set(run.id, run);
-    this.heldChanged();
+    this.leases.hold(run);
     this.sched = enqueue(this.sched, run.id);
     this.emitter.logFor(run).info({ receiveCount: message.receiveCount }, 'job received');
     this.wake();
@@ -255,8 +247,8 @@ export class Engine {
       if (this.draining && this.sched.running.length === 0 && this.sched.waiting.length === 0) return;
       const tick = schedule(this.sched, this.opts.maxBatch);
       this.sched = tick.state;
-      for (const id of tick.admitted) await this.admit(this.runs.get(id)!);
-      const batch = this.sched.running.map((id) => this.runs.get(id)!).filter((run) => run.cond && run.x && !run.stop && !run.cancelRequested);
+      for (const id of tick.admitted) await this.admit(this.leases.get(id)!);
+      const batch = this.sched.running.map((id) => this.leases.get(id)!).filter((run) => run.cond && run.x && !run.stop && !run.cancelRequested);
       this.deps.metrics.activeJobs.set({}, batch.length);
       if (batch.length === 0) {
         await this.idle(1000);
@@ -370,7 +362,7 @@ export class Engine {
   /** Acts on what the emit side learned since the last tick: cancels, finished elsewhere, lost. */
   private reap(): void {
     for (const id of [...this.sched.waiting, ...this.sched.running]) {
-      const run = this.runs.get(id)!;
+      const run = this.leases.get(id)!;
       if (run.cancelRequested) {
         this.leave(run);
         this.track(run, this.emitter.cancel(run));
@@ -380,8 +372,7 @@ export class Engine {
         this.track(run, this.emitter.acknowledge(run));
       } else if (run.stop === 'lost') {
         this.leave(run);
-        this.runs.delete(id);
-        this.heldChanged();
+        this.leases.drop(id);
       }
     }
   }
@@ -394,58 +385,16 @@ export class Engine {
     this.deps.metrics.activeJobs.set({}, this.sched.running.length);
   }
 
-  /** Runs an effect that ends the job's stay; the message is no longer held once it settles. */
   private track(run: JobRun, effect: Promise<void>): void {
-    this.runs.set(run.id, run);
-    this.heldChanged();
-    const tracked: Promise<void> = effect
-      .catch(async (err: unknown) => {
-        this.emitter.logFor(run).error({ err }, 'finishing the job failed');
-        await this.emitter.retryLater(run, err);
-      })
-      .finally(() => {
-        this.effects.delete(tracked);
-        if (this.runs.get(run.id) === run) this.runs.delete(run.id);
-        this.heldChanged();
-        this.wake();
-      });
-    this.effects.add(tracked);
+    this.leases.track(run, effect);
   }
 
   /** Shutdown: give a job's message back so another worker starts it over. */
   private handBack(id: string): void {
-    const run = this.runs.get(id);
+    const run = this.leases.get(id);
     if (!run) return;
     this.leave(run);
     this.track(run, this.emitter.release(run));
-  }
-
-  private async settle(): Promise<void> {
-    while (this.effects.size > 0) await Promise.allSettled([...this.effects]);
-  }
-
-  /** Extends every held message; a lost one means another worker may own the job now. */
-  private beat(): void {
-    const seconds = this.opts.visibilityTimeoutSeconds;
-    for (const run of this.runs.values()) {
-      const handle = run.message.receiptHandle;
-      this.deps.queue.extendVisibility(handle, seconds).catch((err: unknown) => {
-        if (run.message.receiptHandle !== handle) return; // redelivered to us meanwhile
-        if (err instanceof MessageNotInFlightError) {
-          this.emitter.logFor(run).warn('lost the message (visibility lapsed); dropping the job');
-          run.stop = 'lost';
-          this.wake();
-        } else {
-          this.emitter.logFor(run).warn({ err }, 'heartbeat failed; will retry');
-        }
-      });
-    }
-  }
-
-  private heldChanged(): void {
-    if (this.runs.size === this.heldReported) return;
-    this.heldReported = this.runs.size;
-    this.opts.onHeldChange?.(this.runs.size);
   }
 
   /** Ends every idle wait now (new work, a freed slot, a shutdown). */

@@ -1,13 +1,15 @@
 /**
  * What to do with a received message, decided from its body and the job's record:
- * run it, acknowledge it (the job is finished: a redelivery), cancel it, or leave it to
- * the retry/dead-letter path (poison). No model work here.
+ * run it, acknowledge it (the job is finished: a redelivery), cancel it, deliver it (a
+ * webhook event riding the same queue), or leave it to the retry/dead-letter path (poison).
+ * No model work here.
  */
 import { InvalidJobMessageError, parseJobMessage } from '../shared/jobs/message.js';
 import { isTerminal } from '../shared/jobs/status.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
 import type { ReceivedMessage } from '../shared/ports/queue.js';
 import type { JobRecord } from '../shared/schemas/job.js';
+import { isWebhookBody, parseWebhookMessage, type WebhookMessage } from '../shared/webhooks/message.js';
 
 export type Intake =
   | { kind: 'run'; jobId: string; requestId: string; record: JobRecord }
@@ -15,10 +17,16 @@ export type Intake =
   | { kind: 'done'; jobId: string; requestId: string; record: JobRecord }
   /** Its cancel marker is set: mark canceled, delete the message. */
   | { kind: 'cancel'; jobId: string; requestId: string; record: JobRecord }
+  /** A webhook event to deliver (shared/webhooks/deliver.ts). */
+  | { kind: 'webhook'; webhook: WebhookMessage }
   /** Cannot be handled: leave it (not deleted) so that it reaches the dead-letter queue. */
   | { kind: 'poison'; reason: string; jobId?: string; requestId?: string; err?: unknown };
 
 export async function classify(message: ReceivedMessage, jobs: JobRepository<JobRecord>): Promise<Intake> {
+  if (isWebhookBody(message.body)) {
+    const webhook = parseWebhookMessage(message.body);
+    return webhook ? { kind: 'webhook', webhook } : { kind: 'poison', reason: 'invalid webhook message' };
+  }
   let jobId: string;
   let requestId: string;
   try {

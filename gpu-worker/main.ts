@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     ? new ScaleInProtection({ port: new EcsAgentTaskProtection(tp.agentUri), expiresInMinutes: tp.expiresInMinutes, idleMs: tp.idleMs, logger: logger.child({ part: 'task-protection' }) })
     : undefined;
   worker = startWorker(
-    { ...adapters, runner, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds },
+    { ...adapters, runner, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds, webhooks: config.webhooks },
     {
       maxBatch,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,

@@ -9,6 +9,9 @@ import type { Logger } from '../shared/logging/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import { JobRecord } from '../shared/schemas/job.js';
+import { generationView } from '../shared/schemas/view.js';
+import { WebhookDeliverer, type WebhookSettings } from '../shared/webhooks/deliver.js';
+import { queueWebhookEvent } from '../shared/webhooks/outbox.js';
 import { Engine, type EngineOptions } from './engine.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
@@ -24,7 +27,11 @@ export interface WorkerParts {
   metrics?: WorkerMetrics;
   /** Long-poll wait of the dead-letter receive (default 20 s; shutdown cuts it short). */
   deadLetterWaitSeconds?: number;
+  /** Webhook secrets and delivery settings (default: no secrets, so deliveries record that and stop). */
+  webhooks?: WebhookSettings;
 }
+
+const NO_WEBHOOKS: WebhookSettings = { secrets: { byTenant: {} }, allowPrivate: false, retryBaseMs: 10_000, timeoutMs: 10_000 };
 
 export interface Worker {
   readonly engine: Engine;
@@ -36,7 +43,15 @@ export interface Worker {
 export function startWorker(parts: WorkerParts, options: EngineOptions): Worker {
   const metrics = parts.metrics ?? createWorkerMetrics();
   const jobs = new JobRepository<JobRecord>(parts.store, { schema: JobRecord });
-  const engine = new Engine({ queue: parts.queue, store: parts.store, jobs, runner: parts.runner, metrics, logger: parts.logger }, options);
+  const webhooks = new WebhookDeliverer({
+    queue: parts.queue,
+    store: parts.store,
+    jobs,
+    settings: parts.webhooks ?? NO_WEBHOOKS,
+    view: (record) => generationView(record, parts.store),
+    logger: parts.logger.child({ part: 'webhooks' }),
+  });
+  const engine = new Engine({ queue: parts.queue, store: parts.store, jobs, runner: parts.runner, metrics, logger: parts.logger, webhooks }, options);
   engine.start();
   const drainAbort = new AbortController();
   const drain = parts.deadLetters
@@ -47,6 +62,7 @@ export function startWorker(parts: WorkerParts, options: EngineOptions): Worker 
         logger: parts.logger.child({ loop: 'dead-letters' }),
         signal: drainAbort.signal,
         waitSeconds: parts.deadLetterWaitSeconds ?? 20,
+        onTerminal: async (record) => void (await queueWebhookEvent({ queue: parts.queue, store: parts.store }, record, 'completed')),
         ...(parts.maxReceiveCount !== undefined ? { maxReceiveCount: parts.maxReceiveCount } : {}),
       })
     : Promise.resolve();

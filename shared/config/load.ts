@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { WebhookSettings } from '../webhooks/deliver.js';
+import { isUsableSecret } from '../webhooks/secrets.js';
 import { ENV_NAMES, EnvSchema, type LogLevel } from './schema.js';
 
 export interface Config {
@@ -31,6 +33,8 @@ export interface Config {
   workerConcurrency: number;
   visibilityTimeoutSeconds: number;
   presignExpiresSeconds: number;
+  /** Webhook signing secrets, the SSRF guard's exception and the retry timing. */
+  webhooks: WebhookSettings;
   /** Things worth a warning at start (e.g. the fallback model package); the caller logs them. */
   warnings: string[];
 }
@@ -70,6 +74,16 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
   if ((e.STORE === 's3' || e.QUEUE === 'sqs') && !e.AWS_REGION) {
     problems.push('AWS_REGION: required when STORE=s3 or QUEUE=sqs');
   }
+  const byTenant: Record<string, string> = {};
+  for (const entry of e.WEBHOOK_SECRETS ?? []) {
+    const at = entry.indexOf(':');
+    const tenant = entry.slice(0, at);
+    const secret = entry.slice(at + 1);
+    if (byTenant[tenant] !== undefined) problems.push(`WEBHOOK_SECRETS: tenant ${tenant} is listed twice`);
+    if (!isUsableSecret(secret)) problems.push(`WEBHOOK_SECRETS: the secret of tenant ${tenant} is not valid base64 after whsec_`);
+    byTenant[tenant] = secret;
+  }
+  if (e.WEBHOOK_SECRET && !isUsableSecret(e.WEBHOOK_SECRET)) problems.push('WEBHOOK_SECRET: not valid base64 after whsec_');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const warnings: string[] = [];
@@ -101,6 +115,12 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
     workerConcurrency: e.WORKER_CONCURRENCY,
     visibilityTimeoutSeconds: e.VISIBILITY_TIMEOUT_SECONDS,
     presignExpiresSeconds: e.PRESIGN_EXPIRES_SECONDS,
+    webhooks: {
+      secrets: { byTenant, ...(e.WEBHOOK_SECRET ? { fallback: e.WEBHOOK_SECRET } : {}) },
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === '1',
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    },
     warnings,
   };
 }
@@ -120,10 +140,12 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
+const SECRET_NAMES = new Set(['API_KEYS', 'WEBHOOK_SECRETS', 'WEBHOOK_SECRET']);
+
 /** `NAME: why (got "value")`; secrets are never echoed. */
 function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? '(environment)');
   const value = env[name];
-  const shown = value === undefined || name === 'API_KEYS' ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)})`;
+  const shown = value === undefined || SECRET_NAMES.has(name) ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)})`;
   return `${name}: ${issue.message}${shown}`;
 }

@@ -43,6 +43,19 @@ export const EnvSchema = z.object({
   WORKER_CONCURRENCY: int(1, 64).default(1),
   VISIBILITY_TIMEOUT_SECONDS: int(1, 43_200).default(60),
   PRESIGN_EXPIRES_SECONDS: int(1, 604_800).default(3600),
+  /** `tenant:whsec_...`, comma-separated: each tenant's webhook signing secret. */
+  WEBHOOK_SECRETS: z
+    .string()
+    .transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0))
+    .pipe(z.array(z.string().regex(/^[^:\s]+:whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'each entry must be tenant:whsec_<base64>')))
+    .optional(),
+  /** The signing secret of every tenant without one of its own. */
+  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'must be whsec_<base64>').optional(),
+  /** 1: webhooks may reach private, loopback and link-local addresses, over plain http too. */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1'], { error: 'expected 0 or 1' }).default('0'),
+  /** Wait before a failed delivery's first retry; each next wait is 4x longer. */
+  WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(10_000),
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
 });
 export type Env = z.infer<typeof EnvSchema>;
 export const ENV_NAMES = Object.keys(EnvSchema.shape) as (keyof Env)[];

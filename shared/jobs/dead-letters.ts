@@ -28,6 +28,11 @@ export interface DeadLetterOptions {
    */
   maxReceiveCount?: number;
   logger?: DeadLetterLogger;
+  /**
+   * Called with the terminal record before its dead letter is deleted (the worker queues
+   * the `completed` webhook event here); a throw leaves the dead letter for another try.
+   */
+  onTerminal?: (record: JobRecordBase) => Promise<void>;
   /** Long-poll wait of each receive (default 20 s, SQS's maximum). */
   waitSeconds?: number;
   signal?: AbortSignal;
@@ -82,7 +87,8 @@ async function handle(message: ReceivedMessage, options: DeadLetterOptions): Pro
     ({ jobId, requestId } = parseJobMessage(message.body));
   } catch (err) {
     if (!(err instanceof InvalidJobMessageError)) throw err;
-    log.error({ messageId: message.messageId, err: err.message }, 'dropping an invalid dead letter');
+    // A webhook event whose deliveries kept crashing their worker lands here too: its attempts are in the delivery log.
+    log.error({ messageId: message.messageId, err: err.message, body: message.body.slice(0, 300) }, 'dropping a dead letter that is not a job message');
     await options.deadLetters.delete(message.receiptHandle);
     return 'dropped';
   }
@@ -98,6 +104,7 @@ async function handle(message: ReceivedMessage, options: DeadLetterOptions): Pro
       marked = !isTerminal(current.status);
       return marked ? { ...current, status: 'failed', error } : null;
     });
+    if (isTerminal(after.status)) await options.onTerminal?.(after);
     await options.deadLetters.delete(message.receiptHandle);
     if (marked) {
       log.warn({ jobId, requestId, receives }, 'job failed: dead-lettered');

@@ -26,8 +26,16 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
+export interface SendOptions {
+  /**
+   * Keep the message hidden this long after sending (a delayed retry). SQS allows at most
+   * 900 s and clamps larger values; a consumer that needs a longer wait sends the message on.
+   */
+  delaySeconds?: number;
+}
+
 export interface JobQueue {
-  send(body: string): Promise<void>;
+  send(body: string, options?: SendOptions): Promise<void>;
   receive(options: ReceiveOptions): Promise<ReceivedMessage[]>;
   /** Heartbeat: keep the message hidden for `seconds` more from now. */
   extendVisibility(receiptHandle: string, seconds: number): Promise<void>;

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { MessageNotInFlightError, type JobQueue, type ReceiveOptions, type ReceivedMessage } from '../ports/queue.js';
+import { MessageNotInFlightError, type JobQueue, type ReceiveOptions, type ReceivedMessage, type SendOptions } from '../ports/queue.js';
 import { sleep } from './sleep.js';
 
 const QueueName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'queue names are 1-80 of [A-Za-z0-9_-]');
@@ -80,6 +80,9 @@ function openDb(config: ResolvedConfig): SharedDb {
   return new SharedDb(db);
 }
 
+/** SQS's limit on a send's delay, kept here too so that both back ends behave alike. */
+const MAX_DELAY_SECONDS = 900;
+
 export class SqliteQueue implements JobQueue {
   private readonly config: ResolvedConfig;
   private readonly shared: SharedDb;
@@ -112,11 +115,12 @@ export class SqliteQueue implements JobQueue {
     return this.shared.db;
   }
 
-  async send(body: string): Promise<void> {
+  async send(body: string, options: SendOptions = {}): Promise<void> {
     const now = Date.now();
+    const delayMs = 1000 * Math.max(0, Math.min(MAX_DELAY_SECONDS, options.delaySeconds ?? 0));
     this.db
       .prepare('INSERT INTO messages (id, queue, body, sent_at, visible_at) VALUES (?, ?, ?, ?, ?)')
-      .run(randomUUID(), this.config.queueName, body, now, now);
+      .run(randomUUID(), this.config.queueName, body, now, now + delayMs);
   }
 
   async receive(options: ReceiveOptions): Promise<ReceivedMessage[]> {

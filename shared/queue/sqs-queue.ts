@@ -13,7 +13,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { MessageNotInFlightError, type JobQueue, type ReceiveOptions, type ReceivedMessage } from '../ports/queue.js';
+import { MessageNotInFlightError, type JobQueue, type ReceiveOptions, type ReceivedMessage, type SendOptions } from '../ports/queue.js';
 import { AwsClientConfig, awsClientOptions } from '../store/aws-config.js';
 
 export const SqsQueueConfig = AwsClientConfig.extend({
@@ -24,6 +24,7 @@ export type SqsQueueConfig = z.input<typeof SqsQueueConfig>;
 /** SQS's own limits on one ReceiveMessage call. */
 const MAX_BATCH = 10;
 const MAX_WAIT_SECONDS = 20;
+const MAX_DELAY_SECONDS = 900;
 
 /**
  * `receive` asks for at most 10 messages and waits at most 20 s (SQS's limits; larger
@@ -42,8 +43,9 @@ export class SqsQueue implements JobQueue {
     this.ownsClient = client === undefined;
   }
 
-  async send(body: string): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body }));
+  async send(body: string, options: SendOptions = {}): Promise<void> {
+    const delay = options.delaySeconds === undefined ? undefined : clamp(Math.ceil(options.delaySeconds), 0, MAX_DELAY_SECONDS);
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body, ...(delay ? { DelaySeconds: delay } : {}) }));
   }
 
   async receive(options: ReceiveOptions): Promise<ReceivedMessage[]> {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { JobStatus } from '../jobs/status.js';
+import { WebhookRequest, WebhookView } from '../webhooks/schema.js';
 
 export const LIMITS = {
   promptChars: 4000,
@@ -70,6 +71,7 @@ export const CreateGenerationRequest = z
       .max(LIMITS.temperature.max)
       .optional()
       .meta({ description: 'Text sampling temperature; 0 (the default) is greedy.' }),
+    webhook: WebhookRequest.optional(),
   })
   .strict()
   .meta({ id: 'CreateGenerationRequest' });
@@ -108,6 +110,7 @@ export const Generation = z
     progress: Progress,
     output: z.array(OutputPart),
     error: GenerationError.optional(),
+    webhook: WebhookView.optional(),
   })
   .strict()
   .meta({ id: 'Generation' });

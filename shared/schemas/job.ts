@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { JobId, JobRecordBase } from '../jobs/record.js';
+import { StoredWebhook } from '../webhooks/schema.js';
 
 const tokenId = z.number().int().min(0);
 
@@ -55,6 +56,8 @@ export const JobRecord = JobRecordBase.extend({
   output: z.array(StoredOutputPart),
   /** Text tokens generated so far (stop tokens excluded), counted against params.max_tokens. */
   tokens_used: z.number().int().min(0),
+  /** Where to send the job's events; its delivery log is an object of its own (shared/webhooks/log.ts). */
+  webhook: StoredWebhook.optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 

@@ -65,7 +65,7 @@ describe('JobRecord', () => {
 
 describe('generationView', () => {
   it('turns image keys into URLs and hides internals', async () => {
-    const view = await generationView({ ...record, error: { code: 'x', message: 'y', detail: 1 } }, { urlFor: async (k) => `/v1/files/${k}` });
+    const view = await generationView({ ...record, error: { code: 'x', message: 'y', detail: 1 } }, { urlFor: async (k) => `/v1/files/${k}`, get: async () => null });
     expect(view).toEqual({
       id: 'gen_abc',
       status: 'succeeded',

@@ -107,6 +107,14 @@ export function queueContract(name: string, factory: QueueFactory): void {
       await h.deadLetters.delete(dead.receiptHandle);
     });
 
+    it('keeps a delayed message hidden until its delay has passed', async () => {
+      await h.queue.send('later', { delaySeconds: 2 });
+      expect(await h.queue.receive({ maxMessages: 1, waitSeconds: 1 })).toEqual([]);
+      const m = await receiveOne(h.queue);
+      expect(m.body).toBe('later');
+      await h.queue.delete(m.receiptHandle);
+    });
+
     it('receives a batch', async () => {
       for (let i = 0; i < 5; i++) await h.queue.send(`m${i}`);
       const got = await receiveN(h.queue, 5);
