@@ -88,7 +88,7 @@ async function handle(message: ReceivedMessage, options: DeadLetterOptions): Pro
   } catch (err) {
     if (!(err instanceof InvalidJobMessageError)) throw err;
     // A webhook event whose deliveries kept crashing their worker lands here too: its attempts are in the delivery log.
-    log.error({ messageId: message.messageId, err: err.message, body: message.body.slice(0, 300) }, 'dropping a dead letter that is not a job message');
+    log.error({ messageId: message.messageId, err: err.message, body: message.body.slice(0, 300) }, 'dropping an invalid dead letter');
     await options.deadLetters.delete(message.receiptHandle);
     return 'dropped';
   }

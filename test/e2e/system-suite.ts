@@ -5,7 +5,8 @@
  * describe gives text, cancel stops a job, a worker SIGKILLed mid-job loses nothing (the
  * messages come back after the visibility timeout and each job succeeds exactly once), and
  * a message that always fails reaches the dead-letter queue after maxReceiveCount receives,
- * whose drain marks its job failed with a reason.
+ * whose drain marks its job failed with a reason. Webhooks go to a receiver on loopback
+ * that verifies every signature with the Standard Webhooks library.
  */
 import { randomUUID } from 'node:crypto';
 import { PNG } from 'pngjs';
@@ -14,6 +15,7 @@ import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { JobRepository } from '../../shared/jobs/repository.js';
 import { isTerminal } from '../../shared/jobs/status.js';
 import { fakeAgent } from '../worker/fake-ecs-agent.js';
+import { newSecret, startReceiver, type Receiver } from '../webhooks/receiver.js';
 import type { Backend } from './backends.js';
 import { api, isFinished, poll, startEdge, startWorkerProcess, stopProcess, tempDataDir, VISIBILITY_TIMEOUT_SECONDS, type Edge, type Generation, type WorkerProcess } from './system.js';
 
@@ -62,9 +64,13 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
     let agent: Awaited<ReturnType<typeof fakeAgent>>;
     /** Output of every worker process of this suite, the killed ones included. */
     const outputs: (() => string)[] = [];
+    const secret = newSecret();
+    let receiver: Receiver;
+    /** Webhooks signed with `secret`, to the receiver on loopback, retried after 300 ms, 1.2 s, ... */
+    const hookEnv = { WEBHOOK_SECRET: secret, WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '300' };
 
     const startWorker = async (): Promise<WorkerProcess> => {
-      const w = await startWorkerProcess(data.dir, { ...backend.env, LOG_LEVEL: 'info', WORKER_DEAD_LETTER_WAIT_SECONDS: '1', ECS_AGENT_URI: agent.uri, WORKER_PROTECTION_IDLE_SECONDS: '1' });
+      const w = await startWorkerProcess(data.dir, { ...backend.env, ...hookEnv, LOG_LEVEL: 'info', WORKER_DEAD_LETTER_WAIT_SECONDS: '1', ECS_AGENT_URI: agent.uri, WORKER_PROTECTION_IDLE_SECONDS: '1' });
       outputs.push(w.output);
       return w;
     };
@@ -75,13 +81,15 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
       backend = await setup();
       data = tempDataDir();
       agent = await fakeAgent();
-      edge = await startEdge(data.dir, backend.env);
+      receiver = await startReceiver(secret);
+      edge = await startEdge(data.dir, { ...backend.env, ...hookEnv });
       worker = await startWorker();
     });
     afterAll(async () => {
       if (worker) await stopProcess(worker);
       await edge?.close();
       await agent?.close();
+      await receiver?.close();
       data?.remove();
       await backend?.close();
     });
@@ -133,7 +141,7 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
     it('loses nothing when the worker is SIGKILLed mid-job: the messages come back and each job succeeds exactly once', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i += 1) {
-        const created = await api(edge.url, '/v1/generations', { body: { prompt: `draw a small green ${i} at the left`, steps: 100, seed: 100 + i } });
+        const created = await api(edge.url, '/v1/generations', { body: { prompt: `draw a small green ${i} at the left`, steps: 100, seed: 100 + i, webhook: { url: `${receiver.url}?kill`, events: ['completed'] } } });
         expect(created.status).toBe(202);
         ids.push(created.body.id);
       }
@@ -170,10 +178,42 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
         const wins = logLines(allOutput()).filter((l) => l['msg'] === 'job succeeded' && l['jobId'] === g.id);
         expect(wins).toHaveLength(1);
       }
+      // Each completed event reached the receiver, signed (same webhook-id however often it was sent).
+      await waitFor('the completed webhooks', async () => (ids.every((id) => receiver.received.some((r) => r.id === `msg_${id}_completed`)) ? true : undefined), 30_000);
+      for (const id of ids) expect(receiver.received.find((r) => r.id === `msg_${id}_completed`)?.data.status).toBe('succeeded');
+      expect(receiver.rejected).toBe(0);
       // The new worker did them, once each.
       const metrics = await (await fetch(`http://127.0.0.1:${worker.healthPort}/metrics`)).text();
       expect(metrics).toMatch(/^jobs_total\{status="succeeded"\} 3$/m);
       expect(await edge.deps.queue.stats()).toEqual({ visible: 0, inFlight: 0 });
+    });
+
+    it('webhooks: signed start, progress and completed events, a failed delivery retried, every attempt on the generation', async () => {
+      receiver.failNext(1, 503); // the first delivery (the start event) fails once
+      const created = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a small red circle at the top', steps: 4, seed: 9, webhook: { url: receiver.url, events: ['start', 'progress', 'completed'] } } });
+      expect(created.status, JSON.stringify(created.body)).toBe(202);
+      const id = created.body.id;
+      expect((created.body as unknown as { webhook: unknown }).webhook).toEqual({ url: receiver.url, events: ['start', 'progress', 'completed'], deliveries: [] });
+      await poll(edge.url, id, isFinished);
+      const mine = () => receiver.received.filter((r) => r.data.id === id);
+      await waitFor('start and completed', async () => (mine().some((r) => r.type === 'generation.start') && mine().some((r) => r.type === 'generation.completed') ? true : undefined), 30_000);
+      const types = mine().map((r) => r.type);
+      expect(types).toContain('generation.progress');
+      expect(mine().find((r) => r.type === 'generation.completed')!.data.status).toBe('succeeded');
+      expect(mine().every((r) => r.verified)).toBe(true);
+      const view = (await api(edge.url, `/v1/generations/${id}`)).body as unknown as { webhook: { deliveries: { event: string; attempt: number; status_code: number | null }[] } };
+      const start = view.webhook.deliveries.filter((d) => d.event === 'start').map((d) => [d.attempt, d.status_code]);
+      expect(start).toEqual([
+        [1, 503],
+        [2, 204],
+      ]);
+      expect(view.webhook.deliveries.some((d) => d.event === 'completed' && d.status_code === 204)).toBe(true);
+    });
+
+    it('refuses a webhook URL that is neither https nor (with WEBHOOK_ALLOW_PRIVATE) http', async () => {
+      const res = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a red circle', webhook: { url: 'ftp://example.com/x' } } });
+      expect(res.status).toBe(400);
+      expect((res.body as unknown as { error: { code: string } }).error.code).toBe('invalid_webhook');
     });
 
     it('dead-letters a message that always fails after maxReceiveCount receives; its job reads failed with a reason', async () => {
