@@ -169,11 +169,12 @@ async function main(): Promise<void> {
     for (const jobs of [1, plan.stepJobs[plan.stepJobs.length - 1]!]) context.push(await contextSection(pkg.dir, 'fp32', jobs, plan.contextPairs, plan.contextTiming));
     const torch = await torchSection(pkg.dir, plan.stepJobs, plan.torchTiming);
     const worker = await workerSection(pkg.dir, workerPrecision, { concurrency: plan.concurrency, batch: plan.workerBatch, maxBatch: plan.maxBatch, autoAt: plan.autoAt });
-    const workerMetricsText = worker.metricsText;
-    const edge = await edgeSection(pkg.dir, { connections: plan.edgeConnections, seconds: plan.edgeSeconds, workerMetrics: { render: () => workerMetricsText } });
+    const workerMetricsJson = worker.metricsJson;
+    const edge = await edgeSection(pkg.dir, { connections: plan.edgeConnections, seconds: plan.edgeSeconds, workerMetrics: { json: async () => workerMetricsJson } });
     const { metricsText: edgeMetricsText, ...edgeResult } = edge;
-    const { metricsText: _w, ...workerResult } = worker;
+    const { metricsText: _w, metricsJson: _j, ...workerResult } = worker;
     void _w;
+    void _j;
     const name = manifest.name ?? 'unnamed';
     const quality = readQuality(out, name);
     const ortVersion = (JSON.parse(await readFile(join(REPO, 'node_modules/onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
       matmul,
       worker: workerResult,
       edge: edgeResult,
-      metrics: [checkMetrics('worker /metrics', workerMetricsText), checkMetrics('API /metrics with the worker merged (embedded start)', edgeMetricsText)],
+      metrics: [checkMetrics('worker /metrics', worker.metricsText), checkMetrics('API /metrics with the worker merged (embedded start)', edgeMetricsText)],
       ...(quality ? { quality } : {}),
       gpu: { available: false, reason: 'no GPU on this machine (the PyTorch step against batch size on a GPU is measured only where one is lent)' },
     };

@@ -41,7 +41,7 @@ export interface BenchResult {
   context: ContextSection[];
   torch: TorchSection;
   matmul: MatmulSection;
-  worker: Omit<WorkerSection, 'metricsText'>;
+  worker: Omit<WorkerSection, 'metricsText' | 'metricsJson'>;
   edge: Omit<EdgeSection, 'metricsText'>;
   metrics: MetricsCheck[];
   quality?: QualityReport;

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { measureAutoBatch, type AutoBatch } from '../gpu-worker/autotune.js';
-import { createWorkerMetrics, type WorkerMetrics } from '../gpu-worker/metrics.js';
+import { createWorkerMetrics, valueOf, type WorkerMetrics } from '../gpu-worker/metrics.js';
+import type { MetricsJson } from '../shared/metrics/index.js';
 import { ModelRunner } from '../gpu-worker/model-runner.js';
 import { startWorker } from '../gpu-worker/worker.js';
 import { encodeJobMessage } from '../shared/jobs/message.js';
@@ -90,6 +91,8 @@ export interface WorkerSection {
   rssBaselineMb: number;
   /** The worker's /metrics text after the last run (for the metrics check). */
   metricsText: string;
+  /** The same metrics as prom-client JSON (merged into the edge's /metrics by the edge benchmark). */
+  metricsJson: MetricsJson;
 }
 
 function record(runtime: OnnxModelRuntime, id: string, i: number): JobRecord {
@@ -142,8 +145,8 @@ async function runLoad(runtime: CountingRuntime, mode: string, maxBatch: number,
     const wall = (Math.max(...ends) - start) / 1000;
     const latencies = ends.map((e) => (e - start) / 1000);
     const busy = (runtime.denoiseMs + runtime.otherModelMs) / 1000;
-    const calls = metrics.denoiseCalls.get();
-    const failed = metrics.jobs.get({ status: 'failed' }) + metrics.jobs.get({ status: 'canceled' });
+    const calls = await valueOf(metrics.denoiseCalls);
+    const failed = (await valueOf(metrics.jobs, { status: 'failed' })) + (await valueOf(metrics.jobs, { status: 'canceled' }));
     await worker.stop(5000);
     const run: LoadRun = {
       mode,
@@ -154,7 +157,7 @@ async function runLoad(runtime: CountingRuntime, mode: string, maxBatch: number,
       latencyP50: round(percentile(latencies, 50), 3),
       latencyP95: round(percentile(latencies, 95), 3),
       latencyMean: round(mean(latencies), 3),
-      jobsPerCall: round(metrics.denoiseRows.get() / calls, 2),
+      jobsPerCall: round((await valueOf(metrics.denoiseRows)) / calls, 2),
       networkRowsPerCall: round(runtime.denoiseRows / runtime.denoiseCalls, 2),
       denoiseCalls: calls,
       modelBusy: round(busy / wall, 3),
@@ -190,6 +193,7 @@ export async function workerSection(packageDir: string, precision: Precision, op
     const rssBaselineMb = round(process.memoryUsage().rss / 2 ** 20, 1);
     const runs: LoadRun[] = [];
     let metricsText = '';
+    let metricsJson: MetricsJson = [];
     const plan: [string, number, number, boolean][] = [];
     for (const c of options.concurrency) {
       plan.push(['one-at-a-time', 1, c, false]);
@@ -204,10 +208,11 @@ export async function workerSection(packageDir: string, precision: Precision, op
       progress(`worker: ${mode}, WORKER_MAX_BATCH=${maxBatch}, ${c} concurrent job(s)`);
       const { run, metrics } = await runLoad(runtime, mode, maxBatch, c, rss);
       runs.push(run);
-      metricsText = metrics.render();
+      metricsText = await metrics.render();
+      metricsJson = await metrics.json();
     }
     const { diffusion } = inner.manifest;
-    return { precision, steps: diffusion.default_steps, guidance: diffusion.default_guidance, auto, runs, rssBaselineMb, metricsText };
+    return { precision, steps: diffusion.default_steps, guidance: diffusion.default_guidance, auto, runs, rssBaselineMb, metricsText, metricsJson };
   } finally {
     await runtime.close();
   }

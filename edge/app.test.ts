@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelRuntime } from '../shared/runtime/index.js';
 import { ApiErrorBody, Generation, JobRecord } from '../shared/schemas/index.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
+import { Gauge, Registry, sourceOf } from '../shared/metrics/index.js';
 import { createApp, MAX_BODY_BYTES, type AppDeps } from './app.js';
 import { dataUrl, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from './images/test-images.js';
 import { testDeps, tinyRuntime, type TestDeps } from './test-deps.js';
@@ -293,15 +294,17 @@ describe('operations', () => {
     expect(Object.keys(doc.paths['/v1/generations']!)).toEqual(['post']);
     expect(JSON.stringify(doc.paths['/v1/generations'])).toContain('#/components/schemas/CreateGenerationRequest');
     expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'images', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature', 'webhook']);
-    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'status', 'created_at', 'progress', 'output', 'error']);
+    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'status', 'created_at', 'progress', 'output', 'error', 'webhook']);
     expect(doc.components.securitySchemes).toHaveProperty('bearerAuth');
     const docs = await app.request('/docs');
     expect(docs.status).toBe(200);
     expect(await docs.text()).toMatch(/swagger/i);
   });
 
-  it('counts requests and generations in /metrics, with extra sources appended', async () => {
-    setup({ textDecoder: decodeToBoi, metrics: [{ render: () => 'worker_jobs_active 0\n' }] });
+  it('counts requests and generations in /metrics, with extra sources merged, and Node\'s default metrics', async () => {
+    const extra = new Registry();
+    new Gauge({ name: 'worker_jobs_active', help: 'x', labelNames: ['worker'], registers: [extra] }).set({ worker: '0' }, 0);
+    setup({ textDecoder: decodeToBoi, metrics: [sourceOf(extra)] });
     await post('/v1/generations', { prompt: 'x' });
     await app.request('/v1/generations/gen_missing');
     const res = await app.request('/metrics');
@@ -310,7 +313,9 @@ describe('operations', () => {
     expect(text).toContain('http_requests_total{method="POST",route="/v1/generations",status="202"} 1');
     expect(text).toContain('http_requests_total{method="GET",route="/v1/generations/:id",status="404"} 1');
     expect(text).toContain('generations_created_total{kind="image"} 1');
-    expect(text).toContain('http_request_duration_seconds_bucket{method="POST",route="/v1/generations",le="+Inf"} 1');
-    expect(text).toMatch(/worker_jobs_active 0\n$/);
+    expect(text).toMatch(/^http_request_duration_seconds_bucket\{(?=[^}]*method="POST")(?=[^}]*route="\/v1\/generations")(?=[^}]*le="\+Inf")[^}]*\} 1$/m);
+    expect(text).toMatch(/^worker_jobs_active\{worker="0"\} 0$/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds [0-9.e-]+$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes [0-9.e+]+$/m);
   });
 });

@@ -9,7 +9,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { Config } from '../shared/config/index.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
 import type { Logger } from '../shared/logging/index.js';
-import { PROMETHEUS_CONTENT_TYPE, renderAll, type MetricsSource } from '../shared/metrics/index.js';
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics, sourceOf, type MetricsSource } from '../shared/metrics/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import type { ModelInfo } from '../shared/runtime/index.js';
@@ -35,7 +35,7 @@ export interface AppDeps {
   jobs: JobRepository<JobRecord>;
   logger: Logger;
   config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'webhooks'>>;
-  /** More metrics appended to /metrics (the embedded start adds the worker's). */
+  /** More metrics merged into /metrics (the embedded start adds its workers', labelled by slot). */
   metrics?: readonly MetricsSource[];
   /** The text decode (edge/text-decode.ts): the decode thread's in the Node server, the event loop's under Lambda. */
   textDecoder: TextDecodeFn;
@@ -96,8 +96,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
 
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: deps.model.manifest.name ?? 'unnamed' }, 200));
 
-  const sources: MetricsSource[] = [metrics.registry, ...(deps.metrics ?? [])];
-  app.get('/metrics', (c) => c.body(renderAll(sources), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
+  const sources: MetricsSource[] = [sourceOf(metrics.registry), ...(deps.metrics ?? [])];
+  app.get('/metrics', async (c) => c.body(await renderMetrics(sources), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PROMETHEUS_CONTENT_TYPE, type MetricsSource } from '../shared/metrics/index.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../shared/metrics/index.js';
 
 export interface HealthSource {
   /** 'ready' once the model is loaded and the loop runs. */
@@ -21,7 +21,7 @@ export interface HealthServer {
 /** A loop that has not gone round for this long is stuck (a model call takes far less). */
 export const STALL_MS = 60_000;
 
-export async function startHealthServer(options: { port: number; host: string; health: HealthSource; metrics: MetricsSource; now?: () => number }): Promise<HealthServer> {
+export async function startHealthServer(options: { port: number; host: string; health: HealthSource; metrics: { render(): Promise<string> }; now?: () => number }): Promise<HealthServer> {
   const now = options.now ?? Date.now;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -33,7 +33,10 @@ export async function startHealthServer(options: { port: number; host: string; h
       const ok = state === 'ready' && !stalled;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : stalled && state === 'ready' ? 'stalled' : state }));
     } else if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(options.metrics.render());
+      options.metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(text),
+        () => res.writeHead(500).end(),
+      );
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'GET /healthz or /metrics' } }));
     }

@@ -6,8 +6,10 @@
 export type WorkerMessage =
   /** Once it takes jobs. */
   | { type: 'worker-ready'; healthPort: number; maxBatch: number; pid: number }
-  /** Every METRICS_PUSH_MS: its metrics, for the parent's /metrics. */
-  | { type: 'worker-metrics'; text: string };
+  /** Every METRICS_PUSH_MS: its metrics as prom-client JSON, for the parent's /metrics. */
+  | { type: 'worker-metrics'; metrics: MetricsJson };
+import type { MetricsJson } from '../shared/metrics/index.js';
+
 export type WorkerReadyMessage = Extract<WorkerMessage, { type: 'worker-ready' }>;
 
 export const METRICS_PUSH_MS = 1000;

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   state = 'ready';
   logger.info({ model: runtime.manifest.name, modelDir: config.modelDir, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store, taskProtection: protection !== undefined }, 'worker ready');
   tell({ type: 'worker-ready', healthPort: health.port, maxBatch, pid: process.pid });
-  if (process.send) setInterval(() => tell({ type: 'worker-metrics', text: metrics.render() }), METRICS_PUSH_MS).unref();
+  if (process.send) setInterval(() => void metrics.json().then((json) => tell({ type: 'worker-metrics', metrics: json })), METRICS_PUSH_MS).unref();
 
   let signals = 0;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {

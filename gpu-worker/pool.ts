@@ -7,10 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logging/index.js';
-import type { MetricsSource } from '../shared/metrics/index.js';
+import { withLabels, type MetricsJson, type MetricsSource } from '../shared/metrics/index.js';
 import { isWorkerMessage } from './ipc.js';
-import { mergeWorkerMetrics } from './metrics-merge.js';
-import { renderPoolMetrics } from './pool-metrics.js';
+import { poolMetricsJson } from './pool-metrics.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -41,7 +40,7 @@ export interface WorkerPool {
   /** Resolves when every worker takes jobs; rejects if one cannot start. */
   readonly ready: Promise<void>;
   workers(): PoolWorker[];
-  /** The workers' metrics, labelled worker="<index>" (at most a second old), and the pool's own. */
+  /** The workers' metrics (prom-client JSON), labelled worker="<index>" (at most a second old), and the pool's own. */
   readonly metrics: MetricsSource;
   /** SIGTERM to every worker (they finish or hand back their jobs), then wait for them. */
   stop(): Promise<void>;
@@ -52,14 +51,14 @@ interface Slot {
   child?: ChildProcess;
   info?: PoolWorker;
   restarts: number;
-  metrics: string;
+  metrics: MetricsJson;
   startedAt: number;
 }
 
 export function startWorkerPool(options: PoolOptions): WorkerPool {
   const readyTimeoutMs = options.readyTimeoutMs ?? 300_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 60_000;
-  const slots: Slot[] = Array.from({ length: options.count }, (_, index) => ({ index, restarts: 0, metrics: '', startedAt: 0 }));
+  const slots: Slot[] = Array.from({ length: options.count }, (_, index) => ({ index, restarts: 0, metrics: [], startedAt: 0 }));
   let stopping = false;
 
   const launch = (slot: Slot): Promise<void> => {
@@ -83,7 +82,7 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
       }, readyTimeoutMs);
       child.on('message', (message: unknown) => {
         if (!isWorkerMessage(message)) return;
-        if (message.type === 'worker-metrics') slot.metrics = message.text;
+        if (message.type === 'worker-metrics') slot.metrics = withLabels(message.metrics, { worker: String(slot.index) });
         else {
           slot.info = { index: slot.index, pid: message.pid, healthPort: message.healthPort, maxBatch: message.maxBatch, restarts: slot.restarts };
           clearTimeout(timer);
@@ -123,9 +122,7 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
     ready,
     workers: () => slots.flatMap((s) => (s.info ? [{ ...s.info, restarts: s.restarts }] : [])),
     metrics: {
-      render: () =>
-        mergeWorkerMetrics(slots.filter((s) => s.metrics).map((s) => ({ worker: String(s.index), text: s.metrics }))) +
-        renderPoolMetrics(slots.map((s) => ({ index: s.index, pid: s.info?.pid, restarts: s.restarts }))),
+      json: async () => [...slots.flatMap((s) => s.metrics), ...(await poolMetricsJson(slots.map((s) => ({ index: s.index, pid: s.info?.pid, restarts: s.restarts }))))],
     },
     async stop() {
       stopping = true;

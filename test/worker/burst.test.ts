@@ -8,6 +8,7 @@ import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index
 import { hasTiny, TINY_DIR } from '../../shared/runtime/test-fixture.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker } from '../../gpu-worker/worker.js';
+import { valueOf } from '../../gpu-worker/metrics.js';
 import { drawRecord, silentLogger, submit, tempBackend, waitFor } from './helpers.js';
 
 describe.skipIf(!hasTiny)('a burst of 16 jobs', () => {
@@ -32,8 +33,8 @@ describe.skipIf(!hasTiny)('a burst of 16 jobs', () => {
         for (const id of ids) {
           await waitFor(async () => (await backend.jobs.get(id))?.status === 'succeeded', `${id} to succeed`);
         }
-        expect(worker.metrics.denoiseCalls.get()).toBe(4);
-        expect(worker.metrics.denoiseRows.get()).toBe(64);
+        expect(await valueOf(worker.metrics.denoiseCalls)).toBe(4);
+        expect(await valueOf(worker.metrics.denoiseRows)).toBe(64);
       } finally {
         await worker.stop(0);
       }

@@ -13,6 +13,7 @@ import { hasTiny, maxAbsDiff, TINY_DIR } from '../../shared/runtime/test-fixture
 import { inputImageKey } from '../../shared/schemas/job.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';
+import { valueOf } from '../../gpu-worker/metrics.js';
 import type { EngineOptions } from '../../gpu-worker/engine.js';
 import { drawRecord, MoreImagesRunner, silentLogger, SlowRunner, submit, tempBackend, waitFor, type Backend } from './helpers.js';
 
@@ -67,10 +68,10 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const png = PNG.sync.read(Buffer.from((await backend.store.get('outputs/job1/0.png'))!.body));
     expect([png.width, png.height]).toEqual([64, 64]);
     await queueEmpty();
-    expect(w.metrics.jobs.get({ status: 'succeeded' })).toBe(1);
-    expect(w.metrics.images.get()).toBe(1);
-    expect(w.metrics.denoiseCalls.get()).toBe(4);
-    expect(w.metrics.render()).toMatch(/^job_latency_seconds_count 1$/m);
+    expect(await valueOf(w.metrics.jobs, { status: 'succeeded' })).toBe(1);
+    expect(await valueOf(w.metrics.images)).toBe(1);
+    expect(await valueOf(w.metrics.denoiseCalls)).toBe(4);
+    expect(await w.metrics.render()).toMatch(/^job_latency_seconds_count 1$/m);
   });
 
   it('batches 3 concurrent jobs into one call per step, each image equal to the job run alone', async () => {
@@ -85,8 +86,8 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const w = start({ maxBatch: 4, onImage: (id, _k, patches) => images.set(id, patches) });
     for (const job of jobs) expect((await terminal(job.id)).status).toBe('succeeded');
     // All three were received before the first tick: 4 calls of 3 jobs, then 2 of 1.
-    expect(w.metrics.denoiseCalls.get()).toBe(6);
-    expect(w.metrics.denoiseRows.get()).toBe(3 * 4 + 2);
+    expect(await valueOf(w.metrics.denoiseCalls)).toBe(6);
+    expect(await valueOf(w.metrics.denoiseRows)).toBe(3 * 4 + 2);
     const uncond = await runtime.prefill(uncondContext(runtime.tokenizer));
     for (const job of jobs) {
       const cond = await runtime.prefill(drawContext(runtime.tokenizer, job.caption));
@@ -119,7 +120,7 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     expect(record.output).toEqual([]);
     expect(await backend.store.get('outputs/c1/0.png')).toBeNull();
     await queueEmpty();
-    expect(w.metrics.jobs.get({ status: 'canceled' })).toBe(1);
+    expect(await valueOf(w.metrics.jobs, { status: 'canceled' })).toBe(1);
   });
 
   it('cancels a job whose marker is set before it is received, without running it', async () => {
@@ -129,7 +130,7 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const w = start();
     expect((await terminal('c2')).status).toBe('canceled');
     await queueEmpty();
-    expect(w.metrics.denoiseCalls.get()).toBe(0);
+    expect(await valueOf(w.metrics.denoiseCalls)).toBe(0);
   });
 
   it('deletes a redelivered message of a succeeded job without redoing it', async () => {
@@ -138,10 +139,10 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const w = start();
     const done = await terminal('r1');
     await queueEmpty();
-    const calls = w.metrics.denoiseCalls.get();
+    const calls = await valueOf(w.metrics.denoiseCalls);
     await backend.queue.send(encodeJobMessage({ jobId: 'r1', requestId: 'req-r1' }));
     await queueEmpty();
-    expect(w.metrics.denoiseCalls.get()).toBe(calls);
+    expect(await valueOf(w.metrics.denoiseCalls)).toBe(calls);
     expect(await backend.jobs.get('r1')).toEqual(done);
     expect(backend.store.statuses('r1').filter((s) => s === 'succeeded')).toHaveLength(1);
   });
