@@ -7,7 +7,6 @@ import { ApiError } from '../errors.js';
 import { INPUT_FORMATS, isInputMime, type InputMime } from './formats.js';
 
 const HEADER = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[^;,]*)*),/i;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The declared mime and the decoded bytes of a data URL; `index` names the image in errors. */
 export function parseImageDataUrl(url: string, index: number, maxBytes: number = LIMITS.imageBytes): { mime: InputMime; bytes: Uint8Array } {
@@ -26,8 +25,10 @@ export function parseImageDataUrl(url: string, index: number, maxBytes: number =
   if (decodedBytes > maxBytes) {
     throw new ApiError('image_too_large', `${where}: ${decodedBytes} bytes; at most ${maxBytes} bytes per image`);
   }
-  if (payload.length === 0 || payload.length % 4 !== 0 || !BASE64.test(payload)) {
-    throw new ApiError('invalid_base64', `${where}: the payload is not valid base64`);
-  }
-  return { mime, bytes: new Uint8Array(Buffer.from(payload, 'base64')) };
+  if (payload.length === 0 || payload.length % 4 !== 0) throw new ApiError('invalid_base64', `${where}: the payload is not valid base64`);
+  // Node's decoder skips characters outside the alphabet; canonical base64 encodes back to
+  // itself, anything else does not. (A regex over a 300 KB string cost the event loop 2 ms.)
+  const bytes = Buffer.from(payload, 'base64');
+  if (bytes.toString('base64') !== payload) throw new ApiError('invalid_base64', `${where}: the payload is not valid base64`);
+  return { mime, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
 }

@@ -10,12 +10,33 @@
  *     composite alpha on white, resize to the model's size (stretched, as training images
  *     fill the canvas).
  */
+import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { ApiError } from '../errors.js';
 import { INPUT_FORMATS, sniffFormat, type InputMime } from './formats.js';
 
 /** 16.7 megapixels (4096 x 4096): a 4000 x 3000 photo passes, a decompression bomb does not. */
 export const MAX_PIXELS = 4096 * 4096;
+
+/**
+ * libvips gets one thread per image, and at most (cores - 1) images are decoded at once:
+ * a burst of large photos then leaves a core to the event loop instead of starving it.
+ */
+sharp.concurrency(1);
+const MAX_DECODES = Math.max(1, availableParallelism() - 1);
+let decoding = 0;
+const waiting: (() => void)[] = [];
+
+async function withDecodeSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (decoding >= MAX_DECODES) await new Promise<void>((resolve) => waiting.push(resolve));
+  decoding += 1;
+  try {
+    return await work();
+  } finally {
+    decoding -= 1;
+    waiting.shift()?.();
+  }
+}
 
 export interface RgbImage {
   width: number;
@@ -47,14 +68,16 @@ export async function decodeToModelSize(bytes: Uint8Array, mime: InputMime, inde
   }
 
   try {
-    const { data, info } = await sharp(input, options)
-      .autoOrient()
-      .toColourspace('srgb')
-      .flatten({ background: '#ffffff' })
-      .resize(size.width, size.height, { fit: 'fill', kernel: 'linear' })
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await withDecodeSlot(() =>
+      sharp(input, options)
+        .autoOrient()
+        .toColourspace('srgb')
+        .flatten({ background: '#ffffff' })
+        .resize(size.width, size.height, { fit: 'fill', kernel: 'linear' })
+        .removeAlpha()
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true }),
+    );
     if (info.width !== size.width || info.height !== size.height || info.channels !== 3 || data.length !== size.width * size.height * 3) {
       throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}`);
     }

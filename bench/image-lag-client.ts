@@ -1,0 +1,44 @@
+/**
+ * The load of bench/image-lag.ts, in a process of its own so that building and sending the
+ * 1.2 MB bodies does not count as the edge's event-loop time: `clients` concurrent clients,
+ * each sending `rounds` POST /v1/generations with four JPEGs of `side` x 3/4 side.
+ * Prints one JSON line: {statuses, seconds, jpegBytes}.
+ */
+import { performance } from 'node:perf_hooks';
+import sharp from 'sharp';
+
+const [url, clients, rounds, side] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])];
+
+/** A photo-like JPEG of simple shapes on a gradient (4000 x 3000: about 230 KB). */
+async function photo(seed: number, width: number): Promise<Buffer> {
+  const shapes = Array.from({ length: 40 }, (_, i) => {
+    const x = (seed * 977 + i * 613) % 4000;
+    const y = (seed * 389 + i * 271) % 3000;
+    const r = 60 + ((i * 37) % 300);
+    return `<circle cx="${x}" cy="${y}" r="${r}" fill="hsl(${(i * 47 + seed * 13) % 360},70%,50%)"/>`;
+  }).join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="3000"><defs><linearGradient id="g"><stop offset="0" stop-color="#336"/><stop offset="1" stop-color="#cc9"/></linearGradient></defs><rect width="4000" height="3000" fill="url(#g)"/>${shapes}</svg>`;
+  const image = sharp(Buffer.from(svg));
+  return (width === 4000 ? image : image.resize(width, Math.round((width * 3) / 4))).jpeg({ quality: 82 }).toBuffer();
+}
+
+const jpegs = await Promise.all([1, 2, 3, 4].map((seed) => photo(seed, side)));
+const body = JSON.stringify({ prompt: 'describe the image', images: jpegs.map((b) => `data:image/jpeg;base64,${b.toString('base64')}`), max_tokens: 8 });
+const post = async (): Promise<number> => {
+  const res = await fetch(`${url}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  await res.arrayBuffer();
+  return res.status;
+};
+if (process.argv.includes('--warm')) {
+  await post();
+  process.stdout.write(`${JSON.stringify({ warm: true })}\n`);
+  process.exit(0);
+}
+const statuses: number[] = [];
+const started = performance.now();
+await Promise.all(
+  Array.from({ length: clients }, async () => {
+    for (let r = 0; r < rounds; r += 1) statuses.push(await post());
+  }),
+);
+process.stdout.write(`${JSON.stringify({ statuses, seconds: (performance.now() - started) / 1000, jpegBytes: jpegs.map((b) => b.length) })}\n`);
