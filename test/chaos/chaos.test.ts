@@ -1,0 +1,34 @@
+/**
+ * The CI variant of `npm run chaos`: 20 generations, one worker SIGKILL, one edge restart,
+ * on the embedded back end (and on the local S3/SQS servers when they are there), with
+ * every invariant of run.ts checked.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveAwsEnv } from '../adapters/aws-env.js';
+import { awsBackend, embeddedBackend } from '../e2e/backends.js';
+import { runChaos } from './run.js';
+
+const small = { generations: 20, kills: 1, workers: 2, clients: 4, seed: 7, edgeRestart: true, settleMs: 120_000 };
+
+describe('chaos, 20 generations and one kill', () => {
+  it('on the embedded back end: everything terminal, made once, webhooks delivered, nothing left', async () => {
+    const report = await runChaos({ ...small, backend: embeddedBackend() });
+    expect(report.violations).toEqual([]);
+    expect(report.kills).toBe(1);
+    expect(report.edgeRestarts).toBe(1);
+    expect(Object.values(report.statuses).reduce((a, b) => a + b, 0)).toBe(20);
+  }, 400_000);
+
+  it('on the local S3/SQS servers', async (ctx) => {
+    const env = await resolveAwsEnv('chaos on S3/SQS');
+    if (!env) ctx.skip();
+    const backend = await awsBackend(env!);
+    try {
+      const report = await runChaos({ ...small, backend });
+      expect(report.violations).toEqual([]);
+      expect(report.kills).toBe(1);
+    } finally {
+      await backend.close();
+    }
+  }, 400_000);
+});

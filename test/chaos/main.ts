@@ -1,0 +1,62 @@
+/**
+ * `npm run chaos`: the chaos run (run.ts) on both back ends, or one:
+ *
+ *   npm run chaos [-- --backend=embedded|aws|both --generations=200 --kills=4 --workers=2 --clients=8 --seed=1]
+ *
+ * The AWS back end uses the local S3/SQS servers (started here when LOCAL_SERVERS=1 or
+ * already running; see infra/local/servers.sh). Writes results/chaos-<backend>.json and exits
+ * non-zero when an invariant is broken.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveAwsEnv } from '../adapters/aws-env.js';
+import { awsBackend, embeddedBackend, type Backend } from '../e2e/backends.js';
+import { REPO_ROOT } from '../e2e/system.js';
+import { runChaos, type ChaosReport } from './run.js';
+
+const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
+
+const which = arg('backend', 'both');
+const options = {
+  generations: Number(arg('generations', '200')),
+  kills: Number(arg('kills', '4')),
+  workers: Number(arg('workers', '2')),
+  clients: Number(arg('clients', '8')),
+  seed: Number(arg('seed', '1')),
+  edgeRestart: arg('edge-restart', '1') === '1',
+};
+
+const backends: (() => Promise<Backend | null>)[] = [];
+if (which === 'embedded' || which === 'both') backends.push(async () => embeddedBackend());
+if (which === 'aws' || which === 'both') {
+  backends.push(async () => {
+    const env = await resolveAwsEnv('chaos on S3/SQS');
+    return env ? awsBackend(env) : null;
+  });
+}
+
+const reports: ChaosReport[] = [];
+for (const make of backends) {
+  const backend = await make();
+  if (!backend) {
+    process.stdout.write('skipped the AWS back end: no local S3/SQS servers (LOCAL_SERVERS=1 starts them)\n');
+    process.exitCode = 1;
+    continue;
+  }
+  try {
+    const report = await runChaos({ ...options, backend, log: (line) => process.stdout.write(`${line}\n`) });
+    reports.push(report);
+    mkdirSync(join(REPO_ROOT, 'results'), { recursive: true });
+    writeFileSync(join(REPO_ROOT, `results/chaos-${backend.name}.json`), `${JSON.stringify({ options, ...report }, null, 2)}\n`);
+    process.stdout.write(
+      `${backend.name}: ${report.generations} generations (${JSON.stringify(report.kinds)}) -> ${JSON.stringify(report.statuses)}; ` +
+        `${report.kills} worker kills, ${report.edgeRestarts} edge restart(s), ${report.redelivered} jobs redelivered to another worker; ` +
+        `webhooks ${report.webhooks.delivered}/${report.webhooks.expected} delivered and verified (${report.webhooks.failedAttempts} failed attempts retried); ` +
+        `${report.imagesHashed} images hashed twice; ${report.seconds} s; violations: ${report.violations.length}\n`,
+    );
+    for (const v of report.violations) process.stdout.write(`  VIOLATION ${v}\n`);
+    if (report.violations.length > 0) process.exitCode = 1;
+  } finally {
+    await backend.close();
+  }
+}
