@@ -35,6 +35,11 @@ if ! .venv/bin/python -c "import torch, onnxruntime, PIL, pytest, tqdm, matplotl
   .venv/bin/pip install -q -r model/requirements.txt
 fi
 
+if ! .venv/bin/python -c "import schemathesis" 2>/dev/null; then
+  echo "setup: installing the API fuzzer (test/fuzz/requirements.txt: schemathesis)"
+  .venv/bin/pip install -q -r test/fuzz/requirements.txt
+fi
+
 if [ -f infra/package.json ] && { [ ! -d infra/node_modules ] || [ infra/package-lock.json -nt infra/node_modules/.package-lock.json ]; }; then
   echo "setup: npm install (infra)"
   (cd infra && npm install --no-audit --no-fund)

@@ -1,0 +1,24 @@
+/**
+ * The CI variant of `npm run fuzz`: schemathesis with every check against the edge's spec,
+ * about 100 test cases; no server error and no response that breaks the spec.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runFuzz } from './run.js';
+
+describe('schemathesis against /openapi.json', () => {
+  it('finds no server error and no response outside the spec in 100+ cases', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fuzz-'));
+    try {
+      const report = await runFuzz({ maxExamples: 1, seed: 12, reportDir: dir });
+      expect(report.cases, report.summary).toBeGreaterThanOrEqual(100);
+      expect(report.operations).toBe(5);
+      expect(report.serverErrors, report.summary).toBe(0);
+      expect(report.gateFailures, report.summary).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

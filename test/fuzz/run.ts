@@ -1,0 +1,102 @@
+/**
+ * Schemathesis (PyPI, in .venv) against the edge's own /openapi.json, with an API key: it
+ * generates requests from the spec (examples, coverage of every boundary, random fuzzing,
+ * stateful sequences) and runs every check it has on every response. The gate is issue
+ * 12's: no server error and no response that breaks the spec, schemathesis's ST1xx codes
+ * (server error, undocumented status or content type, body or header against its schema);
+ * the other findings (ST2xx: whether the server accepts exactly what the spec says) are
+ * reported beside it.
+ *
+ * The edge runs as its own process (edge/server.ts) on a fresh DATA_DIR with the tiny model
+ * package, and no worker: responses do not depend on one. WEBHOOK_ALLOW_PRIVATE=1 because
+ * generated webhook URLs name any host; the SSRF guard that would refuse them is tested in
+ * shared/webhooks/, and with it on, schemathesis would count a refused schema-valid URL.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stopProcess, systemEnv, tempDataDir, REPO_ROOT } from '../e2e/system.js';
+import { freePort, startEdgeProcess } from '../chaos/edge-process.js';
+import { newSecret } from '../webhooks/receiver.js';
+
+const run = promisify(execFile);
+
+export interface FuzzOptions {
+  /** Examples per operation and phase; about 25 test cases per unit with this spec. */
+  maxExamples: number;
+  seed: number;
+  reportDir: string;
+  /** Schemathesis's own time budget, seconds. */
+  maxTimeSeconds?: number;
+}
+
+export interface FuzzReport {
+  /** Test cases schemathesis generated and sent. */
+  cases: number;
+  operations: number;
+  /** Failures by check name (from the JUnit report), gate checks and the rest. */
+  failures: Record<string, number>;
+  gateFailures: number;
+  serverErrors: number;
+  seconds: number;
+  summary: string;
+}
+
+export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
+  const data = tempDataDir();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const key = `fuzz-${newSecret().slice(6, 30).replace(/[^A-Za-z0-9]/g, 'x')}`;
+  const edge = await startEdgeProcess(systemEnv(data.dir, { PORT: String(port), HOST: '127.0.0.1', API_KEYS: key, WEBHOOK_SECRET: newSecret(), WEBHOOK_ALLOW_PRIVATE: '1' }), url);
+  const started = Date.now();
+  mkdirSync(o.reportDir, { recursive: true });
+  const junit = join(o.reportDir, `junit-${o.seed}-${o.maxExamples}.xml`);
+  let stdout = '';
+  try {
+    const args = [
+      'run',
+      `${url}/openapi.json`,
+      '--header',
+      `Authorization: Bearer ${key}`,
+      '--checks',
+      'all',
+      '--max-examples',
+      String(o.maxExamples),
+      '--seed',
+      String(o.seed),
+      '--workers',
+      '2',
+      '--report',
+      'junit',
+      '--report-junit-path',
+      junit,
+      '--no-color',
+      '--continue-on-failure',
+      ...(o.maxTimeSeconds ? ['--max-time', String(o.maxTimeSeconds)] : []),
+    ];
+    try {
+      ({ stdout } = await run(join(REPO_ROOT, '.venv/bin/schemathesis'), args, { cwd: o.reportDir, maxBuffer: 64 << 20, env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } }));
+    } catch (err) {
+      // Exit code 1 means failures were found; the report says which.
+      stdout = (err as { stdout?: string }).stdout ?? '';
+      if (!stdout.includes('Test cases:')) throw err;
+    }
+  } finally {
+    await stopProcess({ child: edge.child, exited: edge.exited }, 10_000);
+    data.remove();
+  }
+  const cases = Number(/Test cases:\s*\n\s*(\d+) generated/.exec(stdout)?.[1] ?? NaN);
+  const operations = Number(/Tested:\s*(\d+)/.exec(stdout)?.[1] ?? NaN);
+  const failures: Record<string, number> = {};
+  for (const line of stdout.matchAll(/^\s*❌ (.+?): (\d+)$/gm)) failures[line[1]!] = Number(line[2]);
+  // Schemathesis's ST1xx codes: server errors and responses that break the documented spec.
+  const gateFailures = Object.entries(failures)
+    .filter(([name]) => /^ST1\d\d /.test(name))
+    .reduce((n, [, v]) => n + v, 0);
+  const serverErrors = Object.entries(failures)
+    .filter(([name]) => /^ST10[12] /.test(name))
+    .reduce((n, [, v]) => n + v, 0);
+  const summary = stdout.slice(Math.max(0, stdout.lastIndexOf('SUMMARY') - 40));
+  return { cases, operations, failures, gateFailures, serverErrors, seconds: Math.round((Date.now() - started) / 1000), summary };
+}
