@@ -27,6 +27,8 @@ export interface EdgeProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** API_KEYS, from a NoEcho stack parameter so that keys never appear in the template. */
   readonly apiKeys: string;
+  /** WEBHOOK_SECRETS (`tenant:whsec_...`), likewise from a NoEcho parameter; may be empty. */
+  readonly webhookSecrets: string;
 }
 
 /** Lambda's own limit on the integration is 30 s for HTTP APIs; stay under it. */
@@ -58,9 +60,10 @@ export class Edge extends Construct {
     const bucketArn = props.bucket.bucketArn;
     role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'JobRecordsAndInputs',
+        // webhooks/: the delivery log a generation shows, and the completed event of an answer made here.
+        sid: 'JobRecordsInputsAndWebhookLogs',
         actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [`${bucketArn}/${PREFIX.jobs}*`, `${bucketArn}/${PREFIX.inputs}*`],
+        resources: [`${bucketArn}/${PREFIX.jobs}*`, `${bucketArn}/${PREFIX.inputs}*`, `${bucketArn}/${PREFIX.webhooks}*`],
       }),
     );
     role.addToPolicy(
@@ -110,13 +113,14 @@ export class Edge extends Construct {
         WORKER_MAX_BATCH: String(config.workerMaxBatch),
         VISIBILITY_TIMEOUT_SECONDS: String(config.visibilityTimeoutSeconds),
         API_KEYS: props.apiKeys,
+        WEBHOOK_SECRETS: props.webhookSecrets,
         LOG_LEVEL: config.logLevel,
       },
     });
     acknowledgeBucketPrefixes(
       role,
       props.bucket,
-      [PREFIX.jobs, PREFIX.inputs, PREFIX.outputs],
+      [PREFIX.jobs, PREFIX.inputs, PREFIX.outputs, PREFIX.webhooks],
       'the grant covers that prefix of this one bucket and only the actions the edge needs there.',
     );
 

@@ -1,7 +1,8 @@
 /**
  * The whole deployment: storage, queues, the edge on Lambda, the GPU worker pool.
  */
-import { CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
@@ -40,6 +41,26 @@ export class UnifiedModelStack extends Stack {
       description: 'API_KEYS of the edge: comma-separated keys clients send as a bearer token. Kept out of the template.',
     });
 
+    const webhookSecrets = new CfnParameter(this, 'WebhookSecrets', {
+      type: 'String',
+      noEcho: true,
+      default: '',
+      // shared/config/schema.ts: comma-separated tenant:whsec_<base64>; empty: no webhooks.
+      allowedPattern: '^([^:,\\s]+:whsec_[A-Za-z0-9+/]{16,}={0,2}(,[^:,\\s]+:whsec_[A-Za-z0-9+/]{16,}={0,2})*)?$',
+      constraintDescription: 'empty, or comma-separated tenant:whsec_<base64> entries',
+      description: 'WEBHOOK_SECRETS: each tenant\'s Standard Webhooks signing secret (tenant:whsec_...), comma-separated; empty turns webhooks off. Kept out of the template.',
+    });
+    const workerWebhookSecrets = new secretsmanager.Secret(this, 'WebhookSecretsForWorkers', {
+      description: 'WEBHOOK_SECRETS of the GPU workers (the WebhookSecrets parameter), read by ECS into the container.',
+      // A JSON object, so that the secret is never the empty string CloudFormation refuses.
+      secretObjectValue: { WEBHOOK_SECRETS: SecretValue.cfnParameter(webhookSecrets) },
+    });
+    Validations.of(workerWebhookSecrets).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Webhook signing secrets are shared with each tenant\'s receiver, so a rotation is agreed with the tenant: the operator sets a new WebhookSecrets parameter value; an automatic rotation would break every receiver.',
+    });
+
     this.storage = new Storage(this, 'Storage', config);
     this.queues = new JobQueues(this, 'Queues', config);
     this.edge = new Edge(this, 'Edge', {
@@ -50,6 +71,7 @@ export class UnifiedModelStack extends Stack {
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
       apiKeys: apiKeys.valueAsString,
+      webhookSecrets: webhookSecrets.valueAsString,
     });
     this.workers = new WorkerPool(this, 'Workers', {
       config,
@@ -59,6 +81,7 @@ export class UnifiedModelStack extends Stack {
       logBucket: this.storage.logBucket,
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
+      webhookSecrets: workerWebhookSecrets,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.edge.url, description: 'Base URL of the public API' });

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { InfraConfig } from './config.js';
 
 /** Key prefixes of the storage layout (shared/ports/store.ts). */
-export const PREFIX = { jobs: 'jobs/', inputs: 'inputs/', outputs: 'outputs/' } as const;
+export const PREFIX = { jobs: 'jobs/', inputs: 'inputs/', outputs: 'outputs/', webhooks: 'webhooks/' } as const;
 
 export class Storage extends Construct {
   readonly bucket: s3.Bucket;
@@ -51,6 +51,8 @@ export class Storage extends Construct {
         { id: 'expire-inputs', prefix: PREFIX.inputs, expiration: Duration.days(config.inputsExpirationDays) },
         { id: 'expire-outputs', prefix: PREFIX.outputs, expiration: Duration.days(config.outputsExpirationDays) },
         { id: 'expire-jobs', prefix: PREFIX.jobs, expiration: Duration.days(config.jobsExpirationDays) },
+        // A job's webhook delivery log lives as long as its record.
+        { id: 'expire-webhook-logs', prefix: PREFIX.webhooks, expiration: Duration.days(config.jobsExpirationDays) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       ...removal,

@@ -15,6 +15,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -33,6 +34,8 @@ export interface WorkerPoolProps {
   readonly logBucket: s3.IBucket;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  /** A secret whose JSON field WEBHOOK_SECRETS ECS hands to the container (never in the task definition). */
+  readonly webhookSecrets: secretsmanager.ISecret;
 }
 
 /** Port of the worker's health endpoint (GET /healthz), inside the container. */
@@ -126,14 +129,14 @@ export class WorkerPool extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadJobsInputsOutputs',
         actions: ['s3:GetObject'],
-        resources: [`${bucketArn}/${PREFIX.jobs}*`, `${bucketArn}/${PREFIX.inputs}*`, `${bucketArn}/${PREFIX.outputs}*`],
+        resources: [`${bucketArn}/${PREFIX.jobs}*`, `${bucketArn}/${PREFIX.inputs}*`, `${bucketArn}/${PREFIX.outputs}*`, `${bucketArn}/${PREFIX.webhooks}*`],
       }),
     );
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'WriteStatusAndImages',
+        sid: 'WriteStatusImagesAndWebhookLogs',
         actions: ['s3:PutObject'],
-        resources: [`${bucketArn}/${PREFIX.jobs}*`, `${bucketArn}/${PREFIX.outputs}*`],
+        resources: [`${bucketArn}/${PREFIX.jobs}*`, `${bucketArn}/${PREFIX.outputs}*`, `${bucketArn}/${PREFIX.webhooks}*`],
       }),
     );
     this.taskRole.addToPolicy(
@@ -154,6 +157,14 @@ export class WorkerPool extends Construct {
           'sqs:GetQueueUrl',
         ],
         resources: [props.queue.queueArn, props.deadLetterQueue.queueArn],
+      }),
+    );
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        // Webhook events and their delayed retries ride the job queue (shared/webhooks/).
+        sid: 'QueueWebhookEvents',
+        actions: ['sqs:SendMessage'],
+        resources: [props.queue.queueArn],
       }),
     );
     const taskArns = `arn:${stack.partition}:ecs:${stack.region}:${stack.account}:task/${this.cluster.clusterName}/*`;
@@ -199,6 +210,7 @@ export class WorkerPool extends Construct {
         WORKER_HEALTH_PORT: String(WORKER_HEALTH_PORT),
         LOG_LEVEL: config.logLevel,
       },
+      secrets: { WEBHOOK_SECRETS: ecs.Secret.fromSecretsManager(props.webhookSecrets, 'WEBHOOK_SECRETS') },
       healthCheck: {
         command: [
           'CMD',
@@ -216,7 +228,7 @@ export class WorkerPool extends Construct {
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:
-        'The environment holds configuration only (bucket name, queue URLs, model path, batch size); the worker gets AWS credentials from its task role and needs no secrets.',
+        'The environment holds configuration only (bucket name, queue URLs, model path, batch size); the one secret (WEBHOOK_SECRETS) comes from Secrets Manager through `secrets`, and AWS credentials from the task role.',
     });
 
     this.service = new ecs.Ec2Service(this, 'WorkerService', {
@@ -378,8 +390,8 @@ export class WorkerPool extends Construct {
     acknowledgeBucketPrefixes(
       this.taskRole,
       props.bucket,
-      [PREFIX.jobs, PREFIX.inputs, PREFIX.outputs],
-      'the worker reads/writes only under that prefix of this one bucket (put only on jobs/ and outputs/).',
+      [PREFIX.jobs, PREFIX.inputs, PREFIX.outputs, PREFIX.webhooks],
+      'the worker reads/writes only under that prefix of this one bucket (put only on jobs/, outputs/ and webhooks/).',
     );
     Validations.of(defaultPolicyOf(this.taskRole)).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${logicalIdOf(this.cluster)}>/*]`,

@@ -5,11 +5,15 @@
  *   node_modules/onnxruntime-node package.json, dist/, and only bin/napi-v* /linux/x64
  *                                 (the CPU binding and libonnxruntime; no CUDA/TensorRT providers)
  *   node_modules/onnxruntime-common
+ *   node_modules/sharp, @img/sharp-linux-x64, @img/sharp-libvips-linux-x64 and sharp's
+ *                                 pure-JS dependencies (input images: libvips, glibc x64)
  *   <modelDir>/                   the model package (manifest.json, model.onnx, tokenizer.json)
  *
  * onnxruntime-node stays outside the bundle because it loads its native binding through a
  * computed path (`../bin/napi-v6/${platform}/${arch}/...`) that a bundler cannot follow;
- * the other platforms' binaries (~260 MB) are left behind.
+ * the other platforms' binaries (~260 MB) are left behind. sharp likewise loads its binding
+ * (`@img/sharp-<platform>-<arch>`) by a computed name, so it travels as files too, with
+ * only the linux/x64 glibc build that Lambda's x86_64 runtime needs (~19 MB).
  *
  * Used by the CDK app (local bundling of the Lambda asset) and from the command line:
  *   npx tsx scripts/bundle-edge.ts [--out .build/edge] [--model packages/shapes64]
@@ -25,7 +29,9 @@ export const EDGE_ENTRY = 'edge/lambda.ts';
 export const LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
 
 /** Packages kept as files in node_modules instead of being bundled. */
-const EXTERNAL_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'];
+const EXTERNAL_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'sharp'];
+/** sharp and what it loads at run time on Lambda (linux, x64, glibc). */
+const SHARP_PACKAGES = ['sharp', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', '@img/colour', 'detect-libc', 'semver'];
 
 export interface BundleEdgeOptions {
   /** Repository root (holds edge/, shared/, node_modules/, packages/). */
@@ -90,6 +96,7 @@ export function bundleEdge(options: BundleEdgeOptions): BundleReport {
   });
 
   copyOnnxRuntime(repoRoot, path.join(outDir, 'node_modules'));
+  copySharp(repoRoot, path.join(outDir, 'node_modules'));
   copyTree(modelSrc, path.join(outDir, modelDir), () => true);
 
   const files = listFiles(outDir);
@@ -123,12 +130,23 @@ function copyOnnxRuntime(repoRoot: string, nodeModules: string): void {
   }
 }
 
-function packageDir(repoRoot: string, name: string): string {
-  const dir = path.join(repoRoot, 'node_modules', name);
-  if (!fs.existsSync(path.join(dir, 'package.json'))) {
-    throw new Error(`bundle-edge: ${name} is not installed in ${repoRoot}/node_modules (run npm ci at the root)`);
+/** sharp's runtime files: its dist/ and the linux/x64 binding and libvips, no sources or install scripts. */
+function copySharp(repoRoot: string, nodeModules: string): void {
+  for (const name of SHARP_PACKAGES) {
+    copyTree(packageDir(repoRoot, name), path.join(nodeModules, name), (rel) => name !== 'sharp' || rel === 'package.json' || rel === 'LICENSE' || rel.startsWith('dist/'));
   }
-  return dir;
+  const binding = listFiles(path.join(nodeModules, '@img/sharp-linux-x64')).filter(isNative);
+  if (binding.length === 0) throw new Error('bundle-edge: @img/sharp-linux-x64 has no native binding');
+}
+
+/** The package's folder, found as Node finds it: node_modules of the root or of a folder above. */
+function packageDir(repoRoot: string, name: string): string {
+  for (let dir = repoRoot; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return fs.realpathSync(candidate);
+    if (path.dirname(dir) === dir) break;
+  }
+  throw new Error(`bundle-edge: ${name} is not installed in ${repoRoot}/node_modules (run npm ci at the root)`);
 }
 
 function copyTree(src: string, dst: string, keep: (relative: string) => boolean): void {

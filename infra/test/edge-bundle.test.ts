@@ -45,12 +45,14 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
     expect(report.totalBytes).toBeLessThan(LAMBDA_UNZIPPED_LIMIT_BYTES);
   });
 
-  it('holds only the linux/x64 onnxruntime binaries, without GPU providers', () => {
+  it('holds only the linux/x64 onnxruntime and sharp binaries, without GPU providers', () => {
     expect(report.nativeFiles.length).toBeGreaterThan(0);
     for (const file of report.nativeFiles) {
-      expect(file).toMatch(/^node_modules\/onnxruntime-node\/bin\/napi-v\d+\/linux\/x64\/[^/]+$/);
+      expect(file).toMatch(/^node_modules\/(onnxruntime-node\/bin\/napi-v\d+\/linux\/x64|@img\/sharp-linux-x64\/lib|@img\/sharp-libvips-linux-x64\/lib)\/[^/]+$/);
       expect(file).not.toMatch(/providers_(cuda|tensorrt)/);
     }
+    expect(report.nativeFiles.some((f) => /sharp-linux-x64-[\d.]+\.node$/.test(f))).toBe(true);
+    expect(report.nativeFiles.some((f) => /libvips-cpp\.so/.test(f))).toBe(true);
     expect(report.nativeFiles.some((f) => f.endsWith('/onnxruntime_binding.node'))).toBe(true);
     expect(report.nativeFiles.some((f) => /\/libonnxruntime\.so(\.\d+)*$/.test(f))).toBe(true);
   });
@@ -61,11 +63,11 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
     expect(files).toContain(`${modelDir}/manifest.json`);
     expect(files.some((f) => f.startsWith(`${modelDir}/`) && f.endsWith('.onnx'))).toBe(true);
     // Nothing else from node_modules: every other dependency is inside index.mjs.
-    const packages = new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/')[1]));
-    expect([...packages].sort()).toEqual(['onnxruntime-common', 'onnxruntime-node']);
+    const packages = new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1]!.startsWith('@') ? 3 : 2).join('/')));
+    expect([...packages].sort()).toEqual(['@img/colour', '@img/sharp-libvips-linux-x64', '@img/sharp-linux-x64', 'detect-libc', 'onnxruntime-common', 'onnxruntime-node', 'semver', 'sharp']);
   });
 
-  it('answers GET /healthz through the Lambda handler, with onnxruntime and the model from the bundle only', () => {
+  it('answers GET /healthz through the Lambda handler, with onnxruntime, sharp and the model from the bundle only', () => {
     // A fresh process whose only code is the bundle: the handler builds its dependencies
     // (S3 and SQS clients, which make no call here, and the CPU ONNX session) on first use.
     const bundle = JSON.stringify(path.join(outDir, 'index.mjs'));

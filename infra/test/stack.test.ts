@@ -368,6 +368,27 @@ describe('IAM', () => {
     expect(edgeActions).not.toContain('s3:DeleteObject');
   });
 
+  it('lets the worker queue webhook events and their retries on the job queue', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Sid: 'QueueWebhookEvents', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [jobQueueId(), 'Arn'] } })]),
+      },
+    });
+  });
+
+  it('gives the workers WEBHOOK_SECRETS from Secrets Manager and the edge from a NoEcho parameter, never in the template', () => {
+    const params = template.toJSON().Parameters as Record<string, { NoEcho?: boolean; Default?: string }>;
+    expect(params['WebhookSecrets']).toMatchObject({ NoEcho: true, Default: '' });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({ Secrets: [Match.objectLike({ Name: 'WEBHOOK_SECRETS', ValueFrom: Match.anyValue() })] }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ WEBHOOK_SECRETS: { Ref: 'WebhookSecrets' } }) },
+    });
+  });
+
   it('lets the worker consume the queue and its dead-letter queue', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
