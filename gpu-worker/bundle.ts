@@ -1,6 +1,7 @@
 /**
  * Bundles the worker (gpu-worker/main.ts and the shared code it imports) into one ES module,
- * the file the image runs: `tsx gpu-worker/bundle.ts [outfile]` (default dist/worker.mjs).
+ * the file the image runs, and the image's smoke checks beside it:
+ * `tsx gpu-worker/bundle.ts [outdir]` writes dist/worker.mjs and dist/smoke.mjs (with maps).
  * Our code is bundled; every npm package stays external and must come from the image's
  * production node_modules, so each one the bundle imports must be a runtime dependency in
  * package.json (checked here: a dev dependency would work in a checkout and fail in the image).
@@ -12,11 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-export const WORKER_ENTRY = 'gpu-worker/main.ts';
-export const DEFAULT_OUTFILE = 'dist/worker.mjs';
+/** Output name (without .mjs) -> entry point. */
+export const ENTRIES = { worker: 'gpu-worker/main.ts', smoke: 'gpu-worker/smoke.ts' } as const;
+export const DEFAULT_OUTDIR = 'dist';
 
 export interface WorkerBundle {
-  readonly outfile: string;
+  /** The files written, by entry: worker -> <outdir>/worker.mjs. */
+  readonly files: Record<keyof typeof ENTRIES, string>;
   /** npm packages the bundle imports at run time, sorted. */
   readonly packages: readonly string[];
 }
@@ -28,18 +31,19 @@ export class BundleDependencyError extends Error {
   }
 }
 
-export async function bundleWorker(outfile: string = DEFAULT_OUTFILE, root: string = REPO_ROOT): Promise<WorkerBundle> {
-  const out = resolve(root, outfile);
+export async function bundleWorker(outdir: string = DEFAULT_OUTDIR, root: string = REPO_ROOT): Promise<WorkerBundle> {
+  const out = resolve(root, outdir);
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [join(root, WORKER_ENTRY)],
+    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, join(root, entry)])),
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'esm',
     packages: 'external',
     sourcemap: true,
-    outfile: out,
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
     metafile: true,
     logLevel: 'warning',
   });
@@ -52,7 +56,8 @@ export async function bundleWorker(outfile: string = DEFAULT_OUTFILE, root: stri
   const declared = runtimeDependencies(root);
   const undeclared = [...packages].filter((name) => !declared.has(name)).sort();
   if (undeclared.length > 0) throw new BundleDependencyError(undeclared);
-  return { outfile: out, packages: [...packages].sort() };
+  const files = Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, join(out, `${name}.mjs`)])) as Record<keyof typeof ENTRIES, string>;
+  return { files, packages: [...packages].sort() };
 }
 
 /** `@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`. */
@@ -72,6 +77,6 @@ function runtimeDependencies(root: string): Set<string> {
 
 // Run as a script (the Dockerfile): build, print what it imports, fail on an undeclared package.
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const bundle = await bundleWorker(process.argv[2] ?? DEFAULT_OUTFILE);
-  process.stdout.write(`${bundle.outfile}: imports ${bundle.packages.join(', ')}\n`);
+  const bundle = await bundleWorker(process.argv[2] ?? DEFAULT_OUTDIR);
+  process.stdout.write(`${Object.values(bundle.files).join(', ')}: import ${bundle.packages.join(', ')}\n`);
 }

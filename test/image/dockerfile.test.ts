@@ -39,7 +39,7 @@ describe('gpu-worker/Dockerfile', () => {
   });
 
   it('builds the bundle with gpu-worker/bundle.ts and runs it', () => {
-    expect(DOCKERFILE).toMatch(/^RUN npx --no-install tsx gpu-worker\/bundle\.ts dist\/worker\.mjs$/m);
+    expect(DOCKERFILE).toMatch(/^RUN npx --no-install tsx gpu-worker\/bundle\.ts dist$/m);
     expect(DOCKERFILE).toMatch(/^ENTRYPOINT \["node", "dist\/worker\.mjs"\]$/m);
   });
 });

@@ -2,26 +2,25 @@
  * The file the worker image runs, tested without Docker: gpu-worker/bundle.ts builds
  * dist/worker.mjs (as the Dockerfile does) into a folder laid out like the image's /app
  * (the bundle, node_modules, the model package, nothing else: no TypeScript sources), and
- * plain `node dist/worker.mjs` there serves a job on the CPU from the embedded queue and store.
+ * plain `node dist/worker.mjs` there serves a job on the CPU from the embedded queue and store,
+ * submitted by the image's own smoke check (dist/smoke.mjs draw), as gpu-worker/smoke-gpu.sh does.
  * With EXECUTION_PROVIDER=cuda on a machine without the CUDA provider it must exit once, with
  * the configuration exit code and a message that names the cause, before opening the queue.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedPaths } from '../../gpu-worker/adapters.js';
 import { bundleWorker, type WorkerBundle } from '../../gpu-worker/bundle.js';
 import { EXIT_CONFIG } from '../../gpu-worker/exit-codes.js';
-import { encodeJobMessage } from '../../shared/jobs/message.js';
-import { JobRepository } from '../../shared/jobs/repository.js';
-import { SqliteQueue } from '../../shared/queue/sqlite-queue.js';
-import { loadModelInfo } from '../../shared/runtime/index.js';
 import { JobRecord, outputImageKey } from '../../shared/schemas/job.js';
 import { FileStore } from '../../shared/store/file-store.js';
 import { tempDir } from '../adapters/tmp-dir.js';
-import { drawRecord, waitFor } from '../worker/helpers.js';
+import { waitFor } from '../worker/helpers.js';
 
+const execFileAsync = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
 const TINY = join(REPO, 'packages/tiny');
 
@@ -56,7 +55,7 @@ describe('the worker bundle (dist/worker.mjs, as the image runs it)', () => {
   let bundle: WorkerBundle;
 
   beforeAll(async () => {
-    bundle = await bundleWorker(join(app, 'dist/worker.mjs'), REPO);
+    bundle = await bundleWorker(join(app, 'dist'), REPO);
     // The image's /app: the bundle, the installed packages, the model package. No sources.
     symlinkSync(join(REPO, 'node_modules'), join(app, 'node_modules'), 'dir');
     cpSync(TINY, join(app, 'packages/tiny'), { recursive: true });
@@ -66,7 +65,8 @@ describe('the worker bundle (dist/worker.mjs, as the image runs it)', () => {
   it('imports only runtime dependencies, onnxruntime-node among them', () => {
     expect(bundle.packages).toContain('onnxruntime-node');
     expect(bundle.packages).not.toContain('vitest');
-    expect(existsSync(`${bundle.outfile}.map`)).toBe(true);
+    expect(existsSync(`${bundle.files.worker}.map`)).toBe(true);
+    expect(bundle.files.worker).toBe(join(app, 'dist/worker.mjs'));
   });
 
   it('serves a draw job on the CPU from the bundle alone and stops cleanly on SIGTERM', async () => {
@@ -85,27 +85,19 @@ describe('the worker bundle (dist/worker.mjs, as the image runs it)', () => {
     try {
       await waitFor(async () => run.lines.find((l) => l['msg'] === 'worker ready') ?? (run.child.exitCode !== null ? Promise.reject(new Error(`worker exited: ${run.stderr()}`)) : undefined), 'worker ready', 60_000);
 
-      // What the edge does for a draw: the record once, then the message.
-      const paths = embeddedPaths(dataDir);
-      const store = new FileStore({ root: paths.store });
-      const queue = new SqliteQueue({ path: paths.queue });
-      const jobs = new JobRepository<JobRecord>(store, { schema: JobRecord });
-      const { tokenizer } = await loadModelInfo(TINY);
-      const record = drawRecord({ tokenizer }, { id: 'bundlejob1', steps: 3 });
+      // dist/smoke.mjs draw: the record and the message, as the edge writes them; then it waits.
+      const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', MODEL_DIR: 'packages/tiny', DATA_DIR: dataDir };
+      const submitted = await execFileAsync(process.execPath, ['dist/smoke.mjs', 'draw', 'a small red circle at the top', '--timeout=60'], { cwd: app, env });
+      const result = JSON.parse(submitted.stdout.trim().split('\n').pop()!) as { id: string; status: string; images: string[] };
+      expect(result.status).toBe('succeeded');
+      expect(result.images).toEqual([outputImageKey(result.id, 0)]);
+      const store = new FileStore({ root: embeddedPaths(dataDir).store });
       try {
-        await jobs.create(record);
-        await queue.send(encodeJobMessage({ jobId: record.id, requestId: record.request_id }));
-        const done = await waitFor(async () => {
-          const current = await jobs.get(record.id);
-          return current && ['succeeded', 'failed'].includes(current.status) ? current : undefined;
-        }, 'the job to finish', 60_000);
-        expect(done.status).toBe('succeeded');
-        expect(done.progress).toEqual({ step: 3, steps: 3 });
-        expect(done.output.some((part) => part.type === 'image' && part.key === outputImageKey(record.id, 0))).toBe(true);
-        const png = await store.get(outputImageKey(record.id, 0));
+        const png = await store.get(outputImageKey(result.id, 0));
         expect(Buffer.from(png!.body.subarray(1, 4)).toString('ascii')).toBe('PNG');
+        const record = JobRecord.parse(JSON.parse(Buffer.from((await store.get(`jobs/${result.id}.json`))!.body).toString('utf8')));
+        expect(record.progress).toEqual({ step: 4, steps: 4 }); // the tiny package's default_steps
       } finally {
-        await queue.close();
         store.close();
       }
 
@@ -114,6 +106,16 @@ describe('the worker bundle (dist/worker.mjs, as the image runs it)', () => {
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
     }
+  });
+
+  it('dist/smoke.mjs steps times one guided denoising step per batch size', async () => {
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', MODEL_DIR: 'packages/tiny', EXECUTION_PROVIDER: 'cpu' };
+    const { stdout } = await execFileAsync(process.execPath, ['dist/smoke.mjs', 'steps', '--sizes=1,3', '--reps=1'], { cwd: app, env });
+    const report = JSON.parse(stdout.trim().split('\n').pop()!) as { executionProvider: string; measurements: { batch: number; msPerCall: number }[] };
+    expect(report.executionProvider).toBe('cpu');
+    expect(report.measurements.map((m) => m.batch)).toEqual([1, 3]);
+    expect(report.measurements.every((m) => Number.isFinite(m.msPerCall) && m.msPerCall > 0)).toBe(true);
+    expect(stdout).toMatch(/^jobs {2}rows {2}ms\/step {2}jobs\/s$/m);
   });
 
   it('with EXECUTION_PROVIDER=cuda and no CUDA provider: one clear message, the configuration exit code, no queue opened', async () => {
