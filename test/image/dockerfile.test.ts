@@ -38,6 +38,12 @@ describe('gpu-worker/Dockerfile', () => {
     expect(user).toBeGreaterThan(check);
   });
 
+  it('drops the TensorRT provider, whose TensorRT libraries the image does not carry (the library check would fail on it)', () => {
+    const instructions = DOCKERFILE.replace(/\\\n/g, ' ').split('\n');
+    const install = instructions.find((line) => line.includes('onnxruntime-node/script/install.js'));
+    expect(install).toMatch(/rm -rf [^&]*node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/libonnxruntime_providers_tensorrt\.so/);
+  });
+
   it('builds the bundle with gpu-worker/bundle.ts and runs it', () => {
     expect(DOCKERFILE).toMatch(/^RUN npx --no-install tsx gpu-worker\/bundle\.ts dist$/m);
     expect(DOCKERFILE).toMatch(/^ENTRYPOINT \["node", "dist\/worker\.mjs"\]$/m);
