@@ -8,7 +8,8 @@
 #
 # BIN_DIR: onnxruntime-node's native folder (bin/napi-v6/linux/x64). Every *.so* and *.node in
 # it is checked with ldd. LIB: sonames the provider opens with dlopen at run time (ldd cannot
-# see those), which must be known to the dynamic loader (ldconfig -p); default libcudnn.so.9.
+# see those), which must be in LD_LIBRARY_PATH or the loader's cache (ldconfig -p); default
+# libcudnn.so.9.
 #
 # libcuda.so.1 is the one exception: it is the driver's library, which the NVIDIA container
 # toolkit mounts into the container at run time; no image may ship it.
@@ -43,8 +44,17 @@ for lib in "$bin_dir"/*.so* "$bin_dir"/*.node; do
   fi
 done
 
+# dlopen finds a bare soname through LD_LIBRARY_PATH first, then the loader's cache.
+known_to_loader() {
+  local dir
+  IFS=':' read -r -a dirs <<< "${LD_LIBRARY_PATH:-}"
+  for dir in "${dirs[@]}"; do
+    [ -n "$dir" ] && [ -e "$dir/$1" ] && return 0
+  done
+  ldconfig -p | awk '{ print $1 }' | grep -qxF "$1"
+}
 for soname in "${dlopened[@]}"; do
-  if ! ldconfig -p | awk '{ print $1 }' | grep -qxF "$soname"; then
+  if ! known_to_loader "$soname"; then
     echo "check-cuda-libs: $soname (opened by the CUDA provider at run time) is not known to the dynamic loader" >&2
     status=1
   fi

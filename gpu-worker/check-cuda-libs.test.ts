@@ -75,6 +75,17 @@ describe('check-cuda-libs.sh', () => {
     expect(output).toMatch(/libcudnn-not-installed\.so\.9 \(opened by the CUDA provider at run time\) is not known/);
   });
 
+  it('finds a dlopen soname in LD_LIBRARY_PATH as the loader would', () => {
+    const dir = fresh();
+    sharedLibrary(dir, 'libonnxruntime_providers_shared.so');
+    sharedLibrary(dir, 'libonnxruntime_providers_cuda.so');
+    const libs = join(dir, 'cudnn');
+    mkdirSync(libs);
+    writeFileSync(join(libs, 'libcudnn-test.so.9'), '');
+    const result = spawnSync('bash', [SCRIPT, join(dir, 'bin'), 'libcudnn-test.so.9'], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: `/nonexistent:${libs}` } });
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+  });
+
   it('fails when the CUDA provider was never installed', () => {
     const dir = fresh();
     const { status, output } = check(join(dir, 'bin'), 'libc.so.6');

@@ -29,6 +29,11 @@ function npmCiCommands(dockerfile: string): string[][] {
   return commands;
 }
 
+/** The environment without the npm_* variables an `npm test` parent sets (its prefix, its lifecycle): the child is a fresh npm. */
+function withoutNpmVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.toLowerCase().startsWith('npm_')));
+}
+
 /** Runs `npm <args> --dry-run --offline` in a folder with copies of `dir`'s manifest and lock file. */
 function dryRun(dir: string, args: readonly string[]): { status: number | null; output: string; added: string[] } {
   const tmp = tempDir('npm-ci');
@@ -37,7 +42,7 @@ function dryRun(dir: string, args: readonly string[]): { status: number | null; 
     const result = spawnSync('npm', [...args, '--dry-run', '--offline'], {
       cwd: tmp.dir,
       encoding: 'utf8',
-      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_update_notifier: 'false' },
+      env: { ...withoutNpmVariables(process.env), ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_update_notifier: 'false' },
       timeout: 120_000,
     });
     const output = `${result.stdout}${result.stderr}`;
