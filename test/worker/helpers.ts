@@ -104,7 +104,7 @@ export function storedContext(segments: readonly Segment[]): ContextSegment[] {
   });
 }
 
-export function drawRecord(runtime: Pick<ModelRuntime, 'tokenizer'>, job: DrawJob): JobRecord {
+export function drawRecord(runtime: ModelRuntime, job: DrawJob): JobRecord {
   const now = new Date().toISOString();
   const steps = job.steps ?? 4;
   return {
