@@ -177,7 +177,7 @@ function showProgress(g: Generation): void {
   }
   // Text that came before the image is shown at once.
   const text = g.output.filter((p) => p.type === 'text').map((p) => (p.type === 'text' ? p.text : ''));
-  if (text.length > 0 && ui.answer.childElementCount === 0) ui.answer.append(...text.map((t) => h('p', { class: 'text' }, t)));
+  if (text.length > 0 && ui.answer.querySelector('.text') === null) ui.answer.append(...text.map((t) => h('p', { class: 'text' }, t)));
 }
 
 function showFinal(g: Generation): void {
@@ -239,7 +239,7 @@ function clearAnswer(): void {
 function setBusy(busy: boolean): void {
   ui.generate.disabled = busy;
   ui.describe.disabled = busy || images.list.length === 0;
-  ui.cancel.hidden = !busy || ui.cancel.hidden;
+  // Shown once there is a job to cancel (ask); hidden when the request ends.
   if (!busy) ui.cancel.hidden = true;
   ui.form.setAttribute('aria-busy', String(busy));
 }
@@ -254,7 +254,7 @@ function imageFigure(dataUrl: string, alt: string, fileName: string, onDescribe:
 }
 
 function renderAnswer(output: readonly StoredPart[], request: Ask): void {
-  ui.answer.replaceChildren();
+  ui.answer.replaceChildren(h('p', { class: 'asked' }, `You asked: ${request.prompt}${request.inputs.length > 0 ? ` (with ${request.inputs.length} image${request.inputs.length > 1 ? 's' : ''})` : ''}`));
   if (output.length === 0) ui.answer.append(h('p', { class: 'text' }, '(The model gave an empty answer.)'));
   output.forEach((part, k) => {
     if (part.type === 'text') ui.answer.append(h('p', { class: 'text' }, part.text));
