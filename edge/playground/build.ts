@@ -9,7 +9,7 @@
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { buildSync } from 'esbuild';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const PLAYGROUND_SOURCE_DIR = HERE;
@@ -21,9 +21,10 @@ export interface PlaygroundBuild {
   sizes: Record<string, number>;
 }
 
-export async function buildPlayground(outDir: string = PLAYGROUND_DIST_DIR): Promise<PlaygroundBuild> {
+/** Synchronous, so that the Lambda bundler (itself synchronous) can call it. */
+export function buildPlayground(outDir: string = PLAYGROUND_DIST_DIR): PlaygroundBuild {
   mkdirSync(outDir, { recursive: true });
-  await build({
+  buildSync({
     entryPoints: [join(HERE, 'src/main.ts')],
     outfile: join(outDir, 'playground.js'),
     bundle: true,
@@ -44,7 +45,7 @@ export async function buildPlayground(outDir: string = PLAYGROUND_DIST_DIR): Pro
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const at = process.argv.indexOf('--out');
   const outDir = at > 0 ? resolve(process.argv[at + 1] ?? '') : PLAYGROUND_DIST_DIR;
-  const { sizes } = await buildPlayground(outDir);
+  const { sizes } = buildPlayground(outDir);
   const listed = Object.entries(sizes).map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} kB`).join(', ');
   console.log(`playground: ${outDir} (${listed})`);
 }
