@@ -92,7 +92,7 @@ describe('the playground in Chromium', () => {
       await page.getByLabel('Denoising steps').fill('20');
       await page.getByLabel('Seed').fill('7');
       await page.getByRole('button', { name: 'Generate' }).click();
-      const image = page.locator('#answer img');
+      const image = page.locator('#answer figure img');
       await expect.poll(() => image.count(), { timeout: 60_000 }).toBe(1);
       await expect.poll(() => page.locator('#status').textContent()).toBe('Done: 20 denoising steps.');
       const seen = await statuses();
@@ -121,8 +121,9 @@ describe('the playground in Chromium', () => {
     await page.getByRole('button', { name: 'Describe the image', exact: true }).click();
     await expect.poll(() => page.locator('#status').textContent(), { timeout: 30_000 }).toBe('Done.');
     expect(await page.locator('#answer .asked').textContent()).toBe('You asked: describe the image (with 1 image)');
-    // The describe answer is text (whatever the fixture model says), never an image.
-    expect(await page.locator('#answer img').count()).toBe(0);
+    // The image asked about, then the answer: text (whatever the fixture model says), never an image.
+    expect(await page.locator('#answer .given img').getAttribute('alt')).toBe('The image you gave (1)');
+    expect(await page.locator('#answer figure').count()).toBe(0);
     expect(await page.locator('#answer .text').count()).toBe(1);
     expect(await page.locator('#gallery li').first().locator('.prompt').textContent()).toBe('describe the image');
     await screenshot(page, 'describe');
@@ -202,7 +203,7 @@ describe('the playground in Chromium', () => {
     await focusOn('#prompt');
     await page.keyboard.type('draw a large green square at the center');
     await page.keyboard.press('Control+Enter');
-    await expect.poll(() => page.locator('#answer img').count(), { timeout: 60_000 }).toBe(1);
+    await expect.poll(() => page.locator('#answer figure img').count(), { timeout: 60_000 }).toBe(1);
     // Describe the drawn image: Tab to its button, Enter.
     await focusOn('#answer figcaption button');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);

@@ -255,6 +255,9 @@ function imageFigure(dataUrl: string, alt: string, fileName: string, onDescribe:
 
 function renderAnswer(output: readonly StoredPart[], request: Ask): void {
   ui.answer.replaceChildren(h('p', { class: 'asked' }, `You asked: ${request.prompt}${request.inputs.length > 0 ? ` (with ${request.inputs.length} image${request.inputs.length > 1 ? 's' : ''})` : ''}`));
+  if (request.inputs.length > 0) {
+    ui.answer.append(h('div', { class: 'given' }, ...request.inputs.map((src, k) => h('img', { class: 'pixels', src, alt: `The image you gave (${k + 1})`, width: '128', height: '128' }))));
+  }
   if (output.length === 0) ui.answer.append(h('p', { class: 'text' }, '(The model gave an empty answer.)'));
   output.forEach((part, k) => {
     if (part.type === 'text') ui.answer.append(h('p', { class: 'text' }, part.text));
