@@ -66,6 +66,29 @@ async function open(base: string, colorScheme: 'light' | 'dark' = 'light'): Prom
 const promptBox = (page: Page) => page.getByRole('textbox', { name: 'Prompt', exact: true });
 const modelLoaded = (page: Page, edge: Edge) => expect.poll(() => page.locator('#model option').first().textContent()).toBe(edge.deps.model.manifest.name);
 
+/** WCAG contrast of each element's text against the background it is drawn on (the nearest opaque one). */
+function contrastOf(page: Page, selectors: string[]): Promise<Record<string, number>> {
+  return page.evaluate((sels) => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]: number[]) =>
+      [r!, g!, b!].map((v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+    const background = (el: Element | null): number[] => {
+      for (; el; el = el.parentElement) {
+        const c = rgb(getComputedStyle(el).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3]! > 0.99)) return c;
+      }
+      return [255, 255, 255];
+    };
+    const out: Record<string, number> = {};
+    for (const sel of sels) {
+      const el = document.querySelector(sel)!;
+      const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))].sort((x, y) => y - x);
+      out[sel] = Math.round(((a! + 0.05) / (b! + 0.05)) * 100) / 100;
+    }
+    return out;
+  }, selectors);
+}
+
 function pngFile(name: string, pixel: Parameters<typeof pngBytes>[2]): string {
   const path = join(dirs[0]!.dir, name);
   writeFileSync(path, pngBytes(64, 64, pixel));
@@ -108,6 +131,9 @@ describe('the playground in Chromium', () => {
       // Kept in the gallery, with the settings to run it again.
       const entry = page.locator('#gallery li').first();
       await expect.poll(() => entry.locator('.prompt').textContent()).toBe('draw a large red circle at the top left');
+      // AA contrast (4.5:1) for text: body, help, the status line, links, buttons.
+      const contrast = await contrastOf(page, ['h1', '.tagline', '#model-help', '#status', 'a[href="./docs"]', '#generate', '.gallery .meta', 'figcaption a']);
+      for (const [selector, ratio] of Object.entries(contrast)) expect(ratio, selector).toBeGreaterThanOrEqual(4.5);
       await screenshot(page, `draw-${scheme}`);
       await close();
     });
