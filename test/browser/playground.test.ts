@@ -156,6 +156,51 @@ describe('the playground in Chromium', () => {
     await close();
   });
 
+  it('attaches images by drag and drop and by paste', async () => {
+    const { page, close } = await open(withWorker.url);
+    await modelLoaded(page, withWorker);
+    const png = pngBytes(8, 8, () => [30, 70, 220, 255]).toString('base64');
+    await page.evaluate(async (b64) => {
+      const file = () => new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'blue.png', { type: 'image/png' });
+      const dropped = new DataTransfer();
+      dropped.items.add(file());
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }));
+      const pasted = new DataTransfer();
+      pasted.items.add(file());
+      document.getElementById('prompt')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }));
+    }, png);
+    const attached = page.getByRole('list', { name: 'Attached images' }).locator('img');
+    await expect.poll(() => attached.count()).toBe(2);
+    expect(await attached.first().getAttribute('src')).toBe(`data:image/png;base64,${png}`);
+    expect(await page.getByRole('button', { name: 'Describe the image', exact: true }).isEnabled()).toBe(true);
+    await page.getByRole('button', { name: 'Remove blue.png' }).first().click();
+    await expect.poll(() => attached.count()).toBe(1);
+    await close();
+  });
+
+  it('runs a gallery entry again with its prompt and settings', async () => {
+    const { page, close } = await open(withWorker.url);
+    await modelLoaded(page, withWorker);
+    await promptBox(page).fill('draw a small yellow 3 at the top right');
+    await page.getByText('Settings').click();
+    await page.getByLabel('Denoising steps').fill('4');
+    await page.getByLabel('Seed').fill('12345');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const entries = page.locator('#gallery li');
+    await expect.poll(() => entries.count(), { timeout: 60_000 }).toBe(1);
+    await page.getByLabel('Seed').fill('');
+    await promptBox(page).fill('something else');
+    await entries.first().getByRole('button', { name: /^Run again/ }).click();
+    await expect.poll(() => entries.count(), { timeout: 60_000 }).toBe(2);
+    expect(await promptBox(page).inputValue()).toBe('draw a small yellow 3 at the top right');
+    expect(await page.getByLabel('Seed').inputValue()).toBe('12345');
+    // The same seed and steps draw the same picture.
+    const [again, first] = await entries.locator('img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src')));
+    expect(again).toBe(first);
+    expect(await page.locator('#status').textContent()).toBe('Done: 4 denoising steps.');
+    await close();
+  });
+
   it("shows the API's error in plain words", async () => {
     const { page, close } = await open(withWorker.url);
     await modelLoaded(page, withWorker);
