@@ -13,7 +13,8 @@ export type Settings = z.infer<typeof Settings>;
 
 export const StoredPart = z.union([
   z.object({ type: z.literal('text'), text: z.string() }),
-  z.object({ type: z.literal('image'), dataUrl: z.string() }),
+  /** `src`: a data URL, or the image's own URL where it could not be fetched (another origin without CORS). */
+  z.object({ type: z.literal('image'), src: z.string() }),
 ]);
 export type StoredPart = z.infer<typeof StoredPart>;
 
@@ -25,7 +26,6 @@ export const GalleryEntry = z.object({
   /** Input images as data URLs (a describe request's image). */
   inputs: z.array(z.string()),
   settings: Settings,
-  /** The seed the server used, when it was asked for one. */
   status: z.string(),
   output: z.array(StoredPart),
 });

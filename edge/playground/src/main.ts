@@ -196,10 +196,20 @@ async function storedOutput(parts: readonly OutputPart[], signal: AbortSignal): 
     parts.map(async (part): Promise<StoredPart> => {
       if (part.type === 'text') return { type: 'text', text: part.text };
       const url = api.url(part.url);
-      const sameOrigin = url.origin === location.origin;
-      const res = sameOrigin ? await api.fetch(url.pathname + url.search, { signal }) : await fetch(url, { signal });
-      if (!res.ok) throw new ApiProblem(res.status, 'image_unavailable', `the image could not be loaded (${res.status})`);
-      return { type: 'image', dataUrl: await readAsDataUrl(await res.blob()) };
+      if (url.origin === location.origin) {
+        // With the key (local files need it when the server has API_KEYS).
+        const res = await api.fetch(url.pathname + url.search, { signal });
+        if (!res.ok) throw new ApiProblem(res.status, 'image_unavailable', `the image could not be loaded (${res.status})`);
+        return { type: 'image', src: await readAsDataUrl(await res.blob()) };
+      }
+      // Another origin (presigned S3): kept as a data URL where CORS allows, else as its URL, which an <img> loads anyway.
+      try {
+        const res = await fetch(url, { signal });
+        if (res.ok) return { type: 'image', src: await readAsDataUrl(await res.blob()) };
+      } catch (err) {
+        if (signal.aborted) throw err;
+      }
+      return { type: 'image', src: url.href };
     }),
   );
 }
@@ -244,12 +254,12 @@ function setBusy(busy: boolean): void {
   ui.form.setAttribute('aria-busy', String(busy));
 }
 
-function imageFigure(dataUrl: string, alt: string, fileName: string, onDescribe: () => void): HTMLElement {
+function imageFigure(src: string, alt: string, fileName: string, onDescribe: () => void): HTMLElement {
   return h(
     'figure',
     {},
-    h('img', { class: 'pixels', src: dataUrl, alt, width: '320', height: '320' }),
-    h('figcaption', {}, h('a', { href: dataUrl, download: fileName }, 'Download PNG'), button('Describe this image', onDescribe)),
+    h('img', { class: 'pixels', src, alt, width: '320', height: '320' }),
+    h('figcaption', {}, h('a', { href: src, download: fileName }, 'Download PNG'), button('Describe this image', onDescribe)),
   );
 }
 
@@ -261,7 +271,7 @@ function renderAnswer(output: readonly StoredPart[], request: Ask): void {
   if (output.length === 0) ui.answer.append(h('p', { class: 'text' }, '(The model gave an empty answer.)'));
   output.forEach((part, k) => {
     if (part.type === 'text') ui.answer.append(h('p', { class: 'text' }, part.text));
-    else ui.answer.append(imageFigure(part.dataUrl, `Image the model drew for: ${request.prompt}`, `drawing-${k + 1}.png`, () => void describeImage(part.dataUrl, request.model)));
+    else ui.answer.append(imageFigure(part.src, `Image the model drew for: ${request.prompt}`, `drawing-${k + 1}.png`, () => void describeImage(part.src, request.model)));
   });
 }
 
@@ -281,10 +291,10 @@ function renderGallery(): void {
     ...entries.map((entry) => {
       const image = entry.output.find((p) => p.type === 'image');
       const text = entry.output.filter((p) => p.type === 'text').map((p) => (p.type === 'text' ? p.text : '')).join(' ');
-      const shown = image?.type === 'image' ? image.dataUrl : entry.inputs[0];
+      const shown = image?.type === 'image' ? image.src : entry.inputs[0];
       return h(
         'li',
-        { 'aria-label': entry.prompt },
+        {},
         shown ? h('img', { class: 'pixels', src: shown, alt: image ? `Drawn for: ${entry.prompt}` : 'The image that was described', width: '128', height: '128' }) : null,
         h('p', { class: 'prompt' }, entry.prompt),
         text ? h('p', { class: 'reply' }, `→ ${text}`) : null,
@@ -314,7 +324,17 @@ function rerun(entry: GalleryEntry): void {
   ui.status.scrollIntoView({ block: 'nearest' });
 }
 
-function describeImage(dataUrl: string, model: string): Promise<void> {
+async function describeImage(src: string, model: string): Promise<void> {
+  let dataUrl = src;
+  if (!src.startsWith('data:')) {
+    try {
+      dataUrl = await readAsDataUrl(await (await fetch(src)).blob());
+    } catch {
+      clearAnswer();
+      showError('This image cannot be read by the page (its server does not allow it); download it and attach it instead.');
+      return;
+    }
+  }
   const prompt = promptsOf(models.find((m) => m.id === model) ?? currentModel()).describe_prompt;
   images.set([{ name: 'image to describe', dataUrl }]);
   ui.prompt.value = prompt;
