@@ -4,20 +4,27 @@
  * and workers, and batch together there), and the request waits for them up to a limit.
  * On the limit: 504 with the generation ids, so that nothing is lost (the jobs run on).
  */
+import type { JobRepository } from '../../shared/jobs/repository.js';
 import type { Logger } from '../../shared/logging/index.js';
-import { LIMITS } from '../../shared/schemas/generation.js';
+import type { ObjectStore } from '../../shared/ports/store.js';
+import { LIMITS, type CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
-import { createGeneration, type GenerationService } from '../generations.js';
 import { OpenAiError } from './errors.js';
 import type { ImagesRequest, ImagesResponse } from './schemas.js';
 import { waitForGenerations } from './wait.js';
 
 export interface ImagesDeps {
-  service: GenerationService;
+  /** POST /v1/generations's use case, bound to this request (its id, log, and whatever else the route knows). */
+  createGeneration: (body: CreateGenerationRequest) => Promise<JobRecord>;
+  jobs: JobRepository<JobRecord>;
+  /** Reads output images (b64_json). */
+  store: Pick<ObjectStore, 'get'>;
+  /** An output image's URL as the API gives it (relative URLs are made absolute with baseUrl). */
+  urlFor: (key: string) => Promise<string>;
+  now: () => Date;
   /** The model's id and drawing prefix (`draw `). */
   model: { id: string; drawPrefix: string; width: number; height: number };
   waitMs: number;
-  requestId: string;
   log: Logger;
   /** Absolute base for relative image URLs (the request's own URL). */
   baseUrl: string;
@@ -43,24 +50,19 @@ export async function generateImages(deps: ImagesDeps, body: ImagesRequest): Pro
   const n = body.n ?? 1;
   const created = await Promise.all(
     Array.from({ length: n }, (_, k) =>
-      createGeneration(
-        deps.service,
-        {
-          prompt,
-          ...(body.seed != null ? { seed: (body.seed + k) % (LIMITS.seedMax + 1) } : {}),
-          ...(body.steps != null ? { steps: body.steps } : {}),
-          ...(body.guidance != null ? { guidance: body.guidance } : {}),
-        },
-        deps.requestId,
-        deps.log,
-      ),
+      deps.createGeneration({
+        prompt,
+        ...(body.seed != null ? { seed: (body.seed + k) % (LIMITS.seedMax + 1) } : {}),
+        ...(body.steps != null ? { steps: body.steps } : {}),
+        ...(body.guidance != null ? { guidance: body.guidance } : {}),
+      }),
     ),
   );
-  const ids = created.map((c) => c.record.id);
+  const ids = created.map((r) => r.id);
   deps.log.info({ generations: ids, user: body.user ?? undefined }, 'openai images: generations created');
   const waited = await waitForGenerations(
-    deps.service.jobs,
-    created.map((c) => c.record),
+    deps.jobs,
+    created,
     { deadline: Date.now() + deps.waitMs, ...(deps.signal ? { signal: deps.signal } : {}) },
   );
   if (!waited.done) {
@@ -72,7 +74,7 @@ export async function generateImages(deps: ImagesDeps, body: ImagesRequest): Pro
     );
   }
   const data = await Promise.all(waited.records.map((r) => imageDatum(deps, r, body.response_format ?? 'url', prompt)));
-  return { created: Math.floor(deps.service.now().getTime() / 1000), data, generation_ids: ids };
+  return { created: Math.floor(deps.now().getTime() / 1000), data, generation_ids: ids };
 }
 
 async function imageDatum(deps: ImagesDeps, record: JobRecord, format: 'url' | 'b64_json', prompt: string): Promise<ImagesResponse['data'][number]> {
@@ -93,8 +95,8 @@ async function imageDatum(deps: ImagesDeps, record: JobRecord, format: 'url' | '
       generationIds: [record.id],
     });
   }
-  if (format === 'url') return { url: new URL(await deps.service.store.urlFor(image.key), deps.baseUrl).href, revised_prompt: prompt };
-  const object = await deps.service.store.get(image.key);
+  if (format === 'url') return { url: new URL(await deps.urlFor(image.key), deps.baseUrl).href, revised_prompt: prompt };
+  const object = await deps.store.get(image.key);
   if (!object) throw new OpenAiError('internal_error', `the image of generation ${record.id} is missing from the store`, { status: 500, code: 'internal_error' });
   return { b64_json: Buffer.from(object.body).toString('base64'), revised_prompt: prompt };
 }

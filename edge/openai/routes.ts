@@ -7,7 +7,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { EdgeEnv } from '../env.js';
-import type { GenerationService } from '../generations.js';
+import { createGeneration, type GenerationService } from '../generations.js';
 import { jsonBody } from '../middleware/json-body.js';
 import type { ModelCatalog } from '../models/catalog.js';
 import { resolveOrThrow } from '../models/routes.js';
@@ -85,12 +85,16 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
     async (c) => {
       const body = c.req.valid('json');
       const served = resolveOrThrow(deps.catalog, body.model);
+      const { service } = deps;
       const result = await generateImages(
         {
-          service: deps.service,
+          createGeneration: async (request) => (await createGeneration(service, request, c.var.requestId, c.var.log)).record,
+          jobs: service.jobs,
+          store: service.store,
+          urlFor: (key) => service.store.urlFor(key),
+          now: service.now,
           model: { id: served.entry.id, drawPrefix: served.entry.prompts.draw_prefix, ...served.entry.image },
           waitMs: deps.waitMs,
-          requestId: c.var.requestId,
           log: c.var.log,
           baseUrl: c.req.url,
           signal: c.req.raw.signal,
