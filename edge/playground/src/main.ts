@@ -124,6 +124,8 @@ function readSettings(): Settings | null {
 }
 
 async function ask(request: Ask): Promise<void> {
+  // One job on the page at a time: one still running (a gallery action started another) is canceled, not left unseen.
+  if (running?.id) void api.json(Generation, `/v1/generations/${encodeURIComponent(running.id)}/cancel`, { method: 'POST' }).catch(() => {});
   running?.abort.abort();
   const abort = new AbortController();
   const mine = { id: null as string | null, abort };
