@@ -155,6 +155,8 @@ describe('edge', () => {
           EXECUTION_PROVIDER: 'cpu',
           API_KEYS: { Ref: 'ApiKeys' },
           VISIBILITY_TIMEOUT_SECONDS: String(DEFAULTS.visibilityTimeoutSeconds),
+          // Under the function's 29 s: the images route answers 504 with its ids in time.
+          OPENAI_WAIT_SECONDS: '25',
         }),
       },
     });
