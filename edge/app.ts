@@ -22,6 +22,11 @@ import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
 import { cancelGeneration, createGeneration, getGeneration, type GenerationService } from './generations.js';
 import { createEdgeMetrics } from './metrics.js';
 import { bearerAuth } from './middleware/auth.js';
+import { singleModelCatalog, type ModelCatalog } from './models/catalog.js';
+import { registerModelRoutes } from './models/routes.js';
+import { openAiErrorShape } from './openai/errors.js';
+import { OPENAI_PATHS, registerOpenAiRoutes } from './openai/routes.js';
+import { registerPlayground } from './playground/serve.js';
 import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
 import { cancelGenerationRoute, createGenerationRoute, getGenerationRoute, healthRoute } from './routes.js';
@@ -34,7 +39,11 @@ export interface AppDeps {
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
   logger: Logger;
-  config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'webhooks'>>;
+  config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'openAiWaitSeconds' | 'webhooks'>>;
+  /** The models served (GET /v1/models, the OpenAI routes); default: the one `model`. */
+  catalog?: ModelCatalog;
+  /** The playground's built files (edge/playground/dist); default: beside its source. */
+  playgroundDir?: string;
   /** More metrics merged into /metrics (the embedded start adds its workers', labelled by slot). */
   metrics?: readonly MetricsSource[];
   /** The text decode (edge/text-decode.ts): the decode thread's in the Node server, the event loop's under Lambda. */
@@ -46,6 +55,9 @@ export interface AppDeps {
  * The whole-body cap: four images at the per-image cap in base64 (4/3 of the bytes) plus
  * room for the prompt and JSON, about 28 MB. Checked while reading, before parsing.
  */
+/** OPENAI_WAIT_SECONDS's default, for apps built without a full config (tests). */
+export const DEFAULT_OPENAI_WAIT_SECONDS = 60;
+
 export const MAX_BODY_BYTES = LIMITS.images * Math.ceil((LIMITS.imageBytes * 4) / 3) + 256 * 1024;
 
 export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
@@ -63,6 +75,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const app = new OpenAPIHono<EdgeEnv>({ defaultHook: validationHook });
 
   app.use('*', requestContext(deps.logger, metrics));
+  // Outside every other middleware: auth and method errors on these paths are rewritten too.
+  for (const path of OPENAI_PATHS) app.use(path, openAiErrorShape);
   app.use('*', methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
   app.use('/v1/*', bearerAuth(deps.config.apiKeys));
   app.use(
@@ -90,6 +104,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     const record = await cancelGeneration(deps.jobs, c.req.valid('param').id, c.var.log);
     return c.json(await generationView(record, deps.store), 200);
   });
+
+  const catalog = deps.catalog ?? singleModelCatalog(deps.model);
+  registerModelRoutes(app, catalog);
+  registerOpenAiRoutes(app, { catalog, service, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
+  registerPlayground(app, deps.playgroundDir);
 
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store));
   registerFilesDoc(app.openAPIRegistry);

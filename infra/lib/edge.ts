@@ -115,6 +115,8 @@ export class Edge extends Construct {
         API_KEYS: props.apiKeys,
         WEBHOOK_SECRETS: props.webhookSecrets,
         LOG_LEVEL: config.logLevel,
+        // POST /v1/images/generations answers 504 with the generation ids before the function times out.
+        OPENAI_WAIT_SECONDS: String(EDGE_TIMEOUT_SECONDS - 4),
       },
     });
     acknowledgeBucketPrefixes(

@@ -35,6 +35,8 @@ export interface Config {
   presignExpiresSeconds: number;
   /** Webhook signing secrets, the SSRF guard's exception and the retry timing. */
   webhooks: WebhookSettings;
+  /** POST /v1/images/generations waits this long for its images, then answers 504 with the generation ids. */
+  openAiWaitSeconds: number;
   /** Things worth a warning at start (e.g. the fallback model package); the caller logs them. */
   warnings: string[];
 }
@@ -121,6 +123,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     },
+    openAiWaitSeconds: e.OPENAI_WAIT_SECONDS,
     warnings,
   };
 }

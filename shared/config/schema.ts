@@ -56,6 +56,8 @@ export const EnvSchema = z.object({
   /** Wait before a failed delivery's first retry; each next wait is 4x longer. */
   WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(10_000),
   WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
+  /** How long POST /v1/images/generations holds the request for its images before 504 (keep under a gateway's own timeout). */
+  OPENAI_WAIT_SECONDS: int(1, 900).default(60),
 });
 export type Env = z.infer<typeof EnvSchema>;
 export const ENV_NAMES = Object.keys(EnvSchema.shape) as (keyof Env)[];

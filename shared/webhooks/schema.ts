@@ -11,7 +11,7 @@ export type WebhookEvent = z.infer<typeof WebhookEvent>;
 export const WebhookRequest = z
   .object({
     url: z
-      .string()
+      .url({ protocol: /^https?$/, error: 'expected an absolute https URL' })
       .max(2048)
       .meta({ description: 'Where to POST the events: https, and not a private, loopback or link-local address (checked again after DNS resolution at every delivery).', example: 'https://example.com/hooks/generations' }),
     events: z
