@@ -13,7 +13,7 @@ const small = { generations: 20, kills: 1, workers: 2, clients: 4, seed: 7, edge
 describe('chaos, 20 generations and one kill', () => {
   it('on the embedded back end: everything terminal, made once, webhooks delivered, nothing left', async () => {
     const report = await runChaos({ ...small, backend: embeddedBackend() });
-    expect(report.violations).toEqual([]);
+    expect(report.violations, JSON.stringify(report)).toEqual([]);
     expect(report.kills).toBe(1);
     expect(report.edgeRestarts).toBe(1);
     expect(Object.values(report.statuses).reduce((a, b) => a + b, 0)).toBe(20);
@@ -25,7 +25,7 @@ describe('chaos, 20 generations and one kill', () => {
     const backend = await awsBackend(env!);
     try {
       const report = await runChaos({ ...small, backend });
-      expect(report.violations).toEqual([]);
+      expect(report.violations, JSON.stringify(report)).toEqual([]);
       expect(report.kills).toBe(1);
     } finally {
       await backend.close();

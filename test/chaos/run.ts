@@ -64,7 +64,7 @@ async function imageHashes(base: string, output: { type: string; url?: string }[
   const hashes: string[] = [];
   for (const part of output) {
     if (part.type !== 'image') continue;
-    const res = await fetch(new URL(part.url!, base));
+    const res = await fetchRetrying(new URL(part.url!, base));
     hashes.push(res.status === 200 ? createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex') : `HTTP ${res.status}`);
   }
   return hashes;
@@ -88,6 +88,18 @@ function png64(shade: number): string {
   const png = new PNG({ width: 64, height: 64 });
   for (let i = 0; i < png.data.length; i += 4) png.data.set([shade, (i / 4) % 64 << 2, 255 - shade, 255], i);
   return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
+}
+
+/** A GET that waits out an edge restart (a refused connection), never retrying an answer. */
+async function fetchRetrying(url: URL, deadline = Date.now() + 120_000): Promise<Response> {
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
 }
 
 /** Retries what fails because the edge is not there (a restart), never what it answered. */
@@ -126,7 +138,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const receiver = await startReceiver(secret);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const hookEnv = { WEBHOOK_SECRET: secret, WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '500' };
+  // Visibility 6 s: a killed worker's jobs come back within seconds, while a worker slowed
+  // down by a loaded machine still heartbeats in time (at 2 s, the e2e suite's, late
+  // heartbeats under load hand healthy jobs to a second worker and towards the dead letters).
+  const hookEnv = { WEBHOOK_SECRET: secret, WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '500', VISIBILITY_TIMEOUT_SECONDS: '6' };
   const edgeEnv = systemEnv(data.dir, { ...o.backend.env, ...hookEnv, PORT: String(port), HOST: '127.0.0.1' });
   const workers: (WorkerProcess | undefined)[] = [];
   const outputs: (() => string)[] = [];

@@ -14,7 +14,7 @@ describe('schemathesis against /openapi.json', () => {
     try {
       const report = await runFuzz({ maxExamples: 1, seed: 12, reportDir: dir });
       expect(report.cases, report.summary).toBeGreaterThanOrEqual(100);
-      expect(report.operations).toBe(5);
+      expect(report.operations).toBeGreaterThanOrEqual(5);
       expect(report.serverErrors, report.summary).toBe(0);
       expect(report.gateFailures, report.summary).toBe(0);
     } finally {
