@@ -93,6 +93,29 @@ describe('loadConfig', () => {
   });
 });
 
+describe('webhook settings', () => {
+  const a = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const b = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
+
+  it('reads per-tenant secrets, a fallback and the switches', () => {
+    const c = loadConfig({ WEBHOOK_SECRETS: ` acme:${a}, globex:${b} `, WEBHOOK_SECRET: a, WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '250', WEBHOOK_TIMEOUT_MS: '2000' }, { exists: none });
+    expect(c.webhooks).toEqual({ secrets: { byTenant: { acme: a, globex: b }, fallback: a }, allowPrivate: true, retryBaseMs: 250, timeoutMs: 2000 });
+  });
+
+  it('defaults to no secrets, private addresses refused, 10 s backoff base and timeout', () => {
+    expect(loadConfig({}, { exists: none }).webhooks).toEqual({ secrets: { byTenant: {} }, allowPrivate: false, retryBaseMs: 10_000, timeoutMs: 10_000 });
+  });
+
+  it('refuses malformed entries and a tenant listed twice, never echoing a secret', () => {
+    const p = problems({ WEBHOOK_SECRETS: `acme:${a},acme:${b}`, WEBHOOK_SECRET: 'not-a-secret', WEBHOOK_ALLOW_PRIVATE: 'yes' });
+    expect(p.join('\n')).toContain('WEBHOOK_SECRET: must be whsec_<base64>');
+    expect(p.join('\n')).toContain('WEBHOOK_ALLOW_PRIVATE');
+    expect(p.join('\n')).not.toContain('not-a-secret');
+    expect(problems({ WEBHOOK_SECRETS: `acme:${a},acme:${b}` })).toEqual(['WEBHOOK_SECRETS: tenant acme is listed twice']);
+    expect(problems({ WEBHOOK_SECRETS: 'acme' })[0]).toMatch(/^WEBHOOK_SECRETS: each entry must be tenant:whsec_<base64>$/);
+  });
+});
+
 describe('isLoopbackHost', () => {
   it.each([
     ['127.0.0.1', true],

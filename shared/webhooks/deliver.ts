@@ -83,9 +83,9 @@ export class WebhookDeliverer {
       await queue.delete(message.receiptHandle);
       return;
     }
-    const url = (record as { webhook?: { url?: unknown } }).webhook?.url;
+    const url = record.webhook?.url;
     const history = await readDeliveryLog(this.deps.store, webhook.jobId);
-    if (typeof url !== 'string' || history?.deliveries.some((d) => d.webhook_id === webhook.webhookId && isSuccess(d.status_code))) {
+    if (url === undefined || history?.deliveries.some((d) => d.webhook_id === webhook.webhookId && isSuccess(d.status_code))) {
       await queue.delete(message.receiptHandle); // delivered already (a duplicate message) or no webhook
       return;
     }

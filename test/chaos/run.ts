@@ -14,6 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import { PNG } from 'pngjs';
+import { embeddedPaths } from '../../shared/adapters.js';
+import { SqliteQueue } from '../../shared/queue/sqlite-queue.js';
+import { SqsQueue } from '../../shared/queue/sqs-queue.js';
 import type { Backend } from '../e2e/backends.js';
 import { startWorkerProcess, stopProcess, systemEnv, tempDataDir, type WorkerProcess } from '../e2e/system.js';
 import { newSecret, startReceiver } from '../webhooks/receiver.js';
@@ -294,9 +297,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
 
     // Nothing left behind: the queue (jobs and webhook events) and the dead-letter queue drain.
-    const { SqliteQueue } = await import('../../shared/queue/sqlite-queue.js');
-    const { SqsQueue } = await import('../../shared/queue/sqs-queue.js');
-    const { embeddedPaths } = await import('../../shared/adapters.js');
     const queue =
       o.backend.name === 'embedded'
         ? new SqliteQueue({ path: embeddedPaths(data.dir).queue })
