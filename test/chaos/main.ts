@@ -44,13 +44,13 @@ for (const make of backends) {
     continue;
   }
   try {
-    const report = await runChaos({ ...options, backend, log: (line) => process.stdout.write(`${line}\n`) });
-    reports.push(report);
     mkdirSync(join(REPO_ROOT, 'results'), { recursive: true });
+    const report = await runChaos({ ...options, backend, log: (line) => process.stdout.write(`${line}\n`), logFile: join(REPO_ROOT, `results/chaos-${backend.name}.log`) });
+    reports.push(report);
     writeFileSync(join(REPO_ROOT, `results/chaos-${backend.name}.json`), `${JSON.stringify({ options, ...report }, null, 2)}\n`);
     process.stdout.write(
       `${backend.name}: ${report.generations} generations (${JSON.stringify(report.kinds)}) -> ${JSON.stringify(report.statuses)}; ` +
-        `${report.kills} worker kills, ${report.edgeRestarts} edge restart(s), ${report.redelivered} jobs redelivered to another worker; ` +
+        `${report.kills} worker kills, ${report.edgeRestarts} edge restart(s), ${report.redelivered} jobs redelivered to another worker, ${report.unloggedWins} wins without a log line; ` +
         `webhooks ${report.webhooks.delivered}/${report.webhooks.expected} delivered and verified (${report.webhooks.failedAttempts} failed attempts retried); ` +
         `${report.imagesHashed} images hashed twice; ${report.seconds} s; violations: ${report.violations.length}\n`,
     );

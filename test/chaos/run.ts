@@ -4,15 +4,19 @@
  * process, while worker processes are SIGKILLed at random and restarted, and the edge is
  * restarted once. Then the invariants:
  *  - every generation ends terminal, in the status its kind allows;
- *  - none runs its output twice: one `job succeeded` per job over every worker's log (the
- *    killed ones' included), exactly its image objects under outputs/<id>/, and each image's
- *    content hash the same when read again at the end;
+ *  - none runs its output twice: at most one `job succeeded` per job over every worker's log
+ *    (the killed ones' included), exactly its image objects under outputs/<id>/, and each
+ *    image's content hash the same when read again at the end. (None is possible: a worker
+ *    killed after its winning write but before its log line, or a conditional write that the
+ *    SDK retried after its answer was lost, which reads back as "already finished"; those
+ *    are counted, not failed: the record and the objects are the proof.)
  *  - every completed webhook was delivered, verified by the receiver with the Standard
  *    Webhooks library, its payload's status the generation's final one;
  *  - nothing lost: the job queue and the dead-letter queue drain to empty.
  * Everything runs on loopback; the back end is the embedded one or the local S3/SQS servers.
  */
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { embeddedPaths } from '../../shared/adapters.js';
 import { SqliteQueue } from '../../shared/queue/sqlite-queue.js';
@@ -37,6 +41,8 @@ export interface ChaosOptions {
   log?: (line: string) => void;
   /** How long the run may take to finish every generation once all are sent. */
   settleMs?: number;
+  /** Where to write every worker's and the edge's log lines (for a violation's post-mortem). */
+  logFile?: string;
 }
 
 export interface ChaosReport {
@@ -49,6 +55,8 @@ export interface ChaosReport {
   webhooks: { expected: number; delivered: number; rejectedSignatures: number; failedAttempts: number };
   /** Generations that were redelivered after a kill (received by more than one worker process). */
   redelivered: number;
+  /** Succeeded by a worker, with no `job succeeded` line in any log (see the module comment). */
+  unloggedWins: number;
   imagesHashed: number;
   seconds: number;
   violations: string[];
@@ -283,13 +291,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       }
     }
     let imagesHashed = 0;
+    let unloggedWins = 0;
     for (const g of gens) {
       if (g.final?.status !== 'succeeded') continue;
       const images = g.final.output.filter((p) => p.type === 'image');
       const names = await o.backend.outputNames(data.dir, g.id!);
       if (names.length !== images.length) violations.push(`generation ${g.id}: ${images.length} image parts but ${names.length} output objects (${names.join(', ')})`);
       const madeByWorker = images.length > 0;
-      if (madeByWorker && (wins.get(g.id!) ?? 0) !== 1) violations.push(`generation ${g.id}: ${wins.get(g.id!) ?? 0} 'job succeeded' transitions, expected 1`);
+      const won = wins.get(g.id!) ?? 0;
+      if (won > 1) violations.push(`generation ${g.id}: ${won} 'job succeeded' transitions, expected 1`);
+      if (madeByWorker && won === 0) unloggedWins += 1;
       // Read again after all the chaos: the same bytes (the output was written once, never rewritten).
       const now = await imageHashes(url, (await call(url, `/v1/generations/${g.id}`)).body.output);
       if (JSON.stringify(now) !== JSON.stringify(g.hashes) || now.some((h) => h.startsWith('HTTP'))) violations.push(`generation ${g.id}: images ${JSON.stringify(g.hashes)} read back as ${JSON.stringify(now)}`);
@@ -319,6 +330,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     if (kills < o.kills) violations.push(`only ${kills} of ${o.kills} kills happened`);
 
+    if (o.logFile) writeFileSync(o.logFile, [...outputs.map((out) => out()), edge?.output() ?? ''].join('\n'));
+
     const kinds = { draw: 0, 'draw+webhook': 0, describe: 0, cancel: 0 } as Record<Kind, number>;
     for (const g of gens) kinds[g.kind] += 1;
     let failedAttempts = 0;
@@ -335,6 +348,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       edgeRestarts,
       webhooks: { expected: expectHook.length, delivered: expectHook.filter((g) => receiver.received.some((r) => r.id === `msg_${g.id}_completed`)).length, rejectedSignatures: receiver.rejected, failedAttempts },
       redelivered: [...receivers.values()].filter((s) => s.size > 1).length,
+      unloggedWins,
       imagesHashed,
       seconds: Math.round((Date.now() - started) / 1000),
       violations,
