@@ -17,6 +17,7 @@ describe('schemathesis against /openapi.json', () => {
       expect(report.operations).toBeGreaterThanOrEqual(5);
       expect(report.serverErrors, report.summary).toBe(0);
       expect(report.gateFailures, report.summary).toBe(0);
+      expect(report.errored, report.summary).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -17,7 +17,7 @@ const report = await runFuzz({ maxExamples: Number(arg('max-examples', '40')), s
 writeFileSync(join(REPO_ROOT, 'results/fuzz.json'), `${JSON.stringify(report, null, 2)}\n`);
 process.stdout.write(`${report.summary}\n`);
 process.stdout.write(
-  `fuzz: ${report.cases} test cases over ${report.operations} operations in ${report.seconds} s; server errors ${report.serverErrors}; ` +
+  `fuzz: ${report.cases} test cases over ${report.operations} operations in ${report.seconds} s (${report.errored} without a response to check); server errors ${report.serverErrors}; ` +
     `spec-breaking responses ${report.gateFailures}; other findings ${JSON.stringify(report.failures)}\n`,
 );
-if (!(report.cases >= 1) || report.gateFailures > 0 || report.serverErrors > 0) process.exitCode = 1;
+if (!(report.cases >= 1) || report.gateFailures > 0 || report.serverErrors > 0 || report.errored > 0) process.exitCode = 1;

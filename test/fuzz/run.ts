@@ -8,7 +8,10 @@
  * reported beside it.
  *
  * The edge runs as its own process (edge/server.ts) on a fresh DATA_DIR with the tiny model
- * package, and no worker: responses do not depend on one. WEBHOOK_ALLOW_PRIVATE=1 because
+ * package, and one worker process, so that the route that waits for its images
+ * (POST /v1/images/generations) answers with them: it waits up to OPENAI_WAIT_SECONDS=45
+ * (then 504, which schemathesis counts as a server error) and schemathesis up to 60 s for a
+ * response. WEBHOOK_ALLOW_PRIVATE=1 because
  * generated webhook URLs name any host; the SSRF guard that would refuse them is tested in
  * shared/webhooks/, and with it on, schemathesis would count a refused schema-valid URL.
  */
@@ -16,7 +19,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { stopProcess, systemEnv, tempDataDir, REPO_ROOT } from '../e2e/system.js';
+import { startWorkerProcess, stopProcess, systemEnv, tempDataDir, REPO_ROOT } from '../e2e/system.js';
 import { freePort, startEdgeProcess } from '../chaos/edge-process.js';
 import { newSecret } from '../webhooks/receiver.js';
 
@@ -34,6 +37,8 @@ export interface FuzzOptions {
 export interface FuzzReport {
   /** Test cases schemathesis generated and sent. */
   cases: number;
+  /** Cases that got no response to check (a network error, a read timeout). */
+  errored: number;
   operations: number;
   /** Failures by check name (from the JUnit report), gate checks and the rest. */
   failures: Record<string, number>;
@@ -48,7 +53,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const key = `fuzz-${newSecret().slice(6, 30).replace(/[^A-Za-z0-9]/g, 'x')}`;
-  const edge = await startEdgeProcess(systemEnv(data.dir, { PORT: String(port), HOST: '127.0.0.1', API_KEYS: key, WEBHOOK_SECRET: newSecret(), WEBHOOK_ALLOW_PRIVATE: '1' }), url);
+  const env = { API_KEYS: key, WEBHOOK_SECRET: newSecret(), WEBHOOK_ALLOW_PRIVATE: '1', OPENAI_WAIT_SECONDS: '45' };
+  const [edge, worker] = await Promise.all([startEdgeProcess(systemEnv(data.dir, { ...env, PORT: String(port), HOST: '127.0.0.1' }), url), startWorkerProcess(data.dir, env)]);
   const started = Date.now();
   mkdirSync(o.reportDir, { recursive: true });
   const junit = join(o.reportDir, `junit-${o.seed}-${o.maxExamples}.xml`);
@@ -71,6 +77,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       'junit',
       '--report-junit-path',
       junit,
+      '--request-timeout',
+      '60',
       '--no-color',
       '--continue-on-failure',
       ...(o.maxTimeSeconds ? ['--max-time', String(o.maxTimeSeconds)] : []),
@@ -83,10 +91,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       if (!stdout.includes('Test cases:')) throw err;
     }
   } finally {
-    await stopProcess({ child: edge.child, exited: edge.exited }, 10_000);
+    await Promise.all([stopProcess({ child: edge.child, exited: edge.exited }, 10_000), stopProcess(worker, 10_000)]);
     data.remove();
   }
   const cases = Number(/Test cases:\s*\n\s*(\d+) generated/.exec(stdout)?.[1] ?? NaN);
+  const errored = Number(/\d+ generated,.*?(\d+) errored/.exec(stdout)?.[1] ?? 0);
   const operations = Number(/Tested:\s*(\d+)/.exec(stdout)?.[1] ?? NaN);
   const failures: Record<string, number> = {};
   for (const line of stdout.matchAll(/^\s*❌ (.+?): (\d+)$/gm)) failures[line[1]!] = Number(line[2]);
@@ -98,5 +107,5 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     .filter(([name]) => /^ST10[12] /.test(name))
     .reduce((n, [, v]) => n + v, 0);
   const summary = stdout.slice(Math.max(0, stdout.lastIndexOf('SUMMARY') - 40));
-  return { cases, operations, failures, gateFailures, serverErrors, seconds: Math.round((Date.now() - started) / 1000), summary };
+  return { cases, errored, operations, failures, gateFailures, serverErrors, seconds: Math.round((Date.now() - started) / 1000), summary };
 }
