@@ -12,7 +12,7 @@ import type { Logger } from '../shared/logging/index.js';
 import { PROMETHEUS_CONTENT_TYPE, renderAll, type MetricsSource } from '../shared/metrics/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import type { ModelInfo } from '../shared/runtime/index.js';
+import { modelList, type ModelRegistry } from '../shared/models/index.js';
 import { LIMITS } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { generationView } from '../shared/schemas/view.js';
@@ -24,12 +24,12 @@ import { createEdgeMetrics } from './metrics.js';
 import { bearerAuth } from './middleware/auth.js';
 import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
-import { cancelGenerationRoute, createGenerationRoute, getGenerationRoute, healthRoute } from './routes.js';
+import { cancelGenerationRoute, createGenerationRoute, getGenerationRoute, healthRoute, listModelsRoute } from './routes.js';
 import type { TextDecodeFn } from './text-decode.js';
 
 export interface AppDeps {
-  /** The package's manifest and tokenizer (the model itself runs in `textDecoder`). */
-  model: ModelInfo;
+  /** The models served: manifests and tokenizers, the default first (the graphs run in `textDecoder`). */
+  models: ModelRegistry;
   store: ObjectStore;
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
@@ -51,7 +51,7 @@ export const MAX_BODY_BYTES = LIMITS.images * Math.ceil((LIMITS.imageBytes * 4) 
 export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const metrics = createEdgeMetrics();
   const service: GenerationService = {
-    model: deps.model,
+    models: deps.models,
     store: deps.store,
     queue: deps.queue,
     jobs: deps.jobs,
@@ -60,6 +60,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     now: deps.now ?? (() => new Date()),
   };
   const app = new OpenAPIHono<EdgeEnv>({ defaultHook: validationHook });
+  const defaultModel = deps.models.default.name;
 
   app.use('*', requestContext(deps.logger, metrics));
   app.use('*', methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
@@ -76,24 +77,28 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
 
   app.openapi(createGenerationRoute, async (c) => {
     const { status, record } = await createGeneration(service, c.req.valid('json'), c.var.requestId, c.var.log);
-    const view = await generationView(record, deps.store);
+    const view = await generationView(record, deps.store, defaultModel);
     return status === 201 ? c.json(view, 201) : c.json(view, 202);
   });
 
   app.openapi(getGenerationRoute, async (c) => {
     const record = await getGeneration(deps.jobs, c.req.valid('param').id);
-    return c.json(await generationView(record, deps.store), 200);
+    return c.json(await generationView(record, deps.store, defaultModel), 200);
   });
 
   app.openapi(cancelGenerationRoute, async (c) => {
     const record = await cancelGeneration(deps.jobs, c.req.valid('param').id, c.var.log);
-    return c.json(await generationView(record, deps.store), 200);
+    return c.json(await generationView(record, deps.store, defaultModel), 200);
   });
+
+  // The registry does not change while the process runs: one answer, built once.
+  const models = modelList(deps.models);
+  app.openapi(listModelsRoute, (c) => c.json(models, 200));
 
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store));
   registerFilesDoc(app.openAPIRegistry);
 
-  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: deps.model.manifest.name ?? 'unnamed' }, 200));
+  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: defaultModel, models: deps.models.names }, 200));
 
   const sources: MetricsSource[] = [metrics.registry, ...(deps.metrics ?? [])];
   app.get('/metrics', (c) => c.body(renderAll(sources), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));

@@ -3,6 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ApiErrorBody } from '../shared/schemas/errors.js';
 import { CreateGenerationRequest, Generation } from '../shared/schemas/generation.js';
+import { ModelList } from '../shared/schemas/models.js';
 import { jsonBody } from './middleware/json-body.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -27,7 +28,7 @@ export const createGenerationRoute = createRoute({
   responses: {
     201: json(Generation, 'Finished: the answer needed no image.'),
     202: json(Generation, 'Queued: an image is being made; poll the generation.'),
-    400: error('invalid_json, invalid_request, prompt_too_long, unsupported_image, invalid_base64 or image_dimensions_too_large.'),
+    400: error('invalid_json, invalid_request, unknown_model (the message lists the models served), prompt_too_long, unsupported_image, invalid_base64 or image_dimensions_too_large.'),
     401: error('unauthorized: missing or wrong API key.'),
     413: error('payload_too_large (the whole body) or image_too_large (one image).'),
   },
@@ -65,12 +66,31 @@ export const cancelGenerationRoute = createRoute({
   },
 });
 
+export const listModelsRoute = createRoute({
+  method: 'get',
+  path: '/v1/models',
+  tags: ['models'],
+  summary: 'List the models',
+  description:
+    "The models this server serves, in OpenAI's list shape, each with its image size, the prompts it understands " +
+    '(draw prefix, draw template and styles, describe prompt) and the licences of its weights and training data. ' +
+    'POST /v1/generations takes one of their ids in `model`; the one marked `default` serves requests without it.',
+  security,
+  responses: {
+    200: json(ModelList, 'The models served, the default first.'),
+    401: error('unauthorized'),
+  },
+});
+
 export const healthRoute = createRoute({
   method: 'get',
   path: '/healthz',
   tags: ['operations'],
   summary: 'Liveness',
   responses: {
-    200: json(z.object({ status: z.literal('ok'), model: z.string() }).strict(), 'The process is up and its model is loaded.'),
+    200: json(
+      z.object({ status: z.literal('ok'), model: z.string().meta({ description: 'The default model.' }), models: z.array(z.string()).meta({ description: 'Every model served.' }) }).strict(),
+      'The process is up and its models are loaded.',
+    ),
   },
 });

@@ -5,7 +5,7 @@
  */
 import { ConfigError, configFromProcessEnv } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
-import { createRuntime } from '../shared/runtime/index.js';
+import { loadModelRegistry, ModelRegistryError, RuntimeSet, type ModelRegistry } from '../shared/models/index.js';
 import { openAdapters } from './adapters.js';
 import { measureAutoBatch } from './autotune.js';
 import { startHealthServer } from './health.js';
@@ -39,15 +39,29 @@ async function main(): Promise<void> {
     health: { state: () => state, lastBeatAt: () => worker?.engine.lastBeatAt ?? Date.now() },
   });
 
+  let registry: ModelRegistry;
+  try {
+    registry = await loadModelRegistry(config.modelDirs, { from: config.modelsFrom });
+  } catch (err) {
+    // A package that cannot be served is a configuration error: exit 2, which the pool does not restart.
+    if (!(err instanceof ModelRegistryError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
   const adapters = openAdapters(config);
-  const runtime = await createRuntime(config.modelDir, { executionProvider: config.executionProvider });
-  const runner = new ModelRunner(runtime);
-  await runner.uncond();
+  // Every model's session at start: the first job of a model must not wait for its graph to load.
+  const runtimes = new RuntimeSet(registry, { executionProvider: config.executionProvider });
+  const runners = (await runtimes.openAll()).map((runtime, i) => new ModelRunner(runtime, registry.models[i]!.name));
+  for (const runner of runners) await runner.uncond();
   let maxBatch: number;
   if (config.workerMaxBatch === 'auto') {
-    const auto = await measureAutoBatch(runner);
-    maxBatch = auto.chosen;
-    logger.info({ maxBatch, measurements: auto.measurements.map((m) => ({ batch: m.batch, msPerCall: round(m.msPerCall), rowsPerSecond: round(m.rowsPerSecond) })) }, 'WORKER_MAX_BATCH=auto: measured');
+    // One bound for the whole running set: the smallest batch any model needs for its best throughput.
+    maxBatch = Infinity;
+    for (const runner of runners) {
+      const auto = await measureAutoBatch(runner);
+      maxBatch = Math.min(maxBatch, auto.chosen);
+      logger.info({ model: runner.name, chosen: auto.chosen, measurements: auto.measurements.map((m) => ({ batch: m.batch, msPerCall: round(m.msPerCall), rowsPerSecond: round(m.rowsPerSecond) })) }, 'WORKER_MAX_BATCH=auto: measured');
+    }
   } else {
     maxBatch = config.workerMaxBatch;
   }
@@ -57,7 +71,7 @@ async function main(): Promise<void> {
     ? new ScaleInProtection({ port: new EcsAgentTaskProtection(tp.agentUri), expiresInMinutes: tp.expiresInMinutes, idleMs: tp.idleMs, logger: logger.child({ part: 'task-protection' }) })
     : undefined;
   worker = startWorker(
-    { ...adapters, runner, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds },
+    { ...adapters, runners, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds },
     {
       maxBatch,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
@@ -68,7 +82,7 @@ async function main(): Promise<void> {
     },
   );
   state = 'ready';
-  logger.info({ model: runtime.manifest.name, modelDir: config.modelDir, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store, taskProtection: protection !== undefined }, 'worker ready');
+  logger.info({ models: registry.names, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store, taskProtection: protection !== undefined }, 'worker ready');
   tell({ type: 'worker-ready', healthPort: health.port, maxBatch, pid: process.pid });
   if (process.send) setInterval(() => tell({ type: 'worker-metrics', text: metrics.render() }), METRICS_PUSH_MS).unref();
 
@@ -85,7 +99,7 @@ async function main(): Promise<void> {
     await protection?.close();
     await health.close();
     await adapters.close();
-    await runtime.close();
+    await runtimes.close();
     logger.info('stopped');
     process.exit(0);
   };

@@ -26,7 +26,8 @@ function readConfig(): Config {
 
 /** Where to send requests, for a person reading the terminal. */
 export function banner(url: string, config: Config, workers: readonly PoolWorker[]): string {
-  const fixture = config.modelDir === FALLBACK_MODEL_DIR ? '  (the test fixture: packages/shapes64 is not there yet)' : '';
+  const fixture = (dir: string) => (dir === FALLBACK_MODEL_DIR ? '  (the test fixture: no shipped package is there yet)' : '');
+  const models = config.modelDirs.map((dir, i) => `${i === 0 ? '  Models    ' : '            '}${dir}${i === 0 ? '  (default)' : ''}${fixture(dir)}`);
   const auth = config.apiKeys.length > 0 ? " -H 'authorization: Bearer <API key>'" : '';
   const batches = workers.map((w) => `pid ${w.pid}, max batch ${w.maxBatch}, metrics :${w.healthPort}/metrics`).join('; ');
   return [
@@ -34,8 +35,8 @@ export function banner(url: string, config: Config, workers: readonly PoolWorker
     `Unified text-and-image model API is up.`,
     `  API       ${url}`,
     `  Docs      ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
-    `  Health    ${url}/healthz   Metrics: ${url}/metrics`,
-    `  Model     ${config.modelDir}${fixture}`,
+    `  Health    ${url}/healthz   Metrics: ${url}/metrics   Models: ${url}/v1/models`,
+    ...models,
     `  Data      ${config.dataDir}`,
     `  Workers   ${workers.length}: ${batches}`,
     '',

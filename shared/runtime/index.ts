@@ -3,7 +3,7 @@ export type * from './types.js';
 export { createRuntime, OnnxModelRuntime, type RuntimeOptions } from './session.js';
 export { loadModelInfo, type ModelInfo } from './model-info.js';
 export { PRECISIONS, isPrecision, resolvePrecision, graphFileFor, graphFilesFor, type GraphFiles, type Precision } from './precision.js';
-export { loadPackage, parseManifest, manifestSchema, sha256File, ModelPackageError, type Manifest, type ModelPackage } from './manifest.js';
+export { loadPackage, parseManifest, manifestSchema, sha256File, ModelPackageError, type Manifest, type ManifestLicense, type ModelPackage } from './manifest.js';
 export { GRAPH_INPUTS, GRAPH_OUTPUTS } from './graph-names.js';
 export { Tokenizer, tokenizerFromJson, PRETOKENIZE_PATTERN, SPECIAL_TOKEN_NAMES, type SpecialTokens, type SpecialTokenName } from './tokenizer.js';
 export { userTurn, drawTurn, drawContext, describeContext, uncondContext, DEFAULT_PROMPTS, type Content, type ConversationPrompts } from './template.js';
