@@ -1,5 +1,5 @@
 /** Real dependencies for the edge's tests: the tiny model package, a file store and a SQLite queue in a temp dir. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,7 @@ export interface TestModel {
 
 /** A registry of already opened runtimes, the first the default. */
 export function testRegistry(models: readonly TestModel[]): ModelRegistry {
-  return new ModelRegistry(models.map((m, i) => servedModel(m.dir, m.runtime, { isDefault: i === 0, created: 0 })));
+  return new ModelRegistry(models.map((m, i) => servedModel(m.dir, m.runtime, { isDefault: i === 0, created: Math.floor(statSync(join(m.dir, 'manifest.json')).mtimeMs / 1000) })));
 }
 
 /**
