@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ApiErrorBody } from '../shared/schemas/errors.js';
 import { Generation, type CreateGenerationRequest } from '../shared/schemas/generation.js';
+import { ModelList } from '../shared/schemas/models.js';
 
 export class CliError extends Error {
   constructor(message: string) {
@@ -28,6 +29,13 @@ export class ApiClient {
 
   async create(body: CreateGenerationRequest): Promise<Generation> {
     return this.json(await this.send('v1/generations', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }), Generation);
+  }
+
+  /** GET /v1/models; undefined from a server that has no such route (404: older than several models). */
+  async models(): Promise<ModelList | undefined> {
+    const res = await this.send('v1/models');
+    if (res.status === 404) return undefined;
+    return this.json(res, ModelList);
   }
 
   async get(id: string): Promise<Generation> {

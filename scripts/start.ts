@@ -13,6 +13,7 @@ import { buildDeps, type BuiltDeps } from '../edge/deps.js';
 import { assertSafeBind, startServer, type RunningServer } from '../edge/server.js';
 import { ConfigError, configFromProcessEnv, FALLBACK_MODEL_DIR, type Config } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
+import { ModelRegistryError } from '../shared/models/index.js';
 import { startWorkerPool, type PoolWorker, type WorkerPool } from '../gpu-worker/pool.js';
 
 function readConfig(): Config {
@@ -46,6 +47,7 @@ export function banner(url: string, config: Config, workers: readonly PoolWorker
     'Or from the terminal:',
     `  npm run cli -- draw "a red circle at the top left" -o circle.png --url ${url}`,
     `  npm run cli -- describe circle.png --url ${url}`,
+    `  npm run cli -- models --url ${url}      # the models served; choose one with --model NAME`,
     '',
     'Ctrl-C stops everything.',
     '',
@@ -84,8 +86,10 @@ async function main(): Promise<void> {
     server = await startServer(createApp({ ...deps, metrics: [pool.metrics] }), config);
     await pool.ready;
   } catch (err) {
-    logger.fatal({ err }, 'could not start');
-    await stop('startup failure', 1);
+    // A model package that cannot be served is the configuration's fault: say so plainly, exit 2.
+    if (err instanceof ModelRegistryError) process.stderr.write(`${err.message}\n`);
+    else logger.fatal({ err }, 'could not start');
+    await stop('startup failure', err instanceof ModelRegistryError ? 2 : 1);
     return;
   }
   process.stdout.write(banner(server.url, config, pool.workers()));

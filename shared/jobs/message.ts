@@ -5,12 +5,13 @@
  * serves and the record's). A message without `model` predates several models.
  */
 import { z } from 'zod';
+import { MODEL_NAME } from '../schemas/models.js';
 
 export const JobMessage = z
   .object({
     jobId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
     requestId: z.string().min(1).max(256),
-    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
+    model: z.string().regex(MODEL_NAME).optional(),
   })
   .strict();
 export type JobMessage = z.infer<typeof JobMessage>;

@@ -3,18 +3,9 @@
  * fields (`description`, `licenses`, `conversation.draw_template`, `conversation.styles`,
  * `data_card`) get plain defaults when a package does not have them.
  */
-import { DEFAULT_PROMPTS, type Manifest, type ManifestLicense } from '../runtime/index.js';
+import { DEFAULT_PROMPTS, type ConversationPrompts, type Manifest, type ManifestLicense } from '../runtime/index.js';
 
-export interface ModelPrompts {
-  /** The draw prompt is `draw_prefix + caption`. */
-  readonly draw_prefix: string;
-  /** A draw prompt with a style, `{caption}` and `{style}` filled in (packages trained on styles). */
-  readonly draw_template?: string;
-  /** The user turn after an input image that asks for its caption. */
-  readonly describe_prompt: string;
-  /** The styles `{style}` understands. */
-  readonly styles?: readonly string[];
-}
+export type ModelPrompts = ConversationPrompts;
 
 export interface ModelCard {
   readonly description: string;
@@ -52,13 +43,6 @@ export function modelCard(name: string, manifest: Manifest, fileCreated: number)
     licenses: manifest.licenses ?? [],
     ...(isRecord(dataCard) ? { data_card: dataCard } : {}),
   };
-}
-
-/** The draw prompt for a caption, with a style when one is given (the model's draw_template). */
-export function drawPromptFor(prompts: ModelPrompts, caption: string, style?: string): string {
-  if (style === undefined) return `${prompts.draw_prefix}${caption}`;
-  if (prompts.draw_template === undefined) throw new RangeError('this model takes no style (its manifest has no conversation.draw_template)');
-  return prompts.draw_template.replaceAll('{caption}', caption).replaceAll('{style}', style);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -8,10 +8,10 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ModelsSource } from '../config/index.js';
 import { loadModelInfo, type Manifest, type ModelInfo, type Tokenizer } from '../runtime/index.js';
+import { MODEL_NAME } from '../schemas/models.js';
 import { modelCard, type ModelCard } from './card.js';
 
-/** A model name as clients send it: what OpenAI-style `model` fields and URLs carry safely. */
-export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { MODEL_NAME };
 
 export interface ServedModel extends ModelInfo {
   /** The manifest's `name` (the folder's name when the manifest has none). */

@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 
+/** A model name as clients send it: what OpenAI-style `model` fields and URLs carry safely. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export const ModelLicense = z
   .object({
     name: z.string().meta({ description: 'What the licence covers (artwork, weights, ...).' }),
