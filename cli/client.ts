@@ -31,11 +31,9 @@ export class ApiClient {
     return this.json(await this.send('v1/generations', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }), Generation);
   }
 
-  /** GET /v1/models; undefined from a server that has no such route (404: older than several models). */
-  async models(): Promise<ModelList | undefined> {
-    const res = await this.send('v1/models');
-    if (res.status === 404) return undefined;
-    return this.json(res, ModelList);
+  /** GET /v1/models: the models served, the default marked. */
+  async models(): Promise<ModelList> {
+    return this.json(await this.send('v1/models'), ModelList);
   }
 
   async get(id: string): Promise<Generation> {

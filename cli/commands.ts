@@ -71,16 +71,9 @@ async function saveImages(client: ApiClient, g: Generation, output: string, io: 
   return images.length;
 }
 
-/**
- * The model's prompts, from GET /v1/models: the named model's, else the server's default.
- * A server older than several models (no /v1/models) has one model with the default prompts.
- */
+/** The model's prompts, from GET /v1/models: the named model's, else the server's default. */
 export async function promptsFor(client: ApiClient, model: string | undefined): Promise<ConversationPrompts> {
   const list = await client.models();
-  if (!list) {
-    if (model !== undefined) throw new CliError('this server serves one model only (it has no /v1/models): leave out --model');
-    return DEFAULT_PROMPTS;
-  }
   const found = model === undefined ? list.data.find((m) => m.default) : list.data.find((m) => m.id === model);
   if (!found) throw new CliError(`unknown model ${model ?? '(no default)'}; the server serves: ${list.data.map((m) => m.id).join(', ')}`);
   return found.prompts;
@@ -126,7 +119,6 @@ export async function describe(client: ApiClient, args: Extract<CliArgs, { comma
 /** `cli models`: one block per model, the default marked, with what to prompt it with and its licences. */
 export async function models(client: ApiClient, io: CommandIO): Promise<void> {
   const list = await client.models();
-  if (!list) throw new CliError('this server has no /v1/models (it serves one model)');
   io.stdout.write(list.data.map(describeModel).join('\n'));
 }
 
