@@ -245,7 +245,9 @@ export class Engine {
       else void this.emitter.acknowledge({ id: held.id, requestId: held.requestId, message }).catch(() => {});
       return;
     }
-    const run = newJobRun(message, intake.record, intake.requestId, intake.kind === 'run' ? intake.model : (intake.record.model ?? '?'));
+    // A job to cancel or fail keeps the model its record names (the default for a record older than several models).
+    const model = intake.kind === 'run' ? intake.model : (intake.record.model ?? this.served.names[0]!);
+    const run = newJobRun(message, intake.record, intake.requestId, model);
     if (intake.kind === 'cancel') {
       this.track(run, this.emitter.cancel(run));
       return;
