@@ -83,7 +83,9 @@ export async function promptsFor(client: ApiClient, model: string | undefined): 
 export function drawPrompt(caption: string, prompts: ConversationPrompts = DEFAULT_PROMPTS, style?: string): string {
   if (style !== undefined) {
     if (prompts.draw_template === undefined) throw new CliError('--style: this model takes no style (GET /v1/models shows no draw_template for it)');
-    if (prompts.styles && !prompts.styles.includes(style)) throw new CliError(`--style: the model knows the styles ${prompts.styles.join(', ')}, not ${JSON.stringify(style)}`);
+    if (prompts.styles && !prompts.styles.includes(style)) {
+      throw new CliError(`--style: the model knows the styles ${prompts.styles.join(', ')}, not ${JSON.stringify(style)} (to send it anyway, write the whole prompt as the caption)`);
+    }
     return drawPromptFor(prompts, caption, style);
   }
   const prefix = prompts.draw_prefix;
