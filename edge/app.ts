@@ -12,7 +12,7 @@ import type { Logger } from '../shared/logging/index.js';
 import { PROMETHEUS_CONTENT_TYPE, renderAll, type MetricsSource } from '../shared/metrics/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import { modelList, type ModelRegistry } from '../shared/models/index.js';
+import type { ModelRegistry } from '../shared/models/index.js';
 import { LIMITS } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { generationView } from '../shared/schemas/view.js';
@@ -22,9 +22,14 @@ import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
 import { cancelGeneration, createGeneration, getGeneration, type GenerationService } from './generations.js';
 import { createEdgeMetrics } from './metrics.js';
 import { bearerAuth } from './middleware/auth.js';
+import { registryCatalog, type ModelCatalog } from './models/catalog.js';
+import { registerModelRoutes } from './models/routes.js';
+import { openAiErrorShape } from './openai/errors.js';
+import { OPENAI_PATHS, registerOpenAiRoutes } from './openai/routes.js';
+import { registerPlayground } from './playground/serve.js';
 import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
-import { cancelGenerationRoute, createGenerationRoute, getGenerationRoute, healthRoute, listModelsRoute } from './routes.js';
+import { cancelGenerationRoute, createGenerationRoute, getGenerationRoute, healthRoute } from './routes.js';
 import type { TextDecodeFn } from './text-decode.js';
 
 export interface AppDeps {
@@ -34,7 +39,11 @@ export interface AppDeps {
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
   logger: Logger;
-  config: Pick<Config, 'apiKeys'>;
+  config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'openAiWaitSeconds'>>;
+  /** The models as GET /v1/models and the OpenAI routes see them; default: the registry's (`models`). */
+  catalog?: ModelCatalog;
+  /** The playground's built files (edge/playground/dist); default: beside its source. */
+  playgroundDir?: string;
   /** More metrics appended to /metrics (the embedded start adds the worker's). */
   metrics?: readonly MetricsSource[];
   /** The text decode (edge/text-decode.ts): the decode thread's in the Node server, the event loop's under Lambda. */
@@ -46,6 +55,9 @@ export interface AppDeps {
  * The whole-body cap: four images at the per-image cap in base64 (4/3 of the bytes) plus
  * room for the prompt and JSON, about 28 MB. Checked while reading, before parsing.
  */
+/** OPENAI_WAIT_SECONDS's default, for apps built without a full config (tests). */
+export const DEFAULT_OPENAI_WAIT_SECONDS = 60;
+
 export const MAX_BODY_BYTES = LIMITS.images * Math.ceil((LIMITS.imageBytes * 4) / 3) + 256 * 1024;
 
 export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
@@ -63,6 +75,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const defaultModel = deps.models.default.name;
 
   app.use('*', requestContext(deps.logger, metrics));
+  // Outside every other middleware: auth and method errors on these paths are rewritten too.
+  for (const path of OPENAI_PATHS) app.use(path, openAiErrorShape);
   app.use('*', methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
   app.use('/v1/*', bearerAuth(deps.config.apiKeys));
   app.use(
@@ -91,9 +105,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     return c.json(await generationView(record, deps.store, defaultModel), 200);
   });
 
-  // The registry does not change while the process runs: one answer, built once.
-  const models = modelList(deps.models);
-  app.openapi(listModelsRoute, (c) => c.json(models, 200));
+  const catalog = deps.catalog ?? registryCatalog(deps.models);
+  registerModelRoutes(app, catalog);
+  registerOpenAiRoutes(app, { catalog, service, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
+  registerPlayground(app, deps.playgroundDir);
 
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store));
   registerFilesDoc(app.openAPIRegistry);

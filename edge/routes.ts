@@ -3,7 +3,6 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ApiErrorBody } from '../shared/schemas/errors.js';
 import { CreateGenerationRequest, Generation } from '../shared/schemas/generation.js';
-import { ModelList } from '../shared/schemas/models.js';
 import { jsonBody } from './middleware/json-body.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -63,22 +62,6 @@ export const cancelGenerationRoute = createRoute({
     401: error('unauthorized'),
     404: error('not_found'),
     409: error('already_finished: the generation succeeded or failed before the cancel.'),
-  },
-});
-
-export const listModelsRoute = createRoute({
-  method: 'get',
-  path: '/v1/models',
-  tags: ['models'],
-  summary: 'List the models',
-  description:
-    "The models this server serves, in OpenAI's list shape, each with its image size, the prompts it understands " +
-    '(draw prefix, draw template and styles, describe prompt) and the licences of its weights and training data. ' +
-    'POST /v1/generations takes one of their ids in `model`; the one marked `default` serves requests without it.',
-  security,
-  responses: {
-    200: json(ModelList, 'The models served, the default first.'),
-    401: error('unauthorized'),
   },
 });
 

@@ -5,12 +5,15 @@
  */
 import { ConfigError, configFromProcessEnv } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
-import { loadModelRegistry, ModelRegistryError, RuntimeSet, type ModelRegistry } from '../shared/models/index.js';
+import { loadModelRegistry, ModelRegistryError, type ModelRegistry } from '../shared/models/index.js';
+import { createRuntime, type OnnxModelRuntime } from '../shared/runtime/index.js';
 import { openAdapters } from './adapters.js';
 import { measureAutoBatch } from './autotune.js';
+import { EXIT_CONFIG } from './exit-codes.js';
 import { startHealthServer } from './health.js';
 import { createWorkerMetrics } from './metrics.js';
-import { ModelRunner } from './model-runner.js';
+import type { ModelRunner } from './model-runner.js';
+import { ExecutionProviderUnavailable, openWorkerRuntime } from './provider-check.js';
 import { startWorker, type Worker } from './worker.js';
 import { METRICS_PUSH_MS, tell } from './ipc.js';
 import { loadWorkerEnv } from './worker-env.js';
@@ -43,16 +46,36 @@ async function main(): Promise<void> {
   try {
     registry = await loadModelRegistry(config.modelDirs, { from: config.modelsFrom });
   } catch (err) {
-    // A package that cannot be served is a configuration error: exit 2, which the pool does not restart.
+    // A package that cannot be served is a configuration error, which the pool does not restart.
     if (!(err instanceof ModelRegistryError)) throw err;
     process.stderr.write(`${err.message}\n`);
-    process.exit(2);
+    await health.close();
+    process.exit(EXIT_CONFIG);
   }
+  // The models first, every one of them: a worker that cannot run them (no usable CUDA) opens
+  // no queue and holds no job, and the first job of a model never waits for its graph to load.
+  const opened: { runtime: OnnxModelRuntime; runner: ModelRunner }[] = [];
+  try {
+    for (const model of registry.models) {
+      opened.push(
+        await openWorkerRuntime(model.dir, {
+          executionProvider: config.executionProvider,
+          name: model.name,
+          open: (dir, options) => createRuntime(dir, { ...options, info: model }),
+        }),
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof ExecutionProviderUnavailable)) throw err;
+    // Once, clearly, then a configuration exit: the pool does not restart it and ECS's
+    // deployment circuit breaker rolls the deployment back instead of replacing it forever.
+    logger.fatal({ executionProvider: err.executionProvider, models: registry.names }, err.message);
+    await Promise.all(opened.map((o) => o.runtime.close()));
+    await health.close();
+    process.exit(EXIT_CONFIG);
+  }
+  const runners = opened.map((o) => o.runner);
   const adapters = openAdapters(config);
-  // Every model's session at start: the first job of a model must not wait for its graph to load.
-  const runtimes = new RuntimeSet(registry, { executionProvider: config.executionProvider });
-  const runners = (await runtimes.openAll()).map((runtime, i) => new ModelRunner(runtime, registry.models[i]!.name));
-  for (const runner of runners) await runner.uncond();
   let maxBatch: number;
   if (config.workerMaxBatch === 'auto') {
     // One bound for the whole running set: the smallest batch any model needs for its best throughput.
@@ -99,7 +122,7 @@ async function main(): Promise<void> {
     await protection?.close();
     await health.close();
     await adapters.close();
-    await runtimes.close();
+    await Promise.all(opened.map((o) => o.runtime.close()));
     logger.info('stopped');
     process.exit(0);
   };

@@ -111,6 +111,8 @@ export class Edge extends Construct {
         VISIBILITY_TIMEOUT_SECONDS: String(config.visibilityTimeoutSeconds),
         API_KEYS: props.apiKeys,
         LOG_LEVEL: config.logLevel,
+        // POST /v1/images/generations answers 504 with the generation ids before the function times out.
+        OPENAI_WAIT_SECONDS: String(EDGE_TIMEOUT_SECONDS - 4),
       },
     });
     acknowledgeBucketPrefixes(

@@ -59,6 +59,7 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
   it('has the handler module and every model package at its MODELS path', () => {
     const files = listFiles(outDir);
     expect(files).toContain('index.mjs');
+    expect(files).toEqual(expect.arrayContaining(['dist/index.html', 'dist/playground.js', 'dist/playground.css']));
     for (const modelDir of models) {
       expect(files).toContain(`${modelDir}/manifest.json`);
       expect(files).toContain(`${modelDir}/tokenizer.json`);
@@ -81,7 +82,8 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
           domainName: 'api.example.com', requestId: 'probe', stage: '$default' } });
       const health = await handler(event('/healthz'), {});
       const list = await handler(event('/v1/models'), {});
-      console.log(JSON.stringify({ statusCode: health.statusCode, body: health.body, models: list.statusCode, list: list.body }));`;
+      const page = await handler(event('/'), {});
+      console.log(JSON.stringify({ statusCode: health.statusCode, body: health.body, models: list.statusCode, list: list.body, page: page.statusCode, html: page.body.slice(0, 400) }));`;
     const run = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', probe], {
       cwd: outDir,
       encoding: 'utf8',
@@ -105,11 +107,14 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
     });
     expect(run.stderr + run.stdout).not.toMatch(/Cannot find (module|package)/);
     expect(run.status, run.stderr).toBe(0);
-    const res = JSON.parse(run.stdout.trim().split('\n').pop()!) as { statusCode: number; body: string; models: number; list: string };
+    const res = JSON.parse(run.stdout.trim().split('\n').pop()!) as { statusCode: number; body: string; models: number; list: string; page: number; html: string };
     expect(res.statusCode, res.body).toBe(200);
     expect(res.models, res.list).toBe(200);
     const served = (JSON.parse(res.list) as { data: { id: string; default: boolean }[] }).data;
     expect(served).toHaveLength(models.length);
     expect(served[0]!.default).toBe(true);
+    // The playground is served from the bundle's dist/.
+    expect(res.page, res.html).toBe(200);
+    expect(res.html).toContain('<title>Playground');
   });
 });
