@@ -11,6 +11,7 @@ import { createRuntime, userTurn, type OnnxModelRuntime } from '../shared/runtim
 import { ApiErrorBody, Generation } from '../shared/schemas/index.js';
 import { ModelList } from '../shared/schemas/models.js';
 import { createApp } from './app.js';
+import { prepareInputImage } from './images/index.js';
 import { dataUrl, pngBytes } from './images/test-images.js';
 import { decodeText } from './text-decode.js';
 import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from './test-deps.js';
@@ -143,6 +144,42 @@ describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () =>
       expect(res.status).toBe(400);
       expect(ApiErrorBody.parse(await res.json()).error.code).toBe('invalid_request');
     }
+  });
+
+  it('serves each model on the OpenAI routes: GET /v1/models/{id}, chat completions decoded with the named model', async () => {
+    setup();
+    const one = await app.request('/v1/models/shapes64');
+    expect(one.status).toBe(200);
+    expect(await one.json()).toMatchObject({ id: 'shapes64', object: 'model', default: false });
+    const missing = await app.request('/v1/models/emoji64');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: 'model_not_found' } });
+    // An image and the describe prompt: the trained model captions it, the random one answers otherwise.
+    const image = dataUrl('image/png', pngBytes(64, 64, (x, y) => (Math.hypot(x - 20, y - 20) < 9 ? [220, 30, 30, 255] : [255, 255, 255, 255])));
+    const chat = async (model: string) => {
+      const res = await app.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model, max_tokens: 24, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: image } }, { type: 'text', text: 'describe the image' }] }] }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { model: string; choices: { message: { content: string } }[] };
+    };
+    const answers: string[] = [];
+    for (const [name, runtime] of [
+      ['tiny', tiny],
+      ['shapes64', shapes],
+    ] as const) {
+      const answer = await chat(name);
+      expect(answer.model).toBe(name);
+      const patches = prepareInputImage(image, 0, runtime.manifest.image).patches;
+      const alone = await decodeText(runtime, userTurn(runtime.tokenizer, [{ type: 'image', patches }, 'describe the image']), { maxTokens: 24, temperature: 0, seed: 0 });
+      expect(alone.stop).not.toBe('boi');
+      expect(answer.choices[0]!.message.content).toBe(alone.text);
+      answers.push(alone.text);
+    }
+    expect(answers[1]).toMatch(/red circle/);
+    expect(answers[0]).not.toBe(answers[1]);
   });
 
   it('reports every model on /healthz', async () => {
