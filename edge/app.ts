@@ -12,7 +12,7 @@ import type { Logger } from '../shared/logging/index.js';
 import { PROMETHEUS_CONTENT_TYPE, renderAll, type MetricsSource } from '../shared/metrics/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import type { ModelInfo } from '../shared/runtime/index.js';
+import type { ModelRegistry } from '../shared/models/index.js';
 import { LIMITS } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { generationView } from '../shared/schemas/view.js';
@@ -22,7 +22,7 @@ import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
 import { cancelGeneration, createGeneration, getGeneration, type GenerationService } from './generations.js';
 import { createEdgeMetrics } from './metrics.js';
 import { bearerAuth } from './middleware/auth.js';
-import { singleModelCatalog, type ModelCatalog } from './models/catalog.js';
+import { registryCatalog, type ModelCatalog } from './models/catalog.js';
 import { registerModelRoutes } from './models/routes.js';
 import { openAiErrorShape } from './openai/errors.js';
 import { OPENAI_PATHS, registerOpenAiRoutes } from './openai/routes.js';
@@ -33,14 +33,14 @@ import { cancelGenerationRoute, createGenerationRoute, getGenerationRoute, healt
 import type { TextDecodeFn } from './text-decode.js';
 
 export interface AppDeps {
-  /** The package's manifest and tokenizer (the model itself runs in `textDecoder`). */
-  model: ModelInfo;
+  /** The models served: manifests and tokenizers, the default first (the graphs run in `textDecoder`). */
+  models: ModelRegistry;
   store: ObjectStore;
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
   logger: Logger;
   config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'openAiWaitSeconds'>>;
-  /** The models served (GET /v1/models, the OpenAI routes); default: the one `model`. */
+  /** The models as GET /v1/models and the OpenAI routes see them; default: the registry's (`models`). */
   catalog?: ModelCatalog;
   /** The playground's built files (edge/playground/dist); default: beside its source. */
   playgroundDir?: string;
@@ -63,7 +63,7 @@ export const MAX_BODY_BYTES = LIMITS.images * Math.ceil((LIMITS.imageBytes * 4) 
 export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const metrics = createEdgeMetrics();
   const service: GenerationService = {
-    model: deps.model,
+    models: deps.models,
     store: deps.store,
     queue: deps.queue,
     jobs: deps.jobs,
@@ -72,6 +72,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     now: deps.now ?? (() => new Date()),
   };
   const app = new OpenAPIHono<EdgeEnv>({ defaultHook: validationHook });
+  const defaultModel = deps.models.default.name;
 
   app.use('*', requestContext(deps.logger, metrics));
   // Outside every other middleware: auth and method errors on these paths are rewritten too.
@@ -90,21 +91,21 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
 
   app.openapi(createGenerationRoute, async (c) => {
     const { status, record } = await createGeneration(service, c.req.valid('json'), c.var.requestId, c.var.log);
-    const view = await generationView(record, deps.store);
+    const view = await generationView(record, deps.store, defaultModel);
     return status === 201 ? c.json(view, 201) : c.json(view, 202);
   });
 
   app.openapi(getGenerationRoute, async (c) => {
     const record = await getGeneration(deps.jobs, c.req.valid('param').id);
-    return c.json(await generationView(record, deps.store), 200);
+    return c.json(await generationView(record, deps.store, defaultModel), 200);
   });
 
   app.openapi(cancelGenerationRoute, async (c) => {
     const record = await cancelGeneration(deps.jobs, c.req.valid('param').id, c.var.log);
-    return c.json(await generationView(record, deps.store), 200);
+    return c.json(await generationView(record, deps.store, defaultModel), 200);
   });
 
-  const catalog = deps.catalog ?? singleModelCatalog(deps.model);
+  const catalog = deps.catalog ?? registryCatalog(deps.models);
   registerModelRoutes(app, catalog);
   registerOpenAiRoutes(app, { catalog, service, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
   registerPlayground(app, deps.playgroundDir);
@@ -112,7 +113,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store));
   registerFilesDoc(app.openAPIRegistry);
 
-  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: deps.model.manifest.name ?? 'unnamed' }, 200));
+  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: defaultModel, models: deps.models.names }, 200));
 
   const sources: MetricsSource[] = [metrics.registry, ...(deps.metrics ?? [])];
   app.get('/metrics', (c) => c.body(renderAll(sources), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));

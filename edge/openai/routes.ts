@@ -88,7 +88,8 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
       const { service } = deps;
       const result = await generateImages(
         {
-          createGeneration: async (request) => (await createGeneration(service, request, c.var.requestId, c.var.log)).record,
+          // The generations run on the model the request named.
+          createGeneration: async (request) => (await createGeneration(service, { ...request, model: served.entry.id }, c.var.requestId, c.var.log)).record,
           jobs: service.jobs,
           store: service.store,
           urlFor: (key) => service.store.urlFor(key),

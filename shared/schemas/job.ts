@@ -46,6 +46,11 @@ export type JobParams = z.infer<typeof JobParams>;
 
 export const JobRecord = JobRecordBase.extend({
   request_id: z.string().min(1).max(256),
+  /**
+   * The model (package name) the job runs on. Absent only in records written before a
+   * deployment served several models: those ran on its one model, the default.
+   */
+  model: z.string().min(1).max(64).optional(),
   params: JobParams,
   /**
    * The whole conversation so far. While an image is pending it ends with `<boi>` (the last

@@ -3,7 +3,8 @@ import type { ObjectStore } from '../ports/store.js';
 import { Generation, type OutputPart } from './generation.js';
 import type { JobRecord } from './job.js';
 
-export async function generationView(record: JobRecord, store: Pick<ObjectStore, 'urlFor'>): Promise<Generation> {
+/** `defaultModel` names the model of a record older than several models (it has no `model`). */
+export async function generationView(record: JobRecord, store: Pick<ObjectStore, 'urlFor'>, defaultModel: string): Promise<Generation> {
   const output: OutputPart[] = await Promise.all(
     record.output.map(async (part): Promise<OutputPart> =>
       part.type === 'text'
@@ -13,6 +14,7 @@ export async function generationView(record: JobRecord, store: Pick<ObjectStore,
   );
   return Generation.parse({
     id: record.id,
+    model: record.model ?? defaultModel,
     status: record.status,
     created_at: record.created_at,
     progress: { step: record.progress.step, steps: record.progress.steps },
