@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DIR="$ROOT/.local-servers"
 RUN="$DIR/run"
-VERSITYGW_VERSION="${VERSITYGW_VERSION:-v1.7.0}"
+VERSITYGW_VERSION="${VERSITYGW_VERSION:-v1.8.0}"
 ELASTICMQ_POM="$ROOT/infra/local/elasticmq/pom.xml"
 ELASTICMQ_VERSION="$(sed -n 's:.*<elasticmq.version>\(.*\)</elasticmq.version>.*:\1:p' "$ELASTICMQ_POM")"
 S3_PORT="${LOCAL_S3_PORT:-7070}"
