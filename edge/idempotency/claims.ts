@@ -8,7 +8,8 @@
  * generations.
  *
  * A claim is `pending` while its request works, `done` after, `failed` when the request
- * failed before its generation existed (a retry then runs it again). A request that finds
+ * failed before its generation existed (the key is then free again: a retry runs anew, with
+ * the same body or a corrected one). A request that finds
  * another's pending claim waits for it; a pending claim not touched for `staleMs` (its
  * request died) is taken over. After `ttlMs` (24 h) the key may be used afresh.
  */
@@ -101,7 +102,8 @@ export class IdempotencyClaims {
         continue; // another request created it first: read theirs
       }
       const { record: current, etag: currentEtag } = existing;
-      if (Date.parse(current.created_at) + this.ttlMs <= this.now()) {
+      // Expired, or failed before its generation existed: the key is free for any request.
+      if (current.state === 'failed' || Date.parse(current.created_at) + this.ttlMs <= this.now()) {
         const record: ClaimRecord = { fingerprint: print, generation_id: proposedId, state: 'pending', created_at: at, updated_at: at };
         const etag = await this.swap(key, record, { ifMatch: currentEtag });
         if (etag) return { kind: 'claimed', claim: { key, generationId: proposedId, takeover: false, record, etag } };
@@ -109,8 +111,7 @@ export class IdempotencyClaims {
       }
       if (current.fingerprint !== print) return { kind: 'conflict' };
       if (current.state === 'done') return { kind: 'replay', generationId: current.generation_id };
-      const stale = Date.parse(current.updated_at) + this.staleMs <= this.now();
-      if (current.state === 'failed' || stale) {
+      if (Date.parse(current.updated_at) + this.staleMs <= this.now()) {
         const record: ClaimRecord = { ...current, state: 'pending', updated_at: at };
         const etag = await this.swap(key, record, { ifMatch: currentEtag });
         if (etag) return { kind: 'claimed', claim: { key, generationId: current.generation_id, takeover: true, record, etag } };
