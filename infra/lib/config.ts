@@ -31,6 +31,8 @@ export interface InfraConfig {
   /** HTTP API throttling (requests per second, burst). */
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
+  /** RATE_LIMIT_PER_MINUTE: requests one tenant may make to /v1 in a sliding minute, counted across every edge instance; 0: no per-tenant limit. */
+  readonly rateLimitPerMinute: number;
   /** Model package folder, relative to the repository root. */
   readonly modelDir: string;
   /** LOG_LEVEL for the edge and the worker. */
@@ -59,6 +61,7 @@ export const DEFAULTS: InfraConfig = {
   logRetentionDays: 30,
   apiRateLimit: 50,
   apiBurstLimit: 100,
+  rateLimitPerMinute: 120,
   modelDir: 'packages/shapes64',
   logLevel: 'info',
   alarmEmail: undefined,
@@ -129,6 +132,7 @@ export function readConfig(node: Node): InfraConfig {
     logRetentionDays: retentionDays(node),
     apiRateLimit: intValue(node, 'apiRateLimit', 1, 10_000),
     apiBurstLimit: intValue(node, 'apiBurstLimit', 1, 5_000),
+    rateLimitPerMinute: intValue(node, 'rateLimitPerMinute', 0, 1_000_000),
     modelDir: stringValue(node, 'modelDir')!,
     logLevel: stringValue(node, 'logLevel')!,
     alarmEmail: stringValue(node, 'alarmEmail'),
