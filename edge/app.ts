@@ -48,9 +48,9 @@ export interface AppDeps {
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
   logger: Logger;
-  /** API keys and their tenants; a rate limit per tenant when set (in this process's memory unless `rateLimiter` is given). */
+  /** API keys and their tenants; a rate limit per tenant when set (counted in this process's memory unless `rateLimiter` is given). */
   config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'rateLimitPerMinute' | 'presignExpiresSeconds'>>;
-  /** The per-tenant limiter (buildDeps: on the store for S3, shared by every instance). */
+  /** Where the per-tenant limit is counted (buildDeps: on the store for S3, shared by every instance). */
   rateLimiter?: RateLimiter;
   /** Signs the local store's file URLs; default: a random key (URLs die with the process). */
   urlSigner?: LocalUrlSigner;
@@ -98,13 +98,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const claims = new IdempotencyClaims(deps.store, deps.idempotency);
   const events: EventsOptions = { ...DEFAULT_EVENTS, ...deps.events };
   const maxWait = Math.min(deps.maxWaitSeconds ?? MAX_WAIT_SECONDS, MAX_WAIT_SECONDS);
-  const limiter = deps.rateLimiter ?? (deps.config.rateLimitPerMinute ? new MemoryRateLimiter(deps.config.rateLimitPerMinute) : undefined);
+  const perMinute = deps.config.rateLimitPerMinute;
+  const limiter = perMinute === undefined ? undefined : (deps.rateLimiter ?? new MemoryRateLimiter());
   const view = async (record: JobRecord) => generationView(record, urls, { queuePosition: await queuePosition(deps.queue, record) });
 
   app.use('*', requestContext(deps.logger, metrics));
   app.use('*', methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
   app.use('/v1/*', tenantAuth(auth, (path) => path.startsWith(FILES_PREFIX)));
-  if (limiter) app.use('/v1/*', rateLimit(limiter));
+  if (limiter && perMinute !== undefined) app.use('/v1/*', rateLimit(limiter, perMinute));
   app.use(
     '/v1/*',
     bodyLimit({

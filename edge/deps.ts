@@ -136,7 +136,7 @@ async function eventLoopText(config: Config, options: BuildDepsOptions): Promise
  */
 export function buildRateLimiter(config: Pick<Config, 'rateLimitPerMinute' | 'store'>, store: ObjectStore): RateLimiter | undefined {
   if (config.rateLimitPerMinute === undefined) return undefined;
-  return config.store === 's3' ? new StoreRateLimiter(store, { limit: config.rateLimitPerMinute }) : new MemoryRateLimiter(config.rateLimitPerMinute);
+  return config.store === 's3' ? new StoreRateLimiter(store) : new MemoryRateLimiter();
 }
 
 /**

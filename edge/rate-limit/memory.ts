@@ -9,17 +9,14 @@ import { decide, rollTo, WINDOW_MS, type RateDecision, type WindowCounts } from 
 export class MemoryRateLimiter implements RateLimiter {
   private readonly counts = new Map<string, WindowCounts>();
 
-  constructor(
-    readonly limit: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly now: () => number = Date.now) {}
 
-  async hit(tenant: string): Promise<RateDecision> {
+  async hit(counter: string, limit: number): Promise<RateDecision> {
     const now = this.now();
-    const counts = rollTo(this.counts.get(tenant), Math.floor(now / WINDOW_MS));
-    const decision = decide(counts, this.limit, now);
+    const counts = rollTo(this.counts.get(counter), Math.floor(now / WINDOW_MS));
+    const decision = decide(counts, limit, now);
     if (decision.allowed) counts.current += 1;
-    this.counts.set(tenant, counts);
+    this.counts.set(counter, counts);
     return decision;
   }
 }

@@ -11,6 +11,7 @@ import { createApp } from '../app.js';
 import { testDeps, tinyRuntime, type TestDeps } from '../test-deps.js';
 import type { RateLimiter } from './limiter.js';
 import { MemoryRateLimiter } from './memory.js';
+import { READ_MULTIPLIER } from './middleware.js';
 import { StoreRateLimiter } from './store.js';
 import { decide, estimate, retryAfter, rollTo, WINDOW_MS } from './window.js';
 
@@ -55,30 +56,30 @@ describe('sliding window', () => {
   });
 });
 
-function limiterContract(name: string, make: (limit: number, now: () => number) => { limiter: RateLimiter; close(): void }): void {
+function limiterContract(name: string, make: (now: () => number) => { limiter: RateLimiter; close(): void }): void {
   describe(name, () => {
-    it('lets `limit` requests of a tenant pass in a minute, counts tenants apart, and recovers', async () => {
+    it('lets `limit` requests of a counter pass in a minute, counts counters apart, and recovers', async () => {
       let now = T0 + 1;
-      const { limiter, close } = make(3, () => now);
-      const hits = async (tenant: string, n: number) => Promise.all(Array.from({ length: n }, () => limiter.hit(tenant)));
+      const { limiter, close } = make(() => now);
+      const hits = async (counter: string, n: number) => Promise.all(Array.from({ length: n }, () => limiter.hit(counter, 3)));
       const a = await hits('a', 5);
       expect(a.filter((d) => d.allowed)).toHaveLength(3);
       const refused = a.find((d) => !d.allowed);
       expect(refused).toMatchObject({ allowed: false });
       expect((await hits('b', 3)).every((d) => d.allowed)).toBe(true);
       now += 2 * WINDOW_MS;
-      expect((await limiter.hit('a')).allowed).toBe(true);
+      expect((await limiter.hit('a', 3)).allowed).toBe(true);
       close();
     });
   });
 }
 
-limiterContract('MemoryRateLimiter', (limit, now) => ({ limiter: new MemoryRateLimiter(limit, now), close: () => {} }));
-limiterContract('StoreRateLimiter on the file store (concurrent hits, compare-and-swap)', (limit, now) => {
+limiterContract('MemoryRateLimiter', (now) => ({ limiter: new MemoryRateLimiter(now), close: () => {} }));
+limiterContract('StoreRateLimiter on the file store (concurrent hits, compare-and-swap)', (now) => {
   const dir = mkdtempSync(join(tmpdir(), 'rate-limit-'));
   const store = new FileStore({ root: dir });
   return {
-    limiter: new StoreRateLimiter(store, { limit, now, maxAttempts: 50 }),
+    limiter: new StoreRateLimiter(store, { now, maxAttempts: 50 }),
     close: () => {
       store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -99,19 +100,25 @@ describe('RATE_LIMIT_PER_MINUTE through the app', () => {
     await deps?.cleanup();
   });
 
-  it('answers 429 rate_limited with Retry-After to the tenant over it, not to another', async () => {
+  it('answers 429 rate_limited with Retry-After to the tenant over it, not to another; reads have ten times the room', async () => {
     deps = testDeps(runtime, { config: { apiKeys: apiKeys('a:key-of-tenant-a', 'b:key-of-tenant-b'), rateLimitPerMinute: 2 } });
     const app = createApp(deps);
+    const cancel = (key: string) => app.request('/v1/generations/gen_x/cancel', { method: 'POST', headers: { Authorization: `Bearer ${key}` } });
     const get = (key: string) => app.request('/v1/generations/gen_x', { headers: { Authorization: `Bearer ${key}` } });
-    const first = await get('key-of-tenant-a');
+    const first = await cancel('key-of-tenant-a');
     expect(first.status).toBe(404);
     expect(first.headers.get('ratelimit-limit')).toBe('2');
     expect(first.headers.get('ratelimit-remaining')).toBe('1');
-    expect((await get('key-of-tenant-a')).status).toBe(404);
-    const limited = await get('key-of-tenant-a');
+    expect((await cancel('key-of-tenant-a')).status).toBe(404);
+    const limited = await cancel('key-of-tenant-a');
     expect([limited.status, ApiErrorBody.parse(await limited.json()).error.code]).toEqual([429, 'rate_limited']);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await get('key-of-tenant-b')).status).toBe(404);
+    expect((await cancel('key-of-tenant-b')).status).toBe(404);
+    // Reads are counted apart, with READ_MULTIPLIER times the limit.
+    const reads = [];
+    for (let i = 0; i < 2 * READ_MULTIPLIER + 1; i++) reads.push((await get('key-of-tenant-a')).status);
+    expect(reads.filter((s) => s === 404)).toHaveLength(2 * READ_MULTIPLIER);
+    expect(reads[reads.length - 1]).toBe(429);
     // Unauthenticated requests are refused before they count; /healthz is never limited.
     expect((await app.request('/v1/generations/gen_x')).status).toBe(401);
     expect((await app.request('/healthz')).status).toBe(200);

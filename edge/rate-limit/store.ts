@@ -1,11 +1,11 @@
 /**
  * The rate limiter on the object store, shared by every edge instance (Lambda): one small
- * object per tenant and minute, `ratelimit/<tenant>/<window>.json` = {"count": n}, counted up
+ * object per counter and minute, `ratelimit/<counter>/<window>.json` = {"count": n}, counted up
  * with compare-and-swap (If-Match, or If-None-Match for the window's first request), so
  * concurrent requests on any number of instances are each counted once. Old windows expire
  * by the bucket's lifecycle rule (infra/lib/storage.ts).
  *
- * Under heavy contention on one tenant's counter a request may lose the swap `maxAttempts`
+ * Under heavy contention on one counter a request may lose the swap `maxAttempts`
  * times; it is then refused (429, retry in a second) rather than let through uncounted.
  */
 import { z } from 'zod';
@@ -18,36 +18,33 @@ const Counter = z.object({ count: z.number().int().min(0) }).strict();
 const JSON_TYPE = 'application/json';
 
 export interface StoreRateLimiterOptions {
-  limit: number;
   now?: () => number;
   maxAttempts?: number;
 }
 
-export function rateLimitKey(tenant: string, window: number): string {
-  return `ratelimit/${tenant}/${window}.json`;
+export function rateLimitKey(counter: string, window: number): string {
+  return `ratelimit/${counter}/${window}.json`;
 }
 
 export class StoreRateLimiter implements RateLimiter {
-  readonly limit: number;
   private readonly now: () => number;
   private readonly maxAttempts: number;
 
   constructor(
     private readonly store: ObjectStore,
-    options: StoreRateLimiterOptions,
+    options: StoreRateLimiterOptions = {},
   ) {
-    this.limit = options.limit;
     this.now = options.now ?? Date.now;
     this.maxAttempts = options.maxAttempts ?? 12;
   }
 
-  async hit(tenant: string): Promise<RateDecision> {
+  async hit(counter: string, limit: number): Promise<RateDecision> {
     const index = Math.floor(this.now() / WINDOW_MS);
-    const previous = (await this.read(rateLimitKey(tenant, index - 1)))?.count ?? 0;
-    const key = rateLimitKey(tenant, index);
+    const previous = (await this.read(rateLimitKey(counter, index - 1)))?.count ?? 0;
+    const key = rateLimitKey(counter, index);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const current = await this.read(key);
-      const decision = decide({ index, current: current?.count ?? 0, previous }, this.limit, this.now());
+      const decision = decide({ index, current: current?.count ?? 0, previous }, limit, this.now());
       if (!decision.allowed) return decision;
       const body = new TextEncoder().encode(JSON.stringify({ count: (current?.count ?? 0) + 1 }));
       try {

@@ -104,9 +104,9 @@ function suite(name: string, open: () => Promise<Backend>): void {
     });
 
     it('counts each of many concurrent rate-limited hits once', async () => {
-      const limiter = new StoreRateLimiter(backend.store, { limit: 7, maxAttempts: 100 });
+      const limiter = new StoreRateLimiter(backend.store, { maxAttempts: 100 });
       const tenant = `t-${randomUUID()}`;
-      const decisions = await Promise.all(Array.from({ length: 12 }, () => limiter.hit(tenant)));
+      const decisions = await Promise.all(Array.from({ length: 12 }, () => limiter.hit(`${tenant}/write`, 7)));
       expect(decisions.filter((d) => d.allowed)).toHaveLength(7);
     });
   });
