@@ -96,7 +96,8 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
     jobs: jobRepository(store),
     logger,
     config,
-    urlSigner: new LocalUrlSigner({ secret: urlSigningSecret(config), expiresSeconds: config.presignExpiresSeconds }),
+    // Only the local store's URLs are signed here (S3 presigns its own; Lambda's disk is read-only).
+    ...(config.store === 'file' ? { urlSigner: new LocalUrlSigner({ secret: urlSigningSecret(config), expiresSeconds: config.presignExpiresSeconds }) } : {}),
     ...(rateLimiter ? { rateLimiter } : {}),
     async close() {
       await Promise.allSettled([text.close(), queue.close(), Promise.resolve(store.close())]);
