@@ -162,3 +162,24 @@ describe('events, buffered (Lambda)', () => {
     expect((await app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': last[0]!.id } })).status).toBe(204);
   });
 });
+
+describe('events, when the client goes away', () => {
+  it('stops reading the store', async () => {
+    setup();
+    const id = await create();
+    let reads = 0;
+    const get = deps.jobs.get.bind(deps.jobs);
+    deps.jobs.get = async (jobId: string) => {
+      reads += 1;
+      return get(jobId);
+    };
+    const res = await app.request(`/v1/generations/${id}/events`);
+    await readFrames(res, (f) => generations(f).length === 1); // cancels the body after the first event
+    const settle = () => new Promise((r) => setTimeout(r, 60)); // a dozen poll intervals
+    await settle();
+    const after = reads;
+    await settle();
+    expect(reads).toBe(after);
+    expect(after).toBeGreaterThan(0);
+  });
+});

@@ -148,6 +148,17 @@ describe('Idempotency-Key on POST /v1/generations/{id}/cancel', () => {
   });
 });
 
+describe('concurrent cancels with one key', () => {
+  it('all answer 200 with the generation, and leave one cancel marker', async () => {
+    setup({ idempotency: { pollMs: 5 } });
+    const { id } = Generation.parse(await (await post('/v1/generations', { prompt: 'draw' })).json());
+    const responses = await Promise.all(Array.from({ length: 6 }, () => post(`/v1/generations/${id}/cancel`, {}, 'stop-now')));
+    expect(responses.map((r) => r.status)).toEqual(Array(6).fill(200));
+    for (const r of responses) expect(Generation.parse(await r.json())).toMatchObject({ id, status: 'canceled' });
+    expect(await deps.jobs.isCancelRequested(id)).toBe(true);
+  });
+});
+
 describe('IdempotencyClaims', () => {
   it('takes over a pending claim whose request died, keeping its generation id', async () => {
     let now = 1_000_000;
