@@ -2,8 +2,9 @@
  * The rate limiter on the object store, shared by every edge instance (Lambda): one small
  * object per counter and minute, `ratelimit/<counter>/<window>.json` = {"count": n}, counted up
  * with compare-and-swap (If-Match, or If-None-Match for the window's first request), so
- * concurrent requests on any number of instances are each counted once. Old windows expire
- * by the bucket's lifecycle rule (infra/lib/storage.ts).
+ * concurrent requests on any number of instances are each counted once. A request costs a
+ * read and a write (and, once per counter and minute, a read of the window before). Old
+ * windows expire by the bucket's lifecycle rule (infra/lib/storage.ts).
  *
  * Under heavy contention on one counter a request may lose the swap `maxAttempts`
  * times; it is then refused (429, retry in a second) rather than let through uncounted.
@@ -29,6 +30,8 @@ export function rateLimitKey(counter: string, window: number): string {
 export class StoreRateLimiter implements RateLimiter {
   private readonly now: () => number;
   private readonly maxAttempts: number;
+  /** The previous window's count per counter, read once per window: it is closed by then. */
+  private readonly previous = new Map<string, { index: number; count: number }>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -40,7 +43,7 @@ export class StoreRateLimiter implements RateLimiter {
 
   async hit(counter: string, limit: number): Promise<RateDecision> {
     const index = Math.floor(this.now() / WINDOW_MS);
-    const previous = (await this.read(rateLimitKey(counter, index - 1)))?.count ?? 0;
+    const previous = await this.previousCount(counter, index);
     const key = rateLimitKey(counter, index);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const current = await this.read(key);
@@ -56,6 +59,14 @@ export class StoreRateLimiter implements RateLimiter {
       }
     }
     return { allowed: false, retryAfterSeconds: 1 };
+  }
+
+  private async previousCount(counter: string, index: number): Promise<number> {
+    const cached = this.previous.get(counter);
+    if (cached?.index === index) return cached.count;
+    const count = (await this.read(rateLimitKey(counter, index - 1)))?.count ?? 0;
+    this.previous.set(counter, { index, count });
+    return count;
   }
 
   private async read(key: string): Promise<{ count: number; etag: string } | null> {
