@@ -92,8 +92,10 @@ export class IdempotencyClaims {
   async begin(tenant: string, idempotencyKey: string, print: string, proposedId: string): Promise<ClaimOutcome> {
     const key = claimKey(tenant, idempotencyKey);
     const started = this.now();
-    for (;;) {
-      const existing = await this.read(key);
+    // A key is usually new: try to create its claim before reading (one round trip, not two).
+    let existing: { record: ClaimRecord; etag: string } | null = null;
+    for (let first = true; ; first = false) {
+      if (!first) existing = await this.read(key);
       const at = new Date(this.now()).toISOString();
       if (!existing) {
         const record: ClaimRecord = { fingerprint: print, generation_id: proposedId, state: 'pending', created_at: at, updated_at: at };

@@ -3,6 +3,7 @@
  * (test/adapters/idempotency.test.ts runs the concurrent case on S3 too).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ObjectStore } from '../../shared/ports/store.js';
 import type { ModelRuntime } from '../../shared/runtime/index.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
 import { createApp, type AppDeps } from '../app.js';
@@ -177,6 +178,30 @@ describe('IdempotencyClaims', () => {
     if (second.kind === 'claimed') await claims.complete(second.claim);
     expect(await claims.begin('t', 'k', 'print', 'gen_third')).toEqual({ kind: 'replay', generationId: 'gen_first' });
     expect(await deps.store.get(claimKey('t', 'k'))).not.toBeNull();
+  });
+
+  it('costs a new key two conditional writes (claim, done); a repeat, a refused write and a read', async () => {
+    setup();
+    const ops: string[] = [];
+    const store: ObjectStore = {
+      get: async (key) => {
+        ops.push('get');
+        return deps.store.get(key);
+      },
+      put: async (key, body, options) => {
+        ops.push(options.ifNoneMatch ? 'put if-none-match' : options.ifMatch ? 'put if-match' : 'put');
+        return deps.store.put(key, body, options);
+      },
+      delete: (key) => deps.store.delete(key),
+      urlFor: (key) => deps.store.urlFor(key),
+    };
+    const claims = new IdempotencyClaims(store);
+    const first = await claims.begin('t', 'k', 'print', 'gen_1');
+    if (first.kind === 'claimed') await claims.complete(first.claim);
+    expect(ops).toEqual(['put if-none-match', 'put if-match']);
+    ops.length = 0;
+    expect(await claims.begin('t', 'k', 'print', 'gen_2')).toEqual({ kind: 'replay', generationId: 'gen_1' });
+    expect(ops).toEqual(['put if-none-match', 'get']);
   });
 
   it('keys claims by tenant and a hash of the key, never the key itself', () => {
