@@ -294,11 +294,15 @@ describe('operations', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
+      '/v1/chat/completions',
       '/v1/files/{key}',
       '/v1/generations',
       '/v1/generations/{id}',
       '/v1/generations/{id}/cancel',
       '/v1/generations/{id}/events',
+      '/v1/images/generations',
+      '/v1/models',
+      '/v1/models/{id}',
     ]);
     expect(Object.keys(doc.paths['/v1/generations']!)).toEqual(['post']);
     expect(JSON.stringify(doc.paths['/v1/generations'])).toContain('#/components/schemas/CreateGenerationRequest');

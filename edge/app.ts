@@ -30,6 +30,11 @@ import { getGeneration, type GenerationService } from './generations.js';
 import { IdempotencyClaims, type IdempotencyOptions } from './idempotency/claims.js';
 import { cancelIdempotently, createIdempotently } from './idempotency/generations.js';
 import { createEdgeMetrics } from './metrics.js';
+import { singleModelCatalog, type ModelCatalog } from './models/catalog.js';
+import { registerModelRoutes } from './models/routes.js';
+import { openAiErrorShape } from './openai/errors.js';
+import { OPENAI_PATHS, registerOpenAiRoutes } from './openai/routes.js';
+import { registerPlayground } from './playground/serve.js';
 import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
 import { openApiDocument } from './openapi.js';
@@ -49,7 +54,7 @@ export interface AppDeps {
   jobs: JobRepository<JobRecord>;
   logger: Logger;
   /** API keys and their tenants; a rate limit per tenant when set (counted in this process's memory unless `rateLimiter` is given). */
-  config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'rateLimitPerMinute' | 'presignExpiresSeconds'>>;
+  config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'rateLimitPerMinute' | 'presignExpiresSeconds' | 'openAiWaitSeconds'>>;
   /** Where the per-tenant limit is counted (buildDeps: on the store for S3, shared by every instance). */
   rateLimiter?: RateLimiter;
   /** Signs the local store's file URLs; default: a random key (URLs die with the process). */
@@ -60,6 +65,10 @@ export interface AppDeps {
   events?: Partial<EventsOptions>;
   /** The longest `Prefer: wait` honoured (60; less under Lambda's 29 s limit). */
   maxWaitSeconds?: number;
+  /** The models served (GET /v1/models, the OpenAI routes); default: the one `model`. */
+  catalog?: ModelCatalog;
+  /** The playground's built files (edge/playground/dist); default: beside its source. */
+  playgroundDir?: string;
   /** More metrics appended to /metrics (the embedded start adds the worker's). */
   metrics?: readonly MetricsSource[];
   /** The text decode (edge/text-decode.ts): the decode thread's in the Node server, the event loop's under Lambda. */
@@ -71,6 +80,9 @@ export interface AppDeps {
  * The whole-body cap: four images at the per-image cap in base64 (4/3 of the bytes) plus
  * room for the prompt and JSON, about 28 MB. Checked while reading, before parsing.
  */
+/** OPENAI_WAIT_SECONDS's default, for apps built without a full config (tests). */
+export const DEFAULT_OPENAI_WAIT_SECONDS = 60;
+
 export const MAX_BODY_BYTES = LIMITS.images * Math.ceil((LIMITS.imageBytes * 4) / 3) + 256 * 1024;
 
 export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
@@ -103,6 +115,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const view = async (record: JobRecord) => generationView(record, urls, { queuePosition: await queuePosition(deps.queue, record) });
 
   app.use('*', requestContext(deps.logger, metrics));
+  // Outside every other middleware: auth and method errors on these paths are rewritten too.
+  for (const path of OPENAI_PATHS) app.use(path, openAiErrorShape);
   app.use('*', methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
   app.use('/v1/*', tenantAuth(auth, (path) => path.startsWith(FILES_PREFIX)));
   if (limiter && perMinute !== undefined) app.use('/v1/*', rateLimit(limiter, perMinute));
@@ -149,6 +163,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     // A raw Response (a stream): the route's typed responses only document it.
     return (await generationEvents(c, { jobs: deps.jobs, queue: deps.queue, urls, options: events }, state)) as never;
   });
+
+  const catalog = deps.catalog ?? singleModelCatalog(deps.model);
+  registerModelRoutes(app, catalog);
+  registerOpenAiRoutes(app, { catalog, service, urls, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
+  registerPlayground(app, deps.playgroundDir);
 
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store, signer));
   registerFilesDoc(app.openAPIRegistry);

@@ -49,10 +49,16 @@ function build(app: OpenAPIHono<EdgeEnv>, options: DocumentOptions): Document {
       }
     }
   }
-  if (!options.rateLimited) {
-    for (const item of Object.values(doc.paths ?? {})) {
-      for (const operation of Object.values(item as Record<string, { responses?: Record<string, unknown> }>)) {
-        if (operation?.responses) delete operation.responses['429'];
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    const limited = options.rateLimited && path.startsWith('/v1/') && !path.startsWith('/v1/files/');
+    for (const operation of Object.values(item as Record<string, { responses?: Record<string, { description?: string; content?: unknown }> }>)) {
+      const responses = operation?.responses;
+      if (!responses) continue;
+      if (!limited) delete responses['429'];
+      else if (!responses['429']) {
+        // Every /v1 route is counted, also those registered elsewhere: the answer has that route's error shape.
+        const shape = Object.entries(responses).find(([status, r]) => status.startsWith('4') && r.content)?.[1].content;
+        responses['429'] = { description: 'rate_limited: over RATE_LIMIT_PER_MINUTE for this tenant; retry after Retry-After seconds.', ...(shape ? { content: shape } : {}) };
       }
     }
   }

@@ -8,9 +8,10 @@ import { createLogger } from '../shared/logging/index.js';
 import { createRuntime } from '../shared/runtime/index.js';
 import { openAdapters } from './adapters.js';
 import { measureAutoBatch } from './autotune.js';
+import { EXIT_CONFIG } from './exit-codes.js';
 import { startHealthServer } from './health.js';
 import { createWorkerMetrics } from './metrics.js';
-import { ModelRunner } from './model-runner.js';
+import { ExecutionProviderUnavailable, openWorkerRuntime } from './provider-check.js';
 import { startWorker, type Worker } from './worker.js';
 import { METRICS_PUSH_MS, tell } from './ipc.js';
 import { loadWorkerEnv } from './worker-env.js';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
     env = loadWorkerEnv(process.env);
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(2);
+    process.exit(EXIT_CONFIG);
   }
   const logger = createLogger(config, { name: 'worker' });
   for (const warning of config.warnings) logger.warn(warning);
@@ -39,10 +40,20 @@ async function main(): Promise<void> {
     health: { state: () => state, lastBeatAt: () => worker?.engine.lastBeatAt ?? Date.now() },
   });
 
+  // The model first: a worker that cannot run it (no usable CUDA) opens no queue and holds no job.
+  let opened;
+  try {
+    opened = await openWorkerRuntime(config.modelDir, { executionProvider: config.executionProvider, open: createRuntime });
+  } catch (err) {
+    if (!(err instanceof ExecutionProviderUnavailable)) throw err;
+    // Once, clearly, then a configuration exit: the pool does not restart it and ECS's
+    // deployment circuit breaker rolls the deployment back instead of replacing it forever.
+    logger.fatal({ executionProvider: err.executionProvider, modelDir: config.modelDir }, err.message);
+    await health.close();
+    process.exit(EXIT_CONFIG);
+  }
+  const { runtime, runner } = opened;
   const adapters = openAdapters(config);
-  const runtime = await createRuntime(config.modelDir, { executionProvider: config.executionProvider });
-  const runner = new ModelRunner(runtime);
-  await runner.uncond();
   let maxBatch: number;
   if (config.workerMaxBatch === 'auto') {
     const auto = await measureAutoBatch(runner);

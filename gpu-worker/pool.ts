@@ -8,14 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logging/index.js';
 import type { MetricsSource } from '../shared/metrics/index.js';
+import { EXIT_CONFIG } from './exit-codes.js';
 import { isWorkerMessage } from './ipc.js';
 import { mergeWorkerMetrics } from './metrics-merge.js';
 import { renderPoolMetrics } from './pool-metrics.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
-/** A worker's configuration error: restarting it would fail the same way. */
-const EXIT_CONFIG = 2;
 
 export interface PoolOptions {
   count: number;

@@ -168,8 +168,9 @@ def main() -> None:
 MAX_DROP_POINTS = 2.0
 
 
-def record_int8_quality(package_dir: str, report: dict) -> None:
-    """graph.variants.int8.quality := int8 against the fp32 baseline at the same settings."""
+def record_int8_quality(package_dir: str, report: dict, split: str = "Shapes64 evaluation split") -> None:
+    """graph.variants.int8.quality := int8 against the fp32 baseline at the same settings.
+    `report`: {n_per_direction, configs: [{precision, guidance_interval, steps, results, delta_points}]}."""
     rows = report["configs"]
     base = rows[0]
     same = [r for r in rows if r["precision"] == "int8" and r["guidance_interval"] == base["guidance_interval"]
@@ -180,7 +181,7 @@ def record_int8_quality(package_dir: str, report: dict) -> None:
     drops = {k: -v for k, v in int8["delta_points"].items()}
     worst = max([0.0, *drops.values()])
     quality = {
-        "split": "Shapes64 evaluation split", "n_per_direction": report["n_per_direction"],
+        "split": split, "n_per_direction": report["n_per_direction"],
         "guidance_interval": base["guidance_interval"], "steps": base["steps"],
         "fp32": {k: round(100 * base["results"][k]["accuracy"], 2) for k in int8["delta_points"]},
         "int8": {k: round(100 * int8["results"][k]["accuracy"], 2) for k in int8["delta_points"]},

@@ -2,6 +2,8 @@
 
     python model/export.py --ckpt=model/runs/main/ckpt.pt --out=packages/shapes64
     python model/export.py --tiny --out=packages/tiny      # the test fixture + golden.json
+    python model/export.py --ckpt=model/runs/emoji/ckpt.pt --out=packages/emoji64 --name=emoji64 \
+        --card=.cache/emoji/corpus/card.json                # a corpus model: its card (description, licences)
 
 One graph does prefill, one-token decode and a denoising step (docs/model-package.md).
 """
@@ -21,6 +23,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat import describe_context, draw_context, unconditional_context  # noqa: E402
 from diffusion import DiffusionConfig, parse_interval  # noqa: E402
+from examples import STYLE_TEMPLATE  # noqa: E402
 from inference import Runtime, seeded_noise  # noqa: E402
 from model import ModelConfig, UnifiedModel  # noqa: E402
 from package import FORMAT, FORMAT_VERSION, write_manifest  # noqa: E402
@@ -37,7 +40,8 @@ def example_inputs(model: UnifiedModel, tok: Tokenizer, past: int = 3) -> tuple:
     """Inputs for tracing: a past of `past` positions and a new part holding text and an image,
     so that every branch of the graph is traced with non-trivial sizes."""
     cfg = model.cfg
-    img = image_to_patches(scene_from_seed(3).render(), cfg.patch_size)
+    # Any values of the model's image shape trace the same graph (a corpus model's size may differ from Shapes64's).
+    img = np.random.default_rng(3).uniform(-1, 1, (cfg.num_patches, cfg.patch_dim)).astype(np.float32)
     row, _ = build_row([tok.boi, Image(img, 0.5), tok.eoi, 5], past, cfg.grid, tok.pad, cfg.patch_dim)
     b = collate([row, row], tok.pad, cfg.patch_dim)
     past_valid = torch.ones(2, past, dtype=torch.bool)
@@ -85,8 +89,39 @@ def git_commit() -> str:
         return "unknown"
 
 
-def build_manifest(name: str, model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, extra: dict) -> dict:
+SHAPES64_CARD = {"name": "Shapes64", "spec": "shared/spec/shapes64.md", "train_seeds": list(TRAIN_SEEDS),
+                 "eval_seeds": list(EVAL_SEEDS), "sizes": SIZES, "colours": COLOURS, "kinds": KINDS}
+
+
+def corpus_card(manifest_path: str) -> dict:
+    """What a corpus model's manifest says of its data: the corpus file, the styles its draw
+    prompts name and how many captions it trained on (read from the manifest's text rows;
+    the images are not needed)."""
+    from corpus import BadRow, parse_row
+    styles, captions = set(), set()
+    with open(manifest_path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                row = parse_row(line)
+            except BadRow:
+                continue
+            if row["split"] == "train":
+                captions.add(row["caption"])
+                if row["style"]:
+                    styles.add(row["style"])
+    return {"corpus": os.path.basename(manifest_path), "styles": sorted(styles), "concepts": len(captions)}
+
+
+def build_manifest(name: str, model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, extra: dict,
+                   data_card: dict | None = None, styles: list[str] | None = None) -> dict:
+    """`styles`: a corpus model's training styles; its draw prompts may name one of them."""
     cfg = model.cfg
+    conversation = {"template": "<bos> <user> {user} <assistant> {assistant} <eos>",
+                    "image": "<boi> {patches} <eoi>", "draw_prefix": DRAW_PREFIX,
+                    "describe_prompt": DESCRIBE_PROMPT, "unconditional": "<bos> <user> <assistant> <boi>"}
+    if styles:
+        conversation["draw_template"] = DRAW_PREFIX + STYLE_TEMPLATE
+        conversation["styles"] = styles
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
         "model": {"architecture": "unified-gau-transformer", "parameters": model.num_params(), "config": cfg.to_dict()},
@@ -97,9 +132,7 @@ def build_manifest(name: str, model: UnifiedModel, tok: Tokenizer, dcfg: Diffusi
                   "value_order": "row, column, channel"},
         "tokenizer": {"file": "tokenizer.json", "type": "byte-bpe", "vocab_size": tok.vocab_size,
                       "chunk_pattern": CHUNK.pattern, "special_tokens": tok.special},
-        "conversation": {"template": "<bos> <user> {user} <assistant> {assistant} <eos>",
-                         "image": "<boi> {patches} <eoi>", "draw_prefix": DRAW_PREFIX,
-                         "describe_prompt": DESCRIBE_PROMPT, "unconditional": "<bos> <user> <assistant> <boi>"},
+        "conversation": conversation,
         "rope": {"theta": cfg.rope_theta, "dims": cfg.qk_dim, "sections": 3,
                  "assignment": "rotary pair i rotates by positions[..., i % 3]",
                  "text": "(n, n, n)", "patch": "(n, n + row, n + col); the image advances n by max(grid_h, grid_w)"},
@@ -109,8 +142,7 @@ def build_manifest(name: str, model: UnifiedModel, tok: Tokenizer, dcfg: Diffusi
                       "prediction": "x0", "sampler": "euler", "default_steps": dcfg.default_steps,
                       "default_guidance": dcfg.default_guidance, "time_shift": dcfg.time_shift,
                       "guidance_interval": list(dcfg.guidance_interval)},
-        "data_card": {"name": "Shapes64", "spec": "shared/spec/shapes64.md", "train_seeds": list(TRAIN_SEEDS),
-                      "eval_seeds": list(EVAL_SEEDS), "sizes": SIZES, "colours": COLOURS, "kinds": KINDS},
+        "data_card": data_card or SHAPES64_CARD,
         "source_commit": git_commit(),
         **extra,
     }
@@ -165,7 +197,8 @@ def golden(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig) -> dict:
 
 
 def export_package(out_dir: str, name: str, model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig,
-                   extra: dict | None = None, with_golden: bool = False, extra_files: dict | None = None) -> dict:
+                   extra: dict | None = None, with_golden: bool = False, extra_files: dict | None = None,
+                   data_card: dict | None = None, styles: list[str] | None = None) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     files = ["model.onnx", "tokenizer.json"]
     export_onnx(model, tok, os.path.join(out_dir, "model.onnx"))
@@ -178,7 +211,7 @@ def export_package(out_dir: str, name: str, model: UnifiedModel, tok: Tokenizer,
         with open(os.path.join(out_dir, fname), "w") as f:
             json.dump(content, f, indent=2)
         files.append(fname)
-    return write_manifest(out_dir, build_manifest(name, model, tok, dcfg, extra or {}), files)
+    return write_manifest(out_dir, build_manifest(name, model, tok, dcfg, extra or {}, data_card, styles), files)
 
 
 def tiny(steps: int = 150, **overrides) -> tuple[UnifiedModel, Tokenizer, DiffusionConfig]:
@@ -220,6 +253,8 @@ def main() -> None:
     ap.add_argument("--ckpt")
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--name", help="the package's name (default: shapes64, or the corpus file's stem)")
+    ap.add_argument("--card", help="a JSON file whose description, licenses and data_card go into the manifest")
     ap.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
     ap.add_argument("--eval_json", help="evaluation results to ship in the package")
     ap.add_argument("--default_guidance", type=float, help="sampler default chosen by evaluation")
@@ -246,8 +281,15 @@ def main() -> None:
         if args.eval_json:
             with open(args.eval_json) as f:
                 extra_files["eval.json"] = json.load(f)
-        m = export_package(args.out, "shapes64", model, tok, dcfg, {"training": {"steps": ck["step"]}},
-                           extra_files=extra_files)
+        corpus = ck["train_config"].get("corpus")
+        card = json.load(open(args.card, encoding="utf-8")) if args.card else {}
+        extra = {"training": {"steps": ck["step"]}, **{k: card[k] for k in ("description", "licenses") if k in card}}
+        data_card = styles = None
+        if corpus:
+            data_card = {**corpus_card(corpus), **card.get("data_card", {})}
+            styles = data_card["styles"]
+        name = args.name or (os.path.splitext(os.path.basename(corpus))[0] if corpus else "shapes64")
+        m = export_package(args.out, name, model, tok, dcfg, extra, extra_files=extra_files, data_card=data_card, styles=styles)
     print(json.dumps({k: v for k, v in m["files"].items()}, indent=1))
 
 

@@ -1,6 +1,7 @@
-"""Train the unified model on Shapes64 (both directions at once).
+"""Train the unified model on Shapes64 or on a corpus of image-text pairs (both directions).
 
-    python model/train.py --out_dir=model/runs/main --minutes=100        # CPU, 2 cores
+    python model/train.py --out_dir=model/runs/main --minutes=100        # Shapes64, CPU, 2 cores
+    python model/train.py --corpus=my/manifest.jsonl --out_dir=model/runs/mine   # a corpus (model/corpus.py)
     torchrun --nproc_per_node=2 model/train.py --backend=gloo ...        # data-parallel
 
 Resumable: rerun with the same --out_dir and it continues from ckpt.pt. Writes progress
@@ -25,10 +26,12 @@ from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat import text_targets, training_items  # noqa: E402
+from corpus import load_corpus  # noqa: E402
 from diffusion import DiffusionConfig, add_noise, euler_update, sample_t, step_up  # noqa: E402
 from model import ModelConfig, UnifiedModel  # noqa: E402
 from sequence import attention_mask, build_row, collate, image_to_patches, patchify  # noqa: E402
-from shapes64 import TRAIN_SEEDS, conversation_from_seed, eval_split  # noqa: E402
+from examples import CorpusSource, Example, Shapes64Source, corpus_tokenizer, shapes64_example  # noqa: E402
+from shapes64 import eval_split  # noqa: E402
 from tokenizer import Tokenizer, train_default  # noqa: E402
 
 
@@ -76,6 +79,12 @@ class TrainConfig:
     # Train only the parameters whose names match this regular expression; the rest stay
     # frozen (e.g. "pixel_head" teaches a pixel head added by grow.py, leaving the rest as it was).
     train_only: str = ""
+    # A corpus manifest (model/corpus.py) instead of Shapes64; its tokenizer is learned from
+    # its text with up to `merges` BPE merges.
+    corpus: str = ""
+    merges: int = 800
+    style_free_fraction: float = 0.25   # corpus draws whose prompt leaves the style open
+    augment_fraction: float = 0.0       # corpus describes that read a shifted/scaled/blurred image
     model: dict = field(default_factory=dict)       # ModelConfig overrides
     diffusion: dict = field(default_factory=dict)   # DiffusionConfig overrides
 
@@ -115,18 +124,19 @@ def pixel_weights(img: np.ndarray, edge_weight: float, patch: int) -> np.ndarray
     return patchify(w, patch)
 
 
-def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: TrainConfig, seeds: list[int], gen: torch.Generator):
-    """Conversations from seeds -> model inputs, text targets, the diffusion target and its
-    per-value loss weights."""
-    n_draw = round(len(seeds) * tcfg.draw_fraction)
-    t_all = sample_t(len(seeds), dcfg, gen)
-    drop = torch.rand(len(seeds), generator=gen) < tcfg.cond_dropout
-    clean_draw = torch.rand(len(seeds), generator=gen) < tcfg.clean_draw_fraction
+def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: TrainConfig,
+               examples: list[int] | list[Example], gen: torch.Generator):
+    """Examples (or Shapes64 seeds) -> model inputs, text targets, the diffusion target and its
+    per-value loss weights. The first draw_fraction of them are drawn, the rest described."""
+    examples = [shapes64_example(e) if isinstance(e, int) else e for e in examples]
+    n_draw = round(len(examples) * tcfg.draw_fraction)
+    t_all = sample_t(len(examples), dcfg, gen)
+    drop = torch.rand(len(examples), generator=gen) < tcfg.cond_dropout
+    clean_draw = torch.rand(len(examples), generator=gen) < tcfg.clean_draw_fraction
     rows, targets, clean = [], [], []
-    for i, seed in enumerate(seeds):
-        conv = conversation_from_seed(seed)
+    for i, ex in enumerate(examples):
         direction = "draw" if i < n_draw else "describe"
-        img = conv.scene.render()
+        img = ex.image if direction == "draw" else ex.describe_image
         x0 = image_to_patches(img, mcfg.patch_size)
         if direction == "draw":
             noise = torch.randn(x0.shape, generator=gen).numpy()
@@ -134,7 +144,8 @@ def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: T
             patches = ((1 - t) * x0 + t * noise).astype(np.float32)
         else:
             t, patches = 0.0, x0
-        items = training_items(tok, direction, conv.scene.caption(), patches, t, bool(drop[i]))
+        text = ex.draw_text if direction == "draw" else ex.caption
+        items = training_items(tok, direction, text, patches, t, bool(drop[i]))
         row, _ = build_row(items, 0, mcfg.grid, tok.pad, mcfg.patch_dim)
         rows.append(row)
         targets.append(text_targets(row.tokens, row.is_image, tok.assistant))
@@ -142,7 +153,7 @@ def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: T
         clean.append((x0, weights))
     b = collate(rows, tok.pad, mcfg.patch_dim)
     T = b.tokens.shape[1]
-    tgt = torch.full((len(seeds), T), -100, dtype=torch.long)
+    tgt = torch.full((len(examples), T), -100, dtype=torch.long)
     x0_target = torch.zeros_like(b.patches)
     diff_weight = torch.zeros_like(b.patches)  # 0 where no diffusion loss applies
     for i, (tg, (x0, weights)) in enumerate(zip(targets, clean)):
@@ -223,6 +234,10 @@ def main(argv: list[str]) -> None:
         resume = torch.load(tcfg.init_from, weights_only=False)
     else:
         resume = None
+    corpus = load_corpus(tcfg.corpus, tcfg.model.get("image_size", ModelConfig.image_size), log=print) if tcfg.corpus else None
+    if corpus is not None and master:
+        if resume and resume.get("train_config", {}).get("corpus") not in (None, "", tcfg.corpus):
+            print(f"note: this run trains on {tcfg.corpus}, its checkpoint on {resume['train_config']['corpus']}", flush=True)
     if resume:
         tok = Tokenizer.from_json(resume["tokenizer"])
         mcfg = ModelConfig(**resume["model_config"])
@@ -230,7 +245,7 @@ def main(argv: list[str]) -> None:
         # model's shape comes from the checkpoint alone.
         dcfg = DiffusionConfig(**{**resume["diffusion_config"], **tcfg.diffusion})
     else:
-        tok = train_default()
+        tok = corpus_tokenizer(corpus, tcfg.merges) if corpus is not None else train_default()
         mcfg = ModelConfig(**{**tcfg.model, "vocab_size": tok.vocab_size})
         dcfg = DiffusionConfig(**tcfg.diffusion)
     torch.manual_seed(tcfg.seed)
@@ -272,14 +287,15 @@ def main(argv: list[str]) -> None:
             "step": step, "history": history, "model_config": mcfg.to_dict(),
             "diffusion_config": asdict(dcfg), "train_config": asdict(tcfg), "tokenizer": tok.to_json()})
 
+    source = CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction) if corpus is not None else Shapes64Source()
     deadline = time.time() + tcfg.minutes * 60
     bar = tqdm(total=tcfg.max_steps, initial=step, disable=not master, dynamic_ncols=True, mininterval=5)
     log = open(os.path.join(tcfg.out_dir, "log.jsonl"), "a") if master else None
     t_last, ema_loss = time.time(), None
     while step < tcfg.max_steps and time.time() < deadline:
-        base = TRAIN_SEEDS[0] + (step * world + rank) * tcfg.batch_size
         gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step * world + rank)
-        b, tgt, x0_target, diff_weight = make_batch(tok, mcfg, dcfg, tcfg, list(range(base, base + tcfg.batch_size)), gen)
+        examples = source.examples(step, rank, world, tcfg.batch_size, gen)
+        b, tgt, x0_target, diff_weight = make_batch(tok, mcfg, dcfg, tcfg, examples, gen)
         if tcfg.rollout_fraction:
             b = roll_in(model, b, x0_target, diff_weight, dcfg, tcfg, gen)
         for g in opt.param_groups:
@@ -309,24 +325,36 @@ def main(argv: list[str]) -> None:
             if step % tcfg.ckpt_every == 0:
                 checkpoint()
             if step % tcfg.eval_every == 0:
-                quick_eval(ema, tok, dcfg, tcfg, step, history, log)
+                quick_eval(ema, tok, dcfg, tcfg, step, history, log, corpus)
         if ddp and step % tcfg.ckpt_every == 0:
             dist.barrier()
     if master:
         checkpoint()
-        quick_eval(ema, tok, dcfg, tcfg, step, history, log)
+        quick_eval(ema, tok, dcfg, tcfg, step, history, log, corpus)
         print(f"stopped at step {step}; checkpoint {ckpt_path}", flush=True)
     if ddp:
         dist.destroy_process_group()
 
 
-def quick_eval(ema: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, tcfg: TrainConfig, step: int, history: list, log) -> None:
-    """A small slice of the evaluation split with the EMA weights, plus the pictures."""
+def quick_eval(ema: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, tcfg: TrainConfig, step: int, history: list, log,
+               corpus=None) -> None:
+    """A small slice of the evaluation split with the EMA weights, plus the pictures. A corpus
+    run scores its validation rows (settings are chosen there; evaluation only reports)."""
     from evaluate import evaluate, summary_line
     from inference import Runtime
     from plots import loss_curve, sample_grid
     t0 = time.time()
     rt = Runtime(ema, tok.pad, dcfg)
+    if corpus is not None:
+        from eval_corpus import quick_corpus_eval
+        results, line = quick_corpus_eval(rt, tok, corpus, tcfg.eval_n, os.path.join(tcfg.out_dir, "samples.png"), f"step {step}")
+        rec = {"step": step, "eval": results, "eval_seconds": time.time() - t0}
+        history.append(rec)
+        log.write(json.dumps(rec) + "\n"); log.flush()
+        tqdm.write(f"step {step}: {line} ({time.time() - t0:.0f}s)")
+        loss_curve(history, os.path.join(tcfg.out_dir, "loss.png"))
+        ema.train()
+        return
     convs = eval_split(tcfg.eval_n)
     results, examples = evaluate(rt, tok, convs, dcfg.default_steps, dcfg.default_guidance)
     rec = {"step": step, "eval": results, "eval_seconds": time.time() - t0}

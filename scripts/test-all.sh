@@ -26,6 +26,7 @@ fi
 
 echo "== typecheck"
 npx tsc -p tsconfig.json || status=1
+npx tsc -p edge/playground/tsconfig.json || status=1
 
 echo "== services (vitest)"
 npx vitest run || status=1

@@ -8,6 +8,13 @@ import type { Node } from 'constructs';
 export interface InfraConfig {
   /** EC2 instance type of the GPU pool: one NVIDIA GPU per instance (g5.xlarge: A10G 24 GB; g6.xlarge: L4 24 GB). */
   readonly gpuInstanceType: string;
+  /**
+   * The ECS GPU-optimized Amazon Linux 2023 AMI release the GPU instances boot, by name.
+   * Pinned, not "recommended": its NVIDIA driver must support the worker image's CUDA major
+   * (CUDA 13 needs driver >= 580; see docs/deploy.md), and a driver change should be a deploy
+   * someone chose, not a side effect of the next `cdk deploy`.
+   */
+  readonly gpuAmiName: string;
   /** Lower bound on worker tasks. 0 (default) scales to zero when idle; 1 trades ~$1/h for no cold start. */
   readonly minWorkers: number;
   /** Upper bound on GPU instances (and worker tasks: one task per GPU). */
@@ -48,6 +55,8 @@ export interface InfraConfig {
 
 export const DEFAULTS: InfraConfig = {
   gpuInstanceType: 'g5.xlarge',
+  // Released 2026-11-13: NVIDIA driver 580.178.04 (aws/amazon-ecs-ami release 20261113).
+  gpuAmiName: 'al2023-ami-ecs-gpu-hvm-2023.0.20261113-kernel-6.1-x86_64-ebs',
   minWorkers: 0,
   maxWorkers: 4,
   workerMaxBatch: 8,
@@ -67,6 +76,9 @@ export const DEFAULTS: InfraConfig = {
   alarmEmail: undefined,
   destroyData: false,
 };
+
+/** Names of ECS GPU-optimized Amazon Linux 2023 AMI releases (x86_64). */
+const GPU_AMI_NAME = /^al2023-ami-ecs-gpu-hvm-2023\.0\.\d{8}-kernel-\d+\.\d+-x86_64-ebs$/;
 
 /** GPU instance families this stack is written for: one NVIDIA GPU on the .xlarge .. .8xlarge sizes. */
 const GPU_INSTANCE = /^(g4dn|g5|g6|g6e|gr6)\.(xlarge|2xlarge|4xlarge|8xlarge|16xlarge)$/;
@@ -113,9 +125,16 @@ export function readConfig(node: Node): InfraConfig {
       `context "gpuInstanceType" must be a single-GPU NVIDIA instance (g5/g6/g6e/g4dn .xlarge..16xlarge), got "${gpuInstanceType}"`,
     );
   }
+  const gpuAmiName = stringValue(node, 'gpuAmiName')!;
+  if (!GPU_AMI_NAME.test(gpuAmiName)) {
+    throw new Error(
+      `context "gpuAmiName" must name an ECS GPU-optimized Amazon Linux 2023 AMI release (al2023-ami-ecs-gpu-hvm-2023.0.YYYYMMDD-kernel-6.1-x86_64-ebs), got "${gpuAmiName}"`,
+    );
+  }
   const workerMaxBatch = intValue(node, 'workerMaxBatch', 1, 256);
   const config: InfraConfig = {
     gpuInstanceType,
+    gpuAmiName,
     minWorkers: intValue(node, 'minWorkers', 0, 100),
     maxWorkers: intValue(node, 'maxWorkers', 1, 100),
     workerMaxBatch,

@@ -121,6 +121,8 @@ export class Edge extends Construct {
         API_KEYS: props.apiKeys,
         ...(config.rateLimitPerMinute > 0 ? { RATE_LIMIT_PER_MINUTE: String(config.rateLimitPerMinute) } : {}),
         LOG_LEVEL: config.logLevel,
+        // POST /v1/images/generations answers 504 with the generation ids before the function times out.
+        OPENAI_WAIT_SECONDS: String(EDGE_TIMEOUT_SECONDS - 4),
       },
     });
     acknowledgeBucketPrefixes(

@@ -81,7 +81,8 @@ export class WorkerPool extends Construct {
       instanceType: new ec2.InstanceType(config.gpuInstanceType),
       // ECS GPU-optimized Amazon Linux 2023: NVIDIA driver, container toolkit, ECS agent
       // with GPU support. (Amazon Linux 2's ECS AMI reached end of support in June 2026.)
-      machineImage: ecs.EcsOptimizedImage.amazonLinux2023(ecs.AmiHardwareType.GPU),
+      // One named release, resolved per region from its public SSM parameter at deploy.
+      machineImage: ec2.MachineImage.fromSsmParameter(gpuAmiParameter(config.gpuAmiName)),
       minCapacity: 0,
       maxCapacity: config.maxWorkers,
       requireImdsv2: true,
@@ -411,4 +412,9 @@ function scalableTargetId(scalable: ecs.ScalableTaskCount): string {
   const target = scalable.node.tryFindChild('Target') as appscaling.ScalableTarget | undefined;
   if (!target) throw new Error('scalable task count has no target');
   return target.scalableTargetId;
+}
+
+/** The public SSM parameter holding the AMI id of one ECS GPU-optimized AL2023 release. */
+export function gpuAmiParameter(amiName: string): string {
+  return `/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/${amiName}/image_id`;
 }

@@ -6,6 +6,8 @@
  *                                 (the CPU binding and libonnxruntime; no CUDA/TensorRT providers)
  *   node_modules/onnxruntime-common
  *   <modelDir>/                   the model package (manifest.json, model.onnx, tokenizer.json)
+ *   dist/                         the playground page (edge/playground/build.ts), which the
+ *                                 bundled edge finds beside index.mjs
  *
  * onnxruntime-node stays outside the bundle because it loads its native binding through a
  * computed path (`../bin/napi-v6/${platform}/${arch}/...`) that a bundler cannot follow;
@@ -18,6 +20,7 @@ import { buildSync } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildPlayground } from '../../edge/playground/build.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const EDGE_ENTRY = 'edge/lambda.ts';
@@ -89,6 +92,8 @@ export function bundleEdge(options: BundleEdgeOptions): BundleReport {
     },
   });
 
+  // edge/playground/serve.ts looks for `./dist/` beside its module, which is index.mjs here.
+  buildPlayground(path.join(outDir, 'dist'));
   copyOnnxRuntime(repoRoot, path.join(outDir, 'node_modules'));
   copyTree(modelSrc, path.join(outDir, modelDir), () => true);
 

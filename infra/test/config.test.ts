@@ -23,6 +23,14 @@ describe('configuration from CDK context', () => {
     expect(() => configOf({ gpuInstanceType: 'inf2.xlarge' })).toThrow(/gpuInstanceType/);
   });
 
+  it('takes another ECS GPU AMI release by name and rejects anything else (a "recommended" alias, another OS)', () => {
+    expect(configOf({ gpuAmiName: 'al2023-ami-ecs-gpu-hvm-2023.0.20261030-kernel-6.1-x86_64-ebs' }).gpuAmiName).toBe(
+      'al2023-ami-ecs-gpu-hvm-2023.0.20261030-kernel-6.1-x86_64-ebs',
+    );
+    expect(() => configOf({ gpuAmiName: 'recommended' })).toThrow(/gpuAmiName/);
+    expect(() => configOf({ gpuAmiName: 'al2023-ami-ecs-hvm-2023.0.20261113-kernel-6.1-x86_64' })).toThrow(/gpuAmiName/);
+  });
+
   it('rejects out-of-range numbers and retention periods CloudWatch does not offer', () => {
     expect(() => configOf({ maxWorkers: 0 })).toThrow(/maxWorkers/);
     expect(() => configOf({ workerMaxBatch: 'eight' })).toThrow(/workerMaxBatch/);

@@ -58,6 +58,7 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
   it('has the handler module and the model package at MODEL_DIR', () => {
     const files = listFiles(outDir);
     expect(files).toContain('index.mjs');
+    expect(files).toEqual(expect.arrayContaining(['dist/index.html', 'dist/playground.js', 'dist/playground.css']));
     expect(files).toContain(`${modelDir}/manifest.json`);
     expect(files.some((f) => f.startsWith(`${modelDir}/`) && f.endsWith('.onnx'))).toBe(true);
     // Nothing else from node_modules: every other dependency is inside index.mjs.
@@ -76,7 +77,8 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
         headers: { host: 'api.example.com' }, isBase64Encoded: false,
         requestContext: { http, domainName: 'api.example.com', requestId: 'probe', stage: '$default' } };
       const res = await handler(event, {});
-      console.log(JSON.stringify({ statusCode: res.statusCode, body: res.body }));`;
+      const page = await handler({ ...event, rawPath: '/', requestContext: { ...event.requestContext, http: { ...http, path: '/' } } }, {});
+      console.log(JSON.stringify({ statusCode: res.statusCode, body: res.body, page: page.statusCode, html: page.body.slice(0, 400) }));`;
     const run = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', probe], {
       cwd: outDir,
       encoding: 'utf8',
@@ -100,7 +102,10 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
     });
     expect(run.stderr + run.stdout).not.toMatch(/Cannot find (module|package)/);
     expect(run.status, run.stderr).toBe(0);
-    const res = JSON.parse(run.stdout.trim().split('\n').pop()!) as { statusCode: number; body: string };
+    const res = JSON.parse(run.stdout.trim().split('\n').pop()!) as { statusCode: number; body: string; page: number; html: string };
     expect(res.statusCode, res.body).toBe(200);
+    // The playground is served from the bundle's dist/.
+    expect(res.page, res.html).toBe(200);
+    expect(res.html).toContain('<title>Playground');
   });
 });

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../lib/config.js';
+import { gpuAmiParameter } from '../lib/worker-pool.js';
 import { synthesize } from './synth.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -158,6 +159,8 @@ describe('edge', () => {
           API_KEYS: { Ref: 'ApiKeys' },
           RATE_LIMIT_PER_MINUTE: String(DEFAULTS.rateLimitPerMinute),
           VISIBILITY_TIMEOUT_SECONDS: String(DEFAULTS.visibilityTimeoutSeconds),
+          // Under the function's 29 s: the images route answers 504 with its ids in time.
+          OPENAI_WAIT_SECONDS: '25',
         }),
       },
     });
@@ -205,7 +208,7 @@ describe('GPU worker pool', () => {
     template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
         InstanceType: 'g5.xlarge',
-        ImageId: { Ref: Match.stringLikeRegexp('ecsoptimizedami.*gpu') },
+        ImageId: { Ref: Match.stringLikeRegexp('ecsoptimizedami.*gpu.*20261113') },
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         NetworkInterfaces: [Match.objectLike({ AssociatePublicIpAddress: true })],
       }),
@@ -214,6 +217,14 @@ describe('GPU worker pool', () => {
     const sg = ofType('AWS::EC2::SecurityGroup').map(([, r]) => r.Properties);
     expect(sg.every((p) => p.SecurityGroupIngress === undefined)).toBe(true);
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  it('boots one pinned ECS GPU AMI release (its NVIDIA driver supports the image\'s CUDA 13), not the latest', () => {
+    const parameters = template.toJSON().Parameters as Record<string, { Type: string; Default?: string }>;
+    const amiParameters = Object.values(parameters).filter((p) => p.Type === 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>');
+    expect(amiParameters.map((p) => p.Default)).toEqual([gpuAmiParameter(DEFAULTS.gpuAmiName)]);
+    expect(DEFAULTS.gpuAmiName).toBe('al2023-ami-ecs-gpu-hvm-2023.0.20261113-kernel-6.1-x86_64-ebs');
+    expect(gpuAmiParameter(DEFAULTS.gpuAmiName)).not.toMatch(/recommended/);
   });
 
   it('uses an ECS capacity provider with managed scaling and managed termination protection', () => {

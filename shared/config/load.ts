@@ -36,6 +36,8 @@ export interface Config {
   workerConcurrency: number;
   visibilityTimeoutSeconds: number;
   presignExpiresSeconds: number;
+  /** POST /v1/images/generations waits this long for its images, then answers 504 with the generation ids. */
+  openAiWaitSeconds: number;
   /** Things worth a warning at start (e.g. the fallback model package); the caller logs them. */
   warnings: string[];
 }
@@ -108,6 +110,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
     workerConcurrency: e.WORKER_CONCURRENCY,
     visibilityTimeoutSeconds: e.VISIBILITY_TIMEOUT_SECONDS,
     presignExpiresSeconds: e.PRESIGN_EXPIRES_SECONDS,
+    openAiWaitSeconds: e.OPENAI_WAIT_SECONDS,
     warnings,
   };
 }

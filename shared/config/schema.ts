@@ -44,6 +44,8 @@ export const EnvSchema = z.object({
   WORKER_CONCURRENCY: int(1, 64).default(1),
   VISIBILITY_TIMEOUT_SECONDS: int(1, 43_200).default(60),
   PRESIGN_EXPIRES_SECONDS: int(1, 604_800).default(3600),
+  /** How long POST /v1/images/generations holds the request for its images before 504 (keep under a gateway's own timeout). */
+  OPENAI_WAIT_SECONDS: int(1, 900).default(60),
 });
 export type Env = z.infer<typeof EnvSchema>;
 export const ENV_NAMES = Object.keys(EnvSchema.shape) as (keyof Env)[];

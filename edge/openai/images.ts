@@ -1,0 +1,102 @@
+/**
+ * OpenAI's image generation over this API's generations: the prompt goes into the model's
+ * drawing request, each of the n images is its own generation (they run on the same queue
+ * and workers, and batch together there), and the request waits for them up to a limit.
+ * On the limit: 504 with the generation ids, so that nothing is lost (the jobs run on).
+ */
+import type { JobRepository } from '../../shared/jobs/repository.js';
+import type { Logger } from '../../shared/logging/index.js';
+import type { ObjectStore } from '../../shared/ports/store.js';
+import { LIMITS, type CreateGenerationRequest } from '../../shared/schemas/generation.js';
+import type { JobRecord } from '../../shared/schemas/job.js';
+import { OpenAiError } from './errors.js';
+import type { ImagesRequest, ImagesResponse } from './schemas.js';
+import { waitForGenerations } from './wait.js';
+
+export interface ImagesDeps {
+  /** POST /v1/generations's use case, bound to this request (its id, log, and whatever else the route knows). */
+  createGeneration: (body: CreateGenerationRequest) => Promise<JobRecord>;
+  jobs: JobRepository<JobRecord>;
+  /** Reads output images (b64_json). */
+  store: Pick<ObjectStore, 'get'>;
+  /** An output image's URL as the API gives it (relative URLs are made absolute with baseUrl). */
+  urlFor: (key: string) => Promise<string>;
+  now: () => Date;
+  /** The model's id and drawing prefix (`draw `). */
+  model: { id: string; drawPrefix: string; width: number; height: number };
+  waitMs: number;
+  log: Logger;
+  /** Absolute base for relative image URLs (the request's own URL). */
+  baseUrl: string;
+  signal?: AbortSignal;
+}
+
+/** `a red circle` -> `draw a red circle`; a prompt that already starts with the prefix is kept as it is. */
+export function drawingPrompt(prompt: string, drawPrefix: string): string {
+  const trimmed = prompt.trim();
+  return trimmed.toLowerCase().startsWith(drawPrefix.trim().toLowerCase()) ? trimmed : `${drawPrefix}${trimmed}`;
+}
+
+export async function generateImages(deps: ImagesDeps, body: ImagesRequest): Promise<ImagesResponse> {
+  const { model } = deps;
+  const size = `${model.width}x${model.height}`;
+  if (body.size != null && body.size !== size) {
+    throw new OpenAiError('invalid_request', `size: ${JSON.stringify(body.size)} is not made by ${model.id}; it draws ${size} only`, { param: 'size' });
+  }
+  const prompt = drawingPrompt(body.prompt, model.drawPrefix);
+  if (prompt.length > LIMITS.promptChars) {
+    throw new OpenAiError('prompt_too_long', `prompt: at most ${LIMITS.promptChars - model.drawPrefix.length} characters`, { param: 'prompt' });
+  }
+  const n = body.n ?? 1;
+  const created = await Promise.all(
+    Array.from({ length: n }, (_, k) =>
+      deps.createGeneration({
+        prompt,
+        ...(body.seed != null ? { seed: (body.seed + k) % (LIMITS.seedMax + 1) } : {}),
+        ...(body.steps != null ? { steps: body.steps } : {}),
+        ...(body.guidance != null ? { guidance: body.guidance } : {}),
+      }),
+    ),
+  );
+  const ids = created.map((r) => r.id);
+  deps.log.info({ generations: ids, user: body.user ?? undefined }, 'openai images: generations created');
+  const waited = await waitForGenerations(
+    deps.jobs,
+    created,
+    { deadline: Date.now() + deps.waitMs, ...(deps.signal ? { signal: deps.signal } : {}) },
+  );
+  if (!waited.done) {
+    const running = waited.records.filter((r) => r.status === 'queued' || r.status === 'running').map((r) => r.id);
+    throw new OpenAiError(
+      'internal_error',
+      `the images were not ready within ${Math.round(deps.waitMs / 1000)} s; they keep running: follow GET /v1/generations/{id} for ${running.join(', ')}`,
+      { status: 504, code: 'generation_timeout', generationIds: ids },
+    );
+  }
+  const data = await Promise.all(waited.records.map((r) => imageDatum(deps, r, body.response_format ?? 'url', prompt)));
+  return { created: Math.floor(deps.now().getTime() / 1000), data, generation_ids: ids };
+}
+
+async function imageDatum(deps: ImagesDeps, record: JobRecord, format: 'url' | 'b64_json', prompt: string): Promise<ImagesResponse['data'][number]> {
+  if (record.status !== 'succeeded') {
+    const why = record.error ? `${record.error.code}: ${record.error.message}` : record.status;
+    throw new OpenAiError('internal_error', `generation ${record.id} ended ${record.status} (${why})`, {
+      status: 500,
+      code: record.error?.code ?? `generation_${record.status}`,
+      generationIds: [record.id],
+    });
+  }
+  const image = record.output.find((p) => p.type === 'image');
+  if (!image || image.type !== 'image') {
+    const text = record.output.map((p) => (p.type === 'text' ? p.text : '')).join('');
+    throw new OpenAiError('internal_error', `the model answered with text instead of an image: ${JSON.stringify(text.slice(0, 200))}`, {
+      status: 500,
+      code: 'no_image',
+      generationIds: [record.id],
+    });
+  }
+  if (format === 'url') return { url: new URL(await deps.urlFor(image.key), deps.baseUrl).href, revised_prompt: prompt };
+  const object = await deps.store.get(image.key);
+  if (!object) throw new OpenAiError('internal_error', `the image of generation ${record.id} is missing from the store`, { status: 500, code: 'internal_error' });
+  return { b64_json: Buffer.from(object.body).toString('base64'), revised_prompt: prompt };
+}

@@ -1,0 +1,128 @@
+/**
+ * The OpenAI-compatible routes: POST /v1/images/generations and POST /v1/chat/completions
+ * (GET /v1/models is edge/models/routes.ts). Bodies are checked by the same zod schemas
+ * that write the OpenAPI document; a failed check names the field (OpenAI's `param`).
+ */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import type { ObjectStore } from '../../shared/ports/store.js';
+import type { EdgeEnv } from '../env.js';
+import { createGeneration, type GenerationService } from '../generations.js';
+import { jsonBody } from '../middleware/json-body.js';
+import type { ModelCatalog } from '../models/catalog.js';
+import { resolveOrThrow } from '../models/routes.js';
+import { answerChat, completionBody, completionChunks } from './chat.js';
+import { fromZodError, OpenAiErrorBody } from './errors.js';
+import { generateImages } from './images.js';
+import { ChatCompletion, ChatRequest, ImagesRequest, ImagesResponse } from './schemas.js';
+
+/** The paths whose errors are answered in OpenAI's shape. */
+export const OPENAI_PATHS = ['/v1/images/*', '/v1/chat/*', '/v1/models', '/v1/models/*'] as const;
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+const error = (description: string) => json(OpenAiErrorBody, description);
+const security = [{ bearerAuth: [] }];
+const hook = (result: { success: true } | { success: false; error: z.ZodError }): undefined => {
+  if (!result.success) throw fromZodError(result.error);
+  return undefined;
+};
+
+export const imagesRoute = createRoute({
+  method: 'post',
+  path: '/v1/images/generations',
+  tags: ['openai'],
+  summary: 'Create images (OpenAI-compatible)',
+  description:
+    "OpenAI's image generation. The prompt describes the image; the route puts it into the model's drawing request. " +
+    'The request waits for the images (OPENAI_WAIT_SECONDS, default 60), then answers 504 with `error.generation_ids`: the generations run on, follow them with GET /v1/generations/{id}.',
+  security,
+  middleware: [jsonBody] as const,
+  request: { body: { required: true, ...json(ImagesRequest, 'The prompt and how many images.') } },
+  responses: {
+    200: json(ImagesResponse, 'The images, as URLs or base64 PNGs.'),
+    400: error('invalid_request (with `param`), prompt_too_long.'),
+    401: error('unauthorized'),
+    404: error('model_not_found'),
+    500: error('a generation failed or the model answered without an image (`error.generation_ids`).'),
+    504: error('generation_timeout: not ready in time; `error.generation_ids` to follow.'),
+  },
+});
+
+export const chatRoute = createRoute({
+  method: 'post',
+  path: '/v1/chat/completions',
+  tags: ['openai'],
+  summary: 'Chat completion (OpenAI-compatible)',
+  description:
+    "OpenAI's chat completions for the model's text side: the last user message's text and `image_url` parts (data URLs), in order, " +
+    "are the model's user turn (an image alone is asked the model's describe prompt). `stream: true` answers with server-sent " +
+    "`chat.completion.chunk` events and `data: [DONE]`. When the model's answer would be an image, the content is the text before it " +
+    'and a sentence pointing to POST /v1/images/generations; no image is made.',
+  security,
+  middleware: [jsonBody] as const,
+  request: { body: { required: true, ...json(ChatRequest, 'The messages.') } },
+  responses: {
+    200: {
+      description: 'The completion, or with `stream: true` a text/event-stream of chunks.',
+      content: { 'application/json': { schema: ChatCompletion }, 'text/event-stream': { schema: z.string() } },
+    },
+    400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long.'),
+    401: error('unauthorized'),
+    404: error('model_not_found'),
+    413: error('image_too_large'),
+  },
+});
+
+export interface OpenAiDeps {
+  catalog: ModelCatalog;
+  service: GenerationService;
+  /** Output image URLs as the API gives them (signed, expiring). */
+  urls: Pick<ObjectStore, 'urlFor'>;
+  waitMs: number;
+}
+
+export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps): void {
+  app.openapi(
+    imagesRoute,
+    async (c) => {
+      const body = c.req.valid('json');
+      const served = resolveOrThrow(deps.catalog, body.model);
+      const { service } = deps;
+      const result = await generateImages(
+        {
+          createGeneration: async (request) =>
+            (await createGeneration(service, request, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
+          jobs: service.jobs,
+          store: service.store,
+          urlFor: (key) => deps.urls.urlFor(key),
+          now: service.now,
+          model: { id: served.entry.id, drawPrefix: served.entry.prompts.draw_prefix, ...served.entry.image },
+          waitMs: deps.waitMs,
+          log: c.var.log,
+          baseUrl: c.req.url,
+          signal: c.req.raw.signal,
+        },
+        body,
+      );
+      return c.json(result, 200);
+    },
+    hook,
+  );
+
+  app.openapi(
+    chatRoute,
+    async (c) => {
+      const body = c.req.valid('json');
+      const served = resolveOrThrow(deps.catalog, body.model);
+      const answer = await answerChat({ model: { id: served.entry.id, info: served.info }, decode: deps.service.decode, now: deps.service.now }, body);
+      if (!body.stream) return c.json(completionBody(answer), 200);
+      const chunks = completionChunks(answer, served.info, body.stream_options?.include_usage === true);
+      return streamSSE(c, async (stream) => {
+        for (const chunk of chunks) await stream.writeSSE({ data: JSON.stringify(chunk) });
+        await stream.writeSSE({ data: '[DONE]' });
+      });
+    },
+    hook,
+  );
+}

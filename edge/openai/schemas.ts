@@ -1,0 +1,119 @@
+/**
+ * Request and response bodies of the OpenAI-compatible routes, as OpenAI's API defines
+ * them for what these models do, plus a few fields of this API (seed, steps, guidance).
+ * Fields OpenAI's API allows as null are accepted as null (its clients send them so).
+ */
+import { z } from 'zod';
+import { LIMITS } from '../../shared/schemas/generation.js';
+
+export const MAX_IMAGES_PER_REQUEST = 4;
+
+const seed = z.number().int().min(0).max(LIMITS.seedMax).nullish().meta({ description: 'Seed of the noise (image k uses its own stream); random when absent.' });
+
+export const ImagesRequest = z
+  .object({
+    model: z.string().min(1).nullish().meta({ description: 'A model id from GET /v1/models; the default model when absent.' }),
+    prompt: z
+      .string()
+      .min(1)
+      .max(LIMITS.promptChars)
+      .meta({ description: "What to draw. It is put into the model's drawing request (its draw prefix): `a red circle` asks for `draw a red circle`.", example: 'a large red circle at the top left' }),
+    n: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST).nullish().meta({ description: 'Images to make, 1 to 4 (default 1); they run as separate generations that batch together.' }),
+    size: z.string().nullish().meta({ description: 'The model\'s size, `WIDTHxHEIGHT` (64x64 for the shipped models); no other size is made.' }),
+    response_format: z.enum(['url', 'b64_json']).nullish().meta({ description: '`url` (default) or `b64_json` (the PNG in base64).' }),
+    user: z.string().max(256).nullish().meta({ description: 'Your end user, for your own tracing; logged, not stored.' }),
+    seed,
+    steps: z.number().int().min(LIMITS.steps.min).max(LIMITS.steps.max).nullish().meta({ description: 'Denoising steps (this API); the model\'s default when absent.' }),
+    guidance: z.number().min(LIMITS.guidance.min).max(LIMITS.guidance.max).nullish().meta({ description: 'Classifier-free guidance scale (this API).' }),
+  })
+  .strict()
+  .meta({ id: 'ImagesRequest' });
+export type ImagesRequest = z.infer<typeof ImagesRequest>;
+
+export const ImageDatum = z.union([
+  z.object({ url: z.string(), revised_prompt: z.string() }),
+  z.object({ b64_json: z.string(), revised_prompt: z.string() }),
+]);
+export const ImagesResponse = z
+  .object({
+    created: z.number().int(),
+    data: z.array(ImageDatum),
+    generation_ids: z.array(z.string()).meta({ description: 'This API\'s generations behind the images (GET /v1/generations/{id}).' }),
+  })
+  .meta({ id: 'ImagesResponse' });
+export type ImagesResponse = z.infer<typeof ImagesResponse>;
+
+const TextContent = z.object({ type: z.literal('text'), text: z.string() }).strict();
+const ImageUrlContent = z
+  .object({
+    type: z.literal('image_url'),
+    image_url: z
+      .object({
+        url: z.string().meta({ description: 'A data URL (data:image/png;base64,... or data:image/jpeg;base64,...); remote URLs are not fetched.' }),
+        detail: z.enum(['auto', 'low', 'high']).nullish(),
+      })
+      .strict(),
+  })
+  .strict();
+export const ContentPart = z.discriminatedUnion('type', [TextContent, ImageUrlContent]);
+export type ContentPart = z.infer<typeof ContentPart>;
+
+export const ChatMessage = z
+  .object({
+    role: z.enum(['system', 'developer', 'user', 'assistant']),
+    content: z.union([z.string(), z.array(ContentPart)]).nullish(),
+    name: z.string().nullish(),
+  })
+  .strict();
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const ChatRequest = z
+  .object({
+    model: z.string().min(1).nullish(),
+    messages: z.array(ChatMessage).min(1).max(64).meta({ description: 'The model answers the last user message (its text and images, in order); the models are single-turn, so earlier turns are not read.' }),
+    stream: z.boolean().nullish(),
+    stream_options: z.object({ include_usage: z.boolean().nullish() }).strict().nullish(),
+    max_tokens: z.number().int().min(LIMITS.maxTokens.min).max(LIMITS.maxTokens.max).nullish(),
+    max_completion_tokens: z.number().int().min(LIMITS.maxTokens.min).max(LIMITS.maxTokens.max).nullish(),
+    temperature: z.number().min(LIMITS.temperature.min).max(LIMITS.temperature.max).nullish().meta({ description: '0 (the default) is greedy.' }),
+    seed,
+    n: z.literal(1).nullish().meta({ description: 'Only 1.' }),
+    user: z.string().max(256).nullish(),
+  })
+  .strict()
+  .meta({ id: 'ChatCompletionRequest' });
+export type ChatRequest = z.infer<typeof ChatRequest>;
+
+export const Usage = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() });
+export type Usage = z.infer<typeof Usage>;
+
+export const FinishReason = z.enum(['stop', 'length']);
+export type FinishReason = z.infer<typeof FinishReason>;
+
+export const ChatCompletion = z
+  .object({
+    id: z.string(),
+    object: z.literal('chat.completion'),
+    created: z.number().int(),
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.number().int(),
+        message: z.object({ role: z.literal('assistant'), content: z.string(), refusal: z.null() }),
+        finish_reason: FinishReason,
+        logprobs: z.null(),
+      }),
+    ),
+    usage: Usage,
+  })
+  .meta({ id: 'ChatCompletion' });
+export type ChatCompletion = z.infer<typeof ChatCompletion>;
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: { index: number; delta: { role?: 'assistant'; content?: string }; finish_reason: FinishReason | null; logprobs: null }[];
+  usage?: Usage | null;
+}

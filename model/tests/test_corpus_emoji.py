@@ -1,0 +1,26 @@
+"""The emoji corpus's joins and splits (model/corpus_emoji.py), on made-up concepts: no npm."""
+from collections import Counter
+
+from corpus_emoji import TRAIN_STYLES, assign_splits, key, slug
+
+
+def test_fluent_slugs_and_codepoint_keys():
+    assert slug("A button (blood type)") == "a-button-blood-type"
+    assert slug("flag: France") == "flag-france"
+    assert slug("woman’s hat") == "womans-hat"
+    assert slug("1st place medal") == "1st-place-medal"
+    assert key("2764-fe0f") == key("2764") == "2764"
+    assert key("1F3F3-FE0F-200D-1F308") == "1F3F3-200D-1F308"
+
+
+def test_held_out_cells_are_balanced_over_styles_and_subgroups():
+    items = [{"caption": f"c{g}-{s}-{i}", "group": f"g{g}", "subgroup": f"s{s}"}
+             for g in range(3) for s in range(4) for i in range(25)]           # 300 concepts, 12 subgroups
+    held = assign_splits(items)
+    splits = Counter(split for split, _ in held.values())
+    assert splits == {"eval": 30, "val": 15}                                     # 10 % and 5 %
+    styles = Counter(style for split, style in held.values() if split == "eval")
+    assert set(styles) == set(TRAIN_STYLES) and max(styles.values()) - min(styles.values()) <= 1
+    per_subgroup = Counter(c.split("-")[0] + c.split("-")[1] for c, (split, _) in held.items() if split == "eval")
+    assert len(per_subgroup) == 12 and max(per_subgroup.values()) <= 4, "every subgroup gives its share"
+    assert assign_splits(list(reversed(items))) == held, "the split does not depend on input order"
