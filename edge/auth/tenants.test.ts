@@ -117,6 +117,18 @@ describe('a tenant and another tenant\'s generation', () => {
     expect(file.headers.get('content-type')).toBe('image/png');
   });
 
+  it('owns what the OpenAI images route makes for it, like any generation', async () => {
+    deps = testDeps(runtime, { textDecoder: decodeToBoi, config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`), openAiWaitSeconds: 1 } });
+    app = createApp(deps);
+    const res = await call(ACME, 'POST', '/v1/images/generations', { prompt: 'a blue square' });
+    expect(res.status).toBe(504); // no worker here: it names the generations still running
+    const { error } = (await res.json()) as { error: { generation_ids: string[] } };
+    const [id] = error.generation_ids;
+    expect((await deps.jobs.get(id!))?.tenant).toBe('acme');
+    expect((await call(ACME, 'GET', `/v1/generations/${id}`)).status).toBe(200);
+    expect((await call(GLOBEX, 'GET', `/v1/generations/${id}`)).status).toBe(404);
+  });
+
   it('stamps each generation with its tenant; the same Idempotency-Key in two tenants makes two generations', async () => {
     setup();
     const headers = { 'Idempotency-Key': 'same-key' };
