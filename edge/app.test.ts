@@ -115,11 +115,11 @@ describe('POST /v1/generations with the tiny model', () => {
     const ids = last.type === 'text' ? last.ids : [];
     expect(ids.slice(-2 - runtime.tokenizer.encode('hi').length)[0]).toBe(assistant);
     expect(ids[ids.length - 1]).toBe(boi);
-    expect(record).toMatchObject({ request_id: 'client-req-1', status: 'queued', tokens_used: runtime.tokenizer.encode('hi').length });
+    expect(record).toMatchObject({ request_id: 'client-req-1', model: 'tiny', status: 'queued', tokens_used: runtime.tokenizer.encode('hi').length });
     expect(record.params).toMatchObject({ steps: 3, guidance: 1.5, seed: 11 });
 
     const [message] = await deps.queue.receive({ maxMessages: 10, waitSeconds: 0 });
-    expect(parseJobMessage(message!.body)).toEqual({ jobId: created.id, requestId: 'client-req-1' });
+    expect(parseJobMessage(message!.body)).toEqual({ jobId: created.id, requestId: 'client-req-1', model: 'tiny' });
 
     const canceled = await post(`/v1/generations/${created.id}/cancel`, '');
     expect(canceled.status).toBe(200);
@@ -281,7 +281,7 @@ describe('operations', () => {
   it('serves /healthz', async () => {
     setup();
     const res = await app.request('/healthz');
-    expect(await res.json()).toEqual({ status: 'ok', model: runtime.manifest.name });
+    expect(await res.json()).toEqual({ status: 'ok', model: 'tiny', models: ['tiny'] });
   });
 
   it('serves an OpenAPI document with every route and the docs page', async () => {
@@ -306,8 +306,12 @@ describe('operations', () => {
     ]);
     expect(Object.keys(doc.paths['/v1/generations']!)).toEqual(['post']);
     expect(JSON.stringify(doc.paths['/v1/generations'])).toContain('#/components/schemas/CreateGenerationRequest');
-    expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'images', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature']);
-    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'status', 'created_at', 'progress', 'output', 'error', 'queue_position']);
+    expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'model', 'images', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature']);
+    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'model', 'status', 'created_at', 'progress', 'output', 'error', 'queue_position']);
+    expect(JSON.stringify(doc.paths['/v1/models'])).toContain('#/components/schemas/ModelList');
+    expect(Object.keys(doc.components.schemas.Model!.properties!)).toEqual(['id', 'object', 'created', 'owned_by', 'name', 'description', 'image', 'prompts', 'licenses', 'data_card', 'default']);
+    // No API_KEYS here: the document declares no security (edge/openapi.test.ts has both cases).
+    expect(doc.components.securitySchemes ?? {}).toEqual({});
     const docs = await app.request('/docs');
     expect(docs.status).toBe(200);
     expect(await docs.text()).toMatch(/swagger/i);

@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logging/index.js';
 import { PROMETHEUS_CONTENT_TYPE, renderAll, type MetricsSource } from '../shared/metrics/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import type { ModelInfo } from '../shared/runtime/index.js';
+import type { ModelRegistry } from '../shared/models/index.js';
 import { LIMITS } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { generationView } from '../shared/schemas/view.js';
@@ -30,7 +30,7 @@ import { getGeneration, type GenerationService } from './generations.js';
 import { IdempotencyClaims, type IdempotencyOptions } from './idempotency/claims.js';
 import { cancelIdempotently, createIdempotently } from './idempotency/generations.js';
 import { createEdgeMetrics } from './metrics.js';
-import { singleModelCatalog, type ModelCatalog } from './models/catalog.js';
+import { registryCatalog, type ModelCatalog } from './models/catalog.js';
 import { registerModelRoutes } from './models/routes.js';
 import { openAiErrorShape } from './openai/errors.js';
 import { OPENAI_PATHS, registerOpenAiRoutes } from './openai/routes.js';
@@ -47,8 +47,8 @@ import type { TextDecodeFn } from './text-decode.js';
 import { MAX_WAIT_SECONDS, preferredWait, waitUntilTerminal } from './wait.js';
 
 export interface AppDeps {
-  /** The package's manifest and tokenizer (the model itself runs in `textDecoder`). */
-  model: ModelInfo;
+  /** The models served: manifests and tokenizers, the default first (the graphs run in `textDecoder`). */
+  models: ModelRegistry;
   store: ObjectStore;
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
@@ -65,7 +65,7 @@ export interface AppDeps {
   events?: Partial<EventsOptions>;
   /** The longest `Prefer: wait` honoured (60; less under Lambda's 29 s limit). */
   maxWaitSeconds?: number;
-  /** The models served (GET /v1/models, the OpenAI routes); default: the one `model`. */
+  /** The models as GET /v1/models and the OpenAI routes see them; default: the registry's (`models`). */
   catalog?: ModelCatalog;
   /** The playground's built files (edge/playground/dist); default: beside its source. */
   playgroundDir?: string;
@@ -88,7 +88,7 @@ export const MAX_BODY_BYTES = LIMITS.images * Math.ceil((LIMITS.imageBytes * 4) 
 export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const metrics = createEdgeMetrics();
   const service: GenerationService = {
-    model: deps.model,
+    models: deps.models,
     store: deps.store,
     queue: deps.queue,
     jobs: deps.jobs,
@@ -97,6 +97,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     now: deps.now ?? (() => new Date()),
   };
   const app = new OpenAPIHono<EdgeEnv>({ defaultHook: validationHook });
+  const defaultModel = deps.models.default.name;
   const auth = new Authenticator(deps.config.apiKeys);
   const signer =
     deps.urlSigner ?? new LocalUrlSigner({ secret: randomBytes(32), expiresSeconds: deps.config.presignExpiresSeconds ?? 3600 });
@@ -112,7 +113,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const maxWait = Math.min(deps.maxWaitSeconds ?? MAX_WAIT_SECONDS, MAX_WAIT_SECONDS);
   const perMinute = deps.config.rateLimitPerMinute;
   const limiter = perMinute === undefined ? undefined : (deps.rateLimiter ?? new MemoryRateLimiter());
-  const view = async (record: JobRecord) => generationView(record, urls, { queuePosition: await queuePosition(deps.queue, record) });
+  const view = async (record: JobRecord) => generationView(record, urls, defaultModel, { queuePosition: await queuePosition(deps.queue, record) });
 
   app.use('*', requestContext(deps.logger, metrics));
   // Outside every other middleware: auth and method errors on these paths are rewritten too.
@@ -161,10 +162,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     const state = await readState(deps.jobs, deps.queue, id);
     if (!state) throw new ApiError('not_found', `no generation ${JSON.stringify(id)}`);
     // A raw Response (a stream): the route's typed responses only document it.
-    return (await generationEvents(c, { jobs: deps.jobs, queue: deps.queue, urls, options: events }, state)) as never;
+    return (await generationEvents(c, { jobs: deps.jobs, queue: deps.queue, urls, defaultModel, options: events }, state)) as never;
   });
 
-  const catalog = deps.catalog ?? singleModelCatalog(deps.model);
+  const catalog = deps.catalog ?? registryCatalog(deps.models);
   registerModelRoutes(app, catalog);
   registerOpenAiRoutes(app, { catalog, service, urls, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
   registerPlayground(app, deps.playgroundDir);
@@ -172,7 +173,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store, signer));
   registerFilesDoc(app.openAPIRegistry);
 
-  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: deps.model.manifest.name ?? 'unnamed' }, 200));
+  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: defaultModel, models: deps.models.names }, 200));
 
   const sources: MetricsSource[] = [metrics.registry, ...(deps.metrics ?? [])];
   app.get('/metrics', (c) => c.body(renderAll(sources), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));

@@ -14,7 +14,7 @@ import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
 import { SqsQueue } from '../shared/queue/sqs-queue.js';
-import { createRuntime, loadModelInfo, type ModelInfo } from '../shared/runtime/index.js';
+import { loadModelRegistry, RuntimeSet, type ModelRegistry } from '../shared/models/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
 import { S3Store } from '../shared/store/s3-store.js';
@@ -83,13 +83,17 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
   const logger = options.logger ?? createLogger(config, { name: 'edge' });
   for (const warning of config.warnings) logger.warn(warning);
   const decodeOn = options.decodeOn ?? 'thread';
-  const text = decodeOn === 'thread' ? await threadText(config, options, logger) : await eventLoopText(config, options);
+  const models = await loadModelRegistry(config.modelDirs, { from: config.modelsFrom });
+  const text = decodeOn === 'thread' ? await threadText(models, options, logger) : eventLoopText(models, options);
   const store = buildStore(config);
   const queue = buildQueue(config);
-  logger.info({ model: text.model.manifest.name, model_dir: config.modelDir, store: config.store, queue: config.queue, decode_on: decodeOn }, 'edge dependencies ready');
+  logger.info(
+    { models: models.models.map((m) => ({ name: m.name, dir: m.dir, default: m.isDefault })), store: config.store, queue: config.queue, decode_on: decodeOn },
+    'edge dependencies ready',
+  );
   const rateLimiter = buildRateLimiter(config, store);
   return {
-    model: text.model,
+    models,
     textDecoder: text.decode,
     store,
     queue,
@@ -106,29 +110,31 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
 }
 
 interface TextSide {
-  model: ModelInfo;
   decode: TextDecodeFn;
   close(): Promise<void>;
 }
 
-/** The decode thread holds the only session; this thread reads the manifest and tokenizer. */
-async function threadText(config: Config, options: BuildDepsOptions, logger: Logger): Promise<TextSide> {
-  const model = await loadModelInfo(config.modelDir);
+/** The decode thread holds the sessions (one per model); this thread has the registry's manifests and tokenizers. */
+async function threadText(models: ModelRegistry, options: BuildDepsOptions, logger: Logger): Promise<TextSide> {
   const thread = await startDecodeThread({
-    modelDir: config.modelDir,
+    modelDirs: models.models.map((m) => m.dir),
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
     logger,
   });
-  return { model, decode: thread.decode, close: () => thread.close() };
+  return { decode: thread.decode, close: () => thread.close() };
 }
 
-/** A CPU session on this thread, whatever EXECUTION_PROVIDER says (that is the worker's). */
-async function eventLoopText(config: Config, options: BuildDepsOptions): Promise<TextSide> {
-  const runtime = await createRuntime(config.modelDir, {
+/**
+ * CPU sessions on this thread, whatever EXECUTION_PROVIDER says (that is the worker's). Each
+ * opens when a request first asks for its model: under Lambda a cold start then pays for
+ * that model only (the registry has already checked every package's files).
+ */
+function eventLoopText(models: ModelRegistry, options: BuildDepsOptions): TextSide {
+  const runtimes = new RuntimeSet(models, {
     executionProvider: 'cpu',
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
   });
-  return { model: runtime, decode: eventLoopDecoder(runtime), close: () => runtime.close() };
+  return { decode: eventLoopDecoder((name) => runtimes.get(name)), close: () => runtimes.close() };
 }
 
 /**

@@ -11,6 +11,7 @@ import { isTerminal } from '../shared/jobs/status.js';
 import type { Logger } from '../shared/logging/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
+import { UnknownModelError, type ModelRegistry, type ServedModel } from '../shared/models/index.js';
 import { streamSeed, userTurn, type ModelInfo, type Segment } from '../shared/runtime/index.js';
 import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generation.js';
 import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../shared/schemas/job.js';
@@ -21,7 +22,7 @@ import type { EdgeMetrics } from './metrics.js';
 import type { TextDecodeFn } from './text-decode.js';
 
 export interface GenerationService {
-  model: ModelInfo;
+  models: ModelRegistry;
   store: ObjectStore;
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
@@ -60,15 +61,25 @@ export function resolveParams(body: CreateGenerationRequest, model: ModelInfo): 
   };
 }
 
+/** The request's model, or the default one; a name not served is the client's mistake. */
+export function modelFor(models: ModelRegistry, name: string | undefined): ServedModel {
+  try {
+    return models.resolve(name);
+  } catch (err) {
+    if (err instanceof UnknownModelError) throw new ApiError('unknown_model', err.message);
+    throw err;
+  }
+}
+
 export async function createGeneration(s: GenerationService, body: CreateGenerationRequest, ctx: CreateContext): Promise<Created> {
   const { requestId, log } = ctx;
-  const { model } = s;
+  const model = modelFor(s.models, body.model);
   const geometry = model.manifest.image;
   // Images first: a bad one is refused before any model work.
   const images: InputImage[] = (body.images ?? []).map((url, i) => prepareInputImage(url, i, geometry));
   const params = resolveParams(body, model);
   const turn = userTurn(model.tokenizer, [...images.map((img): Segment => ({ type: 'image', patches: img.patches })), body.prompt]);
-  const decoded = await s.decode(turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: streamSeed(params.seed, 'text', 0) });
+  const decoded = await s.decode(model.name, turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: streamSeed(params.seed, 'text', 0) });
 
   const id = ctx.id ?? newGenerationId();
   await Promise.all(images.map((img, k) => s.store.put(inputImageKey(id, k), img.png, { contentType: 'image/png' })));
@@ -81,6 +92,7 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   const record: JobRecord = {
     id,
     request_id: requestId,
+    model: model.name,
     tenant: ctx.tenant,
     created_at: now,
     updated_at: now,
@@ -93,11 +105,11 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   };
   await s.jobs.create(record);
   s.metrics.generationsCreated.inc({ kind: queued ? 'image' : 'text' });
-  log.info({ job_id: id, stop: decoded.stop, tokens: decoded.ids.length, images_in: images.length }, 'generation created');
+  log.info({ job_id: id, model: model.name, stop: decoded.stop, tokens: decoded.ids.length, images_in: images.length }, 'generation created');
   if (!queued) return { status: 201, record };
 
   try {
-    await s.queue.send(encodeJobMessage({ jobId: id, requestId }));
+    await s.queue.send(encodeJobMessage({ jobId: id, requestId, model: model.name }));
   } catch (err) {
     // Without its message the job would stay queued forever: fail it so a poll ends.
     await s.jobs

@@ -55,7 +55,7 @@ export const createGenerationRoute = createRoute({
     200: json(Generation, 'A repeat of an earlier request with the same Idempotency-Key and body: its generation, as it is now.'),
     201: json(Generation, 'Finished: the answer needed no image (or it was made within Prefer: wait).'),
     202: json(Generation, 'Queued: an image is being made; follow /v1/generations/{id}/events or poll the generation.'),
-    400: error('invalid_json, invalid_request, prompt_too_long, unsupported_image, invalid_base64 or image_dimensions_too_large.'),
+    400: error('invalid_json, invalid_request, unknown_model (the message lists the models served), prompt_too_long, unsupported_image, invalid_base64 or image_dimensions_too_large.'),
     401: error('unauthorized: missing or wrong API key.'),
     409: error('idempotency_conflict: the Idempotency-Key was used with another body, or its first request is still running (Retry-After).'),
     413: error('payload_too_large (the whole body) or image_too_large (one image).'),
@@ -137,6 +137,9 @@ export const healthRoute = createRoute({
   tags: ['operations'],
   summary: 'Liveness',
   responses: {
-    200: json(z.object({ status: z.literal('ok'), model: z.string() }).strict(), 'The process is up and its model is loaded.'),
+    200: json(
+      z.object({ status: z.literal('ok'), model: z.string().meta({ description: 'The default model.' }), models: z.array(z.string()).meta({ description: 'Every model served.' }) }).strict(),
+      'The process is up and its models are loaded.',
+    ),
   },
 });

@@ -40,6 +40,8 @@ export interface EventsDeps {
   jobs: JobRepository<JobRecord>;
   queue: JobQueue;
   urls: Pick<ObjectStore, 'urlFor'>;
+  /** The model a record older than several models ran on. */
+  defaultModel: string;
   options: EventsOptions;
 }
 
@@ -49,7 +51,7 @@ export async function generationEvents(c: Context, deps: EventsDeps, current: Ge
   if (current.terminal && current.id === lastEventId) return c.body(null, 204);
   const { options } = deps;
   const toEvent = async (s: GenerationState) =>
-    formatEvent({ event: 'generation', id: s.id, data: JSON.stringify(await generationView(s.record, deps.urls, { queuePosition: s.queuePosition })) });
+    formatEvent({ event: 'generation', id: s.id, data: JSON.stringify(await generationView(s.record, deps.urls, deps.defaultModel, { queuePosition: s.queuePosition })) });
   const id = current.record.id;
 
   if (options.mode === 'buffered') {

@@ -91,8 +91,9 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
       const { service } = deps;
       const result = await generateImages(
         {
+          // The generations run on the model the request named, for the caller's tenant.
           createGeneration: async (request) =>
-            (await createGeneration(service, request, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
+            (await createGeneration(service, { ...request, model: served.entry.id }, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
           jobs: service.jobs,
           store: service.store,
           urlFor: (key) => deps.urls.urlFor(key),

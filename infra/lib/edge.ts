@@ -18,10 +18,10 @@ import { PREFIX } from './storage.js';
 
 export interface EdgeProps {
   readonly config: InfraConfig;
-  /** The bundle: edge/lambda.ts as index.mjs, onnxruntime-node (linux/x64 only), the model package. */
+  /** The bundle: edge/lambda.ts as index.mjs, onnxruntime-node (linux/x64 only), the model packages. */
   readonly code: lambda.Code;
-  /** Where the model package lies inside the bundle (MODEL_DIR). */
-  readonly modelDir: string;
+  /** Where the model packages lie inside the bundle (MODELS), the default first. */
+  readonly modelDirs: readonly string[];
   readonly bucket: s3.IBucket;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
@@ -114,7 +114,7 @@ export class Edge extends Construct {
         S3_BUCKET: props.bucket.bucketName,
         SQS_QUEUE_URL: props.queue.queueUrl,
         SQS_DLQ_URL: props.deadLetterQueue.queueUrl,
-        MODEL_DIR: props.modelDir,
+        MODELS: props.modelDirs.join(','),
         EXECUTION_PROVIDER: 'cpu',
         WORKER_MAX_BATCH: String(config.workerMaxBatch),
         VISIBILITY_TIMEOUT_SECONDS: String(config.visibilityTimeoutSeconds),

@@ -54,8 +54,8 @@ export class UnifiedModelStack extends Stack {
     this.queues = new JobQueues(this, 'Queues', config);
     this.edge = new Edge(this, 'Edge', {
       config,
-      code: props.edgeCode ?? edgeCode(config.modelDir),
-      modelDir: lambdaModelDir(config.modelDir),
+      code: props.edgeCode ?? edgeCode(config.models),
+      modelDirs: config.models.map(lambdaModelDir),
       bucket: this.storage.bucket,
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
@@ -63,8 +63,8 @@ export class UnifiedModelStack extends Stack {
     });
     this.workers = new WorkerPool(this, 'Workers', {
       config,
-      image: props.workerImage ?? workerImage(config.modelDir),
-      modelDir: workerModelDir(config.modelDir),
+      image: props.workerImage ?? workerImage(config.models),
+      modelDirs: config.models.map(workerModelDir),
       bucket: this.storage.bucket,
       logBucket: this.storage.logBucket,
       queue: this.queues.queue,

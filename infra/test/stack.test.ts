@@ -2,13 +2,17 @@
  * Assertions on the synthesized template. One synthesis (with cdk-nag's AwsSolutions
  * checks, which throw on any unacknowledged finding) is shared by every test here.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../lib/config.js';
+import { DEFAULTS, SHIPPED_MODELS } from '../lib/config.js';
 import { gpuAmiParameter } from '../lib/worker-pool.js';
+import { REPO_ROOT } from '../scripts/bundle-edge.js';
 import { synthesize } from './synth.js';
+
+/** The models the default configuration serves: the shipped packages in this checkout. */
+const presentShipped = SHIPPED_MODELS.filter((dir) => existsSync(path.join(REPO_ROOT, dir, 'manifest.json')));
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
 
@@ -154,7 +158,7 @@ describe('edge', () => {
           S3_BUCKET: { Ref: dataBucketId() },
           SQS_QUEUE_URL: { Ref: jobQueueId() },
           SQS_DLQ_URL: Match.anyValue(),
-          MODEL_DIR: '/var/task/packages/shapes64',
+          MODELS: presentShipped.map((dir) => `/var/task/${dir}`).join(','),
           EXECUTION_PROVIDER: 'cpu',
           API_KEYS: { Ref: 'ApiKeys' },
           RATE_LIMIT_PER_MINUTE: String(DEFAULTS.rateLimitPerMinute),
@@ -260,7 +264,7 @@ describe('GPU worker pool', () => {
       QUEUE: 'sqs',
       S3_BUCKET: { Ref: dataBucketId() },
       SQS_QUEUE_URL: { Ref: jobQueueId() },
-      MODEL_DIR: '/app/packages/shapes64',
+      MODELS: presentShipped.map((dir) => `/app/${dir}`).join(','),
       WORKER_HEALTH_PORT: '9091',
       WORKER_MAX_BATCH: String(DEFAULTS.workerMaxBatch),
       VISIBILITY_TIMEOUT_SECONDS: String(DEFAULTS.visibilityTimeoutSeconds),
@@ -272,7 +276,7 @@ describe('GPU worker pool', () => {
     expect(images[0]!.source).toMatchObject({
       dockerFile: 'gpu-worker/Dockerfile',
       platform: 'linux/amd64',
-      dockerBuildArgs: { MODEL_PACKAGE: DEFAULTS.modelDir },
+      dockerBuildArgs: { MODELS: presentShipped.join(',') },
     });
   });
 

@@ -21,6 +21,13 @@ export const EnvSchema = z.object({
   PORT: int(0, 65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./.data'),
+  /** Model package folders, comma-separated; the first is the default model. */
+  MODELS: z
+    .string()
+    .transform((s) => s.split(',').map((d) => d.trim()).filter((d) => d.length > 0))
+    .pipe(z.array(z.string()).min(1, 'expected one or more comma-separated package folders'))
+    .optional(),
+  /** One model package folder: a synonym of MODELS with one entry. */
   MODEL_DIR: z.string().min(1).optional(),
   STORE: z.enum(['file', 's3']).default('file'),
   QUEUE: z.enum(['sqlite', 'sqs']).default('sqlite'),

@@ -49,6 +49,12 @@ export const CreateGenerationRequest = z
       .min(1)
       .max(LIMITS.promptChars)
       .meta({ description: 'The user turn, 1 to 4000 characters.', example: 'draw a red circle on a blue background' }),
+    model: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: 'The model to use (GET /v1/models lists them); the default model when absent.', example: 'shapes64' }),
     images: z
       .array(ImageDataUrl)
       .max(LIMITS.images)
@@ -120,6 +126,7 @@ export const GenerationError = z.object({ code: z.string().min(1), message: z.st
 export const Generation = z
   .object({
     id: z.string().min(1),
+    model: z.string().min(1).meta({ description: 'The model that made it.' }),
     status: JobStatus,
     created_at: z.iso.datetime(),
     progress: Progress,

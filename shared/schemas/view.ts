@@ -9,7 +9,8 @@ export interface ViewExtras {
   queuePosition?: number;
 }
 
-export async function generationView(record: JobRecord, store: Pick<ObjectStore, 'urlFor'>, extras: ViewExtras = {}): Promise<Generation> {
+/** `defaultModel` names the model of a record older than several models (it has no `model`). */
+export async function generationView(record: JobRecord, store: Pick<ObjectStore, 'urlFor'>, defaultModel: string, extras: ViewExtras = {}): Promise<Generation> {
   const output: OutputPart[] = await Promise.all(
     record.output.map(async (part): Promise<OutputPart> =>
       part.type === 'text'
@@ -19,6 +20,7 @@ export async function generationView(record: JobRecord, store: Pick<ObjectStore,
   );
   return Generation.parse({
     id: record.id,
+    model: record.model ?? defaultModel,
     status: record.status,
     created_at: record.created_at,
     progress: { step: record.progress.step, steps: record.progress.steps },

@@ -10,7 +10,7 @@ import { createApp, type AppDeps } from '../../edge/app.js';
 import { jobRepository } from '../../edge/deps.js';
 import { IdempotencyClaims } from '../../edge/idempotency/claims.js';
 import { StoreRateLimiter } from '../../edge/rate-limit/store.js';
-import { tinyRuntime } from '../../edge/test-deps.js';
+import { testRegistry, TINY_DIR, tinyRuntime } from '../../edge/test-deps.js';
 import { eventLoopDecoder } from '../../edge/text-decode.js';
 import { apiKeys } from '../../shared/config/index.js';
 import { createLogger } from '../../shared/logging/index.js';
@@ -49,16 +49,16 @@ function suite(name: string, open: () => Promise<Backend>): void {
     function app(): ReturnType<typeof createApp> & { decodes(): number } {
       let decodes = 0;
       const deps: AppDeps = {
-        model: runtime,
+        models: testRegistry([{ dir: TINY_DIR, runtime }]),
         store: backend.store,
         queue: backend.queue,
         jobs: jobRepository(backend.store),
         logger: createLogger({ logLevel: 'silent' }),
         config: { apiKeys: apiKeys('acme:key-of-acme-01') },
         // The image path, which the random-weight model takes only by chance.
-        textDecoder: async (segments, options) => {
+        textDecoder: async (model, segments, options) => {
           decodes += 1;
-          const text = await eventLoopDecoder(runtime)(segments, { ...options, maxTokens: 1 });
+          const text = await eventLoopDecoder(async () => runtime)(model, segments, { ...options, maxTokens: 1 });
           return { ...text, stop: 'boi' };
         },
         idempotency: { pollMs: 10 },

@@ -202,7 +202,11 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
         // One output object: exactly the one PNG under the job's prefix.
         expect(await backend.outputNames(data.dir, g.id)).toEqual(['0.png']);
         // One succeeded transition, by any worker of this run (the killed one included).
-        const wins = logLines(allOutput()).filter((l) => l['msg'] === 'job succeeded' && l['jobId'] === g.id);
+        // The record is written before the worker logs its line: wait for the line to reach the pipe.
+        const wins = await waitFor(`the "job succeeded" line of ${g.id}`, async () => {
+          const lines = logLines(allOutput()).filter((l) => l['msg'] === 'job succeeded' && l['jobId'] === g.id);
+          return lines.length > 0 ? lines : undefined;
+        }, 5_000);
         expect(wins).toHaveLength(1);
       }
       // The new worker did them, once each.

@@ -35,7 +35,7 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
 
   const start = (options: Partial<EngineOptions> = {}, runner = new ModelRunner(runtime)): Worker => {
     worker = startWorker(
-      { queue: backend.queue, deadLetters: backend.deadLetters, maxReceiveCount: 3, store: backend.store, runner, logger: silentLogger(), deadLetterWaitSeconds: 1 },
+      { queue: backend.queue, deadLetters: backend.deadLetters, maxReceiveCount: 3, store: backend.store, runners: [runner], logger: silentLogger(), deadLetterWaitSeconds: 1 },
       { maxBatch: 4, visibilityTimeoutSeconds: 2, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0, ...options },
     );
     return worker;
