@@ -45,7 +45,7 @@ export interface CreateContext {
   id?: string;
 }
 
-/** 128 random bits: ids are the only secret between a client and its generation. */
+/** 128 random bits: unguessable (without API_KEYS an id is the only secret between a client and its generation). */
 export function newGenerationId(): string {
   return `gen_${randomBytes(16).toString('base64url')}`;
 }
