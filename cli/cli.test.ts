@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys as parseKeys } from '../shared/config/index.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
 import { createRuntime, type ModelRuntime } from '../shared/runtime/index.js';
 import { outputImageKey } from '../shared/schemas/job.js';
@@ -36,7 +37,8 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}, apiKeys: string[] = []): Promise<RunningServer> {
+async function serve(overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}, keys: string[] = []): Promise<RunningServer> {
+  const apiKeys = parseKeys(...keys);
   deps = testDeps(runtime, { config: { apiKeys }, ...overrides });
   server = await startServer(createApp(deps), { host: '127.0.0.1', port: 0, apiKeys });
   dir = mkdtempSync(join(tmpdir(), 'cli-test-'));

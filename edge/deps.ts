@@ -4,6 +4,8 @@
  * runtime on the event loop). Shared by the Node server, the Lambda handler and the
  * embedded start script.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../shared/config/index.js';
 import { JobRepository } from '../shared/jobs/repository.js';
@@ -17,6 +19,10 @@ import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
 import { S3Store } from '../shared/store/s3-store.js';
 import type { AppDeps } from './app.js';
+import { LocalUrlSigner } from './auth/signed-urls.js';
+import type { RateLimiter } from './rate-limit/limiter.js';
+import { MemoryRateLimiter } from './rate-limit/memory.js';
+import { StoreRateLimiter } from './rate-limit/store.js';
 import { startDecodeThread } from './decode-thread/index.js';
 import { eventLoopDecoder, type TextDecodeFn } from './text-decode.js';
 
@@ -85,6 +91,7 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
     { models: models.models.map((m) => ({ name: m.name, dir: m.dir, default: m.isDefault })), store: config.store, queue: config.queue, decode_on: decodeOn },
     'edge dependencies ready',
   );
+  const rateLimiter = buildRateLimiter(config, store);
   return {
     models,
     textDecoder: text.decode,
@@ -93,6 +100,9 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
     jobs: jobRepository(store),
     logger,
     config,
+    // Only the local store's URLs are signed here (S3 presigns its own; Lambda's disk is read-only).
+    ...(config.store === 'file' ? { urlSigner: new LocalUrlSigner({ secret: urlSigningSecret(config), expiresSeconds: config.presignExpiresSeconds }) } : {}),
+    ...(rateLimiter ? { rateLimiter } : {}),
     async close() {
       await Promise.allSettled([text.close(), queue.close(), Promise.resolve(store.close())]);
     },
@@ -125,6 +135,36 @@ function eventLoopText(models: ModelRegistry, options: BuildDepsOptions): TextSi
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
   });
   return { decode: eventLoopDecoder((name) => runtimes.get(name)), close: () => runtimes.close() };
+}
+
+/**
+ * The per-tenant limiter: in memory for the local store (one edge process), on the store for
+ * S3, where every Lambda instance must count against the same limit.
+ */
+export function buildRateLimiter(config: Pick<Config, 'rateLimitPerMinute' | 'store'>, store: ObjectStore): RateLimiter | undefined {
+  if (config.rateLimitPerMinute === undefined) return undefined;
+  return config.store === 's3' ? new StoreRateLimiter(store) : new MemoryRateLimiter();
+}
+
+/**
+ * URL_SIGNING_SECRET, else a random key made once and kept at DATA_DIR/url-signing.key
+ * (mode 0600), so that file URLs outlive a restart. Only the local store's URLs use it.
+ */
+export function urlSigningSecret(config: Pick<Config, 'urlSigningSecret' | 'dataDir'>): string | Uint8Array {
+  if (config.urlSigningSecret) return config.urlSigningSecret;
+  const path = join(config.dataDir, 'url-signing.key');
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  try {
+    writeFileSync(path, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another process made it first
+  }
+  return readFileSync(path);
 }
 
 function required(value: string | undefined, name: string): string {

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys } from '../shared/config/index.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
 import { createRuntime, userTurn, type OnnxModelRuntime } from '../shared/runtime/index.js';
 import { ApiErrorBody, Generation } from '../shared/schemas/index.js';
@@ -37,13 +38,13 @@ describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () =>
     await deps?.cleanup();
   });
 
-  const setup = (apiKeys: string[] = []) => {
+  const setup = (keys: string[] = []) => {
     deps = testDeps(
       [
         { dir: TINY_DIR, runtime: tiny },
         { dir: SHAPES_DIR, runtime: shapes },
       ],
-      { config: { apiKeys } },
+      { config: { apiKeys: apiKeys(...keys) } },
     );
     app = createApp(deps);
   };

@@ -20,6 +20,7 @@ import type { Logger } from '../shared/logging/index.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import { sleep } from '../shared/queue/sleep.js';
 import type { JobRecord } from '../shared/schemas/job.js';
+import { streamSeed } from '../shared/runtime/seeds.js';
 import { loadContext } from './context.js';
 import { Emitter } from './emitter.js';
 import { classify, type Intake } from './intake.js';
@@ -355,7 +356,7 @@ export class Engine {
       const text = await runner.continueText(run.cond!, clean, {
         maxTokens: tokensLeft(run),
         temperature: params.temperature,
-        seed: (params.seed + run.image + 1) >>> 0,
+        seed: streamSeed(params.seed, 'text', run.image + 1),
       });
       run.tokensUsed += text.ids.length;
       if (text.text.length > 0) run.parts.push({ type: 'text', text: text.text });

@@ -5,7 +5,7 @@
  * job's guidance rows, and the time grids. Everything else it is given.
  */
 import type { DenoiseRow, KvCache, ModelRuntime, Segment, TextDecodeResult } from '../shared/runtime/index.js';
-import { uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
+import { streamSeed, uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
 
 /** One job's image in a batched step. */
 export interface StepInput {
@@ -61,9 +61,9 @@ export class ModelRunner {
     return this.runtime.prefill(segments);
   }
 
-  /** Pure noise for image k of a job: deterministic in (seed, k). */
+  /** Pure noise for image k of a job: its own stream of (seed, k) (shared/runtime/seeds.ts). */
   noise(seed: number, k: number): Float32Array {
-    return this.runtime.initialNoise((seed + k) >>> 0);
+    return this.runtime.initialNoise(streamSeed(seed, 'image-noise', k));
   }
 
   /** One denoising step for every input in one network call (guidance rows included). */

@@ -46,6 +46,8 @@ export interface InfraConfig {
   /** HTTP API throttling (requests per second, burst). */
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
+  /** RATE_LIMIT_PER_MINUTE: requests one tenant may make to /v1 in a sliding minute, counted across every edge instance; 0: no per-tenant limit. */
+  readonly rateLimitPerMinute: number;
   /**
    * Model package folders, relative to the repository root, the default model first: the
    * edge bundle and the worker image hold them all (MODELS). Default: the shipped packages
@@ -80,6 +82,7 @@ export const DEFAULTS: InfraConfig = {
   logRetentionDays: 30,
   apiRateLimit: 50,
   apiBurstLimit: 100,
+  rateLimitPerMinute: 120,
   models: SHIPPED_MODELS,
   logLevel: 'info',
   alarmEmail: undefined,
@@ -194,6 +197,7 @@ export function readConfig(node: Node, options: ReadConfigOptions = {}): InfraCo
     logRetentionDays: retentionDays(node),
     apiRateLimit: intValue(node, 'apiRateLimit', 1, 10_000),
     apiBurstLimit: intValue(node, 'apiBurstLimit', 1, 5_000),
+    rateLimitPerMinute: intValue(node, 'rateLimitPerMinute', 0, 1_000_000),
     models: modelsValue(node, hasPackage),
     logLevel: stringValue(node, 'logLevel')!,
     alarmEmail: stringValue(node, 'alarmEmail'),

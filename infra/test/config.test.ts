@@ -44,6 +44,12 @@ describe('configuration from CDK context', () => {
     expect(() => configOf({ minWorkers: 5, maxWorkers: 4 })).toThrow(/minWorkers/);
   });
 
+  it('reads the per-tenant rate limit (0: none)', () => {
+    expect(configOf({}).rateLimitPerMinute).toBe(120);
+    expect(configOf({ rateLimitPerMinute: '0' }).rateLimitPerMinute).toBe(0);
+    expect(() => configOf({ rateLimitPerMinute: -1 })).toThrow(/rateLimitPerMinute/);
+  });
+
   it('refuses job records that outlive their images', () => {
     expect(() => configOf({ jobsExpirationDays: 30, outputsExpirationDays: 7 })).toThrow(/jobsExpirationDays/);
   });

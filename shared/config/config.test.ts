@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, FALLBACK_MODEL_DIR, isLoopbackHost, loadConfig, SHIPPED_MODEL_DIRS } from './index.js';
+import { apiKeys, ConfigError, FALLBACK_MODEL_DIR, isLoopbackHost, keyDigest, loadConfig, SHIPPED_MODEL_DIRS } from './index.js';
 
 const none = () => false;
 
@@ -53,7 +53,8 @@ describe('loadConfig', () => {
         S3_ENDPOINT: 'http://127.0.0.1:7070',
         SQS_QUEUE_URL: 'http://127.0.0.1:9324/q',
         AWS_REGION: 'us-east-1',
-        API_KEYS: ' key-one-1234, ,key-two-5678 ',
+        API_KEYS: ' key-one-1234, ,acme:key-two-5678 ',
+        RATE_LIMIT_PER_MINUTE: '120',
         LOG_LEVEL: 'debug',
         EXECUTION_PROVIDER: 'cuda',
         WORKER_MAX_BATCH: '16',
@@ -65,7 +66,8 @@ describe('loadConfig', () => {
       port: 8080,
       modelDirs: ['/w/models/m'],
       s3Bucket: 'my-bucket',
-      apiKeys: ['key-one-1234', 'key-two-5678'],
+      apiKeys: apiKeys('key-one-1234', 'acme:key-two-5678'),
+      rateLimitPerMinute: 120,
       workerMaxBatch: 16,
       executionProvider: 'cuda',
     });
@@ -91,6 +93,39 @@ describe('loadConfig', () => {
 
   it('error message lists the problems', () => {
     expect(() => loadConfig({ PORT: '70000' }, { exists: none })).toThrow(/PORT: must be at most 65535/);
+  });
+});
+
+describe('API_KEYS', () => {
+  it('reads tenant:key entries and bare keys, keeping only digests', () => {
+    const [named, bare, colonKey] = loadConfig({ API_KEYS: 'acme:secret-key-1,lonely-key-99,not_a_tenant:x-key-1234' }, { exists: none }).apiKeys;
+    expect(named).toEqual({ tenant: 'acme', digest: keyDigest('secret-key-1') });
+    expect(bare).toEqual({ tenant: `_key-${keyDigest('lonely-key-99').slice(0, 16)}`, digest: keyDigest('lonely-key-99') });
+    // "not_a_tenant" is a tenant name: its key is what follows the colon.
+    expect(colonKey!.tenant).toBe('not_a_tenant');
+    expect(JSON.stringify(loadConfig({ API_KEYS: 'acme:secret-key-1' }, { exists: none }))).not.toContain('secret-key-1');
+  });
+
+  it('treats an entry whose prefix is no tenant name as a bare key', () => {
+    const [k] = apiKeys('-x:long-enough-key');
+    expect(k!.tenant).toMatch(/^_key-[0-9a-f]{16}$/);
+    expect(k!.digest).toBe(keyDigest('-x:long-enough-key'));
+  });
+
+  it('refuses a short key, a key listed twice, and never echoes either', () => {
+    const short = problems({ API_KEYS: 'acme:short' });
+    expect(short).toHaveLength(1);
+    expect(short[0]).toMatch(/^API_KEYS: entry 1: each key must be 8-256/);
+    const twice = problems({ API_KEYS: 'a:same-key-123,b:same-key-123' });
+    expect(twice[0]).toMatch(/listed twice/);
+    expect(twice.join()).not.toContain('same-key-123');
+  });
+
+  it('reads RATE_LIMIT_PER_MINUTE and URL_SIGNING_SECRET', () => {
+    expect(problems({ RATE_LIMIT_PER_MINUTE: '0' })[0]).toMatch(/^RATE_LIMIT_PER_MINUTE: must be at least 1/);
+    expect(problems({ URL_SIGNING_SECRET: 'too-short' })[0]).toMatch(/^URL_SIGNING_SECRET: must be at least 32/);
+    expect(problems({ URL_SIGNING_SECRET: 'too-short' })[0]).not.toContain('too-short"');
+    expect(loadConfig({ URL_SIGNING_SECRET: 's'.repeat(32) }, { exists: none }).urlSigningSecret).toBe('s'.repeat(32));
   });
 });
 

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { ApiKey } from './api-keys.js';
 import { ENV_NAMES, EnvSchema, type Env, type LogLevel } from './schema.js';
 
 export interface Config {
@@ -25,8 +26,12 @@ export interface Config {
   sqsDlqUrl?: string;
   sqsEndpoint?: string;
   awsRegion?: string;
-  /** Empty: no authentication (and the Node server binds loopback only). */
-  apiKeys: string[];
+  /** Tenants and key digests (API_KEYS). Empty: no authentication (and the Node server binds loopback only). */
+  apiKeys: ApiKey[];
+  /** Requests per tenant per sliding minute on /v1; undefined: no limit. */
+  rateLimitPerMinute?: number;
+  /** HMAC key of local file URLs; undefined: the edge keeps a random one in DATA_DIR. */
+  urlSigningSecret?: string;
   logLevel: LogLevel;
   executionProvider: 'cpu' | 'cuda';
   workerMaxBatch: number | 'auto';
@@ -98,6 +103,8 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
     ...optional('sqsEndpoint', e.SQS_ENDPOINT),
     ...optional('awsRegion', e.AWS_REGION),
     apiKeys: e.API_KEYS ?? [],
+    ...(e.RATE_LIMIT_PER_MINUTE !== undefined ? { rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE } : {}),
+    ...optional('urlSigningSecret', e.URL_SIGNING_SECRET),
     logLevel: e.LOG_LEVEL,
     executionProvider: e.EXECUTION_PROVIDER,
     workerMaxBatch: e.WORKER_MAX_BATCH,
@@ -157,6 +164,6 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? '(environment)');
   const value = env[name];
-  const shown = value === undefined || name === 'API_KEYS' ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)})`;
+  const shown = value === undefined || name === 'API_KEYS' || name === 'URL_SIGNING_SECRET' ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)})`;
   return `${name}: ${issue.message}${shown}`;
 }

@@ -13,3 +13,4 @@ export { timeGrid, shiftTime, guidanceApplies, applyGuidance, eulerStep } from '
 export { mulberry32, standardNormal } from './prng.js';
 export { textPositions, imagePositions } from './positions.js';
 export { attentionMask, MASKED } from './mask.js';
+export { streamSeed, type SeedPurpose } from './seeds.js';
