@@ -11,6 +11,7 @@ import type { ObjectStore } from '../shared/ports/store.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { generationView } from '../shared/schemas/view.js';
 import { WebhookDeliverer, type WebhookSettings } from '../shared/webhooks/deliver.js';
+import { webhookDeliveries } from '../shared/webhooks/log.js';
 import { queueWebhookEvent } from '../shared/webhooks/outbox.js';
 import { Engine, type EngineOptions } from './engine.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
@@ -22,7 +23,8 @@ export interface WorkerParts {
   /** The source queue's maxReceiveCount, quoted in the failure reason when known. */
   maxReceiveCount?: number;
   store: ObjectStore;
-  runner: ModelRunner;
+  /** One runner per model served, the default model first. */
+  runners: readonly ModelRunner[];
   logger: Logger;
   metrics?: WorkerMetrics;
   /** Long-poll wait of the dead-letter receive (default 20 s; shutdown cuts it short). */
@@ -48,10 +50,11 @@ export function startWorker(parts: WorkerParts, options: EngineOptions): Worker 
     store: parts.store,
     jobs,
     settings: parts.webhooks ?? NO_WEBHOOKS,
-    view: (record) => generationView(record, parts.store),
+    // The payload's generation as GET shows it (a record without a model ran on the default, served first).
+    view: async (record) => generationView(record, parts.store, parts.runners[0]?.name ?? 'model', await webhookDeliveries(parts.store, record)),
     logger: parts.logger.child({ part: 'webhooks' }),
   });
-  const engine = new Engine({ queue: parts.queue, store: parts.store, jobs, runner: parts.runner, metrics, logger: parts.logger, webhooks }, options);
+  const engine = new Engine({ queue: parts.queue, store: parts.store, jobs, runners: parts.runners, metrics, logger: parts.logger, webhooks }, options);
   engine.start();
   const drainAbort = new AbortController();
   const drain = parts.deadLetters

@@ -3,12 +3,14 @@
  * declared type must match what the bytes are: a file that says it is one format and is
  * another is refused, not guessed at.
  */
+import type { INPUT_IMAGE_TYPES } from '../../shared/schemas/generation.js';
+
 export const INPUT_FORMATS = {
   'image/png': 'png',
   'image/jpeg': 'jpeg',
   'image/webp': 'webp',
   'image/gif': 'gif',
-} as const;
+} as const satisfies Record<(typeof INPUT_IMAGE_TYPES)[number], string>;
 export type InputMime = keyof typeof INPUT_FORMATS;
 export type InputFormat = (typeof INPUT_FORMATS)[InputMime];
 

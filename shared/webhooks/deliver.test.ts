@@ -15,7 +15,7 @@ import { generationView } from '../schemas/view.js';
 import { FileStore } from '../store/file-store.js';
 import { WebhookDeliverer, type WebhookSettings } from './deliver.js';
 import { BlockedAddressError, postWebhook } from './http-post.js';
-import { readDeliveryLog } from './log.js';
+import { readDeliveryLog, webhookDeliveries } from './log.js';
 import { parseWebhookMessage } from './message.js';
 import { queueWebhookEvent } from './outbox.js';
 
@@ -63,7 +63,7 @@ function deliverer(settings: Partial<WebhookSettings> = {}): WebhookDeliverer {
     store,
     jobs,
     settings: { secrets: { byTenant: {}, fallback: secret }, allowPrivate: true, retryBaseMs: 1000, timeoutMs: 2000, ...settings },
-    view: (r) => generationView(r, store),
+    view: async (r) => generationView(r, store, 'tiny', await webhookDeliveries(store, r)),
     logger: createLogger({ logLevel: 'silent' }),
   });
 }
@@ -92,7 +92,8 @@ describe('webhook delivery', () => {
     expect(receiver.rejected).toBe(0);
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]).toMatchObject({ id: 'msg_gen_a_completed', type: 'generation.completed', verified: true, data: { id: 'gen_a', status: 'succeeded' } });
-    const view = await generationView((await jobs.get('gen_a'))!, store);
+    const stored = (await jobs.get('gen_a'))!;
+    const view = await generationView(stored, store, 'tiny', await webhookDeliveries(store, stored));
     expect(view.webhook).toMatchObject({ url: receiver.url, events: ['completed'], deliveries: [{ event: 'completed', attempt: 1, status_code: 204, webhook_id: 'msg_gen_a_completed' }] });
   });
 

@@ -30,6 +30,12 @@ export function deliveryLogKey(jobId: string): string {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The view's extra for a record with a webhook: its delivery attempts (nothing for a record without one). */
+export async function webhookDeliveries(store: Pick<ObjectStore, 'get'>, record: { id: string; webhook?: unknown }): Promise<{ webhookDeliveries?: WebhookDelivery[] }> {
+  if (record.webhook === undefined) return {};
+  return { webhookDeliveries: (await readDeliveryLog(store, record.id))?.deliveries ?? [] };
+}
+
 export async function readDeliveryLog(store: Pick<ObjectStore, 'get'>, jobId: string): Promise<DeliveryLog | null> {
   const object = await store.get(deliveryLogKey(jobId));
   return object ? DeliveryLog.parse(JSON.parse(decoder.decode(object.body))) : null;
