@@ -67,7 +67,8 @@ describe('/openapi.json', () => {
     expect(pattern).toBe(IMAGE_DATA_URL_PATTERN);
     const re = new RegExp(pattern);
     expect(re.test(dataUrl('image/png', pngBytes(2, 2, () => [1, 2, 3, 255])))).toBe(true);
-    for (const refused of ['data:image/png;base64,', 'data:image/gif;base64,AAAA', 'data:image/png,AAAA', 'http://x/a.png', 'data:image/png;base64,AAA']) {
+    for (const accepted of ['data:image/webp;base64,AAAA', 'data:image/gif;base64,AAAA']) expect(re.test(accepted), accepted).toBe(true);
+    for (const refused of ['data:image/png;base64,', 'data:image/tiff;base64,AAAA', 'data:image/png,AAAA', 'http://x/a.png', 'data:image/png;base64,AAA']) {
       expect(re.test(refused), refused).toBe(false);
     }
   });

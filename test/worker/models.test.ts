@@ -12,6 +12,7 @@ import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { createRuntime, drawContext, sampleImage, streamSeed, uncondContext, type OnnxModelRuntime } from '../../shared/runtime/index.js';
 import { hasTiny, maxAbsDiff, TINY_DIR } from '../../shared/runtime/test-fixture.js';
 import { ModelRunner, type StepInput } from '../../gpu-worker/model-runner.js';
+import { valueOf } from '../../gpu-worker/metrics.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';
 import { drawRecord, silentLogger, submit, tempBackend, waitFor, type Backend } from './helpers.js';
 
@@ -83,7 +84,7 @@ describe.skipIf(!hasTiny || !hasShapes)('a worker serving two models', () => {
     // 3 steps of each model's 2 jobs: 3 calls of 2 per runner, none with the other model's jobs.
     expect(runners[0]!.calls).toEqual([2, 2, 2]);
     expect(runners[1]!.calls).toEqual([2, 2, 2]);
-    expect(w.metrics.denoiseCalls.get()).toBe(6);
+    expect(await valueOf(w.metrics.denoiseCalls)).toBe(6);
   });
 
   it('makes the same image for a job whatever the other model runs beside it', async () => {
