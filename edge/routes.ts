@@ -90,6 +90,7 @@ export const cancelGenerationRoute = createRoute({
   request: { params: IdParam, headers: z.object({ 'idempotency-key': IdempotencyKey }) },
   responses: {
     200: json(Generation, 'The generation after the cancel request (a repeat with the same Idempotency-Key: as it is now).'),
+    400: error('invalid_request: a malformed Idempotency-Key (1-255 printable ASCII characters).'),
     401: error('unauthorized'),
     404: error('not_found'),
     409: error('already_finished: the generation succeeded or failed before the cancel; idempotency_conflict: the key was used for another request.'),
@@ -122,9 +123,22 @@ export const generationEventsRoute = createRoute({
   responses: {
     200: {
       description: 'The event stream: `event: generation`, `id: <state id>`, `data: <Generation as JSON>`.',
-      content: { 'text/event-stream': { schema: z.string() } },
+      // One event's fields, as SSE clients (and schemathesis) read a stream: the schema describes each event.
+      content: {
+        'text/event-stream': {
+          schema: z
+            .object({
+              event: z.literal('generation').optional(),
+              id: z.string().optional(),
+              data: z.string().meta({ description: 'The Generation, as JSON (GET /v1/generations/{id}).', contentMediaType: 'application/json' }),
+              retry: z.number().int().optional(),
+            })
+            .meta({ description: 'One server-sent event.' }),
+        },
+      },
     },
     204: { description: 'The generation had finished and the client has its final event: stop reconnecting.' },
+    400: error('invalid_request: a Last-Event-ID over 128 characters.'),
     401: error('unauthorized'),
     404: error('not_found'),
     429: error('rate_limited'),
