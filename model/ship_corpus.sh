@@ -26,3 +26,18 @@ $PY model/quantize.py "$PKG" --no-fp32-denoise --keep-fp32 'out/MatMul'
 $PY model/compact.py "$PKG"
 $PY model/eval_corpus.py --package="$PKG" --corpus="$CORPUS" --precision=fp32,int8 --split=eval --n="$N" --record \
   --out="$RUN/eval-int8"
+# Pictures for the docs: the four figures against training time (baselines from the
+# evaluation above, dashed) and the evaluation's sample grid.
+mkdir -p docs/images
+$PY - "$CK" "$RUN/eval/results.json" "docs/images/$NAME-learning-curve.png" <<'PYEOF'
+import json, sys
+sys.path.insert(0, "model")
+import torch
+from plots import corpus_learning_curve
+ck = torch.load(sys.argv[1], weights_only=False, map_location="cpu")
+r = json.load(open(sys.argv[2]))["results"]
+base = {"describe_heldout_greedy": r["describe_heldout_baseline_top1"]["accuracy"],
+        "draw_heldout_top5": r["draw_heldout_copy_top5"]["accuracy"]}
+corpus_learning_curve(ck["history"], sys.argv[3], base)
+PYEOF
+cp "$RUN/eval/samples.png" "docs/images/$NAME-samples.png"
