@@ -8,7 +8,8 @@ import { resolveAwsEnv } from '../adapters/aws-env.js';
 import { awsBackend, embeddedBackend } from '../e2e/backends.js';
 import { runChaos } from './run.js';
 
-const small = { generations: 20, kills: 1, workers: 2, clients: 4, seed: 7, edgeRestart: true, settleMs: 120_000 };
+/** Every 4th webhook delivery is refused by the receiver: the completed events must arrive by their retries. */
+const small = { generations: 20, kills: 1, workers: 2, clients: 4, seed: 7, edgeRestart: true, settleMs: 120_000, hookFailEvery: 4 };
 
 describe('chaos, 20 generations and one kill', () => {
   it('on the embedded back end: everything terminal, made once, webhooks delivered, nothing left', async () => {
@@ -17,6 +18,8 @@ describe('chaos, 20 generations and one kill', () => {
     expect(report.kills).toBe(1);
     expect(report.edgeRestarts).toBe(1);
     expect(Object.values(report.statuses).reduce((a, b) => a + b, 0)).toBe(20);
+    expect(report.webhooks.refusedByReceiver).toBeGreaterThan(0);
+    expect(report.webhooks.failedAttempts).toBeGreaterThan(0);
   }, 400_000);
 
   it('on the local S3/SQS servers', async (ctx) => {

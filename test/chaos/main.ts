@@ -24,6 +24,7 @@ const options = {
   clients: Number(arg('clients', '8')),
   seed: Number(arg('seed', '1')),
   edgeRestart: arg('edge-restart', '1') === '1',
+  hookFailEvery: Number(arg('hook-fail-every', '0')),
 };
 
 const backends: (() => Promise<Backend | null>)[] = [];

@@ -43,6 +43,8 @@ export interface ChaosOptions {
   settleMs?: number;
   /** Where to write every worker's and the edge's log lines (for a violation's post-mortem). */
   logFile?: string;
+  /** The receiver answers every nth delivery 503, so that retries happen too (0: none). */
+  hookFailEvery?: number;
 }
 
 export interface ChaosReport {
@@ -52,7 +54,7 @@ export interface ChaosReport {
   statuses: Record<string, number>;
   kills: number;
   edgeRestarts: number;
-  webhooks: { expected: number; delivered: number; rejectedSignatures: number; failedAttempts: number };
+  webhooks: { expected: number; delivered: number; rejectedSignatures: number; failedAttempts: number; refusedByReceiver: number };
   /** Generations that were redelivered after a kill (received by more than one worker process). */
   redelivered: number;
   /** Succeeded by a worker, with no `job succeeded` line in any log (see the module comment). */
@@ -147,6 +149,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const data = tempDataDir();
   const secret = newSecret();
   const receiver = await startReceiver(secret);
+  if (o.hookFailEvery) receiver.failEvery(o.hookFailEvery);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // Visibility 6 s: a killed worker's jobs come back within seconds, while a worker slowed
@@ -346,7 +349,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       statuses,
       kills,
       edgeRestarts,
-      webhooks: { expected: expectHook.length, delivered: expectHook.filter((g) => receiver.received.some((r) => r.id === `msg_${g.id}_completed`)).length, rejectedSignatures: receiver.rejected, failedAttempts },
+      webhooks: { expected: expectHook.length, delivered: expectHook.filter((g) => receiver.received.some((r) => r.id === `msg_${g.id}_completed`)).length, rejectedSignatures: receiver.rejected, failedAttempts, refusedByReceiver: receiver.failed },
       redelivered: [...receivers.values()].filter((s) => s.size > 1).length,
       unloggedWins,
       imagesHashed,

@@ -23,6 +23,10 @@ export interface Receiver {
   rejected: number;
   /** Answer the next `n` deliveries with `status` instead of 204. */
   failNext(n: number, status?: number): void;
+  /** From now on answer every `n`th delivery 503 (0: stop). */
+  failEvery(n: number): void;
+  /** Deliveries answered with a failure so far. */
+  readonly failed: number;
   close(): Promise<void>;
 }
 
@@ -32,14 +36,21 @@ export async function startReceiver(secret: string, path = '/hook'): Promise<Rec
   let rejected = 0;
   let failures = 0;
   let failStatus = 500;
+  let every = 0;
+  let seen = 0;
+  let failed = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      if (failures > 0) {
-        failures -= 1;
-        res.writeHead(failStatus).end();
+      seen += 1;
+      const scheduled = every > 0 && seen % every === 0;
+      if (failures > 0 || scheduled) {
+        const status = failures > 0 ? failStatus : 503;
+        if (failures > 0) failures -= 1;
+        failed += 1;
+        res.writeHead(status).end();
         return;
       }
       try {
@@ -63,6 +74,12 @@ export async function startReceiver(secret: string, path = '/hook'): Promise<Rec
     failNext(n, status = 500) {
       failures = n;
       failStatus = status;
+    },
+    failEvery(n) {
+      every = n;
+    },
+    get failed() {
+      return failed;
     },
     close: () =>
       new Promise<void>((resolve) => {
