@@ -16,7 +16,7 @@ import { FileStore } from '../store/file-store.js';
 import { WebhookDeliverer, type WebhookSettings } from './deliver.js';
 import { BlockedAddressError, postWebhook } from './http-post.js';
 import { readDeliveryLog, webhookDeliveries } from './log.js';
-import { parseWebhookMessage } from './message.js';
+import { encodeWebhookMessage, parseWebhookMessage } from './message.js';
 import { queueWebhookEvent } from './outbox.js';
 
 const secret = newSecret();
@@ -126,6 +126,22 @@ describe('webhook delivery', () => {
     await deliverNext(deliverer());
     await deliverNext(deliverer(), 4);
     expect(receiver.received).toHaveLength(1);
+  });
+
+  it('sends a message that came too early (a wait longer than SQS\'s 15-minute delay) on with the rest of its wait', async () => {
+    const jobs = jobRepository(store);
+    await jobs.create(record('gen_w', receiver.url));
+    const now = Date.now();
+    // As SQS would hand it over: visible now, though it is not due for another 2.5 s.
+    await queue.send(encodeWebhookMessage({ type: 'webhook', jobId: 'gen_w', requestId: 'r', event: 'completed', webhookId: 'msg_gen_w_completed', attempt: 2, firstQueuedAt: now, notBefore: now + 2500 }));
+    const d = deliverer();
+    await deliverNext(d);
+    expect(receiver.received).toHaveLength(0);
+    expect(await readDeliveryLog(store, 'gen_w')).toBeNull(); // no attempt made
+    expect(await queue.receive({ maxMessages: 1, waitSeconds: 1 })).toEqual([]);
+    await deliverNext(d, 4);
+    expect(receiver.received.map((r) => r.id)).toEqual(['msg_gen_w_completed']);
+    expect((await readDeliveryLog(store, 'gen_w'))!.deliveries.map((x) => x.attempt)).toEqual([2]);
   });
 
   it('refuses a loopback receiver without WEBHOOK_ALLOW_PRIVATE, and does not retry', async () => {
