@@ -236,8 +236,7 @@ class Study:
                   "sampler": {"steps": steps, "guidance": guidance, "guidance_interval": list(rt.diffusion.guidance_interval),
                               "time_shift": rt.diffusion.time_shift},
                   **timing, "eval_seconds": round(time.time() - t0, 1), "results": results}
-        with open(path, "w") as f:
-            json.dump(record, f, indent=2)
+        write_json(path, record)
         return record
 
     def score_shapes64(self, rt, tok, steps: int, guidance: float, grid: str) -> dict:
@@ -299,7 +298,7 @@ class Study:
                 ax.imshow(ims[i], interpolation="nearest"); ax.set_xticks([]); ax.set_yticks([])
                 if i == 0:
                     ax.set_title(name, fontsize=7)
-            axes[i][0].set_ylabel(label.replace(" and ", "\n")[:60], fontsize=5, rotation=0, ha="right", va="center")
+            axes[i][0].set_ylabel(label.replace(" and ", "\n")[:100], fontsize=5, rotation=0, ha="right", va="center")
         fig.suptitle(f"{data}: the same prompts and noise, seed {seed}, {self.budget.steps} steps{' (SMOKE)' if self.args.smoke else ''}", fontsize=8)
         fig.tight_layout()
         fig.savefig(os.path.join(self.out, "grids", f"{data}-draw-{'-'.join(arms)}.png"), dpi=110)
@@ -313,7 +312,7 @@ def arm_order(arm: str) -> tuple:
     if arm == "causal":
         return (2, 0, "")
     o = arm_overrides(arm)
-    return (1, o["codebook_size"], o["vq_embed"])
+    return (1, o["codebook_size"], o["vq_embed"] != "table")
 
 
 ARM_LABELS = {"raw": "raw (as shipped: raw patches, bidirectional)", "causal": "causal (raw patches, causal in-image attention)"}
@@ -324,6 +323,14 @@ def arm_label(arm: str) -> str:
         return ARM_LABELS[arm]
     o = arm_overrides(arm)
     return f"{arm} (k-means K = {o['codebook_size']}, {'a learned vector per code' if o['vq_embed'] == 'table' else 'code patch through patch_in'})"
+
+
+def write_json(path: str, obj) -> None:
+    """Atomic: a process reading the results beside a running one never sees half a file."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
 
 
 def spread(values: list[float]) -> dict:
@@ -395,6 +402,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--eval_shapes", type=int)
     ap.add_argument("--eval_emoji", type=int)
     ap.add_argument("--no_rank", action="store_true", help="skip ranking the emoji captions by likelihood")
+    ap.add_argument("--stage", choices=("all", "tokenizers", "runs", "summary"), default="all",
+                    help="tokenizers: fit and measure them only (do this first when several processes share the runs); "
+                         "runs: train and evaluate; summary: tables from the results on disk")
     ap.add_argument("--emoji_corpus", default=EMOJI_CORPUS)
     ap.add_argument("--out", help="results folder (default results/thesis, smoke: results/thesis-smoke)")
     ap.add_argument("--runs", help="checkpoints and tokenizers (default model/runs/thesis[-smoke])")
@@ -425,30 +435,31 @@ def main(argv: list[str] | None = None) -> None:
     ks = sorted({arm_overrides(a)["codebook_size"] for a in arms if a.startswith("vq")})
     tok_path = os.path.join(args.out, "tokenizers.json")
     tokenizers = json.load(open(tok_path)) if os.path.exists(tok_path) else {}
-    for d in datas:
-        if ks:
-            tokenizers[d] = study.tokenizers(d, ks)
-            with open(tok_path, "w") as f:
-                json.dump(tokenizers, f, indent=2)
-    records = []
-    for d in datas:
-        for seed in seeds:
-            for arm in arms:
-                timing = study.train(d, arm, seed)
-                records.append(study.evaluate(d, arm, seed, timing))
-        draw_arms = [a for a in ("raw", "causal") if a in arms]
-        if draw_arms:
-            study.draw_comparison(d, draw_arms, seeds[0])
+    if args.stage in ("all", "tokenizers"):
+        for d in datas:
+            if ks:
+                tokenizers[d] = study.tokenizers(d, ks)
+                write_json(tok_path, tokenizers)
+    if args.stage in ("all", "runs"):
+        for d in datas:
+            for seed in seeds:
+                for arm in arms:
+                    timing = study.train(d, arm, seed)
+                    study.evaluate(d, arm, seed, timing)
+            draw_arms = [a for a in ("raw", "causal") if a in arms]
+            if draw_arms:
+                study.draw_comparison(d, draw_arms, seeds[0])
+    if args.stage == "tokenizers":
+        return
     # Every result file on disk counts (a data set run earlier or beside this one), this budget's only.
     records = []
-    for name in sorted(os.listdir(os.path.join(args.out, "runs"))):
+    for name in sorted(n for n in os.listdir(os.path.join(args.out, "runs")) if n.endswith(".json")):
         r = json.load(open(os.path.join(args.out, "runs", name)))
         if r["steps"] == budget.steps and r["batch"] == budget.batch:
             records.append(r)
     summary = summarize(records, tokenizers, budget, args.smoke)
     summary["seconds_this_invocation"] = round(time.time() - t0, 1)
-    with open(os.path.join(args.out, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
+    write_json(os.path.join(args.out, "summary.json"), summary)
     with open(os.path.join(args.out, "tables.md"), "w") as f:
         f.write(tables_md(summary) + "\n")
     print(tables_md(summary))
