@@ -135,13 +135,15 @@ class Study:
         """Fits (or reuses) each codebook and measures its reconstruction on held-out images."""
         b = self.budget
         held = self.held_out_images(data)
-        report = {}
+        report, images = {}, None
+        n = b.kmeans_images if data == "shapes64" else (b.kmeans_images if self.args.smoke else 0)
         for k in ks:
             path = self.tokenizer_path(data, k)
             if not os.path.exists(path):
-                self.log(f"{data}: fitting the k-means tokenizer, K = {k}")
-                n = b.kmeans_images if data == "shapes64" else (b.kmeans_images if self.args.smoke else 0)
-                vq.fit(self.tokenizer_data(data), k, path, n, b.kmeans_iters, b.kmeans_batch, log=self.log)
+                if images is None:  # rendered once for every K
+                    images = vq.training_images(self.tokenizer_data(data), n)
+                self.log(f"{data}: fitting the k-means tokenizer, K = {k}, on {len(images)} training images")
+                vq.fit(self.tokenizer_data(data), k, path, n, b.kmeans_iters, b.kmeans_batch, log=self.log, images=images)
             meta = vq.load_meta(path)
             cb = vq.load_codebook(path)
             recon = {name: vq.reconstruction_report(images, cb, 8, mask) for name, (images, mask) in held.items()}
@@ -185,7 +187,11 @@ class Study:
 
     # --- training ---
     def run_dir(self, data: str, arm: str, seed: int) -> str:
-        return os.path.join(self.runs, f"{data}-{arm}-s{seed}")
+        return os.path.join(self.runs, self.run_name(data, arm, seed))
+
+    def run_name(self, data: str, arm: str, seed: int) -> str:
+        """Names carry the budget, so a run at another budget is never taken for this one's."""
+        return f"{data}-{arm}-s{seed}-{self.budget.steps}x{self.budget.batch}"
 
     def train(self, data: str, arm: str, seed: int) -> dict:
         """Trains one arm (resumes an interrupted run); returns its CPU and wall seconds."""
@@ -219,7 +225,7 @@ class Study:
     # --- evaluation ---
     def evaluate(self, data: str, arm: str, seed: int, timing: dict) -> dict:
         from sample import load_runtime
-        path = os.path.join(self.out, "runs", f"{data}-{arm}-s{seed}.json")
+        path = os.path.join(self.out, "runs", self.run_name(data, arm, seed) + ".json")
         if os.path.exists(path):
             return json.load(open(path))
         ckpt = os.path.join(self.run_dir(data, arm, seed), "ckpt.pt")

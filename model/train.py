@@ -168,10 +168,17 @@ def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: T
     return b, tgt, x0_target, diff_weight
 
 
+def image_attention(model) -> str:
+    """The model's rule inside images (a research variant may be causal); a stand-in network
+    without a config (as in tests) gets the default."""
+    cfg = getattr(model, "cfg", None)
+    return cfg.image_attention if cfg is not None else "bidirectional"
+
+
 def training_loss(net, model: UnifiedModel, b, tgt, x0_target, diff_weight, tcfg: TrainConfig):
     """Cross-entropy on the assistant's text plus the x0 regression on drawn images, a weighted
     mean over their values (all weights 1 without --edge_weight: the plain mean)."""
-    mask = attention_mask(b.valid, b.image_id, image_attention=model.cfg.image_attention)
+    mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
     pk, pv = model.empty_cache(b.tokens.shape[0])
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=tcfg.bf16):
         logits, denoised, _, _ = net(b.tokens, b.patches, b.is_image, b.noise_level, b.positions, mask, pk, pv)
@@ -194,7 +201,7 @@ def roll_in(model: UnifiedModel, b, x0_target, diff_weight, dcfg: DiffusionConfi
     noise = (b.patches - (1 - tt) * x0_target) / tt.clamp_min(1e-6)
     x_hi = torch.where(at, (1 - th) * x0_target + th * noise, b.patches)
     level_hi = torch.where(at[..., 0], t_hi[:, None], b.noise_level)
-    mask = attention_mask(b.valid, b.image_id, image_attention=model.cfg.image_attention)
+    mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=tcfg.bf16):
         _, x0_hi, _, _ = model(b.tokens, x_hi, b.is_image, level_hi, b.positions, mask, *model.empty_cache(len(t)))
     x_t = euler_update(x_hi, x0_hi.float(), th, tt)                        # per row: th, tt are [B,1,1]

@@ -192,10 +192,11 @@ def training_images(data: str, n: int, image_size: int = 64) -> np.ndarray:
 
 
 def fit(data: str, k: int, out_path: str, train_images: int, iters: int, batch: int, patch: int = 8, seed: int = 0,
-        log=print) -> dict:
-    """Fits one tokenizer and saves it; returns its meta (data, k, iterations, error history)."""
+        log=print, images: np.ndarray | None = None) -> dict:
+    """Fits one tokenizer and saves it; returns its meta (data, k, iterations, error history).
+    `images`: training_images(data, train_images) when the caller already has them."""
     t0 = time.time()
-    images = training_images(data, train_images)
+    images = training_images(data, train_images) if images is None else images
     patches = image_patches(images, patch)
     codebook, history = kmeans(patches, k, iters=iters, batch=batch, seed=seed, log=log)
     meta = {"data": data, "k": k, "patch_size": patch, "train_images": int(len(images)), "train_patches": int(len(patches)),

@@ -48,7 +48,7 @@ def test_smoke_runs_the_shapes64_half_end_to_end(tmp_path):
     rec = summary["tokenizers"]["shapes64"]["256"]["reconstruction"]
     assert all(r["psnr_db"] > 0 for r in rec.values())
     runs_written = sorted(os.listdir(os.path.join(out, "runs")))
-    assert runs_written == ["shapes64-causal-s1.json", "shapes64-raw-s1.json", "shapes64-vq256-s1.json"]
+    assert runs_written == ["shapes64-causal-s1-4x4.json", "shapes64-raw-s1-4x4.json", "shapes64-vq256-s1-4x4.json"]
     one = [json.load(open(os.path.join(out, "runs", n))) for n in runs_written]
     assert len({(r["steps"], r["batch"]) for r in one}) == 1  # equal budget
     assert {r["model_config"].get("image_attention", "bidirectional") for r in one} == {"bidirectional", "causal"}
@@ -57,6 +57,6 @@ def test_smoke_runs_the_shapes64_half_end_to_end(tmp_path):
     assert os.path.exists(os.path.join(out, "grids", "shapes64-tokenizers.png"))
     assert os.path.exists(os.path.join(out, "grids", "shapes64-draw-raw-causal.png"))
     # a second invocation reuses every finished piece
-    mtime = os.path.getmtime(os.path.join(out, "runs", "shapes64-raw-s1.json"))
+    mtime = os.path.getmtime(os.path.join(out, "runs", "shapes64-raw-s1-4x4.json"))
     ablate.main(args)
-    assert os.path.getmtime(os.path.join(out, "runs", "shapes64-raw-s1.json")) == mtime
+    assert os.path.getmtime(os.path.join(out, "runs", "shapes64-raw-s1-4x4.json")) == mtime
