@@ -44,10 +44,12 @@ ARMS = ("raw", "vq256", "vq1024", "vq4096", "causal")
 STUDIES = {
     "input": {"arms": lambda arms: [a for a in arms if a == "raw" or a.startswith("vq")],
               "figures": {"shapes64": ["describe/all", "describe/digit_scenes", "digit_identity", "shape_identity"],
-                          "emoji": ["describe_seen", "describe_heldout_greedy", "describe_heldout_top1", "describe_heldout_top5"]}},
+                          "emoji": ["describe_seen", "describe_heldout_greedy", "describe_heldout_top1", "describe_heldout_top5",
+                                    # the pixel-space baseline on the same images (no model: the same in every arm)
+                                    "describe_heldout_baseline_top1", "describe_heldout_baseline_top5"]}},
     "attention": {"arms": lambda arms: [a for a in arms if a in ("raw", "causal")],
                   "figures": {"shapes64": ["draw/all", "draw/objects"],
-                              "emoji": ["draw_seen_top1", "draw_heldout_top1", "draw_heldout_top5"]}},
+                              "emoji": ["draw_seen_top1", "draw_heldout_top1", "draw_heldout_top5", "draw_heldout_copy_top5"]}},
 }
 
 
@@ -150,6 +152,8 @@ class Study:
             report[str(k)] = {"file": os.path.relpath(path, ROOT), **{m: meta[m] for m in ("train_images", "train_patches", "iterations", "batch", "seconds")},
                               "mse_first": meta["history"][0]["mse"], "mse_last": meta["history"][-1]["mse"], "reconstruction": recon}
             self.log(f"{data} K={k}: " + ", ".join(f"{n} {r['psnr_db']:.1f} dB" for n, r in recon.items()))
+        report["reference: each patch's mean colour"] = {"reconstruction": {name: vq.mean_colour_report(images, 8, mask)
+                                                                           for name, (images, mask) in held.items()}}
         self.reconstruction_grid(data, ks, held)
         return report
 
@@ -233,15 +237,19 @@ class Study:
         ck = torch.load(ckpt, weights_only=False, map_location="cpu")
         steps, guidance = rt.diffusion.default_steps, rt.diffusion.default_guidance
         self.log(f"evaluate {data} {arm} seed {seed} ({steps} network evaluations a drawing, guidance {guidance})")
-        t0 = time.time()
+        t0, cpu0 = time.time(), time.process_time()
         grid = os.path.join(self.run_dir(data, arm, seed), "eval-samples.png")
-        results = self.score_shapes64(rt, tok, steps, guidance, grid) if data == "shapes64" else self.score_emoji(rt, tok, steps, guidance, grid)
+        if data == "shapes64":
+            results = self.score_shapes64(rt, tok, steps, guidance, grid)
+        else:  # ranking the captions (the costliest figure) serves the input study only
+            results = self.score_emoji(rt, tok, steps, guidance, grid, rank=self.budget.rank and arm in STUDIES["input"]["arms"]([arm]))
         record = {"data": data, "arm": arm, "seed": seed, "smoke": self.args.smoke, "steps": ck["step"],
                   "batch": ck["train_config"]["batch_size"], "model_config": ck["model_config"],
                   "parameters": sum(p.numel() for p in rt.model.parameters()),
                   "sampler": {"steps": steps, "guidance": guidance, "guidance_interval": list(rt.diffusion.guidance_interval),
                               "time_shift": rt.diffusion.time_shift},
-                  **timing, "eval_seconds": round(time.time() - t0, 1), "results": results}
+                  **timing, "eval_wall_seconds": round(time.time() - t0, 1),
+                  "eval_cpu_seconds": round(time.process_time() - cpu0, 1), "results": results}
         write_json(path, record)
         return record
 
@@ -267,10 +275,10 @@ class Study:
         sample_grid(examples, grid, title=os.path.basename(os.path.dirname(grid)))
         return out
 
-    def score_emoji(self, rt, tok, steps: int, guidance: float, grid: str) -> dict:
+    def score_emoji(self, rt, tok, steps: int, guidance: float, grid: str, rank: bool) -> dict:
         from eval_corpus import evaluate_corpus, sample_grid
         b = self.budget
-        results, pictures = evaluate_corpus(rt, tok, self.corpus(), "eval", b.eval_emoji, steps, guidance, rank=b.rank,
+        results, pictures = evaluate_corpus(rt, tok, self.corpus(), "eval", b.eval_emoji, steps, guidance, rank=rank,
                                             pools=self.pools(), log=self.log)
         sample_grid(self.corpus(), pictures, grid, os.path.basename(os.path.dirname(grid)))
         return results
@@ -381,7 +389,8 @@ def tables_md(summary: dict) -> str:
             for s in sets:
                 r = rep["reconstruction"][s]
                 cells.append(f"{r['psnr_db']:.1f}" + (f" (masked {r['psnr_masked_db']:.1f})" if "psnr_masked_db" in r else ""))
-            lines.append(f"| {k} | " + " | ".join(cells) + f" | {rep['reconstruction'][sets[0]]['codes_used']} of {k} |")
+            used = rep["reconstruction"][sets[0]].get("codes_used")
+            lines.append(f"| {k} | " + " | ".join(cells) + f" | {f'{used} of {k}' if used is not None else '-'} |")
         lines.append("")
     for study, table in summary["studies"].items():
         for data, arms in table.items():

@@ -190,3 +190,12 @@ def test_train_installs_the_codebook_and_refuses_a_mismatch(tmp_path):
     ck = torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)
     assert ck["step"] == 2 and ck["model_config"]["image_input"] == "vq"
     assert torch.equal(ck["ema"]["codebook"], torch.from_numpy(cb)) and torch.equal(ck["model"]["codebook"], torch.from_numpy(cb))
+
+
+def test_mean_colour_reference():
+    flat = np.full((2, 64, 64, 3), 77, np.uint8)
+    assert vq.mean_colour_report(flat, 8)["psnr_db"] == float("inf")
+    half = flat.copy()
+    half[:, :, ::2] = 255        # every patch: columns alternate 255 and 77, mean 166
+    mse = 89.0 ** 2
+    assert vq.mean_colour_report(half, 8)["mse"] == pytest.approx(mse)
