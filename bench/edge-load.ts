@@ -27,7 +27,8 @@ import type { TextDecodeFn } from '../edge/text-decode.js';
 import { JobRepository } from '../shared/jobs/repository.js';
 import type { MetricsSource } from '../shared/metrics/index.js';
 import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
-import { loadModelInfo, resolvePrecision } from '../shared/runtime/index.js';
+import { loadModelRegistry } from '../shared/models/index.js';
+import { resolvePrecision } from '../shared/runtime/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
 import { REPO } from './python.js';
@@ -78,19 +79,19 @@ async function autocannon(url: string, connections: number, seconds: number, bod
 export async function edgeSection(packageDir: string, options: { connections: number; seconds: number; workerMetrics?: MetricsSource }): Promise<EdgeSection> {
   progress(`edge: POST /v1/generations, ${options.connections} connections, ${options.seconds} s (autocannon)`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-edge-'));
-  const model = await loadModelInfo(packageDir);
-  const precision = resolvePrecision(undefined, process.env, model.manifest, 'cpu');
-  const thread = await startDecodeThread({ modelDir: packageDir, precision, logger: pino({ level: 'silent' }) });
+  const models = await loadModelRegistry([packageDir]);
+  const precision = resolvePrecision(undefined, process.env, models.default.manifest, 'cpu');
+  const thread = await startDecodeThread({ modelDirs: [packageDir], precision, logger: pino({ level: 'silent' }) });
   const store = new FileStore({ root: join(dir, 'store') });
   const queue = new SqliteQueue({ path: join(dir, 'queue.db'), visibilityTimeoutSeconds: 30 });
   // Request logs at info, as served, written where nobody reads them.
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
   const serving = new AsyncLocalStorage<{ modelMs: number }>();
   const decodeBusy: { start: number; end: number }[] = [];
-  const timedDecode: TextDecodeFn = async (segments, options) => {
+  const timedDecode: TextDecodeFn = async (model, segments, options) => {
     const asked = performance.now();
     try {
-      return await thread.decode(segments, options);
+      return await thread.decode(model, segments, options);
     } finally {
       const answered = performance.now();
       const request = serving.getStore();
@@ -100,7 +101,7 @@ export async function edgeSection(packageDir: string, options: { connections: nu
     }
   };
   const app = createApp({
-    model,
+    models,
     store,
     queue,
     jobs: new JobRepository<JobRecord>(store, { schema: JobRecord }),

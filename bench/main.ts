@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: issue 5's benchmark, every comparison in one run on this machine.
  *
- *   npm run bench                          the shipped package (packages/shapes64, else tiny), full sizes
+ *   npm run bench                          the default model (MODELS' first, else packages/shapes64, else tiny), full sizes
+ *   npm run bench -- --model emoji64       the package of that model name (MODELS, the shipped ones, packages/*)
  *   npm run bench -- --quick               CI smoke: packages/tiny, small sizes, seconds
  *   npm run bench -- --package=DIR --out=results --worker-precision=int8   (default: the package's default precision)
  *
@@ -21,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { loadPackage, resolvePrecision, type Precision } from '../shared/runtime/index.js';
 import { edgeSection } from './edge-load.js';
 import { matmulSection } from './matmul.js';
+import { benchPackage } from './package.js';
 import { REPO, runPython } from './python.js';
 import { markdown } from './report.js';
 import { contextSection, stepSection } from './step.js';
@@ -133,19 +135,25 @@ function busyProcesses(): string[] {
   }
 }
 
+/** The flags that reproduce this run (after `npm run bench`). */
+function benchFlags(quick: boolean, model: string | undefined, pkg: string | undefined): string {
+  const flags = [...(quick ? ['--quick'] : []), ...(model !== undefined ? [`--model ${model}`] : []), ...(pkg !== undefined ? [`--package=${pkg}`] : [])];
+  return flags.length > 0 ? ` -- ${flags.join(' ')}` : '';
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
       package: { type: 'string' },
+      model: { type: 'string' },
       out: { type: 'string', default: join(REPO, 'results') },
       'worker-precision': { type: 'string' },
     },
   });
   const quick = values.quick!;
   const plan = quick ? QUICK : FULL;
-  const shipped = join(REPO, 'packages/shapes64');
-  const packageDir = resolve(values.package ?? (quick || !existsSync(join(shipped, 'manifest.json')) ? join(REPO, 'packages/tiny') : shipped));
+  const packageDir = benchPackage({ quick, repo: REPO, env: process.env, ...(values.model !== undefined ? { model: values.model } : {}), ...(values.package !== undefined ? { package: values.package } : {}) });
   const out = resolve(values.out!);
   await mkdir(out, { recursive: true });
   const started = performance.now();
@@ -179,7 +187,7 @@ async function main(): Promise<void> {
     const ortVersion = (JSON.parse(await readFile(join(REPO, 'node_modules/onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
     const result: BenchResult = {
       mode: quick ? 'quick' : 'full',
-      command: `npm run bench${quick ? ' -- --quick' : values.package ? ` -- --package=${values.package}` : ''}`,
+      command: `npm run bench${benchFlags(quick, values.model, values.package)}`,
       startedAt,
       seconds: round((performance.now() - started) / 1000, 1),
       machine: {

@@ -135,7 +135,7 @@ async function runLoad(runtime: CountingRuntime, mode: string, maxBatch: number,
     }
     runtime.reset();
     const worker = startWorker(
-      { queue, deadLetters, store, runner, logger: pino({ level: 'silent' }), metrics, deadLetterWaitSeconds: 1 },
+      { queue, deadLetters, store, runners: [runner], logger: pino({ level: 'silent' }), metrics, deadLetterWaitSeconds: 1 },
       { maxBatch, visibilityTimeoutSeconds: 120, receiveWaitSeconds: 1 },
     );
     const ends = await Promise.all(done);

@@ -2,17 +2,18 @@
  * The CLI against a real server on 127.0.0.1:0. The draw test plays the worker itself
  * (receive, progress, PNG, succeeded) so it needs no GPU worker; describe uses the tiny model.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys as parseKeys } from '../shared/config/index.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
-import type { ModelRuntime } from '../shared/runtime/index.js';
+import { createRuntime, type ModelRuntime } from '../shared/runtime/index.js';
 import { outputImageKey } from '../shared/schemas/job.js';
 import { createApp, type AppDeps } from '../edge/app.js';
 import { pngBytes } from '../edge/images/test-images.js';
 import { startServer, type RunningServer } from '../edge/server.js';
-import { testDeps, tinyRuntime, type TestDeps } from '../edge/test-deps.js';
+import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from '../edge/test-deps.js';
 import { parseCli, UsageError } from './args.js';
 import { imagePath } from './commands.js';
 import { main } from './main.js';
@@ -36,7 +37,8 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}, apiKeys: string[] = []): Promise<RunningServer> {
+async function serve(overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}, keys: string[] = []): Promise<RunningServer> {
+  const apiKeys = parseKeys(...keys);
   deps = testDeps(runtime, { config: { apiKeys }, ...overrides });
   server = await startServer(createApp(deps), { host: '127.0.0.1', port: 0, apiKeys });
   dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
@@ -136,6 +138,89 @@ describe('cli describe', () => {
   });
 });
 
+describe('cli with several models', () => {
+  let styled: ModelRuntime;
+  let styledDir: string;
+  beforeAll(async () => {
+    styledDir = mkdtempSync(join(tmpdir(), 'cli-styled-'));
+    cpSync(TINY_DIR, styledDir, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(styledDir, 'manifest.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    manifest['name'] = 'tiny-styles' as never;
+    manifest['conversation'] = { ...manifest['conversation'], draw_template: 'draw {caption} in {style} style', styles: ['flat', 'outline'] };
+    manifest['licenses'] = [{ name: 'Art', spdx: 'CC-BY-4.0', source: 'art@1.0.0', attribution: 'Art by someone.' }] as never;
+    writeFileSync(join(styledDir, 'manifest.json'), JSON.stringify(manifest));
+    styled = await createRuntime(styledDir, { intraOpThreads: 1 });
+  });
+  afterAll(async () => {
+    await styled?.close();
+    rmSync(styledDir, { recursive: true, force: true });
+  });
+
+  /** Serves tiny (default) and tiny-styles; records the model and prompt of each decode, and answers without an image. */
+  async function serveTwo(): Promise<{ url: string; asked: { model: string; prompt: string }[] }> {
+    const asked: { model: string; prompt: string }[] = [];
+    const runtimes: Record<string, ModelRuntime> = { tiny: runtime, 'tiny-styles': styled };
+    deps = testDeps(
+      [
+        { dir: TINY_DIR, runtime },
+        { dir: styledDir, runtime: styled },
+      ],
+      {
+        textDecoder: async (model, segments) => {
+          const ids = segments.flatMap((s) => (s.type === 'text' ? s.ids : []));
+          asked.push({ model, prompt: runtimes[model]!.tokenizer.decode(ids) });
+          return { ids: [], text: 'done', stop: 'eos' };
+        },
+      },
+    );
+    server = await startServer(createApp(deps), { host: '127.0.0.1', port: 0, apiKeys: [] });
+    dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
+    return { url: server.url, asked };
+  }
+
+  it('lists the models with their prompts, styles and licences', async () => {
+    const { url } = await serveTwo();
+    const result = await run(['models', '--url', url]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('tiny (default): tiny: a text-and-image model (64 x 64 images).');
+    expect(result.stdout).toContain('tiny-styles: tiny-styles: a text-and-image model');
+    expect(result.stdout).toContain('  styles    flat, outline');
+    expect(result.stdout).toContain('"draw <caption>", or "draw {caption} in {style} style"');
+    expect(result.stdout).toContain('  licence   CC-BY-4.0: Art (art@1.0.0). Art by someone.');
+  });
+
+  it('draws with --model and --style through the model\'s template, and describes with its prompt', async () => {
+    const { url, asked } = await serveTwo();
+    const styledDraw = await run(['draw', 'snake', '--model', 'tiny-styles', '--style', 'flat', '-o', join(dir, 's.png'), '--url', url]);
+    // The stand-in decoder answers text only: the CLI says no image came.
+    expect(styledDraw.stderr).toContain('the model answered without drawing an image');
+    const plain = await run(['draw', 'snake in outline style', '--model', 'tiny-styles', '-o', join(dir, 'p.png'), '--url', url]);
+    expect(plain.code).toBe(1);
+    const image = join(dir, 'in.png');
+    writeFileSync(image, pngBytes(8, 8, () => [1, 2, 3, 255]));
+    expect(await run(['describe', image, '--model', 'tiny-styles', '--url', url])).toMatchObject({ code: 0, stdout: 'done\n' });
+    await run(['draw', 'a cat', '-o', join(dir, 'c.png'), '--url', url]);
+    expect(asked.map((a) => [a.model, a.prompt.replace(/<[a-z]+>/g, '').trim()])).toEqual([
+      ['tiny-styles', 'draw snake in flat style'],
+      ['tiny-styles', 'draw snake in outline style'],
+      ['tiny-styles', 'describe the image'],
+      ['tiny', 'draw a cat'],
+    ]);
+  });
+
+  it('refuses a style the model does not know, and a model the server does not serve, before sending anything', async () => {
+    const { url, asked } = await serveTwo();
+    const unknownStyle = await run(['draw', 'snake', '--model', 'tiny-styles', '--style', 'pixel', '-o', join(dir, 'a.png'), '--url', url]);
+    expect(unknownStyle).toMatchObject({ code: 1 });
+    expect(unknownStyle.stderr).toContain('the model knows the styles flat, outline, not "pixel"');
+    const noStyles = await run(['draw', 'snake', '--style', 'flat', '-o', join(dir, 'a.png'), '--url', url]);
+    expect(noStyles.stderr).toContain('this model takes no style');
+    const unknownModel = await run(['draw', 'snake', '--model', 'emoji64', '-o', join(dir, 'a.png'), '--url', url]);
+    expect(unknownModel.stderr).toContain('unknown model emoji64; the server serves: tiny, tiny-styles');
+    expect(asked).toEqual([]);
+  });
+});
+
 describe('cli arguments', () => {
   it('parses options and validates them with the API limits', () => {
     expect(parseCli(['draw', 'a cat', '-o', 'x.png', '--steps', '10', '--guidance', '2.5'], {})).toMatchObject({
@@ -152,6 +237,17 @@ describe('cli arguments', () => {
     expect(() => parseCli(['draw', 'a', '-o', 'x', '--steps', '500'], {})).toThrow(/--steps/);
     expect(() => parseCli(['paint', 'x'], {})).toThrow(UsageError);
     expect(() => parseCli(['draw', 'a', '--bogus'], {})).toThrow(UsageError);
+  });
+
+  it('parses --model, --style and the models command', () => {
+    expect(parseCli(['draw', 'snake', '-o', 's.png', '--model', 'emoji64', '--style', 'twitter'], {})).toMatchObject({ command: 'draw', caption: 'snake', model: 'emoji64', style: 'twitter' });
+    expect(parseCli(['describe', 'a.png', '--model', 'shapes64'], {})).toMatchObject({ command: 'describe', model: 'shapes64' });
+    expect((parseCli(['draw', 'snake', '-o', 's.png'], {}) as { model?: string }).model).toBeUndefined();
+    expect(parseCli(['models', '--url', 'http://h:2'], { API_KEY: 'k' })).toEqual({ command: 'models', url: 'http://h:2', apiKey: 'k' });
+    expect(() => parseCli(['draw', 'a', '-o', 'x', '--model', 'no spaces allowed'], {})).toThrow(/--model: expected a model name/);
+    expect(() => parseCli(['draw', 'a', '-o', 'x', '--model', ''], {})).toThrow(/--model/);
+    expect(() => parseCli(['describe', 'a.png', '--style', 'flat'], {})).toThrow(/only draw takes a style/);
+    expect(() => parseCli(['models', 'extra'], {})).toThrow(/unexpected arguments: extra/);
   });
 
   it('exits 2 on bad usage', async () => {

@@ -5,6 +5,16 @@
 import { z } from 'zod';
 import { ApiErrorBody } from '../shared/schemas/errors.js';
 import { Generation, type CreateGenerationRequest } from '../shared/schemas/generation.js';
+import { ModelList } from '../shared/schemas/models.js';
+
+/**
+ * The API's error shape (`{error: {code, message}}`, ApiErrorBody), or OpenAI's, which the
+ * OpenAI-compatible paths (GET /v1/models among them) answer with: `{error: {message, type, code}}`.
+ */
+const AnyErrorBody = z.union([
+  ApiErrorBody,
+  z.object({ error: z.object({ message: z.string(), type: z.string().optional(), code: z.string().nullable().optional() }) }),
+]);
 
 export class CliError extends Error {
   constructor(message: string) {
@@ -28,6 +38,11 @@ export class ApiClient {
 
   async create(body: CreateGenerationRequest): Promise<Generation> {
     return this.json(await this.send('v1/generations', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }), Generation);
+  }
+
+  /** GET /v1/models: the models served, the default marked. */
+  async models(): Promise<ModelList> {
+    return this.json(await this.send('v1/models'), ModelList);
   }
 
   async get(id: string): Promise<Generation> {
@@ -70,13 +85,14 @@ export class ApiClient {
 
   private async fail(res: Response): Promise<never> {
     const text = await res.text().catch(() => '');
-    let body: ApiErrorBody | undefined;
+    let body: z.infer<typeof AnyErrorBody> | undefined;
     try {
-      body = ApiErrorBody.parse(JSON.parse(text));
+      body = AnyErrorBody.parse(JSON.parse(text));
     } catch {
       body = undefined;
     }
-    if (body) throw new CliError(`the server answered ${res.status} ${body.error.code}: ${body.error.message}`);
+    const code = body && (body.error.code ?? ('type' in body.error ? body.error.type : undefined));
+    if (body && code) throw new CliError(`the server answered ${res.status} ${code}: ${body.error.message}`);
     throw new CliError(`the server answered ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
   }
 }

@@ -1,9 +1,10 @@
 /** draw and describe: send the request, wait for the generation with progress, write the results. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { DEFAULT_PROMPTS } from '../shared/runtime/template.js';
+import { DEFAULT_PROMPTS, drawPromptFor, type ConversationPrompts } from '../shared/runtime/template.js';
 import { isTerminal } from '../shared/jobs/status.js';
 import type { CreateGenerationRequest, Generation } from '../shared/schemas/generation.js';
+import type { ModelObject } from '../shared/schemas/models.js';
 import type { CliArgs } from './args.js';
 import { CliError, type ApiClient } from './client.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
@@ -15,8 +16,11 @@ export interface CommandIO {
   pollIntervalMs: number;
 }
 
-function samplingOf(args: CliArgs): Omit<CreateGenerationRequest, 'prompt' | 'images'> {
+type GenerateArgs = Extract<CliArgs, { command: 'draw' | 'describe' }>;
+
+function samplingOf(args: GenerateArgs): Omit<CreateGenerationRequest, 'prompt' | 'images'> {
   return {
+    ...(args.model !== undefined ? { model: args.model } : {}),
     ...(args.steps !== undefined ? { steps: args.steps } : {}),
     ...(args.guidance !== undefined ? { guidance: args.guidance } : {}),
     ...(args.seed !== undefined ? { seed: args.seed } : {}),
@@ -67,14 +71,30 @@ async function saveImages(client: ApiClient, g: Generation, output: string, io: 
   return images.length;
 }
 
-/** The draw template's prompt: `draw <caption>` (a caption already starting with it is sent as is). */
-export function drawPrompt(caption: string): string {
-  const prefix = DEFAULT_PROMPTS.draw_prefix;
-  return caption.toLowerCase().startsWith(prefix) ? caption : `${prefix}${caption}`;
+/** The model's prompts, from GET /v1/models: the named model's, else the server's default. */
+export async function promptsFor(client: ApiClient, model: string | undefined): Promise<ConversationPrompts> {
+  const list = await client.models();
+  const found = model === undefined ? list.data.find((m) => m.default) : list.data.find((m) => m.id === model);
+  if (!found) throw new CliError(`unknown model ${model ?? '(no default)'}; the server serves: ${list.data.map((m) => m.id).join(', ')}`);
+  return found.prompts;
+}
+
+/** The model's draw prompt: `draw <caption>`, or its template with a style (a caption already starting with the prefix is sent as is). */
+export function drawPrompt(caption: string, prompts: ConversationPrompts = DEFAULT_PROMPTS, style?: string): string {
+  if (style !== undefined) {
+    if (prompts.draw_template === undefined) throw new CliError('--style: this model takes no style (GET /v1/models shows no draw_template for it)');
+    if (prompts.styles && !prompts.styles.includes(style)) {
+      throw new CliError(`--style: the model knows the styles ${prompts.styles.join(', ')}, not ${JSON.stringify(style)} (to send it anyway, write the whole prompt as the caption)`);
+    }
+    return drawPromptFor(prompts, caption, style);
+  }
+  const prefix = prompts.draw_prefix;
+  return caption.toLowerCase().startsWith(prefix.toLowerCase()) ? caption : drawPromptFor(prompts, caption);
 }
 
 export async function draw(client: ApiClient, args: Extract<CliArgs, { command: 'draw' }>, io: CommandIO): Promise<void> {
-  const created = await client.create({ prompt: drawPrompt(args.caption), ...samplingOf(args) });
+  const prompts = await promptsFor(client, args.model);
+  const created = await client.create({ prompt: drawPrompt(args.caption, prompts, args.style), ...samplingOf(args) });
   io.stderr.write(`generation ${created.id}: ${created.status}\n`);
   const g = await waitFor(client, created, io, args.timeout);
   printText(g, io);
@@ -91,10 +111,26 @@ export async function describe(client: ApiClient, args: Extract<CliArgs, { comma
   const mime = mimeOf(bytes);
   if (!mime) throw new CliError(`${args.image} is not a PNG or JPEG file`);
   const image = `data:${mime};base64,${bytes.toString('base64')}`;
-  const created = await client.create({ prompt: args.prompt ?? DEFAULT_PROMPTS.describe_prompt, images: [image], ...samplingOf(args) });
+  const prompt = args.prompt ?? (await promptsFor(client, args.model)).describe_prompt;
+  const created = await client.create({ prompt, images: [image], ...samplingOf(args) });
   const g = await waitFor(client, created, io, args.timeout);
   printText(g, io);
   if (args.output) await saveImages(client, g, args.output, io);
+}
+
+/** `cli models`: one block per model, the default marked, with what to prompt it with and its licences. */
+export async function models(client: ApiClient, io: CommandIO): Promise<void> {
+  const list = await client.models();
+  io.stdout.write(list.data.map(describeModel).join('\n'));
+}
+
+export function describeModel(m: ModelObject): string {
+  const lines = [`${m.id}${m.default ? ' (default)' : ''}: ${m.description}`, `  images    ${m.image.width} x ${m.image.height}`];
+  lines.push(`  draw      ${JSON.stringify(`${m.prompts.draw_prefix}<caption>`)}${m.prompts.draw_template ? `, or ${JSON.stringify(m.prompts.draw_template)}` : ''}`);
+  if (m.prompts.styles) lines.push(`  styles    ${m.prompts.styles.join(', ')}`);
+  lines.push(`  describe  ${JSON.stringify(m.prompts.describe_prompt)} after an image`);
+  for (const l of m.licenses) lines.push(`  licence   ${l.spdx}: ${l.name} (${l.source})${l.attribution ? `. ${l.attribution}` : ''}`);
+  return `${lines.join('\n')}\n`;
 }
 
 function mimeOf(bytes: Uint8Array): 'image/png' | 'image/jpeg' | null {

@@ -1,12 +1,12 @@
 /**
  * The command-line client: `npm run cli -- draw "a red circle" -o out.png`,
- * `npm run cli -- describe photo.png`. Exit status: 0 done, 1 failed, 2 bad usage.
+ * `npm run cli -- describe photo.png`, `npm run cli -- models`; `--model NAME` picks a model. Exit status: 0 done, 1 failed, 2 bad usage.
  */
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCli, USAGE, UsageError } from './args.js';
 import { ApiClient, CliError, type Fetch } from './client.js';
-import { describe, draw, type CommandIO } from './commands.js';
+import { describe, draw, models, type CommandIO } from './commands.js';
 
 export interface CliIO {
   stdout: CommandIO['stdout'];
@@ -33,7 +33,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const commandIO: CommandIO = { stdout: io.stdout, stderr: io.stderr, sleep: (ms) => sleep(ms), pollIntervalMs: io.pollIntervalMs ?? 500 };
   try {
     if (args.command === 'draw') await draw(client, args, commandIO);
-    else await describe(client, args, commandIO);
+    else if (args.command === 'describe') await describe(client, args, commandIO);
+    else await models(client, commandIO);
     return 0;
   } catch (err) {
     if (!(err instanceof CliError)) throw err;

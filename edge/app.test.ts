@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys } from '../shared/config/index.js';
 import type { ModelRuntime } from '../shared/runtime/index.js';
 import { ApiErrorBody, Generation, JobRecord } from '../shared/schemas/index.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
 import { createApp, MAX_BODY_BYTES, type AppDeps } from './app.js';
+import { LocalUrlSigner } from './auth/signed-urls.js';
 import { dataUrl, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from './images/test-images.js';
 import { testDeps, tinyRuntime, type TestDeps } from './test-deps.js';
 
@@ -113,11 +115,11 @@ describe('POST /v1/generations with the tiny model', () => {
     const ids = last.type === 'text' ? last.ids : [];
     expect(ids.slice(-2 - runtime.tokenizer.encode('hi').length)[0]).toBe(assistant);
     expect(ids[ids.length - 1]).toBe(boi);
-    expect(record).toMatchObject({ request_id: 'client-req-1', status: 'queued', tokens_used: runtime.tokenizer.encode('hi').length });
+    expect(record).toMatchObject({ request_id: 'client-req-1', model: 'tiny', status: 'queued', tokens_used: runtime.tokenizer.encode('hi').length });
     expect(record.params).toMatchObject({ steps: 3, guidance: 1.5, seed: 11 });
 
     const [message] = await deps.queue.receive({ maxMessages: 10, waitSeconds: 0 });
-    expect(parseJobMessage(message!.body)).toEqual({ jobId: created.id, requestId: 'client-req-1' });
+    expect(parseJobMessage(message!.body)).toEqual({ jobId: created.id, requestId: 'client-req-1', model: 'tiny' });
 
     const canceled = await post(`/v1/generations/${created.id}/cancel`, '');
     expect(canceled.status).toBe(200);
@@ -157,18 +159,20 @@ describe('GET /v1/generations/{id} and files', () => {
     await expectError(await app.request('/v1/generations/..%2Fetc'), 404, 'not_found');
   });
 
-  it('serves outputs/ files with their content type, nothing else', async () => {
-    setup();
+  it('serves outputs/ files by signed URL with their content type, nothing else', async () => {
+    const signer = new LocalUrlSigner({ secret: 'a-test-secret-of-32-characters!!', expiresSeconds: 60 });
+    setup({ urlSigner: signer });
     const png = pngBytes(2, 2, () => [1, 2, 3, 255]);
     await deps.store.put('outputs/gen_x/0.png', png, { contentType: 'image/png' });
     await deps.store.put('inputs/gen_x/0.png', png, { contentType: 'image/png' });
-    const res = await app.request('/v1/files/outputs/gen_x/0.png');
+    const res = await app.request(await signer.urlFor('outputs/gen_x/0.png'));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await res.arrayBuffer()).equals(png)).toBe(true);
-    await expectError(await app.request('/v1/files/inputs/gen_x/0.png'), 404, 'not_found');
-    await expectError(await app.request('/v1/files/outputs/gen_x/9.png'), 404, 'not_found');
-    await expectError(await app.request('/v1/files/jobs/gen_x.json'), 404, 'not_found');
+    await expectError(await app.request('/v1/files/outputs/gen_x/0.png'), 404, 'not_found');
+    for (const key of ['inputs/gen_x/0.png', 'outputs/gen_x/9.png', 'jobs/gen_x.json']) {
+      await expectError(await app.request(await signer.urlFor(key)), 404, 'not_found');
+    }
     await expectError(await app.request('/v1/files/outputs/..%2F..%2Fjobs/x.json'), 404, 'not_found');
   });
 });
@@ -251,7 +255,7 @@ describe('internal failures', () => {
 
 describe('auth', () => {
   it('requires a bearer key on /v1 when keys are set, and leaves /healthz open', async () => {
-    setup({ config: { apiKeys: ['key-one-123456', 'key-two-123456'] } });
+    setup({ config: { apiKeys: apiKeys('key-one-123456', 'key-two-123456') } });
     const res = await post('/v1/generations', { prompt: 'x' });
     await expectError(res, 401, 'unauthorized');
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -277,7 +281,7 @@ describe('operations', () => {
   it('serves /healthz', async () => {
     setup();
     const res = await app.request('/healthz');
-    expect(await res.json()).toEqual({ status: 'ok', model: runtime.manifest.name });
+    expect(await res.json()).toEqual({ status: 'ok', model: 'tiny', models: ['tiny'] });
   });
 
   it('serves an OpenAPI document with every route and the docs page', async () => {
@@ -295,15 +299,19 @@ describe('operations', () => {
       '/v1/generations',
       '/v1/generations/{id}',
       '/v1/generations/{id}/cancel',
+      '/v1/generations/{id}/events',
       '/v1/images/generations',
       '/v1/models',
       '/v1/models/{id}',
     ]);
     expect(Object.keys(doc.paths['/v1/generations']!)).toEqual(['post']);
     expect(JSON.stringify(doc.paths['/v1/generations'])).toContain('#/components/schemas/CreateGenerationRequest');
-    expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'images', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature']);
-    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'status', 'created_at', 'progress', 'output', 'error']);
-    expect(doc.components.securitySchemes).toHaveProperty('bearerAuth');
+    expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'model', 'images', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature']);
+    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'model', 'status', 'created_at', 'progress', 'output', 'error', 'queue_position']);
+    expect(JSON.stringify(doc.paths['/v1/models'])).toContain('#/components/schemas/ModelList');
+    expect(Object.keys(doc.components.schemas.Model!.properties!)).toEqual(['id', 'object', 'created', 'owned_by', 'name', 'description', 'image', 'prompts', 'licenses', 'data_card', 'default']);
+    // No API_KEYS here: the document declares no security (edge/openapi.test.ts has both cases).
+    expect(doc.components.securitySchemes ?? {}).toEqual({});
     const docs = await app.request('/docs');
     expect(docs.status).toBe(200);
     expect(await docs.text()).toMatch(/swagger/i);

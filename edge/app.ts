@@ -2,6 +2,7 @@
  * createApp: the edge's Hono app, built only from its dependencies (no I/O setup here), so
  * tests drive it with app.request() and the Node and Lambda adapters wrap the same app.
  */
+import { randomBytes } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
@@ -12,35 +13,59 @@ import type { Logger } from '../shared/logging/index.js';
 import { PROMETHEUS_CONTENT_TYPE, renderAll, type MetricsSource } from '../shared/metrics/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import type { ModelInfo } from '../shared/runtime/index.js';
+import type { ModelRegistry } from '../shared/models/index.js';
 import { LIMITS } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { generationView } from '../shared/schemas/view.js';
+import { isTerminal } from '../shared/jobs/status.js';
 import type { EdgeEnv } from './env.js';
 import { ApiError, errorResponse } from './errors.js';
+import { tenantAuth } from './auth/middleware.js';
+import { LocalUrlSigner } from './auth/signed-urls.js';
+import { Authenticator } from './auth/tenants.js';
+import { DEFAULT_EVENTS, generationEvents, type EventsOptions } from './events/route.js';
+import { readState } from './events/watch.js';
 import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
-import { cancelGeneration, createGeneration, getGeneration, type GenerationService } from './generations.js';
+import { getGeneration, type GenerationService } from './generations.js';
+import { IdempotencyClaims, type IdempotencyOptions } from './idempotency/claims.js';
+import { cancelIdempotently, createIdempotently } from './idempotency/generations.js';
 import { createEdgeMetrics } from './metrics.js';
-import { bearerAuth } from './middleware/auth.js';
-import { singleModelCatalog, type ModelCatalog } from './models/catalog.js';
+import { registryCatalog, type ModelCatalog } from './models/catalog.js';
 import { registerModelRoutes } from './models/routes.js';
 import { openAiErrorShape } from './openai/errors.js';
 import { OPENAI_PATHS, registerOpenAiRoutes } from './openai/routes.js';
 import { registerPlayground } from './playground/serve.js';
 import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
-import { cancelGenerationRoute, createGenerationRoute, getGenerationRoute, healthRoute } from './routes.js';
+import { openApiDocument } from './openapi.js';
+import { queuePosition } from './queue-position.js';
+import type { RateLimiter } from './rate-limit/limiter.js';
+import { MemoryRateLimiter } from './rate-limit/memory.js';
+import { rateLimit } from './rate-limit/middleware.js';
+import { cancelGenerationRoute, createGenerationRoute, generationEventsRoute, getGenerationRoute, healthRoute } from './routes.js';
 import type { TextDecodeFn } from './text-decode.js';
+import { MAX_WAIT_SECONDS, preferredWait, waitUntilTerminal } from './wait.js';
 
 export interface AppDeps {
-  /** The package's manifest and tokenizer (the model itself runs in `textDecoder`). */
-  model: ModelInfo;
+  /** The models served: manifests and tokenizers, the default first (the graphs run in `textDecoder`). */
+  models: ModelRegistry;
   store: ObjectStore;
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
   logger: Logger;
-  config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'openAiWaitSeconds'>>;
-  /** The models served (GET /v1/models, the OpenAI routes); default: the one `model`. */
+  /** API keys and their tenants; a rate limit per tenant when set (counted in this process's memory unless `rateLimiter` is given). */
+  config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'rateLimitPerMinute' | 'presignExpiresSeconds' | 'openAiWaitSeconds'>>;
+  /** Where the per-tenant limit is counted (buildDeps: on the store for S3, shared by every instance). */
+  rateLimiter?: RateLimiter;
+  /** Signs the local store's file URLs; default: a random key (URLs die with the process). */
+  urlSigner?: LocalUrlSigner;
+  /** Idempotency-Key timings (tests shorten them). */
+  idempotency?: IdempotencyOptions;
+  /** Live events: 'buffered' under Lambda; poll and heartbeat intervals. */
+  events?: Partial<EventsOptions>;
+  /** The longest `Prefer: wait` honoured (60; less under Lambda's 29 s limit). */
+  maxWaitSeconds?: number;
+  /** The models as GET /v1/models and the OpenAI routes see them; default: the registry's (`models`). */
   catalog?: ModelCatalog;
   /** The playground's built files (edge/playground/dist); default: beside its source. */
   playgroundDir?: string;
@@ -63,7 +88,7 @@ export const MAX_BODY_BYTES = LIMITS.images * Math.ceil((LIMITS.imageBytes * 4) 
 export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const metrics = createEdgeMetrics();
   const service: GenerationService = {
-    model: deps.model,
+    models: deps.models,
     store: deps.store,
     queue: deps.queue,
     jobs: deps.jobs,
@@ -72,12 +97,30 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     now: deps.now ?? (() => new Date()),
   };
   const app = new OpenAPIHono<EdgeEnv>({ defaultHook: validationHook });
+  const defaultModel = deps.models.default.name;
+  const auth = new Authenticator(deps.config.apiKeys);
+  const signer =
+    deps.urlSigner ?? new LocalUrlSigner({ secret: randomBytes(32), expiresSeconds: deps.config.presignExpiresSeconds ?? 3600 });
+  // Output URLs: presigned by S3; the local store's `/v1/files/...` paths signed here.
+  const urls = {
+    urlFor: async (key: string) => {
+      const url = await deps.store.urlFor(key);
+      return url.startsWith(FILES_PREFIX) ? signer.urlFor(key) : url;
+    },
+  };
+  const claims = new IdempotencyClaims(deps.store, deps.idempotency);
+  const events: EventsOptions = { ...DEFAULT_EVENTS, ...deps.events };
+  const maxWait = Math.min(deps.maxWaitSeconds ?? MAX_WAIT_SECONDS, MAX_WAIT_SECONDS);
+  const perMinute = deps.config.rateLimitPerMinute;
+  const limiter = perMinute === undefined ? undefined : (deps.rateLimiter ?? new MemoryRateLimiter());
+  const view = async (record: JobRecord) => generationView(record, urls, defaultModel, { queuePosition: await queuePosition(deps.queue, record) });
 
   app.use('*', requestContext(deps.logger, metrics));
   // Outside every other middleware: auth and method errors on these paths are rewritten too.
   for (const path of OPENAI_PATHS) app.use(path, openAiErrorShape);
   app.use('*', methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
-  app.use('/v1/*', bearerAuth(deps.config.apiKeys));
+  app.use('/v1/*', tenantAuth(auth, (path) => path.startsWith(FILES_PREFIX)));
+  if (limiter && perMinute !== undefined) app.use('/v1/*', rateLimit(limiter, perMinute));
   app.use(
     '/v1/*',
     bodyLimit({
@@ -89,49 +132,54 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   app.notFound(notFound);
 
   app.openapi(createGenerationRoute, async (c) => {
-    const { status, record } = await createGeneration(service, c.req.valid('json'), c.var.requestId, c.var.log);
-    const view = await generationView(record, deps.store);
-    return status === 201 ? c.json(view, 201) : c.json(view, 202);
+    const headers = c.req.valid('header');
+    const ctx = { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant, idempotencyKey: headers['idempotency-key'] };
+    let { status, record } = await createIdempotently(service, claims, c.req.valid('json'), ctx);
+    const wait = preferredWait(headers.prefer, maxWait);
+    if (wait !== undefined) {
+      c.header('Preference-Applied', `wait=${wait}`);
+      record = await waitUntilTerminal(deps.jobs, record, wait, events.pollMs);
+      if (status === 202 && isTerminal(record.status)) status = 201;
+    }
+    const body = await view(record);
+    return status === 200 ? c.json(body, 200) : status === 201 ? c.json(body, 201) : c.json(body, 202);
   });
 
   app.openapi(getGenerationRoute, async (c) => {
-    const record = await getGeneration(deps.jobs, c.req.valid('param').id);
-    return c.json(await generationView(record, deps.store), 200);
+    const record = await getGeneration(deps.jobs, c.req.valid('param').id, c.var.tenant);
+    return c.json(await view(record), 200);
   });
 
   app.openapi(cancelGenerationRoute, async (c) => {
-    const record = await cancelGeneration(deps.jobs, c.req.valid('param').id, c.var.log);
-    return c.json(await generationView(record, deps.store), 200);
+    const ctx = { tenant: c.var.tenant, log: c.var.log, idempotencyKey: c.req.valid('header')['idempotency-key'] };
+    const record = await cancelIdempotently(deps.jobs, claims, c.req.valid('param').id, ctx);
+    return c.json(await view(record), 200);
   });
 
-  const catalog = deps.catalog ?? singleModelCatalog(deps.model);
+  app.openapi(generationEventsRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    await getGeneration(deps.jobs, id, c.var.tenant); // 404 for an unknown id or another tenant's
+    const state = await readState(deps.jobs, deps.queue, id);
+    if (!state) throw new ApiError('not_found', `no generation ${JSON.stringify(id)}`);
+    // A raw Response (a stream): the route's typed responses only document it.
+    return (await generationEvents(c, { jobs: deps.jobs, queue: deps.queue, urls, defaultModel, options: events }, state)) as never;
+  });
+
+  const catalog = deps.catalog ?? registryCatalog(deps.models);
   registerModelRoutes(app, catalog);
-  registerOpenAiRoutes(app, { catalog, service, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
+  registerOpenAiRoutes(app, { catalog, service, urls, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
   registerPlayground(app, deps.playgroundDir);
 
-  app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store));
+  app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store, signer));
   registerFilesDoc(app.openAPIRegistry);
 
-  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: deps.model.manifest.name ?? 'unnamed' }, 200));
+  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: defaultModel, models: deps.models.names }, 200));
 
   const sources: MetricsSource[] = [metrics.registry, ...(deps.metrics ?? [])];
   app.get('/metrics', (c) => c.body(renderAll(sources), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'One of the server\'s API_KEYS. Required on /v1 routes when the server has keys; a server without keys listens on loopback only.',
-  });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Unified text-and-image model API',
-      version: '1.0.0',
-      description:
-        'Text answers come back at once; images are made by a worker pool: poll the generation. ' +
-        'Errors are `{error: {code, message}}` with a stable code.',
-    },
-  });
+  const document = openApiDocument(app, { auth: auth.required, rateLimited: limiter !== undefined });
+  app.get('/openapi.json', (c) => c.json(document()));
   // Relative, so the page works behind a path prefix (an API Gateway stage).
   app.get('/docs', swaggerUI({ url: './openapi.json', title: 'Unified model API' }));
   return app;

@@ -4,6 +4,8 @@
  * runtime on the event loop). Shared by the Node server, the Lambda handler and the
  * embedded start script.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../shared/config/index.js';
 import { JobRepository } from '../shared/jobs/repository.js';
@@ -12,11 +14,15 @@ import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
 import { SqsQueue } from '../shared/queue/sqs-queue.js';
-import { createRuntime, loadModelInfo, type ModelInfo } from '../shared/runtime/index.js';
+import { loadModelRegistry, RuntimeSet, type ModelRegistry } from '../shared/models/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
 import { S3Store } from '../shared/store/s3-store.js';
 import type { AppDeps } from './app.js';
+import { LocalUrlSigner } from './auth/signed-urls.js';
+import type { RateLimiter } from './rate-limit/limiter.js';
+import { MemoryRateLimiter } from './rate-limit/memory.js';
+import { StoreRateLimiter } from './rate-limit/store.js';
 import { startDecodeThread } from './decode-thread/index.js';
 import { eventLoopDecoder, type TextDecodeFn } from './text-decode.js';
 
@@ -77,18 +83,26 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
   const logger = options.logger ?? createLogger(config, { name: 'edge' });
   for (const warning of config.warnings) logger.warn(warning);
   const decodeOn = options.decodeOn ?? 'thread';
-  const text = decodeOn === 'thread' ? await threadText(config, options, logger) : await eventLoopText(config, options);
+  const models = await loadModelRegistry(config.modelDirs, { from: config.modelsFrom });
+  const text = decodeOn === 'thread' ? await threadText(models, options, logger) : eventLoopText(models, options);
   const store = buildStore(config);
   const queue = buildQueue(config);
-  logger.info({ model: text.model.manifest.name, model_dir: config.modelDir, store: config.store, queue: config.queue, decode_on: decodeOn }, 'edge dependencies ready');
+  logger.info(
+    { models: models.models.map((m) => ({ name: m.name, dir: m.dir, default: m.isDefault })), store: config.store, queue: config.queue, decode_on: decodeOn },
+    'edge dependencies ready',
+  );
+  const rateLimiter = buildRateLimiter(config, store);
   return {
-    model: text.model,
+    models,
     textDecoder: text.decode,
     store,
     queue,
     jobs: jobRepository(store),
     logger,
     config,
+    // Only the local store's URLs are signed here (S3 presigns its own; Lambda's disk is read-only).
+    ...(config.store === 'file' ? { urlSigner: new LocalUrlSigner({ secret: urlSigningSecret(config), expiresSeconds: config.presignExpiresSeconds }) } : {}),
+    ...(rateLimiter ? { rateLimiter } : {}),
     async close() {
       await Promise.allSettled([text.close(), queue.close(), Promise.resolve(store.close())]);
     },
@@ -96,29 +110,61 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
 }
 
 interface TextSide {
-  model: ModelInfo;
   decode: TextDecodeFn;
   close(): Promise<void>;
 }
 
-/** The decode thread holds the only session; this thread reads the manifest and tokenizer. */
-async function threadText(config: Config, options: BuildDepsOptions, logger: Logger): Promise<TextSide> {
-  const model = await loadModelInfo(config.modelDir);
+/** The decode thread holds the sessions (one per model); this thread has the registry's manifests and tokenizers. */
+async function threadText(models: ModelRegistry, options: BuildDepsOptions, logger: Logger): Promise<TextSide> {
   const thread = await startDecodeThread({
-    modelDir: config.modelDir,
+    modelDirs: models.models.map((m) => m.dir),
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
     logger,
   });
-  return { model, decode: thread.decode, close: () => thread.close() };
+  return { decode: thread.decode, close: () => thread.close() };
 }
 
-/** A CPU session on this thread, whatever EXECUTION_PROVIDER says (that is the worker's). */
-async function eventLoopText(config: Config, options: BuildDepsOptions): Promise<TextSide> {
-  const runtime = await createRuntime(config.modelDir, {
+/**
+ * CPU sessions on this thread, whatever EXECUTION_PROVIDER says (that is the worker's). Each
+ * opens when a request first asks for its model: under Lambda a cold start then pays for
+ * that model only (the registry has already checked every package's files).
+ */
+function eventLoopText(models: ModelRegistry, options: BuildDepsOptions): TextSide {
+  const runtimes = new RuntimeSet(models, {
     executionProvider: 'cpu',
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
   });
-  return { model: runtime, decode: eventLoopDecoder(runtime), close: () => runtime.close() };
+  return { decode: eventLoopDecoder((name) => runtimes.get(name)), close: () => runtimes.close() };
+}
+
+/**
+ * The per-tenant limiter: in memory for the local store (one edge process), on the store for
+ * S3, where every Lambda instance must count against the same limit.
+ */
+export function buildRateLimiter(config: Pick<Config, 'rateLimitPerMinute' | 'store'>, store: ObjectStore): RateLimiter | undefined {
+  if (config.rateLimitPerMinute === undefined) return undefined;
+  return config.store === 's3' ? new StoreRateLimiter(store) : new MemoryRateLimiter();
+}
+
+/**
+ * URL_SIGNING_SECRET, else a random key made once and kept at DATA_DIR/url-signing.key
+ * (mode 0600), so that file URLs outlive a restart. Only the local store's URLs use it.
+ */
+export function urlSigningSecret(config: Pick<Config, 'urlSigningSecret' | 'dataDir'>): string | Uint8Array {
+  if (config.urlSigningSecret) return config.urlSigningSecret;
+  const path = join(config.dataDir, 'url-signing.key');
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  try {
+    writeFileSync(path, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another process made it first
+  }
+  return readFileSync(path);
 }
 
 function required(value: string | undefined, name: string): string {

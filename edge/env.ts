@@ -6,5 +6,7 @@ export interface EdgeEnv {
     requestId: string;
     /** The app's logger with this request's id bound. */
     log: Logger;
+    /** The caller's tenant (edge/auth), set on authenticated /v1 routes. */
+    tenant: string;
   };
 }

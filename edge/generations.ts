@@ -11,16 +11,18 @@ import { isTerminal } from '../shared/jobs/status.js';
 import type { Logger } from '../shared/logging/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import { userTurn, type ModelInfo, type Segment } from '../shared/runtime/index.js';
+import { UnknownModelError, type ModelRegistry, type ServedModel } from '../shared/models/index.js';
+import { streamSeed, userTurn, type ModelInfo, type Segment } from '../shared/runtime/index.js';
 import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generation.js';
 import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../shared/schemas/job.js';
+import { ownedBy } from './auth/tenants.js';
 import { ApiError } from './errors.js';
 import { prepareInputImage, type InputImage } from './images/index.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { TextDecodeFn } from './text-decode.js';
 
 export interface GenerationService {
-  model: ModelInfo;
+  models: ModelRegistry;
   store: ObjectStore;
   queue: JobQueue;
   jobs: JobRepository<JobRecord>;
@@ -30,12 +32,20 @@ export interface GenerationService {
 }
 
 export interface Created {
-  /** 201: finished (no image needed); 202: queued for a worker. */
-  status: 201 | 202;
+  /** 201: finished (no image needed); 202: queued for a worker; 200: an idempotent repeat of an earlier request. */
+  status: 200 | 201 | 202;
   record: JobRecord;
 }
 
-/** 128 random bits: ids are the only secret between a client and its generation. */
+/** Who asks, and under which id (an idempotency claim fixes it in advance; else a new one). */
+export interface CreateContext {
+  requestId: string;
+  log: Logger;
+  tenant: string;
+  id?: string;
+}
+
+/** 128 random bits: unguessable (without API_KEYS an id is the only secret between a client and its generation). */
 export function newGenerationId(): string {
   return `gen_${randomBytes(16).toString('base64url')}`;
 }
@@ -51,16 +61,27 @@ export function resolveParams(body: CreateGenerationRequest, model: ModelInfo): 
   };
 }
 
-export async function createGeneration(s: GenerationService, body: CreateGenerationRequest, requestId: string, log: Logger): Promise<Created> {
-  const { model } = s;
+/** The request's model, or the default one; a name not served is the client's mistake. */
+export function modelFor(models: ModelRegistry, name: string | undefined): ServedModel {
+  try {
+    return models.resolve(name);
+  } catch (err) {
+    if (err instanceof UnknownModelError) throw new ApiError('unknown_model', err.message);
+    throw err;
+  }
+}
+
+export async function createGeneration(s: GenerationService, body: CreateGenerationRequest, ctx: CreateContext): Promise<Created> {
+  const { requestId, log } = ctx;
+  const model = modelFor(s.models, body.model);
   const geometry = model.manifest.image;
   // Images first: a bad one is refused before any model work.
   const images: InputImage[] = (body.images ?? []).map((url, i) => prepareInputImage(url, i, geometry));
   const params = resolveParams(body, model);
   const turn = userTurn(model.tokenizer, [...images.map((img): Segment => ({ type: 'image', patches: img.patches })), body.prompt]);
-  const decoded = await s.decode(turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: params.seed });
+  const decoded = await s.decode(model.name, turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: streamSeed(params.seed, 'text', 0) });
 
-  const id = newGenerationId();
+  const id = ctx.id ?? newGenerationId();
   await Promise.all(images.map((img, k) => s.store.put(inputImageKey(id, k), img.png, { contentType: 'image/png' })));
 
   const { boi, eos } = model.tokenizer.specialTokens;
@@ -71,6 +92,8 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   const record: JobRecord = {
     id,
     request_id: requestId,
+    model: model.name,
+    tenant: ctx.tenant,
     created_at: now,
     updated_at: now,
     status: queued ? 'queued' : 'succeeded',
@@ -82,11 +105,11 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   };
   await s.jobs.create(record);
   s.metrics.generationsCreated.inc({ kind: queued ? 'image' : 'text' });
-  log.info({ job_id: id, stop: decoded.stop, tokens: decoded.ids.length, images_in: images.length }, 'generation created');
+  log.info({ job_id: id, model: model.name, stop: decoded.stop, tokens: decoded.ids.length, images_in: images.length }, 'generation created');
   if (!queued) return { status: 201, record };
 
   try {
-    await s.queue.send(encodeJobMessage({ jobId: id, requestId }));
+    await s.queue.send(encodeJobMessage({ jobId: id, requestId, model: model.name }));
   } catch (err) {
     // Without its message the job would stay queued forever: fail it so a poll ends.
     await s.jobs
@@ -108,9 +131,10 @@ function storedContext(id: string, turn: readonly Segment[], generated: readonly
   return context;
 }
 
-export async function getGeneration(jobs: JobRepository<JobRecord>, id: string): Promise<JobRecord> {
+/** The generation `id` of `tenant`; another tenant's is not found, exactly like one that does not exist. */
+export async function getGeneration(jobs: JobRepository<JobRecord>, id: string, tenant: string): Promise<JobRecord> {
   const record = JobId.safeParse(id).success ? await jobs.get(id) : null;
-  if (!record) throw new ApiError('not_found', `no generation ${JSON.stringify(id.slice(0, 200))}`);
+  if (!record || !ownedBy(record, tenant)) throw new ApiError('not_found', `no generation ${JSON.stringify(id.slice(0, 200))}`);
   return record;
 }
 
@@ -119,8 +143,8 @@ export async function getGeneration(jobs: JobRepository<JobRecord>, id: string):
  * still queued to `canceled` at once. Canceling a canceled job returns it as it is
  * (idempotent); a succeeded or failed one is 409 already_finished.
  */
-export async function cancelGeneration(jobs: JobRepository<JobRecord>, id: string, log: Logger): Promise<JobRecord> {
-  const current = await getGeneration(jobs, id);
+export async function cancelGeneration(jobs: JobRepository<JobRecord>, id: string, tenant: string, log: Logger): Promise<JobRecord> {
+  const current = await getGeneration(jobs, id, tenant);
   if (current.status === 'canceled') return current;
   if (isTerminal(current.status)) throw new ApiError('already_finished', `generation ${id} already ${current.status}`);
   await jobs.requestCancel(id);

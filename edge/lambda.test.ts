@@ -56,4 +56,19 @@ describe('lambda handler', () => {
     expect(bad.statusCode).toBe(400);
     expect(JSON.parse(bad.body).error.code).toBe('invalid_request');
   });
+
+  it('answers events buffered: the HTTP API cannot stream a response', async () => {
+    const { handler } = await import('./lambda.js');
+    const call = (e: ReturnType<typeof event>) => handler(e as never, {} as never) as Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
+    const auth = { authorization: 'Bearer lambda-key-1234' };
+    const created = await call(event('POST', '/v1/generations', { ...auth, 'content-type': 'application/json' }, '{"prompt":"hello","max_tokens":2}'));
+    expect([201, 202]).toContain(created.statusCode);
+    const { id } = JSON.parse(created.body) as { id: string };
+    const events = (await handler(event('GET', `/v1/generations/${id}/events`, auth) as never, {} as never)) as { statusCode: number; body: string; headers: Record<string, string>; isBase64Encoded: boolean };
+    expect(events.statusCode).toBe(200);
+    expect(events.headers['content-type']).toMatch(/^text\/event-stream/);
+    // API Gateway decodes a base64 body before the client sees it.
+    const body = events.isBase64Encoded ? Buffer.from(events.body, 'base64').toString('utf8') : events.body;
+    expect(body).toMatch(new RegExp(`^retry: 1000\\n\\nevent: generation\\nid: [\\w-]+\\ndata: \\{"id":"${id}"`));
+  });
 });

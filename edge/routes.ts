@@ -9,6 +9,30 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ content
 const error = (description: string) => json(ApiErrorBody, description);
 const security = [{ bearerAuth: [] }];
 
+const IdempotencyKey = z
+  .string()
+  .regex(/^[\x20-\x7e]{1,255}$/, 'an Idempotency-Key is 1-255 printable ASCII characters')
+  .optional()
+  .meta({
+    param: { name: 'idempotency-key', in: 'header' },
+    description:
+      'Makes a retry safe: the same key from the same tenant with the same body within 24 h returns the same generation (200) ' +
+      'instead of doing the work again; the key with another body is 409 idempotency_conflict. 1-255 printable ASCII characters.',
+    example: '7c0b2a4e-3f5d-4b1a-9d61-2f4f7f1c9e80',
+  });
+
+const Prefer = z
+  .string()
+  .max(1024)
+  .optional()
+  .meta({
+    param: { name: 'prefer', in: 'header' },
+    description:
+      '`wait=N` (1-60): hold the response until the generation is finished or N seconds pass: 201 with the finished ' +
+      'generation, else 202. The applied wait is echoed in Preference-Applied (it may be shorter where the platform limits a response).',
+    example: 'wait=30',
+  });
+
 const IdParam = z.object({
   id: z.string().meta({ param: { name: 'id', in: 'path' }, description: 'The generation id (gen_...).', example: 'gen_q2b4Xk1yq3Lr2mS9vTfW0A' }),
 });
@@ -23,13 +47,19 @@ export const createGenerationRoute = createRoute({
     'else 202 with the generation in state `queued`: poll GET /v1/generations/{id}.',
   security,
   middleware: [jsonBody] as const,
-  request: { body: { required: true, ...json(CreateGenerationRequest, 'The prompt, optional input images and sampling parameters.') } },
+  request: {
+    headers: z.object({ 'idempotency-key': IdempotencyKey, prefer: Prefer }),
+    body: { required: true, ...json(CreateGenerationRequest, 'The prompt, optional input images and sampling parameters.') },
+  },
   responses: {
-    201: json(Generation, 'Finished: the answer needed no image.'),
-    202: json(Generation, 'Queued: an image is being made; poll the generation.'),
-    400: error('invalid_json, invalid_request, prompt_too_long, unsupported_image, invalid_base64 or image_dimensions_too_large.'),
+    200: json(Generation, 'A repeat of an earlier request with the same Idempotency-Key and body: its generation, as it is now.'),
+    201: json(Generation, 'Finished: the answer needed no image (or it was made within Prefer: wait).'),
+    202: json(Generation, 'Queued: an image is being made; follow /v1/generations/{id}/events or poll the generation.'),
+    400: error('invalid_json, invalid_request, unknown_model (the message lists the models served), prompt_too_long, unsupported_image, invalid_base64 or image_dimensions_too_large.'),
     401: error('unauthorized: missing or wrong API key.'),
+    409: error('idempotency_conflict: the Idempotency-Key was used with another body, or its first request is still running (Retry-After).'),
     413: error('payload_too_large (the whole body) or image_too_large (one image).'),
+    429: error('rate_limited: over RATE_LIMIT_PER_MINUTE for this tenant; retry after Retry-After seconds.'),
   },
 });
 
@@ -43,7 +73,8 @@ export const getGenerationRoute = createRoute({
   responses: {
     200: json(Generation, 'The generation: status, progress (denoising step k of n) and output so far.'),
     401: error('unauthorized'),
-    404: error('not_found: no generation with this id.'),
+    404: error("not_found: no generation with this id (another tenant's generation is not found either)."),
+    429: error('rate_limited'),
   },
 });
 
@@ -56,12 +87,47 @@ export const cancelGenerationRoute = createRoute({
     'A queued generation is canceled at once; a running one stops at its next denoising step (poll until `canceled`). ' +
     'Canceling a canceled generation returns it; a succeeded or failed one answers 409 already_finished.',
   security,
-  request: { params: IdParam },
+  request: { params: IdParam, headers: z.object({ 'idempotency-key': IdempotencyKey }) },
   responses: {
-    200: json(Generation, 'The generation after the cancel request.'),
+    200: json(Generation, 'The generation after the cancel request (a repeat with the same Idempotency-Key: as it is now).'),
     401: error('unauthorized'),
     404: error('not_found'),
-    409: error('already_finished: the generation succeeded or failed before the cancel.'),
+    409: error('already_finished: the generation succeeded or failed before the cancel; idempotency_conflict: the key was used for another request.'),
+    429: error('rate_limited'),
+  },
+});
+
+export const generationEventsRoute = createRoute({
+  method: 'get',
+  path: '/v1/generations/{id}/events',
+  tags: ['generations'],
+  summary: 'Follow a generation (server-sent events)',
+  description:
+    'A `text/event-stream` of `generation` events, each the whole generation as GET returns it, at every change: queued (with ' +
+    '`queue_position`), running, each denoising step, the final state; the stream ends after a terminal state. Event ids name ' +
+    'states: reconnect with `Last-Event-ID` to get only what changed (after the terminal event: 204, which stops EventSource). ' +
+    'A `: heartbeat` comment comes every 15 s. On AWS Lambda, which cannot stream through the HTTP API, each request waits up ' +
+    'to 10 s for the next change and answers with it and a `retry:` hint; EventSource reconnects by itself.',
+  security,
+  request: {
+    params: IdParam,
+    headers: z.object({
+      'last-event-id': z
+        .string()
+        .max(128)
+        .optional()
+        .meta({ param: { name: 'last-event-id', in: 'header' }, description: 'The id of the last event received (EventSource sends it on reconnect).' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'The event stream: `event: generation`, `id: <state id>`, `data: <Generation as JSON>`.',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+    204: { description: 'The generation had finished and the client has its final event: stop reconnecting.' },
+    401: error('unauthorized'),
+    404: error('not_found'),
+    429: error('rate_limited'),
   },
 });
 
@@ -71,6 +137,9 @@ export const healthRoute = createRoute({
   tags: ['operations'],
   summary: 'Liveness',
   responses: {
-    200: json(z.object({ status: z.literal('ok'), model: z.string() }).strict(), 'The process is up and its model is loaded.'),
+    200: json(
+      z.object({ status: z.literal('ok'), model: z.string().meta({ description: 'The default model.' }), models: z.array(z.string()).meta({ description: 'Every model served.' }) }).strict(),
+      'The process is up and its models are loaded.',
+    ),
   },
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys } from '../shared/config/index.js';
 import type { ModelRuntime } from '../shared/runtime/index.js';
 import { createApp } from './app.js';
 import { assertSafeBind, startServer, UnsafeBindError } from './server.js';
@@ -16,14 +17,14 @@ describe('the Node adapter', () => {
   it('refuses a non-loopback HOST without API_KEYS, with a clear error', async () => {
     expect(() => assertSafeBind({ host: '0.0.0.0', apiKeys: [] })).toThrow(UnsafeBindError);
     expect(() => assertSafeBind({ host: '0.0.0.0', apiKeys: [] })).toThrow(/API_KEYS/);
-    expect(() => assertSafeBind({ host: '0.0.0.0', apiKeys: ['a-key-12345'] })).not.toThrow();
+    expect(() => assertSafeBind({ host: '0.0.0.0', apiKeys: apiKeys('a-key-12345') })).not.toThrow();
     expect(() => assertSafeBind({ host: '127.0.0.1', apiKeys: [] })).not.toThrow();
     await expect(startServer({ fetch: () => new Response() }, { host: '::', port: 0, apiKeys: [] })).rejects.toThrow(UnsafeBindError);
   });
 
   it('serves the app over HTTP on loopback', async () => {
-    const deps = testDeps(runtime, { config: { apiKeys: ['a-key-12345'] } });
-    const server = await startServer(createApp(deps), { host: '127.0.0.1', port: 0, apiKeys: ['a-key-12345'] });
+    const deps = testDeps(runtime, { config: { apiKeys: apiKeys('a-key-12345') } });
+    const server = await startServer(createApp(deps), { host: '127.0.0.1', port: 0, apiKeys: apiKeys('a-key-12345') });
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${server.url}/healthz`);

@@ -1,9 +1,10 @@
 /**
  * The text side of a generation: prefill the user turn and decode until `<boi>`, `<eos>` or
- * the budget. A decoder owns its model and its concurrency: the Node server's runs on a
- * worker thread with its own session (./decode-thread), one decode at a time; Lambda's runs
- * on the event loop (`eventLoopDecoder`); a test can inject one that forces the image path,
- * which a random-weight model only takes by chance.
+ * the budget, with the model the request named. A decoder owns its models and its
+ * concurrency: the Node server's runs on a worker thread with its own sessions
+ * (./decode-thread), one decode at a time; Lambda's runs on the event loop
+ * (`eventLoopDecoder`); a test can inject one that forces the image path, which a
+ * random-weight model only takes by chance.
  */
 import type { ModelRuntime, Segment, TextDecodeOptions, TextStop } from '../shared/runtime/index.js';
 import { createLimiter } from './limiter.js';
@@ -15,7 +16,8 @@ export interface DecodedText {
   stop: TextStop;
 }
 
-export type TextDecodeFn = (segments: readonly Segment[], options: TextDecodeOptions) => Promise<DecodedText>;
+/** Decodes with the named model (a name the app has already checked against its registry). */
+export type TextDecodeFn = (model: string, segments: readonly Segment[], options: TextDecodeOptions) => Promise<DecodedText>;
 
 /** One decode on `runtime`, on the calling thread. */
 export async function decodeText(runtime: ModelRuntime, segments: readonly Segment[], options: TextDecodeOptions): Promise<DecodedText> {
@@ -24,11 +26,15 @@ export async function decodeText(runtime: ModelRuntime, segments: readonly Segme
   return { ids, text, stop };
 }
 
+/** A model's runtime by name (a RuntimeSet's `get`). */
+export type RuntimeLookup = (model: string) => Promise<ModelRuntime>;
+
 /**
- * Decodes on this thread's event loop, at most `concurrency` at once (default 1: the decode
- * is compute-bound, and more at once than there are cores only makes each slower).
+ * Decodes on this thread's event loop, at most `concurrency` at once whatever the model
+ * (default 1: the decode is compute-bound, and more at once than there are cores only makes
+ * each slower).
  */
-export function eventLoopDecoder(runtime: ModelRuntime, concurrency = 1): TextDecodeFn {
+export function eventLoopDecoder(runtimes: RuntimeLookup, concurrency = 1): TextDecodeFn {
   const limit = createLimiter(concurrency);
-  return (segments, options) => limit(() => decodeText(runtime, segments, options));
+  return (model, segments, options) => limit(async () => decodeText(await runtimes(model), segments, options));
 }

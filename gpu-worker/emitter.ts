@@ -23,7 +23,8 @@ export interface EmitterDeps {
   jobs: JobRepository<JobRecord>;
   metrics: WorkerMetrics;
   logger: Logger;
-  image: ImageGeometry;
+  /** The image size of each model (a job's PNGs are its model's size). */
+  imageOf: (model: string) => ImageGeometry;
   now: () => number;
   /** How long a failed attempt's message stays hidden before its retry, by receive count. */
   retryDelaySeconds: (receiveCount: number) => number;
@@ -34,8 +35,8 @@ type Mutation = (current: JobRecord) => JobRecord | null;
 export class Emitter {
   constructor(private readonly deps: EmitterDeps) {}
 
-  logFor(run: Pick<JobRun, 'id' | 'requestId'>): Logger {
-    return this.deps.logger.child({ jobId: run.id, requestId: run.requestId });
+  logFor(run: Pick<JobRun, 'id' | 'requestId'> & { model?: string }): Logger {
+    return this.deps.logger.child({ jobId: run.id, requestId: run.requestId, ...(run.model !== undefined ? { model: run.model } : {}) });
   }
 
   /** Queued (or running from an earlier attempt) -> running from step 0. */
@@ -68,7 +69,7 @@ export class Emitter {
   async complete(run: JobRun): Promise<void> {
     const log = this.logFor(run);
     await run.writes;
-    await Promise.all(run.images.map((patches, i) => this.putOnce(outputImageKey(run.id, run.firstImage + i), encodePng(patches, this.deps.image))));
+    await Promise.all(run.images.map((patches, i) => this.putOnce(outputImageKey(run.id, run.firstImage + i), encodePng(patches, this.deps.imageOf(run.model)))));
     const steps = progressOf(run).steps;
     const progress: Progress = { step: steps, steps };
     const { won, record } = await this.transition(run.id, toSucceeded(run.parts, run.tokensUsed, progress));

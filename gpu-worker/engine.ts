@@ -4,9 +4,10 @@
  * - receive: an intake loop long-polls the queue while the worker holds fewer messages than
  *   its running set plus a look-ahead, and classifies each (intake.ts).
  * - schedule: at every tick the scheduler admits waiting jobs first come first served and
- *   returns the running set (scheduler.ts).
- * - execute: one batched denoising step for the whole running set (model-runner.ts); a job
- *   whose image is done continues its text there, and may start another image.
+ *   returns the running set as one call per model (scheduler.ts).
+ * - execute: one batched denoising step per model for its running jobs, on that model's
+ *   runner (model-runner.ts; never two models in one call); a job whose image is done
+ *   continues its text there, and may start another image.
  * - emit: record writes, output objects and the message's fate (emitter.ts), off the loop
  *   so that the accelerator does not wait on storage.
  *
@@ -19,6 +20,7 @@ import type { Logger } from '../shared/logging/index.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import { sleep } from '../shared/queue/sleep.js';
 import type { JobRecord } from '../shared/schemas/job.js';
+import { streamSeed } from '../shared/runtime/seeds.js';
 import { loadContext } from './context.js';
 import { Emitter } from './emitter.js';
 import { classify, type Intake } from './intake.js';
@@ -57,7 +59,8 @@ export interface EngineDeps {
   queue: JobQueue;
   store: ObjectStore;
   jobs: JobRepository<JobRecord>;
-  runner: ModelRunner;
+  /** One runner per model served, the default model first (a record without `model` runs on it). */
+  runners: readonly ModelRunner[];
   metrics: WorkerMetrics;
   logger: Logger;
 }
@@ -71,6 +74,8 @@ export class Engine {
   private readonly emitter: Emitter;
   private readonly opts: Required<Omit<EngineOptions, 'onImage' | 'onHeldChange'>> & Pick<EngineOptions, 'onImage' | 'onHeldChange'>;
   private heldReported = 0;
+  private readonly runners: ReadonlyMap<string, ModelRunner>;
+  private readonly served: { readonly names: readonly string[] };
   private readonly waiters = new Set<() => void>();
   private draining = false;
   private abandon = false;
@@ -80,6 +85,14 @@ export class Engine {
   lastBeatAt = 0;
 
   constructor(private readonly deps: EngineDeps, options: EngineOptions) {
+    if (deps.runners.length === 0) throw new RangeError('an engine needs at least one model runner');
+    const runners = new Map<string, ModelRunner>();
+    for (const runner of deps.runners) {
+      if (runners.has(runner.name)) throw new RangeError(`two runners for model ${runner.name}`);
+      runners.set(runner.name, runner);
+    }
+    this.runners = runners;
+    this.served = { names: [...runners.keys()] };
     const vt = options.visibilityTimeoutSeconds;
     this.opts = {
       lookahead: options.maxBatch,
@@ -98,7 +111,7 @@ export class Engine {
       jobs: deps.jobs,
       metrics: deps.metrics,
       logger: deps.logger,
-      image: deps.runner.image,
+      imageOf: (model) => this.runner(model).image,
       now: this.opts.now,
       retryDelaySeconds: this.opts.retryDelaySeconds,
     });
@@ -200,7 +213,7 @@ export class Engine {
   /** The intake's verdict, or undefined when reading the record failed (retried later). */
   private async classify(message: ReceivedMessage): Promise<Intake | undefined> {
     try {
-      return await classify(message, this.deps.jobs);
+      return await classify(message, this.deps.jobs, this.served);
     } catch (err) {
       await this.emitter.retryLater({ id: '?', requestId: '?', message }, err);
       return undefined;
@@ -233,14 +246,20 @@ export class Engine {
       else void this.emitter.acknowledge({ id: held.id, requestId: held.requestId, message }).catch(() => {});
       return;
     }
-    const run = newJobRun(message, intake.record, intake.requestId);
+    // A job to cancel or fail keeps the model its record names (the default for a record older than several models).
+    const model = intake.kind === 'run' ? intake.model : (intake.record.model ?? this.served.names[0]!);
+    const run = newJobRun(message, intake.record, intake.requestId, model);
     if (intake.kind === 'cancel') {
       this.track(run, this.emitter.cancel(run));
       return;
     }
+    if (intake.kind === 'fail') {
+      this.track(run, this.emitter.fail(run, intake.error));
+      return;
+    }
     this.runs.set(run.id, run);
     this.heldChanged();
-    this.sched = enqueue(this.sched, run.id);
+    this.sched = enqueue(this.sched, run.id, run.model);
     this.emitter.logFor(run).info({ receiveCount: message.receiveCount }, 'job received');
     this.wake();
   }
@@ -256,14 +275,22 @@ export class Engine {
       const tick = schedule(this.sched, this.opts.maxBatch);
       this.sched = tick.state;
       for (const id of tick.admitted) await this.admit(this.runs.get(id)!);
-      const batch = this.sched.running.map((id) => this.runs.get(id)!).filter((run) => run.cond && run.x && !run.stop && !run.cancelRequested);
-      this.deps.metrics.activeJobs.set({}, batch.length);
-      if (batch.length === 0) {
+      // One call per model; a job whose admission failed (no context) or that is stopping sits this one out.
+      const ready = (run: JobRun) => this.sched.running.includes(run.id) && run.cond && run.x && !run.stop && !run.cancelRequested;
+      const calls = tick.calls.map((call) => ({ model: call.model, batch: call.jobs.map((id) => this.runs.get(id)!).filter(ready) })).filter((call) => call.batch.length > 0);
+      this.deps.metrics.activeJobs.set({}, calls.reduce((n, call) => n + call.batch.length, 0));
+      if (calls.length === 0) {
         await this.idle(1000);
         continue;
       }
-      await this.execute(batch);
+      for (const call of calls) await this.execute(this.runner(call.model), call.batch);
     }
+  }
+
+  private runner(model: string): ModelRunner {
+    const runner = this.runners.get(model);
+    if (!runner) throw new Error(`no runner for model ${model}`); // intake lets no such job in
+    return runner;
   }
 
   /** Into the running set: prefill its context once, draw its noise, mark it running. */
@@ -271,7 +298,7 @@ export class Engine {
     const now = this.opts.now();
     run.admittedAt = now;
     this.deps.metrics.queueWait.observe({}, Math.max(0, now - run.message.sentAt) / 1000);
-    const { runner } = this.deps;
+    const runner = this.runner(run.model);
     try {
       const segments = await loadContext(run.record.context, this.deps.store, runner.image, runner.specialTokens.boi);
       run.cond = await runner.prefill(segments);
@@ -285,15 +312,16 @@ export class Engine {
     }
   }
 
-  private async execute(batch: JobRun[]): Promise<void> {
-    const { runner, metrics } = this.deps;
+  /** One batched step of one model's jobs (the scheduler never hands a call two models). */
+  private async execute(runner: ModelRunner, batch: JobRun[]): Promise<void> {
+    const { metrics } = this.deps;
     const inputs = batch.map((run) => ({ cond: run.cond!, x: run.x!, step: run.step, steps: run.record.params.steps, guidance: run.record.params.guidance }));
     let outputs: Float32Array[];
     try {
       outputs = await runner.step(inputs);
     } catch (err) {
       // One bad job must not sink the batch: retry each alone, give up on those that fail.
-      this.deps.logger.error({ err, batch: batch.length }, 'batched denoising step failed; retrying each job alone');
+      this.deps.logger.error({ err, model: runner.name, batch: batch.length }, 'batched denoising step failed; retrying each job alone');
       outputs = [];
       for (const [i, run] of batch.entries()) {
         try {
@@ -312,14 +340,13 @@ export class Engine {
       if (!this.sched.running.includes(run.id)) continue;
       run.x = outputs[i]!;
       run.step += 1;
-      if (run.step === run.record.params.steps) await this.imageDone(run);
+      if (run.step === run.record.params.steps) await this.imageDone(runner, run);
       else this.afterStep(run);
     }
   }
 
   /** The image is clean: back into the context, then text until the answer ends or asks for another. */
-  private async imageDone(run: JobRun): Promise<void> {
-    const { runner } = this.deps;
+  private async imageDone(runner: ModelRunner, run: JobRun): Promise<void> {
     const { params } = run.record;
     const clean = run.x!;
     run.images.push(clean);
@@ -329,7 +356,7 @@ export class Engine {
       const text = await runner.continueText(run.cond!, clean, {
         maxTokens: tokensLeft(run),
         temperature: params.temperature,
-        seed: (params.seed + run.image + 1) >>> 0,
+        seed: streamSeed(params.seed, 'text', run.image + 1),
       });
       run.tokensUsed += text.ids.length;
       if (text.text.length > 0) run.parts.push({ type: 'text', text: text.text });

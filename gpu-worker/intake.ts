@@ -1,28 +1,38 @@
 /**
  * What to do with a received message, decided from its body and the job's record:
- * run it, acknowledge it (the job is finished: a redelivery), cancel it, or leave it to
- * the retry/dead-letter path (poison). No model work here.
+ * run it, acknowledge it (the job is finished: a redelivery), cancel it, fail it (it names a
+ * model this worker does not serve, or its message and record disagree on the model), or
+ * leave it to the retry/dead-letter path (poison). No model work here.
  */
 import { InvalidJobMessageError, parseJobMessage } from '../shared/jobs/message.js';
 import { isTerminal } from '../shared/jobs/status.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
 import type { ReceivedMessage } from '../shared/ports/queue.js';
+import type { JobError } from '../shared/jobs/record.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 
 export type Intake =
-  | { kind: 'run'; jobId: string; requestId: string; record: JobRecord }
+  | { kind: 'run'; jobId: string; requestId: string; record: JobRecord; model: string }
   /** Finished already: delete the message, do nothing else. */
   | { kind: 'done'; jobId: string; requestId: string; record: JobRecord }
   /** Its cancel marker is set: mark canceled, delete the message. */
   | { kind: 'cancel'; jobId: string; requestId: string; record: JobRecord }
+  /** Can never run here: mark it failed with this error, delete the message. */
+  | { kind: 'fail'; jobId: string; requestId: string; record: JobRecord; error: JobError }
   /** Cannot be handled: leave it (not deleted) so that it reaches the dead-letter queue. */
   | { kind: 'poison'; reason: string; jobId?: string; requestId?: string; err?: unknown };
 
-export async function classify(message: ReceivedMessage, jobs: JobRepository<JobRecord>): Promise<Intake> {
+/** The models a worker serves, its default first (the model of a record older than several models). */
+export interface ServedModels {
+  readonly names: readonly string[];
+}
+
+export async function classify(message: ReceivedMessage, jobs: JobRepository<JobRecord>, served: ServedModels): Promise<Intake> {
   let jobId: string;
   let requestId: string;
+  let messageModel: string | undefined;
   try {
-    ({ jobId, requestId } = parseJobMessage(message.body));
+    ({ jobId, requestId, model: messageModel } = parseJobMessage(message.body));
   } catch (err) {
     if (err instanceof InvalidJobMessageError) return { kind: 'poison', reason: err.message };
     throw err;
@@ -38,7 +48,16 @@ export async function classify(message: ReceivedMessage, jobs: JobRepository<Job
   if (!record) return { kind: 'poison', reason: 'no job record for this message', jobId, requestId };
   if (isTerminal(record.status)) return { kind: 'done', jobId, requestId, record };
   if (await jobs.isCancelRequested(jobId)) return { kind: 'cancel', jobId, requestId, record };
-  return { kind: 'run', jobId, requestId, record };
+  if (messageModel !== undefined && record.model !== undefined && messageModel !== record.model) {
+    const error = { code: 'invalid_job', message: `the queue message names model ${messageModel} but the job record ${record.model}` };
+    return { kind: 'fail', jobId, requestId, record, error };
+  }
+  const model = record.model ?? messageModel ?? served.names[0]!;
+  if (!served.names.includes(model)) {
+    const error = { code: 'model_not_served', message: `the job asks for model ${model}, which this worker does not serve (it serves: ${served.names.join(', ')})` };
+    return { kind: 'fail', jobId, requestId, record, error };
+  }
+  return { kind: 'run', jobId, requestId, record, model };
 }
 
 function isDataError(err: unknown): boolean {

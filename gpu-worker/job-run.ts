@@ -15,6 +15,8 @@ export type StopReason = 'canceled' | 'terminal' | 'lost' | 'shutdown';
 export interface JobRun {
   readonly id: string;
   readonly requestId: string;
+  /** The model it runs on (a runner of this worker). */
+  readonly model: string;
   /** The latest delivery of its message (heartbeats and the final delete use it). */
   message: ReceivedMessage;
   readonly record: JobRecord;
@@ -45,11 +47,12 @@ export interface JobRun {
   progressPending: boolean;
 }
 
-export function newJobRun(message: ReceivedMessage, record: JobRecord, requestId: string): JobRun {
+export function newJobRun(message: ReceivedMessage, record: JobRecord, requestId: string, model: string): JobRun {
   const firstImage = record.output.filter((p) => p.type === 'image').length;
   return {
     id: record.id,
     requestId,
+    model,
     message,
     record,
     step: 0,

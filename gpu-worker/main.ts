@@ -5,12 +5,14 @@
  */
 import { ConfigError, configFromProcessEnv } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
-import { createRuntime } from '../shared/runtime/index.js';
+import { loadModelRegistry, ModelRegistryError, type ModelRegistry } from '../shared/models/index.js';
+import { createRuntime, type OnnxModelRuntime } from '../shared/runtime/index.js';
 import { openAdapters } from './adapters.js';
 import { measureAutoBatch } from './autotune.js';
 import { EXIT_CONFIG } from './exit-codes.js';
 import { startHealthServer } from './health.js';
 import { createWorkerMetrics } from './metrics.js';
+import type { ModelRunner } from './model-runner.js';
 import { ExecutionProviderUnavailable, openWorkerRuntime } from './provider-check.js';
 import { startWorker, type Worker } from './worker.js';
 import { METRICS_PUSH_MS, tell } from './ipc.js';
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
     env = loadWorkerEnv(process.env);
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(EXIT_CONFIG);
+    process.exit(2);
   }
   const logger = createLogger(config, { name: 'worker' });
   for (const warning of config.warnings) logger.warn(warning);
@@ -40,25 +42,49 @@ async function main(): Promise<void> {
     health: { state: () => state, lastBeatAt: () => worker?.engine.lastBeatAt ?? Date.now() },
   });
 
-  // The model first: a worker that cannot run it (no usable CUDA) opens no queue and holds no job.
-  let opened;
+  let registry: ModelRegistry;
   try {
-    opened = await openWorkerRuntime(config.modelDir, { executionProvider: config.executionProvider, open: createRuntime });
+    registry = await loadModelRegistry(config.modelDirs, { from: config.modelsFrom });
+  } catch (err) {
+    // A package that cannot be served is a configuration error, which the pool does not restart.
+    if (!(err instanceof ModelRegistryError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    await health.close();
+    process.exit(EXIT_CONFIG);
+  }
+  // The models first, every one of them: a worker that cannot run them (no usable CUDA) opens
+  // no queue and holds no job, and the first job of a model never waits for its graph to load.
+  const opened: { runtime: OnnxModelRuntime; runner: ModelRunner }[] = [];
+  try {
+    for (const model of registry.models) {
+      opened.push(
+        await openWorkerRuntime(model.dir, {
+          executionProvider: config.executionProvider,
+          name: model.name,
+          open: (dir, options) => createRuntime(dir, { ...options, info: model }),
+        }),
+      );
+    }
   } catch (err) {
     if (!(err instanceof ExecutionProviderUnavailable)) throw err;
     // Once, clearly, then a configuration exit: the pool does not restart it and ECS's
     // deployment circuit breaker rolls the deployment back instead of replacing it forever.
-    logger.fatal({ executionProvider: err.executionProvider, modelDir: config.modelDir }, err.message);
+    logger.fatal({ executionProvider: err.executionProvider, models: registry.names }, err.message);
+    await Promise.all(opened.map((o) => o.runtime.close()));
     await health.close();
     process.exit(EXIT_CONFIG);
   }
-  const { runtime, runner } = opened;
+  const runners = opened.map((o) => o.runner);
   const adapters = openAdapters(config);
   let maxBatch: number;
   if (config.workerMaxBatch === 'auto') {
-    const auto = await measureAutoBatch(runner);
-    maxBatch = auto.chosen;
-    logger.info({ maxBatch, measurements: auto.measurements.map((m) => ({ batch: m.batch, msPerCall: round(m.msPerCall), rowsPerSecond: round(m.rowsPerSecond) })) }, 'WORKER_MAX_BATCH=auto: measured');
+    // One bound for the whole running set: the smallest batch any model needs for its best throughput.
+    maxBatch = Infinity;
+    for (const runner of runners) {
+      const auto = await measureAutoBatch(runner);
+      maxBatch = Math.min(maxBatch, auto.chosen);
+      logger.info({ model: runner.name, chosen: auto.chosen, measurements: auto.measurements.map((m) => ({ batch: m.batch, msPerCall: round(m.msPerCall), rowsPerSecond: round(m.rowsPerSecond) })) }, 'WORKER_MAX_BATCH=auto: measured');
+    }
   } else {
     maxBatch = config.workerMaxBatch;
   }
@@ -68,7 +94,7 @@ async function main(): Promise<void> {
     ? new ScaleInProtection({ port: new EcsAgentTaskProtection(tp.agentUri), expiresInMinutes: tp.expiresInMinutes, idleMs: tp.idleMs, logger: logger.child({ part: 'task-protection' }) })
     : undefined;
   worker = startWorker(
-    { ...adapters, runner, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds },
+    { ...adapters, runners, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds },
     {
       maxBatch,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
@@ -79,7 +105,7 @@ async function main(): Promise<void> {
     },
   );
   state = 'ready';
-  logger.info({ model: runtime.manifest.name, modelDir: config.modelDir, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store, taskProtection: protection !== undefined }, 'worker ready');
+  logger.info({ models: registry.names, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store, taskProtection: protection !== undefined }, 'worker ready');
   tell({ type: 'worker-ready', healthPort: health.port, maxBatch, pid: process.pid });
   if (process.send) setInterval(() => tell({ type: 'worker-metrics', text: metrics.render() }), METRICS_PUSH_MS).unref();
 
@@ -96,7 +122,7 @@ async function main(): Promise<void> {
     await protection?.close();
     await health.close();
     await adapters.close();
-    await runtime.close();
+    await Promise.all(opened.map((o) => o.runtime.close()));
     logger.info('stopped');
     process.exit(0);
   };

@@ -1,10 +1,11 @@
 /**
- * The model runner: the worker's only door to the model (vLLM's ModelRunner). It owns the
- * caches that outlive one call: the unconditional context, prefilled once per worker and
- * shared by every job's guidance rows, and the time grids. Everything else it is given.
+ * The model runner: the worker's only door to one model (vLLM's ModelRunner); a worker
+ * serving several models has one runner (one session) per model. It owns the caches that
+ * outlive one call: the unconditional context, prefilled once per worker and shared by every
+ * job's guidance rows, and the time grids. Everything else it is given.
  */
 import type { DenoiseRow, KvCache, ModelRuntime, Segment, TextDecodeResult } from '../shared/runtime/index.js';
-import { uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
+import { streamSeed, uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
 
 /** One job's image in a batched step. */
 export interface StepInput {
@@ -28,7 +29,15 @@ export class ModelRunner {
   private uncondCache: Promise<KvCache> | undefined;
   private readonly grids = new Map<number, readonly number[]>();
 
-  constructor(readonly runtime: ModelRuntime) {}
+  /** The model's name (jobs name it); default: the manifest's `name`. */
+  readonly name: string;
+
+  constructor(
+    readonly runtime: ModelRuntime,
+    name?: string,
+  ) {
+    this.name = name ?? runtime.manifest.name ?? 'model';
+  }
 
   get image(): ImageGeometry {
     return this.runtime.manifest.image;
@@ -52,9 +61,9 @@ export class ModelRunner {
     return this.runtime.prefill(segments);
   }
 
-  /** Pure noise for image k of a job: deterministic in (seed, k). */
+  /** Pure noise for image k of a job: its own stream of (seed, k) (shared/runtime/seeds.ts). */
   noise(seed: number, k: number): Float32Array {
-    return this.runtime.initialNoise((seed + k) >>> 0);
+    return this.runtime.initialNoise(streamSeed(seed, 'image-noise', k));
   }
 
   /** One denoising step for every input in one network call (guidance rows included). */

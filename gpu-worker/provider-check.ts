@@ -51,6 +51,8 @@ export interface OpenOptions {
   executionProvider: ExecutionProvider;
   /** Where the CUDA provider must be (default: onnxruntime-node's native folder). */
   binDir?: string;
+  /** The model's name, for its runner (default: the manifest's). */
+  name?: string;
   /** The runtime factory (createRuntime); injected so that tests can count calls. */
   open: (modelDir: string, options: RuntimeOptions) => Promise<OnnxModelRuntime>;
 }
@@ -81,7 +83,7 @@ export async function openWorkerRuntime(modelDir: string, options: OpenOptions):
     if (provider !== 'cuda') throw err;
     throw new ExecutionProviderUnavailable(`EXECUTION_PROVIDER=cuda: could not create a CUDA session for ${modelDir}: ${messageOf(err)} (onnxruntime's log line above names the library it could not load); ${CUDA_CHECKLIST}`, provider, { cause: err });
   }
-  const runner = new ModelRunner(runtime);
+  const runner = new ModelRunner(runtime, options.name);
   try {
     const uncond = await runner.uncond();
     if (provider === 'cuda') await warmUpStep(runner, uncond);

@@ -2,7 +2,8 @@
 # Smoke test of the worker image on a machine with an NVIDIA GPU, Docker and the NVIDIA
 # container toolkit (`docker run --gpus all` works). Run from anywhere in the repository:
 #
-#   gpu-worker/smoke-gpu.sh [--model packages/shapes64] [--sizes 1,4,16,64] [--no-build]
+#   gpu-worker/smoke-gpu.sh [--models packages/shapes64[,packages/emoji64]] [--sizes 1,4,16,64] [--no-build]
+#   (the steps are timed and the draw made on the first, the default model)
 #
 # 1. builds the image exactly as `cdk deploy` does (gpu-worker/Dockerfile, repository root as
 #    context); the build itself fails when a CUDA library of the provider is missing;
@@ -21,11 +22,11 @@ build=1
 image=unified-model-worker:smoke
 while [ $# -gt 0 ]; do
   case "$1" in
-    --model) model="$2"; shift 2 ;;
+    --model|--models) model="$2"; shift 2 ;;
     --sizes) sizes="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --image) image="$2"; shift 2 ;;
-    *) echo "usage: $0 [--model DIR] [--sizes 1,4,16,64] [--no-build] [--image NAME:TAG]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--models DIR[,DIR...]] [--sizes 1,4,16,64] [--no-build] [--image NAME:TAG]" >&2; exit 2 ;;
   esac
 done
 
@@ -34,8 +35,8 @@ command -v docker >/dev/null || { echo "smoke-gpu: docker not found" >&2; exit 1
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
 if [ "$build" = 1 ]; then
-  say "build $image (MODEL_PACKAGE=$model)"
-  docker build --platform linux/amd64 -f gpu-worker/Dockerfile --build-arg "MODEL_PACKAGE=$model" -t "$image" .
+  say "build $image (MODELS=$model)"
+  docker build --platform linux/amd64 -f gpu-worker/Dockerfile --build-arg "MODELS=$model" -t "$image" .
 fi
 
 say "denoising step time against batch size (batches of $sizes jobs, 2 rows each: guided)"

@@ -1,7 +1,7 @@
 /**
  * Smoke checks that run inside the worker image (bundled to dist/smoke.mjs beside the
  * worker; gpu-worker/smoke-gpu.sh drives them on a GPU host). Configuration comes from the
- * same environment as the worker's (MODEL_DIR, EXECUTION_PROVIDER, DATA_DIR, ...).
+ * same environment as the worker's (MODELS: its default model, EXECUTION_PROVIDER, DATA_DIR, ...).
  *
  *   node dist/smoke.mjs steps [--sizes=1,4,16,64] [--reps=5]
  *       the model opened as the worker opens it (a CUDA failure is explained the same way),
@@ -37,7 +37,7 @@ function parseSizes(text: string): number[] {
 
 async function steps(sizes: number[], reps: number): Promise<void> {
   const config = configFromProcessEnv();
-  const { runtime, runner } = await openWorkerRuntime(config.modelDir, { executionProvider: config.executionProvider, open: createRuntime });
+  const { runtime, runner } = await openWorkerRuntime(config.modelDirs[0]!, { executionProvider: config.executionProvider, open: createRuntime });
   try {
     const { measurements } = await measureAutoBatch(runner, { sizes, reps, minMsPerSize: 500 });
     process.stdout.write(`model ${runtime.manifest.name} (${runtime.precision}) on ${config.executionProvider}; guided step: 2 rows per job\n`);
@@ -53,7 +53,7 @@ async function steps(sizes: number[], reps: number): Promise<void> {
 
 async function draw(caption: string, timeoutSeconds: number): Promise<void> {
   const config = configFromProcessEnv();
-  const { tokenizer, manifest } = await loadModelInfo(config.modelDir);
+  const { tokenizer, manifest } = await loadModelInfo(config.modelDirs[0]!);
   const paths = embeddedPaths(config.dataDir);
   const store = new FileStore({ root: paths.store });
   const queue = new SqliteQueue({ path: paths.queue, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, maxReceiveCount: SQLITE_MAX_RECEIVE_COUNT });

@@ -19,7 +19,8 @@ export interface WorkerParts {
   /** The source queue's maxReceiveCount, quoted in the failure reason when known. */
   maxReceiveCount?: number;
   store: ObjectStore;
-  runner: ModelRunner;
+  /** One runner per model served, the default model first. */
+  runners: readonly ModelRunner[];
   logger: Logger;
   metrics?: WorkerMetrics;
   /** Long-poll wait of the dead-letter receive (default 20 s; shutdown cuts it short). */
@@ -36,7 +37,7 @@ export interface Worker {
 export function startWorker(parts: WorkerParts, options: EngineOptions): Worker {
   const metrics = parts.metrics ?? createWorkerMetrics();
   const jobs = new JobRepository<JobRecord>(parts.store, { schema: JobRecord });
-  const engine = new Engine({ queue: parts.queue, store: parts.store, jobs, runner: parts.runner, metrics, logger: parts.logger }, options);
+  const engine = new Engine({ queue: parts.queue, store: parts.store, jobs, runners: parts.runners, metrics, logger: parts.logger }, options);
   engine.start();
   const drainAbort = new AbortController();
   const drain = parts.deadLetters

@@ -233,7 +233,9 @@ def summary_line(r: dict) -> str:
 def sample_grid(corpus: Corpus, pictures: dict, path: str, title: str, n: int = 12) -> None:
     """Rows of (prompt, drawn, real): a green frame where retrieval named the concept."""
     from plots import plt
-    items = (pictures.get("seen", [])[:n // 2 + n % 2] + pictures.get("heldout", [])[:n // 2])
+    def spread(xs: list, k: int) -> list:  # evenly over the list: rows are in corpus order, grouped by category
+        return xs if len(xs) <= k else [xs[round(j * (len(xs) - 1) / (k - 1))] for j in range(k)]
+    items = spread(pictures.get("seen", []), n // 2 + n % 2) + spread(pictures.get("heldout", []), n // 2)
     if not items:
         return
     cols = 6

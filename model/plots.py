@@ -34,6 +34,49 @@ def sample_grid(examples: list, path: str, title: str = "", n: int = 16) -> None
     plt.close(fig)
 
 
+# A corpus model's four figures (model/eval_corpus.py), with what each is compared against.
+CORPUS_FIGURES = {
+    "describe_seen": "describe, training styles (exact)",
+    "describe_heldout_greedy": "describe, held-out style (exact)",
+    "draw_seen_top1": "draw, seen cells (retrieval top-1)",
+    "draw_heldout_top5": "draw, held-out cells (retrieval top-5)",
+}
+
+
+def training_hours(history: list) -> dict[int, float]:
+    """step -> hours of training up to it, from the logged seconds a step (restarts and
+    evaluation pauses do not count)."""
+    hours, total, last = {}, 0.0, 0
+    for h in history:
+        if "s_per_step" in h and h["step"] > last:
+            total += h["s_per_step"] * (h["step"] - last)
+            last = h["step"]
+            hours[last] = total / 3600
+    return hours
+
+
+def corpus_learning_curve(history: list, path: str, baselines: dict[str, float] | None = None, title: str = "") -> None:
+    """The four figures of the quick evaluations against training time; dashed: a baseline."""
+    hours = training_hours(history)
+    steps = sorted(hours)
+    evals = [h for h in history if "eval" in h]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, label in CORPUS_FIGURES.items():
+        pts = [(hours[max(s for s in steps if s <= h["step"])] if any(s <= h["step"] for s in steps) else 0.0,
+                h["eval"][key]["accuracy"]) for h in evals if key in h["eval"]]
+        if not pts:
+            continue
+        line, = ax.plot(*zip(*pts), marker="o", label=label)
+        if baselines and key in baselines:
+            ax.axhline(baselines[key], color=line.get_color(), linestyle="--", linewidth=1)
+    ax.set_ylim(0, 1); ax.set_xlabel("hours of training (2-core CPU)"); ax.set_ylabel("accuracy")
+    ax.set_title(title or "quick evaluation during training (dashed: baselines)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def loss_curve(history: list, path: str) -> None:
     steps = [h["step"] for h in history if "loss" in h]
     if not steps:
@@ -46,7 +89,7 @@ def loss_curve(history: list, path: str) -> None:
         ax[0].plot(steps[k - 1:], smooth, label=key)
     ax[0].set_yscale("log"); ax[0].set_xlabel("step"); ax[0].legend(); ax[0].set_title("training loss")
     evals = [h for h in history if "eval" in h]
-    for key in ("draw/all", "describe/all"):
+    for key in ("draw/all", "describe/all", *CORPUS_FIGURES):
         pts = [(h["step"], h["eval"][key]["accuracy"]) for h in evals if key in h["eval"]]
         if pts:
             ax[1].plot(*zip(*pts), marker="o", label=key)

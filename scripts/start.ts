@@ -13,6 +13,7 @@ import { buildDeps, type BuiltDeps } from '../edge/deps.js';
 import { assertSafeBind, startServer, type RunningServer } from '../edge/server.js';
 import { ConfigError, configFromProcessEnv, FALLBACK_MODEL_DIR, type Config } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
+import { ModelRegistryError } from '../shared/models/index.js';
 import { startWorkerPool, type PoolWorker, type WorkerPool } from '../gpu-worker/pool.js';
 
 function readConfig(): Config {
@@ -26,7 +27,8 @@ function readConfig(): Config {
 
 /** Where to send requests, for a person reading the terminal. */
 export function banner(url: string, config: Config, workers: readonly PoolWorker[]): string {
-  const fixture = config.modelDir === FALLBACK_MODEL_DIR ? '  (the test fixture: packages/shapes64 is not there yet)' : '';
+  const fixture = (dir: string) => (dir === FALLBACK_MODEL_DIR ? '  (the test fixture: no shipped package is there yet)' : '');
+  const models = config.modelDirs.map((dir, i) => `${i === 0 ? '  Models    ' : '            '}${dir}${i === 0 ? '  (default)' : ''}${fixture(dir)}`);
   const auth = config.apiKeys.length > 0 ? " -H 'authorization: Bearer <API key>'" : '';
   const batches = workers.map((w) => `pid ${w.pid}, max batch ${w.maxBatch}, metrics :${w.healthPort}/metrics`).join('; ');
   return [
@@ -34,8 +36,8 @@ export function banner(url: string, config: Config, workers: readonly PoolWorker
     `Unified text-and-image model API is up.`,
     `  API       ${url}`,
     `  Docs      ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
-    `  Health    ${url}/healthz   Metrics: ${url}/metrics`,
-    `  Model     ${config.modelDir}${fixture}`,
+    `  Health    ${url}/healthz   Metrics: ${url}/metrics   Models: ${url}/v1/models`,
+    ...models,
     `  Data      ${config.dataDir}`,
     `  Workers   ${workers.length}: ${batches}`,
     '',
@@ -45,6 +47,7 @@ export function banner(url: string, config: Config, workers: readonly PoolWorker
     'Or from the terminal:',
     `  npm run cli -- draw "a red circle at the top left" -o circle.png --url ${url}`,
     `  npm run cli -- describe circle.png --url ${url}`,
+    `  npm run cli -- models --url ${url}      # the models served; choose one with --model NAME`,
     '',
     'Ctrl-C stops everything.',
     '',
@@ -83,8 +86,10 @@ async function main(): Promise<void> {
     server = await startServer(createApp({ ...deps, metrics: [pool.metrics] }), config);
     await pool.ready;
   } catch (err) {
-    logger.fatal({ err }, 'could not start');
-    await stop('startup failure', 1);
+    // A model package that cannot be served is the configuration's fault: say so plainly, exit 2.
+    if (err instanceof ModelRegistryError) process.stderr.write(`${err.message}\n`);
+    else logger.fatal({ err }, 'could not start');
+    await stop('startup failure', err instanceof ModelRegistryError ? 2 : 1);
     return;
   }
   process.stdout.write(banner(server.url, config, pool.workers()));

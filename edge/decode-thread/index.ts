@@ -1,7 +1,7 @@
 /**
  * The edge's text decode on a worker thread, so that the event loop only parses, validates,
  * writes records and answers: a status poll or a health check never waits behind a decode.
- * One thread (its own onnxruntime session) serves decodes in order. A thread that dies
+ * One thread (its own onnxruntime session per model) serves decodes in order. A thread that dies
  * fails the decodes it held (the requests get a 5xx, nothing half-written: the record is
  * created after the decode) and the next decode starts a new one.
  */
@@ -15,7 +15,8 @@ import { FromThread, type ThreadConfig, type ToThread } from './protocol.js';
 const CLOSE_TIMEOUT_MS = 30_000;
 
 export interface DecodeThreadOptions {
-  modelDir: string;
+  /** The model packages it decodes with (one session each), the default first. */
+  modelDirs: readonly string[];
   /** The graph to run; default: what createRuntime picks for the CPU (MODEL_PRECISION, the package). */
   precision?: Precision;
   /**
@@ -49,7 +50,7 @@ interface Running {
 
 export async function startDecodeThread(options: DecodeThreadOptions): Promise<DecodeThread> {
   const config: ThreadConfig = {
-    modelDir: options.modelDir,
+    modelDirs: [...options.modelDirs],
     ...(options.precision !== undefined ? { precision: options.precision } : {}),
     intraOpThreads: options.intraOpThreads ?? 1,
   };
@@ -117,11 +118,11 @@ export async function startDecodeThread(options: DecodeThreadOptions): Promise<D
     throw err;
   }
 
-  const decode = (segments: readonly Segment[], opts: TextDecodeOptions): Promise<DecodedText> => {
+  const decode = (model: string, segments: readonly Segment[], opts: TextDecodeOptions): Promise<DecodedText> => {
     if (closed) return Promise.reject(new DecodeThreadError('the decode thread is closed'));
     const thread = running();
     const id = nextId++;
-    const request: ToThread = { type: 'decode', id, segments, options: { maxTokens: opts.maxTokens, temperature: opts.temperature, seed: opts.seed } };
+    const request: ToThread = { type: 'decode', id, model, segments, options: { maxTokens: opts.maxTokens, temperature: opts.temperature, seed: opts.seed } };
     // Pending from the start, so that close() or the thread's death fails it even before it is sent.
     const answer = new Promise<DecodedText>((resolve, reject) => pending.set(id, { resolve, reject }));
     thread.ready.then(

@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { PRECISIONS } from '../../shared/runtime/index.js';
 
-/** What the thread is started with (workerData). */
+/** What the thread is started with (workerData): the package folders, the default first. */
 export const ThreadConfig = z.object({
-  modelDir: z.string().min(1),
+  modelDirs: z.array(z.string().min(1)).min(1),
   precision: z.enum(PRECISIONS).optional(),
   intraOpThreads: z.number().int().min(1).optional(),
 });
@@ -22,6 +22,7 @@ const Segment = z.discriminatedUnion('type', [
 export const DecodeRequest = z.object({
   type: z.literal('decode'),
   id: z.number().int(),
+  model: z.string().min(1),
   segments: z.array(Segment).readonly(),
   options: z.object({ maxTokens: z.number().int(), temperature: z.number(), seed: z.number().int() }),
 });

@@ -1,11 +1,15 @@
 /**
- * The decode thread: its own onnxruntime session on the CPU, decoding the text side of one
- * request at a time for the edge. onnxruntime-node's `run` computes on the calling thread,
- * so on the event loop it would stall every other request (status polls, health checks,
- * other requests' parsing) for the whole decode; here it stalls nothing.
+ * The decode thread: its own onnxruntime session per model on the CPU, decoding the text
+ * side of one request at a time for the edge. onnxruntime-node's `run` computes on the
+ * calling thread, so on the event loop it would stall every other request (status polls,
+ * health checks, other requests' parsing) for the whole decode; here it stalls nothing.
+ *
+ * Every model's session opens at start, not on first use: the packages are small (at most
+ * 30 MB, one thread each), a graph that does not load stops the server at start instead of
+ * failing a user's request later, and no first request of a model waits for a session.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createRuntime } from '../../shared/runtime/index.js';
+import { loadModelRegistry, RuntimeSet } from '../../shared/models/index.js';
 import { decodeText } from '../text-decode.js';
 import { ThreadConfig, ToThread, type FromThread } from './protocol.js';
 
@@ -15,11 +19,13 @@ const post = (m: FromThread): void => port.postMessage(m);
 
 try {
   const config = ThreadConfig.parse(workerData);
-  const runtime = await createRuntime(config.modelDir, {
+  const registry = await loadModelRegistry(config.modelDirs);
+  const runtimes = new RuntimeSet(registry, {
     executionProvider: 'cpu',
     ...(config.precision !== undefined ? { precision: config.precision } : {}),
     ...(config.intraOpThreads !== undefined ? { intraOpThreads: config.intraOpThreads } : {}),
   });
+  await runtimes.openAll();
   // One decode at a time: the session is compute-bound, interleaving only delays every answer.
   let chain: Promise<void> = Promise.resolve();
   let closing = false;
@@ -32,7 +38,7 @@ try {
       // cannot unwind a native call in a terminated thread): finish, release, then exit.
       closing = true;
       chain = chain.then(async () => {
-        await runtime.close();
+        await runtimes.close();
         port.close();
       });
       return;
@@ -40,7 +46,7 @@ try {
     chain = chain.then(async () => {
       if (closing) return; // its caller was already told the thread is closed
       try {
-        post({ type: 'decoded', id: m.id, result: await decodeText(runtime, m.segments, m.options) });
+        post({ type: 'decoded', id: m.id, result: await decodeText(await runtimes.get(m.model), m.segments, m.options) });
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         post({ type: 'error', id: m.id, name: e.name, message: e.message });

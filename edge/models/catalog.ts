@@ -1,84 +1,40 @@
 /**
- * The models this edge serves, as `GET /v1/models` lists them (OpenAI's list shape, extended
- * with what each model is for, from its manifest).
- *
- * ADAPTER, to be replaced by the multi-model work (issue 11): today the edge serves one
- * package, so the catalog has one entry. It follows the contract that work defines:
- * `{object: "list", data: [{id, object: "model", created, owned_by, name, description,
- * image: {width, height}, prompts: {draw_prefix, draw_template?, describe_prompt, styles?},
- * licenses, default}]}`. The OpenAI routes and the playground depend only on `ModelCatalog`.
+ * The models this edge serves, as `GET /v1/models` lists them and the OpenAI routes find them:
+ * the model registry (shared/models: every package's manifest and tokenizer, the default
+ * first) in OpenAI's list shape, extended with what each model is for (shared/schemas/models.ts).
+ * The OpenAI routes and the playground depend only on `ModelCatalog`.
  */
-import { z } from 'zod';
-import { DEFAULT_PROMPTS, type ModelInfo } from '../../shared/runtime/index.js';
+import { modelObject, type ModelRegistry } from '../../shared/models/index.js';
+import type { ModelInfo } from '../../shared/runtime/index.js';
+import { ModelList, ModelObject } from '../../shared/schemas/models.js';
 import { ApiError } from '../errors.js';
 
-export const ModelEntry = z
-  .object({
-    id: z.string().min(1),
-    object: z.literal('model'),
-    /** Unix seconds. */
-    created: z.number().int().min(0),
-    owned_by: z.string().min(1),
-    name: z.string().min(1),
-    description: z.string(),
-    image: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
-    prompts: z.object({
-      draw_prefix: z.string(),
-      draw_template: z.string().optional(),
-      describe_prompt: z.string(),
-      styles: z.array(z.string()).optional(),
-    }),
-    licenses: z.array(z.string()),
-    default: z.boolean(),
-  })
-  .meta({ id: 'Model' });
-export type ModelEntry = z.infer<typeof ModelEntry>;
+/** One model of the list (shared/schemas/models.ts's ModelObject). */
+export const ModelEntry = ModelObject;
+export type ModelEntry = ModelObject;
+export { ModelList };
 
-export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelEntry) }).meta({ id: 'ModelList' });
-export type ModelList = z.infer<typeof ModelList>;
-
-export interface ServedModel {
+export interface CatalogModel {
   readonly entry: ModelEntry;
   readonly info: ModelInfo;
 }
 
 export interface ModelCatalog {
   list(): ModelList;
-  /** The named model, or the default when `name` is absent; unknown names throw ApiError not_found. */
-  resolve(name: string | undefined): ServedModel;
+  /** The named model, or the default when `name` is absent; an unknown name throws ApiError unknown_model. */
+  resolve(name: string | undefined): CatalogModel;
 }
 
-/** A fixed date for `created`: the manifest records no export time, and a stable value keeps the listing cacheable. */
-const EPOCH_CREATED = 0;
-
-export function describeModel(info: ModelInfo, isDefault: boolean): ModelEntry {
-  const m = info.manifest;
-  const name = m.name ?? 'unnamed';
-  const { width, height } = m.image;
+/** The registry as a catalog; it does not change while the process runs, so the answers are built once. */
+export function registryCatalog(registry: ModelRegistry): ModelCatalog {
+  const served = new Map(registry.models.map((m): [string, CatalogModel] => [m.name, { entry: modelObject(m), info: m }]));
+  const list = ModelList.parse({ object: 'list', data: [...served.values()].map((m) => m.entry) });
   return {
-    id: name,
-    object: 'model',
-    created: EPOCH_CREATED,
-    owned_by: 'unified-image-text',
-    name,
-    description: `Draws ${width} x ${height} images from a caption and describes images in words (one Transformer, text and raw pixel patches).`,
-    image: { width, height },
-    prompts: {
-      draw_prefix: m.conversation?.draw_prefix ?? DEFAULT_PROMPTS.draw_prefix,
-      describe_prompt: m.conversation?.describe_prompt ?? DEFAULT_PROMPTS.describe_prompt,
-    },
-    licenses: [],
-    default: isDefault,
-  };
-}
-
-export function singleModelCatalog(info: ModelInfo): ModelCatalog {
-  const served: ServedModel = { entry: describeModel(info, true), info };
-  return {
-    list: () => ({ object: 'list', data: [served.entry] }),
+    list: () => list,
     resolve(name) {
-      if (name === undefined || name === served.entry.id) return served;
-      throw new ApiError('not_found', `unknown model ${JSON.stringify(name.slice(0, 100))}; this server has: ${served.entry.id}`);
+      const model = served.get(name ?? registry.default.name);
+      if (model) return model;
+      throw new ApiError('unknown_model', `unknown model ${JSON.stringify((name ?? '').slice(0, 100))}; this server serves: ${registry.names.join(', ')}`);
     },
   };
 }

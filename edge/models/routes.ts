@@ -1,7 +1,7 @@
 /**
  * GET /v1/models and GET /v1/models/{id}: the catalog in OpenAI's list shape (its clients'
  * `models.list()` and `models.retrieve()` read it), extended with what each model is for.
- * ADAPTER with ./catalog.ts: the multi-model work (issue 11) may replace both.
+ * The catalog (./catalog.ts) is the model registry (shared/models) in this shape.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';

@@ -38,7 +38,7 @@ export async function answerChat(deps: ChatDeps, body: ChatRequest): Promise<Cha
   const { info } = deps.model;
   const content = userContent(body, info);
   const turn = userTurn(info.tokenizer, content);
-  const decoded = await deps.decode(turn, {
+  const decoded = await deps.decode(deps.model.id, turn, {
     maxTokens: body.max_completion_tokens ?? body.max_tokens ?? LIMITS.maxTokens.default,
     temperature: body.temperature ?? LIMITS.temperature.default,
     seed: body.seed ?? randomInt(0, LIMITS.seedMax + 1),

@@ -5,6 +5,7 @@
  * worker runs here). test/openai/ drives a running server with the official client.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys } from '../../shared/config/index.js';
 import type { ModelRuntime } from '../../shared/runtime/index.js';
 import { createApp, type AppDeps } from '../app.js';
 import { dataUrl, pngBytes } from '../images/test-images.js';
@@ -82,7 +83,7 @@ describe('errors in OpenAI shape', () => {
   });
 
   it('answers bad JSON, auth and methods in the same shape', async () => {
-    setup({ config: { apiKeys: ['secret-key-1'] } });
+    setup({ config: { apiKeys: apiKeys('secret-key-1') } });
     const unauthorized = await openAiError(await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }), 401);
     expect(unauthorized).toMatchObject({ type: 'authentication_error', code: 'unauthorized', param: null });
     const models = await openAiError(await app.request('/v1/models'), 401);

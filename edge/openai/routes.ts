@@ -6,6 +6,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import type { ObjectStore } from '../../shared/ports/store.js';
 import type { EdgeEnv } from '../env.js';
 import { createGeneration, type GenerationService } from '../generations.js';
 import { jsonBody } from '../middleware/json-body.js';
@@ -76,6 +77,8 @@ export const chatRoute = createRoute({
 export interface OpenAiDeps {
   catalog: ModelCatalog;
   service: GenerationService;
+  /** Output image URLs as the API gives them (signed, expiring). */
+  urls: Pick<ObjectStore, 'urlFor'>;
   waitMs: number;
 }
 
@@ -88,10 +91,12 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
       const { service } = deps;
       const result = await generateImages(
         {
-          createGeneration: async (request) => (await createGeneration(service, request, c.var.requestId, c.var.log)).record,
+          // The generations run on the model the request named, for the caller's tenant.
+          createGeneration: async (request) =>
+            (await createGeneration(service, { ...request, model: served.entry.id }, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
           jobs: service.jobs,
           store: service.store,
-          urlFor: (key) => service.store.urlFor(key),
+          urlFor: (key) => deps.urls.urlFor(key),
           now: service.now,
           model: { id: served.entry.id, drawPrefix: served.entry.prompts.draw_prefix, ...served.entry.image },
           waitMs: deps.waitMs,

@@ -3,7 +3,15 @@
  * `npx cdk deploy -c key=value`). Every key has a default; bad values fail synth with a
  * message that names the key.
  */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Node } from 'constructs';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The shipped model packages, the default model first (the same list as shared/config's default). */
+export const SHIPPED_MODELS: readonly string[] = ['packages/shapes64', 'packages/emoji64'];
 
 export interface InfraConfig {
   /** EC2 instance type of the GPU pool: one NVIDIA GPU per instance (g5.xlarge: A10G 24 GB; g6.xlarge: L4 24 GB). */
@@ -38,8 +46,14 @@ export interface InfraConfig {
   /** HTTP API throttling (requests per second, burst). */
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
-  /** Model package folder, relative to the repository root. */
-  readonly modelDir: string;
+  /** RATE_LIMIT_PER_MINUTE: requests one tenant may make to /v1 in a sliding minute, counted across every edge instance; 0: no per-tenant limit. */
+  readonly rateLimitPerMinute: number;
+  /**
+   * Model package folders, relative to the repository root, the default model first: the
+   * edge bundle and the worker image hold them all (MODELS). Default: the shipped packages
+   * that are in the repository.
+   */
+  readonly models: readonly string[];
   /** LOG_LEVEL for the edge and the worker. */
   readonly logLevel: string;
   /** Optional e-mail address subscribed to the alarm topic. */
@@ -68,7 +82,8 @@ export const DEFAULTS: InfraConfig = {
   logRetentionDays: 30,
   apiRateLimit: 50,
   apiBurstLimit: 100,
-  modelDir: 'packages/shapes64',
+  rateLimitPerMinute: 120,
+  models: SHIPPED_MODELS,
   logLevel: 'info',
   alarmEmail: undefined,
   destroyData: false,
@@ -115,7 +130,41 @@ function retentionDays(node: Node): number {
   return value;
 }
 
-export function readConfig(node: Node): InfraConfig {
+/**
+ * The `models` context (comma-separated folders), or `modelDir` (one folder); a named folder
+ * must hold a package. Unset: the shipped packages present, skipping one not exported yet.
+ */
+function modelsValue(node: Node, exists: (dir: string) => boolean): readonly string[] {
+  const list: unknown = node.tryGetContext('models');
+  const one: unknown = node.tryGetContext('modelDir');
+  const given = (v: unknown) => v !== undefined && v !== null && v !== '';
+  if (given(list) && given(one)) throw new Error('context "models" and "modelDir" are both set: use "models" (comma-separated) alone');
+  const key = given(list) ? 'models' : 'modelDir';
+  const raw = given(list) ? list : one;
+  if (!given(raw)) {
+    const present = SHIPPED_MODELS.filter(exists);
+    if (present.length === 0) throw new Error(`no shipped model package in the repository (${SHIPPED_MODELS.join(', ')}): export one, or set context "models"`);
+    return present;
+  }
+  const dirs = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
+    .map((d) => d.trim().replace(/\/+$/, ''))
+    .filter((d) => d.length > 0);
+  if (dirs.length === 0) throw new Error(`context "${key}" names no model package folder`);
+  for (const dir of dirs) {
+    if (path.isAbsolute(dir) || dir.split('/').includes('..')) throw new Error(`context "${key}": ${dir} must be a folder inside the repository, relative to its root`);
+    if (!exists(dir)) throw new Error(`context "${key}": no model package at ${dir} (manifest.json missing)`);
+  }
+  if (new Set(dirs).size !== dirs.length) throw new Error(`context "${key}" lists a folder twice: ${dirs.join(', ')}`);
+  return dirs;
+}
+
+export interface ReadConfigOptions {
+  /** Whether a folder (relative to the repository root) holds a model package; tests inject one. */
+  readonly hasPackage?: (dir: string) => boolean;
+}
+
+export function readConfig(node: Node, options: ReadConfigOptions = {}): InfraConfig {
+  const hasPackage = options.hasPackage ?? ((dir: string) => existsSync(path.join(REPO_ROOT, dir, 'manifest.json')));
   const gpuInstanceType = stringValue(node, 'gpuInstanceType')!;
   if (!GPU_INSTANCE.test(gpuInstanceType)) {
     throw new Error(
@@ -148,7 +197,8 @@ export function readConfig(node: Node): InfraConfig {
     logRetentionDays: retentionDays(node),
     apiRateLimit: intValue(node, 'apiRateLimit', 1, 10_000),
     apiBurstLimit: intValue(node, 'apiBurstLimit', 1, 5_000),
-    modelDir: stringValue(node, 'modelDir')!,
+    rateLimitPerMinute: intValue(node, 'rateLimitPerMinute', 0, 1_000_000),
+    models: modelsValue(node, hasPackage),
     logLevel: stringValue(node, 'logLevel')!,
     alarmEmail: stringValue(node, 'alarmEmail'),
     destroyData: boolValue(node, 'destroyData'),

@@ -18,10 +18,10 @@ import { PREFIX } from './storage.js';
 
 export interface EdgeProps {
   readonly config: InfraConfig;
-  /** The bundle: edge/lambda.ts as index.mjs, onnxruntime-node (linux/x64 only), the model package. */
+  /** The bundle: edge/lambda.ts as index.mjs, onnxruntime-node (linux/x64 only), the model packages. */
   readonly code: lambda.Code;
-  /** Where the model package lies inside the bundle (MODEL_DIR). */
-  readonly modelDir: string;
+  /** Where the model packages lie inside the bundle (MODELS), the default first. */
+  readonly modelDirs: readonly string[];
   readonly bucket: s3.IBucket;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
@@ -46,7 +46,7 @@ export class Edge extends Construct {
     const logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Edge Lambda: job records and inputs in S3, send to the job queue, its own logs.',
+      description: 'Edge Lambda: job records, inputs, idempotency claims and rate-limit counters in S3, send to the job queue, its own logs.',
     });
     // Written out instead of AWSLambdaBasicExecutionRole, which allows every log group.
     role.addToPolicy(
@@ -61,6 +61,14 @@ export class Edge extends Construct {
         sid: 'JobRecordsAndInputs',
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [`${bucketArn}/${PREFIX.jobs}*`, `${bucketArn}/${PREFIX.inputs}*`],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        // Idempotency-Key claims and per-tenant rate-limit counters: conditional PUTs (If-None-Match, If-Match).
+        sid: 'IdempotencyAndRateLimits',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [`${bucketArn}/${PREFIX.idempotency}*`, `${bucketArn}/${PREFIX.ratelimit}*`],
       }),
     );
     role.addToPolicy(
@@ -82,7 +90,8 @@ export class Edge extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'SendJobs',
-        actions: ['sqs:SendMessage'],
+        // GetQueueAttributes: a queued generation's queue_position (the messages waiting).
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
         resources: [props.queue.queueArn],
       }),
     );
@@ -105,11 +114,12 @@ export class Edge extends Construct {
         S3_BUCKET: props.bucket.bucketName,
         SQS_QUEUE_URL: props.queue.queueUrl,
         SQS_DLQ_URL: props.deadLetterQueue.queueUrl,
-        MODEL_DIR: props.modelDir,
+        MODELS: props.modelDirs.join(','),
         EXECUTION_PROVIDER: 'cpu',
         WORKER_MAX_BATCH: String(config.workerMaxBatch),
         VISIBILITY_TIMEOUT_SECONDS: String(config.visibilityTimeoutSeconds),
         API_KEYS: props.apiKeys,
+        ...(config.rateLimitPerMinute > 0 ? { RATE_LIMIT_PER_MINUTE: String(config.rateLimitPerMinute) } : {}),
         LOG_LEVEL: config.logLevel,
         // POST /v1/images/generations answers 504 with the generation ids before the function times out.
         OPENAI_WAIT_SECONDS: String(EDGE_TIMEOUT_SECONDS - 4),
@@ -118,7 +128,7 @@ export class Edge extends Construct {
     acknowledgeBucketPrefixes(
       role,
       props.bucket,
-      [PREFIX.jobs, PREFIX.inputs, PREFIX.outputs],
+      [PREFIX.jobs, PREFIX.inputs, PREFIX.outputs, PREFIX.idempotency, PREFIX.ratelimit],
       'the grant covers that prefix of this one bucket and only the actions the edge needs there.',
     );
 

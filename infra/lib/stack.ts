@@ -12,6 +12,16 @@ import { JobQueues } from './queue.js';
 import { Storage } from './storage.js';
 import { WorkerPool } from './worker-pool.js';
 
+/**
+ * shared/config/api-keys.ts's rule for API_KEYS, so that a bad value fails the deploy, not the
+ * first request: an entry is `tenant:key` when what precedes its first ':' is a tenant name,
+ * else a bare key; a key is 8-256 printable ASCII characters without spaces or commas.
+ */
+const TENANT = '[A-Za-z0-9][A-Za-z0-9_-]{0,63}';
+const KEY = '[\\x21-\\x2b\\x2d-\\x7e]{8,256}';
+const ENTRY = `(?:${TENANT}:${KEY}|(?!${TENANT}:)${KEY})`;
+export const API_KEYS_PATTERN = `^${ENTRY}(?:,${ENTRY})*$`;
+
 export interface UnifiedModelStackProps extends StackProps {
   /** Overrides the context-derived configuration (tests). */
   readonly config?: InfraConfig;
@@ -34,18 +44,18 @@ export class UnifiedModelStack extends Stack {
     const apiKeys = new CfnParameter(this, 'ApiKeys', {
       type: 'String',
       noEcho: true,
-      // shared/config/schema.ts: comma-separated, each 8-256 printable characters, no spaces.
-      allowedPattern: '^[\\x21-\\x2b\\x2d-\\x7e]{8,256}(,[\\x21-\\x2b\\x2d-\\x7e]{8,256})*$',
-      constraintDescription: 'comma-separated keys, each 8-256 printable ASCII characters without spaces or commas',
-      description: 'API_KEYS of the edge: comma-separated keys clients send as a bearer token. Kept out of the template.',
+      allowedPattern: API_KEYS_PATTERN,
+      constraintDescription: 'comma-separated entries, each tenant:key or a bare key; a key is 8-256 printable ASCII characters without spaces or commas',
+      description:
+        'API_KEYS of the edge: comma-separated tenant:key entries (or bare keys, each its own tenant); clients send the key as a bearer token. Kept out of the template.',
     });
 
     this.storage = new Storage(this, 'Storage', config);
     this.queues = new JobQueues(this, 'Queues', config);
     this.edge = new Edge(this, 'Edge', {
       config,
-      code: props.edgeCode ?? edgeCode(config.modelDir),
-      modelDir: lambdaModelDir(config.modelDir),
+      code: props.edgeCode ?? edgeCode(config.models),
+      modelDirs: config.models.map(lambdaModelDir),
       bucket: this.storage.bucket,
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
@@ -53,8 +63,8 @@ export class UnifiedModelStack extends Stack {
     });
     this.workers = new WorkerPool(this, 'Workers', {
       config,
-      image: props.workerImage ?? workerImage(config.modelDir),
-      modelDir: workerModelDir(config.modelDir),
+      image: props.workerImage ?? workerImage(config.models),
+      modelDirs: config.models.map(workerModelDir),
       bucket: this.storage.bucket,
       logBucket: this.storage.logBucket,
       queue: this.queues.queue,

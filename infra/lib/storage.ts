@@ -7,8 +7,17 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { InfraConfig } from './config.js';
 
-/** Key prefixes of the storage layout (shared/ports/store.ts). */
-export const PREFIX = { jobs: 'jobs/', inputs: 'inputs/', outputs: 'outputs/' } as const;
+/**
+ * Key prefixes of the storage layout (shared/ports/store.ts), and the edge's own:
+ * Idempotency-Key claims (edge/idempotency/claims.ts) and per-tenant rate-limit counters
+ * (edge/rate-limit/store.ts).
+ */
+export const PREFIX = { jobs: 'jobs/', inputs: 'inputs/', outputs: 'outputs/', idempotency: 'idempotency/', ratelimit: 'ratelimit/' } as const;
+
+/** An Idempotency-Key is honoured for 24 h; lifecycle rules count whole days, so its claim goes after 2. */
+export const IDEMPOTENCY_EXPIRATION_DAYS = 2;
+/** A rate-limit counter is read for two minutes; a day is the shortest lifecycle expiry. */
+export const RATELIMIT_EXPIRATION_DAYS = 1;
 
 export class Storage extends Construct {
   readonly bucket: s3.Bucket;
@@ -51,6 +60,8 @@ export class Storage extends Construct {
         { id: 'expire-inputs', prefix: PREFIX.inputs, expiration: Duration.days(config.inputsExpirationDays) },
         { id: 'expire-outputs', prefix: PREFIX.outputs, expiration: Duration.days(config.outputsExpirationDays) },
         { id: 'expire-jobs', prefix: PREFIX.jobs, expiration: Duration.days(config.jobsExpirationDays) },
+        { id: 'expire-idempotency-keys', prefix: PREFIX.idempotency, expiration: Duration.days(IDEMPOTENCY_EXPIRATION_DAYS) },
+        { id: 'expire-rate-limit-counters', prefix: PREFIX.ratelimit, expiration: Duration.days(RATELIMIT_EXPIRATION_DAYS) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       ...removal,

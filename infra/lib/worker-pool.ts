@@ -27,8 +27,8 @@ export interface WorkerPoolProps {
   readonly config: InfraConfig;
   /** The worker image (gpu-worker/Dockerfile), built and pushed by `cdk deploy`. */
   readonly image: ecs.ContainerImage;
-  /** Where the model package lies inside the image (MODEL_DIR). */
-  readonly modelDir: string;
+  /** Where the model packages lie inside the image (MODELS), the default first. */
+  readonly modelDirs: readonly string[];
   readonly bucket: s3.IBucket;
   readonly logBucket: s3.IBucket;
   readonly queue: sqs.IQueue;
@@ -193,7 +193,7 @@ export class WorkerPool extends Construct {
         S3_BUCKET: props.bucket.bucketName,
         SQS_QUEUE_URL: props.queue.queueUrl,
         SQS_DLQ_URL: props.deadLetterQueue.queueUrl,
-        MODEL_DIR: props.modelDir,
+        MODELS: props.modelDirs.join(','),
         EXECUTION_PROVIDER: 'cuda',
         WORKER_MAX_BATCH: String(config.workerMaxBatch),
         VISIBILITY_TIMEOUT_SECONDS: String(config.visibilityTimeoutSeconds),

@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DIR="$ROOT/.local-servers"
 RUN="$DIR/run"
-VERSITYGW_VERSION="${VERSITYGW_VERSION:-v1.7.0}"
+VERSITYGW_VERSION="${VERSITYGW_VERSION:-v1.8.0}"
 ELASTICMQ_POM="$ROOT/infra/local/elasticmq/pom.xml"
 ELASTICMQ_VERSION="$(sed -n 's:.*<elasticmq.version>\(.*\)</elasticmq.version>.*:\1:p' "$ELASTICMQ_POM")"
 S3_PORT="${LOCAL_S3_PORT:-7070}"
@@ -70,6 +70,13 @@ xattrs_work() { # dir: true when the filesystem takes user xattrs (assumed when 
 
 start_versitygw() {
   local pid="$RUN/versitygw.pid" logf="$RUN/versitygw.log" url="http://127.0.0.1:$S3_PORT/"
+  # A server started from an older version keeps running its binary: replace it (1.8.0 made
+  # conditional writes atomic, which the tests rely on).
+  if alive "$pid" && [[ "$(cat "$RUN/versitygw.version" 2>/dev/null)" != "$VERSITYGW_VERSION" ]]; then
+    log "versitygw running is not $VERSITYGW_VERSION: restarting it"
+    stop_one versitygw
+    if [[ -f "$RUN/versitygw.data" ]]; then rm -rf "$(cat "$RUN/versitygw.data")"; rm -f "$RUN/versitygw.data"; fi
+  fi
   if alive "$pid"; then wait_ready versitygw "$url" "$pid" "$logf"; return; fi
   answers "$url" && die "port $S3_PORT already answers but not for us; set LOCAL_S3_PORT"
   local data
@@ -87,6 +94,7 @@ start_versitygw() {
   setsid "$DIR/bin/versitygw" --port "127.0.0.1:$S3_PORT" --access "$ACCESS_KEY" --secret "$SECRET_KEY" \
     --region "$REGION" --quiet posix "${meta[@]}" "$data/gw" >"$logf" 2>&1 </dev/null 9>&- &
   echo $! >"$pid"
+  echo "$VERSITYGW_VERSION" >"$RUN/versitygw.version"
   wait_ready versitygw "$url" "$pid" "$logf"
   # Create the bucket (200 when new; 409 when it exists: both fine).
   local code

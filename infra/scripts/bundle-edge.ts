@@ -5,7 +5,8 @@
  *   node_modules/onnxruntime-node package.json, dist/, and only bin/napi-v* /linux/x64
  *                                 (the CPU binding and libonnxruntime; no CUDA/TensorRT providers)
  *   node_modules/onnxruntime-common
- *   <modelDir>/                   the model package (manifest.json, model.onnx, tokenizer.json)
+ *   <model folder>/ ...           every model package it serves, whole (the edge's loader checks
+ *                                 every file a manifest lists against its sha256)
  *   dist/                         the playground page (edge/playground/build.ts), which the
  *                                 bundled edge finds beside index.mjs
  *
@@ -14,7 +15,7 @@
  * the other platforms' binaries (~260 MB) are left behind.
  *
  * Used by the CDK app (local bundling of the Lambda asset) and from the command line:
- *   npx tsx scripts/bundle-edge.ts [--out .build/edge] [--model packages/shapes64]
+ *   npx tsx scripts/bundle-edge.ts [--out .build/edge] [--models packages/shapes64,packages/emoji64]
  */
 import { buildSync } from 'esbuild';
 import * as fs from 'node:fs';
@@ -35,8 +36,8 @@ export interface BundleEdgeOptions {
   readonly repoRoot?: string;
   /** Output folder; emptied first. */
   readonly outDir: string;
-  /** Model package folder relative to the repository root. */
-  readonly modelDir?: string;
+  /** Model package folders relative to the repository root, the default first. */
+  readonly models?: readonly string[];
   readonly minify?: boolean;
 }
 
@@ -45,20 +46,25 @@ export interface BundleReport {
   readonly totalBytes: number;
   /** Native binaries in the bundle, relative to outDir. */
   readonly nativeFiles: string[];
-  readonly modelDir: string;
+  readonly models: readonly string[];
+  /** Bytes of each model package in the bundle, by folder. */
+  readonly modelBytes: Readonly<Record<string, number>>;
 }
 
 export function bundleEdge(options: BundleEdgeOptions): BundleReport {
   const repoRoot = path.resolve(options.repoRoot ?? REPO_ROOT);
-  const modelDir = options.modelDir ?? 'packages/shapes64';
+  const models = options.models ?? ['packages/shapes64'];
+  if (models.length === 0) throw new Error('bundle-edge: no model package to bundle');
   const outDir = path.resolve(options.outDir);
   const entry = path.join(repoRoot, EDGE_ENTRY);
   if (!fs.existsSync(entry)) {
     throw new Error(`bundle-edge: ${entry} does not exist; the edge's Lambda entry (exporting "handler") is needed`);
   }
-  const modelSrc = path.join(repoRoot, modelDir);
-  if (!fs.existsSync(path.join(modelSrc, 'manifest.json'))) {
-    throw new Error(`bundle-edge: no model package at ${modelSrc} (manifest.json missing); export or fetch it first`);
+  for (const modelDir of models) {
+    const modelSrc = path.join(repoRoot, modelDir);
+    if (!fs.existsSync(path.join(modelSrc, 'manifest.json'))) {
+      throw new Error(`bundle-edge: no model package at ${modelSrc} (manifest.json missing); export or fetch it first`);
+    }
   }
 
   fs.rmSync(outDir, { recursive: true, force: true });
@@ -95,14 +101,16 @@ export function bundleEdge(options: BundleEdgeOptions): BundleReport {
   // edge/playground/serve.ts looks for `./dist/` beside its module, which is index.mjs here.
   buildPlayground(path.join(outDir, 'dist'));
   copyOnnxRuntime(repoRoot, path.join(outDir, 'node_modules'));
-  copyTree(modelSrc, path.join(outDir, modelDir), () => true);
+  for (const modelDir of models) copyTree(path.join(repoRoot, modelDir), path.join(outDir, modelDir), () => true);
 
   const files = listFiles(outDir);
+  const size = (f: string) => fs.statSync(path.join(outDir, f)).size;
   return {
     outDir,
-    totalBytes: files.reduce((sum, f) => sum + fs.statSync(path.join(outDir, f)).size, 0),
+    totalBytes: files.reduce((sum, f) => sum + size(f), 0),
     nativeFiles: files.filter(isNative),
-    modelDir,
+    models,
+    modelBytes: Object.fromEntries(models.map((m) => [m, files.filter((f) => f.startsWith(`${m}/`)).reduce((sum, f) => sum + size(f), 0)])),
   };
 }
 
@@ -164,20 +172,20 @@ export function isNative(file: string): boolean {
   return /\.(node|so(\.\d+)*|dylib|dll)$/.test(file);
 }
 
-function parseArgs(argv: string[]): { out: string; model: string | undefined } {
+function parseArgs(argv: string[]): { out: string; models: string[] | undefined } {
   let out = path.join(REPO_ROOT, 'infra', '.build', 'edge');
-  let model: string | undefined;
+  let models: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out') out = path.resolve(argv[++i] ?? '');
-    else if (argv[i] === '--model') model = argv[++i];
+    else if (argv[i] === '--models' || argv[i] === '--model') models = (argv[++i] ?? '').split(',').map((m) => m.trim()).filter(Boolean);
     else throw new Error(`bundle-edge: unknown argument ${argv[i]}`);
   }
-  return { out, model };
+  return { out, models };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const args = parseArgs(process.argv.slice(2));
-  const report = bundleEdge({ outDir: args.out, modelDir: args.model });
+  const report = bundleEdge({ outDir: args.out, ...(args.models ? { models: args.models } : {}) });
   const mb = (report.totalBytes / 1024 / 1024).toFixed(1);
   console.log(`edge bundle: ${report.outDir}, ${mb} MB unzipped (limit 250 MB)`);
   for (const f of report.nativeFiles) console.log(`  native: ${f}`);

@@ -2,13 +2,17 @@
  * Assertions on the synthesized template. One synthesis (with cdk-nag's AwsSolutions
  * checks, which throw on any unacknowledged finding) is shared by every test here.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../lib/config.js';
+import { DEFAULTS, SHIPPED_MODELS } from '../lib/config.js';
 import { gpuAmiParameter } from '../lib/worker-pool.js';
+import { REPO_ROOT } from '../scripts/bundle-edge.js';
 import { synthesize } from './synth.js';
+
+/** The models the default configuration serves: the shipped packages in this checkout. */
+const presentShipped = SHIPPED_MODELS.filter((dir) => existsSync(path.join(REPO_ROOT, dir, 'manifest.json')));
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
 
@@ -85,12 +89,15 @@ describe('storage', () => {
     });
   });
 
-  it('expires inputs/, outputs/ and jobs/ after the configured days', () => {
+  it('expires inputs/, outputs/ and jobs/ after the configured days, idempotency claims and rate-limit counters after theirs', () => {
     const rules = resources[dataBucketId()]!.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
     for (const [prefix, days] of [
       ['inputs/', DEFAULTS.inputsExpirationDays],
       ['outputs/', DEFAULTS.outputsExpirationDays],
       ['jobs/', DEFAULTS.jobsExpirationDays],
+      // An Idempotency-Key is honoured for 24 h: its claim must outlive that.
+      ['idempotency/', 2],
+      ['ratelimit/', 1],
     ] as const) {
       expect(rules).toContainEqual(expect.objectContaining({ Prefix: prefix, ExpirationInDays: days, Status: 'Enabled' }));
     }
@@ -151,9 +158,10 @@ describe('edge', () => {
           S3_BUCKET: { Ref: dataBucketId() },
           SQS_QUEUE_URL: { Ref: jobQueueId() },
           SQS_DLQ_URL: Match.anyValue(),
-          MODEL_DIR: '/var/task/packages/shapes64',
+          MODELS: presentShipped.map((dir) => `/var/task/${dir}`).join(','),
           EXECUTION_PROVIDER: 'cpu',
           API_KEYS: { Ref: 'ApiKeys' },
+          RATE_LIMIT_PER_MINUTE: String(DEFAULTS.rateLimitPerMinute),
           VISIBILITY_TIMEOUT_SECONDS: String(DEFAULTS.visibilityTimeoutSeconds),
           // Under the function's 29 s: the images route answers 504 with its ids in time.
           OPENAI_WAIT_SECONDS: '25',
@@ -186,8 +194,11 @@ describe('edge', () => {
     expect(param.Default).toBeUndefined();
     // The pattern mirrors shared/config's API_KEYS rule, so a bad value fails the deploy, not the first request.
     const pattern = new RegExp(param.AllowedPattern);
-    expect(['k3y-0123456789', 'abcdefgh,ABCDEFGH!'].every((k) => pattern.test(k))).toBe(true);
-    expect(['short', 'abcdefgh,', 'with space 123', ''].some((k) => pattern.test(k))).toBe(false);
+    const good = ['k3y-0123456789', 'abcdefgh,ABCDEFGH!', 'acme:key-of-acme-1', 'acme:key-of-acme-1,globex:k3y:with:colons', '-x:a-bare-key-with-colon'];
+    expect(good.filter((k) => !pattern.test(k))).toEqual([]);
+    // A tenant's key is 8 characters at least, as the edge checks (acme:short is 10 characters, its key 5).
+    const bad = ['short', 'abcdefgh,', 'with space 123', '', 'acme:short', 'acme:key-of-acme-1,'];
+    expect(bad.filter((k) => pattern.test(k))).toEqual([]);
   });
 });
 
@@ -253,7 +264,7 @@ describe('GPU worker pool', () => {
       QUEUE: 'sqs',
       S3_BUCKET: { Ref: dataBucketId() },
       SQS_QUEUE_URL: { Ref: jobQueueId() },
-      MODEL_DIR: '/app/packages/shapes64',
+      MODELS: presentShipped.map((dir) => `/app/${dir}`).join(','),
       WORKER_HEALTH_PORT: '9091',
       WORKER_MAX_BATCH: String(DEFAULTS.workerMaxBatch),
       VISIBILITY_TIMEOUT_SECONDS: String(DEFAULTS.visibilityTimeoutSeconds),
@@ -265,7 +276,7 @@ describe('GPU worker pool', () => {
     expect(images[0]!.source).toMatchObject({
       dockerFile: 'gpu-worker/Dockerfile',
       platform: 'linux/amd64',
-      dockerBuildArgs: { MODEL_PACKAGE: DEFAULTS.modelDir },
+      dockerBuildArgs: { MODELS: presentShipped.join(',') },
     });
   });
 
@@ -358,7 +369,7 @@ describe('IAM', () => {
           for (const r of resourcesOf(s)) {
             const json = JSON.stringify(r);
             expect(json, `${action} on ${json}`).toMatch(new RegExp(`"${bucket}"`));
-            expect(json).toMatch(/"Arn"\]\}(,"\/(jobs|inputs|outputs)\/\*")?/);
+            expect(json).toMatch(/"Arn"\]\}(,"\/(jobs|inputs|outputs|idempotency|ratelimit)\/\*")?/);
           }
         }
         if (action.startsWith('sqs:')) {
@@ -370,12 +381,12 @@ describe('IAM', () => {
     }
   });
 
-  it('lets the edge only send to the job queue, never receive', () => {
+  it('lets the edge only send to the job queue (and read its length), never receive', () => {
     const fn = logicalIdOfType('AWS::Lambda::Function', (p) => p.Handler === 'index.handler');
     const roleId = resources[fn]!.Properties.Role['Fn::GetAtt'][0] as string;
     const policy = ofType('AWS::IAM::Policy').find(([, r]) => JSON.stringify(r.Properties.Roles).includes(roleId));
     const edgeActions = (policy![1].Properties.PolicyDocument.Statement as Statement[]).flatMap(actions);
-    expect(edgeActions.filter((a) => a.startsWith('sqs:'))).toEqual(['sqs:SendMessage']);
+    expect(edgeActions.filter((a) => a.startsWith('sqs:')).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:SendMessage']);
     expect(edgeActions).not.toContain('s3:DeleteObject');
   });
 

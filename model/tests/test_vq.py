@@ -146,13 +146,16 @@ def test_a_table_vq_model_has_one_vector_per_code_and_trains_it():
     assert not any(n == "codebook" for n, _ in model.named_parameters())  # the tokenizer is fixed
 
 
-def test_config_defaults_are_the_shipped_model_and_stay_out_of_its_manifest():
-    shipped = json.load(open(os.path.join(ROOT, "packages", "shapes64", "manifest.json")))["model"]["config"]
-    cfg = ModelConfig(**shipped)
-    assert not cfg.research_only
-    assert cfg.to_dict() == shipped  # the same keys, the same values: exports and checkpoints unchanged
-    tiny = json.load(open(os.path.join(ROOT, "packages", "tiny", "manifest.json")))["model"]["config"]
-    assert set(ModelConfig(**tiny).to_dict()) == set(tiny)
+def test_config_defaults_are_the_shipped_models_and_stay_out_of_their_manifests():
+    packages = os.path.join(ROOT, "packages")
+    manifests = [os.path.join(packages, p, "manifest.json") for p in sorted(os.listdir(packages))
+                 if os.path.exists(os.path.join(packages, p, "manifest.json"))]
+    assert len(manifests) >= 2  # shapes64 and tiny at least
+    for path in manifests:
+        shipped = json.load(open(path))["model"]["config"]
+        cfg = ModelConfig(**shipped)
+        assert not cfg.research_only
+        assert cfg.to_dict() == shipped, path  # the same keys, the same values: exports and checkpoints unchanged
     research = ModelConfig(**TINY, image_input="vq", codebook_size=64, image_attention="causal")
     assert research.research_only and ModelConfig(**research.to_dict()) == research
 

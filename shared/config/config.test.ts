@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_MODEL_DIR, FALLBACK_MODEL_DIR, isLoopbackHost, loadConfig } from './index.js';
+import { apiKeys, ConfigError, FALLBACK_MODEL_DIR, isLoopbackHost, keyDigest, loadConfig, SHIPPED_MODEL_DIRS } from './index.js';
 
 const none = () => false;
 
@@ -20,7 +20,8 @@ describe('loadConfig', () => {
       port: 3000,
       host: '127.0.0.1',
       dataDir: '/srv/.data',
-      modelDir: DEFAULT_MODEL_DIR,
+      modelDirs: SHIPPED_MODEL_DIRS,
+      modelsFrom: 'default',
       store: 'file',
       queue: 'sqlite',
       apiKeys: [],
@@ -33,10 +34,10 @@ describe('loadConfig', () => {
     });
   });
 
-  it('falls back to the tiny package with a warning', () => {
+  it('falls back to the tiny package with a warning when no shipped package is there', () => {
     const c = loadConfig({}, { exists: none });
-    expect(c.modelDir).toBe(FALLBACK_MODEL_DIR);
-    expect(c.warnings[0]).toMatch(/MODEL_DIR/);
+    expect(c.modelDirs).toEqual([FALLBACK_MODEL_DIR]);
+    expect(c.warnings.at(-1)).toMatch(/MODELS unset.*fixture/);
   });
 
   it('reads every variable and treats empty as unset', () => {
@@ -45,26 +46,28 @@ describe('loadConfig', () => {
         PORT: '8080',
         HOST: '0.0.0.0',
         DATA_DIR: '/data',
-        MODEL_DIR: 'models/m',
+        MODELS: 'models/m',
         STORE: 's3',
         QUEUE: 'sqs',
         S3_BUCKET: 'my-bucket',
         S3_ENDPOINT: 'http://127.0.0.1:7070',
         SQS_QUEUE_URL: 'http://127.0.0.1:9324/q',
         AWS_REGION: 'us-east-1',
-        API_KEYS: ' key-one-1234, ,key-two-5678 ',
+        API_KEYS: ' key-one-1234, ,acme:key-two-5678 ',
+        RATE_LIMIT_PER_MINUTE: '120',
         LOG_LEVEL: 'debug',
         EXECUTION_PROVIDER: 'cuda',
         WORKER_MAX_BATCH: '16',
         SQS_DLQ_URL: '',
       },
-      { cwd: '/w', exists: none },
+      { cwd: '/w', exists: () => true },
     );
     expect(c).toMatchObject({
       port: 8080,
-      modelDir: '/w/models/m',
+      modelDirs: ['/w/models/m'],
       s3Bucket: 'my-bucket',
-      apiKeys: ['key-one-1234', 'key-two-5678'],
+      apiKeys: apiKeys('key-one-1234', 'acme:key-two-5678'),
+      rateLimitPerMinute: 120,
       workerMaxBatch: 16,
       executionProvider: 'cuda',
     });
@@ -90,6 +93,86 @@ describe('loadConfig', () => {
 
   it('error message lists the problems', () => {
     expect(() => loadConfig({ PORT: '70000' }, { exists: none })).toThrow(/PORT: must be at most 65535/);
+  });
+});
+
+describe('API_KEYS', () => {
+  it('reads tenant:key entries and bare keys, keeping only digests', () => {
+    const [named, bare, colonKey] = loadConfig({ API_KEYS: 'acme:secret-key-1,lonely-key-99,not_a_tenant:x-key-1234' }, { exists: none }).apiKeys;
+    expect(named).toEqual({ tenant: 'acme', digest: keyDigest('secret-key-1') });
+    expect(bare).toEqual({ tenant: `_key-${keyDigest('lonely-key-99').slice(0, 16)}`, digest: keyDigest('lonely-key-99') });
+    // "not_a_tenant" is a tenant name: its key is what follows the colon.
+    expect(colonKey!.tenant).toBe('not_a_tenant');
+    expect(JSON.stringify(loadConfig({ API_KEYS: 'acme:secret-key-1' }, { exists: none }))).not.toContain('secret-key-1');
+  });
+
+  it('treats an entry whose prefix is no tenant name as a bare key', () => {
+    const [k] = apiKeys('-x:long-enough-key');
+    expect(k!.tenant).toMatch(/^_key-[0-9a-f]{16}$/);
+    expect(k!.digest).toBe(keyDigest('-x:long-enough-key'));
+  });
+
+  it('refuses a short key, a key listed twice, and never echoes either', () => {
+    const short = problems({ API_KEYS: 'acme:short' });
+    expect(short).toHaveLength(1);
+    expect(short[0]).toMatch(/^API_KEYS: entry 1: each key must be 8-256/);
+    const twice = problems({ API_KEYS: 'a:same-key-123,b:same-key-123' });
+    expect(twice[0]).toMatch(/listed twice/);
+    expect(twice.join()).not.toContain('same-key-123');
+  });
+
+  it('reads RATE_LIMIT_PER_MINUTE and URL_SIGNING_SECRET', () => {
+    expect(problems({ RATE_LIMIT_PER_MINUTE: '0' })[0]).toMatch(/^RATE_LIMIT_PER_MINUTE: must be at least 1/);
+    expect(problems({ URL_SIGNING_SECRET: 'too-short' })[0]).toMatch(/^URL_SIGNING_SECRET: must be at least 32/);
+    expect(problems({ URL_SIGNING_SECRET: 'too-short' })[0]).not.toContain('too-short"');
+    expect(loadConfig({ URL_SIGNING_SECRET: 's'.repeat(32) }, { exists: none }).urlSigningSecret).toBe('s'.repeat(32));
+  });
+});
+
+describe('loadConfig: the models (MODELS, MODEL_DIR, the shipped default)', () => {
+  const only = (...dirs: string[]) => (path: string) => dirs.some((d) => path === `${d}/manifest.json`);
+
+  it('serves the shipped packages by default, shapes64 first, skipping one not there with a warning', () => {
+    const [shapes, emoji] = SHIPPED_MODEL_DIRS as [string, string];
+    expect(shapes).toMatch(/packages\/shapes64$/);
+    expect(emoji).toMatch(/packages\/emoji64$/);
+    const both = loadConfig({}, { exists: only(shapes, emoji) });
+    expect(both.modelDirs).toEqual([shapes, emoji]);
+    expect(both.warnings).toEqual([]);
+    const one = loadConfig({}, { exists: only(shapes) });
+    expect(one.modelDirs).toEqual([shapes]);
+    expect(one.modelsFrom).toBe('default');
+    expect(one.warnings).toEqual([expect.stringMatching(/shipped package .*packages\/emoji64 is not there/)]);
+  });
+
+  it('reads MODELS as comma-separated folders, relative to the working directory, the first the default', () => {
+    const c = loadConfig({ MODELS: ' packages/tiny , /abs/emoji64,' }, { cwd: '/repo', exists: () => true });
+    expect(c.modelDirs).toEqual(['/repo/packages/tiny', '/abs/emoji64']);
+    expect(c.modelsFrom).toBe('MODELS');
+    expect(c.warnings).toEqual([]);
+  });
+
+  it('takes MODEL_DIR as the one-folder form of MODELS', () => {
+    const c = loadConfig({ MODEL_DIR: 'packages/tiny' }, { cwd: '/repo', exists: () => true });
+    expect(c.modelDirs).toEqual(['/repo/packages/tiny']);
+    expect(c.modelsFrom).toBe('MODEL_DIR');
+  });
+
+  it('stops on a named folder without a package, naming the variable and the folder; never skips it', () => {
+    expect(problems({ MODELS: 'packages/tiny,/nowhere/x' })).toEqual([
+      expect.stringMatching(/^MODELS: no model package at .*packages\/tiny \(manifest.json missing\)$/),
+      'MODELS: no model package at /nowhere/x (manifest.json missing)',
+    ]);
+    expect(() => loadConfig({ MODELS: 'packages/tiny,/nowhere/x' }, { cwd: '/repo', exists: only('/repo/packages/tiny') })).toThrow(
+      /MODELS: no model package at \/nowhere\/x/,
+    );
+    expect(problems({ MODEL_DIR: '/nowhere/y' })).toEqual(['MODEL_DIR: no model package at /nowhere/y (manifest.json missing)']);
+  });
+
+  it('refuses MODELS and MODEL_DIR together, a folder listed twice, and a list with no folder', () => {
+    expect(problems({ MODELS: '/a', MODEL_DIR: '/b' })).toEqual([expect.stringMatching(/^MODEL_DIR: set MODELS or MODEL_DIR, not both/)]);
+    expect(() => loadConfig({ MODELS: '/a,/b,/a/' }, { exists: () => true })).toThrow(/MODELS: \/a\/ is listed twice/);
+    expect(problems({ MODELS: ' , ' })).toEqual([expect.stringMatching(/^MODELS: expected one or more comma-separated package folders/)]);
   });
 });
 

@@ -6,15 +6,18 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ENV_NAMES, EnvSchema, type LogLevel } from './schema.js';
+import type { ApiKey } from './api-keys.js';
+import { ENV_NAMES, EnvSchema, type Env, type LogLevel } from './schema.js';
 
 export interface Config {
   port: number;
   host: string;
   /** Absolute. */
   dataDir: string;
-  /** Absolute. */
-  modelDir: string;
+  /** Absolute model package folders, the default model first (MODELS, MODEL_DIR or the shipped packages). */
+  modelDirs: string[];
+  /** The variable modelDirs came from, so that a bad package's error can name it; 'default': the shipped packages. */
+  modelsFrom: ModelsSource;
   store: 'file' | 's3';
   queue: 'sqlite' | 'sqs';
   s3Bucket?: string;
@@ -23,8 +26,12 @@ export interface Config {
   sqsDlqUrl?: string;
   sqsEndpoint?: string;
   awsRegion?: string;
-  /** Empty: no authentication (and the Node server binds loopback only). */
-  apiKeys: string[];
+  /** Tenants and key digests (API_KEYS). Empty: no authentication (and the Node server binds loopback only). */
+  apiKeys: ApiKey[];
+  /** Requests per tenant per sliding minute on /v1; undefined: no limit. */
+  rateLimitPerMinute?: number;
+  /** HMAC key of local file URLs; undefined: the edge keeps a random one in DATA_DIR. */
+  urlSigningSecret?: string;
   logLevel: LogLevel;
   executionProvider: 'cpu' | 'cuda';
   workerMaxBatch: number | 'auto';
@@ -37,6 +44,8 @@ export interface Config {
   warnings: string[];
 }
 
+export type ModelsSource = 'MODELS' | 'MODEL_DIR' | 'default';
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -47,12 +56,14 @@ export class ConfigError extends Error {
 export interface LoadConfigOptions {
   /** Resolves relative paths (default process.cwd()). */
   cwd?: string;
-  /** Probe for the default model package (tests inject one). */
+  /** Probe for model packages' manifest.json (tests inject one). */
   exists?: (path: string) => boolean;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DEFAULT_MODEL_DIR = resolve(REPO_ROOT, 'packages/shapes64');
+/** The shipped model packages, served when neither MODELS nor MODEL_DIR is set; the first is the default model. */
+export const SHIPPED_MODEL_DIRS = ['packages/shapes64', 'packages/emoji64'].map((dir) => resolve(REPO_ROOT, dir));
+/** Served, with a warning, when no shipped package is there (a fresh clone before any export). */
 export const FALLBACK_MODEL_DIR = resolve(REPO_ROOT, 'packages/tiny');
 
 type EnvInput = Record<string, string | undefined>;
@@ -75,19 +86,14 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
   if (problems.length > 0) throw new ConfigError(problems);
 
   const warnings: string[] = [];
-  let modelDir: string;
-  if (e.MODEL_DIR) modelDir = absolute(e.MODEL_DIR, cwd);
-  else if (exists(resolve(DEFAULT_MODEL_DIR, 'manifest.json'))) modelDir = DEFAULT_MODEL_DIR;
-  else {
-    modelDir = FALLBACK_MODEL_DIR;
-    warnings.push(`MODEL_DIR unset and ${DEFAULT_MODEL_DIR} has no model package: using the random-weight fixture ${FALLBACK_MODEL_DIR}`);
-  }
+  const models = modelDirsOf(e, cwd, exists, warnings);
 
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir: absolute(e.DATA_DIR, cwd),
-    modelDir,
+    modelDirs: models.dirs,
+    modelsFrom: models.from,
     store: e.STORE,
     queue: e.QUEUE,
     ...optional('s3Bucket', e.S3_BUCKET),
@@ -97,6 +103,8 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
     ...optional('sqsEndpoint', e.SQS_ENDPOINT),
     ...optional('awsRegion', e.AWS_REGION),
     apiKeys: e.API_KEYS ?? [],
+    ...(e.RATE_LIMIT_PER_MINUTE !== undefined ? { rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE } : {}),
+    ...optional('urlSigningSecret', e.URL_SIGNING_SECRET),
     logLevel: e.LOG_LEVEL,
     executionProvider: e.EXECUTION_PROVIDER,
     workerMaxBatch: e.WORKER_MAX_BATCH,
@@ -106,6 +114,35 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
     openAiWaitSeconds: e.OPENAI_WAIT_SECONDS,
     warnings,
   };
+}
+
+/**
+ * The model package folders. Named ones (MODELS, or MODEL_DIR for one) must each hold a
+ * manifest.json, or the process stops naming the variable; of the shipped default, a package
+ * not there yet is skipped with a warning, and the test fixture serves when none is.
+ */
+function modelDirsOf(e: Env, cwd: string, exists: (path: string) => boolean, warnings: string[]): { dirs: string[]; from: ModelsSource } {
+  const hasManifest = (dir: string) => exists(resolve(dir, 'manifest.json'));
+  if (e.MODELS && e.MODEL_DIR) throw new ConfigError(['MODEL_DIR: set MODELS or MODEL_DIR, not both (MODEL_DIR is the one-package form of MODELS)']);
+  const named = e.MODELS ?? (e.MODEL_DIR ? [e.MODEL_DIR] : undefined);
+  if (named) {
+    const from = e.MODELS ? 'MODELS' : 'MODEL_DIR';
+    const dirs = named.map((dir) => resolve(cwd, dir));
+    const problems = dirs.flatMap((dir, i) => [
+      ...(dirs.indexOf(dir) !== i ? [`${from}: ${named[i]} is listed twice`] : []),
+      ...(hasManifest(dir) ? [] : [`${from}: no model package at ${dir} (manifest.json missing)`]),
+    ]);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return { dirs, from };
+  }
+  const dirs: string[] = [];
+  for (const dir of SHIPPED_MODEL_DIRS) {
+    if (hasManifest(dir)) dirs.push(dir);
+    else warnings.push(`MODELS unset: the shipped package ${dir} is not there (manifest.json missing); serving without it`);
+  }
+  if (dirs.length > 0) return { dirs, from: 'default' };
+  warnings.push(`MODELS unset and no shipped model package is there: using the random-weight fixture ${FALLBACK_MODEL_DIR}`);
+  return { dirs: [FALLBACK_MODEL_DIR], from: 'default' };
 }
 
 /** The configuration of this process, read once (later calls return the same object). */
@@ -127,6 +164,6 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? '(environment)');
   const value = env[name];
-  const shown = value === undefined || name === 'API_KEYS' ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)})`;
+  const shown = value === undefined || name === 'API_KEYS' || name === 'URL_SIGNING_SECRET' ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)})`;
   return `${name}: ${issue.message}${shown}`;
 }

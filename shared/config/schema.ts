@@ -4,6 +4,7 @@
  * shell or compose file means "no value", not "the empty value").
  */
 import { z } from 'zod';
+import { ApiKeysSchema } from './api-keys.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -20,6 +21,13 @@ export const EnvSchema = z.object({
   PORT: int(0, 65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./.data'),
+  /** Model package folders, comma-separated; the first is the default model. */
+  MODELS: z
+    .string()
+    .transform((s) => s.split(',').map((d) => d.trim()).filter((d) => d.length > 0))
+    .pipe(z.array(z.string()).min(1, 'expected one or more comma-separated package folders'))
+    .optional(),
+  /** One model package folder: a synonym of MODELS with one entry. */
   MODEL_DIR: z.string().min(1).optional(),
   STORE: z.enum(['file', 's3']).default('file'),
   QUEUE: z.enum(['sqlite', 'sqs']).default('sqlite'),
@@ -32,11 +40,11 @@ export const EnvSchema = z.object({
   SQS_DLQ_URL: httpUrl.optional(),
   SQS_ENDPOINT: httpUrl.optional(),
   AWS_REGION: z.string().regex(/^[a-z0-9-]{2,32}$/, 'not an AWS region name').optional(),
-  API_KEYS: z
-    .string()
-    .transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0))
-    .pipe(z.array(z.string().regex(/^[\x21-\x7e]{8,256}$/, 'each key must be 8-256 printable characters without spaces')))
-    .optional(),
+  API_KEYS: ApiKeysSchema.optional(),
+  /** Requests a tenant may make to /v1 in a sliding minute; unset: no limit. */
+  RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).optional(),
+  /** HMAC key of the local store's file URLs; unset: a random key kept in DATA_DIR. */
+  URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').max(1024).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   WORKER_MAX_BATCH: z.union([z.literal('auto'), int(1, 1024)], { error: "expected 'auto' or a whole number from 1 to 1024" }).default('auto'),

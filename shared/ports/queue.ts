@@ -37,6 +37,11 @@ export interface JobQueue {
   delete(receiptHandle: string): Promise<void>;
   /** Approximate counts, for metrics and scaling. */
   stats(): Promise<{ visible: number; inFlight: number }>;
+  /**
+   * Messages waiting to be received (visible now) that were sent before `sentBeforeMs`: a
+   * job's place in line. Optional: SQS cannot say it, and callers fall back to `stats()`.
+   */
+  waitingSentBefore?(sentBeforeMs: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -203,6 +203,13 @@ export class SqliteQueue implements JobQueue {
     return { visible: row?.visible ?? 0, inFlight: row?.inFlight ?? 0 };
   }
 
+  async waitingSentBefore(sentBeforeMs: number): Promise<number> {
+    const row = this.db
+      .prepare<[string, number, number], { n: number }>('SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND visible_at <= ? AND sent_at < ?')
+      .get(this.config.queueName, Date.now(), sentBeforeMs);
+    return row?.n ?? 0;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -83,6 +83,26 @@ const ropeSchema = z.looseObject({ sections: z.union([positiveInt, z.array(posit
 const conversationSchema = z.looseObject({
   draw_prefix: z.string(),
   describe_prompt: z.string(),
+  /** A draw prompt with a style, e.g. `draw {caption} in {style} style` (both placeholders required). */
+  draw_template: z
+    .string()
+    .refine((t) => t.includes('{caption}'), 'must contain {caption}')
+    .optional(),
+  /** The styles draw_template's `{style}` understands. */
+  styles: z.array(z.string().min(1)).optional(),
+});
+
+/** A licence the package's weights or training data come under (what a user must honour). */
+const licenseSchema = z.looseObject({
+  /** What it covers, e.g. "Twemoji artwork" or "model weights". */
+  name: z.string().min(1),
+  /** SPDX identifier (`Apache-2.0`, `CC-BY-4.0`, `LicenseRef-...`). */
+  spdx: z.string().min(1),
+  /** Where the covered material came from (a package, a repository). */
+  source: z.string().min(1),
+  url: z.url().optional(),
+  /** The attribution the licence asks for, to show as it is. */
+  attribution: z.string().min(1).optional(),
 });
 
 const diffusionSchema = z.looseObject({
@@ -103,6 +123,9 @@ export const manifestSchema = z
     format: z.literal('unified-model-package'),
     format_version: z.literal(1),
     name: z.string().optional(),
+    /** One or two sentences for people choosing a model (GET /v1/models). */
+    description: z.string().optional(),
+    licenses: z.array(licenseSchema).optional(),
     image: imageSchema,
     tokenizer: tokenizerSchema,
     graph: graphSchema,
@@ -143,6 +166,7 @@ export const manifestSchema = z
   });
 
 export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestLicense = z.infer<typeof licenseSchema>;
 
 export class ModelPackageError extends Error {
   constructor(message: string) {

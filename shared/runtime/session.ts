@@ -10,7 +10,7 @@ import { ServingGraph, type GraphOptions, type GraphResult } from './graph.js';
 import { asTensorCache, TensorKvCache, type CacheDims } from './kv-cache.js';
 import { layoutSegments, type LayoutGeometry, type RowLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
-import { loadModelInfo } from './model-info.js';
+import { loadModelInfo, type ModelInfo } from './model-info.js';
 import { graphFilesFor, resolvePrecision, type Precision } from './precision.js';
 import { mulberry32, standardNormal } from './prng.js';
 import { applyGuidance, eulerStep, guidanceApplies, timeGrid } from './sampler.js';
@@ -29,10 +29,12 @@ export interface RuntimeOptions {
   precision?: Precision;
   /** Run denoising steps on the package's denoise-only graph when it has one (default true). */
   denoiseGraph?: boolean;
+  /** The package's manifest and tokenizer, already loaded and verified (a model registry's): not read again. */
+  info?: ModelInfo;
 }
 
 export async function createRuntime(packageDir: string, options: RuntimeOptions = {}): Promise<OnnxModelRuntime> {
-  const { manifest, tokenizer } = await loadModelInfo(packageDir);
+  const { manifest, tokenizer } = options.info ?? (await loadModelInfo(packageDir));
   const dims: CacheDims = { layers: manifest.graph.num_layers, keyDim: manifest.graph.key_dim, valueDim: manifest.graph.value_dim };
   const precision = resolvePrecision(options.precision, process.env, manifest, options.executionProvider ?? 'cpu');
   const files = graphFilesFor(manifest, precision, packageDir);

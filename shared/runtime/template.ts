@@ -8,11 +8,24 @@ import type { Tokenizer } from './tokenizer.js';
 
 /** The prompts of the two tasks; a package may override them (manifest.conversation). */
 export interface ConversationPrompts {
+  /** The draw prompt is `draw_prefix + caption`. */
   readonly draw_prefix: string;
+  /** The user turn after an input image that asks for its caption. */
   readonly describe_prompt: string;
+  /** A draw prompt with a style, `{caption}` and `{style}` filled in (packages trained on styles). */
+  readonly draw_template?: string;
+  /** The styles `{style}` understands. */
+  readonly styles?: readonly string[];
 }
 
 export const DEFAULT_PROMPTS: ConversationPrompts = { draw_prefix: 'draw ', describe_prompt: 'describe the image' };
+
+/** The draw prompt for a caption, with a style when one is given (the package's draw_template). */
+export function drawPromptFor(prompts: ConversationPrompts, caption: string, style?: string): string {
+  if (style === undefined) return `${prompts.draw_prefix}${caption}`;
+  if (prompts.draw_template === undefined) throw new RangeError('this model takes no style (its manifest has no conversation.draw_template)');
+  return prompts.draw_template.replaceAll('{caption}', caption).replaceAll('{style}', style);
+}
 
 /** User content: plain text (tokenised here), or a segment (image patches, or ids as they are). */
 export type Content = string | Segment;

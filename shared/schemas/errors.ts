@@ -8,13 +8,16 @@ export const ERROR_CODES = [
   'invalid_json',
   'invalid_request',
   'prompt_too_long',
+  'unknown_model',
   'unsupported_image',
   'image_too_large',
   'image_dimensions_too_large',
   'invalid_base64',
   'not_found',
   'already_finished',
+  'idempotency_conflict',
   'unauthorized',
+  'rate_limited',
   'method_not_allowed',
   'payload_too_large',
   'internal_error',
@@ -40,17 +43,20 @@ export const ApiErrorBody = z
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 
 /** The HTTP status each code is answered with. */
-export const ERROR_STATUS: Readonly<Record<ErrorCode, 400 | 401 | 404 | 405 | 409 | 413 | 500>> = {
+export const ERROR_STATUS: Readonly<Record<ErrorCode, 400 | 401 | 404 | 405 | 409 | 413 | 429 | 500>> = {
   invalid_json: 400,
   invalid_request: 400,
   prompt_too_long: 400,
+  unknown_model: 400,
   unsupported_image: 400,
   image_too_large: 413,
   image_dimensions_too_large: 400,
   invalid_base64: 400,
   not_found: 404,
   already_finished: 409,
+  idempotency_conflict: 409,
   unauthorized: 401,
+  rate_limited: 429,
   method_not_allowed: 405,
   payload_too_large: 413,
   internal_error: 500,

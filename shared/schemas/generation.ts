@@ -19,11 +19,28 @@ export const LIMITS = {
   seedMax: 0xffff_ffff,
 } as const;
 
+/** The media types of input images (edge/images decodes these). */
+export const INPUT_IMAGE_TYPES = ['image/png', 'image/jpeg'] as const;
+
+/**
+ * What the server accepts as an input image, as the OpenAPI document states it: a data URL of
+ * an accepted type, base64, with a non-empty, well-padded payload. The zod check below is
+ * looser on purpose, so that a near miss gets its specific code (unsupported_image,
+ * invalid_base64) instead of a generic invalid_request.
+ */
+export const IMAGE_DATA_URL_PATTERN =
+  `^data:(${INPUT_IMAGE_TYPES.map((t) => t.replace(/[.+]/g, (c) => `\\${c}`)).join('|')})(;[A-Za-z0-9=._+-]+)*;base64,` +
+  '([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$';
+
 /** `data:<mime>;base64,<payload>`; the mime and payload are checked when the image is decoded. */
 export const ImageDataUrl = z
   .string()
   .regex(/^data:[^,]*,/, 'expected a data URL (data:image/png;base64,... or data:image/jpeg;base64,...)')
-  .meta({ description: 'data:image/png;base64,... or data:image/jpeg;base64,...; at most 5 MB decoded.' });
+  .meta({
+    description: `A base64 data URL of a ${INPUT_IMAGE_TYPES.join(' or ')} image, at most 5 MB decoded. Bytes that are not such an image are refused (400 unsupported_image).`,
+    pattern: IMAGE_DATA_URL_PATTERN,
+    example: 'data:image/png;base64,iVBORw0KGgo...',
+  });
 
 export const CreateGenerationRequest = z
   .object({
@@ -32,6 +49,12 @@ export const CreateGenerationRequest = z
       .min(1)
       .max(LIMITS.promptChars)
       .meta({ description: 'The user turn, 1 to 4000 characters.', example: 'draw a red circle on a blue background' }),
+    model: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: 'The model to use (GET /v1/models lists them); the default model when absent.', example: 'shapes64' }),
     images: z
       .array(ImageDataUrl)
       .max(LIMITS.images)
@@ -103,11 +126,18 @@ export const GenerationError = z.object({ code: z.string().min(1), message: z.st
 export const Generation = z
   .object({
     id: z.string().min(1),
+    model: z.string().min(1).meta({ description: 'The model that made it.' }),
     status: JobStatus,
     created_at: z.iso.datetime(),
     progress: Progress,
     output: z.array(OutputPart),
     error: GenerationError.optional(),
+    queue_position: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: 'While queued: generations waiting ahead of this one (0: next). Exact on the local queue, approximate on SQS.' }),
   })
   .strict()
   .meta({ id: 'Generation' });

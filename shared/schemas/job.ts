@@ -46,6 +46,16 @@ export type JobParams = z.infer<typeof JobParams>;
 
 export const JobRecord = JobRecordBase.extend({
   request_id: z.string().min(1).max(256),
+  /**
+   * The model (package name) the job runs on. Absent only in records written before a
+   * deployment served several models: those ran on its one model, the default.
+   */
+  model: z.string().min(1).max(64).optional(),
+  /**
+   * The tenant that created it (shared/config/api-keys.ts); only that tenant sees it. Absent
+   * on records from before tenants: those belong to the keyless tenant (edge/auth/tenants.ts).
+   */
+  tenant: z.string().min(1).max(128).optional(),
   params: JobParams,
   /**
    * The whole conversation so far. While an image is pending it ends with `<boi>` (the last

@@ -65,9 +65,10 @@ describe('JobRecord', () => {
 
 describe('generationView', () => {
   it('turns image keys into URLs and hides internals', async () => {
-    const view = await generationView({ ...record, error: { code: 'x', message: 'y', detail: 1 } }, { urlFor: async (k) => `/v1/files/${k}` });
+    const view = await generationView({ ...record, error: { code: 'x', message: 'y', detail: 1 } }, { urlFor: async (k) => `/v1/files/${k}` }, 'shapes64');
     expect(view).toEqual({
       id: 'gen_abc',
+      model: 'shapes64',
       status: 'succeeded',
       created_at: now,
       progress: { step: 4, steps: 4 },
@@ -78,5 +79,11 @@ describe('generationView', () => {
       error: { code: 'x', message: 'y' },
     });
     expect(Generation.parse(view)).toEqual(view);
+  });
+
+  it('shows the record\'s model, and the default model for a record older than several models', async () => {
+    const store = { urlFor: async (k: string) => `/v1/files/${k}` };
+    expect((await generationView({ ...record, model: 'emoji64' }, store, 'shapes64')).model).toBe('emoji64');
+    expect((await generationView(record, store, 'shapes64')).model).toBe('shapes64');
   });
 });

@@ -3,7 +3,14 @@ import type { ObjectStore } from '../ports/store.js';
 import { Generation, type OutputPart } from './generation.js';
 import type { JobRecord } from './job.js';
 
-export async function generationView(record: JobRecord, store: Pick<ObjectStore, 'urlFor'>): Promise<Generation> {
+/** What the view adds that the record does not hold. */
+export interface ViewExtras {
+  /** Generations waiting ahead of a queued one (the edge asks the queue). */
+  queuePosition?: number;
+}
+
+/** `defaultModel` names the model of a record older than several models (it has no `model`). */
+export async function generationView(record: JobRecord, store: Pick<ObjectStore, 'urlFor'>, defaultModel: string, extras: ViewExtras = {}): Promise<Generation> {
   const output: OutputPart[] = await Promise.all(
     record.output.map(async (part): Promise<OutputPart> =>
       part.type === 'text'
@@ -13,10 +20,12 @@ export async function generationView(record: JobRecord, store: Pick<ObjectStore,
   );
   return Generation.parse({
     id: record.id,
+    model: record.model ?? defaultModel,
     status: record.status,
     created_at: record.created_at,
     progress: { step: record.progress.step, steps: record.progress.steps },
     output,
     ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
+    ...(record.status === 'queued' && extras.queuePosition !== undefined ? { queue_position: extras.queuePosition } : {}),
   });
 }

@@ -24,12 +24,9 @@ describe.skipIf(!env)('S3Store against versitygw', () => {
       },
       cleanup: async () => store.close(),
     };
-  }, {
-    atomicConditionalWrites: false,
-    why:
-      'versitygw (posix backend) checks If-Match/If-None-Match before it writes the body, without a lock, ' +
-      'so two simultaneous conditional PUTs can both succeed; Amazon S3 does not allow that',
   });
+  // versitygw >= 1.8.0 evaluates and publishes a conditional PUT atomically per key (versity/versitygw#2288),
+  // as Amazon S3 does, so the simultaneous conditional-write tests run here too.
 });
 
 describe('S3Store config', () => {

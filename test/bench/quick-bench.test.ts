@@ -18,7 +18,7 @@ describe.skipIf(!hasPython || !hasTiny)('npm run bench -- --quick', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('writes JSON, Markdown and a PNG with every section', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/main.ts', '--quick', `--out=${out}`], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/main.ts', '--quick', '--model', 'tiny', `--out=${out}`], {
       cwd: REPO,
       encoding: 'utf8',
       timeout: 170_000,
@@ -27,6 +27,8 @@ describe.skipIf(!hasPython || !hasTiny)('npm run bench -- --quick', () => {
     expect(run.status, run.stderr.slice(-3000)).toBe(0);
     expect(run.stdout).toContain('## Targets (issue 5)');
     const result = JSON.parse(readFileSync(join(out, 'bench-quick.json'), 'utf8'));
+    expect(result.package.name).toBe('tiny');
+    expect(result.command).toBe('npm run bench -- --quick --model tiny');
     expect(existsSync(join(out, 'bench-quick.md'))).toBe(true);
     expect(readFileSync(join(out, 'bench-quick.png')).subarray(1, 4).toString()).toBe('PNG');
 

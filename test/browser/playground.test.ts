@@ -64,7 +64,7 @@ async function open(base: string, colorScheme: 'light' | 'dark' = 'light'): Prom
 }
 
 const promptBox = (page: Page) => page.getByRole('textbox', { name: 'Prompt', exact: true });
-const modelLoaded = (page: Page, edge: Edge) => expect.poll(() => page.locator('#model option').first().textContent()).toBe(edge.deps.model.manifest.name);
+const modelLoaded = (page: Page, edge: Edge) => expect.poll(() => page.locator('#model option').first().textContent()).toBe(edge.deps.models.default.manifest.name);
 
 /** WCAG contrast of each element's text against the background it is drawn on (the nearest opaque one). */
 function contrastOf(page: Page, selectors: string[]): Promise<Record<string, number>> {
@@ -125,7 +125,7 @@ describe('the playground in Chromium', () => {
       expect(await image.evaluate((img) => getComputedStyle(img).imageRendering)).toBe('pixelated');
       const box = await image.boundingBox();
       expect(box!.width).toBeGreaterThanOrEqual(256);
-      expect(await image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(withWorker.deps.model.manifest.image.width);
+      expect(await image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(withWorker.deps.models.default.manifest.image.width);
       expect(await image.getAttribute('alt')).toBe('Image the model drew for: draw a large red circle at the top left');
       expect(await page.getByRole('link', { name: 'Download PNG' }).getAttribute('download')).toBe('drawing-1.png');
       // Kept in the gallery, with the settings to run it again.

@@ -118,6 +118,41 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
       expect(created.body.output.every((p) => p.type === 'text')).toBe(true);
     });
 
+    it('follows a draw live (events from queued to succeeded), waits for one (Prefer: wait), and makes one of duplicates (Idempotency-Key)', async () => {
+      const post = (body: unknown, headers: Record<string, string> = {}) =>
+        fetch(`${edge.url}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      const created = await post({ prompt: 'draw a small blue square at the center', steps: 6, seed: 3 });
+      expect(created.status).toBe(202);
+      const { id } = (await created.json()) as Generation;
+      const stream = await fetch(`${edge.url}/v1/generations/${id}/events`);
+      expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const text = await stream.text(); // the stream ends after the terminal state
+      const events = text
+        .split('\n\n')
+        .filter((block) => block.startsWith('event: generation'))
+        .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as Generation);
+      expect(events[events.length - 1]!.status, dump()).toBe('succeeded');
+      // States in order, never back (a state shorter than the poll interval may be passed over).
+      const order = ['queued', 'running', 'succeeded'];
+      const ranks = events.map((g) => order.indexOf(g.status));
+      expect(ranks.every((r) => r >= 0)).toBe(true);
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+      const steps = events.map((g) => g.progress.step);
+      expect(steps).toEqual([...steps].sort((a, b) => a - b));
+      expect((await api(edge.url, `/v1/generations/${id}`)).body).toEqual(events[events.length - 1]);
+
+      const waited = await post({ prompt: 'draw a small red circle at the top', steps: 4, seed: 9 }, { prefer: 'wait=30' });
+      expect(waited.headers.get('preference-applied')).toBe('wait=30');
+      expect([waited.status, ((await waited.json()) as Generation).status], dump()).toEqual([201, 'succeeded']);
+
+      const key = randomUUID();
+      const duplicates = await Promise.all(Array.from({ length: 4 }, () => post({ prompt: 'draw a large green 4', steps: 4 }, { 'idempotency-key': key })));
+      expect(duplicates.map((r) => r.status).sort()).toEqual([200, 200, 200, 202]);
+      const ids = new Set(await Promise.all(duplicates.map(async (r) => ((await r.json()) as Generation).id)));
+      expect(ids.size).toBe(1);
+      expect((await poll(edge.url, [...ids][0]!, isFinished)).status).toBe('succeeded');
+    });
+
     it('cancels: a running job stops at its next step', async () => {
       const running = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a big blue square', steps: 100, seed: 1 } });
       expect(running.status).toBe(202);
@@ -167,7 +202,11 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
         // One output object: exactly the one PNG under the job's prefix.
         expect(await backend.outputNames(data.dir, g.id)).toEqual(['0.png']);
         // One succeeded transition, by any worker of this run (the killed one included).
-        const wins = logLines(allOutput()).filter((l) => l['msg'] === 'job succeeded' && l['jobId'] === g.id);
+        // The record is written before the worker logs its line: wait for the line to reach the pipe.
+        const wins = await waitFor(`the "job succeeded" line of ${g.id}`, async () => {
+          const lines = logLines(allOutput()).filter((l) => l['msg'] === 'job succeeded' && l['jobId'] === g.id);
+          return lines.length > 0 ? lines : undefined;
+        }, 5_000);
         expect(wins).toHaveLength(1);
       }
       // The new worker did them, once each.

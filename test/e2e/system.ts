@@ -27,7 +27,7 @@ export const VISIBILITY_TIMEOUT_SECONDS = 2;
 export function systemEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     DATA_DIR: dataDir,
-    MODEL_DIR,
+    MODELS: MODEL_DIR,
     VISIBILITY_TIMEOUT_SECONDS: String(VISIBILITY_TIMEOUT_SECONDS),
     LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'warn',
     ...extra,

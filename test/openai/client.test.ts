@@ -24,8 +24,8 @@ afterAll(async () => {
   data.remove();
 });
 
-const model = () => edge.deps.model.manifest.name!;
-const size = () => edge.deps.model.manifest.image;
+const model = () => edge.deps.models.default.manifest.name!;
+const size = () => edge.deps.models.default.manifest.image;
 
 describe('the official openai client', () => {
   it('lists the models', async () => {

@@ -25,7 +25,7 @@ describe.skipIf(!hasTiny)('a burst of 16 jobs', () => {
       const ids = Array.from({ length: 16 }, (_, i) => `burst${i}`);
       for (const [i, id] of ids.entries()) await submit(backend, drawRecord(runtime, { id, seed: i, steps: 4 }));
       const worker = startWorker(
-        { queue: backend.queue, deadLetters: backend.deadLetters, store: backend.store, runner: new ModelRunner(runtime), logger: silentLogger(), deadLetterWaitSeconds: 1 },
+        { queue: backend.queue, deadLetters: backend.deadLetters, store: backend.store, runners: [new ModelRunner(runtime)], logger: silentLogger(), deadLetterWaitSeconds: 1 },
         { maxBatch: 16, visibilityTimeoutSeconds: 30, receiveWaitSeconds: 1 },
       );
       try {

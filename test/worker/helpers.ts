@@ -87,6 +87,8 @@ export function tempBackend(options: { visibilityTimeoutSeconds?: number; maxRec
 
 export interface DrawJob {
   id: string;
+  /** The model the record names (default: the runtime's manifest name). */
+  model?: string;
   caption?: string;
   seed?: number;
   steps?: number;
@@ -110,6 +112,7 @@ export function drawRecord(runtime: ModelRuntime, job: DrawJob): JobRecord {
   return {
     id: job.id,
     request_id: `req-${job.id}`,
+    model: job.model ?? runtime.manifest.name ?? 'tiny',
     created_at: now,
     updated_at: now,
     status: 'queued',
@@ -124,7 +127,7 @@ export function drawRecord(runtime: ModelRuntime, job: DrawJob): JobRecord {
 /** What the edge does for a job: create the record once, then send its message. */
 export async function submit(backend: Backend, record: JobRecord): Promise<void> {
   await backend.jobs.create(record);
-  await backend.queue.send(encodeJobMessage({ jobId: record.id, requestId: record.request_id }));
+  await backend.queue.send(encodeJobMessage({ jobId: record.id, requestId: record.request_id, ...(record.model !== undefined ? { model: record.model } : {}) }));
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
@@ -142,8 +145,9 @@ export class SlowRunner extends ModelRunner {
   constructor(
     runtime: ModelRuntime,
     private readonly ms: number,
+    name?: string,
   ) {
-    super(runtime);
+    super(runtime, name);
   }
   override async step(inputs: readonly StepInput[]): Promise<Float32Array[]> {
     await new Promise((r) => setTimeout(r, this.ms));

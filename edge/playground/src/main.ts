@@ -199,7 +199,7 @@ async function storedOutput(parts: readonly OutputPart[], signal: AbortSignal): 
       if (part.type === 'text') return { type: 'text', text: part.text };
       const url = api.url(part.url);
       if (url.origin === location.origin) {
-        // With the key (local files need it when the server has API_KEYS).
+        // Through the API client, as every same-origin call (signed file URLs need no key).
         const res = await api.fetch(url.pathname + url.search, { signal });
         if (!res.ok) throw new ApiProblem(res.status, 'image_unavailable', `the image could not be loaded (${res.status})`);
         return { type: 'image', src: await readAsDataUrl(await res.blob()) };

@@ -1,0 +1,82 @@
+/**
+ * GET /v1/generations/{id}/events: the generation as server-sent events. Each event is
+ * `generation`, carrying the whole generation as GET returns it, at every change (queued
+ * with its place in line, running, each denoising step written, the final state); the
+ * stream ends after a terminal state. A `: heartbeat` comment every 15 s keeps idle
+ * connections open. Event ids name states, so a client that reconnects with
+ * `Last-Event-ID` gets only what changed; reconnecting after the terminal event gets 204,
+ * which tells EventSource to stop.
+ *
+ * 'buffered' mode is for Lambda, whose responses cannot stream through the HTTP API: the
+ * same route waits (up to `bufferedWaitMs`) for the next change, answers with the events so
+ * far and a `retry:` hint, and EventSource reconnects with Last-Event-ID: long polling in
+ * the same wire format, so one client works with both.
+ */
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { JobRepository } from '../../shared/jobs/repository.js';
+import type { JobQueue } from '../../shared/ports/queue.js';
+import type { ObjectStore } from '../../shared/ports/store.js';
+import type { JobRecord } from '../../shared/schemas/job.js';
+import { generationView } from '../../shared/schemas/view.js';
+import { formatEvent, formatRetry, HEARTBEAT } from './format.js';
+import { watchGeneration, type GenerationState } from './watch.js';
+
+export interface EventsOptions {
+  mode: 'stream' | 'buffered';
+  /** How often the record is read for changes. */
+  pollMs: number;
+  /** A comment this often while nothing changes (stream mode). */
+  heartbeatMs: number;
+  /** The reconnect delay a client is told (`retry:`). */
+  retryMs: number;
+  /** Buffered mode: how long an answer waits for a change before it answers with none. */
+  bufferedWaitMs: number;
+}
+
+export const DEFAULT_EVENTS: EventsOptions = { mode: 'stream', pollMs: 250, heartbeatMs: 15_000, retryMs: 1_000, bufferedWaitMs: 10_000 };
+
+export interface EventsDeps {
+  jobs: JobRepository<JobRecord>;
+  queue: JobQueue;
+  urls: Pick<ObjectStore, 'urlFor'>;
+  /** The model a record older than several models ran on. */
+  defaultModel: string;
+  options: EventsOptions;
+}
+
+/** Answers for generation `current` (already found and owned by the caller's tenant). */
+export async function generationEvents(c: Context, deps: EventsDeps, current: GenerationState): Promise<Response> {
+  const lastEventId = c.req.header('last-event-id');
+  if (current.terminal && current.id === lastEventId) return c.body(null, 204);
+  const { options } = deps;
+  const toEvent = async (s: GenerationState) =>
+    formatEvent({ event: 'generation', id: s.id, data: JSON.stringify(await generationView(s.record, deps.urls, deps.defaultModel, { queuePosition: s.queuePosition })) });
+  const id = current.record.id;
+
+  if (options.mode === 'buffered') {
+    const signal = AbortSignal.timeout(options.bufferedWaitMs);
+    let body = formatRetry(options.retryMs);
+    for await (const state of watchGeneration(deps.jobs, deps.queue, id, { pollMs: options.pollMs, signal })) {
+      if (state.id === lastEventId) continue;
+      body += await toEvent(state);
+      break; // the first change answers; the client is back within retryMs for the next
+    }
+    return c.body(body, 200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' });
+  }
+
+  return streamSSE(c, async (stream) => {
+    const done = new AbortController();
+    stream.onAbort(() => done.abort());
+    const heartbeat = setInterval(() => void stream.write(HEARTBEAT), options.heartbeatMs);
+    try {
+      await stream.write(formatRetry(options.retryMs));
+      for await (const state of watchGeneration(deps.jobs, deps.queue, id, { pollMs: options.pollMs, signal: done.signal })) {
+        if (state.id === lastEventId) continue;
+        await stream.write(await toEvent(state));
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  });
+}

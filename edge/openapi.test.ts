@@ -1,0 +1,83 @@
+/** The OpenAPI document says what the server enforces. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys } from '../shared/config/index.js';
+import type { ModelRuntime } from '../shared/runtime/index.js';
+import { IMAGE_DATA_URL_PATTERN } from '../shared/schemas/generation.js';
+import { createApp, type AppDeps } from './app.js';
+import { dataUrl, pngBytes } from './images/test-images.js';
+import { testDeps, tinyRuntime, type TestDeps } from './test-deps.js';
+
+interface Operation {
+  security?: unknown;
+  parameters?: { name: string; in: string }[];
+  responses: Record<string, unknown>;
+}
+interface Doc {
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes?: Record<string, unknown>; schemas: Record<string, { properties: Record<string, { items?: { pattern?: string } }> }> };
+}
+
+let runtime: ModelRuntime;
+let deps: TestDeps;
+beforeAll(async () => {
+  runtime = await tinyRuntime();
+});
+afterAll(async () => {
+  await runtime.close();
+});
+afterEach(async () => {
+  await deps?.cleanup();
+});
+
+async function documentOf(config: AppDeps['config']): Promise<Doc> {
+  deps = testDeps(runtime, { config });
+  return (await (await createApp(deps).request('/openapi.json')).json()) as Doc;
+}
+
+const operations = (doc: Doc) => Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ at: `${method} ${path}`, op })));
+
+describe('/openapi.json', () => {
+  it('declares bearer auth on /v1 routes only when API_KEYS is set', async () => {
+    const open = await documentOf({ apiKeys: [] });
+    expect(open.components.securitySchemes ?? {}).toEqual({});
+    for (const { at, op } of operations(open)) {
+      expect(op.security, at).toBeUndefined();
+      expect(op.responses, at).not.toHaveProperty('401');
+      expect(op.responses, at).not.toHaveProperty('429');
+    }
+    const keyed = await documentOf({ apiKeys: apiKeys('acme:key-of-acme-1'), rateLimitPerMinute: 10 });
+    expect(keyed.components.securitySchemes).toHaveProperty('bearerAuth');
+    const v1 = operations(keyed).filter(({ at }) => at.includes(' /v1/') && !at.includes('/v1/files/'));
+    expect(v1.map(({ at }) => at)).toEqual(
+      expect.arrayContaining(['post /v1/generations', 'get /v1/generations/{id}', 'post /v1/generations/{id}/cancel', 'get /v1/generations/{id}/events']),
+    );
+    for (const { at, op } of v1) {
+      expect(op.security, at).toEqual([{ bearerAuth: [] }]);
+      expect(op.responses, at).toHaveProperty('401');
+      expect(op.responses, at).toHaveProperty('429');
+    }
+    // Signed file URLs need no key; health and the document neither.
+    expect(keyed.paths['/v1/files/{key}']!.get!.security).toBeUndefined();
+    expect(keyed.paths['/healthz']!.get!.security).toBeUndefined();
+  });
+
+  it('states images as data URLs of the accepted types, with a pattern real images match', async () => {
+    const doc = await documentOf({ apiKeys: [] });
+    const pattern = doc.components.schemas.CreateGenerationRequest!.properties.images!.items!.pattern!;
+    expect(pattern).toBe(IMAGE_DATA_URL_PATTERN);
+    const re = new RegExp(pattern);
+    expect(re.test(dataUrl('image/png', pngBytes(2, 2, () => [1, 2, 3, 255])))).toBe(true);
+    for (const refused of ['data:image/png;base64,', 'data:image/gif;base64,AAAA', 'data:image/png,AAAA', 'http://x/a.png', 'data:image/png;base64,AAA']) {
+      expect(re.test(refused), refused).toBe(false);
+    }
+  });
+
+  it('documents Idempotency-Key, Prefer and Last-Event-ID', async () => {
+    const doc = await documentOf({ apiKeys: [] });
+    const names = (op: Operation) => (op.parameters ?? []).map((p) => `${p.in}:${p.name}`);
+    expect(names(doc.paths['/v1/generations']!.post!)).toEqual(['header:idempotency-key', 'header:prefer']);
+    expect(names(doc.paths['/v1/generations/{id}/cancel']!.post!)).toEqual(['path:id', 'header:idempotency-key']);
+    expect(names(doc.paths['/v1/generations/{id}/events']!.get!)).toEqual(['path:id', 'header:last-event-id']);
+    expect(Object.keys(doc.paths['/v1/generations']!.post!.responses).sort()).toEqual(['200', '201', '202', '400', '409', '413']);
+  });
+});

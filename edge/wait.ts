@@ -1,0 +1,35 @@
+/**
+ * `Prefer: wait=N` (RFC 7240) on POST /v1/generations: hold the response until the
+ * generation is terminal or N seconds pass. N is clamped to 1..max (60, less where the
+ * platform cuts a response short: Lambda); the applied value is echoed in
+ * `Preference-Applied`. Other preferences in the header are ignored, as the RFC asks.
+ */
+import { isTerminal } from '../shared/jobs/status.js';
+import type { JobRepository } from '../shared/jobs/repository.js';
+import { sleep } from '../shared/queue/sleep.js';
+import type { JobRecord } from '../shared/schemas/job.js';
+
+export const MAX_WAIT_SECONDS = 60;
+
+/** The wait in seconds a Prefer header asks for, clamped to 1..max; undefined when it asks none. */
+export function preferredWait(prefer: string | undefined, max: number = MAX_WAIT_SECONDS): number | undefined {
+  if (!prefer) return undefined;
+  for (const preference of prefer.split(',')) {
+    const match = /^\s*wait\s*=\s*"?(\d{1,6})"?\s*(?:;.*)?$/i.exec(preference);
+    if (match) return Math.min(Math.max(1, Number(match[1])), max);
+  }
+  return undefined;
+}
+
+/** The record once terminal, or as it is when `seconds` have passed. */
+export async function waitUntilTerminal(jobs: JobRepository<JobRecord>, record: JobRecord, seconds: number, pollMs: number): Promise<JobRecord> {
+  const deadline = Date.now() + seconds * 1000;
+  let current = record;
+  while (!isTerminal(current.status)) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    await sleep(Math.min(pollMs, left));
+    current = (await jobs.get(current.id)) ?? current;
+  }
+  return current;
+}

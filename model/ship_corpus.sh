@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Evaluate a corpus model's checkpoint and export it as a served package, with its evaluation
+# and its int8 verdict (the same steps as ship.sh for Shapes64).
+#   model/ship_corpus.sh CKPT NAME CORPUS [CARD] [N_INT8]
+#   model/ship_corpus.sh model/runs/emoji/ckpt.pt emoji64 .cache/emoji/corpus/emoji-core.jsonl .cache/emoji/corpus/card.json
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CK=$1
+NAME=$2
+CORPUS=$3
+CARD=${4:-}
+N=${5:-0}
+RUN=$(dirname "$CK")
+PY=.venv/bin/python
+PKG=packages/$NAME
+# The shipped weights are the slim checkpoint's (fp16 values), evaluated and exported as they
+# are committed, so that storing the graph's weights as fp16 (compact.py) loses nothing.
+$PY model/slim.py "$CK" "model/checkpoints/$NAME.pt"
+CK=model/checkpoints/$NAME.pt
+$PY model/eval_corpus.py --ckpt="$CK" --corpus="$CORPUS" --split=eval --out="$RUN/eval"
+$PY model/export.py --ckpt="$CK" --out="$PKG" --name="$NAME" ${CARD:+--card="$CARD"} --eval_json="$RUN/eval/results.json"
+# Cheaper CPU graphs, then whether int8 holds quality on the evaluation cells (recorded in the
+# manifest; the runtime defaults to int8 on the CPU only if it did). See ship.sh for why the
+# output projections stay fp32.
+$PY model/quantize.py "$PKG" --no-fp32-denoise --keep-fp32 'out/MatMul'
+$PY model/compact.py "$PKG"
+$PY model/eval_corpus.py --package="$PKG" --corpus="$CORPUS" --precision=fp32,int8 --split=eval --n="$N" --record \
+  --out="$RUN/eval-int8"
+# Pictures for the docs: the four figures against training time (baselines from the
+# evaluation above, dashed) and the evaluation's sample grid.
+mkdir -p docs/images
+$PY - "$CK" "$RUN/eval/results.json" "docs/images/$NAME-learning-curve.png" <<'PYEOF'
+import json, sys
+sys.path.insert(0, "model")
+import torch
+from plots import corpus_learning_curve
+ck = torch.load(sys.argv[1], weights_only=False, map_location="cpu")
+r = json.load(open(sys.argv[2]))["results"]
+base = {"describe_heldout_greedy": r["describe_heldout_baseline_top1"]["accuracy"],
+        "draw_heldout_top5": r["draw_heldout_copy_top5"]["accuracy"]}
+corpus_learning_curve(ck["history"], sys.argv[3], base)
+PYEOF
+cp "$RUN/eval/samples.png" "docs/images/$NAME-samples.png"

@@ -1,0 +1,55 @@
+/**
+ * GET /v1/models: OpenAI's list shape (`{object: "list", data: [{id, object: "model",
+ * created, owned_by}]}`), each model extended with what this API's clients need to prompt it.
+ */
+import { z } from 'zod';
+
+/** A model name as clients send it: what OpenAI-style `model` fields and URLs carry safely. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const ModelLicense = z
+  .object({
+    name: z.string().meta({ description: 'What the licence covers (artwork, weights, ...).' }),
+    spdx: z.string().meta({ description: 'SPDX identifier, e.g. CC-BY-4.0.' }),
+    source: z.string().meta({ description: 'Where the covered material came from.' }),
+    url: z.string().optional(),
+    attribution: z.string().optional().meta({ description: 'The attribution the licence requires, to show as it is.' }),
+  })
+  .meta({ id: 'ModelLicense' });
+
+export const ModelPromptsSchema = z
+  .object({
+    draw_prefix: z.string().meta({ description: 'A draw prompt is draw_prefix + caption.', example: 'draw ' }),
+    draw_template: z
+      .string()
+      .optional()
+      .meta({ description: 'A draw prompt with a style: fill {caption} and {style}.', example: 'draw {caption} in {style} style' }),
+    describe_prompt: z.string().meta({ description: 'Sent after an input image, asks for its caption.', example: 'describe the image' }),
+    styles: z.array(z.string()).optional().meta({ description: 'The styles draw_template understands.' }),
+  })
+  .meta({ id: 'ModelPrompts' });
+
+export const ModelObject = z
+  .object({
+    id: z.string().meta({ description: 'The model name, as POST /v1/generations takes it in `model`.', example: 'shapes64' }),
+    object: z.literal('model'),
+    created: z.number().int().meta({ description: 'Unix seconds: when the package was made.' }),
+    owned_by: z.string(),
+    name: z.string().meta({ description: 'Same as id.' }),
+    description: z.string(),
+    image: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).meta({ description: 'Size of the images it reads and draws.' }),
+    prompts: ModelPromptsSchema,
+    licenses: z.array(ModelLicense),
+    data_card: z.record(z.string(), z.unknown()).optional().meta({ description: 'What the model was trained on (the package manifest\'s data card).' }),
+    default: z.boolean().meta({ description: 'Whether a generation without `model` uses it.' }),
+  })
+  .meta({ id: 'Model' });
+export type ModelObject = z.infer<typeof ModelObject>;
+
+export const ModelList = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(ModelObject),
+  })
+  .meta({ id: 'ModelList' });
+export type ModelList = z.infer<typeof ModelList>;
