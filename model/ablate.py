@@ -456,6 +456,9 @@ def main(argv: list[str] | None = None) -> None:
                 tokenizers[d] = study.tokenizers(d, ks)
                 write_json(tok_path, tokenizers)
     if args.stage in ("all", "runs"):
+        missing = [study.tokenizer_path(d, k) for d in datas for k in ks if not os.path.exists(study.tokenizer_path(d, k))]
+        if missing:
+            raise SystemExit(f"no tokenizer at {', '.join(missing)}: fit them first (--stage=tokenizers)")
         for d in datas:
             for seed in seeds:
                 for arm in arms:
