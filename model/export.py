@@ -211,6 +211,9 @@ def golden(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig) -> dict:
 def export_package(out_dir: str, name: str, model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig,
                    extra: dict | None = None, with_golden: bool = False, extra_files: dict | None = None,
                    data_card: dict | None = None, styles: list[str] | None = None) -> dict:
+    if model.cfg.research_only:
+        raise ValueError(f"{name}: a research variant ({ {k: getattr(model.cfg, k) for k in ('image_input', 'image_attention')} }) "
+                         "is not exported: the package contract reads raw patches with bidirectional image attention")
     os.makedirs(out_dir, exist_ok=True)
     files = ["model.onnx", "tokenizer.json"]
     export_onnx(model, tok, os.path.join(out_dir, "model.onnx"))

@@ -64,7 +64,7 @@ class Runtime:
             rows.append(row)
             nexts.append(n)
         b = collate(rows, self.pad_id, self.cfg.patch_dim)
-        mask = attention_mask(b.valid, b.image_id, cache.valid)
+        mask = attention_mask(b.valid, b.image_id, cache.valid, self.cfg.image_attention)
         logits, denoised, keys, values = self.model(b.tokens, b.patches, b.is_image, b.noise_level, b.positions,
                                                     mask, cache.keys, cache.values)
         new = Cache(keys, values, torch.cat([cache.valid, b.valid], 1), nexts)

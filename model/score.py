@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import numpy as np
 
@@ -123,4 +124,26 @@ def score_caption(answer: str, scene: Scene) -> dict:
             "right": answer == scene.caption()}
 
 
-__all__ = ["score_image", "score_caption", "CELLS"]
+PHRASE = re.compile(r"^an? (\S+) (\S+) (\S+) at the (.+)$")
+
+
+def kinds_by_cell(answer: str) -> dict[str, str]:
+    """The kind an answer names at each cell ("a small red 7 at the top left" -> {"top left": "7"});
+    phrases that do not parse are ignored."""
+    out = {}
+    for phrase in answer.split(" and "):
+        m = PHRASE.match(phrase.strip())
+        if m:
+            out.setdefault(m.group(4), m.group(3))
+    return out
+
+
+def score_digits(answer: str, scene: Scene) -> dict:
+    """Digit identity alone (the thesis study, docs/thesis.md): of the scene's digits, how many
+    the answer names as the right digit at the right cell, whatever size and colour it says."""
+    said = kinds_by_cell(answer)
+    digits = [o for o in scene.objects if o.kind not in GEOMETRIC]
+    return {"digits": len(digits), "digits_right": sum(said.get(CELLS[o.cell]) == o.kind for o in digits)}
+
+
+__all__ = ["score_image", "score_caption", "score_digits", "CELLS"]

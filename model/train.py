@@ -85,6 +85,9 @@ class TrainConfig:
     merges: int = 800
     style_free_fraction: float = 0.25   # corpus draws whose prompt leaves the style open
     augment_fraction: float = 0.0       # corpus describes that read a shifted/scaled/blurred image
+    # A research model reading finished images as codes (--model.image_input="vq", docs/thesis.md):
+    # the codebook file model/vq.py wrote, fixed for the run (a resumed run keeps its own).
+    vq_codebook: str = ""
     model: dict = field(default_factory=dict)       # ModelConfig overrides
     diffusion: dict = field(default_factory=dict)   # DiffusionConfig overrides
 
@@ -165,10 +168,17 @@ def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: T
     return b, tgt, x0_target, diff_weight
 
 
+def image_attention(model) -> str:
+    """The model's rule inside images (a research variant may be causal); a stand-in network
+    without a config (as in tests) gets the default."""
+    cfg = getattr(model, "cfg", None)
+    return cfg.image_attention if cfg is not None else "bidirectional"
+
+
 def training_loss(net, model: UnifiedModel, b, tgt, x0_target, diff_weight, tcfg: TrainConfig):
     """Cross-entropy on the assistant's text plus the x0 regression on drawn images, a weighted
     mean over their values (all weights 1 without --edge_weight: the plain mean)."""
-    mask = attention_mask(b.valid, b.image_id)
+    mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
     pk, pv = model.empty_cache(b.tokens.shape[0])
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=tcfg.bf16):
         logits, denoised, _, _ = net(b.tokens, b.patches, b.is_image, b.noise_level, b.positions, mask, pk, pv)
@@ -191,11 +201,23 @@ def roll_in(model: UnifiedModel, b, x0_target, diff_weight, dcfg: DiffusionConfi
     noise = (b.patches - (1 - tt) * x0_target) / tt.clamp_min(1e-6)
     x_hi = torch.where(at, (1 - th) * x0_target + th * noise, b.patches)
     level_hi = torch.where(at[..., 0], t_hi[:, None], b.noise_level)
-    mask = attention_mask(b.valid, b.image_id)
+    mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=tcfg.bf16):
         _, x0_hi, _, _ = model(b.tokens, x_hi, b.is_image, level_hi, b.positions, mask, *model.empty_cache(len(t)))
     x_t = euler_update(x_hi, x0_hi.float(), th, tt)                        # per row: th, tt are [B,1,1]
     return dataclasses.replace(b, patches=torch.where(at, x_t, b.patches))
+
+
+def install_codebook(model: UnifiedModel, path: str) -> None:
+    """Copies a model/vq.py codebook into a fresh VQ model (it must match the model's shape)."""
+    from vq import load_codebook
+    if not path:
+        raise SystemExit("--model.image_input=vq needs --vq_codebook=<file from model/vq.py>")
+    cb = torch.from_numpy(load_codebook(path))
+    if tuple(cb.shape) != tuple(model.codebook.shape):
+        raise SystemExit(f"{path}: codebook {tuple(cb.shape)}, the model wants {tuple(model.codebook.shape)} "
+                         "(--model.codebook_size and the patch size must match the tokenizer)")
+    model.codebook.copy_(cb)
 
 
 def lr_at(step: int, c: TrainConfig) -> float:
@@ -273,6 +295,8 @@ def main(argv: list[str]) -> None:
         else:  # a slim checkpoint, or other parameters trained: fresh moments, warm up again
             opt_start = step
     else:
+        if mcfg.image_input == "vq":
+            install_codebook(model, tcfg.vq_codebook)
         ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
