@@ -30,6 +30,7 @@ from PIL import Image as PILImage, ImageFilter
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat import describe_context  # noqa: E402
 from corpus import Corpus, load_corpus  # noqa: E402
+from diffusion import parse_interval  # noqa: E402
 from evaluate import describe, draw  # noqa: E402
 from examples import draw_text  # noqa: E402
 from inference import Runtime  # noqa: E402
@@ -295,6 +296,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=0, help="cap on each set (0: all)")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--guidance", type=float)
+    ap.add_argument("--time_shift", type=float, help="override the sampler's time shift")
+    ap.add_argument("--guidance_interval", type=parse_interval, help="override, as lo,hi")
     ap.add_argument("--no_rank", action="store_true", help="skip likelihood ranking of captions")
     ap.add_argument("--out", default="results/corpus-eval")
     args = ap.parse_args()
@@ -305,6 +308,10 @@ def main() -> None:
     if not args.ckpt:
         ap.error("--ckpt or --package is required")
     rt, tok = load_runtime(args.ckpt)
+    if args.time_shift is not None:
+        rt.diffusion.time_shift = args.time_shift
+    if args.guidance_interval:
+        rt.diffusion.guidance_interval = args.guidance_interval
     corpus = load_corpus(args.corpus, rt.cfg.image_size)
     steps = args.steps or rt.diffusion.default_steps
     guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance

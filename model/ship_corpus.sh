@@ -2,6 +2,7 @@
 # Evaluate a corpus model's checkpoint and export it as a served package, with its evaluation
 # and its int8 verdict (the same steps as ship.sh for Shapes64).
 #   model/ship_corpus.sh CKPT NAME CORPUS [CARD] [N_INT8]
+# The sampler (chosen on the validation cells) from G (guidance), S (time shift), GI (lo,hi); default: the checkpoint's.
 #   model/ship_corpus.sh model/runs/emoji/ckpt.pt emoji64 .cache/emoji/corpus/emoji-core.jsonl .cache/emoji/corpus/card.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +18,10 @@ PKG=packages/$NAME
 # are committed, so that storing the graph's weights as fp16 (compact.py) loses nothing.
 $PY model/slim.py "$CK" "model/checkpoints/$NAME.pt"
 CK=model/checkpoints/$NAME.pt
-$PY model/eval_corpus.py --ckpt="$CK" --corpus="$CORPUS" --split=eval --out="$RUN/eval"
-$PY model/export.py --ckpt="$CK" --out="$PKG" --name="$NAME" ${CARD:+--card="$CARD"} --eval_json="$RUN/eval/results.json"
+SAMPLER=(${G:+--guidance=$G} ${S:+--time_shift=$S} ${GI:+--guidance_interval=$GI})
+$PY model/eval_corpus.py --ckpt="$CK" --corpus="$CORPUS" --split=eval --out="$RUN/eval" "${SAMPLER[@]}"
+$PY model/export.py --ckpt="$CK" --out="$PKG" --name="$NAME" ${CARD:+--card="$CARD"} --eval_json="$RUN/eval/results.json" \
+  ${G:+--default_guidance=$G} ${S:+--time_shift=$S} ${GI:+--guidance_interval=$GI}
 # Cheaper CPU graphs, then whether int8 holds quality on the evaluation cells (recorded in the
 # manifest; the runtime defaults to int8 on the CPU only if it did). See ship.sh for why the
 # output projections stay fp32.
