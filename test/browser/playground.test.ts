@@ -210,7 +210,7 @@ describe('the playground in Chromium', () => {
     await promptBox(page).fill('describe the image');
     await page.getByRole('button', { name: 'Generate' }).click();
     const alert = page.getByRole('alert').filter({ hasText: /./ }).first();
-    await expect.poll(() => alert.textContent()).toBe('images[0]: the bytes are not a PNG or JPEG image');
+    await expect.poll(() => alert.textContent()).toBe('images[0]: the bytes are not a PNG, JPEG, WebP or GIF image');
     expect(await page.locator('#status').textContent()).toBe('Something went wrong.');
     await screenshot(page, 'error');
     await close();

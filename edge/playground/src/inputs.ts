@@ -2,7 +2,7 @@
  * Images attached to the next request: from the file picker, dropped on the drop zone, or
  * pasted anywhere on the page. Kept as data URLs (what the API takes).
  */
-const TYPES = ['image/png', 'image/jpeg'];
+const TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'];
 export const MAX_INPUTS = 4;
 /** The API's per-image limit (5 MB decoded). */
 const MAX_BYTES = 5 * 1024 * 1024;
@@ -31,7 +31,7 @@ export class InputImages {
         break;
       }
       if (!TYPES.includes(file.type)) {
-        this.onProblem(`${file.name || 'The pasted file'} is not a PNG or JPEG image.`);
+        this.onProblem(`${file.name || 'The pasted file'} is not a PNG, JPEG, WebP or GIF image.`);
         continue;
       }
       if (file.size > MAX_BYTES) {

@@ -76,7 +76,7 @@ function onModelChange(): void {
   const { draw_prefix: draw } = promptsOf(m);
   const styles = m?.prompts?.styles;
   const examples = styles?.length
-    ? [`${draw}a snake in ${styles[0]} style`, `${draw}a red heart`]
+    ? [`${draw}snake in ${styles[0]} style`, `${draw}red heart`]   // captions as the model learned them (OpenMoji annotations)
     : [`${draw}a large red circle at the top left`, `${draw}a small blue 7 at the bottom right and a large green square at the center`];
   ui.examples.replaceChildren(
     ...examples.map((text) =>
