@@ -19,7 +19,8 @@ PKG=packages/$NAME
 $PY model/slim.py "$CK" "model/checkpoints/$NAME.pt"
 CK=model/checkpoints/$NAME.pt
 SAMPLER=(${G:+--guidance=$G} ${S:+--time_shift=$S} ${GI:+--guidance_interval=$GI})
-$PY model/eval_corpus.py --ckpt="$CK" --corpus="$CORPUS" --split=eval --out="$RUN/eval" "${SAMPLER[@]}"
+# Ranking every caption for an image takes seconds on a CPU: RANK_N of the held-out images (default 150).
+$PY model/eval_corpus.py --ckpt="$CK" --corpus="$CORPUS" --split=eval --out="$RUN/eval" --rank_n="${RANK_N:-150}" "${SAMPLER[@]}"
 $PY model/export.py --ckpt="$CK" --out="$PKG" --name="$NAME" ${CARD:+--card="$CARD"} --eval_json="$RUN/eval/results.json" \
   ${G:+--default_guidance=$G} ${S:+--time_shift=$S} ${GI:+--guidance_interval=$GI}
 # Cheaper CPU graphs, then whether int8 holds quality on the evaluation cells (recorded in the
