@@ -51,7 +51,8 @@ known_to_loader() {
   for dir in "${dirs[@]}"; do
     [ -n "$dir" ] && [ -e "$dir/$1" ] && return 0
   done
-  ldconfig -p | awk '{ print $1 }' | grep -qxF "$1"
+  # grep reads all its input (no -q): an early exit would SIGPIPE awk, which pipefail reports as a failure.
+  ldconfig -p | awk '{ print $1 }' | grep -xF -- "$1" >/dev/null
 }
 for soname in "${dlopened[@]}"; do
   if ! known_to_loader "$soname"; then

@@ -40,7 +40,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 # cairosvg (the emoji corpus's SVG sources) needs the Cairo library itself.
-if ! ldconfig -p | grep -q 'libcairo.so.2'; then
+if ! ldconfig -p | grep 'libcairo.so.2' >/dev/null; then   # no -q: under pipefail its early exit fails the pipe
   echo "setup: installing libcairo2 (cairosvg renders the emoji corpus's SVGs)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libcairo2 >/dev/null
 fi
