@@ -353,8 +353,8 @@ def main(argv: list[str]) -> None:
         if ddp and step % tcfg.ckpt_every == 0:
             dist.barrier()
     if master:
-        checkpoint()
         quick_eval(ema, tok, dcfg, tcfg, step, history, log, corpus)
+        checkpoint()  # after the evaluation, so that the checkpoint's history holds it
         print(f"stopped at step {step}; checkpoint {ckpt_path}", flush=True)
     if ddp:
         dist.destroy_process_group()
