@@ -78,6 +78,19 @@ class Budget:
     grid_prompts: int = 8
 
 
+# Model sizes a study can run at (--size). `small` is for a machine that cannot give the study
+# its full budget: a quarter of the width-depth product, about a quarter of the CPU a step.
+SIZES = {
+    "full": Budget().model,
+    "small": {"d_model": 128, "n_layers": 4, "expansion": 256, "qk_dim": 64, "time_freq_dim": 64, "pixel_width": 0},
+}
+
+
+def size_name(model: dict) -> str:
+    """The size a model config is (a run's name and the summary read it); "custom" for others."""
+    return next((name for name, m in SIZES.items() if m == model), "custom")
+
+
 SMOKE = Budget(steps=4, batch=4, warmup=2, model={"d_model": 32, "n_layers": 2, "expansion": 64, "qk_dim": 16,
                                                     "time_freq_dim": 16, "pixel_width": 0},
                kmeans_iters=6, kmeans_batch=512, kmeans_images=150, recon_images=24, eval_shapes=6, eval_emoji=6,
@@ -195,7 +208,8 @@ class Study:
 
     def run_name(self, data: str, arm: str, seed: int) -> str:
         """Names carry the budget, so a run at another budget is never taken for this one's."""
-        return f"{data}-{arm}-s{seed}-{self.budget.steps}x{self.budget.batch}"
+        size = size_name(self.budget.model)
+        return f"{data}-{arm}-s{seed}-{self.budget.steps}x{self.budget.batch}" + ("" if size == "full" or self.args.smoke else f"-{size}")
 
     def train(self, data: str, arm: str, seed: int) -> dict:
         """Trains one arm (resumes an interrupted run); returns its CPU and wall seconds."""
@@ -339,6 +353,11 @@ def arm_label(arm: str) -> str:
     return f"{arm} (k-means K = {o['codebook_size']}, {'a learned vector per code' if o['vq_embed'] == 'table' else 'code patch through patch_in'})"
 
 
+def same_size(model_config: dict, model: dict) -> bool:
+    """Whether a run's saved config has the budget's Transformer (its width, depth and heads)."""
+    return all(model_config.get(k, v) == v for k, v in model.items())
+
+
 def write_json(path: str, obj) -> None:
     """Atomic: a process reading the results beside a running one never sees half a file."""
     tmp = path + ".tmp"
@@ -414,6 +433,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int)
     ap.add_argument("--batch", type=int)
     ap.add_argument("--threads", type=int)
+    ap.add_argument("--size", choices=tuple(SIZES), help="the Transformer every arm gets (default full: the shipped width and depth)")
     ap.add_argument("--eval_shapes", type=int)
     ap.add_argument("--eval_emoji", type=int)
     ap.add_argument("--no_rank", action="store_true", help="skip ranking the emoji captions by likelihood")
@@ -429,6 +449,8 @@ def main(argv: list[str] | None = None) -> None:
     for key in ("steps", "batch", "threads", "eval_shapes", "eval_emoji"):
         if getattr(args, key) is not None:
             setattr(budget, key, getattr(args, key))
+    if args.size:
+        budget.model = dict(SIZES[args.size])
     if args.no_rank:
         budget.rank = False
     args.out = args.out or ("results/thesis-smoke" if args.smoke else "results/thesis")
@@ -473,7 +495,7 @@ def main(argv: list[str] | None = None) -> None:
     records = []
     for name in sorted(n for n in os.listdir(os.path.join(args.out, "runs")) if n.endswith(".json")):
         r = json.load(open(os.path.join(args.out, "runs", name)))
-        if r["steps"] == budget.steps and r["batch"] == budget.batch:
+        if r["steps"] == budget.steps and r["batch"] == budget.batch and same_size(r["model_config"], budget.model):
             records.append(r)
     summary = summarize(records, tokenizers, budget, args.smoke)
     summary["seconds_this_invocation"] = round(time.time() - t0, 1)

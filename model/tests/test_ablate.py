@@ -60,3 +60,14 @@ def test_smoke_runs_the_shapes64_half_end_to_end(tmp_path):
     mtime = os.path.getmtime(os.path.join(out, "runs", "shapes64-raw-s1-4x4.json"))
     ablate.main(args)
     assert os.path.getmtime(os.path.join(out, "runs", "shapes64-raw-s1-4x4.json")) == mtime
+
+
+def test_sizes_name_runs_and_the_summary_keeps_one_size_apart():
+    assert ablate.size_name(ablate.Budget().model) == "full"
+    assert ablate.size_name(ablate.SIZES["small"]) == "small"
+    assert ablate.size_name({**ablate.SIZES["small"], "n_layers": 3}) == "custom"
+    small = ablate.SIZES["small"]
+    # a saved config holds every field; the check reads the ones the size sets
+    saved = {**small, "vocab_size": 300, "image_size": 64, "image_attention": "causal"}
+    assert ablate.same_size(saved, small)
+    assert not ablate.same_size(saved, ablate.Budget().model)
