@@ -1,32 +1,22 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../shared/config/index.js';
-import type { ModelRuntime } from '../shared/runtime/index.js';
 import { ApiErrorBody, Generation, JobRecord } from '../shared/schemas/index.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
 import { Gauge, Registry, sourceOf } from '../shared/metrics/index.js';
-import { createApp, MAX_BODY_BYTES, type AppDeps } from './app.js';
+import { createApp, MAX_BODY_BYTES } from './app.js';
 import { LocalUrlSigner } from './auth/signed-urls.js';
 import { dataUrl, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from './images/test-images.js';
-import { testDeps, tinyRuntime, type TestDeps } from './test-deps.js';
+import type { TestDeps } from './test-deps.js';
+import { tinyFixture, type DepsOverrides } from './test-fixture.js';
 
-let runtime: ModelRuntime;
+const tiny = tinyFixture();
 let deps: TestDeps;
 let app: ReturnType<typeof createApp>;
 
-beforeAll(async () => {
-  runtime = await tinyRuntime();
-});
-afterAll(async () => {
-  await runtime.close();
-});
-
-function setup(overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}): void {
-  deps = testDeps(runtime, overrides);
+function setup(overrides: DepsOverrides = {}): void {
+  deps = tiny.deps(overrides);
   app = createApp(deps);
 }
-afterEach(async () => {
-  await deps?.cleanup();
-});
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return Promise.resolve(
@@ -51,10 +41,7 @@ async function storedRecord(id: string): Promise<JobRecord> {
 }
 
 /** A decoder that answers "hi" and asks for an image: the queue path, which the random model takes only by chance. */
-const decodeToBoi: AppDeps['textDecoder'] = async () => {
-  const ids = runtime.tokenizer.encode('hi');
-  return { ids, text: 'hi', stop: 'boi' };
-};
+const decodeToBoi = tiny.decodeTo('hi', 'boi');
 
 describe('POST /v1/generations with the tiny model', () => {
   it('answers a prompt with a finished or queued generation that GET returns', async () => {
@@ -64,7 +51,7 @@ describe('POST /v1/generations with the tiny model', () => {
     const created = Generation.parse(await res.json());
     expect(created.status).toBe(res.status === 201 ? 'succeeded' : 'queued');
     const record = await storedRecord(created.id);
-    expect(record.params).toEqual({ seed: 7, steps: runtime.manifest.diffusion.default_steps, guidance: runtime.manifest.diffusion.default_guidance, max_tokens: 8, temperature: 0 });
+    expect(record.params).toEqual({ seed: 7, steps: tiny.runtime.manifest.diffusion.default_steps, guidance: tiny.runtime.manifest.diffusion.default_guidance, max_tokens: 8, temperature: 0 });
     expect(record.tokens_used).toBeLessThanOrEqual(8);
     const got = await app.request(`/v1/generations/${created.id}`);
     expect(got.status).toBe(200);
@@ -87,8 +74,8 @@ describe('POST /v1/generations with the tiny model', () => {
     expect([201, 202]).toContain(res.status);
     const { id } = Generation.parse(await res.json());
     const record = await storedRecord(id);
-    const { bos, user } = runtime.tokenizer.specialTokens;
-    expect(record.context[0]).toEqual({ type: 'text', ids: [bos, user, runtime.tokenizer.specialTokens.boi] });
+    const { bos, user } = tiny.runtime.tokenizer.specialTokens;
+    expect(record.context[0]).toEqual({ type: 'text', ids: [bos, user, tiny.runtime.tokenizer.specialTokens.boi] });
     expect(record.context[1]).toEqual({ type: 'image', key: `inputs/${id}/0.png` });
     const stored = await deps.store.get(`inputs/${id}/0.png`);
     expect(stored?.contentType).toBe('image/png');
@@ -110,13 +97,13 @@ describe('POST /v1/generations with the tiny model', () => {
     expect(created.id).toMatch(/^gen_[A-Za-z0-9_-]{22}$/);
 
     const record = await storedRecord(created.id);
-    const { boi, assistant } = runtime.tokenizer.specialTokens;
+    const { boi, assistant } = tiny.runtime.tokenizer.specialTokens;
     const last = record.context[record.context.length - 1]!;
     expect(last.type).toBe('text');
     const ids = last.type === 'text' ? last.ids : [];
-    expect(ids.slice(-2 - runtime.tokenizer.encode('hi').length)[0]).toBe(assistant);
+    expect(ids.slice(-2 - tiny.runtime.tokenizer.encode('hi').length)[0]).toBe(assistant);
     expect(ids[ids.length - 1]).toBe(boi);
-    expect(record).toMatchObject({ request_id: 'client-req-1', model: 'tiny', status: 'queued', tokens_used: runtime.tokenizer.encode('hi').length });
+    expect(record).toMatchObject({ request_id: 'client-req-1', model: 'tiny', status: 'queued', tokens_used: tiny.runtime.tokenizer.encode('hi').length });
     expect(record.params).toMatchObject({ steps: 3, guidance: 1.5, seed: 11 });
 
     const [message] = await deps.queue.receive({ maxMessages: 10, waitSeconds: 0 });

@@ -1,11 +1,11 @@
 /** The OpenAPI document says what the server enforces. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../shared/config/index.js';
-import type { ModelRuntime } from '../shared/runtime/index.js';
 import { IMAGE_DATA_URL_PATTERN } from '../shared/schemas/generation.js';
 import { createApp, type AppDeps } from './app.js';
 import { dataUrl, pngBytes } from './images/test-images.js';
-import { testDeps, tinyRuntime, type TestDeps } from './test-deps.js';
+import type { TestDeps } from './test-deps.js';
+import { tinyFixture } from './test-fixture.js';
 
 interface Operation {
   security?: unknown;
@@ -17,20 +17,11 @@ interface Doc {
   components: { securitySchemes?: Record<string, unknown>; schemas: Record<string, { properties: Record<string, { items?: { pattern?: string } }> }> };
 }
 
-let runtime: ModelRuntime;
+const tiny = tinyFixture();
 let deps: TestDeps;
-beforeAll(async () => {
-  runtime = await tinyRuntime();
-});
-afterAll(async () => {
-  await runtime.close();
-});
-afterEach(async () => {
-  await deps?.cleanup();
-});
 
 async function documentOf(config: AppDeps['config']): Promise<Doc> {
-  deps = testDeps(runtime, { config });
+  deps = tiny.deps({ config });
   return (await (await createApp(deps).request('/openapi.json')).json()) as Doc;
 }
 

@@ -1,30 +1,20 @@
 /** Prefer: wait=N on POST /v1/generations, and queue_position while queued. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelRuntime } from '../shared/runtime/index.js';
+import { describe, expect, it } from 'vitest';
 import { Generation } from '../shared/schemas/index.js';
-import { createApp, type AppDeps } from './app.js';
-import { testDeps, tinyRuntime, type TestDeps } from './test-deps.js';
+import { createApp } from './app.js';
+import type { TestDeps } from './test-deps.js';
+import { tinyFixture, type DepsOverrides } from './test-fixture.js';
 import { playWorker } from './test-jobs.js';
 import { preferredWait } from './wait.js';
 
-let runtime: ModelRuntime;
+const tiny = tinyFixture();
 let deps: TestDeps;
 let app: ReturnType<typeof createApp>;
 
-beforeAll(async () => {
-  runtime = await tinyRuntime();
-});
-afterAll(async () => {
-  await runtime.close();
-});
-afterEach(async () => {
-  await deps?.cleanup();
-});
+const decodeToBoi = tiny.decodeTo('hi', 'boi');
 
-const decodeToBoi: AppDeps['textDecoder'] = async () => ({ ids: runtime.tokenizer.encode('hi'), text: 'hi', stop: 'boi' });
-
-function setup(overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}): void {
-  deps = testDeps(runtime, { textDecoder: decodeToBoi, events: { pollMs: 5 }, ...overrides });
+function setup(overrides: DepsOverrides = {}): void {
+  deps = tiny.deps({ textDecoder: decodeToBoi, events: { pollMs: 5 }, ...overrides });
   app = createApp(deps);
 }
 

@@ -3,36 +3,26 @@
  * unknown id gets (404 not_found) on every route: read, cancel (with and without an
  * Idempotency-Key), events, and the files (whose URLs only the owner is ever given).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
-import type { ModelRuntime } from '../../shared/runtime/index.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
-import { createApp, type AppDeps } from '../app.js';
-import { testDeps, tinyRuntime, type TestDeps } from '../test-deps.js';
+import { createApp } from '../app.js';
+import type { TestDeps } from '../test-deps.js';
+import { tinyFixture } from '../test-fixture.js';
 import { playWorker } from '../test-jobs.js';
 import { Authenticator, LOCAL_TENANT } from './tenants.js';
 
-let runtime: ModelRuntime;
+const tiny = tinyFixture();
 let deps: TestDeps;
 let app: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  runtime = await tinyRuntime();
-});
-afterAll(async () => {
-  await runtime.close();
-});
-afterEach(async () => {
-  await deps?.cleanup();
-});
 
 const ACME = 'key-of-acme-0001';
 const GLOBEX = 'key-of-globex-01';
 const BARE = 'a-bare-key-00001';
-const decodeToBoi: AppDeps['textDecoder'] = async () => ({ ids: runtime.tokenizer.encode('hi'), text: 'hi', stop: 'boi' });
+const decodeToBoi = tiny.decodeTo('hi', 'boi');
 
 function setup(): void {
-  deps = testDeps(runtime, { textDecoder: decodeToBoi, config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`, BARE) }, events: { pollMs: 5 } });
+  deps = tiny.deps({ textDecoder: decodeToBoi, config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`, BARE) }, events: { pollMs: 5 } });
   app = createApp(deps);
 }
 
@@ -118,7 +108,7 @@ describe('a tenant and another tenant\'s generation', () => {
   });
 
   it('owns what the OpenAI images route makes for it, like any generation', async () => {
-    deps = testDeps(runtime, { textDecoder: decodeToBoi, config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`), openAiWaitSeconds: 1 } });
+    deps = tiny.deps({ textDecoder: decodeToBoi, config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`), openAiWaitSeconds: 1 } });
     app = createApp(deps);
     const res = await call(ACME, 'POST', '/v1/images/generations', { prompt: 'a blue square' });
     expect(res.status).toBe(504); // no worker here: it names the generations still running

@@ -1,29 +1,19 @@
 /** GET /v1/generations/{id}/events: streamed (Node) and buffered (Lambda), through the app. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelRuntime } from '../../shared/runtime/index.js';
+import { describe, expect, it } from 'vitest';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
 import { createApp, type AppDeps } from '../app.js';
-import { testDeps, tinyRuntime, type TestDeps } from '../test-deps.js';
+import type { TestDeps } from '../test-deps.js';
+import { tinyFixture } from '../test-fixture.js';
 import { playWorker } from '../test-jobs.js';
 
-let runtime: ModelRuntime;
+const tiny = tinyFixture();
 let deps: TestDeps;
 let app: ReturnType<typeof createApp>;
 
-beforeAll(async () => {
-  runtime = await tinyRuntime();
-});
-afterAll(async () => {
-  await runtime.close();
-});
-afterEach(async () => {
-  await deps?.cleanup();
-});
-
-const decodeToBoi: AppDeps['textDecoder'] = async () => ({ ids: runtime.tokenizer.encode('hi'), text: 'hi', stop: 'boi' });
+const decodeToBoi = tiny.decodeTo('hi', 'boi');
 
 function setup(events: AppDeps['events'] = {}): void {
-  deps = testDeps(runtime, { textDecoder: decodeToBoi, events: { pollMs: 5, ...events } });
+  deps = tiny.deps({ textDecoder: decodeToBoi, events: { pollMs: 5, ...events } });
   app = createApp(deps);
 }
 

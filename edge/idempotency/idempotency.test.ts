@@ -2,38 +2,28 @@
  * Idempotency-Key on POST /v1/generations and /cancel, through the app on the file store
  * (test/adapters/idempotency.test.ts runs the concurrent case on S3 too).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../shared/ports/store.js';
-import type { ModelRuntime } from '../../shared/runtime/index.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
 import { createApp, type AppDeps } from '../app.js';
-import { testDeps, tinyRuntime, type TestDeps } from '../test-deps.js';
+import type { TestDeps } from '../test-deps.js';
+import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
 import { claimKey, IdempotencyClaims } from './claims.js';
 import { canonicalJson, fingerprint } from './fingerprint.js';
 
-let runtime: ModelRuntime;
+const tiny = tinyFixture();
 let deps: TestDeps;
 let app: ReturnType<typeof createApp>;
 let decodes = 0;
 
-beforeAll(async () => {
-  runtime = await tinyRuntime();
-});
-afterAll(async () => {
-  await runtime.close();
-});
-afterEach(async () => {
-  await deps?.cleanup();
-});
-
 const decodeToBoi: AppDeps['textDecoder'] = async () => {
   decodes += 1;
-  return { ids: runtime.tokenizer.encode('hi'), text: 'hi', stop: 'boi' };
+  return { ids: tiny.runtime.tokenizer.encode('hi'), text: 'hi', stop: 'boi' };
 };
 
-function setup(overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}): void {
+function setup(overrides: DepsOverrides = {}): void {
   decodes = 0;
-  deps = testDeps(runtime, { textDecoder: decodeToBoi, ...overrides });
+  deps = tiny.deps({ textDecoder: decodeToBoi, ...overrides });
   app = createApp(deps);
 }
 

@@ -4,32 +4,22 @@
  * streaming, and the images route's 504 that names the generations still running (no
  * worker runs here). test/openai/ drives a running server with the official client.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
-import type { ModelRuntime } from '../../shared/runtime/index.js';
 import { createApp, type AppDeps } from '../app.js';
 import { dataUrl, pngBytes } from '../images/test-images.js';
-import { testDeps, tinyRuntime, type TestDeps } from '../test-deps.js';
+import type { TestDeps } from '../test-deps.js';
+import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
 import { IMAGE_ANSWER_NOTE } from './chat.js';
 import { OpenAiErrorBody } from './errors.js';
 import { ChatCompletion } from './schemas.js';
 
-let runtime: ModelRuntime;
+const tiny = tinyFixture();
 let deps: TestDeps;
 let app: ReturnType<typeof createApp>;
 
-beforeAll(async () => {
-  runtime = await tinyRuntime();
-});
-afterAll(async () => {
-  await runtime.close();
-});
-afterEach(async () => {
-  await deps?.cleanup();
-});
-
-function setup(overrides: Partial<Omit<AppDeps, 'store' | 'queue'>> = {}): void {
-  deps = testDeps(runtime, overrides);
+function setup(overrides: DepsOverrides = {}): void {
+  deps = tiny.deps(overrides);
   app = createApp(deps);
 }
 
@@ -53,15 +43,15 @@ describe('GET /v1/models', () => {
     expect(body.object).toBe('list');
     expect(body.data).toHaveLength(1);
     expect(body.data[0]).toMatchObject({
-      id: runtime.manifest.name,
+      id: tiny.runtime.manifest.name,
       object: 'model',
       owned_by: expect.any(String),
       created: expect.any(Number),
-      image: { width: runtime.manifest.image.width, height: runtime.manifest.image.height },
+      image: { width: tiny.runtime.manifest.image.width, height: tiny.runtime.manifest.image.height },
       prompts: { draw_prefix: 'draw ', describe_prompt: 'describe the image' },
       default: true,
     });
-    expect((await app.request(`/v1/models/${runtime.manifest.name}`)).status).toBe(200);
+    expect((await app.request(`/v1/models/${tiny.runtime.manifest.name}`)).status).toBe(200);
     const missing = await openAiError(await app.request('/v1/models/nope'), 404);
     expect(missing).toMatchObject({ code: 'model_not_found', param: 'model', type: 'not_found_error' });
   });
@@ -77,7 +67,7 @@ describe('errors in OpenAI shape', () => {
     expect(unknown.message).toMatch(/quality/);
     const size = await openAiError(await post('/v1/images/generations', { prompt: 'x', size: '1024x1024' }), 400);
     expect(size).toMatchObject({ param: 'size' });
-    expect(size.message).toContain(`${runtime.manifest.image.width}x${runtime.manifest.image.height}`);
+    expect(size.message).toContain(`${tiny.runtime.manifest.image.width}x${tiny.runtime.manifest.image.height}`);
     const model = await openAiError(await post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }), 404);
     expect(model).toMatchObject({ code: 'model_not_found', param: 'model' });
   });
@@ -112,15 +102,15 @@ describe('POST /v1/chat/completions', () => {
     });
     expect(res.status).toBe(200);
     const body = ChatCompletion.parse(await res.json());
-    const { num_patches } = runtime.manifest.image;
+    const { num_patches } = tiny.runtime.manifest.image;
     // <bos> <user> <boi> patches <eoi> text <assistant>
-    const textIds = runtime.tokenizer.encode('describe the image').length + 5;
+    const textIds = tiny.runtime.tokenizer.encode('describe the image').length + 5;
     expect(body.usage.prompt_tokens).toBe(num_patches + textIds);
     expect(body.usage.completion_tokens).toBeLessThanOrEqual(6);
     expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens);
     expect(body.choices[0]!.message.role).toBe('assistant');
     expect(['stop', 'length']).toContain(body.choices[0]!.finish_reason);
-    expect(body.model).toBe(runtime.manifest.name);
+    expect(body.model).toBe(tiny.runtime.manifest.name);
   });
 
   it('streams the same text as chunks, then [DONE]', async () => {
@@ -175,12 +165,12 @@ describe('POST /v1/images/generations without a worker', () => {
       expect(record.status).toBe('queued');
       expect(record.params).toMatchObject({ seed: 10 + k, steps: 3 });
       const promptIds = record.context.flatMap((s) => (s.type === 'text' ? s.ids : []));
-      expect(runtime.tokenizer.decode(promptIds.filter((id) => !runtime.tokenizer.isSpecial(id)))).toBe('draw a red circle');
+      expect(tiny.runtime.tokenizer.decode(promptIds.filter((id) => !tiny.runtime.tokenizer.isSpecial(id)))).toBe('draw a red circle');
     }
     // A prompt that already asks to draw is not prefixed twice.
     const again = await openAiError(await post('/v1/images/generations', { prompt: 'Draw a blue square' }), 504);
     const record = (await deps.jobs.get(again.generation_ids![0]!))!;
-    const ids = record.context.flatMap((s) => (s.type === 'text' ? s.ids : [])).filter((id) => !runtime.tokenizer.isSpecial(id));
-    expect(runtime.tokenizer.decode(ids)).toBe('Draw a blue square');
+    const ids = record.context.flatMap((s) => (s.type === 'text' ? s.ids : [])).filter((id) => !tiny.runtime.tokenizer.isSpecial(id));
+    expect(tiny.runtime.tokenizer.decode(ids)).toBe('Draw a blue square');
   });
 });

@@ -2,13 +2,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
-import type { ModelRuntime } from '../../shared/runtime/index.js';
 import { ApiErrorBody } from '../../shared/schemas/index.js';
 import { FileStore } from '../../shared/store/file-store.js';
 import { createApp } from '../app.js';
-import { testDeps, tinyRuntime, type TestDeps } from '../test-deps.js';
+import { tinyFixture } from '../test-fixture.js';
 import type { RateLimiter } from './limiter.js';
 import { MemoryRateLimiter } from './memory.js';
 import { READ_MULTIPLIER } from './middleware.js';
@@ -88,20 +87,10 @@ limiterContract('StoreRateLimiter on the file store (concurrent hits, compare-an
 });
 
 describe('RATE_LIMIT_PER_MINUTE through the app', () => {
-  let runtime: ModelRuntime;
-  let deps: TestDeps;
-  beforeAll(async () => {
-    runtime = await tinyRuntime();
-  });
-  afterAll(async () => {
-    await runtime.close();
-  });
-  afterEach(async () => {
-    await deps?.cleanup();
-  });
+  const tiny = tinyFixture();
 
   it('answers 429 rate_limited with Retry-After to the tenant over it, not to another; reads have ten times the room', async () => {
-    deps = testDeps(runtime, { config: { apiKeys: apiKeys('a:key-of-tenant-a', 'b:key-of-tenant-b'), rateLimitPerMinute: 2 } });
+    const deps = tiny.deps({ config: { apiKeys: apiKeys('a:key-of-tenant-a', 'b:key-of-tenant-b'), rateLimitPerMinute: 2 } });
     const app = createApp(deps);
     const cancel = (key: string) => app.request('/v1/generations/gen_x/cancel', { method: 'POST', headers: { Authorization: `Bearer ${key}` } });
     const get = (key: string) => app.request('/v1/generations/gen_x', { headers: { Authorization: `Bearer ${key}` } });
