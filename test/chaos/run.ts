@@ -25,6 +25,7 @@ import type { Backend } from '../e2e/backends.js';
 import { startWorkerProcess, stopProcess, systemEnv, tempDataDir, type WorkerProcess } from '../e2e/system.js';
 import { newSecret, startReceiver } from '../webhooks/receiver.js';
 import { freePort, startEdgeProcess, type EdgeProcess } from './edge-process.js';
+import { logLines } from '../log-lines.js';
 
 export type Kind = 'draw' | 'draw+webhook' | 'describe' | 'cancel';
 
@@ -129,17 +130,6 @@ async function call(base: string, path: string, init?: { method?: string; body?:
       await sleep(200);
     }
   }
-}
-
-function logLines(output: string): Record<string, unknown>[] {
-  return output.split('\n').flatMap((line) => {
-    if (!line.startsWith('{')) return [];
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {

@@ -18,24 +18,13 @@ import { fakeAgent } from '../worker/fake-ecs-agent.js';
 import { newSecret, startReceiver, type Receiver } from '../webhooks/receiver.js';
 import type { Backend } from './backends.js';
 import { api, isFinished, poll, startEdge, startWorkerProcess, stopProcess, tempDataDir, VISIBILITY_TIMEOUT_SECONDS, type Edge, type Generation, type WorkerProcess } from './system.js';
+import { logLines } from '../log-lines.js';
 
 const png64 = (): string => {
   const png = new PNG({ width: 64, height: 64 });
   for (let i = 0; i < png.data.length; i += 4) png.data.set([(i / 4) % 64 << 2, 90, 200, 255], i);
   return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
 };
-
-/** The worker's JSON log lines (it logs at info here: the tests count its 'job succeeded' lines). */
-function logLines(output: string): Record<string, unknown>[] {
-  return output.split('\n').flatMap((line) => {
-    if (!line.startsWith('{')) return [];
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /** A log line's time in ms (pino writes epoch ms or an ISO string). */
 function logTime(line: Record<string, unknown>): number {
