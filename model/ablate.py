@@ -392,6 +392,13 @@ def summarize(records: list[dict], tokenizers: dict, budget: Budget, smoke: bool
     return summary
 
 
+def cell(figure: dict) -> str:
+    """A figure as a table cell, in %: mean ± sample std over seeds; one seed has no spread to show."""
+    if len(figure["values"]) < 2:
+        return f"{100 * figure['mean']:.1f}"
+    return f"{100 * figure['mean']:.1f} ± {100 * figure['std']:.1f}"
+
+
 def tables_md(summary: dict) -> str:
     """The summary as Markdown tables (docs/thesis.md quotes them)."""
     lines = []
@@ -414,11 +421,11 @@ def tables_md(summary: dict) -> str:
     for study, table in summary["studies"].items():
         for data, arms in table.items():
             figures = [f for f in STUDIES[study]["figures"][data] if any(f in a for a in arms.values())]
-            lines += [f"### Study: {study}, {data} (accuracy %, mean ± sample std over seeds)", "",
+            lines += [f"### Study: {study}, {data} (accuracy %, mean ± sample std over seeds; one seed: its value)", "",
                       "| arm | seeds | parameters | " + " | ".join(f"{f} (n={next(iter(arms.values()))['n'].get(f, '?')})" for f in figures) + " |",
                       "|---|---|---|" + "---|" * len(figures)]
             for arm, row in arms.items():
-                cells = [f"{100 * row[f]['mean']:.1f} ± {100 * row[f]['std']:.1f}" if f in row else "-" for f in figures]
+                cells = [cell(row[f]) if f in row else "-" for f in figures]
                 lines.append(f"| {arm_label(arm)} | {','.join(map(str, row['seeds']))} | {row['parameters'] / 1e6:.2f}M | " + " | ".join(cells) + " |")
             lines.append("")
     return "\n".join(lines)

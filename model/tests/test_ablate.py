@@ -71,3 +71,10 @@ def test_sizes_name_runs_and_the_summary_keeps_one_size_apart():
     saved = {**small, "vocab_size": 300, "image_size": 64, "image_attention": "causal"}
     assert ablate.same_size(saved, small)
     assert not ablate.same_size(saved, ablate.Budget().model)
+
+
+def test_one_seed_shows_no_spread():
+    s = ablate.summarize([record("raw", 1, 0.5, 0.25), record("vq256", 1, 0.125, 0.0)], {}, ablate.SMOKE, smoke=False)
+    md = ablate.tables_md(s)
+    rows = [line for line in md.splitlines() if line.startswith("| raw") or line.startswith("| vq256")]
+    assert rows[0].endswith("| 50.0 |") and rows[1].endswith("| 12.5 |") and not any("±" in r for r in rows)
