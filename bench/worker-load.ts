@@ -17,11 +17,11 @@ import { ModelRunner } from '../gpu-worker/model-runner.js';
 import { startWorker } from '../gpu-worker/worker.js';
 import { encodeJobMessage } from '../shared/jobs/message.js';
 import { JobRepository } from '../shared/jobs/repository.js';
-import type { ObjectStore, PutOptions, StoredObject } from '../shared/ports/store.js';
 import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
 import { createRuntime, drawContext, type OnnxModelRuntime, type Precision } from '../shared/runtime/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
+import { ObservedStore } from '../shared/store/observed-store.js';
 import { CountingRuntime } from './counting-runtime.js';
 import { mean, percentile, progress, round } from './stats.js';
 
@@ -33,32 +33,19 @@ const CAPTIONS = [
 ];
 
 /** Resolves each job's final status as its record is written: no polling. */
-class WatchingStore implements ObjectStore {
+class WatchingStore extends ObservedStore {
   private readonly waiters = new Map<string, (at: number) => void>();
-  constructor(private readonly inner: ObjectStore) {}
   expect(jobId: string): Promise<number> {
     return new Promise((resolve) => this.waiters.set(`jobs/${jobId}.json`, resolve));
   }
-  async put(key: string, body: Uint8Array, options: PutOptions): Promise<{ etag: string }> {
-    const out = await this.inner.put(key, body, options);
+  protected afterPut(key: string, body: Uint8Array): void {
     const waiter = this.waiters.get(key);
-    if (waiter) {
-      const status = (JSON.parse(Buffer.from(body).toString('utf8')) as { status: string }).status;
-      if (status === 'succeeded' || status === 'failed' || status === 'canceled') {
-        this.waiters.delete(key);
-        waiter(performance.now());
-      }
+    if (!waiter) return;
+    const status = (JSON.parse(Buffer.from(body).toString('utf8')) as { status: string }).status;
+    if (status === 'succeeded' || status === 'failed' || status === 'canceled') {
+      this.waiters.delete(key);
+      waiter(performance.now());
     }
-    return out;
-  }
-  get(key: string): Promise<StoredObject | null> {
-    return this.inner.get(key);
-  }
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-  urlFor(key: string): Promise<string> {
-    return this.inner.urlFor(key);
   }
 }
 

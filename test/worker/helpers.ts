@@ -9,33 +9,21 @@ import { pino } from 'pino';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { JobRepository } from '../../shared/jobs/repository.js';
 import type { Logger } from '../../shared/logging/index.js';
-import type { ObjectStore, PutOptions, StoredObject } from '../../shared/ports/store.js';
 import { SqliteQueue } from '../../shared/queue/sqlite-queue.js';
 import { drawContext, type ModelRuntime, type Segment } from '../../shared/runtime/index.js';
 import { JobRecord, type ContextSegment } from '../../shared/schemas/job.js';
 import { FileStore } from '../../shared/store/file-store.js';
+import { ObservedStore } from '../../shared/store/observed-store.js';
 import { ModelRunner, type ContinueOptions, type StepInput } from '../../gpu-worker/model-runner.js';
 import type { KvCache, TextDecodeResult } from '../../shared/runtime/index.js';
 
 export const silentLogger = (): Logger => pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
 
 /** A store that records the bodies written to each key, in order (the job record's history). */
-export class RecordingStore implements ObjectStore {
+export class RecordingStore extends ObservedStore {
   readonly writes: { key: string; body: Uint8Array }[] = [];
-  constructor(private readonly inner: ObjectStore) {}
-  async put(key: string, body: Uint8Array, options: PutOptions): Promise<{ etag: string }> {
-    const out = await this.inner.put(key, body, options);
+  protected afterPut(key: string, body: Uint8Array): void {
     this.writes.push({ key, body });
-    return out;
-  }
-  get(key: string): Promise<StoredObject | null> {
-    return this.inner.get(key);
-  }
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-  urlFor(key: string): Promise<string> {
-    return this.inner.urlFor(key);
   }
   /** Every version written of a job's record, in order. */
   records(jobId: string): { status: string; progress: { step: number; steps: number } }[] {

@@ -240,7 +240,10 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
   it('acknowledges a job canceled at the edge while it ran', async () => {
     backend = tempBackend();
     await submit(backend, drawRecord(runtime, { id: 'e1', steps: 100 }));
-    start({}, new SlowRunner(runtime, 20));
+    // Progress at a realistic interval: a record rewritten every 20 ms step can outrun the
+    // edge's read-modify-write on a loaded machine (20 conflicts in a row), which no
+    // deployment does (WORKER_PROGRESS_INTERVAL_MS defaults to 250).
+    start({ progressIntervalMs: 100 }, new SlowRunner(runtime, 20));
     await waitFor(async () => (await statusOf('e1')) === 'running', 'the job to run');
     await backend.jobs.update('e1', (r) => ({ ...r, status: 'canceled' }));
     await queueEmpty();
