@@ -3,6 +3,12 @@
     python model/corpus_emoji.py                       # -> .cache/emoji/corpus/emoji.jsonl (+ emoji-core.jsonl)
     python model/corpus_emoji.py --out=/tmp/emoji      # elsewhere
 
+Also written: `emoji+outline.jsonl` and `emoji-core+outline.jsonl`, the same rows plus a
+fourth training style, `outline` (OpenMoji's black line-art set, same package and licence),
+every one of its cells a training cell: for a run that wants one more style to learn
+concepts apart from colour and rendering. The held-out cells, the fluent rows and so every
+evaluation set are the same in both.
+
 Sources, fetched with `npm pack` into the cache folder (never committed):
   emoji-datasource-google@16.0.0   Noto art, 64 x 64 PNGs        Apache-2.0
   emoji-datasource-twitter@16.0.0  Twemoji art, 64 x 64 PNGs     CC-BY-4.0
@@ -46,6 +52,9 @@ LICENSES = [
      "attribution": "Fluent Emoji by Microsoft, MIT License (evaluation only, never trained on)."},
 ]
 TRAIN_STYLES = ("google", "twitter", "openmoji")
+# Training styles that only the "+outline" manifests carry; never held out, so the
+# evaluation sets do not depend on them.
+EXTRA_STYLES = ("outline",)
 HELD_OUT_STYLE = "fluent"
 # The subset that emoji64 is trained on, chosen by whole groups before any evaluation
 # (everyday pictures: faces, animals and plants, food, activities): see docs/data/emoji.md.
@@ -102,6 +111,9 @@ def concepts(pkgs: dict[str, str]) -> list[dict]:
         }
         if not all(os.path.exists(p) for p in files.values()):
             continue
+        outline = os.path.join(pkgs["openmoji"], "black", "svg", f"{e['hexcode']}.svg")
+        if os.path.exists(outline):
+            files["outline"] = outline
         s = slug(e["annotation"])
         for name in (f"{s}.svg", f"{s}-default.svg"):
             if os.path.exists(os.path.join(fluent_dir, name)):
@@ -137,44 +149,63 @@ def render_svg(path: str, size: int) -> bytes:
     return cairosvg.svg2png(url=path, output_width=size, output_height=size)
 
 
+def split_of(caption: str, style: str, held: dict[str, tuple[str, str]]) -> str:
+    """fluent: eval; an extra style: train; a training style: its held-out split, if any."""
+    if style == HELD_OUT_STYLE:
+        return "eval"
+    if style in EXTRA_STYLES:
+        return "train"
+    h = held.get(caption)
+    return h[0] if h and h[1] == style else "train"
+
+
+def corpus_rows(items: list[dict], held: dict[str, tuple[str, str]]) -> list[dict]:
+    """One manifest row per concept x style that has an image (every style, the extra ones too)."""
+    rows = []
+    for c in items:
+        for style in (*TRAIN_STYLES, HELD_OUT_STYLE, *EXTRA_STYLES):
+            if style not in c["files"]:
+                continue
+            rows.append({"image": os.path.join("img", style, f"{c['hexcode']}.png"), "caption": c["caption"],
+                         "style": style, "split": split_of(c["caption"], style, held),
+                         "group": c["group"], "subgroup": c["subgroup"]})
+    return rows
+
+
+def manifests(rows: list[dict]) -> dict[str, list[dict]]:
+    """File name -> rows: the full set and the core groups, each without and with the extra styles."""
+    base = [r for r in rows if r["style"] not in EXTRA_STYLES]
+    core = lambda rs: [r for r in rs if r["group"] in CORE_GROUPS]  # noqa: E731
+    return {"emoji.jsonl": base, "emoji-core.jsonl": core(base),
+            "emoji+outline.jsonl": rows, "emoji-core+outline.jsonl": core(rows)}
+
+
 def build(out: str, cache: str) -> None:
     pkgs = {style: fetch(spec, cache) for style, spec in SOURCES.items()}
     items = concepts(pkgs)
-    held = assign_splits(items)
-    img_dir = os.path.join(out, "img")
-    for style in (*TRAIN_STYLES, HELD_OUT_STYLE):
-        os.makedirs(os.path.join(img_dir, style), exist_ok=True)
-    rows = []
-    for c in items:
-        for style in (*TRAIN_STYLES, HELD_OUT_STYLE):
-            src = c["files"].get(style)
-            if not src:
-                continue
-            rel = os.path.join("img", style, f"{c['hexcode']}.png")
-            dst = os.path.join(out, rel)
-            if not os.path.exists(dst):
-                data = render_svg(src, SIZE) if src.endswith(".svg") else open(src, "rb").read()
-                with open(dst, "wb") as f:
-                    f.write(data)
-            if style == HELD_OUT_STYLE:
-                split = "eval"
-            else:
-                h = held.get(c["caption"])
-                split = h[0] if h and h[1] == style else "train"
-            rows.append({"image": rel, "caption": c["caption"], "style": style, "split": split,
-                         "group": c["group"], "subgroup": c["subgroup"]})
-    write(os.path.join(out, "emoji.jsonl"), rows)
-    core = [r for r in rows if r["group"] in CORE_GROUPS]
-    write(os.path.join(out, "emoji-core.jsonl"), core)
-    with open(os.path.join(out, "card.json"), "w", encoding="utf-8") as f:
-        json.dump(card(core), f, indent=2)
+    rows = corpus_rows(items, assign_splits(items))
+    sources = {(c["hexcode"], style): src for c in items for style, src in c["files"].items()}
+    for r in rows:
+        dst = os.path.join(out, r["image"])
+        if not os.path.exists(dst):
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            src = sources[(os.path.splitext(os.path.basename(r["image"]))[0], r["style"])]
+            data = render_svg(src, SIZE) if src.endswith(".svg") else open(src, "rb").read()
+            with open(dst, "wb") as f:
+                f.write(data)
+    for name, part in manifests(rows).items():
+        write(os.path.join(out, name), part)
+    for name, manifest in (("card.json", "emoji-core.jsonl"), ("card+outline.json", "emoji-core+outline.jsonl")):
+        with open(os.path.join(out, name), "w", encoding="utf-8") as f:
+            json.dump(card(manifests(rows)[manifest]), f, indent=2)
     summary(rows)
 
 
 def card(rows: list[dict]) -> dict:
     """What the emoji64 package's manifest says of its data (model/export.py --card)."""
+    styles = [s for s in (*TRAIN_STYLES, *EXTRA_STYLES) if any(r["style"] == s for r in rows)]
     return {
-        "description": ("Emoji artwork at 64 x 64: draws an emoji from its name in the google, twitter or openmoji "
+        "description": (f"Emoji artwork at 64 x 64: draws an emoji from its name in the {', '.join(styles[:-1])} or {styles[-1]} "
                         "style, and names an emoji from its picture. Trained on the everyday groups "
                         f"({', '.join(CORE_GROUPS)}): {len({r['caption'] for r in rows})} concepts."),
         "licenses": LICENSES,

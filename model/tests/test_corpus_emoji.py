@@ -1,7 +1,7 @@
 """The emoji corpus's joins and splits (model/corpus_emoji.py), on made-up concepts: no npm."""
 from collections import Counter
 
-from corpus_emoji import TRAIN_STYLES, assign_splits, key, slug
+from corpus_emoji import EXTRA_STYLES, TRAIN_STYLES, assign_splits, card, corpus_rows, key, manifests, slug
 
 
 def test_fluent_slugs_and_codepoint_keys():
@@ -24,3 +24,26 @@ def test_held_out_cells_are_balanced_over_styles_and_subgroups():
     per_subgroup = Counter(c.split("-")[0] + c.split("-")[1] for c, (split, _) in held.items() if split == "eval")
     assert len(per_subgroup) == 12 and max(per_subgroup.values()) <= 4, "every subgroup gives its share"
     assert assign_splits(list(reversed(items))) == held, "the split does not depend on input order"
+
+
+def test_the_outline_style_only_trains_and_leaves_every_evaluation_set_as_it_was():
+    items = [{"caption": f"c{i}", "hexcode": f"{i:04X}", "group": "animals-nature" if i % 2 else "flags", "subgroup": "s",
+              "files": {s: f"{s}.png" for s in (*TRAIN_STYLES, "fluent", *(EXTRA_STYLES if i % 3 else ()))}}
+             for i in range(40)]
+    rows = corpus_rows(items, assign_splits(items))
+    m = manifests(rows)
+    outline = [r for r in m["emoji+outline.jsonl"] if r["style"] == "outline"]
+    assert len(outline) == 26 and {r["split"] for r in outline} == {"train"}
+    assert all(r["image"] == f"img/outline/{r['image'][-8:]}" for r in outline)
+    for base, extended in (("emoji.jsonl", "emoji+outline.jsonl"), ("emoji-core.jsonl", "emoji-core+outline.jsonl")):
+        assert not any(r["style"] == "outline" for r in m[base])
+        assert [r for r in m[extended] if r["style"] != "outline"] == m[base]
+    assert {r["group"] for r in m["emoji-core+outline.jsonl"]} == {"animals-nature"}
+    assert {r["split"] for r in m["emoji.jsonl"]} == {"train", "val", "eval"}
+
+
+def test_the_card_names_the_styles_its_rows_train_on():
+    rows = [{"caption": "snake", "style": s, "group": "animals-nature"} for s in ("google", "twitter", "openmoji", "fluent")]
+    assert "in the google, twitter or openmoji style" in card(rows)["description"]
+    rows.append({"caption": "snake", "style": "outline", "group": "animals-nature"})
+    assert "in the google, twitter, openmoji or outline style" in card(rows)["description"]
