@@ -18,7 +18,7 @@ summary reports each figure's mean and spread over seeds.
 
 Resumable: a finished tokenizer, run or evaluation is kept and skipped; an interrupted run
 continues from its checkpoint. Writes results/thesis/ (tokenizers.json, runs/*.json,
-summary.json, tables.md, grids/*.png); checkpoints under model/runs/thesis/.
+summary-<budget>.json, tables-<budget>.md, grids/*.png); checkpoints under model/runs/thesis/.
 """
 from __future__ import annotations
 
@@ -206,10 +206,14 @@ class Study:
     def run_dir(self, data: str, arm: str, seed: int) -> str:
         return os.path.join(self.runs, self.run_name(data, arm, seed))
 
+    def budget_tag(self) -> str:
+        """`<steps>x<batch>`, and the model size unless full: in every run's and grid's name."""
+        size = size_name(self.budget.model)
+        return f"{self.budget.steps}x{self.budget.batch}" + ("" if size == "full" or self.args.smoke else f"-{size}")
+
     def run_name(self, data: str, arm: str, seed: int) -> str:
         """Names carry the budget, so a run at another budget is never taken for this one's."""
-        size = size_name(self.budget.model)
-        return f"{data}-{arm}-s{seed}-{self.budget.steps}x{self.budget.batch}" + ("" if size == "full" or self.args.smoke else f"-{size}")
+        return f"{data}-{arm}-s{seed}-{self.budget_tag()}"
 
     def train(self, data: str, arm: str, seed: int) -> dict:
         """Trains one arm (resumes an interrupted run); returns its CPU and wall seconds."""
@@ -329,7 +333,7 @@ class Study:
             axes[i][0].set_ylabel(label.replace(" and ", "\n")[:100], fontsize=5, rotation=0, ha="right", va="center")
         fig.suptitle(f"{data}: the same prompts and noise, seed {seed}, {self.budget.steps} steps{' (SMOKE)' if self.args.smoke else ''}", fontsize=8)
         fig.tight_layout()
-        fig.savefig(os.path.join(self.out, "grids", f"{data}-draw-{'-'.join(arms)}.png"), dpi=110)
+        fig.savefig(os.path.join(self.out, "grids", f"{data}-draw-{'-'.join(arms)}-{self.budget_tag()}.png"), dpi=110)
         plt.close(fig)
 
 
@@ -506,11 +510,13 @@ def main(argv: list[str] | None = None) -> None:
             records.append(r)
     summary = summarize(records, tokenizers, budget, args.smoke)
     summary["seconds_this_invocation"] = round(time.time() - t0, 1)
-    write_json(os.path.join(args.out, "summary.json"), summary)
-    with open(os.path.join(args.out, "tables.md"), "w") as f:
+    # one summary per budget, so tabulating one budget never overwrites another's
+    tag = study.budget_tag()
+    write_json(os.path.join(args.out, f"summary-{tag}.json"), summary)
+    with open(os.path.join(args.out, f"tables-{tag}.md"), "w") as f:
         f.write(tables_md(summary) + "\n")
     print(tables_md(summary))
-    study.log(f"done in {time.time() - t0:.0f}s: {args.out}/summary.json, tables.md, runs/, grids/")
+    study.log(f"done in {time.time() - t0:.0f}s: {args.out}/summary-{tag}.json, tables-{tag}.md, runs/, grids/")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_smoke_runs_the_shapes64_half_end_to_end(tmp_path):
     out, runs = str(tmp_path / "results"), str(tmp_path / "runs")
     args = ["--smoke", "--data=shapes64", "--arms=raw,vq256,causal", "--seeds=1", "--eval_shapes=2", f"--out={out}", f"--runs={runs}"]
     ablate.main(args)
-    summary = json.load(open(os.path.join(out, "summary.json")))
+    summary = json.load(open(os.path.join(out, "summary-4x4.json")))
     assert summary["smoke"] is True
     assert set(summary["studies"]["input"]["shapes64"]) == {"raw", "vq256"}
     assert set(summary["studies"]["attention"]["shapes64"]) == {"raw", "causal"}
@@ -55,7 +55,7 @@ def test_smoke_runs_the_shapes64_half_end_to_end(tmp_path):
     for f in ("digit_identity", "shape_identity", "describe/digit_scenes", "draw/all"):
         assert f in one[0]["results"]
     assert os.path.exists(os.path.join(out, "grids", "shapes64-tokenizers.png"))
-    assert os.path.exists(os.path.join(out, "grids", "shapes64-draw-raw-causal.png"))
+    assert os.path.exists(os.path.join(out, "grids", "shapes64-draw-raw-causal-4x4.png"))
     # a second invocation reuses every finished piece
     mtime = os.path.getmtime(os.path.join(out, "runs", "shapes64-raw-s1-4x4.json"))
     ablate.main(args)
