@@ -159,6 +159,11 @@ def split_of(caption: str, style: str, held: dict[str, tuple[str, str]]) -> str:
     return h[0] if h and h[1] == style else "train"
 
 
+def image_path(concept: dict, style: str) -> str:
+    """Where a concept's image of a style is cached, relative to the manifests."""
+    return os.path.join("img", style, f"{concept['hexcode']}.png")
+
+
 def corpus_rows(items: list[dict], held: dict[str, tuple[str, str]]) -> list[dict]:
     """One manifest row per concept x style that has an image (every style, the extra ones too)."""
     rows = []
@@ -166,7 +171,7 @@ def corpus_rows(items: list[dict], held: dict[str, tuple[str, str]]) -> list[dic
         for style in (*TRAIN_STYLES, HELD_OUT_STYLE, *EXTRA_STYLES):
             if style not in c["files"]:
                 continue
-            rows.append({"image": os.path.join("img", style, f"{c['hexcode']}.png"), "caption": c["caption"],
+            rows.append({"image": image_path(c, style), "caption": c["caption"],
                          "style": style, "split": split_of(c["caption"], style, held),
                          "group": c["group"], "subgroup": c["subgroup"]})
     return rows
@@ -183,21 +188,21 @@ def manifests(rows: list[dict]) -> dict[str, list[dict]]:
 def build(out: str, cache: str) -> None:
     pkgs = {style: fetch(spec, cache) for style, spec in SOURCES.items()}
     items = concepts(pkgs)
+    for c in items:
+        for style, src in c["files"].items():
+            dst = os.path.join(out, image_path(c, style))
+            if not os.path.exists(dst):
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                data = render_svg(src, SIZE) if src.endswith(".svg") else open(src, "rb").read()
+                with open(dst, "wb") as f:
+                    f.write(data)
     rows = corpus_rows(items, assign_splits(items))
-    sources = {(c["hexcode"], style): src for c in items for style, src in c["files"].items()}
-    for r in rows:
-        dst = os.path.join(out, r["image"])
-        if not os.path.exists(dst):
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            src = sources[(os.path.splitext(os.path.basename(r["image"]))[0], r["style"])]
-            data = render_svg(src, SIZE) if src.endswith(".svg") else open(src, "rb").read()
-            with open(dst, "wb") as f:
-                f.write(data)
-    for name, part in manifests(rows).items():
+    parts = manifests(rows)
+    for name, part in parts.items():
         write(os.path.join(out, name), part)
     for name, manifest in (("card.json", "emoji-core.jsonl"), ("card+outline.json", "emoji-core+outline.jsonl")):
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
-            json.dump(card(manifests(rows)[manifest]), f, indent=2)
+            json.dump(card(parts[manifest]), f, indent=2)
     summary(rows)
 
 

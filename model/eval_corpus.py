@@ -38,6 +38,7 @@ from sequence import image_to_patches  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 HELD_OUT_STYLE = "fluent"
+SEEN_DRAW_SEED = 3  # samples the "draw, seen cells" rows (sweep_corpus_sampler.py tunes on others)
 
 
 def retrieval_features(images: np.ndarray) -> np.ndarray:
@@ -113,6 +114,12 @@ def sample(rows: list[int], n: int, seed: int = 0) -> list[int]:
     return sorted(np.random.default_rng(seed).choice(rows, n, replace=False).tolist())
 
 
+def training_rows(corpus: Corpus) -> tuple[list[str], list[int]]:
+    """(the training styles, the rows of the training split in them)."""
+    styles = [s for s in corpus.style_names() if s != HELD_OUT_STYLE]
+    return styles, [i for i in corpus.indices("train") if corpus.styles[i] in styles]
+
+
 def draw_rows(rt: Runtime, tok: Tokenizer, corpus: Corpus, rows: list[int], steps: int, guidance: float, batch: int = 32) -> np.ndarray:
     out = []
     for s in range(0, len(rows), batch):
@@ -134,8 +141,7 @@ def evaluate_corpus(rt: Runtime, tok: Tokenizer, corpus: Corpus, split: str, n: 
     """Returns (results, pictures). `split` picks the held-out cells (eval or val); `n` caps
     each set (0: all); `rank_n` caps the held-out images whose captions are ranked (0: as n)."""
     pools = pools or Pools(corpus)
-    training_styles = [s for s in corpus.style_names() if s != HELD_OUT_STYLE]
-    train_rows = [i for i in corpus.indices("train") if corpus.styles[i] in training_styles]
+    training_styles, train_rows = training_rows(corpus)
     held_cells = [i for i in corpus.indices(split) if corpus.styles[i] in training_styles]
     fluent = corpus.indices("eval", HELD_OUT_STYLE) if split == "eval" else []
     results: dict = {}
@@ -170,7 +176,7 @@ def evaluate_corpus(rt: Runtime, tok: Tokenizer, corpus: Corpus, split: str, n: 
         log(f"  describe held-out done ({time.time() - t0:.0f}s)")
 
     # draw, seen cells
-    rows = sample(train_rows, n, 3)
+    rows = sample(train_rows, n, SEEN_DRAW_SEED)
     drawn = draw_rows(rt, tok, corpus, rows, steps, guidance)
     hits = [corpus.captions[i] in r[:1] for i, r in zip(rows, retrieve_each(pools, corpus, drawn, rows, 1))]
     results["draw_seen_top1"] = rate(hits)

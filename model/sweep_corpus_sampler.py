@@ -26,16 +26,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corpus import load_corpus  # noqa: E402
 from diffusion import parse_interval  # noqa: E402
-from eval_corpus import HELD_OUT_STYLE, Pools, draw_rows, retrieve_each, sample  # noqa: E402
-
-EVAL_DRAW_SEED = 3  # the seed eval_corpus.py samples its "draw, seen cells" rows with
+from eval_corpus import SEEN_DRAW_SEED, Pools, draw_rows, retrieve_each, sample, training_rows  # noqa: E402
 
 
 def tuning_rows(corpus, n: int, eval_n: int, seed: int) -> tuple[list[int], list[int]]:
     """(seen cells, held-out validation cells): seen cells exclude the rows eval_corpus.py reports on."""
-    styles = [s for s in corpus.style_names() if s != HELD_OUT_STYLE]
-    train_rows = [i for i in corpus.indices("train") if corpus.styles[i] in styles]
-    reported = set(sample(train_rows, eval_n, EVAL_DRAW_SEED))
+    styles, train_rows = training_rows(corpus)
+    reported = set(sample(train_rows, eval_n, SEEN_DRAW_SEED))
     seen = sample([i for i in train_rows if i not in reported], n, seed)
     held = [i for i in corpus.indices("val") if corpus.styles[i] in styles]
     return seen, held

@@ -2,8 +2,8 @@
 import numpy as np
 
 from corpus import Corpus
-from eval_corpus import sample
-from sweep_corpus_sampler import EVAL_DRAW_SEED, tuning_rows
+from eval_corpus import SEEN_DRAW_SEED, sample
+from sweep_corpus_sampler import tuning_rows
 
 
 def corpus(concepts: int = 60):
@@ -20,7 +20,7 @@ def test_tuning_cells_are_training_cells_the_evaluation_does_not_draw():
     c = corpus()
     seen, held = tuning_rows(c, n=40, eval_n=50, seed=11)
     train = [i for i in c.indices("train") if c.styles[i] != "fluent"]
-    reported = set(sample(train, 50, EVAL_DRAW_SEED))
+    reported = set(sample(train, 50, SEEN_DRAW_SEED))
     assert len(seen) == 40 and len(set(seen)) == 40
     assert set(seen) <= set(train) and not set(seen) & reported
     assert held and all(c.splits[i] == "val" and c.styles[i] != "fluent" for i in held)
