@@ -311,6 +311,7 @@ def main() -> None:
     ap.add_argument("--guidance_interval", type=parse_interval, help="override, as lo,hi")
     ap.add_argument("--no_rank", action="store_true", help="skip likelihood ranking of captions")
     ap.add_argument("--rank_n", type=int, default=0, help="cap on the held-out images ranked (0: as --n)")
+    ap.add_argument("--device", default="cpu", help="with --ckpt: where the network runs (cuda on a GPU)")
     ap.add_argument("--out", default="results/corpus-eval")
     args = ap.parse_args()
     if args.package:
@@ -319,7 +320,7 @@ def main() -> None:
         return compare_precisions(args, corpus)
     if not args.ckpt:
         ap.error("--ckpt or --package is required")
-    rt, tok = load_runtime(args.ckpt)
+    rt, tok = load_runtime(args.ckpt, device=args.device)
     if args.time_shift is not None:
         rt.diffusion.time_shift = args.time_shift
     if args.guidance_interval:

@@ -280,7 +280,7 @@ def main() -> None:
         model, tok, dcfg = tiny()
         m = export_package(args.out, "tiny", model, tok, dcfg, {"purpose": "test fixture: tiny, trained for seconds (knows the template, not the pictures)"}, with_golden=True)
     else:
-        ck = torch.load(args.ckpt, weights_only=False)
+        ck = torch.load(args.ckpt, weights_only=False, map_location="cpu")
         tok = Tokenizer.from_json(ck["tokenizer"])
         model = UnifiedModel(ModelConfig(**ck["model_config"]))
         model.load_state_dict(ck["model" if args.raw else "ema"])

@@ -25,7 +25,7 @@ class Cache:
         return self.valid.shape[0]
 
     def select(self, rows: list[int]) -> "Cache":
-        idx = torch.tensor(rows)
+        idx = torch.tensor(rows, device=self.valid.device)
         return Cache(self.keys[:, idx], self.values[:, idx], self.valid[idx], [self.next_index[i] for i in rows])
 
 
@@ -38,21 +38,26 @@ def concat_caches(caches: list[Cache]) -> Cache:
             return x
         shape = list(x.shape)
         shape[dim] = extra
-        return torch.cat([x, torch.zeros(shape, dtype=x.dtype)], dim=dim)
+        return torch.cat([x, torch.zeros(shape, dtype=x.dtype, device=x.device)], dim=dim)
     return Cache(torch.cat([pad(c.keys, 2) for c in caches], 1), torch.cat([pad(c.values, 2) for c in caches], 1),
                  torch.cat([pad(c.valid, 1) for c in caches], 0), [i for c in caches for i in c.next_index])
 
 
 class Runtime:
+    """Runs where the model's weights are (CPU or GPU): the caches stay there, while rows are
+    built and results handed back on the CPU, so the sampler and decoder loops are the same."""
+
     def __init__(self, model: UnifiedModel, pad_id: int, diffusion: DiffusionConfig | None = None):
         self.model = model.eval()
         self.cfg = model.cfg
         self.pad_id = pad_id
         self.diffusion = diffusion or DiffusionConfig()
+        # a stand-in network without parameters (eval_onnx.OrtModel) runs on the CPU
+        self.device = next(model.parameters()).device if hasattr(model, "parameters") else torch.device("cpu")
 
     def empty(self, batch: int) -> Cache:
-        k, v = self.model.empty_cache(batch)
-        return Cache(k, v, torch.zeros(batch, 0, dtype=torch.bool), [0] * batch)
+        k, v = self.model.empty_cache(batch, device=self.device)
+        return Cache(k, v, torch.zeros(batch, 0, dtype=torch.bool, device=self.device), [0] * batch)
 
     @torch.no_grad()
     def step(self, cache: Cache, items_per_row: list[list]):
@@ -63,13 +68,13 @@ class Runtime:
             row, n = build_row(items, start, self.cfg.grid, self.pad_id, self.cfg.patch_dim)
             rows.append(row)
             nexts.append(n)
-        b = collate(rows, self.pad_id, self.cfg.patch_dim)
+        b = collate(rows, self.pad_id, self.cfg.patch_dim).to(self.device)
         mask = attention_mask(b.valid, b.image_id, cache.valid, self.cfg.image_attention)
         logits, denoised, keys, values = self.model(b.tokens, b.patches, b.is_image, b.noise_level, b.positions,
                                                     mask, cache.keys, cache.values)
         new = Cache(keys, values, torch.cat([cache.valid, b.valid], 1), nexts)
         last = [len(r) - 1 for r in rows]
-        return logits.float(), denoised.float(), new, last
+        return logits.float().cpu(), denoised.float().cpu(), new, last
 
     def prefill(self, contexts: list[list]) -> tuple[Cache, torch.Tensor]:
         """Returns the cache and the last position's logits of each row."""

@@ -22,11 +22,12 @@ from model import ModelConfig, UnifiedModel  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 
-def load_runtime(ckpt_path: str, raw: bool = False) -> tuple[Runtime, Tokenizer]:
+def load_runtime(ckpt_path: str, raw: bool = False, device: str = "cpu") -> tuple[Runtime, Tokenizer]:
     ck = torch.load(ckpt_path, weights_only=False, map_location="cpu")
     tok = Tokenizer.from_json(ck["tokenizer"])
     model = UnifiedModel(ModelConfig(**ck["model_config"]))
     model.load_state_dict(ck["model" if raw else "ema"])
+    model.to(device)
     return Runtime(model, tok.pad, DiffusionConfig(**ck["diffusion_config"])), tok
 
 

@@ -5,7 +5,7 @@ build training batches, inference steps and the export's golden inputs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
@@ -92,6 +92,10 @@ class Batch:
     valid: torch.Tensor         # [B,T] bool
     image_id: torch.Tensor      # [B,T] int64
 
+    def to(self, device: torch.device | str) -> "Batch":
+        """The same batch on another device (rows are built on the CPU, with numpy)."""
+        return Batch(*(getattr(self, f.name).to(device, non_blocking=True) for f in fields(self)))
+
 
 def collate(rows: list[Row], pad_id: int, patch_dim: int) -> Batch:
     """Right-pads rows to the longest."""
@@ -132,7 +136,7 @@ def attention_mask(new_valid: torch.Tensor, new_image_id: torch.Tensor,
     if image_attention not in IMAGE_ATTENTION:
         raise ValueError(f"image_attention {image_attention!r}: want one of {', '.join(IMAGE_ATTENTION)}")
     B, T = new_valid.shape
-    idx = torch.arange(T)
+    idx = torch.arange(T, device=new_valid.device)
     causal = idx[None, :, None] >= idx[None, None, :]                        # [1,T,T]
     if image_attention == "causal":
         allowed = causal & new_valid[:, None, :]

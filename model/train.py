@@ -75,6 +75,10 @@ class TrainConfig:
     threads: int = 0                # 0: torch's default
     bf16: bool = True
     backend: str = "gloo"
+    # "cuda" trains on a GPU, one a process under torchrun (with --backend=nccl). Rows are still
+    # built on the CPU inside the loop, so at large batches that, not the GPU, sets the pace.
+    device: str = "cpu"
+    loader_workers: int = 0         # processes building batches ahead of the step (0: in the loop)
     init_from: str = ""             # a slim checkpoint (model/slim.py) to start from when out_dir has none
     # Train only the parameters whose names match this regular expression; the rest stay
     # frozen (e.g. "pixel_head" teaches a pixel head added by grow.py, leaving the rest as it was).
@@ -168,6 +172,32 @@ def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: T
     return b, tgt, x0_target, diff_weight
 
 
+class StepBatches(torch.utils.data.IterableDataset):
+    """The batches of steps `start`, `start` + 1, ... up to max_steps, each from its own
+    generator seeded by the step, so a step's batch is the same whichever process builds it.
+    With --loader_workers=n, worker k builds steps k, k + n, ..., which the DataLoader hands
+    back in step order; each batch comes with its generator's state, which the training step
+    goes on drawing from (rollout) exactly as it would have in one process."""
+
+    def __init__(self, source, tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: TrainConfig,
+                 start: int, rank: int, world: int):
+        self.source, self.tok, self.mcfg, self.dcfg, self.tcfg = source, tok, mcfg, dcfg, tcfg
+        self.start, self.rank, self.world = start, rank, world
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        k, n = (info.id, info.num_workers) if info else (0, 1)
+        for step in range(self.start + k, self.tcfg.max_steps, n):
+            gen = torch.Generator().manual_seed(self.tcfg.seed * 1_000_003 + step * self.world + self.rank)
+            examples = self.source.examples(step, self.rank, self.world, self.tcfg.batch_size, gen)
+            yield step, make_batch(self.tok, self.mcfg, self.dcfg, self.tcfg, examples, gen), gen.get_state()
+
+
+def as_is(item):
+    """The DataLoader's collate function: a StepBatches item is a whole batch already."""
+    return item
+
+
 def image_attention(model) -> str:
     """The model's rule inside images (a research variant may be causal); a stand-in network
     without a config (as in tests) gets the default."""
@@ -179,8 +209,8 @@ def training_loss(net, model: UnifiedModel, b, tgt, x0_target, diff_weight, tcfg
     """Cross-entropy on the assistant's text plus the x0 regression on drawn images, a weighted
     mean over their values (all weights 1 without --edge_weight: the plain mean)."""
     mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
-    pk, pv = model.empty_cache(b.tokens.shape[0])
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=tcfg.bf16):
+    pk, pv = model.empty_cache(b.tokens.shape[0], device=b.tokens.device)
+    with torch.autocast(b.tokens.device.type, dtype=torch.bfloat16, enabled=tcfg.bf16):
         logits, denoised, _, _ = net(b.tokens, b.patches, b.is_image, b.noise_level, b.positions, mask, pk, pv)
     text_loss = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), tgt.view(-1), ignore_index=-100)
     diff_loss = (diff_weight * (denoised.float() - x0_target) ** 2).sum() / diff_weight.sum().clamp_min(1e-8)
@@ -193,7 +223,8 @@ def roll_in(model: UnifiedModel, b, x0_target, diff_weight, dcfg: DiffusionConfi
     t = b.noise_level.max(dim=1).values                                    # [B]: a row's image's level
     t_hi = step_up(t, dcfg.default_steps, dcfg.time_shift)
     drawn = diff_weight.flatten(1).sum(1) > 0
-    pick = drawn & (t > 0) & (t_hi < dcfg.guidance_interval[0]) & (torch.rand(len(t), generator=gen) < tcfg.rollout_fraction)
+    chosen = torch.rand(len(t), generator=gen).to(t.device) < tcfg.rollout_fraction
+    pick = drawn & (t > 0) & (t_hi < dcfg.guidance_interval[0]) & chosen
     if not pick.any():
         return b
     at = ((b.is_image > 0) & pick[:, None])[..., None]                     # [B,T,1]
@@ -202,8 +233,8 @@ def roll_in(model: UnifiedModel, b, x0_target, diff_weight, dcfg: DiffusionConfi
     x_hi = torch.where(at, (1 - th) * x0_target + th * noise, b.patches)
     level_hi = torch.where(at[..., 0], t_hi[:, None], b.noise_level)
     mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=tcfg.bf16):
-        _, x0_hi, _, _ = model(b.tokens, x_hi, b.is_image, level_hi, b.positions, mask, *model.empty_cache(len(t)))
+    with torch.no_grad(), torch.autocast(t.device.type, dtype=torch.bfloat16, enabled=tcfg.bf16):
+        _, x0_hi, _, _ = model(b.tokens, x_hi, b.is_image, level_hi, b.positions, mask, *model.empty_cache(len(t), device=t.device))
     x_t = euler_update(x_hi, x0_hi.float(), th, tt)                        # per row: th, tt are [B,1,1]
     return dataclasses.replace(b, patches=torch.where(at, x_t, b.patches))
 
@@ -242,6 +273,11 @@ def main(argv: list[str]) -> None:
         dist.init_process_group(backend=tcfg.backend)
         rank, world = dist.get_rank(), dist.get_world_size()
     master = rank == 0
+    device = torch.device(tcfg.device)
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True
     if tcfg.threads:
         torch.set_num_threads(tcfg.threads)
     # Denormal floats appear in the gradients and optimizer state after a few dozen steps
@@ -251,9 +287,9 @@ def main(argv: list[str]) -> None:
     ckpt_path = os.path.join(tcfg.out_dir, "ckpt.pt")
 
     if os.path.exists(ckpt_path):
-        resume = torch.load(ckpt_path, weights_only=False)
+        resume = torch.load(ckpt_path, weights_only=False, map_location="cpu")
     elif tcfg.init_from:
-        resume = torch.load(tcfg.init_from, weights_only=False)
+        resume = torch.load(tcfg.init_from, weights_only=False, map_location="cpu")
     else:
         resume = None
     corpus = load_corpus(tcfg.corpus, tcfg.model.get("image_size", ModelConfig.image_size), log=print) if tcfg.corpus else None
@@ -271,8 +307,8 @@ def main(argv: list[str]) -> None:
         mcfg = ModelConfig(**{**tcfg.model, "vocab_size": tok.vocab_size})
         dcfg = DiffusionConfig(**tcfg.diffusion)
     torch.manual_seed(tcfg.seed)
-    model = UnifiedModel(mcfg)
-    ema = UnifiedModel(mcfg)
+    model = UnifiedModel(mcfg).to(device)
+    ema = UnifiedModel(mcfg).to(device)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         if tcfg.train_only and not re.search(tcfg.train_only, name):
@@ -299,7 +335,9 @@ def main(argv: list[str]) -> None:
             install_codebook(model, tcfg.vq_codebook)
         ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
-    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    net = model
+    if ddp:
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     if master:
         trained = sum(p.numel() for p in trainable)
         print(f"model: {model.num_params() / 1e6:.2f}M parameters ({trained / 1e6:.2f}M trained), vocab {tok.vocab_size}, "
@@ -316,10 +354,16 @@ def main(argv: list[str]) -> None:
     bar = tqdm(total=tcfg.max_steps, initial=step, disable=not master, dynamic_ncols=True, mininterval=5)
     log = open(os.path.join(tcfg.out_dir, "log.jsonl"), "a") if master else None
     t_last, ema_loss = time.time(), None
-    while step < tcfg.max_steps and time.time() < deadline:
-        gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step * world + rank)
-        examples = source.examples(step, rank, world, tcfg.batch_size, gen)
-        b, tgt, x0_target, diff_weight = make_batch(tok, mcfg, dcfg, tcfg, examples, gen)
+    batches = torch.utils.data.DataLoader(StepBatches(source, tok, mcfg, dcfg, tcfg, step, rank, world), batch_size=None,
+                                          collate_fn=as_is, num_workers=tcfg.loader_workers,
+                                          pin_memory=device.type == "cuda", prefetch_factor=4 if tcfg.loader_workers else None)
+    for batch_step, (b, tgt, x0_target, diff_weight), gen_state in batches:
+        if time.time() >= deadline:
+            break
+        assert batch_step == step, f"the loader handed step {batch_step}'s batch to step {step}"
+        gen = torch.Generator()
+        gen.set_state(gen_state)
+        b, tgt, x0_target, diff_weight = b.to(device), tgt.to(device), x0_target.to(device), diff_weight.to(device)
         if tcfg.rollout_fraction:
             b = roll_in(model, b, x0_target, diff_weight, dcfg, tcfg, gen)
         for g in opt.param_groups:

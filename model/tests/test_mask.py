@@ -56,3 +56,12 @@ def test_positions_are_multimodal_rotary():
     assert row.positions[0] == (0, 0, 0)
     assert row.positions[1:5] == [(1, 1, 1), (1, 1, 2), (1, 2, 1), (1, 2, 2)]
     assert row.positions[5] == (1 + GRID, 1 + GRID, 1 + GRID)
+
+
+def test_a_batch_and_its_mask_move_to_the_training_device():
+    # "meta" stands in for a GPU: any tensor made on the CPU along the way fails to combine with it
+    b = collate([layout([1, 2, img()]), layout([3])], PAD, PD).to("meta")
+    assert {t.device.type for t in vars(b).values()} == {"meta"}
+    past = torch.ones(2, 3, dtype=torch.bool, device="meta")
+    mask = attention_mask(b.valid, b.image_id, past)
+    assert mask.device.type == "meta" and mask.shape == (2, b.tokens.shape[1], 3 + b.tokens.shape[1])

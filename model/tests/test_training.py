@@ -1,5 +1,6 @@
 """A tiny model overfits a handful of conversations (both losses fall), and the trainer
 resumes from its checkpoint."""
+import json
 import os
 import subprocess
 import sys
@@ -66,6 +67,20 @@ def test_training_runs_data_parallel_with_gloo(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "world 2" in r.stdout
     assert torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)["step"] == 2
+
+
+def test_batches_built_by_loader_workers_train_exactly_as_batches_built_in_the_loop(tmp_path):
+    # Rollout draws from the step's generator after the batch is built: the state a worker
+    # hands over must continue that stream, or the two runs would part at the first rollout.
+    losses = {}
+    for workers in (0, 2):
+        out = str(tmp_path / f"w{workers}")
+        r = run_train(out, "--max_steps=5", f"--loader_workers={workers}", "--rollout_fraction=1.0")
+        assert r.returncode == 0, r.stderr[-2000:]
+        with open(os.path.join(out, "log.jsonl")) as f:
+            losses[workers] = [rec["loss"] for rec in map(json.loads, f) if "loss" in rec]
+    assert len(losses[0]) == 5
+    assert losses[2] == losses[0]
 
 
 def test_a_slim_checkpoint_starts_a_new_run_where_the_old_one_stopped(tmp_path):
@@ -160,7 +175,7 @@ class Predicts:
         self.seen = (patches.clone(), noise_level.clone())
         return None, self.x0, None, None
 
-    def empty_cache(self, batch):
+    def empty_cache(self, batch, device=None):
         return None, None
 
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Packs what model/gpu/train_emoji.sh needs into .gpu/ (ignored by git, carried to the device
+# machine): the emoji corpus's manifest and the images it names (about 10 MB of the 40 MB cache).
+#   model/gpu/pack.sh [MANIFEST]      # default .cache/emoji/corpus/emoji-core.jsonl
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MANIFEST=${1:-.cache/emoji/corpus/emoji-core.jsonl}
+[ -f "$MANIFEST" ] || { echo "no $MANIFEST: build the corpus first (.venv/bin/python model/corpus_emoji.py)" >&2; exit 1; }
+SRC=$(dirname "$MANIFEST")
+DST=.gpu/corpus
+rm -rf "$DST" && mkdir -p "$DST"
+cp "$MANIFEST" "$DST/"
+# every image path the manifest names, relative to it, copied with its folders
+.venv/bin/python -c 'import json,sys; [print(json.loads(l)["image"]) for l in open(sys.argv[1]) if l.strip()]' "$MANIFEST" \
+  | (cd "$SRC" && xargs cp --parents -t "$OLDPWD/$DST")
+echo "$DST: $(du -sh "$DST" | cut -f1), $(wc -l < "$MANIFEST") rows"
