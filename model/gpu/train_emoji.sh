@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One prepared GPU run (issue 11): emoji64 trained on, from its shipped checkpoint, at batch 256
+# One prepared GPU run (issue 11): emoji64 trained on from its shipped checkpoint, at batch 256
 # on one GPU for MINUTES, then scored as on the CPU (eval_corpus.py); the figures, the log and
 # the slim checkpoint (in 15 MB parts: the device tool brings back files of 16 MiB at most)
 # land in $OUT. The model keeps its size: the package must stay under 30 MB.
@@ -19,11 +19,13 @@ RUN=/tmp/emoji-gpu
 CORPUS=.gpu/corpus/emoji-core.jsonl
 [ "$DEVICE" = cpu ] || nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 rm -rf $RUN
-# STEPS more steps (MINUTES caps them) from the shipped step 10,400: a warm restart, the learning
+# STEPS more steps (MINUTES caps them) from the shipped checkpoint's: a warm restart, the learning
 # rate scaled for 8 times the CPU's batch of 32 (about sqrt(8) x 4e-4), a cosine to a tenth of it
-END=$((10400 + ${STEPS:-8000}))
-$PY model/train.py --device="$DEVICE" --loader_workers="${WORKERS:-12}" --out_dir=$RUN --init_from=model/checkpoints/emoji64.pt \
-  --corpus=$CORPUS --batch_size="${BATCH:-256}" --augment_fraction=0.5 --ema_decay=0.9995 --lr=1e-3 --lr_decay_start=10400 \
+INIT=model/checkpoints/emoji64.pt
+START=$($PY -c 'import sys, torch; print(torch.load(sys.argv[1], map_location="cpu", weights_only=False)["step"])' $INIT)
+END=$((START + ${STEPS:-8000}))
+$PY model/train.py --device="$DEVICE" --loader_workers="${WORKERS:-12}" --out_dir=$RUN --init_from=$INIT \
+  --corpus=$CORPUS --batch_size="${BATCH:-256}" --draw_fraction=0.85 --augment_fraction=0.5 --ema_decay=0.9995 --lr=1e-3 --lr_decay_start=$START \
   --lr_decay_steps=$END --max_steps=$END --minutes="$MINUTES" --eval_every=2000 --ckpt_every=1000 --eval_n=64 \
   > "$OUT/train.log" 2>&1 || { tail -c 4000 "$OUT/train.log"; exit 1; }
 grep -a "^step\|stopped at\|model:" "$OUT/train.log" | tail -20 || true
