@@ -75,10 +75,11 @@ class TrainConfig:
     threads: int = 0                # 0: torch's default
     bf16: bool = True
     backend: str = "gloo"
-    # "cuda" trains on a GPU, one a process under torchrun (with --backend=nccl). Rows are still
-    # built on the CPU inside the loop, so at large batches that, not the GPU, sets the pace.
+    # "cuda" trains on a GPU, one a process under torchrun (with --backend=nccl). Rows are built
+    # on the CPU: at a GPU's batch sizes, build them in loader_workers processes ahead of the
+    # step, or that building, not the GPU, sets the pace.
     device: str = "cpu"
-    loader_workers: int = 0         # processes building batches ahead of the step (0: in the loop)
+    loader_workers: int = 0         # 0: batches are built in the training loop
     init_from: str = ""             # a slim checkpoint (model/slim.py) to start from when out_dir has none
     # Train only the parameters whose names match this regular expression; the rest stay
     # frozen (e.g. "pixel_head" teaches a pixel head added by grow.py, leaving the rest as it was).
