@@ -2,7 +2,10 @@
  * The object store on Amazon S3 (or an S3-compatible server such as versitygw).
  * Conditional writes use S3's own If-None-Match / If-Match on PutObject, so a redelivered
  * job cannot overwrite a record another worker wrote. Image URLs are presigned GETs: the
- * client fetches the bytes from S3 directly and the edge never proxies large bodies.
+ * client fetches the bytes from S3 directly and the edge never proxies large bodies. They are
+ * signed at the start of the current minute (and valid a minute longer), as the local store's
+ * URLs are rounded: a generation read twice within a minute gives the same URL, so a browser's
+ * cache holds and a poll equals the live event it follows.
  */
 import {
   DeleteObjectCommand,
@@ -26,14 +29,20 @@ export const S3StoreConfig = AwsClientConfig.extend({
 }).strict();
 export type S3StoreConfig = z.input<typeof S3StoreConfig>;
 
+/** S3's limit on a presigned URL's lifetime (SigV4: 7 days). */
+const MAX_PRESIGN_SECONDS = 604_800;
+const ROUND_MS = 60_000;
+
 export class S3Store implements ObjectStore {
   readonly bucket: string;
   private readonly client: S3Client;
   private readonly ownsClient: boolean;
   private readonly presignExpiresSeconds: number;
+  private readonly now: () => number;
 
-  /** Pass `client` to share one S3Client (it is then not destroyed on close). */
-  constructor(config: S3StoreConfig, client?: S3Client) {
+  /** Pass `client` to share one S3Client (it is then not destroyed on close); `now` is the clock URLs are signed by. */
+  constructor(config: S3StoreConfig, client?: S3Client, now: () => number = Date.now) {
+    this.now = now;
     const c = S3StoreConfig.parse(config);
     this.bucket = c.bucket;
     this.presignExpiresSeconds = c.presignExpiresSeconds;
@@ -104,8 +113,11 @@ export class S3Store implements ObjectStore {
 
   async urlFor(key: string): Promise<string> {
     assertValidKey(key);
+    const signingDate = new Date(Math.floor(this.now() / ROUND_MS) * ROUND_MS);
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
-      expiresIn: this.presignExpiresSeconds,
+      signingDate,
+      // The minute already gone since signingDate is given back, within S3's limit.
+      expiresIn: Math.min(this.presignExpiresSeconds + ROUND_MS / 1000, MAX_PRESIGN_SECONDS),
     });
   }
 
