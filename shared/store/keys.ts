@@ -3,6 +3,12 @@
  * A segment may not start with '.', which keeps `..` out and leaves dot-names free for
  * the file store's own bookkeeping.
  */
+/**
+ * Signed output URLs (S3's presigned ones and the local store's) are rounded to this many
+ * seconds, so that a generation read twice within it gives the same URL and a cache holds.
+ */
+export const URL_SIGNING_ROUND_SECONDS = 60;
+
 const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._=-]*$/;
 const MAX_KEY_LENGTH = 1024;
 

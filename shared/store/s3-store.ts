@@ -18,7 +18,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { PreconditionFailedError, type ObjectStore, type PutOptions, type StoredObject } from '../ports/store.js';
 import { AwsClientConfig, awsClientOptions } from './aws-config.js';
-import { assertValidKey } from './keys.js';
+import { URL_SIGNING_ROUND_SECONDS, assertValidKey } from './keys.js';
 
 export const S3StoreConfig = AwsClientConfig.extend({
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name'),
@@ -31,7 +31,7 @@ export type S3StoreConfig = z.input<typeof S3StoreConfig>;
 
 /** S3's limit on a presigned URL's lifetime (SigV4: 7 days). */
 const MAX_PRESIGN_SECONDS = 604_800;
-const ROUND_MS = 60_000;
+const ROUND_MS = URL_SIGNING_ROUND_SECONDS * 1000;
 
 export class S3Store implements ObjectStore {
   readonly bucket: string;
@@ -117,7 +117,7 @@ export class S3Store implements ObjectStore {
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
       signingDate,
       // The minute already gone since signingDate is given back, within S3's limit.
-      expiresIn: Math.min(this.presignExpiresSeconds + ROUND_MS / 1000, MAX_PRESIGN_SECONDS),
+      expiresIn: Math.min(this.presignExpiresSeconds + URL_SIGNING_ROUND_SECONDS, MAX_PRESIGN_SECONDS),
     });
   }
 
