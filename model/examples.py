@@ -6,11 +6,12 @@ out a batch's examples for a training step; both directions are built from them 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image as PILImage, ImageFilter
+from PIL import Image as PILImage, ImageEnhance, ImageFilter
 
 from corpus import Corpus
 from shapes64 import DESCRIBE_PROMPT, DRAW_PREFIX, TRAIN_SEEDS, scene_from_seed
@@ -40,7 +41,7 @@ def draw_text(caption: str, style: str | None) -> str:
     return STYLE_TEMPLATE.format(caption=caption, style=style) if style else caption
 
 
-def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def augment(img: np.ndarray, rng: np.random.Generator, caption: str = "") -> np.ndarray:
     """Changes that keep an emoji's meaning, so that describe learns the concept rather than
     one artist's pixels: a small scale and shift on white, sometimes a blur. Never hue (a red
     and a blue heart differ) and never a flip (arrows point somewhere)."""
@@ -60,6 +61,77 @@ def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(canvas, dtype=np.uint8)
 
 
+# Hue is meaning for an emoji only where its name says so (a red and a blue heart differ); for
+# the rest it is the artist's: the same concept's hue differs by up to 28 degrees between the
+# training styles (a green heart is 71 in OpenMoji, 99 in Twemoji; a yellow face 42 to 54) and
+# further in the held-out one (Fluent's faces are 37). So a caption that names a colour keeps
+# its hue exactly, and any other may turn by up to STYLE_HUE_DEGREES.
+STYLE_HUE_DEGREES = 18.0
+COLOUR_WORDS = frozenset("red orange yellow green blue purple brown black white pink grey gray".split())
+
+
+def names_a_colour(caption: str) -> bool:
+    return any(w in COLOUR_WORDS for w in re.findall(r"[a-z]+", caption.lower()))
+
+
+def augment_style(img: np.ndarray, rng: np.random.Generator, caption: str = "") -> np.ndarray:
+    """What one artist's set differs from another's in, while the concept stays: proportions
+    (scale, aspect, a slight turn, placement), palette (saturation, brightness, contrast, a
+    hue turn within the styles' own spread, none where the caption names a colour), line
+    work (thicker or thinner dark lines, an added outline), shading (flattened to few
+    colours) and sharpness. The white ground stays white, and there is never a flip (arrows
+    point somewhere)."""
+    size = img.shape[0]
+    white = (img >= 250).all(-1)
+    im = PILImage.fromarray(img)
+
+    if rng.random() < 0.8:  # palette; the ground is put back to white below
+        if rng.random() < 0.5 and not names_a_colour(caption):
+            hsv = np.asarray(im.convert("HSV")).copy()
+            turn = rng.uniform(-STYLE_HUE_DEGREES, STYLE_HUE_DEGREES) * 256 / 360
+            hsv[..., 0] = (hsv[..., 0].astype(np.int16) + round(turn)) % 256
+            im = PILImage.fromarray(hsv, "HSV").convert("RGB")
+        im = ImageEnhance.Color(im).enhance(rng.uniform(0.8, 1.3))
+        im = ImageEnhance.Contrast(im).enhance(rng.uniform(0.85, 1.2))
+        im = ImageEnhance.Brightness(im).enhance(rng.uniform(0.88, 1.1))
+        a = np.asarray(im).copy()
+        a[white] = 255
+        im = PILImage.fromarray(a)
+    if rng.random() < 0.25:  # shading flattened, as in the flat sets
+        im = im.quantize(int(rng.integers(6, 17)), method=PILImage.Quantize.MEDIANCUT).convert("RGB")
+    line = rng.random()
+    if line < 0.12:    # dark lines thicker
+        im = im.filter(ImageFilter.MinFilter(3))
+    elif line < 0.24:  # dark lines thinner, thin outlines gone
+        im = im.filter(ImageFilter.MaxFilter(3))
+    elif line < 0.36:  # a dark outline round the figure, as in line-art sets
+        fg = ~(np.asarray(im) >= 250).all(-1)
+        ring = np.asarray(PILImage.fromarray(fg.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(3))) > 0
+        a = np.asarray(im).copy()
+        a[ring & ~fg] = int(rng.integers(0, 60))
+        im = PILImage.fromarray(a)
+
+    # proportions and placement, on a white canvas
+    scale = rng.uniform(0.75, 1.08)
+    aspect = rng.uniform(0.92, 1.08)
+    w, h = max(8, round(size * scale * aspect)), max(8, round(size * scale / aspect))
+    im = im.resize((w, h), PILImage.Resampling.BOX if w * h < size * size else PILImage.Resampling.BILINEAR)
+    im = im.rotate(rng.uniform(-8, 8), resample=PILImage.Resampling.BILINEAR, expand=True, fillcolor=(255, 255, 255))
+    side = max(size, *im.size)
+    canvas = PILImage.new("RGB", (side, side), (255, 255, 255))
+    dx, dy = rng.integers(-6, 7, size=2)
+    canvas.paste(im, ((side - im.size[0]) // 2 + int(dx), (side - im.size[1]) // 2 + int(dy)))
+    if side != size:
+        c = (side - size) // 2
+        canvas = canvas.crop((c, c, c + size, c + size))
+    if rng.random() < 0.3:
+        canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+AUGMENTATIONS = {"mild": augment, "style": augment_style}
+
+
 class Shapes64Source:
     """Consecutive training seeds: step s, rank r takes its own disjoint slice."""
 
@@ -73,13 +145,17 @@ class CorpusSource:
     A row with a style is drawn as `<caption> in <style> style`, and `style_free_fraction`
     of the time as `<caption>` alone, so a user may leave the style open."""
 
-    def __init__(self, corpus: Corpus, style_free_fraction: float = 0.25, augment_fraction: float = 0.0):
+    def __init__(self, corpus: Corpus, style_free_fraction: float = 0.25, augment_fraction: float = 0.0,
+                 augmentation: str = "mild"):
         self.corpus = corpus
         self.rows = corpus.indices("train")
         if not self.rows:
             raise SystemExit("the corpus has no training rows")
         self.style_free_fraction = style_free_fraction
         self.augment_fraction = augment_fraction
+        if augmentation not in AUGMENTATIONS:
+            raise SystemExit(f"unknown augmentation {augmentation!r}; one of {', '.join(AUGMENTATIONS)}")
+        self.augment = AUGMENTATIONS[augmentation]
 
     def examples(self, step: int, rank: int, world: int, n: int, gen: torch.Generator) -> list[Example]:
         c = self.corpus
@@ -91,7 +167,7 @@ class CorpusSource:
             i = self.rows[p]
             style = None if style_coin < self.style_free_fraction else c.styles[i]
             img = c.images[i]
-            seen = augment(img, rng) if aug_coin < self.augment_fraction else None
+            seen = self.augment(img, rng, c.captions[i]) if aug_coin < self.augment_fraction else None
             out.append(Example(img, draw_text(c.captions[i], style), c.captions[i], seen))
         return out
 

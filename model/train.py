@@ -90,6 +90,7 @@ class TrainConfig:
     merges: int = 800
     style_free_fraction: float = 0.25   # corpus draws whose prompt leaves the style open
     augment_fraction: float = 0.0       # corpus describes that read a shifted/scaled/blurred image
+    augmentation: str = "mild"          # which (examples.py): "mild", or "style" (palette, line work, shading too)
     # A research model reading finished images as codes (--model.image_input="vq", docs/thesis.md):
     # the codebook file model/vq.py wrote, fixed for the run (a resumed run keeps its own).
     vq_codebook: str = ""
@@ -350,7 +351,7 @@ def main(argv: list[str]) -> None:
             "step": step, "history": history, "model_config": mcfg.to_dict(),
             "diffusion_config": asdict(dcfg), "train_config": asdict(tcfg), "tokenizer": tok.to_json()})
 
-    source = CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction) if corpus is not None else Shapes64Source()
+    source = CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction, tcfg.augmentation) if corpus is not None else Shapes64Source()
     deadline = time.time() + tcfg.minutes * 60
     bar = tqdm(total=tcfg.max_steps, initial=step, disable=not master, dynamic_ncols=True, mininterval=5)
     log = open(os.path.join(tcfg.out_dir, "log.jsonl"), "a") if master else None

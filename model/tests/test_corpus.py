@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from corpus import BadRow, load_corpus, parse_row, read_image, to_rgb_on_white
-from examples import CorpusSource, augment, corpus_tokenizer, draw_text
+from examples import STYLE_HUE_DEGREES, CorpusSource, augment, augment_style, corpus_tokenizer, draw_text, names_a_colour
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -139,6 +139,47 @@ def test_augment_keeps_the_image_shape_and_its_colours():
         reds = (out[..., 0] > 150) & (out[..., 1] < 120)
         assert reds.sum() > 300, "the object stays, in its colour"
         assert (out[..., 2] <= out[..., 0]).all(), "no hue change: never bluer than red"
+
+
+def red_hue_turns(caption: str, n: int = 60) -> np.ndarray:
+    """The median hue turn (degrees) of the red object in n style augmentations, checking on
+    the way what every augmentation must keep: the size, the white ground, the object and the
+    side its mark is on."""
+    img = np.full((64, 64, 3), 255, np.uint8)
+    img[16:48, 16:48] = (220, 30, 30)
+    img[28:36, 40:48] = (30, 70, 220)   # a blue mark on the right: no flip may move it left
+    rng = np.random.default_rng(0)
+    turns = []
+    for _ in range(n):
+        out = augment_style(img, rng, caption)
+        assert out.shape == img.shape and out.dtype == np.uint8
+        assert not np.array_equal(out, img)
+        assert (out[:3, :3] >= 240).all() and (out[-3:, -3:] >= 240).all(), "the ground stays white"
+        r, g, b = out.astype(int).transpose(2, 0, 1)
+        reds = (r > 100) & (r > g) & (r > b)
+        assert reds.sum() > 250, "the object stays"
+        blues = (b > 120) & (b > 2 * r)
+        if blues.any():
+            assert np.nonzero(blues)[1].mean() > 32, "the mark stays on the right"
+        hsv = np.asarray(Image.fromarray(out).convert("HSV")).astype(int)
+        hue = hsv[..., 0][reds & (hsv[..., 1] > 100)] * 360 / 256
+        turns.append(np.median(np.minimum(hue, 360 - hue)))   # red is at 0 degrees
+    return np.array(turns)
+
+
+def test_style_augmentation_turns_hue_only_where_the_caption_names_no_colour():
+    assert red_hue_turns("red square").max() <= 3, "a named colour keeps its hue"
+    free = red_hue_turns("stop sign")
+    assert free.max() <= STYLE_HUE_DEGREES + 3, "never more than the styles' own spread"
+    assert free.max() > 6, "other captions do turn"
+    assert names_a_colour("flag: Green Island") and names_a_colour("large orange diamond")
+    assert not names_a_colour("grinning face") and not names_a_colour("redhead")
+
+
+def test_an_unknown_augmentation_is_refused_by_name(tmp_path):
+    corpus = load_corpus(write_corpus(tmp_path / "corpus"), 16)
+    with pytest.raises(SystemExit, match="unknown augmentation 'sepia'"):
+        CorpusSource(corpus, augment_fraction=0.5, augmentation="sepia")
 
 
 def test_a_tiny_corpus_trains_exports_and_loads_in_typescript(tmp_path):
