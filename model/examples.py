@@ -41,6 +41,23 @@ def draw_text(caption: str, style: str | None) -> str:
     return STYLE_TEMPLATE.format(caption=caption, style=style) if style else caption
 
 
+def is_white(img: np.ndarray) -> np.ndarray:
+    """bool [H, W]: the white ground every corpus image is composited on."""
+    return (img >= 250).all(-1)
+
+
+def place_on_white(im: PILImage.Image, size: int, dx: int, dy: int) -> PILImage.Image:
+    """`im` centred on a white square, moved by (dx, dy), then cropped back to size x size
+    round the centre (an image larger than that loses its border)."""
+    side = max(size, *im.size)
+    canvas = PILImage.new("RGB", (side, side), (255, 255, 255))
+    canvas.paste(im, ((side - im.size[0]) // 2 + dx, (side - im.size[1]) // 2 + dy))
+    if side != size:
+        c = (side - size) // 2
+        canvas = canvas.crop((c, c, c + size, c + size))
+    return canvas
+
+
 def augment(img: np.ndarray, rng: np.random.Generator, caption: str = "") -> np.ndarray:
     """Changes that keep an emoji's meaning, so that describe learns the concept rather than
     one artist's pixels: a small scale and shift on white, sometimes a blur. Never hue (a red
@@ -49,13 +66,8 @@ def augment(img: np.ndarray, rng: np.random.Generator, caption: str = "") -> np.
     scale = rng.uniform(0.8, 1.05)
     side = max(8, round(size * scale))
     im = PILImage.fromarray(img).resize((side, side), PILImage.Resampling.BOX if side < size else PILImage.Resampling.BILINEAR)
-    canvas = PILImage.new("RGB", (max(size, side), max(size, side)), (255, 255, 255))
     dx, dy = rng.integers(-4, 5, size=2)
-    off = (canvas.size[0] - side) // 2
-    canvas.paste(im, (off + int(dx), off + int(dy)))
-    if canvas.size[0] != size:  # scaled up: crop the centre back to size
-        c = (canvas.size[0] - size) // 2
-        canvas = canvas.crop((c, c, c + size, c + size))
+    canvas = place_on_white(im, size, int(dx), int(dy))
     if rng.random() < 0.3:
         canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.0)))
     return np.asarray(canvas, dtype=np.uint8)
@@ -82,7 +94,7 @@ def augment_style(img: np.ndarray, rng: np.random.Generator, caption: str = "") 
     colours) and sharpness. The white ground stays white, and there is never a flip (arrows
     point somewhere)."""
     size = img.shape[0]
-    white = (img >= 250).all(-1)
+    white = is_white(img)
     im = PILImage.fromarray(img)
 
     if rng.random() < 0.8:  # palette; the ground is put back to white below
@@ -105,7 +117,7 @@ def augment_style(img: np.ndarray, rng: np.random.Generator, caption: str = "") 
     elif line < 0.24:  # dark lines thinner, thin outlines gone
         im = im.filter(ImageFilter.MaxFilter(3))
     elif line < 0.36:  # a dark outline round the figure, as in line-art sets
-        fg = ~(np.asarray(im) >= 250).all(-1)
+        fg = ~is_white(np.asarray(im))
         ring = np.asarray(PILImage.fromarray(fg.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(3))) > 0
         a = np.asarray(im).copy()
         a[ring & ~fg] = int(rng.integers(0, 60))
@@ -117,13 +129,8 @@ def augment_style(img: np.ndarray, rng: np.random.Generator, caption: str = "") 
     w, h = max(8, round(size * scale * aspect)), max(8, round(size * scale / aspect))
     im = im.resize((w, h), PILImage.Resampling.BOX if w * h < size * size else PILImage.Resampling.BILINEAR)
     im = im.rotate(rng.uniform(-8, 8), resample=PILImage.Resampling.BILINEAR, expand=True, fillcolor=(255, 255, 255))
-    side = max(size, *im.size)
-    canvas = PILImage.new("RGB", (side, side), (255, 255, 255))
     dx, dy = rng.integers(-6, 7, size=2)
-    canvas.paste(im, ((side - im.size[0]) // 2 + int(dx), (side - im.size[1]) // 2 + int(dy)))
-    if side != size:
-        c = (side - size) // 2
-        canvas = canvas.crop((c, c, c + size, c + size))
+    canvas = place_on_white(im, size, int(dx), int(dy))
     if rng.random() < 0.3:
         canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
     return np.asarray(canvas, dtype=np.uint8)
