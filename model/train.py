@@ -90,7 +90,7 @@ class TrainConfig:
     merges: int = 800
     style_free_fraction: float = 0.25   # corpus draws whose prompt leaves the style open
     augment_fraction: float = 0.0       # corpus describes that read a shifted/scaled/blurred image
-    augmentation: str = "mild"          # which (examples.py): "mild", or "style" (palette, line work, shading too)
+    augmentation: str = "mild"          # which (examples.py): "mild", "style" (palette, line work, shading too) or "parts" (and parts' colours, detail)
     # A research model reading finished images as codes (--model.image_input="vq", docs/thesis.md):
     # the codebook file model/vq.py wrote, fixed for the run (a resumed run keeps its own).
     vq_codebook: str = ""

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from corpus import BadRow, load_corpus, parse_row, read_image, to_rgb_on_white
-from examples import STYLE_HUE_DEGREES, CorpusSource, augment, augment_style, corpus_tokenizer, draw_text, names_a_colour
+from examples import (STYLE_HUE_DEGREES, CorpusSource, augment, augment_parts, augment_style, corpus_tokenizer, draw_text,
+                      is_white, names_a_colour, recolour_parts)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -141,17 +142,22 @@ def test_augment_keeps_the_image_shape_and_its_colours():
         assert (out[..., 2] <= out[..., 0]).all(), "no hue change: never bluer than red"
 
 
-def red_hue_turns(caption: str, n: int = 60) -> np.ndarray:
-    """The median hue turn (degrees) of the red object in n style augmentations, checking on
-    the way what every augmentation must keep: the size, the white ground, the object and the
-    side its mark is on."""
+def red_square_with_blue_mark() -> np.ndarray:
     img = np.full((64, 64, 3), 255, np.uint8)
     img[16:48, 16:48] = (220, 30, 30)
     img[28:36, 40:48] = (30, 70, 220)   # a blue mark on the right: no flip may move it left
+    return img
+
+
+def red_hue_turns(caption: str, n: int = 60, augmentation=augment_style) -> np.ndarray:
+    """The median hue turn (degrees) of the red object in n style augmentations, checking on
+    the way what every augmentation must keep: the size, the white ground, the object and the
+    side its mark is on."""
+    img = red_square_with_blue_mark()
     rng = np.random.default_rng(0)
     turns = []
     for _ in range(n):
-        out = augment_style(img, rng, caption)
+        out = augmentation(img, rng, caption)
         assert out.shape == img.shape and out.dtype == np.uint8
         assert not np.array_equal(out, img)
         assert (out[:3, :3] >= 240).all() and (out[-3:, -3:] >= 240).all(), "the ground stays white"
@@ -174,6 +180,27 @@ def test_style_augmentation_turns_hue_only_where_the_caption_names_no_colour():
     assert free.max() > 6, "other captions do turn"
     assert names_a_colour("flag: Green Island") and names_a_colour("large orange diamond")
     assert not names_a_colour("grinning face") and not names_a_colour("redhead")
+
+
+def test_parts_augmentation_keeps_the_main_colours_rules():
+    assert red_hue_turns("red square", augmentation=augment_parts).max() <= 3, "a named colour keeps its hue"
+    assert red_hue_turns("stop sign", augmentation=augment_parts).max() <= STYLE_HUE_DEGREES + 3
+
+
+def test_recolouring_changes_small_parts_only_and_never_into_the_main_colour():
+    img = red_square_with_blue_mark()
+    rng = np.random.default_rng(0)
+    marks = []
+    for _ in range(40):
+        out = recolour_parts(img, rng)
+        assert (out[is_white(img)] == 255).all(), "the ground stays white"
+        assert (np.abs(out[20, 20].astype(int) - (220, 30, 30)) <= 8).all(), "the largest part keeps its colour"
+        mark = out[30, 44].astype(float)
+        assert np.linalg.norm(mark - (220, 30, 30)) >= 0.8 * 80 - 8, "a part never fades into the main colour"
+        marks.append(mark)
+    changed = [np.linalg.norm(m - (30, 70, 220)) > 30 for m in marks]
+    assert 5 < sum(changed) < 35, "about half of the draws recolour the mark"
+    assert np.array_equal(recolour_parts(np.full((8, 8, 3), 255, np.uint8), rng), np.full((8, 8, 3), 255, np.uint8))
 
 
 def test_an_unknown_augmentation_is_refused_by_name(tmp_path):
