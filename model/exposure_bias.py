@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from diffusion import euler_update, time_grid  # noqa: E402
+from diffusion import add_noise, euler_update, time_grid  # noqa: E402
 
 FLAT_RANGE = 8          # levels: a 5 x 5 neighbourhood within this counts as flat
 WHITE = 240             # a pixel with every channel above this is background
@@ -40,8 +40,7 @@ Denoiser = Callable[[torch.Tensor, float], torch.Tensor]
 
 def return_trip(denoise: Denoiser, x0: torch.Tensor, noise: torch.Tensor, grid: list[float], start: int) -> torch.Tensor:
     """x0 re-noised to grid[start], then the sampler's Euler steps from there down to 0."""
-    t0 = grid[start]
-    x = (1 - t0) * x0 + t0 * noise
+    x = add_noise(x0, torch.full((x0.shape[0],), grid[start]), noise)
     for t, t_next in zip(grid[start:-1], grid[start + 1:]):
         x = euler_update(x, denoise(x, t), t, t_next)
     return x
