@@ -27,9 +27,9 @@ from tqdm import tqdm
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat import text_targets, training_items  # noqa: E402
 from corpus import load_corpus  # noqa: E402
-from diffusion import DiffusionConfig, add_noise, euler_update, sample_t, step_up  # noqa: E402
+from diffusion import DiffusionConfig, add_noise, euler_update, guided_x0, sample_t, step_up  # noqa: E402
 from model import ModelConfig, UnifiedModel  # noqa: E402
-from sequence import attention_mask, build_row, collate, image_to_patches, patchify  # noqa: E402
+from sequence import Batch, attention_mask, build_row, collate, image_to_patches, patchify  # noqa: E402
 from examples import CorpusSource, Example, Shapes64Source, corpus_tokenizer, shapes64_example  # noqa: E402
 from shapes64 import eval_split  # noqa: E402
 from tokenizer import Tokenizer, train_default  # noqa: E402
@@ -62,11 +62,18 @@ class TrainConfig:
     edge_weight: float = 0.0
     # Exposure bias (Ning et al. 2023): the sampler feeds the network its own earlier
     # prediction, never a true noisy image. This fraction of the drawn images (those whose
-    # previous sampler step is unguided) get as input, instead of the true noisy image at t,
-    # one Euler step to t from the step above on the sampler's grid, taken with the network's
-    # own prediction there (no gradient); the target stays the true image, so the network
-    # learns to correct what its previous step got wrong. Costs one more forward pass.
+    # previous sampler step is unguided, or all with rollout_guided) get as input, instead of
+    # the true noisy image at t, one Euler step to t from the step above on the sampler's grid,
+    # taken with the network's own prediction there (no gradient); the target stays the true
+    # image, so the network learns to correct what its previous step got wrong. Costs one more
+    # forward pass.
     rollout_fraction: float = 0.0
+    # Rollout inputs for the guided steps too (t_hi in the guidance interval): the step from above
+    # is taken as the sampler takes it, with classifier-free guidance, which costs a forward pass
+    # of the unconditional rows as well. Those high-noise steps set an image's layout and outline,
+    # and a guided prediction (guidance 6 extrapolates far past the conditional one) is what the
+    # next step is fed at sampling time.
+    rollout_guided: bool = False
     eval_every: int = 500
     eval_n: int = 64                # per direction, quick eval during training
     ckpt_every: int = 200
@@ -219,14 +226,40 @@ def training_loss(net, model: UnifiedModel, b, tgt, x0_target, diff_weight, tcfg
     return text_loss + tcfg.diffusion_weight * diff_loss, text_loss, diff_loss
 
 
-def roll_in(model: UnifiedModel, b, x0_target, diff_weight, dcfg: DiffusionConfig, tcfg: TrainConfig,
-            gen: torch.Generator):
-    """The batch with some drawn images replaced by one sampler step from above (rollout_fraction)."""
+def unconditional_batch(tok: Tokenizer, b: Batch, rows: torch.Tensor, x_hi: torch.Tensor, t_hi: torch.Tensor) -> Batch:
+    """The drawn rows `rows` of b laid out again with the unconditional context (the sampler's
+    uncond rows): the same image x_hi at level t_hi, no prompt."""
+    built = []
+    for i in rows.tolist():
+        image = b.is_image[i] > 0
+        patches = x_hi[i][image].float().cpu().numpy()
+        grid = math.isqrt(len(patches))
+        items = training_items(tok, "draw", "", patches, float(t_hi[i]), drop_condition=True)
+        built.append(build_row(items, 0, grid, tok.pad, patches.shape[-1])[0])
+    return collate(built, tok.pad, b.patches.shape[-1]).to(b.tokens.device)
+
+
+def denoise(model: UnifiedModel, b: Batch, patches: torch.Tensor, levels: torch.Tensor, tcfg: TrainConfig) -> torch.Tensor:
+    """The network's x0 prediction for every position of b with these image inputs (no gradient)."""
+    mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
+    with torch.no_grad(), torch.autocast(b.tokens.device.type, dtype=torch.bfloat16, enabled=tcfg.bf16):
+        _, x0, _, _ = model(b.tokens, patches, b.is_image, levels, b.positions, mask, *model.empty_cache(len(b.tokens), device=b.tokens.device))
+    return x0.float()
+
+
+def roll_in(model: UnifiedModel, b: Batch, x0_target, diff_weight, dcfg: DiffusionConfig, tcfg: TrainConfig,
+            gen: torch.Generator, tok: Tokenizer | None = None):
+    """The batch with some drawn images replaced by one sampler step from above (rollout_fraction).
+    With tcfg.rollout_guided (which needs tok) a step from inside the guidance interval is guided."""
     t = b.noise_level.max(dim=1).values                                    # [B]: a row's image's level
     t_hi = step_up(t, dcfg.default_steps, dcfg.time_shift)
     drawn = diff_weight.flatten(1).sum(1) > 0
     chosen = torch.rand(len(t), generator=gen).to(t.device) < tcfg.rollout_fraction
-    pick = drawn & (t > 0) & (t_hi < dcfg.guidance_interval[0]) & chosen
+    lo, hi = dcfg.guidance_interval
+    in_interval = (t_hi >= lo) & (t_hi <= hi) & (dcfg.default_guidance != 1.0)
+    pick = drawn & (t > 0) & (t_hi > t) & chosen
+    if not tcfg.rollout_guided:
+        pick &= ~in_interval
     if not pick.any():
         return b
     at = ((b.is_image > 0) & pick[:, None])[..., None]                     # [B,T,1]
@@ -234,10 +267,17 @@ def roll_in(model: UnifiedModel, b, x0_target, diff_weight, dcfg: DiffusionConfi
     noise = (b.patches - (1 - tt) * x0_target) / tt.clamp_min(1e-6)
     x_hi = torch.where(at, (1 - th) * x0_target + th * noise, b.patches)
     level_hi = torch.where(at[..., 0], t_hi[:, None], b.noise_level)
-    mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
-    with torch.no_grad(), torch.autocast(t.device.type, dtype=torch.bfloat16, enabled=tcfg.bf16):
-        _, x0_hi, _, _ = model(b.tokens, x_hi, b.is_image, level_hi, b.positions, mask, *model.empty_cache(len(t), device=t.device))
-    x_t = euler_update(x_hi, x0_hi.float(), th, tt)                        # per row: th, tt are [B,1,1]
+    x0_hi = denoise(model, b, x_hi, level_hi, tcfg)
+    guided = (pick & in_interval).nonzero().squeeze(-1)
+    if len(guided):
+        if tok is None:
+            raise ValueError("guided rollout builds unconditional rows: roll_in needs the tokenizer")
+        ub = unconditional_batch(tok, b, guided, x_hi, t_hi)
+        x0_u = denoise(model, ub, ub.patches, ub.noise_level, tcfg)
+        for j, i in enumerate(guided.tolist()):
+            image = b.is_image[i] > 0
+            x0_hi[i, image] = guided_x0(x0_hi[i, image], x0_u[j][ub.is_image[j] > 0], dcfg.default_guidance)
+    x_t = euler_update(x_hi, x0_hi, th, tt)                                # per row: th, tt are [B,1,1]
     return dataclasses.replace(b, patches=torch.where(at, x_t, b.patches))
 
 
@@ -367,7 +407,7 @@ def main(argv: list[str]) -> None:
         gen.set_state(gen_state)
         b, tgt, x0_target, diff_weight = b.to(device), tgt.to(device), x0_target.to(device), diff_weight.to(device)
         if tcfg.rollout_fraction:
-            b = roll_in(model, b, x0_target, diff_weight, dcfg, tcfg, gen)
+            b = roll_in(model, b, x0_target, diff_weight, dcfg, tcfg, gen, tok)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, tcfg) * min(1.0, (step - opt_start + 1) / tcfg.warmup)
         loss, text_loss, diff_loss = training_loss(net, model, b, tgt, x0_target, diff_weight, tcfg)

@@ -1,11 +1,13 @@
 """A tiny model overfits a handful of conversations (both losses fall), and the trainer
 resumes from its checkpoint."""
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 from diffusion import DiffusionConfig
@@ -210,3 +212,57 @@ def test_roll_in_replaces_a_true_noisy_image_by_one_sampler_step_from_above():
             torch.testing.assert_close(out[i][image], x_hi * t[i] / t_hi[i])
         else:
             assert torch.equal(out[i], b.patches[i])
+
+
+class PredictsByPrompt:
+    """A stand-in network whose x0 is `cond` in rows with a prompt and `uncond` in rows without
+    one (the sampler's unconditional rows: <bos> <user> <assistant> <boi> before the image)."""
+    def __init__(self, cond: float, uncond: float):
+        self.cond, self.uncond = cond, uncond
+
+    def __call__(self, tokens, patches, is_image, noise_level, positions, mask, past_k, past_v):
+        first_image = (is_image > 0).float().argmax(dim=1)
+        value = torch.where(first_image > 4, self.cond, self.uncond)
+        return None, value[:, None, None].expand_as(patches).clone(), None, None
+
+    def empty_cache(self, batch, device=None):
+        return None, None
+
+
+def test_guided_roll_in_takes_the_step_from_above_with_classifier_free_guidance():
+    from diffusion import step_up
+    from train import roll_in
+    tok = train_default()
+    cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=32, n_layers=1, expansion=64, qk_dim=16)
+    dcfg = DiffusionConfig(time_shift=2.0, guidance_interval=(0.8, 1.0), default_guidance=6.0)
+    tcfg = TrainConfig(batch_size=16, bf16=False, draw_fraction=0.5, clean_draw_fraction=0.0, cond_dropout=0.0,
+                       rollout_fraction=1.0, rollout_guided=True)
+    b, _, x0, weight = make_batch(tok, cfg, dcfg, tcfg, list(range(16)), torch.Generator().manual_seed(5))
+    t = b.noise_level.max(dim=1).values
+    t_hi = step_up(t, dcfg.default_steps, dcfg.time_shift)
+    drawn = weight.flatten(1).sum(1) > 0
+    guided = drawn & (t_hi >= 0.8) & (t_hi > t)
+    plain = drawn & (t_hi < 0.8)
+    assert guided.any() and plain.any(), t
+    net = PredictsByPrompt(cond=0.5, uncond=0.2)
+    out = roll_in(net, b, x0, weight, dcfg, tcfg, torch.Generator(), tok).patches
+    tt, th = t[:, None], t_hi[:, None]
+    noise = (b.patches - (1 - tt[..., None]) * x0) / tt[..., None]
+    for i in range(16):
+        image = b.is_image[i] > 0
+        x_hi = (1 - th[i]) * x0[i][image] + th[i] * noise[i][image]
+        if guided[i]:    # x0 = uncond + 6 (cond - uncond) = 2.0, then one Euler step from t_hi to t
+            want = x_hi + (t[i] - t_hi[i]) * (x_hi - 2.0) / t_hi[i]
+        elif plain[i]:   # unguided: the conditional prediction alone
+            want = x_hi + (t[i] - t_hi[i]) * (x_hi - 0.5) / t_hi[i]
+        else:            # a describe, or a draw at the top of the grid: untouched
+            want = b.patches[i][image]
+        torch.testing.assert_close(out[i][image], want, atol=1e-5, rtol=1e-5)
+    # Without rollout_guided, the guided rows keep their true noisy image, as before.
+    kept = roll_in(net, b, x0, weight, dcfg, dataclasses.replace(tcfg, rollout_guided=False), torch.Generator(), tok).patches
+    for i in range(16):
+        if guided[i]:
+            assert torch.equal(kept[i], b.patches[i])
+    # Guided rollout builds unconditional rows, so it needs the tokenizer.
+    with pytest.raises(ValueError, match="tokenizer"):
+        roll_in(net, b, x0, weight, dcfg, tcfg, torch.Generator())
