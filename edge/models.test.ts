@@ -50,7 +50,7 @@ describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () =>
   };
   const post = (body: unknown) => app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
-  it('lists the models in the OpenAI list shape, extended with image size, prompts and licences', async () => {
+  it('lists the models in the OpenAI list shape, extended with image size, prompts, tasks and licences', async () => {
     setup();
     const res = await app.request('/v1/models');
     expect(res.status).toBe(200);
@@ -75,6 +75,9 @@ describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () =>
     // The fixture's manifest has neither description nor licences: the defaults.
     expect(t.description).toBe('tiny: a text-and-image model (64 x 64 images).');
     expect(t.licenses).toEqual([]);
+    // What each model was trained to do: the fixture declares every task.
+    expect(t.tasks).toEqual(['draw', 'describe', 'edit', 'restyle', 'every_style', 'multi_turn', 'refuse']);
+    expect(s.tasks).toEqual(expect.arrayContaining(['draw', 'describe']));
     // The answer is exactly the schema's: nothing the schema does not name.
     expect(body).toEqual(list);
   });

@@ -1,9 +1,9 @@
 /**
  * What a client is told about a model (GET /v1/models), read from its manifest: the optional
  * fields (`description`, `licenses`, `conversation.draw_template`, `conversation.styles`,
- * `data_card`) get plain defaults when a package does not have them.
+ * `conversation.tasks`, `data_card`) get plain defaults when a package does not have them.
  */
-import { DEFAULT_PROMPTS, type ConversationPrompts, type Manifest, type ManifestLicense } from '../runtime/index.js';
+import { declaredTasks, DEFAULT_PROMPTS, type ConversationPrompts, type ConversationTask, type Manifest, type ManifestLicense } from '../runtime/index.js';
 
 export type ModelPrompts = ConversationPrompts;
 
@@ -14,6 +14,8 @@ export interface ModelCard {
   readonly owned_by: string;
   readonly image: { readonly width: number; readonly height: number };
   readonly prompts: ModelPrompts;
+  /** What it was trained to do (`conversation.tasks`; draw and describe when not declared). */
+  readonly tasks: readonly ConversationTask[];
   readonly licenses: readonly ManifestLicense[];
   /** The manifest's data card as it is (what the model was trained on), when it has one. */
   readonly data_card?: Readonly<Record<string, unknown>>;
@@ -40,6 +42,7 @@ export function modelCard(name: string, manifest: Manifest, fileCreated: number)
     owned_by: typeof owner === 'string' && owner.length > 0 ? owner : DEFAULT_OWNER,
     image: { width, height },
     prompts,
+    tasks: declaredTasks(manifest),
     licenses: manifest.licenses ?? [],
     ...(isRecord(dataCard) ? { data_card: dataCard } : {}),
   };

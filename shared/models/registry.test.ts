@@ -23,7 +23,7 @@ describe.skipIf(!hasTiny)('loadModelRegistry', () => {
     m['name'] = 'tiny-styles';
     m['description'] = 'A test model that takes styles.';
     m['licenses'] = [{ name: 'Art', spdx: 'CC-BY-4.0', source: 'somewhere@1.0.0', attribution: 'Art by someone, CC-BY 4.0.' }];
-    m['conversation'] = { ...(m['conversation'] as object), draw_template: 'draw {caption} in {style} style', styles: ['flat', 'outline'] };
+    m['conversation'] = { ...(m['conversation'] as object), draw_template: 'draw {caption} in {style} style', styles: ['flat', 'outline'], tasks: ['draw', 'restyle'] };
     m['created'] = 1_700_000_000;
   });
 
@@ -51,12 +51,23 @@ describe.skipIf(!hasTiny)('loadModelRegistry', () => {
       description: 'A test model that takes styles.',
       image: { width: 64, height: 64 },
       prompts: { draw_prefix: 'draw ', draw_template: 'draw {caption} in {style} style', describe_prompt: 'describe the image', styles: ['flat', 'outline'] },
+      tasks: ['draw', 'restyle'],
       licenses: [{ name: 'Art', spdx: 'CC-BY-4.0', source: 'somewhere@1.0.0', attribution: 'Art by someone, CC-BY 4.0.' }],
       data_card: expect.any(Object),
       default: false,
     });
     expect(plain).toMatchObject({ id: 'tiny', description: 'tiny: a text-and-image model (64 x 64 images).', licenses: [], default: true });
     expect(plain!.prompts).toEqual({ draw_prefix: 'draw ', describe_prompt: 'describe the image' });
+    expect(plain!.tasks).toEqual(['draw', 'describe', 'edit', 'restyle', 'every_style', 'multi_turn', 'refuse']);
+  });
+
+  it('lists draw and describe as the tasks of a package that declares none (older packages)', async () => {
+    const older = tinyCopy('older', (m) => {
+      m['name'] = 'tiny-older';
+      delete (m['conversation'] as Record<string, unknown>)['tasks'];
+    });
+    const [model] = modelList(await loadModelRegistry([older])).data;
+    expect(model!.tasks).toEqual(['draw', 'describe']);
   });
 
   it('refuses two packages of one name, naming both folders and the variable', async () => {

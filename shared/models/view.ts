@@ -18,6 +18,7 @@ export function modelObject(model: ServedModel): ModelObject {
       describe_prompt: card.prompts.describe_prompt,
       ...(card.prompts.styles !== undefined ? { styles: [...card.prompts.styles] } : {}),
     },
+    tasks: [...card.tasks],
     licenses: card.licenses.map((l) => ({
       name: l.name,
       spdx: l.spdx,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPackage, ModelPackageError, parseManifest } from './manifest.js';
+import { CONVERSATION_TASKS, declaredTasks } from './tasks.js';
 import { hasTiny, TINY_DIR } from './test-fixture.js';
 
 const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
@@ -82,6 +83,23 @@ describe('manifest', () => {
     if (!hasTiny) return;
     const pkg = await loadPackage(TINY_DIR);
     expect(pkg.manifest.tokenizer.special_tokens.pad).toBeLessThan(pkg.manifest.tokenizer.vocab_size);
+    // The fixture declares every task, so that multi-turn paths are testable with it.
+    expect(declaredTasks(pkg.manifest)).toEqual(CONVERSATION_TASKS);
+  });
+
+  it('reads conversation.tasks, defaulting to draw and describe', () => {
+    const conversation = { draw_prefix: 'draw ', describe_prompt: 'describe the image' };
+    expect(declaredTasks(parseManifest(manifest(bodies)))).toEqual(['draw', 'describe']);
+    expect(declaredTasks(parseManifest({ ...manifest(bodies), conversation }))).toEqual(['draw', 'describe']);
+    const declared = parseManifest({ ...manifest(bodies), conversation: { ...conversation, tasks: ['draw', 'edit', 'multi_turn'] } });
+    expect(declaredTasks(declared)).toEqual(['draw', 'edit', 'multi_turn']);
+  });
+
+  it('refuses an unknown, repeated or empty task list', () => {
+    const withTasks = (tasks: unknown) => ({ ...manifest(bodies), conversation: { draw_prefix: 'draw ', describe_prompt: 'd', tasks } });
+    expect(() => parseManifest(withTasks(['draw', 'fly']))).toThrow(/conversation\.tasks\.1/);
+    expect(() => parseManifest(withTasks(['draw', 'draw']))).toThrow(/conversation\.tasks: must not repeat a task/);
+    expect(() => parseManifest(withTasks([]))).toThrow(/conversation\.tasks/);
   });
 
   it('refuses a file whose sha256 differs, naming it with expected and actual', async () => {

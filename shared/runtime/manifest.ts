@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { GRAPH_INPUTS, GRAPH_OUTPUTS } from './graph-names.js';
+import { CONVERSATION_TASKS } from './tasks.js';
 import { PRETOKENIZE_PATTERN, SPECIAL_TOKEN_NAMES } from './tokenizer.js';
 
 const positiveInt = z.number().int().positive();
@@ -90,6 +91,12 @@ const conversationSchema = z.looseObject({
     .optional(),
   /** The styles draw_template's `{style}` understands. */
   styles: z.array(z.string().min(1)).optional(),
+  /** What the model was trained to do (./tasks.ts); absent: draw and describe. */
+  tasks: z
+    .array(z.enum(CONVERSATION_TASKS))
+    .min(1)
+    .refine((tasks) => new Set(tasks).size === tasks.length, 'must not repeat a task')
+    .optional(),
 });
 
 /** A licence the package's weights or training data come under (what a user must honour). */

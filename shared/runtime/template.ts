@@ -1,7 +1,8 @@
 /**
- * The conversation template (docs/model-package.md): `<bos> <user> {content} <assistant>`,
- * with every image in a context wrapped `<boi> patches <eoi>`. Builders return segments
- * for ModelRuntime.prefill; adjacent text is joined into one segment.
+ * The conversation template (docs/model-package.md): `<bos>`, every earlier turn pair
+ * `<user> {content} <assistant> {content} <eos>`, then the last user turn
+ * `<user> {content} <assistant>`, with every image wrapped `<boi> patches <eoi>`. Builders
+ * return segments for ModelRuntime.prefill; adjacent text is joined into one segment.
  */
 import type { Segment } from './types.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -38,11 +39,15 @@ function pushText(segments: Segment[], ids: readonly number[]): void {
   else segments.push({ type: 'text', ids: [...ids] });
 }
 
-/** `<bos> <user> {content} <assistant>`: a user turn, ready for the assistant's reply. */
-export function userTurn(tokenizer: Tokenizer, content: readonly Content[]): Segment[] {
+/** One turn of a conversation: its parts in order (text is tokenised part by part, no separator added). */
+export interface Turn {
+  readonly role: 'user' | 'assistant';
+  readonly content: readonly Content[];
+}
+
+/** Appends content parts, each image wrapped `<boi> patches <eoi>`. */
+function pushContent(tokenizer: Tokenizer, segments: Segment[], content: readonly Content[]): void {
   const special = tokenizer.specialTokens;
-  const segments: Segment[] = [];
-  pushText(segments, [special.bos, special.user]);
   for (const part of content) {
     if (typeof part === 'string') pushText(segments, tokenizer.encode(part));
     else if (part.type === 'text') pushText(segments, part.ids);
@@ -52,8 +57,34 @@ export function userTurn(tokenizer: Tokenizer, content: readonly Content[]): Seg
       pushText(segments, [special.eoi]);
     }
   }
-  pushText(segments, [special.assistant]);
+}
+
+/**
+ * A whole conversation, ready for the assistant's answer: turns alternate user and assistant,
+ * start and end with a user turn. `<bos>`, then `<user> .. <assistant> .. <eos>` for each
+ * earlier pair, then `<user> .. <assistant>`. One user turn gives exactly userTurn's context.
+ */
+export function conversationContext(tokenizer: Tokenizer, turns: readonly Turn[]): Segment[] {
+  if (turns.length % 2 === 0) throw new RangeError(`a conversation has an odd number of turns (user first and last), got ${turns.length}`);
+  turns.forEach((turn, i) => {
+    const expected = i % 2 === 0 ? 'user' : 'assistant';
+    if (turn.role !== expected) throw new RangeError(`turn ${i} must be the ${expected}'s, got ${turn.role}`);
+  });
+  const special = tokenizer.specialTokens;
+  const segments: Segment[] = [];
+  pushText(segments, [special.bos]);
+  for (const turn of turns) {
+    // A user turn opens with `<user>` and hands over with `<assistant>`; the assistant's ends with `<eos>`.
+    if (turn.role === 'user') pushText(segments, [special.user]);
+    pushContent(tokenizer, segments, turn.content);
+    pushText(segments, [turn.role === 'user' ? special.assistant : special.eos]);
+  }
   return segments;
+}
+
+/** `<bos> <user> {content} <assistant>`: a user turn, ready for the assistant's reply. */
+export function userTurn(tokenizer: Tokenizer, content: readonly Content[]): Segment[] {
+  return conversationContext(tokenizer, [{ role: 'user', content }]);
 }
 
 /** The draw prompt's user turn: `draw {caption}`. */

@@ -3,6 +3,7 @@
  * created, owned_by}]}`), each model extended with what this API's clients need to prompt it.
  */
 import { z } from 'zod';
+import { CONVERSATION_TASKS } from '../runtime/tasks.js';
 
 /** A model name as clients send it: what OpenAI-style `model` fields and URLs carry safely. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -39,6 +40,13 @@ export const ModelObject = z
     description: z.string(),
     image: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).meta({ description: 'Size of the images it reads and draws.' }),
     prompts: ModelPromptsSchema,
+    tasks: z.array(z.enum(CONVERSATION_TASKS)).meta({
+      description:
+        'What the model was trained to do: draw (a caption to an image), describe (an image to its caption), edit, restyle, every_style, ' +
+        'multi_turn (several turns in `messages`), refuse (answers what it cannot do with text). POST /v1/generations refuses a conversation ' +
+        'that needs a task not listed (400 unsupported_conversation).',
+      example: ['draw', 'describe'],
+    }),
     licenses: z.array(ModelLicense),
     data_card: z.record(z.string(), z.unknown()).optional().meta({ description: 'What the model was trained on (the package manifest\'s data card).' }),
     default: z.boolean().meta({ description: 'Whether a generation without `model` uses it.' }),
