@@ -283,6 +283,7 @@ describe('operations', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
+      '/readyz',
       '/v1/chat/completions',
       '/v1/files/{key}',
       '/v1/generations',

@@ -18,6 +18,7 @@ import { LIMITS } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { generationView } from '../shared/schemas/view.js';
 import { webhookDeliveries } from '../shared/webhooks/log.js';
+import type { ReadinessCheck } from '../shared/readiness/index.js';
 import { isTerminal } from '../shared/jobs/status.js';
 import type { EdgeEnv } from './env.js';
 import { ApiError, errorResponse } from './errors.js';
@@ -36,6 +37,7 @@ import { registerModelRoutes } from './models/routes.js';
 import { openAiErrorShape } from './openai/errors.js';
 import { OPENAI_PATHS, registerOpenAiRoutes } from './openai/routes.js';
 import { registerPlayground } from './playground/serve.js';
+import { readinessChecks, registerReadiness } from './readiness/route.js';
 import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
 import { openApiDocument } from './openapi.js';
@@ -72,6 +74,8 @@ export interface AppDeps {
   playgroundDir?: string;
   /** More metrics merged into /metrics (the embedded start adds its workers', labelled by slot). */
   metrics?: readonly MetricsSource[];
+  /** Readiness checks beyond the store and queue, which /readyz always runs (buildDeps: the models; `npm start`: its workers). */
+  readiness?: readonly ReadinessCheck[];
   /** The text decode (edge/text-decode.ts): the decode thread's in the Node server, the event loop's under Lambda. */
   textDecoder: TextDecodeFn;
   now?: () => Date;
@@ -177,6 +181,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   registerFilesDoc(app.openAPIRegistry);
 
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: defaultModel, models: deps.models.names }, 200));
+  registerReadiness(app, readinessChecks(deps));
 
   const sources: MetricsSource[] = [sourceOf(metrics.registry), ...(deps.metrics ?? [])];
   app.get('/metrics', async (c) => c.body(await renderMetrics(sources), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));

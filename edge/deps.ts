@@ -19,6 +19,7 @@ import { MemoryRateLimiter } from './rate-limit/memory.js';
 import { StoreRateLimiter } from './rate-limit/store.js';
 import { startDecodeThread } from './decode-thread/index.js';
 import { eventLoopDecoder, type TextDecodeFn } from './text-decode.js';
+import { ModelLoads } from './readiness/model-loads.js';
 
 export { jobRepository } from '../shared/adapters.js';
 
@@ -45,7 +46,8 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
   for (const warning of config.warnings) logger.warn(warning);
   const decodeOn = options.decodeOn ?? 'thread';
   const models = await loadModelRegistry(config.modelDirs, { from: config.modelsFrom });
-  const text = decodeOn === 'thread' ? await threadText(models, options, logger) : eventLoopText(models, options);
+  const loads = new ModelLoads();
+  const text = decodeOn === 'thread' ? await threadText(models, options, logger, loads) : eventLoopText(models, options, loads);
   const adapters = openAdapters(config);
   const { store, queue, jobs } = adapters;
   logger.info(
@@ -61,6 +63,7 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
     jobs,
     logger,
     config,
+    readiness: [loads.check()],
     // Only the local store's URLs are signed here (S3 presigns its own; Lambda's disk is read-only).
     ...(config.store === 'file' ? { urlSigner: new LocalUrlSigner({ secret: urlSigningSecret(config), expiresSeconds: config.presignExpiresSeconds }) } : {}),
     ...(rateLimiter ? { rateLimiter } : {}),
@@ -76,9 +79,10 @@ interface TextSide {
 }
 
 /** The decode thread holds the sessions (one per model); this thread has the registry's manifests and tokenizers. */
-async function threadText(models: ModelRegistry, options: BuildDepsOptions, logger: Logger): Promise<TextSide> {
+async function threadText(models: ModelRegistry, options: BuildDepsOptions, logger: Logger, loads: ModelLoads): Promise<TextSide> {
   const thread = await startDecodeThread({
     modelDirs: models.models.map((m) => m.dir),
+    onLoad: (err) => (err ? loads.failedToLoad('the decode thread', err) : loads.loaded('the decode thread')),
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
     logger,
   });
@@ -90,12 +94,12 @@ async function threadText(models: ModelRegistry, options: BuildDepsOptions, logg
  * opens when a request first asks for its model: under Lambda a cold start then pays for
  * that model only (the registry has already checked every package's files).
  */
-function eventLoopText(models: ModelRegistry, options: BuildDepsOptions): TextSide {
+function eventLoopText(models: ModelRegistry, options: BuildDepsOptions, loads: ModelLoads): TextSide {
   const runtimes = new RuntimeSet(models, {
     executionProvider: 'cpu',
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
   });
-  return { decode: eventLoopDecoder((name) => runtimes.get(name)), close: () => runtimes.close() };
+  return { decode: eventLoopDecoder(loads.track((name) => runtimes.get(name))), close: () => runtimes.close() };
 }
 
 /**

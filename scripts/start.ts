@@ -15,6 +15,9 @@ import { ConfigError, configFromProcessEnv, FALLBACK_MODEL_DIR, type Config } fr
 import { createLogger } from '../shared/logging/index.js';
 import { ModelRegistryError } from '../shared/models/index.js';
 import { startWorkerPool, type PoolWorker, type WorkerPool } from '../gpu-worker/pool.js';
+import { poolReadinessCheck } from '../gpu-worker/pool-readiness.js';
+import { readinessChecks } from '../edge/readiness/route.js';
+import { watchReadiness, type ReadinessWatch } from '../shared/readiness/index.js';
 
 function readConfig(): Config {
   try {
@@ -36,7 +39,7 @@ export function banner(url: string, config: Config, workers: readonly PoolWorker
     `Unified text-and-image model API is up.`,
     `  API       ${url}`,
     `  Docs      ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
-    `  Health    ${url}/healthz   Metrics: ${url}/metrics   Models: ${url}/v1/models`,
+    `  Health    ${url}/healthz   Ready: ${url}/readyz   Metrics: ${url}/metrics   Models: ${url}/v1/models`,
     ...models,
     `  Data      ${config.dataDir}`,
     `  Workers   ${workers.length}: ${batches}`,
@@ -67,11 +70,13 @@ async function main(): Promise<void> {
   const pool: WorkerPool = startWorkerPool({ count: config.workerConcurrency, env: process.env, logger });
   let deps: BuiltDeps | undefined;
   let server: RunningServer | undefined;
+  let watch: ReadinessWatch | undefined;
   let stopping = false;
   const stop = async (signal: string, code = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: API first, then the workers');
+    watch?.stop();
     await server?.close().catch(() => {});
     await pool.stop();
     await deps?.close();
@@ -83,8 +88,13 @@ async function main(): Promise<void> {
 
   try {
     deps = await buildDeps(config, { logger: logger.child({ part: 'edge' }) });
-    server = await startServer(createApp({ ...deps, metrics: [pool.metrics] }), config);
-    await pool.ready;
+    // The workers are part of readiness here: without one, a queued job would wait for ever.
+    const readiness = [...(deps.readiness ?? []), poolReadinessCheck(pool)];
+    server = await startServer(createApp({ ...deps, metrics: [pool.metrics], readiness }), config);
+    // A line whenever readiness changes, and why it is not ready: a worker still loading, one
+    // that keeps dying, a configuration error that stopped it, a store or queue gone.
+    watch = watchReadiness(readinessChecks({ ...deps, readiness }), (line) => process.stdout.write(`[readiness] ${line}\n`));
+    pool.onChange(() => watch?.poke());
   } catch (err) {
     // A model package that cannot be served is the configuration's fault: say so plainly, exit 2.
     if (err instanceof ModelRegistryError) process.stderr.write(`${err.message}\n`);
@@ -92,6 +102,7 @@ async function main(): Promise<void> {
     await stop('startup failure', err instanceof ModelRegistryError ? 2 : 1);
     return;
   }
+  await pool.started;
   process.stdout.write(banner(server.url, config, pool.workers()));
 }
 

@@ -25,6 +25,8 @@ export interface DecodeThreadOptions {
    */
   intraOpThreads?: number;
   logger: Logger;
+  /** Told each time a thread has loaded its models (no error) or could not (readiness records it). */
+  onLoad?: (error?: Error) => void;
 }
 
 export interface DecodeThread {
@@ -76,8 +78,15 @@ export async function startDecodeThread(options: DecodeThreadOptions): Promise<D
       else options.logger.error({ message: raw }, 'decode thread sent an unknown message');
     };
     const handle = (m: FromThread): void => {
-      if (m.type === 'ready') return settle?.resolve();
-      if (m.type === 'failed-to-start') return settle?.reject(new DecodeThreadError(`the decode thread could not load the model: ${m.message}`));
+      if (m.type === 'ready') {
+        options.onLoad?.();
+        return settle?.resolve();
+      }
+      if (m.type === 'failed-to-start') {
+        const err = new DecodeThreadError(`the decode thread could not load the model: ${m.message}`);
+        options.onLoad?.(err);
+        return settle?.reject(err);
+      }
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
