@@ -296,10 +296,10 @@ describe('operations', () => {
     ]);
     expect(Object.keys(doc.paths['/v1/generations']!)).toEqual(['post']);
     expect(JSON.stringify(doc.paths['/v1/generations'])).toContain('#/components/schemas/CreateGenerationRequest');
-    expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'model', 'images', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature', 'webhook']);
-    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'model', 'status', 'created_at', 'progress', 'output', 'error', 'webhook', 'queue_position']);
+    expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'model', 'images', 'messages', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature', 'webhook']);
+    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'model', 'status', 'created_at', 'progress', 'output', 'error', 'webhook', 'messages', 'queue_position']);
     expect(JSON.stringify(doc.paths['/v1/models'])).toContain('#/components/schemas/ModelList');
-    expect(Object.keys(doc.components.schemas.Model!.properties!)).toEqual(['id', 'object', 'created', 'owned_by', 'name', 'description', 'image', 'prompts', 'licenses', 'data_card', 'default']);
+    expect(Object.keys(doc.components.schemas.Model!.properties!)).toEqual(['id', 'object', 'created', 'owned_by', 'name', 'description', 'image', 'prompts', 'tasks', 'licenses', 'data_card', 'default']);
     // No API_KEYS here: the document declares no security (edge/openapi.test.ts has both cases).
     expect(doc.components.securitySchemes ?? {}).toEqual({});
     const docs = await app.request('/docs');

@@ -12,12 +12,13 @@ import type { Logger } from '../shared/logging/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import { UnknownModelError, type ModelRegistry, type ServedModel } from '../shared/models/index.js';
-import { streamSeed, userTurn, type ModelInfo, type Segment } from '../shared/runtime/index.js';
+import { streamSeed, type ModelInfo, type Segment } from '../shared/runtime/index.js';
+import { CONVERSATION_LIMITS } from '../shared/schemas/conversation.js';
 import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generation.js';
 import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../shared/schemas/job.js';
 import { ownedBy } from './auth/tenants.js';
 import { ApiError } from './errors.js';
-import { prepareInputImage, type InputImage } from './images/index.js';
+import { prepareConversation, storedMessages, turnsFromBody } from './conversation/index.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { TextDecodeFn } from './text-decode.js';
 import { checkWebhookRequest } from './webhooks.js';
@@ -80,11 +81,13 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   const { requestId, log } = ctx;
   const model = modelFor(s.models, body.model);
   const webhook = body.webhook ? checkWebhookRequest(body.webhook, s.webhooks, ctx.tenant) : undefined;
-  const geometry = model.manifest.image;
-  // Images first: a bad one is refused before any model work.
-  const images: InputImage[] = await Promise.all((body.images ?? []).map((url, i) => prepareInputImage(url, i, geometry)));
+  const turns = turnsFromBody(body);
+  // The model's tasks, the context's length and every image are checked before any model work.
+  const conversation = await prepareConversation({ jobs: s.jobs, store: s.store, tenant: ctx.tenant }, model, turns, {
+    ...(body.messages !== undefined ? { maxPositions: CONVERSATION_LIMITS.positions } : {}),
+  });
+  const { images, segments: turn } = conversation;
   const params = resolveParams(body, model);
-  const turn = userTurn(model.tokenizer, [...images.map((img): Segment => ({ type: 'image', patches: img.patches })), body.prompt]);
   const decoded = await s.decode(model.name, turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: streamSeed(params.seed, 'text', 0) });
 
   const id = ctx.id ?? newGenerationId();
@@ -109,10 +112,11 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
     output,
     tokens_used: decoded.ids.length,
     ...(webhook ? { webhook } : {}),
+    ...(body.messages !== undefined ? { messages: storedMessages(turns, id, model.manifest.image) } : {}),
   };
   await s.jobs.create(record);
   s.metrics.generationsCreated.inc({ kind: queued ? 'image' : 'text' });
-  log.info({ job_id: id, model: model.name, stop: decoded.stop, tokens: decoded.ids.length, images_in: images.length }, 'generation created');
+  log.info({ job_id: id, model: model.name, stop: decoded.stop, tokens: decoded.ids.length, images_in: images.length, turns: turns.length, positions: conversation.positions }, 'generation created');
   if (!queued) {
     // Finished here: no worker will see it, so its `completed` event is queued now.
     await queueWebhookEvent({ queue: s.queue, store: s.store }, record, 'completed').catch((err: unknown) =>
@@ -133,12 +137,12 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   return { status: 202, record };
 }
 
-/** The prefilled turn with images as their input keys, then the generated ids (and stop token). */
+/** The prefilled context with images as their input keys, then the generated ids (and stop token). */
 function storedContext(id: string, turn: readonly Segment[], generated: readonly number[]): ContextSegment[] {
   let k = 0;
   const context: ContextSegment[] = turn.map((seg) => (seg.type === 'text' ? { type: 'text', ids: [...seg.ids] } : { type: 'image', key: inputImageKey(id, k++) }));
   const last = context[context.length - 1];
-  // userTurn always ends with the `<assistant>` text segment, so the answer joins it.
+  // A context always ends with the `<assistant>` text segment, so the answer joins it.
   if (last?.type === 'text') last.ids.push(...generated);
   else if (generated.length > 0) context.push({ type: 'text', ids: [...generated] });
   return context;

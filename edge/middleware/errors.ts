@@ -45,6 +45,9 @@ export function validationHook(result: { success: true } | { success: false; err
   const issues = result.error.issues;
   const prompt = issues.find((i) => i.code === 'too_big' && i.path.length === 1 && i.path[0] === 'prompt');
   if (prompt) throw new ApiError('prompt_too_long', `prompt: ${prompt.message}`);
+  // A conversation's text over its total (shared/schemas/conversation.ts) is too long the same way.
+  const text = issues.find((i) => i.code === 'custom' && (i.params as { code?: unknown } | undefined)?.code === 'prompt_too_long');
+  if (text) throw new ApiError('prompt_too_long', `${text.path.join('.')}: ${text.message}`);
   throw new ApiError('invalid_request', summarise(issues));
 }
 

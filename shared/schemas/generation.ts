@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { JobStatus } from '../jobs/status.js';
 import { WebhookRequest, WebhookView } from '../webhooks/schema.js';
+import { checkMessages, Messages, MessageView } from './conversation.js';
+import { ImageDataUrl } from './image-url.js';
 
 export const LIMITS = {
   promptChars: 4000,
@@ -20,28 +22,7 @@ export const LIMITS = {
   seedMax: 0xffff_ffff,
 } as const;
 
-/** The media types of input images (edge/images decodes these). */
-export const INPUT_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const;
-
-/**
- * What the server accepts as an input image, as the OpenAPI document states it: a data URL of
- * an accepted type, base64, with a non-empty, well-padded payload. The zod check below is
- * looser on purpose, so that a near miss gets its specific code (unsupported_image,
- * invalid_base64) instead of a generic invalid_request.
- */
-export const IMAGE_DATA_URL_PATTERN =
-  `^data:(${INPUT_IMAGE_TYPES.map((t) => t.replace(/[.+]/g, (c) => `\\${c}`)).join('|')})(;[A-Za-z0-9=._+-]+)*;base64,` +
-  '([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$';
-
-/** `data:<mime>;base64,<payload>`; the mime and payload are checked when the image is decoded. */
-export const ImageDataUrl = z
-  .string()
-  .regex(/^data:[^,]*,/, 'expected a data URL (data:image/png;base64,... or data:image/jpeg;base64,...)')
-  .meta({
-    description: `A base64 data URL of a ${INPUT_IMAGE_TYPES.join(' or ')} image, at most 5 MB decoded and 16.7 megapixels (4096 x 4096; more is 413 image_too_large); a GIF or WebP gives its first frame. Bytes that are not such an image, or not of the declared type, are refused (400 unsupported_image).`,
-    pattern: IMAGE_DATA_URL_PATTERN,
-    example: 'data:image/png;base64,iVBORw0KGgo...',
-  });
+export { INPUT_IMAGE_TYPES, IMAGE_DATA_URL_PATTERN, ImageDataUrl } from './image-url.js';
 
 export const CreateGenerationRequest = z
   .object({
@@ -49,7 +30,8 @@ export const CreateGenerationRequest = z
       .string()
       .min(1)
       .max(LIMITS.promptChars)
-      .meta({ description: 'The user turn, 1 to 4000 characters.', example: 'draw a red circle on a blue background' }),
+      .optional()
+      .meta({ description: 'The user turn, 1 to 4000 characters (one turn; or `messages` for a conversation: exactly one of the two).', example: 'draw a red circle on a blue background' }),
     model: z
       .string()
       .min(1)
@@ -60,7 +42,8 @@ export const CreateGenerationRequest = z
       .array(ImageDataUrl)
       .max(LIMITS.images)
       .optional()
-      .meta({ description: 'Up to 4 input images; they come before the prompt in the user turn.' }),
+      .meta({ description: 'Up to 4 input images; they come before the prompt in the user turn (with `prompt` only).' }),
+    messages: Messages.optional(),
     seed: z
       .number()
       .int()
@@ -97,6 +80,16 @@ export const CreateGenerationRequest = z
     webhook: WebhookRequest.optional(),
   })
   .strict()
+  .superRefine((body, ctx) => {
+    // Two forms of one request: a prompt (with images before it), or a conversation.
+    if ((body.prompt === undefined) === (body.messages === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of `prompt` (with optional `images`) and `messages`' });
+    }
+    if (body.messages !== undefined && body.images !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['images'], message: 'goes with `prompt`; with `messages`, images are parts of the messages' });
+    }
+    if (body.messages !== undefined) checkMessages(body.messages, ctx);
+  })
   .meta({ id: 'CreateGenerationRequest' });
 export type CreateGenerationRequest = z.infer<typeof CreateGenerationRequest>;
 
@@ -135,6 +128,10 @@ export const Generation = z
     output: z.array(OutputPart),
     error: GenerationError.optional(),
     webhook: WebhookView.optional(),
+    messages: z
+      .array(MessageView)
+      .optional()
+      .meta({ description: 'The conversation the request sent in `messages` (absent for a `prompt` request); `output` is the answer to its last turn.' }),
     queue_position: z
       .number()
       .int()

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { JobId, JobRecordBase } from '../jobs/record.js';
 import { StoredWebhook } from '../webhooks/schema.js';
+import { StoredMessage } from './conversation.js';
 
 const tokenId = z.number().int().min(0);
 
@@ -68,6 +69,8 @@ export const JobRecord = JobRecordBase.extend({
   tokens_used: z.number().int().min(0),
   /** Where to send the job's events; its delivery log is an object of its own (shared/webhooks/log.ts). */
   webhook: StoredWebhook.optional(),
+  /** The request's `messages` (POST /v1/generations), images as the job's copies; absent for a `prompt` request. */
+  messages: z.array(StoredMessage).optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 

@@ -26,7 +26,10 @@ describe('CreateGenerationRequest', () => {
   });
 
   it.each([
-    [{}, 'prompt'],
+    [{}, ''],
+    [{ prompt: 'x', messages: [{ role: 'user', content: 'x' }] }, ''],
+    [{ messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: 'y' }] }, 'messages'],
+    [{ messages: [{ role: 'user', content: [{ type: 'image', generation: 'nope' }] }] }, 'messages.0.content.0.generation'],
     [{ prompt: '' }, 'prompt'],
     [{ prompt: 'x'.repeat(4001) }, 'prompt'],
     [{ prompt: 'x', extra: 1 }, ''],

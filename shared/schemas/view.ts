@@ -1,6 +1,7 @@
 /** The job record as the API shows it: image keys become URLs, internals stay hidden. */
 import type { ObjectStore } from '../ports/store.js';
 import type { WebhookDelivery } from '../webhooks/schema.js';
+import { messagesView } from './conversation-view.js';
 import { Generation, type OutputPart } from './generation.js';
 import type { JobRecord } from './job.js';
 
@@ -30,6 +31,7 @@ export async function generationView(record: JobRecord, store: Pick<ObjectStore,
     output,
     ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
     ...(record.webhook ? { webhook: { url: record.webhook.url, events: record.webhook.events, deliveries: extras.webhookDeliveries ?? [] } } : {}),
+    ...(record.messages ? { messages: await messagesView(record.messages, store) } : {}),
     ...(record.status === 'queued' && extras.queuePosition !== undefined ? { queue_position: extras.queuePosition } : {}),
   });
 }
