@@ -61,7 +61,7 @@ for _ in $(seq 1 120); do
     exited*) docker logs "$name" >&2; echo "smoke-gpu: the worker exited ($(docker inspect -f '{{.State.ExitCode}}' "$name"))" >&2; exit 1 ;;
   esac
   # Docker probes every 30 s; ask the health endpoint directly in between.
-  if docker exec "$name" node -e "fetch('http://127.0.0.1:9091/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" 2>/dev/null; then break; fi
+  if docker exec "$name" node -e "fetch('http://127.0.0.1:9091/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" 2>/dev/null; then break; fi
   sleep 2
 done
 docker logs "$name" 2>&1 | grep -E '"msg":"(worker ready|WORKER_MAX_BATCH=auto: measured)"' || true

@@ -38,7 +38,7 @@ export interface WorkerPoolProps {
   readonly webhookSecrets: secretsmanager.ISecret;
 }
 
-/** Port of the worker's health endpoint (GET /healthz), inside the container. */
+/** Port of the worker's health endpoints (GET /healthz liveness, GET /readyz readiness), inside the container. */
 export const WORKER_HEALTH_PORT = 9091;
 /** Time a worker gets after SIGTERM to release its messages before SIGKILL (the ECS maximum). */
 export const WORKER_STOP_TIMEOUT_SECONDS = 120;
@@ -212,12 +212,14 @@ export class WorkerPool extends Construct {
         LOG_LEVEL: config.logLevel,
       },
       secrets: { WEBHOOK_SECRETS: ecs.Secret.fromSecretsManager(props.webhookSecrets, 'WEBHOOK_SECRETS') },
+      // Readiness, not liveness: a task is healthy only while it can take jobs (models loaded,
+      // loop going round); a stuck loop fails it and ECS replaces the task.
       healthCheck: {
         command: [
           'CMD',
           'node',
           '-e',
-          `fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+          `fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
         ],
         interval: Duration.seconds(30),
         timeout: Duration.seconds(5),

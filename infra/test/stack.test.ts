@@ -244,13 +244,14 @@ describe('GPU worker pool', () => {
     });
   });
 
-  it('runs one GPU per task from the worker image asset, with CUDA and a health check', () => {
+  it('runs one GPU per task from the worker image asset, with CUDA and a readiness health check', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [
         Match.objectLike({
           ResourceRequirements: [{ Type: 'GPU', Value: '1' }],
           Image: { 'Fn::Sub': Match.stringLikeRegexp('container-assets') },
-          HealthCheck: Match.objectLike({ Command: Match.arrayWith(['CMD']) }),
+          // Whether the worker takes jobs (/readyz), not only whether it answers (/healthz).
+          HealthCheck: Match.objectLike({ Command: Match.arrayWith(['CMD', Match.stringLikeRegexp("^fetch\\('http://127\\.0\\.0\\.1:9091/readyz'\\)")]) }),
         }),
       ],
     });
