@@ -49,7 +49,7 @@ function spyingDecoder(seen: Segment[][], text = 'ok'): TextDecodeFn {
   };
 }
 
-const idsOf = (segments: readonly { type: string; ids?: readonly number[] }[]) => segments.flatMap((s) => (s.type === 'text' ? [...s.ids!] : ['image']));
+const idsOf = (segments: readonly { type: string; ids?: readonly number[] }[]) => segments.flatMap((s): (number | string)[] => (s.type === 'text' ? [...s.ids!] : ['image']));
 
 describe('POST /v1/generations with messages', () => {
   it('answers one user turn exactly as the same prompt (older clients and packages unchanged)', async () => {

@@ -1,21 +1,26 @@
 /**
- * Chat completions over the model's text side: the last user message (text and images, in
- * order) becomes the user turn, the edge decodes the answer, and nothing is queued. A model
- * whose answer would go on with an image (it emits `<boi>`) gets the text before it and a
- * sentence saying where images are made instead; no job is started for an image nobody
- * asked this route for.
+ * Chat completions over the model's text side: the whole history (./history.ts: user and
+ * assistant messages, their images, earlier answers' images as markdown links) becomes the
+ * model's context by the multi-turn template, the edge decodes the answer, and nothing is
+ * queued. A model whose answer would go on with an image (it emits `<boi>`) gets the text
+ * before it and a sentence saying where images are made instead; no job is started for an
+ * image nobody asked this route for.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { userTurn, type Content, type ModelInfo } from '../../shared/runtime/index.js';
+import type { JobRepository } from '../../shared/jobs/repository.js';
+import type { ObjectStore } from '../../shared/ports/store.js';
+import type { ModelInfo } from '../../shared/runtime/index.js';
+import { CONVERSATION_LIMITS } from '../../shared/schemas/conversation.js';
 import { LIMITS } from '../../shared/schemas/generation.js';
-import { ApiError } from '../errors.js';
-import { prepareInputImage } from '../images/index.js';
+import type { JobRecord } from '../../shared/schemas/job.js';
+import { prepareConversation, type RefusalFactory } from '../conversation/index.js';
 import type { DecodedText, TextDecodeFn } from '../text-decode.js';
 import { OpenAiError } from './errors.js';
+import { chatTurns } from './history.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, FinishReason, Usage } from './schemas.js';
 
 export const IMAGE_ANSWER_NOTE =
-  '[The model answers this with an image, which chat completions do not return. Send the prompt to POST /v1/images/generations or POST /v1/generations to get it.]';
+  '[The model answers this with an image, which chat completions do not return. Send the conversation to POST /v1/generations (`messages`) or the prompt to POST /v1/images/generations to get it.]';
 
 export interface ChatAnswer {
   id: string;
@@ -32,18 +37,27 @@ export interface ChatDeps {
   model: { id: string; info: ModelInfo };
   decode: TextDecodeFn;
   now: () => Date;
+  /** Where earlier output images are read from, for the caller's tenant only. */
+  jobs: JobRepository<JobRecord>;
+  store: Pick<ObjectStore, 'get'>;
+  tenant: string;
 }
+
+/** Refusals in OpenAI's shape, naming the offending field as `param`. */
+const openAiRefusal: RefusalFactory = (code, message, where) => new OpenAiError(code, message, { param: where ?? null });
 
 export async function answerChat(deps: ChatDeps, body: ChatRequest): Promise<ChatAnswer> {
   const { info } = deps.model;
-  const content = await userContent(body, info);
-  const turn = userTurn(info.tokenizer, content);
-  const decoded = await deps.decode(deps.model.id, turn, {
+  const turns = chatTurns(body, info.manifest.conversation?.describe_prompt ?? 'describe the image');
+  const { segments, positions } = await prepareConversation({ jobs: deps.jobs, store: deps.store, tenant: deps.tenant }, { ...info, name: deps.model.id }, turns, {
+    maxPositions: CONVERSATION_LIMITS.positions,
+    refuse: openAiRefusal,
+  });
+  const decoded = await deps.decode(deps.model.id, segments, {
     maxTokens: body.max_completion_tokens ?? body.max_tokens ?? LIMITS.maxTokens.default,
     temperature: body.temperature ?? LIMITS.temperature.default,
     seed: body.seed ?? randomInt(0, LIMITS.seedMax + 1),
   });
-  const promptTokens = turn.reduce((n, seg) => n + (seg.type === 'text' ? seg.ids.length : info.manifest.image.num_patches), 0);
   const text = decoded.stop === 'boi' ? [decoded.text, IMAGE_ANSWER_NOTE].filter((s) => s.length > 0).join(' ') : decoded.text;
   return {
     id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
@@ -52,58 +66,8 @@ export async function answerChat(deps: ChatDeps, body: ChatRequest): Promise<Cha
     content: text,
     decoded,
     finishReason: decoded.stop === 'length' ? 'length' : 'stop',
-    usage: { prompt_tokens: promptTokens, completion_tokens: decoded.ids.length, total_tokens: promptTokens + decoded.ids.length },
+    usage: { prompt_tokens: positions, completion_tokens: decoded.ids.length, total_tokens: positions + decoded.ids.length },
   };
-}
-
-/** The last user message as the model's user content; images checked and read as patches (off the event loop, together). */
-async function userContent(body: ChatRequest, info: ModelInfo): Promise<Content[]> {
-  let index = body.messages.length - 1;
-  while (index >= 0 && body.messages[index]!.role !== 'user') index--;
-  if (index < 0) throw new OpenAiError('invalid_request', 'messages: no user message to answer', { param: 'messages' });
-  const message = body.messages[index]!;
-  const parts = typeof message.content === 'string' ? [{ type: 'text' as const, text: message.content }] : (message.content ?? []);
-  const pending: (Content | Promise<Content>)[] = [];
-  let chars = 0;
-  let images = 0;
-  parts.forEach((part, k) => {
-    const param = `messages.${index}.content${typeof message.content === 'string' ? '' : `.${k}`}`;
-    if (part.type === 'text') {
-      chars += part.text.length;
-      if (part.text.length > 0) pending.push(part.text);
-      return;
-    }
-    if (++images > LIMITS.images) throw new OpenAiError('invalid_request', `${param}: at most ${LIMITS.images} images in a message`, { param });
-    const read = readImage(part.image_url.url, `${param}.image_url.url`, info).then((patches): Content => ({ type: 'image', patches }));
-    read.catch(() => {}); // observed below; a later part's throw must not leave it unhandled
-    pending.push(read);
-  });
-  // Every read settles before the first refusal is thrown: none is left running unobserved.
-  const settled = await Promise.allSettled(pending);
-  const refused = settled.find((r) => r.status === 'rejected');
-  if (refused) throw refused.reason;
-  const content = settled.map((r) => (r as PromiseFulfilledResult<Content>).value);
-  if (chars > LIMITS.promptChars) {
-    throw new OpenAiError('prompt_too_long', `messages.${index}.content: ${chars} characters of text; at most ${LIMITS.promptChars}`, { param: `messages.${index}.content` });
-  }
-  const hasText = content.some((c) => typeof c === 'string');
-  if (!hasText && images === 0) throw new OpenAiError('invalid_request', `messages.${index}.content: the user message is empty`, { param: `messages.${index}.content` });
-  // An image alone asks what it shows: the model's own describe prompt.
-  const prompts = info.manifest.conversation;
-  if (!hasText) content.push(prompts?.describe_prompt ?? 'describe the image');
-  return content;
-}
-
-async function readImage(url: string, param: string, info: ModelInfo): Promise<Float32Array> {
-  if (!url.startsWith('data:')) {
-    throw new OpenAiError('unsupported_image', `${param}: only data URLs (data:image/png;base64,...) are read; this server fetches no remote images`, { param });
-  }
-  try {
-    return (await prepareInputImage(url, 0, info.manifest.image)).patches;
-  } catch (err) {
-    if (err instanceof ApiError) throw new OpenAiError(err.code, err.message.replace(/^images\[\d+\]/, param), { param });
-    throw err;
-  }
 }
 
 export function completionBody(a: ChatAnswer): ChatCompletion {

@@ -55,8 +55,11 @@ export const chatRoute = createRoute({
   tags: ['openai'],
   summary: 'Chat completion (OpenAI-compatible)',
   description:
-    "OpenAI's chat completions for the model's text side: the last user message's text and `image_url` parts (data URLs), in order, " +
-    "are the model's user turn (an image alone is asked the model's describe prompt). `stream: true` answers with server-sent " +
+    "OpenAI's chat completions for the model's text side. The whole history is read: user and assistant messages (system and developer " +
+    'messages are not; consecutive messages of one role are one turn), their text and `image_url` parts in order, and in an assistant\'s text ' +
+    "markdown image links `![...](url)`: how an earlier answer's image comes back. An image URL is a data URL or one of this server's output " +
+    "image URLs (the caller's own generations; another's is 404). Several turns need a model with the multi_turn task (400 unsupported_conversation). " +
+    "An image alone in the last user message is asked the model's describe prompt. `stream: true` answers with server-sent " +
     "`chat.completion.chunk` events and `data: [DONE]`. When the model's answer would be an image, the content is the text before it " +
     'and a sentence pointing to POST /v1/images/generations; no image is made.',
   security,
@@ -67,9 +70,9 @@ export const chatRoute = createRoute({
       description: 'The completion, or with `stream: true` a text/event-stream of chunks.',
       content: { 'application/json': { schema: ChatCompletion }, 'text/event-stream': { schema: z.string() } },
     },
-    400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long.'),
+    400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long, unsupported_conversation.'),
     401: error('unauthorized'),
-    404: error('model_not_found'),
+    404: error("model_not_found; not_found: an image link to a generation that is not the caller's, or to an image it does not have."),
     413: error('image_too_large'),
   },
 });
@@ -116,7 +119,11 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
     async (c) => {
       const body = c.req.valid('json');
       const served = resolveOrThrow(deps.catalog, body.model);
-      const answer = await answerChat({ model: { id: served.entry.id, info: served.info }, decode: deps.service.decode, now: deps.service.now }, body);
+      const { service } = deps;
+      const answer = await answerChat(
+        { model: { id: served.entry.id, info: served.info }, decode: service.decode, now: service.now, jobs: service.jobs, store: service.store, tenant: c.var.tenant },
+        body,
+      );
       if (!body.stream) return c.json(completionBody(answer), 200);
       const chunks = completionChunks(answer, served.info, body.stream_options?.include_usage === true);
       return streamSSE(c, async (stream) => {

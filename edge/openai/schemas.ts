@@ -49,7 +49,9 @@ const ImageUrlContent = z
     type: z.literal('image_url'),
     image_url: z
       .object({
-        url: z.string().meta({ description: 'A data URL (data:image/png;base64,... or data:image/jpeg;base64,...); remote URLs are not fetched.' }),
+        url: z.string().meta({
+          description: "A data URL (data:image/png;base64,... or data:image/jpeg;base64,...), or the URL of one of this server's output images (the caller's own); other URLs are not fetched.",
+        }),
         detail: z.enum(['auto', 'low', 'high']).nullish(),
       })
       .strict(),
@@ -70,7 +72,16 @@ export type ChatMessage = z.infer<typeof ChatMessage>;
 export const ChatRequest = z
   .object({
     model: z.string().min(1).nullish(),
-    messages: z.array(ChatMessage).min(1).max(64).meta({ description: 'The model answers the last user message (its text and images, in order); the models are single-turn, so earlier turns are not read.' }),
+    messages: z
+      .array(ChatMessage)
+      .min(1)
+      .max(64)
+      .meta({
+        description:
+          'The conversation; the model answers the last message, which is the user\'s. User and assistant messages are read in order (system and developer messages are not; ' +
+          "consecutive messages of one role are one turn); an assistant's earlier images come back as `image_url` parts or markdown image links `![...](url)` in its text. " +
+          'In all at most 8 images and 8000 characters of text, and a context of 4096 positions.',
+      }),
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_usage: z.boolean().nullish() }).strict().nullish(),
     max_tokens: z.number().int().min(LIMITS.maxTokens.min).max(LIMITS.maxTokens.max).nullish(),

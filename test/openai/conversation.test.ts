@@ -1,0 +1,70 @@
+/**
+ * A two-turn conversation through the official `openai` npm client against a running server
+ * (the edge on loopback and a worker process, the tiny model): the first turn's image comes
+ * from images.generate, the second turn's chat sends the whole history back with that image
+ * as a markdown link in the assistant's message (docs/openai.md), and the server reads it.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationContext, type Segment } from '../../shared/runtime/index.js';
+import { startEdge, startWorkerProcess, stopProcess, tempDataDir, type Edge, type WorkerProcess } from '../e2e/system.js';
+
+const data = tempDataDir();
+let edge: Edge;
+let worker: WorkerProcess;
+let client: OpenAI;
+
+beforeAll(async () => {
+  [edge, worker] = await Promise.all([startEdge(data.dir), startWorkerProcess(data.dir)]);
+  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
+});
+afterAll(async () => {
+  await Promise.allSettled([edge?.close(), worker && stopProcess(worker)]);
+  data.remove();
+});
+
+/** The context's length for these turns, every image counted as the model's patches. */
+function positionsOf(turns: { role: 'user' | 'assistant'; content: (string | 'IMAGE')[] }[]): number {
+  const model = edge.deps.models.default;
+  const { num_patches, patch_dim } = model.manifest.image;
+  const image: Segment = { type: 'image', patches: new Float32Array(num_patches * patch_dim) };
+  const context = conversationContext(
+    model.tokenizer,
+    turns.map((t) => ({ role: t.role, content: t.content.map((c) => (c === 'IMAGE' ? image : c)) })),
+  );
+  return context.reduce((n, s) => n + (s.type === 'text' ? s.ids.length : num_patches), 0);
+}
+
+describe('a two-turn conversation with the official openai client', () => {
+  it('draws, then answers a follow-up that reads the drawing back from the history', async () => {
+    const drawn = await client.images.generate({ prompt: 'a red circle at the top left', response_format: 'url' });
+    const url = drawn.data![0]!.url!;
+    expect(url).toMatch(/\/outputs\/gen_[A-Za-z0-9_-]+\/0\.png/);
+
+    const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+      { role: 'system', content: 'not read' },
+      { role: 'user', content: 'draw a red circle at the top left' },
+      { role: 'assistant', content: `![image 1](${url})` },
+      { role: 'user', content: 'make the circle blue' },
+    ];
+    const answer = await client.chat.completions.create({ model: edge.deps.models.default.name, messages, max_tokens: 8, seed: 3 });
+    expect(answer.object).toBe('chat.completion');
+    expect(typeof answer.choices[0]!.message.content).toBe('string');
+    // The prompt is the whole history: both user turns and the drawing's patches.
+    expect(answer.usage!.prompt_tokens).toBe(
+      positionsOf([
+        { role: 'user', content: ['draw a red circle at the top left'] },
+        { role: 'assistant', content: ['IMAGE'] },
+        { role: 'user', content: ['make the circle blue'] },
+      ]),
+    );
+
+    // A link to a generation that is not the caller's (here: none) is the client's NotFoundError.
+    const unknown = url.replace(/gen_[A-Za-z0-9_-]+/, 'gen_doesnotexist');
+    const missing = await client.chat.completions
+      .create({ model: edge.deps.models.default.name, messages: [messages[1]!, { role: 'assistant', content: `![image 1](${unknown})` }, messages[3]!], max_tokens: 2 })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((missing as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('not_found');
+  });
+});
