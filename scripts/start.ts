@@ -34,6 +34,8 @@ export function banner(url: string, config: Config, workers: readonly PoolWorker
   const models = config.modelDirs.map((dir, i) => `${i === 0 ? '  Models    ' : '            '}${dir}${i === 0 ? '  (default)' : ''}${fixture(dir)}`);
   const auth = config.apiKeys.length > 0 ? " -H 'authorization: Bearer <API key>'" : '';
   const batches = workers.map((w) => `pid ${w.pid}, max batch ${w.maxBatch}, metrics :${w.healthPort}/metrics`).join('; ');
+  const missing = config.workerConcurrency - workers.length;
+  const notRunning = missing > 0 ? `${batches ? '; ' : ''}${missing} not running (the [readiness] lines say why)` : '';
   return [
     '',
     `Unified text-and-image model API is up.`,
@@ -42,7 +44,7 @@ export function banner(url: string, config: Config, workers: readonly PoolWorker
     `  Health    ${url}/healthz   Ready: ${url}/readyz   Metrics: ${url}/metrics   Models: ${url}/v1/models`,
     ...models,
     `  Data      ${config.dataDir}`,
-    `  Workers   ${workers.length}: ${batches}`,
+    `  Workers   ${workers.length}: ${batches}${notRunning}`,
     '',
     'Draw a picture:',
     `  curl -s ${url}/v1/generations -H 'content-type: application/json'${auth} -d '{"prompt":"draw a red circle at the top left"}'`,

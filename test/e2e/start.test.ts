@@ -71,8 +71,12 @@ describe('npm start: the embedded default', () => {
     return { pid: pid ? Number(pid) : undefined, restarts: restarts ? Number(restarts) : undefined, seen: metrics };
   };
 
-  it('prints where to send requests', () => {
+  it('prints where to send requests, and its readiness as it changes', async () => {
     expect(output).toContain(`${url}/docs`);
+    await until(() => /^\[readiness\] ready$/m.test(output), 'the ready line');
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { store: { ok: true }, queue: { ok: true }, models: { ok: true }, workers: { ok: true } } });
     expect(output).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/generations/);
     expect(output).toContain('npm run cli -- draw');
     expect(alive(workerPid())).toBe(true);
@@ -96,7 +100,11 @@ describe('npm start: the embedded default', () => {
 
   it('restarts a worker that is SIGKILLed', async () => {
     const first = workerPid();
+    const before = output.length;
     process.kill(first, 'SIGKILL');
+    // Not ready, and says why, until the replacement loads; then ready again.
+    await until(() => /^\[readiness\] not ready: workers: no worker ready: worker 0 (died|starting)/m.test(output.slice(before)), 'the not-ready line');
+    await until(() => /^\[readiness\] ready$/m.test(output.slice(before)), 'ready again');
     const created = await api(url, '/v1/generations', { body: { prompt: 'draw a blue square', steps: 3 } });
     expect(created.status).toBe(202);
     expect((await poll(url, created.body.id, isFinished, 60_000)).status, output).toBe('succeeded');
