@@ -11,11 +11,16 @@ export interface ProgressStream {
 
 const WIDTH = 24;
 
-export function progressLine(g: Pick<Generation, 'status' | 'progress'>): string {
-  const { step, steps } = g.progress;
+/** The parts of a generation the bar reads (`image` absent: a server older than multi-image answers). */
+export type ProgressOf = Pick<Generation, 'status'> & { progress: Pick<Generation['progress'], 'step' | 'steps'> & { image?: number } };
+
+export function progressLine(g: ProgressOf): string {
+  const { step, steps, image = 0 } = g.progress;
   if (steps === 0) return g.status;
   const filled = Math.round((Math.min(step, steps) / steps) * WIDTH);
-  return `[${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] step ${step}/${steps} ${g.status}`;
+  // Counted from 1 for people; the first image of an answer is not named (most answers have one).
+  const which = image > 0 ? ` image ${image + 1}` : '';
+  return `[${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}]${which} step ${step}/${steps} ${g.status}`;
 }
 
 export class ProgressReporter {
@@ -23,7 +28,7 @@ export class ProgressReporter {
 
   constructor(private readonly out: ProgressStream) {}
 
-  update(g: Pick<Generation, 'status' | 'progress'>): void {
+  update(g: ProgressOf): void {
     const line = progressLine(g);
     if (line === this.last) return;
     this.last = line;

@@ -12,12 +12,12 @@ import { PreconditionFailedError, type ObjectStore } from '../shared/ports/store
 import type { ImageGeometry } from '../shared/runtime/index.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { outputImageKey } from '../shared/schemas/job.js';
-import { progressOf, type JobRun } from './job-run.js';
+import { finalProgress, progressOf, type JobRun } from './job-run.js';
 import { countJob, type WorkerMetrics } from './metrics.js';
 import { encodePng } from '../shared/images/png.js';
 import { queueWebhookEvent, wants } from '../shared/webhooks/outbox.js';
 import type { WebhookEvent } from '../shared/webhooks/schema.js';
-import { toCanceled, toFailed, toRunning, toSucceeded, withProgress, type Progress } from './transitions.js';
+import { toCanceled, toFailed, toRunning, toSucceeded, withProgress } from './transitions.js';
 
 export interface EmitterDeps {
   queue: JobQueue;
@@ -46,7 +46,11 @@ export class Emitter {
     this.write(run, toRunning(progressOf(run)), (record) => (record.status === 'running' ? this.webhook(record, 'start') : Promise.resolve()));
   }
 
-  /** A progress write, coalesced: at most one waits behind the one in flight. */
+  /**
+   * A progress write, coalesced: at most one waits behind the one in flight. It carries the
+   * images made so far (their PNGs first, then their checkpoints: checkpoint.ts), so the
+   * record never names a PNG not yet stored and its progress agrees with its output.
+   */
   progress(run: JobRun): void {
     if (run.progressPending) return;
     run.progressPending = true;
@@ -55,10 +59,20 @@ export class Emitter {
       run,
       (current) => {
         run.progressPending = false;
-        return withProgress(progressOf(run))(current);
+        return withProgress(progressOf(run), run.checkpoints)(current);
       },
-      (record) => (record.status === 'running' ? this.webhook(record, 'progress', record.progress.step) : Promise.resolve()),
+      (record) => (record.status === 'running' ? this.webhook(record, 'progress', record.progress.step, record.progress.image) : Promise.resolve()),
+      () => this.putImages(run),
     );
+  }
+
+  /**
+   * An image is made and the answer goes on: a write of its own (never coalesced away), so
+   * that a client sees the image now and a redelivery resumes after it; a failed write is
+   * made good by the next one or by complete().
+   */
+  checkpoint(run: JobRun): void {
+    this.write(run, (current) => withProgress(progressOf(run), run.checkpoints)(current), undefined, () => this.putImages(run));
   }
 
   /** Whether the cancel marker is there; a failed check counts as "not yet". */
@@ -75,16 +89,14 @@ export class Emitter {
   async complete(run: JobRun): Promise<void> {
     const log = this.logFor(run);
     await run.writes;
-    await Promise.all(run.images.map((patches, i) => this.putOnce(outputImageKey(run.id, run.firstImage + i), encodePng(patches, this.deps.imageOf(run.model)))));
-    const steps = progressOf(run).steps;
-    const progress: Progress = { step: steps, steps };
-    const { won, record } = await this.transition(run.id, toSucceeded(run.parts, run.tokensUsed, progress));
+    await this.putImages(run);
+    const { won, record } = await this.transition(run.id, toSucceeded(run.checkpoints, finalProgress(run)));
     if (won) {
       const { metrics } = this.deps;
       countJob(metrics, 'succeeded');
-      metrics.images.inc({}, run.images.length);
+      metrics.images.inc({}, run.images.size);
       metrics.jobLatency.observe({}, (this.deps.now() - run.message.sentAt) / 1000);
-      log.info({ images: run.images.length, tokens: run.tokensUsed, receiveCount: run.message.receiveCount }, 'job succeeded');
+      log.info({ images: run.images.size, firstImage: run.firstImage, tokens: run.tokensUsed, receiveCount: run.message.receiveCount }, 'job succeeded');
     } else {
       log.info({ status: record.status }, 'job already finished; output left as it was');
     }
@@ -153,16 +165,17 @@ export class Emitter {
   }
 
   /** A start or progress event: best effort (a failure is logged; the job goes on). */
-  private async webhook(record: JobRecord, event: WebhookEvent, step?: number): Promise<void> {
-    await queueWebhookEvent({ queue: this.deps.queue, store: this.deps.store, now: this.deps.now }, record, event, step).catch((err: unknown) =>
+  private async webhook(record: JobRecord, event: WebhookEvent, step?: number, image?: number): Promise<void> {
+    await queueWebhookEvent({ queue: this.deps.queue, store: this.deps.store, now: this.deps.now }, record, event, step, image).catch((err: unknown) =>
       this.deps.logger.warn({ err, jobId: record.id, event }, 'could not queue a webhook event'),
     );
   }
 
-  /** Appends a record write to the job's chain; a terminal record seen there stops the job. */
-  private write(run: JobRun, mutate: Mutation, after?: (record: JobRecord) => Promise<void>): void {
+  /** Appends a record write to the job's chain (after `before`, whose failure skips it); a terminal record seen there stops the job. */
+  private write(run: JobRun, mutate: Mutation, after?: (record: JobRecord) => Promise<void>, before?: () => Promise<void>): void {
     run.writes = run.writes
       .then(async () => {
+        await before?.();
         const record = await this.deps.jobs.update(run.id, mutate);
         if (isTerminal(record.status)) run.stop ??= 'terminal';
         else if (after) await after(record);
@@ -179,6 +192,18 @@ export class Emitter {
       return next;
     });
     return { won, record };
+  }
+
+  /** Every image this attempt made and has not stored yet, as a PNG at its output key. */
+  private async putImages(run: JobRun): Promise<void> {
+    const image = this.deps.imageOf(run.model);
+    const pending = [...run.images].filter(([k]) => !run.storedImages.has(k));
+    await Promise.all(
+      pending.map(async ([k, patches]) => {
+        await this.putOnce(outputImageKey(run.id, k), encodePng(patches, image));
+        run.storedImages.add(k);
+      }),
+    );
   }
 
   /** Deterministic keys and create-only writes: a redelivered job's rewrite is a no-op. */

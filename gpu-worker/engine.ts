@@ -26,7 +26,8 @@ import { streamSeed } from '../shared/runtime/seeds.js';
 import { loadContext } from './context.js';
 import { Emitter } from './emitter.js';
 import { classify, type Intake } from './intake.js';
-import { imagePart, newJobRun, tokensLeft, type JobRun } from './job-run.js';
+import { makeCheckpoint } from './checkpoint.js';
+import { newJobRun, tokensLeft, type JobRun } from './job-run.js';
 import { Leases } from './leases.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
@@ -337,13 +338,17 @@ export class Engine {
     }
   }
 
-  /** The image is clean: back into the context, then text until the answer ends or asks for another. */
+  /**
+   * The image is clean: back into the context (as stored, noise level 0, then `<eoi>`), then
+   * text until the answer ends or asks for another image. An answer that goes on is
+   * checkpointed (checkpoint.ts) while the next image starts in the same tick's batch.
+   */
   private async imageDone(runner: ModelRunner, run: JobRun): Promise<void> {
     const { params } = run.record;
-    const clean = run.x!;
-    run.images.push(clean);
-    this.opts.onImage?.(run.id, run.image, clean);
-    run.parts.push(imagePart(run.id, run.image, runner.image.width, runner.image.height));
+    const { eoi, boi, eos } = runner.specialTokens;
+    this.opts.onImage?.(run.id, run.image, run.x!);
+    const clean = runner.asStored(run.x!);
+    run.images.set(run.image, clean);
     try {
       const text = await runner.continueText(run.cond!, clean, {
         maxTokens: tokensLeft(run),
@@ -351,13 +356,17 @@ export class Engine {
         seed: streamSeed(params.seed, 'text', run.image + 1),
       });
       run.tokensUsed += text.ids.length;
-      if (text.text.length > 0) run.parts.push({ type: 'text', text: text.text });
-      if (text.stop === 'boi' && run.images.length < this.opts.maxImages) {
+      // The cap counts every image of the answer, those of an earlier attempt included.
+      const another = text.stop === 'boi' && run.image + 1 < this.opts.maxImages;
+      const stopId = text.stop === 'boi' ? boi : text.stop === 'eos' ? eos : undefined;
+      const { width, height } = runner.image;
+      run.checkpoints.push(makeCheckpoint({ jobId: run.id, index: run.image, width, height, eoi, ids: text.ids, text: text.text, tokensUsed: run.tokensUsed, ...(stopId !== undefined ? { stopId } : {}) }));
+      if (another) {
         run.cond = text.cache;
         run.image += 1;
         run.step = 0;
         run.x = runner.noise(params.seed, run.image);
-        this.emitter.progress(run);
+        this.emitter.checkpoint(run);
         return;
       }
     } catch (err) {

@@ -5,8 +5,8 @@
  */
 import type { ReceivedMessage } from '../shared/ports/queue.js';
 import type { KvCache } from '../shared/runtime/index.js';
-import type { JobRecord, StoredOutputPart } from '../shared/schemas/job.js';
-import { outputImageKey } from '../shared/schemas/job.js';
+import type { JobRecord } from '../shared/schemas/job.js';
+import { imagesIn, type Checkpoint } from './checkpoint.js';
 import type { Progress } from './transitions.js';
 
 /** Why a job left the worker before finishing. */
@@ -29,12 +29,14 @@ export interface JobRun {
   step: number;
   /** Index of the current image within this job's output images. */
   image: number;
-  /** Index of its first image (images the record already had come before). */
+  /** Index of its first image (images the record already had, from an earlier attempt's checkpoints, come before). */
   readonly firstImage: number;
-  /** Clean images made so far, in order. */
-  readonly images: Float32Array[];
-  /** Parts to append to the record's output. */
-  readonly parts: StoredOutputPart[];
+  /** What each image this attempt made adds to the record, in order (written as it is made, and again at the end if need be). */
+  readonly checkpoints: Checkpoint[];
+  /** Each image this attempt made (as stored: 8-bit pixels), by its index in the answer. */
+  readonly images: Map<number, Float32Array>;
+  /** Indices of those images whose PNG is in the store. */
+  readonly storedImages: Set<number>;
   tokensUsed: number;
   stop?: StopReason;
   /** The cancel marker was seen (acted on at the next tick). */
@@ -48,7 +50,8 @@ export interface JobRun {
 }
 
 export function newJobRun(message: ReceivedMessage, record: JobRecord, requestId: string, model: string): JobRun {
-  const firstImage = record.output.filter((p) => p.type === 'image').length;
+  // An earlier attempt's checkpoints are kept: resume after the last image the record holds.
+  const firstImage = imagesIn(record);
   return {
     id: record.id,
     requestId,
@@ -58,8 +61,9 @@ export function newJobRun(message: ReceivedMessage, record: JobRecord, requestId
     step: 0,
     image: firstImage,
     firstImage,
-    images: [],
-    parts: [],
+    checkpoints: [],
+    images: new Map(),
+    storedImages: new Set(),
     tokensUsed: record.tokens_used,
     cancelRequested: false,
     lastProgressAt: 0,
@@ -70,16 +74,15 @@ export function newJobRun(message: ReceivedMessage, record: JobRecord, requestId
   };
 }
 
-/** Steps over every image begun so far: grows by `steps` when another image starts. */
+/** Step `step` of the image being made, and how many of the answer's images are done (checkpointed). */
 export function progressOf(run: JobRun): Progress {
-  const steps = run.record.params.steps;
-  const begun = run.image - run.firstImage + 1;
-  return { step: (begun - 1) * steps + run.step, steps: begun * steps };
+  return { step: run.step, steps: run.record.params.steps, image: run.image, images_so_far: run.firstImage + run.checkpoints.length };
 }
 
-/** The output part of image k of a job (its PNG lives at outputImageKey). */
-export function imagePart(jobId: string, k: number, width: number, height: number): StoredOutputPart {
-  return { type: 'image', key: outputImageKey(jobId, k), width, height, mime_type: 'image/png' };
+/** The answer is done: its last image is made. */
+export function finalProgress(run: JobRun): Progress {
+  const steps = run.record.params.steps;
+  return { step: steps, steps, image: run.image, images_so_far: run.image + 1 };
 }
 
 /** The text budget left: max_tokens counts every text token of the answer, edge's included. */

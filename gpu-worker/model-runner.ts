@@ -5,7 +5,7 @@
  * job's guidance rows, and the time grids. Everything else it is given.
  */
 import type { DenoiseRow, KvCache, ModelRuntime, Segment, TextDecodeResult } from '../shared/runtime/index.js';
-import { streamSeed, uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
+import { patchesToRgb, rgbToPatches, streamSeed, uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
 
 /** One job's image in a batched step. */
 export interface StepInput {
@@ -76,6 +76,15 @@ export class ModelRunner {
       return { cond: input.cond, uncond, x: input.x, t: grid[input.step]!, tNext: grid[input.step + 1]!, guidance: input.guidance };
     });
     return this.runtime.denoiseStep(rows);
+  }
+
+  /**
+   * A finished image as it is stored: 8-bit pixels (the PNG's). The context gets these, not
+   * the float output, so that a job resumed from its checkpoint (which reads the PNG back)
+   * continues exactly as the uninterrupted one, and the model reads what the client sees.
+   */
+  asStored(x: Float32Array): Float32Array {
+    return rgbToPatches(patchesToRgb(x, this.image), this.image);
   }
 
   /**

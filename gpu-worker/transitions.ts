@@ -6,7 +6,8 @@
  */
 import { isTerminal } from '../shared/jobs/status.js';
 import type { JobError } from '../shared/jobs/record.js';
-import type { JobRecord, StoredOutputPart } from '../shared/schemas/job.js';
+import type { JobRecord } from '../shared/schemas/job.js';
+import { applyCheckpoints, type Checkpoint } from './checkpoint.js';
 
 export type Progress = JobRecord['progress'];
 
@@ -15,17 +16,19 @@ export function toRunning(progress: Progress) {
   return (current: JobRecord): JobRecord | null => (isTerminal(current.status) ? null : { ...current, status: 'running', progress });
 }
 
-/** Progress only while running; never backwards within one attempt's writes. */
-export function withProgress(progress: Progress) {
-  return (current: JobRecord): JobRecord | null => (current.status === 'running' ? { ...current, progress } : null);
+/**
+ * Progress only while running, with every image checkpoint the record lacks (so that its
+ * output and its progress's `images_so_far` always agree); never backwards within one
+ * attempt's writes.
+ */
+export function withProgress(progress: Progress, checkpoints: readonly Checkpoint[] = []) {
+  return (current: JobRecord): JobRecord | null => (current.status === 'running' ? { ...(applyCheckpoints(current, checkpoints) ?? current), progress } : null);
 }
 
-/** The answer: the worker's parts follow what the edge already wrote. */
-export function toSucceeded(parts: readonly StoredOutputPart[], tokensUsed: number, progress: Progress) {
+/** The answer: every image's checkpoint the record lacks follows what is there (the edge's text, earlier checkpoints). */
+export function toSucceeded(checkpoints: readonly Checkpoint[], progress: Progress) {
   return (current: JobRecord): JobRecord | null =>
-    isTerminal(current.status)
-      ? null
-      : { ...current, status: 'succeeded', progress, output: [...current.output, ...parts], tokens_used: tokensUsed };
+    isTerminal(current.status) ? null : { ...(applyCheckpoints(current, checkpoints) ?? current), status: 'succeeded', progress };
 }
 
 export function toCanceled() {

@@ -10,7 +10,7 @@ import type { JobRecord } from '../../shared/schemas/job.js';
 export function eventId(record: JobRecord, queuePosition: number | undefined): string {
   const state = {
     status: record.status,
-    progress: [record.progress.step, record.progress.steps],
+    progress: [record.progress.step, record.progress.steps, record.progress.image ?? 0],
     output: record.output.map((p) => (p.type === 'text' ? ['t', p.text] : ['i', p.key])),
     error: record.error ? [record.error.code, record.error.message] : null,
     queue_position: queuePosition ?? null,

@@ -112,9 +112,14 @@ export const OutputPart = z.discriminatedUnion('type', [TextPart, ImagePart]).me
 export type OutputPart = z.infer<typeof OutputPart>;
 
 export const Progress = z
-  .object({ step: z.number().int().min(0), steps: z.number().int().min(0) })
+  .object({
+    step: z.number().int().min(0),
+    steps: z.number().int().min(0),
+    image: z.number().int().min(0).meta({ description: 'Index (from 0) of the image being made, or of the last one made once the answer is done.' }),
+    images_so_far: z.number().int().min(0).meta({ description: 'Images of the answer finished so far (each is in `output` as soon as it is made).' }),
+  })
   .strict()
-  .meta({ description: 'Denoising step k of n of the image being made (0 of n while queued).' });
+  .meta({ description: 'Denoising step `step` of `steps` of image `image` of the answer (0 of n while queued); an answer may hold several images.' });
 
 export const GenerationError = z.object({ code: z.string().min(1), message: z.string() }).strict();
 

@@ -46,7 +46,24 @@ export const JobParams = z
   .strict();
 export type JobParams = z.infer<typeof JobParams>;
 
+/**
+ * Where the answer stands: denoising step `step` of `steps` of image `image` (its index in
+ * the answer's images), `images_so_far` of them finished. `image` and `images_so_far` are
+ * absent on records the edge writes (queued) and on records older than multi-image
+ * answers; the view fills them in from the output.
+ */
+export const JobProgress = z
+  .object({
+    step: z.number().int().min(0),
+    steps: z.number().int().min(0),
+    image: z.number().int().min(0).optional(),
+    images_so_far: z.number().int().min(0).optional(),
+  })
+  .loose();
+export type JobProgress = z.infer<typeof JobProgress>;
+
 export const JobRecord = JobRecordBase.extend({
+  progress: JobProgress,
   request_id: z.string().min(1).max(256),
   /**
    * The model (package name) the job runs on. Absent only in records written before a

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CreateGenerationRequest, Generation, JobRecord, generationView, inputImageKey, outputImageKey } from './index.js';
+import { progressView } from './view.js';
 
 const now = '2026-01-01T00:00:00.000Z';
 const record: JobRecord = {
@@ -74,7 +75,7 @@ describe('generationView', () => {
       model: 'shapes64',
       status: 'succeeded',
       created_at: now,
-      progress: { step: 4, steps: 4 },
+      progress: { step: 4, steps: 4, image: 0, images_so_far: 1 },
       output: [
         { type: 'text', text: 'hi' },
         { type: 'image', url: '/v1/files/outputs/gen_abc/0.png', width: 64, height: 64, mime_type: 'image/png' },
@@ -88,5 +89,19 @@ describe('generationView', () => {
     const store = { urlFor: async (k: string) => `/v1/files/${k}` };
     expect((await generationView({ ...record, model: 'emoji64' }, store, 'shapes64')).model).toBe('emoji64');
     expect((await generationView(record, store, 'shapes64')).model).toBe('shapes64');
+  });
+});
+
+describe('progressView', () => {
+  const image = (k: number) => ({ type: 'image' as const, key: `outputs/gen_abc/${k}.png`, width: 64, height: 64, mime_type: 'image/png' as const });
+  it('keeps the worker\'s image fields', () => {
+    expect(progressView({ progress: { step: 2, steps: 4, image: 1, images_so_far: 1 }, output: [image(0)] })).toEqual({ step: 2, steps: 4, image: 1, images_so_far: 1 });
+  });
+
+  it('fills them in for a queued record, a text answer and a record older than multi-image answers', () => {
+    expect(progressView({ progress: { step: 0, steps: 4 }, output: [{ type: 'text', text: 'hi' }] })).toEqual({ step: 0, steps: 4, image: 0, images_so_far: 0 });
+    expect(progressView({ progress: { step: 0, steps: 0 }, output: [] })).toEqual({ step: 0, steps: 0, image: 0, images_so_far: 0 });
+    expect(progressView({ progress: { step: 8, steps: 8 }, output: [image(0), image(1)] })).toEqual({ step: 8, steps: 8, image: 1, images_so_far: 2 });
+    expect(progressView({ progress: { step: 3, steps: 8 }, output: [image(0)] })).toEqual({ step: 3, steps: 8, image: 1, images_so_far: 1 });
   });
 });

@@ -27,11 +27,20 @@ export async function generationView(record: JobRecord, store: Pick<ObjectStore,
     model: record.model ?? defaultModel,
     status: record.status,
     created_at: record.created_at,
-    progress: { step: record.progress.step, steps: record.progress.steps },
+    progress: progressView(record),
     output,
     ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
     ...(record.webhook ? { webhook: { url: record.webhook.url, events: record.webhook.events, deliveries: extras.webhookDeliveries ?? [] } } : {}),
     ...(record.messages ? { messages: await messagesView(record.messages, store) } : {}),
     ...(record.status === 'queued' && extras.queuePosition !== undefined ? { queue_position: extras.queuePosition } : {}),
   });
+}
+
+/** The record's progress with the image fields a queued or older record lacks, from its output. */
+export function progressView(record: Pick<JobRecord, 'progress' | 'output'>): Generation['progress'] {
+  const { step, steps } = record.progress;
+  const made = record.output.filter((p) => p.type === 'image').length;
+  // Without the fields: the image being made is the next one, unless the steps are all taken.
+  const image = record.progress.image ?? (made > 0 && step >= steps ? made - 1 : made);
+  return { step, steps, image, images_so_far: record.progress.images_so_far ?? made };
 }

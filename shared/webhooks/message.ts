@@ -49,7 +49,12 @@ export function isWebhookBody(body: string): boolean {
   }
 }
 
-/** One id per event of a job, so that every attempt and every duplicate carries the same `webhook-id`. */
-export function webhookIdFor(jobId: string, event: WebhookEvent, step?: number): string {
-  return event === 'progress' ? `msg_${jobId}_progress_${step ?? 0}` : `msg_${jobId}_${event}`;
+/**
+ * One id per event of a job, so that every attempt and every duplicate carries the same
+ * `webhook-id`. A progress event is named by its step, and by its image after the first
+ * (the first image's ids are those of single-image answers).
+ */
+export function webhookIdFor(jobId: string, event: WebhookEvent, step?: number, image = 0): string {
+  if (event !== 'progress') return `msg_${jobId}_${event}`;
+  return image > 0 ? `msg_${jobId}_progress_${image}_${step ?? 0}` : `msg_${jobId}_progress_${step ?? 0}`;
 }

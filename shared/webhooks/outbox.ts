@@ -30,9 +30,9 @@ export function wants(record: WebhookSubject, event: WebhookEvent): StoredWebhoo
 }
 
 /** Queues `event` if the record asks for it; true when a message was sent. */
-export async function queueWebhookEvent(deps: OutboxDeps, record: WebhookSubject, event: WebhookEvent, step?: number): Promise<boolean> {
+export async function queueWebhookEvent(deps: OutboxDeps, record: WebhookSubject, event: WebhookEvent, step?: number, image?: number): Promise<boolean> {
   if (!wants(record, event)) return false;
-  const webhookId = webhookIdFor(record.id, event, step);
+  const webhookId = webhookIdFor(record.id, event, step, image);
   const once = event !== 'progress';
   if (once && (await readDeliveryLog(deps.store, record.id))?.queued.includes(webhookId)) return false;
   const now = (deps.now ?? Date.now)();

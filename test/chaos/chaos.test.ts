@@ -18,6 +18,7 @@ describe('chaos, 20 generations and one kill', () => {
     expect(report.kills).toBe(1);
     expect(report.edgeRestarts).toBe(1);
     expect(Object.values(report.statuses).reduce((a, b) => a + b, 0)).toBe(20);
+    expect(report.kinds.multi).toBeGreaterThan(0);
     expect(report.webhooks.refusedByReceiver).toBeGreaterThan(0);
     expect(report.webhooks.failedAttempts).toBeGreaterThan(0);
   }, 400_000);

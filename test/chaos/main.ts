@@ -51,7 +51,7 @@ for (const make of backends) {
     writeFileSync(join(REPO_ROOT, `results/chaos-${backend.name}.json`), `${JSON.stringify({ options, ...report }, null, 2)}\n`);
     process.stdout.write(
       `${backend.name}: ${report.generations} generations (${JSON.stringify(report.kinds)}) -> ${JSON.stringify(report.statuses)}; ` +
-        `${report.kills} worker kills, ${report.edgeRestarts} edge restart(s), ${report.redelivered} jobs redelivered to another worker, ${report.unloggedWins} wins without a log line; ` +
+        `${report.kills} worker kills, ${report.edgeRestarts} edge restart(s), ${report.redelivered} jobs redelivered to another worker (${report.redeliveredMulti} of them answers of several images), ${report.unloggedWins} wins without a log line; ` +
         `webhooks ${report.webhooks.delivered}/${report.webhooks.expected} delivered and verified (${report.webhooks.failedAttempts} failed attempts retried); ` +
         `${report.imagesHashed} images hashed twice; ${report.seconds} s; violations: ${report.violations.length}\n`,
     );

@@ -1,6 +1,6 @@
 /**
  * The chaos run (issue 12's proof): N generations of every kind (draws, draws with webhooks,
- * describes with an input image, canceled draws) sent by concurrent clients to the edge
+ * describes with an input image, answers of several images, canceled draws) sent by concurrent clients to the edge
  * process, while worker processes are SIGKILLed at random and restarted, and the edge is
  * restarted once. Then the invariants:
  *  - every generation ends terminal, in the status its kind allows;
@@ -10,6 +10,9 @@
  *    killed after its winning write but before its log line, or a conditional write that the
  *    SDK retried after its answer was lost, which reads back as "already finished"; those
  *    are counted, not failed: the record and the objects are the proof.)
+ *  - every answer of several images (one prompt and seed for all, MULTI_IMAGE) is the same
+ *    answer, interrupted or not: the same parts, the same image bytes (a worker killed
+ *    mid-answer resumes after its last checkpointed image and makes none twice);
  *  - every completed webhook was delivered, verified by the receiver with the Standard
  *    Webhooks library, its payload's status the generation's final one;
  *  - nothing lost: the job queue and the dead-letter queue drain to empty.
@@ -27,7 +30,15 @@ import { newSecret, startReceiver } from '../webhooks/receiver.js';
 import { freePort, startEdgeProcess, type EdgeProcess } from './edge-process.js';
 import { logLines } from '../log-lines.js';
 
-export type Kind = 'draw' | 'draw+webhook' | 'describe' | 'cancel';
+export type Kind = 'draw' | 'draw+webhook' | 'describe' | 'multi' | 'cancel';
+
+/**
+ * A request the tiny model answers with two images and text before, between and after them
+ * (test/worker/answers.ts found the seed; the answer holds for any number of steps). Many
+ * steps, so that a kill has a fair chance of landing mid-answer.
+ */
+export const MULTI_IMAGE = { prompt: 'draw a small red circle at the top', temperature: 2, seed: 74, max_tokens: 64, steps: 30 } as const;
+const MULTI_IMAGE_COUNT = 2;
 
 export interface ChaosOptions {
   backend: Backend;
@@ -58,6 +69,8 @@ export interface ChaosReport {
   webhooks: { expected: number; delivered: number; rejectedSignatures: number; failedAttempts: number; refusedByReceiver: number };
   /** Generations that were redelivered after a kill (received by more than one worker process). */
   redelivered: number;
+  /** Of those, answers of several images (resumed mid-answer or restarted). */
+  redeliveredMulti: number;
   /** Succeeded by a worker, with no `job succeeded` line in any log (see the module comment). */
   unloggedWins: number;
   imagesHashed: number;
@@ -164,8 +177,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 
     const gens: Gen[] = Array.from({ length: o.generations }, () => {
       const r = rand();
-      const kind: Kind = r < 0.45 ? 'draw' : r < 0.7 ? 'draw+webhook' : r < 0.85 ? 'describe' : 'cancel';
-      return { kind, webhook: kind === 'draw+webhook' || (kind === 'describe' && rand() < 0.5) };
+      const kind: Kind = r < 0.4 ? 'draw' : r < 0.6 ? 'draw+webhook' : r < 0.72 ? 'describe' : r < 0.88 ? 'multi' : 'cancel';
+      return { kind, webhook: kind === 'draw+webhook' || ((kind === 'describe' || kind === 'multi') && rand() < 0.5) };
     });
     const killAt = new Set(Array.from({ length: o.kills }, (_, k) => Math.floor(((k + 1) * o.generations) / (o.kills + 1))));
     const restartAt = o.edgeRestart ? Math.floor(o.generations / 2) + 1 : -1;
@@ -209,7 +222,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const body =
         g.kind === 'describe'
           ? { prompt: 'describe the image', images: [png64((i * 37) % 256)], max_tokens: 6, seed: i, ...(webhook ? { webhook } : {}) }
-          : { prompt: 'draw a small red circle at the top', steps: g.kind === 'cancel' ? 60 : 4 + (i % 5), seed: i, ...(webhook ? { webhook } : {}) };
+          : g.kind === 'multi'
+            ? { ...MULTI_IMAGE, ...(webhook ? { webhook } : {}) }
+            : { prompt: 'draw a small red circle at the top', steps: g.kind === 'cancel' ? 60 : 4 + (i % 5), seed: i, ...(webhook ? { webhook } : {}) };
       const created = await call(url, '/v1/generations', { body });
       if (created.status !== 201 && created.status !== 202) {
         violations.push(`generation ${i} (${g.kind}): POST answered ${created.status} ${JSON.stringify(created.body).slice(0, 200)}`);
@@ -253,9 +268,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     // --- invariants ---------------------------------------------------------------------
     const statuses: Record<string, number> = {};
     for (const g of gens) if (g.final) statuses[g.final.status] = (statuses[g.final.status] ?? 0) + 1;
-    const allowed: Record<Kind, string[]> = { draw: ['succeeded'], 'draw+webhook': ['succeeded'], describe: ['succeeded'], cancel: ['canceled', 'succeeded'] };
+    const allowed: Record<Kind, string[]> = { draw: ['succeeded'], 'draw+webhook': ['succeeded'], describe: ['succeeded'], multi: ['succeeded'], cancel: ['canceled', 'succeeded'] };
     for (const g of gens) {
       if (g.final && !allowed[g.kind].includes(g.final.status)) violations.push(`generation ${g.id} (${g.kind}) ended ${g.final.status}: ${JSON.stringify(g.final).slice(0, 300)}`);
+    }
+
+    // Answers of several images: one request, so one answer, whatever was killed on the way.
+    const answers = gens.filter((g) => g.kind === 'multi' && g.final?.status === 'succeeded').map((g) => ({ id: g.id!, answer: JSON.stringify([g.final!.output.map((p) => (p.type === 'image' ? 'image' : p)), g.hashes]) }));
+    for (const { id, answer } of answers) {
+      const images = (JSON.parse(answer) as [unknown[], string[]])[1].length;
+      if (images !== MULTI_IMAGE_COUNT) violations.push(`generation ${id} (multi): ${images} images, expected ${MULTI_IMAGE_COUNT}`);
+      if (answer !== answers[0]!.answer) violations.push(`generation ${id} (multi): answer ${answer.slice(0, 300)} differs from ${answers[0]!.id}'s ${answers[0]!.answer.slice(0, 300)}`);
     }
 
     // Webhooks: retries may still be in flight; wait for every completed event.
@@ -325,7 +348,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 
     if (o.logFile) writeFileSync(o.logFile, [...outputs.map((out) => out()), edge?.output() ?? ''].join('\n'));
 
-    const kinds = { draw: 0, 'draw+webhook': 0, describe: 0, cancel: 0 } as Record<Kind, number>;
+    const kinds = { draw: 0, 'draw+webhook': 0, describe: 0, multi: 0, cancel: 0 } as Record<Kind, number>;
     for (const g of gens) kinds[g.kind] += 1;
     let failedAttempts = 0;
     for (const g of expectHook) {
@@ -341,6 +364,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       edgeRestarts,
       webhooks: { expected: expectHook.length, delivered: expectHook.filter((g) => receiver.received.some((r) => r.id === `msg_${g.id}_completed`)).length, rejectedSignatures: receiver.rejected, failedAttempts, refusedByReceiver: receiver.failed },
       redelivered: [...receivers.values()].filter((s) => s.size > 1).length,
+      redeliveredMulti: gens.filter((g) => g.kind === 'multi' && (receivers.get(g.id!)?.size ?? 0) > 1).length,
       unloggedWins,
       imagesHashed,
       seconds: Math.round((Date.now() - started) / 1000),

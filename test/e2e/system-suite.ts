@@ -89,7 +89,7 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
       expect(created.body.status).toBe('queued');
       const done = await poll(edge.url, created.body.id, isFinished);
       expect(done.status, dump()).toBe('succeeded');
-      expect(done.progress).toEqual({ step: 4, steps: 4 });
+      expect(done.progress).toEqual({ step: 4, steps: 4, image: 0, images_so_far: 1 });
       const image = done.output.find((p) => p.type === 'image');
       expect(image).toMatchObject({ width: 64, height: 64, mime_type: 'image/png' });
       const url = image!.type === 'image' ? image!.url : '';

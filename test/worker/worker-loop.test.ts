@@ -57,7 +57,7 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const w = start();
     const record = await terminal('job1');
     expect(record.status).toBe('succeeded');
-    expect(record.progress).toEqual({ step: 4, steps: 4 });
+    expect(record.progress).toEqual({ step: 4, steps: 4, image: 0, images_so_far: 1 });
     const statuses = backend.store.statuses('job1');
     expect(statuses[0]).toBe('queued');
     expect(statuses).toContain('running');
@@ -103,8 +103,17 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const record = await terminal('n1');
     expect(record.status).toBe('succeeded');
     expect(record.output.map((p) => (p.type === 'image' ? p.key : p.text))).toEqual(['outputs/n1/0.png', ' and', 'outputs/n1/1.png', ' and']);
-    expect(record.progress).toEqual({ step: 6, steps: 6 });
+    expect(record.progress).toEqual({ step: 3, steps: 3, image: 1, images_so_far: 2 });
     expect(record.tokens_used).toBe(2 * runtime.tokenizer.encode(' and').length);
+    // Each image went back into the context by its key, followed by <eoi> and the text after it.
+    const { eoi, boi } = runtime.tokenizer.specialTokens;
+    const and = runtime.tokenizer.encode(' and');
+    expect(record.context.slice(-4)).toEqual([
+      { type: 'image', key: 'outputs/n1/0.png' },
+      { type: 'text', ids: [eoi, ...and, boi] },
+      { type: 'image', key: 'outputs/n1/1.png' },
+      { type: 'text', ids: [eoi, ...and, boi] },
+    ]);
     for (const k of [0, 1]) expect(await backend.store.get(`outputs/n1/${k}.png`)).not.toBeNull();
   });
 
