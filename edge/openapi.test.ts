@@ -70,6 +70,6 @@ describe('/openapi.json', () => {
     expect(names(doc.paths['/v1/generations']!.post!)).toEqual(['header:idempotency-key', 'header:prefer']);
     expect(names(doc.paths['/v1/generations/{id}/cancel']!.post!)).toEqual(['path:id', 'header:idempotency-key']);
     expect(names(doc.paths['/v1/generations/{id}/events']!.get!)).toEqual(['path:id', 'header:last-event-id']);
-    expect(Object.keys(doc.paths['/v1/generations']!.post!.responses).sort()).toEqual(['200', '201', '202', '400', '409', '413']);
+    expect(Object.keys(doc.paths['/v1/generations']!.post!.responses).sort()).toEqual(['200', '201', '202', '400', '404', '409', '413']);
   });
 });

@@ -43,20 +43,26 @@ export const createGenerationRoute = createRoute({
   tags: ['generations'],
   summary: 'Start a generation',
   description:
-    'Decodes the text side at once. Answers 201 with the finished generation when the model needs no image, ' +
-    'else 202 with the generation in state `queued`: poll GET /v1/generations/{id}.',
+    'Takes a `prompt` (with optional `images`) or a conversation in `messages` (user and assistant turns, images as data URLs or ' +
+    "earlier outputs of the caller's; the model answers the last user turn). Decodes the text side at once. Answers 201 with the " +
+    'finished generation when the model needs no image, else 202 with the generation in state `queued`: poll GET /v1/generations/{id}.',
   security,
   middleware: [jsonBody] as const,
   request: {
     headers: z.object({ 'idempotency-key': IdempotencyKey, prefer: Prefer }),
-    body: { required: true, ...json(CreateGenerationRequest, 'The prompt, optional input images and sampling parameters.') },
+    body: { required: true, ...json(CreateGenerationRequest, 'The prompt and optional input images, or the messages; sampling parameters.') },
   },
   responses: {
     200: json(Generation, 'A repeat of an earlier request with the same Idempotency-Key and body: its generation, as it is now.'),
     201: json(Generation, 'Finished: the answer needed no image (or it was made within Prefer: wait).'),
     202: json(Generation, 'Queued: an image is being made; follow /v1/generations/{id}/events or poll the generation.'),
-    400: error('invalid_json, invalid_request, unknown_model (the message lists the models served), prompt_too_long, unsupported_image (not PNG, JPEG, WebP or GIF, damaged, truncated, or not the declared type), invalid_base64 or invalid_webhook.'),
+    400: error(
+      'invalid_json, invalid_request, unknown_model (the message lists the models served), prompt_too_long (also a conversation over its text or ' +
+        'position limit), unsupported_image (not PNG, JPEG, WebP or GIF, damaged, truncated, or not the declared type), invalid_base64, invalid_webhook, ' +
+        'or unsupported_conversation (the conversation needs a task the model does not declare: several turns, an input image).',
+    ),
     401: error('unauthorized: missing or wrong API key.'),
+    404: error("not_found: an image reference in `messages` to a generation that is not the caller's, or to an output image it does not have."),
     409: error('idempotency_conflict: the Idempotency-Key was used with another body, or its first request is still running (Retry-After).'),
     413: error('payload_too_large (the whole body) or image_too_large (one image over 5 MB or over 16.7 megapixels).'),
     429: error('rate_limited: over RATE_LIMIT_PER_MINUTE for this tenant; retry after Retry-After seconds.'),
