@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
 import { decodePng } from '../../shared/images/png.js';
-import { conversationContext, createRuntime, type OnnxModelRuntime, type Segment } from '../../shared/runtime/index.js';
+import { conversationContext, createRuntime, streamSeed, type OnnxModelRuntime, type Segment } from '../../shared/runtime/index.js';
 import { CONVERSATION_LIMITS } from '../../shared/schemas/conversation.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
 import { createApp } from '../app.js';
@@ -18,7 +18,7 @@ import { dataUrl, pngBytes } from '../images/test-images.js';
 import { testDeps, TINY_DIR, type TestDeps } from '../test-deps.js';
 import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
 import { playWorker } from '../test-jobs.js';
-import type { TextDecodeFn } from '../text-decode.js';
+import { decodeText, type TextDecodeFn } from '../text-decode.js';
 
 const tiny = tinyFixture();
 let deps: TestDeps;
@@ -103,6 +103,29 @@ describe('POST /v1/generations with messages', () => {
     const part = got.messages![1]!.content[1]!;
     expect(part).toMatchObject({ type: 'image', width: 64, height: 64, mime_type: 'image/png' });
     expect((await app.request(part.type === 'image' ? part.url : '')).status).toBe(404); // inputs/ are not served as files
+  });
+
+  it('runs the real decode over the whole history, deterministically for a seed', async () => {
+    setup();
+    const messages = [
+      { role: 'user', content: [{ type: 'image', url: red }, { type: 'text', text: 'describe the image' }] },
+      { role: 'assistant', content: 'a red half' },
+      { role: 'user', content: [{ type: 'text', text: 'draw it in ' }, { type: 'text', text: 'blue' }] },
+    ];
+    const a = Generation.parse(await (await post({ messages, seed: 9, max_tokens: 6 })).json());
+    const b = Generation.parse(await (await post({ messages, seed: 9, max_tokens: 6 })).json());
+    expect(b.output).toEqual(a.output);
+    // The same decode, run here on the context the template makes, gives the same answer.
+    const patches = decodePng((await deps.store.get(`inputs/${a.id}/0.png`))!.body, tiny.runtime.manifest.image);
+    const context = conversationContext(tiny.runtime.tokenizer, [
+      { role: 'user', content: [{ type: 'image', patches }, 'describe the image'] },
+      { role: 'assistant', content: ['a red half'] },
+      { role: 'user', content: ['draw it in ', 'blue'] },
+    ]);
+    const direct = await decodeText(tiny.runtime, context, { maxTokens: 6, temperature: 0, seed: streamSeed(9, 'text', 0) });
+    const record = (await deps.jobs.get(a.id))!;
+    expect(record.tokens_used).toBe(direct.ids.length);
+    expect(a.output).toEqual(direct.text.length > 0 ? [{ type: 'text', text: direct.text }] : []);
   });
 
   it("reads an earlier output image of the caller's own by reference; another tenant's or an unknown one is 404", async () => {
