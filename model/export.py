@@ -89,7 +89,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-SHAPES64_CARD = {"name": "Shapes64", "spec": "shared/spec/shapes64.md", "train_seeds": list(TRAIN_SEEDS),
+SHAPES64_CARD = {"name": "Shapes64", "spec": "docs/data/shapes64.md", "train_seeds": list(TRAIN_SEEDS),
                  "eval_seeds": list(EVAL_SEEDS), "sizes": SIZES, "colours": COLOURS, "kinds": KINDS}
 
 

@@ -1,4 +1,4 @@
-"""Scores as the Shapes64 card defines them (../shared/spec/shapes64.md, 'What a score means').
+"""Scores as the Shapes64 card defines them (docs/data/shapes64.md, 'What a score means').
 
 Where the card leaves room we are strict and say so: "the right size" is at least 40 % of
 the ideal area (the card) and a bounding box no larger than 1.5 x the size (ours, so that a

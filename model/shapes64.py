@@ -1,4 +1,4 @@
-"""Shapes64: the house data set (../shared/spec/shapes64.md), generated to the pixel.
+"""Shapes64: the house data set (docs/data/shapes64.md), generated to the pixel.
 
 A scene is 1 to 3 objects on a 64 x 64 white canvas, each in its own cell of a 3 x 3 grid.
 Everything is a pure function of an integer seed, so splits are seed ranges.

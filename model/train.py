@@ -27,6 +27,8 @@ from tqdm import tqdm
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat import text_targets, training_items  # noqa: E402
 from corpus import load_corpus  # noqa: E402
+from dialogue_batch import DialogueSource, make_dialogue_batch  # noqa: E402
+from dialogues import Dialogue  # noqa: E402
 from diffusion import DiffusionConfig, add_noise, euler_update, guided_x0, sample_t, step_up  # noqa: E402
 from model import ModelConfig, UnifiedModel  # noqa: E402
 from sequence import Batch, attention_mask, build_row, collate, image_to_patches, patchify  # noqa: E402
@@ -101,6 +103,10 @@ class TrainConfig:
     # A research model reading finished images as codes (--model.image_input="vq", docs/thesis.md):
     # the codebook file model/vq.py wrote, fixed for the run (a resumed run keeps its own).
     vq_codebook: str = ""
+    # "shapes64": train on conversations (model/shapes64_dialogues.py: draw, describe, edit,
+    # several turns, refusals) instead of the two one-turn directions.
+    conversations: str = ""
+    length_buckets: int = 1         # micro-batches of rows of similar length (conversations: 3)
     model: dict = field(default_factory=dict)       # ModelConfig overrides
     diffusion: dict = field(default_factory=dict)   # DiffusionConfig overrides
 
@@ -144,6 +150,8 @@ def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: T
                examples: list[int] | list[Example], gen: torch.Generator):
     """Examples (or Shapes64 seeds) -> model inputs, text targets, the diffusion target and its
     per-value loss weights. The first draw_fraction of them are drawn, the rest described."""
+    if examples and isinstance(examples[0], Dialogue):
+        return make_dialogue_batch(tok, mcfg, dcfg, tcfg, examples, gen, pixel_weights)
     examples = [shapes64_example(e) if isinstance(e, int) else e for e in examples]
     n_draw = round(len(examples) * tcfg.draw_fraction)
     t_all = sample_t(len(examples), dcfg, gen)
@@ -226,12 +234,30 @@ def training_loss(net, model: UnifiedModel, b, tgt, x0_target, diff_weight, tcfg
     return text_loss + tcfg.diffusion_weight * diff_loss, text_loss, diff_loss
 
 
-def unconditional_batch(tok: Tokenizer, b: Batch, rows: torch.Tensor, x_hi: torch.Tensor, t_hi: torch.Tensor) -> Batch:
+def length_buckets(b: Batch, tgt, x0_target, diff_weight, n: int):
+    """The batch as n micro-batches of rows of similar length, each cut to its longest row, with
+    each one's share of the rows: conversations range from 100 to 250 positions, and one
+    batch padded to the longest spends a third of its time on padding."""
+    lengths = b.valid.sum(1)
+    order = torch.argsort(lengths)
+    out = []
+    for part in torch.tensor_split(order, n):
+        if len(part) == 0:
+            continue
+        T = int(lengths[part].max())
+        sub = Batch(*(getattr(b, f.name)[part][:, :T].contiguous() for f in dataclasses.fields(b)))
+        cut = (x[part][:, :T].contiguous() for x in (tgt, x0_target, diff_weight))
+        out.append((sub, *cut, len(part) / len(order)))
+    return out
+
+
+def unconditional_batch(tok: Tokenizer, b: Batch, rows: torch.Tensor, x_hi: torch.Tensor, t_hi: torch.Tensor,
+                        target: torch.Tensor) -> Batch:
     """The drawn rows `rows` of b laid out again with the unconditional context (the sampler's
     uncond rows): the same image x_hi at level t_hi, no prompt."""
     built = []
     for i in rows.tolist():
-        image = b.is_image[i] > 0
+        image = target[i]
         patches = x_hi[i][image].float().cpu().numpy()
         grid = math.isqrt(len(patches))
         items = training_items(tok, "draw", "", patches, float(t_hi[i]), drop_condition=True)
@@ -262,7 +288,8 @@ def roll_in(model: UnifiedModel, b: Batch, x0_target, diff_weight, dcfg: Diffusi
         pick &= ~in_interval
     if not pick.any():
         return b
-    at = ((b.is_image > 0) & pick[:, None])[..., None]                     # [B,T,1]
+    target = diff_weight.sum(-1) > 0                                       # [B,T]: the row's noised image
+    at = (target & pick[:, None])[..., None]                               # [B,T,1]
     tt, th = t[:, None, None], t_hi[:, None, None]
     noise = (b.patches - (1 - tt) * x0_target) / tt.clamp_min(1e-6)
     x_hi = torch.where(at, (1 - th) * x0_target + th * noise, b.patches)
@@ -272,10 +299,10 @@ def roll_in(model: UnifiedModel, b: Batch, x0_target, diff_weight, dcfg: Diffusi
     if len(guided):
         if tok is None:
             raise ValueError("guided rollout builds unconditional rows: roll_in needs the tokenizer")
-        ub = unconditional_batch(tok, b, guided, x_hi, t_hi)
+        ub = unconditional_batch(tok, b, guided, x_hi, t_hi, target)
         x0_u = denoise(model, ub, ub.patches, ub.noise_level, tcfg)
         for j, i in enumerate(guided.tolist()):
-            image = b.is_image[i] > 0
+            image = target[i]
             x0_hi[i, image] = guided_x0(x0_hi[i, image], x0_u[j][ub.is_image[j] > 0], dcfg.default_guidance)
     x_t = euler_update(x_hi, x0_hi, th, tt)                                # per row: th, tt are [B,1,1]
     return dataclasses.replace(b, patches=torch.where(at, x_t, b.patches))
@@ -291,6 +318,23 @@ def install_codebook(model: UnifiedModel, path: str) -> None:
         raise SystemExit(f"{path}: codebook {tuple(cb.shape)}, the model wants {tuple(model.codebook.shape)} "
                          "(--model.codebook_size and the patch size must match the tokenizer)")
     model.codebook.copy_(cb)
+
+
+def conversation_source(tcfg: TrainConfig, corpus=None):
+    """--conversations: "shapes64" (model/shapes64_dialogues.py) or "corpus" (the emoji tasks of
+    model/emoji_dialogues.py over --corpus); None for the two one-turn directions."""
+    if not tcfg.conversations:
+        return None
+    if tcfg.conversations == "shapes64":
+        from shapes64_dialogues import training_dialogues
+        return DialogueSource(training_dialogues)
+    if tcfg.conversations == "corpus" and corpus is not None:
+        from emoji_dialogues import EmojiDialogues
+        from examples import AUGMENTATIONS
+        styles = sorted({corpus.styles[i] for i in corpus.indices("train")} - {"outline", None})
+        d = EmojiDialogues(corpus, styles, AUGMENTATIONS[tcfg.augmentation], tcfg.augment_fraction, tcfg.style_free_fraction)
+        return DialogueSource(d.training_dialogues)
+    raise SystemExit(f"--conversations={tcfg.conversations}: want shapes64, or corpus with --corpus")
 
 
 def lr_at(step: int, c: TrainConfig) -> float:
@@ -391,7 +435,8 @@ def main(argv: list[str]) -> None:
             "step": step, "history": history, "model_config": mcfg.to_dict(),
             "diffusion_config": asdict(dcfg), "train_config": asdict(tcfg), "tokenizer": tok.to_json()})
 
-    source = CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction, tcfg.augmentation) if corpus is not None else Shapes64Source()
+    source = conversation_source(tcfg, corpus) or (CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction, tcfg.augmentation)
+                                           if corpus is not None else Shapes64Source())
     deadline = time.time() + tcfg.minutes * 60
     bar = tqdm(total=tcfg.max_steps, initial=step, disable=not master, dynamic_ncols=True, mininterval=5)
     log = open(os.path.join(tcfg.out_dir, "log.jsonl"), "a") if master else None
@@ -410,9 +455,13 @@ def main(argv: list[str]) -> None:
             b = roll_in(model, b, x0_target, diff_weight, dcfg, tcfg, gen, tok)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, tcfg) * min(1.0, (step - opt_start + 1) / tcfg.warmup)
-        loss, text_loss, diff_loss = training_loss(net, model, b, tgt, x0_target, diff_weight, tcfg)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss = text_loss = diff_loss = 0.0
+        for part in length_buckets(b, tgt, x0_target, diff_weight, tcfg.length_buckets):
+            *inputs, share = part
+            parts = training_loss(net, model, *inputs, tcfg)
+            (share * parts[0]).backward()
+            loss, text_loss, diff_loss = (acc + share * p.detach() for acc, p in zip((loss, text_loss, diff_loss), parts))
         gnorm = torch.nn.utils.clip_grad_norm_(trainable, tcfg.grad_clip)
         opt.step()
         with torch.no_grad():

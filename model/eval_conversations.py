@@ -1,0 +1,78 @@
+"""Score a Shapes64 model on conversations: edits (and the two-step pipeline), second-turn
+edits, refusals, beside draw and describe.
+
+    python model/eval_conversations.py --ckpt=model/runs/conv/ckpt.pt --split=val --n_per_kind=40   # choose settings
+    python model/eval_conversations.py --ckpt=... --split=eval --n_per_kind=200 --out=...          # report once
+
+Writes results.json under --out and prints one line per figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from tqdm import tqdm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evaluate import evaluate, summary_line  # noqa: E402
+from evaluate_conversations import evaluate_edits, evaluate_refusals, evaluate_second_turn  # noqa: E402
+from sample import load_runtime  # noqa: E402
+from shapes64 import EVAL_SEEDS, VAL_SEEDS, eval_split, val_split  # noqa: E402
+from shapes64_dialogues import eval_edit_split, val_edit_split  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", required=True, help="a training checkpoint or slim checkpoint")
+    ap.add_argument("--split", choices=("eval", "val"), default="val", help="val chooses settings; eval only reports")
+    ap.add_argument("--n_per_kind", type=int, default=200, help="edits of each kind (the issue's figure: 200)")
+    ap.add_argument("--n_turns", type=int, default=200, help="second-turn edits")
+    ap.add_argument("--n_refusals", type=int, default=200, help="out-of-scope prompts")
+    ap.add_argument("--n_draw", type=int, default=1000, help="draw and describe conversations each (0: skip)")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--guidance", type=float)
+    ap.add_argument("--no_pipeline", action="store_true", help="skip the two-step pipeline baseline")
+    ap.add_argument("--out", default="")
+    args = ap.parse_args()
+    rt, tok = load_runtime(args.ckpt)
+    steps = args.steps or rt.diffusion.default_steps
+    guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance
+    edits = (eval_edit_split if args.split == "eval" else val_edit_split)(args.n_per_kind)
+    seeds = EVAL_SEEDS if args.split == "eval" else VAL_SEEDS
+    t0 = time.time()
+    report = {"checkpoint": os.path.abspath(args.ckpt), "split": args.split, "steps": steps, "guidance": guidance}
+    with tqdm(total=len(edits), desc="edits") as bar:
+        report["edits"] = evaluate_edits(rt, tok, edits, steps, guidance, pipeline=not args.no_pipeline, progress=bar)
+    line(report["edits"])
+    if args.n_turns:
+        turns = edits[::max(1, len(edits) // args.n_turns)][:args.n_turns]
+        with tqdm(total=len(turns), desc="second turns") as bar:
+            report["second_turn"] = evaluate_second_turn(rt, tok, turns, steps, guidance, progress=bar)
+        print("second turn", {k: round(100 * v["accuracy"], 1) for k, v in report["second_turn"].items()})
+    if args.n_refusals:
+        report["refusals"] = evaluate_refusals(rt, tok, args.n_refusals, args.split, range(seeds[0] + 50_000, seeds[1]))
+        print("refusals", json.dumps(report["refusals"]))
+    if args.n_draw:
+        convs = (eval_split if args.split == "eval" else val_split)(args.n_draw)
+        with tqdm(total=len(convs), desc="draw and describe") as bar:
+            report["draw_describe"], _ = evaluate(rt, tok, convs, steps, guidance, progress=bar)
+        print(summary_line(report["draw_describe"]))
+    report["seconds"] = round(time.time() - t0, 1)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "results.json"), "w") as f:
+            json.dump(report, f, indent=2)
+
+
+def line(edits: dict) -> None:
+    kinds = " ".join(f"{k.split('/')[1]} {100 * v['accuracy']:.0f}%" for k, v in edits.items() if k.startswith("edit/") and k != "edit/all")
+    pipe = edits.get("pipeline/all", {}).get("accuracy")
+    print(f"edit {100 * edits['edit/all']['accuracy']:.1f}% ({kinds}); psnr {edits['faithfulness_psnr_db']}; "
+          f"pipeline {'-' if pipe is None else f'{100 * pipe:.1f}%'}")
+
+
+if __name__ == "__main__":
+    main()
