@@ -12,7 +12,7 @@ import { PreconditionFailedError, type ObjectStore } from '../shared/ports/store
 import type { ImageGeometry } from '../shared/runtime/index.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { outputImageKey } from '../shared/schemas/job.js';
-import { finalProgress, progressOf, type JobRun } from './job-run.js';
+import { allCheckpoints, finalProgress, progressOf, type JobRun } from './job-run.js';
 import { countJob, type WorkerMetrics } from './metrics.js';
 import { encodePng } from '../shared/images/png.js';
 import { queueWebhookEvent, wants } from '../shared/webhooks/outbox.js';
@@ -90,7 +90,7 @@ export class Emitter {
     const log = this.logFor(run);
     await run.writes;
     await this.putImages(run);
-    const { won, record } = await this.transition(run.id, toSucceeded(run.checkpoints, finalProgress(run)));
+    const { won, record } = await this.transition(run.id, toSucceeded(allCheckpoints(run), finalProgress(run)));
     if (won) {
       const { metrics } = this.deps;
       countJob(metrics, 'succeeded');

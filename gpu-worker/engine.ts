@@ -360,8 +360,12 @@ export class Engine {
       const another = text.stop === 'boi' && run.image + 1 < this.opts.maxImages;
       const stopId = text.stop === 'boi' ? boi : text.stop === 'eos' ? eos : undefined;
       const { width, height } = runner.image;
-      run.checkpoints.push(makeCheckpoint({ jobId: run.id, index: run.image, width, height, eoi, ids: text.ids, text: text.text, tokensUsed: run.tokensUsed, ...(stopId !== undefined ? { stopId } : {}) }));
-      if (another) {
+      const checkpoint = makeCheckpoint({ jobId: run.id, index: run.image, width, height, eoi, ids: text.ids, text: text.text, tokensUsed: run.tokensUsed, ...(stopId !== undefined ? { stopId } : {}) });
+      // The last image goes into the record with the success only: a running record whose
+      // context did not end with the next <boi> could not be resumed.
+      if (!another) run.last = checkpoint;
+      else {
+        run.checkpoints.push(checkpoint);
         run.cond = text.cache;
         run.image += 1;
         run.step = 0;

@@ -31,8 +31,14 @@ export interface JobRun {
   image: number;
   /** Index of its first image (images the record already had, from an earlier attempt's checkpoints, come before). */
   readonly firstImage: number;
-  /** What each image this attempt made adds to the record, in order (written as it is made, and again at the end if need be). */
+  /**
+   * What each image this attempt made and the answer went on after adds to the record, in
+   * order (written as it is made, and again at the end if need be). Every one ends its
+   * context with the next `<boi>`, so a running record can always be resumed.
+   */
   readonly checkpoints: Checkpoint[];
+  /** The answer's last image and the text after it: written only with the success. */
+  last?: Checkpoint;
   /** Each image this attempt made (as stored: 8-bit pixels), by its index in the answer. */
   readonly images: Map<number, Float32Array>;
   /** Indices of those images whose PNG is in the store. */
@@ -77,6 +83,11 @@ export function newJobRun(message: ReceivedMessage, record: JobRecord, requestId
 /** Step `step` of the image being made, and how many of the answer's images are done (checkpointed). */
 export function progressOf(run: JobRun): Progress {
   return { step: run.step, steps: run.record.params.steps, image: run.image, images_so_far: run.firstImage + run.checkpoints.length };
+}
+
+/** Every checkpoint of the finished answer, its last image's included. */
+export function allCheckpoints(run: JobRun): Checkpoint[] {
+  return run.last ? [...run.checkpoints, run.last] : [...run.checkpoints];
 }
 
 /** The answer is done: its last image is made. */

@@ -85,6 +85,9 @@ describe.skipIf(!hasTiny)('answers with several images (packages/tiny)', () => {
     // The first image was in the output while the answer went on, and every record's progress agrees with its output.
     expect(running.some((r) => images(r) >= 1)).toBe(true);
     for (const r of running) expect(r.progress.images_so_far).toBe(images(r));
+    // A running record can always be resumed: its context ends with the <boi> of the image to make.
+    const { boi } = runtime.tokenizer.specialTokens;
+    for (const r of running) expect((r.context.at(-1) as { ids: number[] }).ids.at(-1)).toBe(boi);
     // Progress walks image by image, never back, each image's steps counted from 0.
     const walk = running.map((r) => [r.progress.image!, r.progress.step] as const);
     expect(walk[0]).toEqual([0, 0]);
