@@ -37,29 +37,47 @@ export function drawingPrompt(prompt: string, drawPrefix: string): string {
   return trimmed.toLowerCase().startsWith(drawPrefix.trim().toLowerCase()) ? trimmed : `${drawPrefix}${trimmed}`;
 }
 
+/** The model draws one size: `size` may be left out or be that one. */
+export function checkSize(size: string | null | undefined, model: ImagesDeps['model']): void {
+  const own = `${model.width}x${model.height}`;
+  if (size != null && size !== own) {
+    throw new OpenAiError('invalid_request', `size: ${JSON.stringify(size)} is not made by ${model.id}; it draws ${own} only`, { param: 'size' });
+  }
+}
+
+/** Seed of image k of n: the request's seed + k (this API's extension), else random. */
+export function seedOf(seed: number | null | undefined, k: number): Pick<CreateGenerationRequest, 'seed'> {
+  return seed != null ? { seed: (seed + k) % (LIMITS.seedMax + 1) } : {};
+}
+
 export async function generateImages(deps: ImagesDeps, body: ImagesRequest): Promise<ImagesResponse> {
   const { model } = deps;
-  const size = `${model.width}x${model.height}`;
-  if (body.size != null && body.size !== size) {
-    throw new OpenAiError('invalid_request', `size: ${JSON.stringify(body.size)} is not made by ${model.id}; it draws ${size} only`, { param: 'size' });
-  }
+  checkSize(body.size, model);
   const prompt = drawingPrompt(body.prompt, model.drawPrefix);
   if (prompt.length > LIMITS.promptChars) {
     throw new OpenAiError('prompt_too_long', `prompt: at most ${LIMITS.promptChars - model.drawPrefix.length} characters`, { param: 'prompt' });
   }
-  const n = body.n ?? 1;
-  const created = await Promise.all(
-    Array.from({ length: n }, (_, k) =>
-      deps.createGeneration({
-        prompt,
-        ...(body.seed != null ? { seed: (body.seed + k) % (LIMITS.seedMax + 1) } : {}),
-        ...(body.steps != null ? { steps: body.steps } : {}),
-        ...(body.guidance != null ? { guidance: body.guidance } : {}),
-      }),
-    ),
-  );
+  const requests = Array.from({ length: body.n ?? 1 }, (_, k) => ({
+    prompt,
+    ...seedOf(body.seed, k),
+    ...(body.steps != null ? { steps: body.steps } : {}),
+    ...(body.guidance != null ? { guidance: body.guidance } : {}),
+  }));
+  return answerImages(deps, requests, { format: body.response_format ?? 'url', revisedPrompt: prompt, user: body.user ?? undefined });
+}
+
+/**
+ * One generation per request, created together (they batch on the workers), waited for up
+ * to the limit, each answered by its first image; on the limit, 504 naming them.
+ */
+export async function answerImages(
+  deps: ImagesDeps,
+  requests: readonly CreateGenerationRequest[],
+  options: { format: 'url' | 'b64_json'; revisedPrompt: string; user?: string | undefined },
+): Promise<ImagesResponse> {
+  const created = await Promise.all(requests.map((request) => deps.createGeneration(request)));
   const ids = created.map((r) => r.id);
-  deps.log.info({ generations: ids, user: body.user ?? undefined }, 'openai images: generations created');
+  deps.log.info({ generations: ids, user: options.user }, 'openai images: generations created');
   const waited = await waitForGenerations(
     deps.jobs,
     created,
@@ -73,7 +91,7 @@ export async function generateImages(deps: ImagesDeps, body: ImagesRequest): Pro
       { status: 504, code: 'generation_timeout', generationIds: ids },
     );
   }
-  const data = await Promise.all(waited.records.map((r) => imageDatum(deps, r, body.response_format ?? 'url', prompt)));
+  const data = await Promise.all(waited.records.map((r) => imageDatum(deps, r, options.format, options.revisedPrompt)));
   return { created: Math.floor(deps.now().getTime() / 1000), data, generation_ids: ids };
 }
 

@@ -14,6 +14,7 @@ import type { ModelCatalog } from '../models/catalog.js';
 import { resolveOrThrow } from '../models/routes.js';
 import { answerChat, completionBody, completionChunks } from './chat.js';
 import { fromZodError, OpenAiErrorBody } from './errors.js';
+import { registerImageEditsRoute } from './edits-route.js';
 import { generateImages } from './images.js';
 import { ChatCompletion, ChatRequest, ImagesRequest, ImagesResponse } from './schemas.js';
 
@@ -86,6 +87,7 @@ export interface OpenAiDeps {
 }
 
 export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps): void {
+  registerImageEditsRoute(app, deps);
   app.openapi(
     imagesRoute,
     async (c) => {

@@ -1,0 +1,88 @@
+/**
+ * POST /v1/images/edits, OpenAI's image edits: a multipart form (Hono's form validator reads
+ * it with the Web FormData API; edits-schema.ts checks it), answered like
+ * POST /v1/images/generations. Errors in OpenAI's shape, the failed field as `param`.
+ */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import type { EdgeEnv } from '../env.js';
+import { ApiError } from '../errors.js';
+import { createGeneration } from '../generations.js';
+import { resolveOrThrow } from '../models/routes.js';
+import { editImages } from './edits.js';
+import { ImageEditForm } from './edits-schema.js';
+import { fromZodError, OpenAiErrorBody } from './errors.js';
+import type { OpenAiDeps } from './routes.js';
+import { ImagesResponse } from './schemas.js';
+
+const FORM_TYPE = /^multipart\/form-data\s*;/i;
+
+/** Before the form validator: a body that is not multipart is named as such, not as missing fields. */
+const formBody: MiddlewareHandler = async (c, next) => {
+  if (!FORM_TYPE.test(c.req.header('content-type') ?? '')) {
+    throw new ApiError('invalid_request', 'the body must be multipart/form-data (an `image` file and a `prompt` field)');
+  }
+  await next();
+};
+
+const error = (description: string) => ({ content: { 'application/json': { schema: OpenAiErrorBody } }, description });
+
+export const imageEditsRoute = createRoute({
+  method: 'post',
+  path: '/v1/images/edits',
+  tags: ['openai'],
+  summary: 'Edit an image (OpenAI-compatible)',
+  description:
+    "OpenAI's image edits: the image and the prompt are one user turn (`<boi> image <eoi> prompt`, the layout of a describe), " +
+    'sent as they are: `make the circle blue` (an edit), `draw this in twitter style` (a restyle). Each of the n edits is a generation; ' +
+    'the request waits for them as POST /v1/images/generations does (504 with `error.generation_ids` past OPENAI_WAIT_SECONDS). ' +
+    'A model that answers with text instead of an image is 500 `no_image`.',
+  security: [{ bearerAuth: [] }],
+  middleware: [formBody] as const,
+  request: { body: { required: true, content: { 'multipart/form-data': { schema: ImageEditForm } }, description: 'The image file and the instruction.' } },
+  responses: {
+    200: { content: { 'application/json': { schema: ImagesResponse } }, description: 'The edited images, as URLs or base64 PNGs.' },
+    400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long.'),
+    401: error('unauthorized'),
+    404: error('model_not_found'),
+    413: error('image_too_large'),
+    500: error('a generation failed or the model answered without an image (`no_image`, with `error.generation_ids`).'),
+    504: error('generation_timeout: not ready in time; `error.generation_ids` to follow.'),
+  },
+});
+
+const hook = (result: { success: true } | { success: false; error: z.ZodError }): undefined => {
+  if (!result.success) throw fromZodError(result.error);
+  return undefined;
+};
+
+export function registerImageEditsRoute(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps): void {
+  app.openapi(
+    imageEditsRoute,
+    async (c) => {
+      const form = c.req.valid('form');
+      const served = resolveOrThrow(deps.catalog, form.model);
+      const { service } = deps;
+      const result = await editImages(
+        {
+          // The generations run on the model the form named, for the caller's tenant.
+          createGeneration: async (request) =>
+            (await createGeneration(service, { ...request, model: served.entry.id }, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
+          jobs: service.jobs,
+          store: service.store,
+          urlFor: (key) => deps.urls.urlFor(key),
+          now: service.now,
+          model: { id: served.entry.id, drawPrefix: served.entry.prompts.draw_prefix, ...served.entry.image },
+          waitMs: deps.waitMs,
+          log: c.var.log,
+          baseUrl: c.req.url,
+          signal: c.req.raw.signal,
+        },
+        form,
+      );
+      return c.json(result, 200);
+    },
+    hook,
+  );
+}
