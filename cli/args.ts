@@ -14,14 +14,21 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   cli draw "<caption>" -o out.png [--model NAME] [--style STYLE] [--steps N] [--guidance G] [--seed S]
   cli describe <image.png|image.jpg> [--model NAME] [--prompt "..."]
+  cli edit <image> "<instruction>" -o out.png [--model NAME]   e.g. "make the circle blue"
+  cli restyle <image> --style STYLE -o out.png [--model NAME]  asks "draw this in STYLE style"
+  cli chat [-o DIR] [--model NAME]   a conversation: one turn a line; /image PATH attaches an
+                                     image to your next turn; the answers' images are saved
+                                     in DIR as they come; /quit (or end of input) ends it
   cli models                    the models the server serves, their styles and licences
 
 options:
   --url URL           API base URL (default $API_URL or http://127.0.0.1:3000)
   --api-key KEY       bearer key (default $API_KEY)
   --model NAME        the model (\`cli models\` lists them; default: the server's default)
-  --style STYLE       draw: a style the model knows (its draw template, e.g. "draw snake in twitter style")
-  -o, --output FILE   where draw writes the image (more images: FILE-1.png, ...)
+  --style STYLE       draw: a style the model knows (its draw template, e.g. "draw snake in twitter style");
+                      restyle: the style to redraw the image in
+  -o, --output FILE   where draw, edit and restyle write the image (more images: FILE-1.png, ...);
+                      chat: the folder for the answers' images (default: the current one)
   --steps N           denoising steps (1-100)
   --guidance G        guidance scale (0-20)
   --seed S            seed (integer >= 0)
@@ -62,9 +69,29 @@ const Describe = Common.extend({
   output: z.string().min(1).optional(),
 });
 
+const Edit = Common.extend({
+  command: z.literal('edit'),
+  image: z.string().min(1, 'edit needs an image file'),
+  instruction: z.string().min(1, 'edit needs an instruction, e.g. "make the circle blue"'),
+  output: z.string().min(1, 'edit needs -o <file.png>'),
+});
+
+const Restyle = Common.extend({
+  command: z.literal('restyle'),
+  image: z.string().min(1, 'restyle needs an image file'),
+  style: z.string({ error: 'restyle needs --style STYLE' }).min(1, 'restyle needs --style STYLE'),
+  output: z.string().min(1, 'restyle needs -o <file.png>'),
+});
+
+const Chat = Common.extend({
+  command: z.literal('chat'),
+  /** The folder the answers' images are saved in. */
+  output: z.string().min(1).default('.'),
+});
+
 const Models = Connection.extend({ command: z.literal('models') });
 
-export const CliArgs = z.discriminatedUnion('command', [Draw, Describe, Models]);
+export const CliArgs = z.discriminatedUnion('command', [Draw, Describe, Edit, Restyle, Chat, Models]);
 export type CliArgs = z.infer<typeof CliArgs>;
 
 /** The parsed command, 'help', or a UsageError. */
@@ -78,21 +105,24 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return 'help';
   const [command, subject, ...rest] = positionals;
-  if (command !== 'draw' && command !== 'describe' && command !== 'models') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')} (quote the caption)`);
+  if (!isCommand(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  // edit takes the image and its instruction; every other command one subject at most.
+  const [instruction, ...extra] = command === 'edit' ? rest : [undefined, ...rest];
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')} (quote the ${command === 'edit' ? 'instruction' : 'caption'})`);
   const connection = { url: values.url ?? env['API_URL'] ?? 'http://127.0.0.1:3000', apiKey: values['api-key'] ?? (env['API_KEY'] || undefined) };
-  if (command === 'models') {
+  if (command === 'models' || command === 'chat') {
     if (subject !== undefined) throw new UsageError(`unexpected arguments: ${subject}`);
-    return validated({ command, ...connection });
   }
-  if (values.style !== undefined && command !== 'draw') throw new UsageError('--style: only draw takes a style');
+  if (command === 'models') return validated({ command, ...connection });
+  if (values.style !== undefined && command !== 'draw' && command !== 'restyle') throw new UsageError('--style: only draw and restyle take a style');
   const raw = {
     command,
-    ...(command === 'draw' ? { caption: subject ?? '' } : { image: subject ?? '' }),
+    ...(command === 'draw' ? { caption: subject ?? '' } : command === 'chat' ? {} : { image: subject ?? '' }),
+    ...(command === 'edit' ? { instruction: instruction ?? '' } : {}),
     ...connection,
     model: values.model,
     style: values.style,
-    output: values.output ?? (command === 'draw' ? '' : undefined),
+    output: values.output ?? (command === 'draw' || command === 'edit' || command === 'restyle' ? '' : undefined),
     prompt: values.prompt,
     steps: values.steps,
     guidance: values.guidance,
@@ -102,6 +132,11 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     timeout: values.timeout,
   };
   return validated(raw);
+}
+
+const COMMANDS = ['draw', 'describe', 'edit', 'restyle', 'chat', 'models'] as const;
+function isCommand(command: string | undefined): command is (typeof COMMANDS)[number] {
+  return (COMMANDS as readonly (string | undefined)[]).includes(command);
 }
 
 function validated(raw: Record<string, unknown>): CliArgs {

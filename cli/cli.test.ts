@@ -157,8 +157,8 @@ describe('cli with several models', () => {
   });
 
   /** Serves tiny (default) and tiny-styles; records the model and prompt of each decode, and answers without an image. */
-  async function serveTwo(): Promise<{ url: string; asked: { model: string; prompt: string }[] }> {
-    const asked: { model: string; prompt: string }[] = [];
+  async function serveTwo(): Promise<{ url: string; asked: { model: string; prompt: string; images: number }[] }> {
+    const asked: { model: string; prompt: string; images: number }[] = [];
     const runtimes: Record<string, ModelRuntime> = { tiny: runtime, 'tiny-styles': styled };
     deps = testDeps(
       [
@@ -168,7 +168,7 @@ describe('cli with several models', () => {
       {
         textDecoder: async (model, segments) => {
           const ids = segments.flatMap((s) => (s.type === 'text' ? s.ids : []));
-          asked.push({ model, prompt: runtimes[model]!.tokenizer.decode(ids) });
+          asked.push({ model, prompt: runtimes[model]!.tokenizer.decode(ids), images: segments.filter((s) => s.type === 'image').length });
           return { ids: [], text: 'done', stop: 'eos' };
         },
       },
@@ -205,6 +205,23 @@ describe('cli with several models', () => {
       ['tiny-styles', 'draw snake in outline style'],
       ['tiny-styles', 'describe the image'],
       ['tiny', 'draw a cat'],
+    ]);
+  });
+
+  it('edits and restyles: the image then the instruction in one turn, restyle in the model\'s phrasing', async () => {
+    const { url, asked } = await serveTwo();
+    const image = join(dir, 'in.png');
+    writeFileSync(image, pngBytes(8, 8, () => [1, 2, 3, 255]));
+    // The stand-in decoder answers text only: the CLI says no image came, after sending the request.
+    const edited = await run(['edit', image, 'make the circle blue', '-o', join(dir, 'e.png'), '--url', url]);
+    expect(edited).toMatchObject({ code: 1, stdout: 'done\n' });
+    expect(edited.stderr).toContain('the model answered without an image');
+    await run(['restyle', image, '--style', 'outline', '--model', 'tiny-styles', '-o', join(dir, 'r.png'), '--url', url]);
+    const refused = await run(['restyle', image, '--style', 'pixel', '--model', 'tiny-styles', '-o', join(dir, 'r.png'), '--url', url]);
+    expect(refused.stderr).toContain('the model knows the styles flat, outline, not "pixel"');
+    expect(asked.map((a) => [a.model, a.images, a.prompt.replace(/<[a-z]+>/g, '').trim()])).toEqual([
+      ['tiny', 1, 'make the circle blue'],
+      ['tiny-styles', 1, 'draw this in outline style'],
     ]);
   });
 
@@ -246,8 +263,21 @@ describe('cli arguments', () => {
     expect(parseCli(['models', '--url', 'http://h:2'], { API_KEY: 'k' })).toEqual({ command: 'models', url: 'http://h:2', apiKey: 'k' });
     expect(() => parseCli(['draw', 'a', '-o', 'x', '--model', 'no spaces allowed'], {})).toThrow(/--model: expected a model name/);
     expect(() => parseCli(['draw', 'a', '-o', 'x', '--model', ''], {})).toThrow(/--model/);
-    expect(() => parseCli(['describe', 'a.png', '--style', 'flat'], {})).toThrow(/only draw takes a style/);
+    expect(() => parseCli(['describe', 'a.png', '--style', 'flat'], {})).toThrow(/only draw and restyle take a style/);
     expect(() => parseCli(['models', 'extra'], {})).toThrow(/unexpected arguments: extra/);
+  });
+
+  it('parses edit, restyle and chat', () => {
+    expect(parseCli(['edit', 'in.png', 'make the circle blue', '-o', 'out.png', '--seed', '2'], {})).toMatchObject({ command: 'edit', image: 'in.png', instruction: 'make the circle blue', output: 'out.png', seed: 2 });
+    expect(parseCli(['restyle', 'in.png', '--style', 'twitter', '-o', 'out.png', '--model', 'emoji64'], {})).toMatchObject({ command: 'restyle', image: 'in.png', style: 'twitter', model: 'emoji64' });
+    expect(parseCli(['chat'], {})).toMatchObject({ command: 'chat', output: '.' });
+    expect(parseCli(['chat', '-o', 'pics', '--temperature', '1'], {})).toMatchObject({ command: 'chat', output: 'pics', temperature: 1 });
+    expect(() => parseCli(['edit', 'in.png', '-o', 'o.png'], {})).toThrow(/--instruction: edit needs an instruction/);
+    expect(() => parseCli(['edit', 'in.png', 'make', 'it', 'blue', '-o', 'o.png'], {})).toThrow(/unexpected arguments: it blue \(quote the instruction\)/);
+    expect(() => parseCli(['edit', 'in.png', 'x'], {})).toThrow(/-o/);
+    expect(() => parseCli(['restyle', 'in.png', '-o', 'o.png'], {})).toThrow(/--style: restyle needs --style/);
+    expect(() => parseCli(['chat', 'hello'], {})).toThrow(/unexpected arguments: hello/);
+    expect(() => parseCli(['chat', '--style', 'flat'], {})).toThrow(/only draw and restyle take a style/);
   });
 
   it('exits 2 on bad usage', async () => {
@@ -260,5 +290,7 @@ describe('cli arguments', () => {
     expect(imagePath('out.png', 0)).toBe('out.png');
     expect(imagePath('out.png', 2)).toBe('out-2.png');
     expect(progressLine({ status: 'running', progress: { step: 5, steps: 10 } })).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}] step 5/10 running`);
+    expect(progressLine({ status: 'running', progress: { step: 5, steps: 10, image: 0 } })).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}] step 5/10 running`);
+    expect(progressLine({ status: 'running', progress: { step: 2, steps: 4, image: 1 } })).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}] image 2 step 2/4 running`);
   });
 });

@@ -16,9 +16,9 @@ export interface CommandIO {
   pollIntervalMs: number;
 }
 
-type GenerateArgs = Extract<CliArgs, { command: 'draw' | 'describe' }>;
+type GenerateArgs = Extract<CliArgs, { command: 'draw' | 'describe' | 'edit' | 'restyle' | 'chat' }>;
 
-function samplingOf(args: GenerateArgs): Omit<CreateGenerationRequest, 'prompt' | 'images'> {
+export function samplingOf(args: GenerateArgs): Omit<CreateGenerationRequest, 'prompt' | 'images' | 'messages'> {
   return {
     ...(args.model !== undefined ? { model: args.model } : {}),
     ...(args.steps !== undefined ? { steps: args.steps } : {}),
@@ -50,7 +50,7 @@ export async function waitFor(client: ApiClient, first: Generation, io: CommandI
   return g;
 }
 
-function printText(g: Generation, io: CommandIO): void {
+export function printText(g: Generation, io: CommandIO): void {
   for (const part of g.output) if (part.type === 'text' && part.text.length > 0) io.stdout.write(`${part.text}\n`);
 }
 
@@ -61,7 +61,7 @@ export function imagePath(output: string, k: number): string {
   return `${output.slice(0, output.length - ext.length)}-${k}${ext || '.png'}`;
 }
 
-async function saveImages(client: ApiClient, g: Generation, output: string, io: CommandIO): Promise<number> {
+export async function saveImages(client: ApiClient, g: Generation, output: string, io: CommandIO): Promise<number> {
   const images = g.output.filter((p) => p.type === 'image');
   for (const [k, part] of images.entries()) {
     const path = imagePath(output, k);
@@ -101,16 +101,21 @@ export async function draw(client: ApiClient, args: Extract<CliArgs, { command: 
   if ((await saveImages(client, g, args.output, io)) === 0) throw new CliError('the model answered without drawing an image');
 }
 
-export async function describe(client: ApiClient, args: Extract<CliArgs, { command: 'describe' }>, io: CommandIO): Promise<void> {
+/** An image file as the data URL the API takes (PNG or JPEG, told from its bytes). */
+export async function imageDataUrl(path: string): Promise<string> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(args.image);
+    bytes = await readFile(path);
   } catch (err) {
-    throw new CliError(`cannot read ${args.image}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const mime = mimeOf(bytes);
-  if (!mime) throw new CliError(`${args.image} is not a PNG or JPEG file`);
-  const image = `data:${mime};base64,${bytes.toString('base64')}`;
+  if (!mime) throw new CliError(`${path} is not a PNG or JPEG file`);
+  return `data:${mime};base64,${bytes.toString('base64')}`;
+}
+
+export async function describe(client: ApiClient, args: Extract<CliArgs, { command: 'describe' }>, io: CommandIO): Promise<void> {
+  const image = await imageDataUrl(args.image);
   const prompt = args.prompt ?? (await promptsFor(client, args.model)).describe_prompt;
   const created = await client.create({ prompt, images: [image], ...samplingOf(args) });
   const g = await waitFor(client, created, io, args.timeout);
@@ -128,6 +133,7 @@ export function describeModel(m: ModelObject): string {
   const lines = [`${m.id}${m.default ? ' (default)' : ''}: ${m.description}`, `  images    ${m.image.width} x ${m.image.height}`];
   lines.push(`  draw      ${JSON.stringify(`${m.prompts.draw_prefix}<caption>`)}${m.prompts.draw_template ? `, or ${JSON.stringify(m.prompts.draw_template)}` : ''}`);
   if (m.prompts.styles) lines.push(`  styles    ${m.prompts.styles.join(', ')}`);
+  lines.push(`  tasks     ${m.tasks.join(', ')}`);
   lines.push(`  describe  ${JSON.stringify(m.prompts.describe_prompt)} after an image`);
   for (const l of m.licenses) lines.push(`  licence   ${l.spdx}: ${l.name} (${l.source})${l.attribution ? `. ${l.attribution}` : ''}`);
   return `${lines.join('\n')}\n`;

@@ -1,12 +1,17 @@
 /**
  * The command-line client: `npm run cli -- draw "a red circle" -o out.png`,
- * `npm run cli -- describe photo.png`, `npm run cli -- models`; `--model NAME` picks a model. Exit status: 0 done, 1 failed, 2 bad usage.
+ * `npm run cli -- describe photo.png`, `edit photo.png "make the circle blue" -o out.png`,
+ * `restyle photo.png --style twitter -o out.png`, `chat`, `models`; `--model NAME` picks a
+ * model. Exit status: 0 done, 1 failed, 2 bad usage.
  */
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCli, USAGE, UsageError } from './args.js';
 import { ApiClient, CliError, type Fetch } from './client.js';
+import { chat } from './chat.js';
 import { describe, draw, models, type CommandIO } from './commands.js';
+import { edit, restyle } from './edit.js';
 
 export interface CliIO {
   stdout: CommandIO['stdout'];
@@ -14,6 +19,9 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   fetch?: Fetch;
   pollIntervalMs?: number;
+  /** chat's input lines (default: stdin, line by line) and whether to prompt for them. */
+  stdin?: AsyncIterable<string>;
+  interactive?: boolean;
 }
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -34,7 +42,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   try {
     if (args.command === 'draw') await draw(client, args, commandIO);
     else if (args.command === 'describe') await describe(client, args, commandIO);
-    else await models(client, commandIO);
+    else if (args.command === 'edit') await edit(client, args, commandIO);
+    else if (args.command === 'restyle') await restyle(client, args, commandIO);
+    else if (args.command === 'chat') {
+      const lines = io.stdin ?? createInterface({ input: process.stdin, crlfDelay: Infinity });
+      await chat(client, args, commandIO, { lines, interactive: io.interactive ?? process.stdin.isTTY === true });
+    } else await models(client, commandIO);
     return 0;
   } catch (err) {
     if (!(err instanceof CliError)) throw err;
