@@ -2,7 +2,8 @@
  * POST /v1/chat/completions reads the whole history on the tiny model: user and assistant
  * turns by the multi-turn template, system messages skipped, one role's consecutive messages
  * one turn, and an earlier answer's images as markdown links to this server's output URLs
- * (or image_url parts), read from the caller's own generations only.
+ * (or image_url parts), read from the caller's own generations only; an answer that goes on
+ * with an image waits for it and links it the same way.
  */
 import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
@@ -129,6 +130,44 @@ describe('the history of a chat', () => {
     expect(await openAiError(await post('/v1/chat/completions', assistantFirst, acme), 400)).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/start with a user message/) });
     const tooMuch = { messages: [{ role: 'user', content: 'x'.repeat(4000) }, { role: 'assistant', content: 'y'.repeat(4000) }, { role: 'user', content: 'z' }] };
     expect(await openAiError(await post('/v1/chat/completions', tooMuch, acme), 400)).toMatchObject({ code: 'prompt_too_long', param: 'messages' });
+  });
+});
+
+describe('an answer with an image', () => {
+  it('waits for the generation and answers its image as a markdown link, which a follow-up reads back', async () => {
+    const seen: Segment[][] = [];
+    setup({ textDecoder: spyingDecoder(seen) });
+    nextStop = 'boi';
+    const asked = post('/v1/chat/completions', { messages: [{ role: 'user', content: 'draw a red square' }], seed: 6, max_tokens: 9 });
+    // The worker's part: the job the chat queued gets its image.
+    const [message] = await deps.queue.receive({ maxMessages: 1, waitSeconds: 5 });
+    const { jobId } = JSON.parse(message!.body) as { jobId: string };
+    await playWorker(deps, jobId);
+    nextStop = 'eos';
+    await deps.store.put(`outputs/${jobId}/0.png`, drawn, { contentType: 'image/png' });
+    const res = await asked;
+    expect(res.status).toBe(200);
+    const body = ChatCompletion.parse(await res.json());
+    expect(body.generation_id).toBe(jobId);
+    const content = body.choices[0]!.message.content;
+    expect(content).toMatch(new RegExp(`^fine!\\[image 1\\]\\(http://localhost/v1/files/outputs/${jobId}/0\\.png\\?expires=\\d+&sig=[^)]+\\)$`));
+    const record = (await deps.jobs.get(jobId))!;
+    expect(record.params).toMatchObject({ seed: 6, max_tokens: 9 });
+    expect(body.usage.completion_tokens).toBe(record.tokens_used);
+
+    // The answer sent back as it came is the drawing, in the assistant's turn.
+    seen.length = 0;
+    const followUp = await post('/v1/chat/completions', {
+      messages: [{ role: 'user', content: 'draw a red square' }, { role: 'assistant', content }, { role: 'user', content: 'make it blue' }],
+    });
+    expect(followUp.status).toBe(200);
+    expect(seen[0]).toEqual(
+      conversationContext(tiny.runtime.tokenizer, [
+        { role: 'user', content: ['draw a red square'] },
+        { role: 'assistant', content: ['fine', { type: 'image', patches: decodePng(drawn, tiny.runtime.manifest.image) }] },
+        { role: 'user', content: ['make it blue'] },
+      ]),
+    );
   });
 });
 

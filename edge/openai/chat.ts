@@ -1,12 +1,12 @@
 /**
- * Chat completions over the model's text side: the whole history (./history.ts: user and
- * assistant messages, their images, earlier answers' images as markdown links) becomes the
- * model's context by the multi-turn template, the edge decodes the answer, and nothing is
- * queued. A model whose answer would go on with an image (it emits `<boi>`) gets the text
- * before it and a sentence saying where images are made instead; no job is started for an
- * image nobody asked this route for.
+ * Chat completions: the whole history (./history.ts: user and assistant messages, their
+ * images, earlier answers' images as markdown links) becomes the model's context by the
+ * multi-turn template, and the edge decodes the answer. A text answer is done there, with
+ * nothing queued. An answer that goes on with an image (the model emits `<boi>`) becomes a
+ * generation that the request waits for (./chat-images.ts), its images markdown links.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { streamSeed } from '../../shared/runtime/index.js';
 import type { JobRepository } from '../../shared/jobs/repository.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import type { ModelInfo } from '../../shared/runtime/index.js';
@@ -16,18 +16,18 @@ import type { JobRecord } from '../../shared/schemas/job.js';
 import { prepareConversation, type RefusalFactory } from '../conversation/index.js';
 import type { DecodedText, TextDecodeFn } from '../text-decode.js';
 import { OpenAiError } from './errors.js';
+import { imageAnswer, type ChatImageDeps } from './chat-images.js';
 import { chatTurns } from './history.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, FinishReason, Usage } from './schemas.js';
-
-export const IMAGE_ANSWER_NOTE =
-  '[The model answers this with an image, which chat completions do not return. Send the conversation to POST /v1/generations (`messages`) or the prompt to POST /v1/images/generations to get it.]';
 
 export interface ChatAnswer {
   id: string;
   created: number;
   model: string;
-  /** The decoded text and, when the model went on to an image, IMAGE_ANSWER_NOTE. */
+  /** The answer: the decoded text, or when the model went on to an image, its generation's output (images as markdown links). */
   content: string;
+  /** The generation that made the answer's images, when there were any. */
+  generationId?: string;
   decoded: DecodedText;
   finishReason: FinishReason;
   usage: Usage;
@@ -41,6 +41,8 @@ export interface ChatDeps {
   jobs: JobRepository<JobRecord>;
   store: Pick<ObjectStore, 'get'>;
   tenant: string;
+  /** How an answer's images are made. */
+  images: ChatImageDeps;
 }
 
 /** Refusals in OpenAI's shape, naming the offending field as `param`. */
@@ -53,21 +55,24 @@ export async function answerChat(deps: ChatDeps, body: ChatRequest): Promise<Cha
     maxPositions: CONVERSATION_LIMITS.positions,
     refuse: openAiRefusal,
   });
-  const decoded = await deps.decode(deps.model.id, segments, {
-    maxTokens: body.max_completion_tokens ?? body.max_tokens ?? LIMITS.maxTokens.default,
-    temperature: body.temperature ?? LIMITS.temperature.default,
-    seed: body.seed ?? randomInt(0, LIMITS.seedMax + 1),
-  });
-  const text = decoded.stop === 'boi' ? [decoded.text, IMAGE_ANSWER_NOTE].filter((s) => s.length > 0).join(' ') : decoded.text;
-  return {
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? LIMITS.maxTokens.default;
+  const temperature = body.temperature ?? LIMITS.temperature.default;
+  const seed = body.seed ?? randomInt(0, LIMITS.seedMax + 1);
+  // The text stream's seed as POST /v1/generations derives it: a generation made for the images decodes the same text.
+  const decoded = await deps.decode(deps.model.id, segments, { maxTokens, temperature, seed: streamSeed(seed, 'text', 0) });
+  const answer = (content: string, completionTokens: number, generationId?: string): ChatAnswer => ({
     id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
     created: Math.floor(deps.now().getTime() / 1000),
     model: deps.model.id,
-    content: text,
+    content,
+    ...(generationId !== undefined ? { generationId } : {}),
     decoded,
     finishReason: decoded.stop === 'length' ? 'length' : 'stop',
-    usage: { prompt_tokens: positions, completion_tokens: decoded.ids.length, total_tokens: positions + decoded.ids.length },
-  };
+    usage: { prompt_tokens: positions, completion_tokens: completionTokens, total_tokens: positions + completionTokens },
+  });
+  if (decoded.stop !== 'boi') return answer(decoded.text, decoded.ids.length);
+  const made = await imageAnswer(deps.images, turns, { model: deps.model.id, seed, max_tokens: maxTokens, temperature });
+  return answer(made.content, made.record.tokens_used, made.record.id);
 }
 
 export function completionBody(a: ChatAnswer): ChatCompletion {
@@ -78,6 +83,7 @@ export function completionBody(a: ChatAnswer): ChatCompletion {
     model: a.model,
     choices: [{ index: 0, message: { role: 'assistant', content: a.content, refusal: null }, finish_reason: a.finishReason, logprobs: null }],
     usage: a.usage,
+    ...(a.generationId !== undefined ? { generation_id: a.generationId } : {}),
   };
 }
 
@@ -98,7 +104,9 @@ export function completionChunks(a: ChatAnswer, info: ModelInfo, includeUsage: b
   const decoder = info.tokenizer.streamDecoder();
   const pieces = a.decoded.ids.map((id) => decoder.push([id]));
   pieces.push(decoder.flush());
-  if (a.content !== a.decoded.text) pieces.push(a.content.slice(a.decoded.text.length));
+  // What follows the decoded text (the images' links and the text after them) comes as one piece.
+  if (!a.content.startsWith(a.decoded.text)) pieces.splice(0, pieces.length, a.content);
+  else if (a.content !== a.decoded.text) pieces.push(a.content.slice(a.decoded.text.length));
   for (const piece of pieces) if (piece.length > 0) chunks.push(chunk({ content: piece }, null));
   chunks.push(chunk({}, a.finishReason));
   if (includeUsage) chunks.push({ id: a.id, object: 'chat.completion.chunk', created: a.created, model: a.model, choices: [], usage: a.usage });

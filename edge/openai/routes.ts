@@ -7,6 +7,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { ObjectStore } from '../../shared/ports/store.js';
+import type { CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import type { EdgeEnv } from '../env.js';
 import { createGeneration, type GenerationService } from '../generations.js';
 import { jsonBody } from '../middleware/json-body.js';
@@ -56,13 +57,13 @@ export const chatRoute = createRoute({
   tags: ['openai'],
   summary: 'Chat completion (OpenAI-compatible)',
   description:
-    "OpenAI's chat completions for the model's text side. The whole history is read: user and assistant messages (system and developer " +
+    "OpenAI's chat completions over a conversation. The whole history is read: user and assistant messages (system and developer " +
     'messages are not; consecutive messages of one role are one turn), their text and `image_url` parts in order, and in an assistant\'s text ' +
     "markdown image links `![...](url)`: how an earlier answer's image comes back. An image URL is a data URL or one of this server's output " +
     "image URLs (the caller's own generations; another's is 404). Several turns need a model with the multi_turn task (400 unsupported_conversation). " +
     "An image alone in the last user message is asked the model's describe prompt. `stream: true` answers with server-sent " +
-    "`chat.completion.chunk` events and `data: [DONE]`. When the model's answer would be an image, the content is the text before it " +
-    'and a sentence pointing to POST /v1/images/generations; no image is made.',
+    '`chat.completion.chunk` events and `data: [DONE]`. When the answer goes on with an image, it becomes a generation (`generation_id`) ' +
+    'that the request waits for (OPENAI_WAIT_SECONDS, then 504 with `error.generation_ids`); each image is a markdown link to its signed URL in the content.',
   security,
   middleware: [jsonBody] as const,
   request: { body: { required: true, ...json(ChatRequest, 'The messages.') } },
@@ -75,6 +76,8 @@ export const chatRoute = createRoute({
     401: error('unauthorized'),
     404: error("model_not_found; not_found: an image link to a generation that is not the caller's, or to an image it does not have."),
     413: error('image_too_large'),
+    500: error("the answer's generation failed (`error.generation_ids`)."),
+    504: error("generation_timeout: the answer's image was not ready in time; `error.generation_ids` to follow."),
   },
 });
 
@@ -122,8 +125,18 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
       const body = c.req.valid('json');
       const served = resolveOrThrow(deps.catalog, body.model);
       const { service } = deps;
+      const images = {
+        // An answer's images are a generation for the caller's tenant, waited for like the images route's.
+        createGeneration: async (request: CreateGenerationRequest) => (await createGeneration(service, request, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
+        jobs: service.jobs,
+        urlFor: (key: string) => deps.urls.urlFor(key),
+        baseUrl: c.req.url,
+        waitMs: deps.waitMs,
+        log: c.var.log,
+        signal: c.req.raw.signal,
+      };
       const answer = await answerChat(
-        { model: { id: served.entry.id, info: served.info }, decode: service.decode, now: service.now, jobs: service.jobs, store: service.store, tenant: c.var.tenant },
+        { model: { id: served.entry.id, info: served.info }, decode: service.decode, now: service.now, jobs: service.jobs, store: service.store, tenant: c.var.tenant, images },
         body,
       );
       if (!body.stream) return c.json(completionBody(answer), 200);

@@ -116,6 +116,10 @@ export const ChatCompletion = z
       }),
     ),
     usage: Usage,
+    generation_id: z
+      .string()
+      .optional()
+      .meta({ description: "This API's generation that made the answer's images (GET /v1/generations/{id}), when the answer has images." }),
   })
   .meta({ id: 'ChatCompletion' });
 export type ChatCompletion = z.infer<typeof ChatCompletion>;

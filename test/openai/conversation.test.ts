@@ -1,8 +1,9 @@
 /**
- * A two-turn conversation through the official `openai` npm client against a running server
+ * Two-turn conversations through the official `openai` npm client against a running server
  * (the edge on loopback and a worker process, the tiny model): the first turn's image comes
- * from images.generate, the second turn's chat sends the whole history back with that image
- * as a markdown link in the assistant's message (docs/openai.md), and the server reads it.
+ * from images.generate or from a chat answer, the second turn's chat sends the whole history
+ * back with that image as a markdown link in the assistant's message (docs/openai.md), and
+ * the server reads it.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,5 +67,34 @@ describe('a two-turn conversation with the official openai client', () => {
       .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
     expect((missing as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('not_found');
+  });
+
+  it('draws in a chat (the image as a markdown link), then edits it in the next turn from the answer sent back as it came', async () => {
+    const model = edge.deps.models.default.name;
+    const first: OpenAI.Chat.ChatCompletionMessageParam = { role: 'user', content: 'draw a red circle at the top left' };
+    // The fixture answers a draw prompt with an image by itself: the request waits for the worker to make it.
+    const drawn = await client.chat.completions.create({ model, messages: [first], max_tokens: 8, seed: 5 });
+    const content = drawn.choices[0]!.message.content!;
+    const link = /!\[image 1\]\((http[^)]+\/outputs\/gen_[A-Za-z0-9_-]+\/0\.png[^)]*)\)/.exec(content);
+    expect(link, content).not.toBeNull();
+    const png = await fetch(link![1]!);
+    expect(png.headers.get('content-type')).toBe('image/png');
+
+    const followUp = await client.chat.completions.create({
+      model,
+      messages: [first, { role: 'assistant', content }, { role: 'user', content: 'make the circle blue' }],
+      max_tokens: 8,
+      seed: 5,
+    });
+    expect(typeof followUp.choices[0]!.message.content).toBe('string');
+    const before = content.slice(0, link!.index);
+    const after = content.slice(link!.index + link![0].length);
+    expect(followUp.usage!.prompt_tokens).toBe(
+      positionsOf([
+        { role: 'user', content: ['draw a red circle at the top left'] },
+        { role: 'assistant', content: [before, 'IMAGE', after] },
+        { role: 'user', content: ['make the circle blue'] },
+      ]),
+    );
   });
 });
