@@ -341,7 +341,7 @@ export class Engine {
   /**
    * The image is clean: back into the context (as stored, noise level 0, then `<eoi>`), then
    * text until the answer ends or asks for another image. An answer that goes on is
-   * checkpointed (checkpoint.ts) while the next image starts in the same tick's batch.
+   * checkpointed (checkpoint.ts), and its next image joins the next tick's batched call.
    */
   private async imageDone(runner: ModelRunner, run: JobRun): Promise<void> {
     const { params } = run.record;
