@@ -1,14 +1,14 @@
 """Grow a trained model without changing what it computes, so that training continues from
-it instead of from scratch. Writes a checkpoint in slim.py's format, which
-train.py --init_from=... continues from.
+it instead of from scratch. Reads a slim checkpoint or a package folder; writes a checkpoint in
+slim.py's format, which train.py --init_from=... continues from.
 
 - Deeper (--layers): new GAU blocks are spread between the old ones with their output
   projection at zero, so each starts as the identity (the residual passes through).
 - A pixel head (--pixel_width, model.PixelHead): its last convolution starts at zero, so it
   adds nothing until training teaches it what to add.
 
-    python model/grow.py model/checkpoints/shapes64.pt --layers=12 --out=model/runs/grown.pt
-    python model/grow.py model/checkpoints/shapes64.pt --pixel_width=24 --out=model/runs/pixel.pt
+    python model/grow.py packages/shapes64 --layers=12 --out=model/runs/grown.pt
+    python model/grow.py packages/shapes64 --pixel_width=24 --out=model/runs/pixel.pt
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import ModelConfig, UnifiedModel  # noqa: E402
+from package_weights import load_checkpoint  # noqa: E402
 
 
 def placement(old: int, new: int) -> list[int | None]:
@@ -75,7 +76,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="initialises the new blocks")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
-    ck = torch.load(args.ckpt, weights_only=False, map_location="cpu")
+    ck = load_checkpoint(args.ckpt)
     cfg = ModelConfig(**ck["model_config"])
     layers = args.layers or cfg.n_layers
     pixel = {"pixel_width": args.pixel_width, "pixel_features": args.pixel_features,

@@ -2,6 +2,7 @@
 
     python model/sample.py --ckpt=model/runs/main/ckpt.pt --draw "a large red circle at the center" --out=red.png
     python model/sample.py --ckpt=model/runs/main/ckpt.pt --describe=red.png
+    python model/sample.py --ckpt=packages/shapes64 --draw "a small blue 7 at the top"   # a package's weights
     python model/sample.py --ckpt=... --draw "..." --steps=50 --guidance=3 --seed=7
 """
 from __future__ import annotations
@@ -11,7 +12,6 @@ import os
 import sys
 
 import numpy as np
-import torch
 from PIL import Image as PILImage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,11 +19,12 @@ from diffusion import DiffusionConfig  # noqa: E402
 from evaluate import describe, draw  # noqa: E402
 from inference import Runtime  # noqa: E402
 from model import ModelConfig, UnifiedModel  # noqa: E402
+from package_weights import load_checkpoint  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 
 def load_runtime(ckpt_path: str, raw: bool = False, device: str = "cpu") -> tuple[Runtime, Tokenizer]:
-    ck = torch.load(ckpt_path, weights_only=False, map_location="cpu")
+    ck = load_checkpoint(ckpt_path)  # a .pt file or a package folder
     tok = Tokenizer.from_json(ck["tokenizer"])
     model = UnifiedModel(ModelConfig(**ck["model_config"]))
     model.load_state_dict(ck["model" if raw else "ema"])

@@ -12,9 +12,11 @@ N=${5:-1000}
 RUN=$(dirname "$CK")
 PY=.venv/bin/python
 # The shipped weights are the slim checkpoint's (fp16 values), evaluated and exported as they
-# are committed, so that storing the graph's weights as fp16 (compact.py) loses nothing.
-$PY model/slim.py "$CK" model/checkpoints/shapes64.pt
-CK=model/checkpoints/shapes64.pt
+# are, so that storing the graph's weights as fp16 (compact.py) loses nothing. The slim
+# checkpoint stays beside the run, out of git: the package holds the weights, and
+# train.py --init_from=packages/shapes64 trains on from it (model/package_weights.py).
+$PY model/slim.py "$CK" "$RUN/slim.pt"
+CK=$RUN/slim.pt
 $PY model/eval.py --ckpt="$CK" --n="$N" --guidance="$G" --time_shift="$S" --guidance_interval="$GI" --out="$RUN/eval"
 $PY model/export.py --ckpt="$CK" --out=packages/shapes64 --default_guidance="$G" --time_shift="$S" \
   --guidance_interval="$GI" --eval_json="$RUN/eval/results.json"

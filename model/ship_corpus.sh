@@ -15,9 +15,10 @@ RUN=$(dirname "$CK")
 PY=.venv/bin/python
 PKG=packages/$NAME
 # The shipped weights are the slim checkpoint's (fp16 values), evaluated and exported as they
-# are committed, so that storing the graph's weights as fp16 (compact.py) loses nothing.
-$PY model/slim.py "$CK" "model/checkpoints/$NAME.pt"
-CK=model/checkpoints/$NAME.pt
+# are, so that storing the graph's weights as fp16 (compact.py) loses nothing. The slim
+# checkpoint stays beside the run, out of git: the package holds the weights (see ship.sh).
+$PY model/slim.py "$CK" "$RUN/slim.pt"
+CK=$RUN/slim.pt
 SAMPLER=(${G:+--guidance=$G} ${S:+--time_shift=$S} ${GI:+--guidance_interval=$GI})
 # Ranking every caption for an image takes seconds on a CPU: RANK_N of the held-out images (default 150).
 $PY model/eval_corpus.py --ckpt="$CK" --corpus="$CORPUS" --split=eval --out="$RUN/eval" --rank_n="${RANK_N:-150}" "${SAMPLER[@]}"

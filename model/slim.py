@@ -1,8 +1,10 @@
 """Shrink a training checkpoint to what a later run needs to continue: the raw and EMA
 weights in fp16, the configs, the tokenizer, the step and the history; no optimizer state
-(train.py --init_from=... starts fresh moments with a short warmup). Small enough to commit.
+(train.py --init_from=... starts fresh moments with a short warmup). ship.sh exports it as the
+package; it stays local (model/checkpoints/ and model/runs/ are not in git): the package is
+where shipped weights live, and train.py --init_from=packages/<name> trains on from it.
 
-    python model/slim.py model/runs/main/ckpt.pt model/checkpoints/shapes64.pt
+    python model/slim.py model/runs/main/ckpt.pt model/runs/main/slim.pt
 """
 import os
 import sys

@@ -31,6 +31,7 @@ from dialogue_batch import DialogueSource, make_dialogue_batch  # noqa: E402
 from dialogues import Dialogue  # noqa: E402
 from diffusion import DiffusionConfig, add_noise, euler_update, guided_x0, sample_t, step_up  # noqa: E402
 from model import ModelConfig, UnifiedModel  # noqa: E402
+from package_weights import load_checkpoint  # noqa: E402
 from sequence import Batch, attention_mask, build_row, collate, image_to_patches, patchify  # noqa: E402
 from examples import CorpusSource, Example, Shapes64Source, corpus_tokenizer, shapes64_example  # noqa: E402
 from shapes64 import eval_split  # noqa: E402
@@ -89,7 +90,7 @@ class TrainConfig:
     # step, or that building, not the GPU, sets the pace.
     device: str = "cpu"
     loader_workers: int = 0         # 0: batches are built in the training loop
-    init_from: str = ""             # a slim checkpoint (model/slim.py) to start from when out_dir has none
+    init_from: str = ""             # a slim checkpoint (model/slim.py) or a package folder to start from when out_dir has none
     # Train only the parameters whose names match this regular expression; the rest stay
     # frozen (e.g. "pixel_head" teaches a pixel head added by grow.py, leaving the rest as it was).
     train_only: str = ""
@@ -375,7 +376,7 @@ def main(argv: list[str]) -> None:
     if os.path.exists(ckpt_path):
         resume = torch.load(ckpt_path, weights_only=False, map_location="cpu")
     elif tcfg.init_from:
-        resume = torch.load(tcfg.init_from, weights_only=False, map_location="cpu")
+        resume = load_checkpoint(tcfg.init_from)
     else:
         resume = None
     corpus = load_corpus(tcfg.corpus, tcfg.model.get("image_size", ModelConfig.image_size), log=print) if tcfg.corpus else None

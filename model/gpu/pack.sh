@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Packs what model/gpu/train_emoji.sh needs into .gpu/ (ignored by git, carried to the device
-# machine): the emoji corpus's manifest and the images it names (about 10 MB of the 40 MB cache).
+# machine): the emoji corpus's manifest and the images it names (about 10 MB of the 40 MB cache),
+# and the shipped package's weights as a .pt file (reading the package needs onnx, which the
+# device machine may lack).
 #   model/gpu/pack.sh [MANIFEST]      # default .cache/emoji/corpus/emoji-core.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,3 +16,4 @@ cp "$MANIFEST" "$DST/"
 .venv/bin/python -c 'import json,sys; [print(json.loads(l)["image"]) for l in open(sys.argv[1]) if l.strip()]' "$MANIFEST" \
   | (cd "$SRC" && xargs cp --parents -t "$OLDPWD/$DST")
 echo "$DST: $(du -sh "$DST" | cut -f1), $(wc -l < "$MANIFEST") rows"
+.venv/bin/python model/package_weights.py packages/emoji64 .gpu/emoji64.pt

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One prepared GPU run (issue 11): emoji64 trained on from its shipped checkpoint, at batch 256
+# One prepared GPU run (issue 11): emoji64 trained on from its shipped package, at batch 256
 # on one GPU for MINUTES, then scored as on the CPU (eval_corpus.py); the figures, the log and
 # the slim checkpoint (in 15 MB parts: the device tool brings back files of 16 MiB at most)
 # land in $OUT. The model keeps its size: the package must stay under 30 MB.
@@ -19,9 +19,9 @@ RUN=/tmp/emoji-gpu
 CORPUS=.gpu/corpus/emoji-core.jsonl
 [ "$DEVICE" = cpu ] || nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 rm -rf $RUN
-# STEPS more steps (MINUTES caps them) from the shipped checkpoint's: a warm restart, the learning
+# STEPS more steps (MINUTES caps them) from the shipped package's: a warm restart, the learning
 # rate scaled for 8 times the CPU's batch of 32 (about sqrt(8) x 4e-4), a cosine to a tenth of it
-INIT=model/checkpoints/emoji64.pt
+INIT=.gpu/emoji64.pt   # packages/emoji64's weights, written by pack.sh
 START=$($PY -c 'import sys, torch; print(torch.load(sys.argv[1], map_location="cpu", weights_only=False)["step"])' $INIT)
 END=$((START + ${STEPS:-8000}))
 $PY model/train.py --device="$DEVICE" --loader_workers="${WORKERS:-12}" --out_dir=$RUN --init_from=$INIT \
