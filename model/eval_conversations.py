@@ -53,7 +53,9 @@ def main() -> None:
             report["second_turn"] = evaluate_second_turn(rt, tok, turns, steps, guidance, progress=bar)
         print("second turn", {k: round(100 * v["accuracy"], 1) for k, v in report["second_turn"].items()})
     if args.n_refusals:
-        report["refusals"] = evaluate_refusals(rt, tok, args.n_refusals, args.split, range(seeds[0] + 50_000, seeds[1]))
+        # The out-of-scope phrasings have two sets, training and held-out: both splits ask in the
+        # held-out words (no setting is chosen on refusals), about the split's own scenes.
+        report["refusals"] = evaluate_refusals(rt, tok, args.n_refusals, "eval", range(seeds[0] + 50_000, seeds[1]))
         print("refusals", json.dumps(report["refusals"]))
     if args.n_draw:
         convs = (eval_split if args.split == "eval" else val_split)(args.n_draw)
