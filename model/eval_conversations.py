@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evaluate import evaluate, summary_line  # noqa: E402
-from evaluate_conversations import evaluate_edits, evaluate_refusals, evaluate_second_turn  # noqa: E402
+from evaluate_conversations import edit_grid, evaluate_edits, evaluate_refusals, evaluate_second_turn  # noqa: E402
 from sample import load_runtime  # noqa: E402
 from shapes64 import EVAL_SEEDS, VAL_SEEDS, eval_split, val_split  # noqa: E402
 from shapes64_dialogues import eval_edit_split, val_edit_split  # noqa: E402
@@ -44,8 +44,10 @@ def main() -> None:
     seeds = EVAL_SEEDS if args.split == "eval" else VAL_SEEDS
     t0 = time.time()
     report = {"checkpoint": os.path.abspath(args.ckpt), "split": args.split, "steps": steps, "guidance": guidance}
+    examples: list = []
     with tqdm(total=len(edits), desc="edits") as bar:
-        report["edits"] = evaluate_edits(rt, tok, edits, steps, guidance, pipeline=not args.no_pipeline, progress=bar)
+        report["edits"] = evaluate_edits(rt, tok, edits, steps, guidance, pipeline=not args.no_pipeline, progress=bar,
+                                         examples=examples)
     line(report["edits"])
     if args.n_turns:
         turns = edits[::max(1, len(edits) // args.n_turns)][:args.n_turns]
@@ -65,6 +67,7 @@ def main() -> None:
     report["seconds"] = round(time.time() - t0, 1)
     if args.out:
         os.makedirs(args.out, exist_ok=True)
+        edit_grid(examples, os.path.join(args.out, "edit-examples.png"))
         with open(os.path.join(args.out, "results.json"), "w") as f:
             json.dump(report, f, indent=2)
 

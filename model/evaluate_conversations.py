@@ -101,8 +101,9 @@ def _rate(right: int, n: int) -> float:
 
 
 def evaluate_edits(runtime: Runtime, tok: Tokenizer, split: list[tuple[int, str]], steps: int, guidance: float,
-                   batch_size: int = 32, pipeline: bool = True, progress=None) -> dict:
-    """Direct edits (and the two-step pipeline beside them) on (seed, kind) pairs."""
+                   batch_size: int = 32, pipeline: bool = True, progress=None, examples: list | None = None) -> dict:
+    """Direct edits (and the two-step pipeline beside them) on (seed, kind) pairs. `examples`,
+    if given, collects (instruction, input, direct output, pipeline output, target) per edit."""
     rng = random.Random(12345)
     edits = [random_edit(scene_from_seed(seed), rng, kind) for seed, kind in split]
     tallies = defaultdict(lambda: defaultdict(int))
@@ -113,6 +114,7 @@ def evaluate_edits(runtime: Runtime, tok: Tokenizer, split: list[tuple[int, str]
         outs = answer(runtime, tok, [[Turn("user", [e.before.render(), e.instruction])] for e in chunk], seeds, steps, guidance)
         for e, (_, img) in zip(chunk, outs):
             _score(tallies, faith["direct"], "edit", e, img)
+        images = {}
         if pipeline:
             captions = answer(runtime, tok, [[Turn("user", [e.before.render(), DESCRIBE_PROMPT])] for e in chunk], seeds, steps, guidance)
             planned = [apply_instruction(scene_from_caption(c) or Scene(()), e.instruction) for e, (c, _) in zip(chunk, captions)]
@@ -122,6 +124,9 @@ def evaluate_edits(runtime: Runtime, tok: Tokenizer, split: list[tuple[int, str]
             images = dict(zip(drawable, (img for _, img in drawn)))
             for i, e in enumerate(chunk):
                 _score(tallies, faith["pipeline"], "pipeline", e, images.get(i))
+        if examples is not None:
+            examples += [(e.instruction, e.before.render(), img, images.get(i), e.after.render())
+                         for i, (e, (_, img)) in enumerate(zip(chunk, outs))]
         if progress:
             progress.update(len(chunk))
     out = {k: {"n": v["n"], "accuracy": _rate(v["right"], v["n"]), "answered_in_text": _rate(v["text"], v["n"])}
@@ -196,3 +201,30 @@ def _first_tokens(runtime: Runtime, tok: Tokenizer, convs: list[list[Turn]]) -> 
     to_patches = lambda img: image_to_patches(img, runtime.cfg.patch_size)  # noqa: E731
     _, logits = runtime.prefill([context_items(tok, turns, to_patches) for turns in convs])
     return logits.argmax(-1).tolist()
+
+
+def edit_grid(examples: list, path: str, per_kind: int = 2) -> None:
+    """A picture of edits: input, the direct edit, the two-step pipeline, the target; a few of each kind."""
+    from PIL import Image, ImageDraw
+    picked, seen = [], defaultdict(int)
+    for ex in examples:
+        kind = next((k for k in ("move", "remove", "add", "make") if ex[0].startswith(k)), "")
+        kind = kind + (" size" if kind == "make" and ex[0].split()[-1] in ("small", "large") else "")
+        if seen[kind] < per_kind:
+            seen[kind] += 1
+            picked.append(ex)
+    blank = np.full((64, 64, 3), 230, np.uint8)
+    scale, label = 3, 14
+    W, H = 4 * 64 * scale + 5 * 4, len(picked) * (64 * scale + label + 6) + 20
+    canvas = Image.new("RGB", (W, H), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for c, name in enumerate(("input", "edited (one step)", "describe, then draw", "target")):
+        draw.text((4 + c * (64 * scale + 4), 4), name, fill=(0, 0, 0))
+    y = 20
+    for instruction, *images in picked:
+        draw.text((4, y), instruction, fill=(0, 0, 0))
+        for c, im in enumerate(images):
+            tile = Image.fromarray(im if im is not None else blank).resize((64 * scale, 64 * scale), Image.NEAREST)
+            canvas.paste(tile, (4 + c * (64 * scale + 4), y + label))
+        y += 64 * scale + label + 6
+    canvas.save(path)
