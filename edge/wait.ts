@@ -6,8 +6,8 @@
  */
 import { isTerminal } from '../shared/jobs/status.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
-import { sleep } from '../shared/queue/sleep.js';
 import type { JobRecord } from '../shared/schemas/job.js';
+import { pollUntil } from './poll.js';
 
 export const MAX_WAIT_SECONDS = 60;
 
@@ -23,13 +23,11 @@ export function preferredWait(prefer: string | undefined, max: number = MAX_WAIT
 
 /** The record once terminal, or as it is when `seconds` have passed. */
 export async function waitUntilTerminal(jobs: JobRepository<JobRecord>, record: JobRecord, seconds: number, pollMs: number): Promise<JobRecord> {
-  const deadline = Date.now() + seconds * 1000;
-  let current = record;
-  while (!isTerminal(current.status)) {
-    const left = deadline - Date.now();
-    if (left <= 0) break;
-    await sleep(Math.min(pollMs, left));
-    current = (await jobs.get(current.id)) ?? current;
-  }
-  return current;
+  const { value } = await pollUntil(record, {
+    isDone: (current) => isTerminal(current.status),
+    next: async (current) => (await jobs.get(current.id)) ?? current,
+    deadline: Date.now() + seconds * 1000,
+    intervalMs: pollMs,
+  });
+  return value;
 }

@@ -6,6 +6,7 @@
 import type { JobRepository } from '../../shared/jobs/repository.js';
 import { isTerminal } from '../../shared/jobs/status.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
+import { pollUntil } from '../poll.js';
 
 export interface WaitOptions {
   /** Give up at this time (ms since the epoch); the records as last read are returned. */
@@ -23,17 +24,15 @@ export interface WaitResult {
 }
 
 export async function waitForGenerations(jobs: JobRepository<JobRecord>, initial: readonly JobRecord[], options: WaitOptions): Promise<WaitResult> {
-  const interval = options.intervalMs ?? 150;
-  const records = [...initial];
-  for (;;) {
-    await Promise.all(
-      records.map(async (r, k) => {
-        if (isTerminal(r.status)) return;
-        records[k] = (await jobs.get(r.id)) ?? r;
-      }),
-    );
-    if (records.every((r) => isTerminal(r.status))) return { records, done: true };
-    if (Date.now() >= options.deadline || options.signal?.aborted) return { records, done: false };
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, options.deadline - Date.now()))));
-  }
+  // Reads before the first check: the records given may be stale by now.
+  const refresh = (records: readonly JobRecord[]) =>
+    Promise.all(records.map(async (r) => (isTerminal(r.status) ? r : ((await jobs.get(r.id)) ?? r))));
+  const { value, done } = await pollUntil(await refresh(initial), {
+    isDone: (records) => records.every((r) => isTerminal(r.status)),
+    next: refresh,
+    deadline: options.deadline,
+    intervalMs: options.intervalMs ?? 150,
+    signal: options.signal,
+  });
+  return { records: value, done };
 }

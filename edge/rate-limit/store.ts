@@ -10,13 +10,17 @@
  * times; it is then refused (429, retry in a second) rather than let through uncounted.
  */
 import { z } from 'zod';
-import { PreconditionFailedError, type ObjectStore } from '../../shared/ports/store.js';
-import { sleep } from '../../shared/queue/sleep.js';
+import type { ObjectStore } from '../../shared/ports/store.js';
+import type { Backoff } from '../../shared/store/backoff.js';
+import { UpdateConflictError, conditionalUpdate, type Change } from '../../shared/store/conditional-update.js';
+import { readJsonObject } from '../../shared/store/json-object.js';
 import type { RateLimiter } from './limiter.js';
 import { decide, WINDOW_MS, type RateDecision } from './window.js';
 
 const Counter = z.object({ count: z.number().int().min(0) }).strict();
-const JSON_TYPE = 'application/json';
+type Counter = z.infer<typeof Counter>;
+/** Shorter pauses than a record's (below 2, 4, 8 .. 50 ms): a request is waiting on the count. */
+const COUNT_BACKOFF: Backoff = { baseMs: 1, capMs: 50 };
 
 export interface StoreRateLimiterOptions {
   now?: () => number;
@@ -44,35 +48,24 @@ export class StoreRateLimiter implements RateLimiter {
   async hit(counter: string, limit: number): Promise<RateDecision> {
     const index = Math.floor(this.now() / WINDOW_MS);
     const previous = await this.previousCount(counter, index);
-    const key = rateLimitKey(counter, index);
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const current = await this.read(key);
-      const decision = decide({ index, current: current?.count ?? 0, previous }, limit, this.now());
-      if (!decision.allowed) return decision;
-      const body = new TextEncoder().encode(JSON.stringify({ count: (current?.count ?? 0) + 1 }));
-      try {
-        await this.store.put(key, body, { contentType: JSON_TYPE, ...(current ? { ifMatch: current.etag } : { ifNoneMatch: '*' }) });
-        return decision;
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-        await sleep(Math.random() * Math.min(50, 2 ** attempt));
-      }
+    const update = { key: rateLimitKey(counter, index), schema: Counter, maxAttempts: this.maxAttempts, backoff: COUNT_BACKOFF };
+    try {
+      return await conditionalUpdate(this.store, update, (current): Change<Counter, RateDecision> => {
+        const count = current?.count ?? 0;
+        const decision = decide({ index, current: count, previous }, limit, this.now());
+        return decision.allowed ? { write: { count: count + 1 }, result: decision } : { result: decision };
+      });
+    } catch (err) {
+      if (!(err instanceof UpdateConflictError)) throw err;
+      return { allowed: false, retryAfterSeconds: 1 };
     }
-    return { allowed: false, retryAfterSeconds: 1 };
   }
 
   private async previousCount(counter: string, index: number): Promise<number> {
     const cached = this.previous.get(counter);
     if (cached?.index === index) return cached.count;
-    const count = (await this.read(rateLimitKey(counter, index - 1)))?.count ?? 0;
+    const count = (await readJsonObject(this.store, rateLimitKey(counter, index - 1), Counter))?.value.count ?? 0;
     this.previous.set(counter, { index, count });
     return count;
-  }
-
-  private async read(key: string): Promise<{ count: number; etag: string } | null> {
-    const object = await this.store.get(key);
-    if (!object) return null;
-    const { count } = Counter.parse(JSON.parse(new TextDecoder().decode(object.body)));
-    return { count, etag: object.etag };
   }
 }

@@ -14,6 +14,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { InfraConfig } from './config.js';
 import { acknowledgeBucketPrefixes } from './nag.js';
+import { edgeEnvironment } from './service-env.js';
 import { PREFIX } from './storage.js';
 
 export interface EdgeProps {
@@ -109,25 +110,16 @@ export class Edge extends Construct {
       timeout: Duration.seconds(EDGE_TIMEOUT_SECONDS),
       role,
       logGroup,
-      environment: {
-        NODE_ENV: 'production',
-        NODE_OPTIONS: '--enable-source-maps',
-        STORE: 's3',
-        QUEUE: 'sqs',
-        S3_BUCKET: props.bucket.bucketName,
-        SQS_QUEUE_URL: props.queue.queueUrl,
-        SQS_DLQ_URL: props.deadLetterQueue.queueUrl,
-        MODELS: props.modelDirs.join(','),
-        EXECUTION_PROVIDER: 'cpu',
-        WORKER_MAX_BATCH: String(config.workerMaxBatch),
-        VISIBILITY_TIMEOUT_SECONDS: String(config.visibilityTimeoutSeconds),
-        API_KEYS: props.apiKeys,
-        WEBHOOK_SECRETS: props.webhookSecrets,
-        ...(config.rateLimitPerMinute > 0 ? { RATE_LIMIT_PER_MINUTE: String(config.rateLimitPerMinute) } : {}),
-        LOG_LEVEL: config.logLevel,
+      environment: edgeEnvironment(config, {
+        bucketName: props.bucket.bucketName,
+        queueUrl: props.queue.queueUrl,
+        deadLetterQueueUrl: props.deadLetterQueue.queueUrl,
+        modelDirs: props.modelDirs,
+        apiKeys: props.apiKeys,
+        webhookSecrets: props.webhookSecrets,
         // POST /v1/images/generations answers 504 with the generation ids before the function times out.
-        OPENAI_WAIT_SECONDS: String(EDGE_TIMEOUT_SECONDS - 4),
-      },
+        openAiWaitSeconds: EDGE_TIMEOUT_SECONDS - 4,
+      }),
     });
     acknowledgeBucketPrefixes(
       role,

@@ -22,6 +22,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { InfraConfig } from './config.js';
 import { acknowledgeBucketPrefixes, defaultPolicyOf, logicalIdOf } from './nag.js';
+import { workerEnvironment } from './service-env.js';
 import { PREFIX } from './storage.js';
 
 export interface WorkerPoolProps {
@@ -196,21 +197,14 @@ export class WorkerPool extends Construct {
       essential: true,
       stopTimeout: Duration.seconds(WORKER_STOP_TIMEOUT_SECONDS),
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker', logGroup }),
-      environment: {
-        NODE_ENV: 'production',
-        AWS_REGION: stack.region,
-        STORE: 's3',
-        QUEUE: 'sqs',
-        S3_BUCKET: props.bucket.bucketName,
-        SQS_QUEUE_URL: props.queue.queueUrl,
-        SQS_DLQ_URL: props.deadLetterQueue.queueUrl,
-        MODELS: props.modelDirs.join(','),
-        EXECUTION_PROVIDER: 'cuda',
-        WORKER_MAX_BATCH: String(config.workerMaxBatch),
-        VISIBILITY_TIMEOUT_SECONDS: String(config.visibilityTimeoutSeconds),
-        WORKER_HEALTH_PORT: String(WORKER_HEALTH_PORT),
-        LOG_LEVEL: config.logLevel,
-      },
+      environment: workerEnvironment(config, {
+        bucketName: props.bucket.bucketName,
+        queueUrl: props.queue.queueUrl,
+        deadLetterQueueUrl: props.deadLetterQueue.queueUrl,
+        modelDirs: props.modelDirs,
+        region: stack.region,
+        healthPort: WORKER_HEALTH_PORT,
+      }),
       secrets: { WEBHOOK_SECRETS: ecs.Secret.fromSecretsManager(props.webhookSecrets, 'WEBHOOK_SECRETS') },
       // Readiness, not liveness: a task is healthy only while it can take jobs (models loaded,
       // loop going round); a stuck loop fails it and ECS replaces the task.

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { PreconditionFailedError, type ObjectStore } from '../ports/store.js';
 import { JobRecordBase, cancelKey, jobKey } from './record.js';
 import { isTransitionAllowed, type JobStatus } from './status.js';
-import { sleep } from '../queue/sleep.js';
+import { UpdateConflictError, conditionalUpdate } from '../store/conditional-update.js';
+import { JSON_CONTENT_TYPE, encodeJson, readJsonObject } from '../store/json-object.js';
 
 export class JobNotFoundError extends Error {
   readonly code = 'job_not_found';
@@ -61,9 +62,7 @@ export interface JobRepositoryOptions<T extends JobRecordBase> {
 /** Return the next record, or null/undefined to leave the stored one as it is. */
 export type JobMutation<T> = (current: T) => T | null | undefined;
 
-const JSON_TYPE = 'application/json';
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export class JobRepository<T extends JobRecordBase = JobRecordBase> {
   private readonly schema: z.ZodType<T>;
@@ -83,7 +82,7 @@ export class JobRepository<T extends JobRecordBase = JobRecordBase> {
   async create(record: T): Promise<T> {
     const valid = this.schema.parse(record);
     try {
-      await this.store.put(jobKey(valid.id), this.encode(valid), { contentType: JSON_TYPE, ifNoneMatch: '*' });
+      await this.store.put(jobKey(valid.id), encodeJson(valid), { contentType: JSON_CONTENT_TYPE, ifNoneMatch: '*' });
     } catch (err) {
       if (err instanceof PreconditionFailedError) throw new JobAlreadyExistsError(valid.id);
       throw err;
@@ -92,7 +91,7 @@ export class JobRepository<T extends JobRecordBase = JobRecordBase> {
   }
 
   async get(id: string): Promise<T | null> {
-    return (await this.read(id))?.record ?? null;
+    return (await readJsonObject(this.store, jobKey(id), this.schema))?.value ?? null;
   }
 
   /**
@@ -102,21 +101,19 @@ export class JobRepository<T extends JobRecordBase = JobRecordBase> {
    * status would go backwards or leave a terminal state, JobNotFoundError for an unknown id.
    */
   async update(id: string, mutate: JobMutation<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.read(id);
-      if (!current) throw new JobNotFoundError(id);
-      const proposed = mutate(structuredClone(current.record));
-      if (proposed === null || proposed === undefined) return current.record;
-      const next = this.validateNext(current.record, proposed);
-      try {
-        await this.store.put(jobKey(id), this.encode(next), { contentType: JSON_TYPE, ifMatch: current.etag });
-        return next;
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-        if (attempt >= this.maxAttempts) throw new JobUpdateConflictError(id, attempt);
-        // Jittered backoff: racing writers fall out of step instead of colliding again.
-        await sleep(Math.random() * Math.min(100, 5 * 2 ** attempt));
-      }
+    try {
+      const update = { key: jobKey(id), schema: this.schema, maxAttempts: this.maxAttempts };
+      return await conditionalUpdate(this.store, update, (current) => {
+        if (!current) throw new JobNotFoundError(id);
+        // A clone: what is answered when `mutate` declines must be the record as stored.
+        const proposed = mutate(structuredClone(current));
+        if (proposed === null || proposed === undefined) return { result: current };
+        const next = this.validateNext(current, proposed);
+        return { write: next, result: next };
+      });
+    } catch (err) {
+      if (err instanceof UpdateConflictError) throw new JobUpdateConflictError(id, err.attempts);
+      throw err;
     }
   }
 
@@ -136,12 +133,6 @@ export class JobRepository<T extends JobRecordBase = JobRecordBase> {
     return (await this.store.get(cancelKey(id))) !== null;
   }
 
-  private async read(id: string): Promise<{ record: T; etag: string } | null> {
-    const obj = await this.store.get(jobKey(id));
-    if (!obj) return null;
-    return { record: this.schema.parse(JSON.parse(decoder.decode(obj.body))), etag: obj.etag };
-  }
-
   private validateNext(current: T, proposed: T): T {
     if (proposed.id !== current.id) throw new Error(`job ${current.id}: an update may not change the id`);
     if (!isTransitionAllowed(current.status, proposed.status)) {
@@ -151,9 +142,5 @@ export class JobRepository<T extends JobRecordBase = JobRecordBase> {
     const now = this.now();
     const updated_at = now.getTime() > Date.parse(current.updated_at) ? now.toISOString() : current.updated_at;
     return this.schema.parse({ ...proposed, created_at: current.created_at, updated_at });
-  }
-
-  private encode(record: T): Uint8Array {
-    return encoder.encode(JSON.stringify(record));
   }
 }

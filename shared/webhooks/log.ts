@@ -6,8 +6,9 @@
  */
 import { z } from 'zod';
 import { JobId } from '../jobs/record.js';
-import { PreconditionFailedError, type ObjectStore } from '../ports/store.js';
-import { sleep } from '../queue/sleep.js';
+import type { ObjectStore } from '../ports/store.js';
+import { conditionalUpdate } from '../store/conditional-update.js';
+import { readJsonObject } from '../store/json-object.js';
 import { WebhookDelivery } from './schema.js';
 
 /** Attempts kept per job (oldest dropped first): a progress webhook to a dead receiver must not grow it forever. */
@@ -27,9 +28,6 @@ export function deliveryLogKey(jobId: string): string {
   return `webhooks/${JobId.parse(jobId)}.json`;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /** The view's extra for a record with a webhook: its delivery attempts (nothing for a record without one). */
 export async function webhookDeliveries(store: Pick<ObjectStore, 'get'>, record: { id: string; webhook?: unknown }): Promise<{ webhookDeliveries?: WebhookDelivery[] }> {
   if (record.webhook === undefined) return {};
@@ -37,25 +35,20 @@ export async function webhookDeliveries(store: Pick<ObjectStore, 'get'>, record:
 }
 
 export async function readDeliveryLog(store: Pick<ObjectStore, 'get'>, jobId: string): Promise<DeliveryLog | null> {
-  const object = await store.get(deliveryLogKey(jobId));
-  return object ? DeliveryLog.parse(JSON.parse(decoder.decode(object.body))) : null;
+  return (await readJsonObject(store, deliveryLogKey(jobId), DeliveryLog))?.value ?? null;
 }
 
-/** Applies `mutate` (pure; may run again after a lost race) to the log, creating it when missing. Null: leave it. */
+/**
+ * Applies `mutate` (pure; may run again after a lost race) to the log, creating it when
+ * missing. Null: leave it. After 20 lost races, UpdateConflictError (a PreconditionFailedError).
+ */
 export async function updateDeliveryLog(store: Pick<ObjectStore, 'get' | 'put'>, jobId: string, mutate: (log: DeliveryLog) => DeliveryLog | null): Promise<DeliveryLog> {
-  const key = deliveryLogKey(jobId);
-  for (let attempt = 1; ; attempt += 1) {
-    const object = await store.get(key);
-    const current: DeliveryLog = object ? DeliveryLog.parse(JSON.parse(decoder.decode(object.body))) : { job_id: jobId, queued: [], deliveries: [] };
+  const update = { key: deliveryLogKey(jobId), schema: DeliveryLog, maxAttempts: 20 };
+  return conditionalUpdate(store, update, (stored) => {
+    const current: DeliveryLog = stored ?? { job_id: jobId, queued: [], deliveries: [] };
     const next = mutate(structuredClone(current));
-    if (next === null) return current;
+    if (next === null) return { result: current };
     const valid = DeliveryLog.parse({ ...next, deliveries: next.deliveries.slice(-MAX_DELIVERIES_KEPT) });
-    try {
-      await store.put(key, encoder.encode(JSON.stringify(valid)), { contentType: 'application/json', ...(object ? { ifMatch: object.etag } : { ifNoneMatch: '*' as const }) });
-      return valid;
-    } catch (err) {
-      if (!(err instanceof PreconditionFailedError) || attempt >= 20) throw err;
-      await sleep(Math.random() * Math.min(100, 5 * 2 ** attempt));
-    }
-  }
+    return { write: valid, result: valid };
+  });
 }
