@@ -3,20 +3,32 @@
  * real system on loopback: the edge serving the page and a worker process. Each state the
  * tests reach is saved as a screenshot under results/playground/.
  *
- * Three servers: one with a worker (draw, describe, keyboard), one without (a job stays
- * queued: cancel it), one with API_KEYS (the key prompt).
+ * Three servers: one with a worker (draw, describe, conversations, keyboard; it serves the
+ * test model and a copy that answers one turn at a time), one without (a job stays queued:
+ * cancel it), one with API_KEYS (the key prompt).
  */
-import { writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBytes } from '../../edge/images/test-images.js';
 import { buildPlayground } from '../../edge/playground/build.js';
-import { startEdge, startWorkerProcess, stopProcess, tempDataDir, type Edge, type WorkerProcess } from '../e2e/system.js';
+import { MODEL_DIR, startEdge, startWorkerProcess, stopProcess, tempDataDir, type Edge, type WorkerProcess } from '../e2e/system.js';
 import { launchChromium, newPage, screenshot } from './browser.js';
 
 const KEY = 'playground-test-key-1';
 const dirs = [tempDataDir(), tempDataDir(), tempDataDir()];
+/** A copy of the test model that declares no multi_turn (nor restyle): a follow-up to it starts a new single-turn request. */
+const SINGLE = 'tiny-single';
+function singleTurnCopy(): string {
+  const dir = join(dirs[0]!.dir, 'single-turn-model');
+  cpSync(MODEL_DIR, dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name: string; conversation: Record<string, unknown> };
+  manifest.name = SINGLE;
+  manifest.conversation['tasks'] = ['draw', 'describe', 'edit'];
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
 let browser: Browser;
 let withWorker: Edge;
 let withoutWorker: Edge;
@@ -25,12 +37,13 @@ let worker: WorkerProcess;
 
 beforeAll(async () => {
   buildPlayground();
+  const models = { MODELS: `${MODEL_DIR},${singleTurnCopy()}` };
   [browser, withWorker, withoutWorker, withKeys, worker] = await Promise.all([
     launchChromium(),
-    startEdge(dirs[0]!.dir),
+    startEdge(dirs[0]!.dir, models),
     startEdge(dirs[1]!.dir),
     startEdge(dirs[2]!.dir, { API_KEYS: KEY }),
-    startWorkerProcess(dirs[0]!.dir),
+    startWorkerProcess(dirs[0]!.dir, models),
   ]);
 });
 afterAll(async () => {
@@ -121,13 +134,15 @@ describe('the playground in Chromium', () => {
       const seen = await statuses();
       expect(seen[0]).toBe('Sending…');
       expect(seen).toContain('Waiting in the queue…');
-      for (const s of seen.filter((t) => t.startsWith('Drawing'))) expect(s).toMatch(/^Drawing: denoising step \d+ of 20\.$/);
+      const drawing = seen.filter((t) => t.startsWith('Drawing'));
+      expect(drawing.length).toBeGreaterThan(0);
+      for (const s of drawing) expect(s).toMatch(/^Drawing: image 1, step \d+ of 20\.$/);
       expect(await image.evaluate((img) => getComputedStyle(img).imageRendering)).toBe('pixelated');
       const box = await image.boundingBox();
       expect(box!.width).toBeGreaterThanOrEqual(256);
       expect(await image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(withWorker.deps.models.default.manifest.image.width);
       expect(await image.getAttribute('alt')).toBe('Image the model drew for: draw a large red circle at the top left');
-      expect(await page.getByRole('link', { name: 'Download PNG' }).getAttribute('download')).toBe('drawing-1.png');
+      expect(await page.getByRole('link', { name: 'Download PNG' }).getAttribute('download')).toBe('drawing-1-1.png');
       // Kept in the gallery, with the settings to run it again.
       const entry = page.locator('#gallery li').first();
       await expect.poll(() => entry.locator('.prompt').textContent()).toBe('draw a large red circle at the top left');
@@ -229,7 +244,7 @@ describe('the playground in Chromium', () => {
     await cancel.click();
     await expect.poll(() => page.locator('#status').textContent()).toBe('Canceled.');
     expect(await cancel.isVisible()).toBe(false);
-    const id = await page.evaluate(() => (JSON.parse(localStorage.getItem('playground.gallery.v1')!) as { id: string }[])[0]!.id);
+    const id = await page.evaluate(() => (JSON.parse(localStorage.getItem('playground.gallery.v2')!) as { turns: { generation: string }[] }[])[0]!.turns[0]!.generation);
     expect((await withoutWorker.deps.jobs.get(id))!.status).toBe('canceled');
     await screenshot(page, 'canceled');
     await close();
@@ -275,14 +290,190 @@ describe('the playground in Chromium', () => {
     await page.keyboard.type('draw a large green square at the center');
     await page.keyboard.press('Control+Enter');
     await expect.poll(() => page.locator('#answer figure img').count(), { timeout: 60_000 }).toBe(1);
-    // Describe the drawn image: Tab to its button, Enter.
-    await focusOn('#answer figcaption button');
+    // Describe the drawn image: Tab to its button, Enter (a second turn of the conversation).
+    await focusOn('#answer figcaption button[aria-label^="Describe this image"]');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
     expect(outline).toBe('solid');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#answer .asked').textContent(), { timeout: 30_000 }).toBe('You asked: describe the image (with 1 image)');
+    await expect.poll(() => page.locator('#answer .asked').last().textContent(), { timeout: 30_000 }).toBe('You asked: describe the image (with 1 image)');
     await expect.poll(() => page.locator('#status').textContent()).toBe('Done.');
     await screenshot(page, 'keyboard');
+    await close();
+  });
+});
+
+/** The bodies the page POSTs to /v1/generations, in order. */
+function postedBodies(page: Page): Record<string, unknown>[] {
+  const bodies: Record<string, unknown>[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/v1/generations') bodies.push(r.postDataJSON() as Record<string, unknown>);
+  });
+  return bodies;
+}
+
+interface KeptThread {
+  id: string;
+  model: string;
+  turns: { prompt: string; generation: string; status: string }[];
+}
+const keptThreads = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem('playground.gallery.v2') ?? '[]') as KeptThread[]);
+
+const done = (page: Page) => expect.poll(() => page.locator('#status').textContent(), { timeout: 60_000 }).toMatch(/^Done/);
+
+/** Draws the first turn (seeded) and waits for its image. */
+async function drawFirstTurn(page: Page, prompt: string): Promise<void> {
+  await promptBox(page).fill(prompt);
+  await page.getByText('Settings').click();
+  await page.getByLabel('Denoising steps').fill('4');
+  await page.getByLabel('Seed').fill('7');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect.poll(() => page.locator('#answer figure img').count(), { timeout: 60_000 }).toBe(1);
+  await done(page);
+}
+
+describe('conversations in the playground', () => {
+  it('sends the whole history with a follow-up, the first answer\'s image by reference', async () => {
+    const { page, close } = await open(withWorker.url);
+    await modelLoaded(page, withWorker);
+    const posted = postedBodies(page);
+    expect(await page.locator('#thread-note').textContent()).toBe('Your message starts a new conversation.');
+    await drawFirstTurn(page, 'draw a large red circle at the top left');
+    expect(await page.locator('#thread-note').textContent()).toBe('Your message continues this conversation: the answer above goes with it.');
+    // The composer is empty again, ready for the next turn.
+    expect(await promptBox(page).inputValue()).toBe('');
+    const [first] = await keptThreads(page);
+    const g1 = first!.turns[0]!.generation;
+    await promptBox(page).fill('make the circle at the top left blue');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await expect.poll(() => page.locator('#answer .turn').count()).toBe(2);
+    await done(page);
+    expect(posted).toHaveLength(2);
+    expect(posted[0]).toMatchObject({ prompt: 'draw a large red circle at the top left', steps: 4, seed: 7 });
+    expect(posted[1]!['messages']).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'draw a large red circle at the top left' }] },
+      { role: 'assistant', content: [{ type: 'image', generation: g1, index: 0 }] },
+      { role: 'user', content: [{ type: 'text', text: 'make the circle at the top left blue' }] },
+    ]);
+    // The server read the image from the first generation.
+    const threads = await keptThreads(page);
+    expect(threads).toHaveLength(1);
+    expect(threads[0]!.turns.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
+    const second = await withWorker.deps.jobs.get(threads[0]!.turns[1]!.generation);
+    expect(second!.messages![1]!.content[0]).toMatchObject({ type: 'image', generation: g1, index: 0 });
+    expect(await page.locator('#answer .turn').last().locator('.asked').textContent()).toBe('You asked: make the circle at the top left blue');
+    expect(await page.locator('#gallery li .meta').first().textContent()).toMatch(/^tiny · 2 turns · succeeded · /);
+    await screenshot(page, 'conversation');
+    await close();
+  });
+
+  it('follows an answer up with "Edit this": its image in the composer with a suggested prompt', async () => {
+    const { page, close } = await open(withWorker.url, 'dark');
+    await modelLoaded(page, withWorker);
+    const posted = postedBodies(page);
+    await drawFirstTurn(page, 'draw a small blue 7 at the bottom right');
+    const g1 = (await keptThreads(page))[0]!.turns[0]!.generation;
+    // The test model declares restyle: both follow-ups are offered.
+    expect(await page.getByRole('button', { name: /^Restyle this/ }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Edit this: image 1 of answer 1' }).click();
+    const attached = page.getByRole('list', { name: 'Attached images' }).locator('img');
+    await expect.poll(() => attached.count()).toBe(1);
+    expect(await attached.getAttribute('alt')).toBe('Attached: answer 1, image 1');
+    expect(await promptBox(page).inputValue()).toBe('make the ');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('prompt');
+    await page.keyboard.type('7 at the bottom right red');
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => page.locator('#answer .turn').count()).toBe(2);
+    await done(page);
+    const messages = posted[1]!['messages'] as { role: string; content: unknown[] }[];
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(messages[2]!.content).toEqual([
+      { type: 'image', generation: g1, index: 0 },
+      { type: 'text', text: 'make the 7 at the bottom right red' },
+    ]);
+    // The turn shows the image it was given; the composer is cleared.
+    expect(await page.locator('#answer .turn').last().locator('.given img').count()).toBe(1);
+    expect(await attached.count()).toBe(0);
+    await screenshot(page, 'edit-this');
+    await close();
+  });
+
+  it('drags an answer\'s image into the next turn', async () => {
+    const { page, close } = await open(withWorker.url);
+    await modelLoaded(page, withWorker);
+    const posted = postedBodies(page);
+    await drawFirstTurn(page, 'draw a large green square at the center');
+    const g1 = (await keptThreads(page))[0]!.turns[0]!.generation;
+    await page.locator('#answer figure img').dragTo(page.locator('#drop'));
+    const attached = page.getByRole('list', { name: 'Attached images' }).locator('img');
+    await expect.poll(() => attached.count()).toBe(1);
+    await promptBox(page).fill('describe the image');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await done(page);
+    expect(posted).toHaveLength(2);
+    expect((posted[1]!['messages'] as { content: unknown[] }[])[2]!.content[0]).toEqual({ type: 'image', generation: g1, index: 0 });
+    await close();
+  });
+
+  it('reopens a kept conversation from the gallery after a reload and continues it', async () => {
+    const { page, close } = await open(withWorker.url);
+    await modelLoaded(page, withWorker);
+    const posted = postedBodies(page);
+    await drawFirstTurn(page, 'draw a small yellow 3 at the top right');
+    await promptBox(page).fill('make the 3 at the top right large');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await expect.poll(() => page.locator('#answer .turn').count()).toBe(2);
+    await done(page);
+    const before = (await keptThreads(page))[0]!;
+    await page.reload();
+    await modelLoaded(page, withWorker);
+    expect(await page.locator('#answer .turn').count()).toBe(0);
+    await page.getByRole('button', { name: 'Open the conversation: draw a small yellow 3 at the top right' }).click();
+    await expect.poll(() => page.locator('#answer .turn').count()).toBe(2);
+    expect(await page.locator('#status').textContent()).toBe('Reopened a conversation of 2 turns.');
+    expect(await page.locator('#answer figure img').count()).toBe(1);
+    expect(await page.locator('#thread-note').textContent()).toBe('Your message continues this conversation: the 2 turns above go with it.');
+    await promptBox(page).fill('describe the image');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await expect.poll(() => page.locator('#answer .turn').count()).toBe(3);
+    await done(page);
+    expect(posted).toHaveLength(3);
+    const messages = posted[2]!['messages'] as { role: string; content: unknown[] }[];
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user']);
+    expect(messages[1]!.content).toEqual([{ type: 'image', generation: before.turns[0]!.generation, index: 0 }]);
+    // Still one thread in the gallery, now of three turns.
+    const after = await keptThreads(page);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.id).toBe(before.id);
+    expect(after[0]!.turns).toHaveLength(3);
+    await screenshot(page, 'reopened');
+    await close();
+  });
+
+  it('starts a new single-turn request for a follow-up to a model without multi_turn, and says so', async () => {
+    const { page, close } = await open(withWorker.url);
+    await modelLoaded(page, withWorker);
+    const posted = postedBodies(page);
+    await page.getByLabel('Model', { exact: true }).selectOption(SINGLE);
+    await drawFirstTurn(page, 'draw a large red circle at the top left');
+    const g1 = (await keptThreads(page))[0]!.turns[0]!.generation;
+    expect(await page.locator('#thread-note').textContent()).toBe(
+      `${SINGLE} answers one turn at a time: your message starts a new single-turn request (the conversation above is not sent with it).`,
+    );
+    // No restyle for a model that does not declare it.
+    expect(await page.getByRole('button', { name: /^Restyle this/ }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Edit this: image 1 of answer 1' }).click();
+    await page.keyboard.type('circle at the top left blue');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await done(page);
+    expect(posted[1]).toMatchObject({
+      model: SINGLE,
+      messages: [{ role: 'user', content: [{ type: 'image', generation: g1, index: 0 }, { type: 'text', text: 'make the circle at the top left blue' }] }],
+    });
+    // A new thread on the page and in the gallery.
+    expect(await page.locator('#answer .turn').count()).toBe(1);
+    expect(await page.locator('#answer .asked').textContent()).toBe('You asked: make the circle at the top left blue (with 1 image)');
+    expect((await keptThreads(page)).map((t) => t.turns.length)).toEqual([1, 1]);
+    await screenshot(page, 'single-turn');
     await close();
   });
 });

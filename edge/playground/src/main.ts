@@ -1,15 +1,21 @@
 /**
- * The playground page: ask the model (draw from a prompt, describe attached images), follow
- * the generation live, show the answer as the model gave it (text and images in order), and
- * keep this browser's generations in a gallery to run again or describe.
+ * The playground page: a conversation with the model (draw from a prompt, describe attached
+ * images, follow an answer up with an edit, a restyle or free text), each answer followed
+ * live, shown as the model gave it (text and images in order), and the threads kept in this
+ * browser's gallery to reopen, continue, run again or describe.
  */
 import { ApiClient, ApiProblem, describeFailure } from './api.js';
+import { answeredTurns, nextTurn, requestBody, usesRefs, type TurnRequest } from './conversation.js';
 import { button, byId, h } from './dom.js';
 import { follow } from './follow.js';
-import { Gallery, type GalleryEntry, type Settings, type StoredPart } from './gallery.js';
+import { Gallery, type Settings, type Thread, type Turn } from './gallery.js';
+import { renderGallery as drawGallery } from './gallery-view.js';
 import { InputImages, readAsDataUrl, wireImageInputs, type Attached } from './inputs.js';
 import { askForKey } from './key-dialog.js';
-import { Generation, ModelList, OpenApiLimits, type Model, type OutputPart } from './schemas.js';
+import { OutputImages } from './output-images.js';
+import { finalText, progressText } from './progress.js';
+import { Generation, ModelList, OpenApiLimits, type Model } from './schemas.js';
+import { ThreadView } from './thread-view.js';
 
 const FALLBACK_PROMPTS = { draw_prefix: 'draw ', describe_prompt: 'describe the image' };
 
@@ -32,6 +38,8 @@ const ui = {
   progress: byId('progress', HTMLProgressElement),
   error: byId('error', HTMLDivElement),
   answer: byId('answer', HTMLDivElement),
+  threadNote: byId('thread-note', HTMLParagraphElement),
+  newThread: byId('new-thread', HTMLButtonElement),
   gallery: byId('gallery', HTMLOListElement),
   galleryEmpty: byId('gallery-empty', HTMLParagraphElement),
   clearGallery: byId('clear-gallery', HTMLButtonElement),
@@ -44,8 +52,21 @@ let models: Model[] = [];
 /** Whether the server takes `model` on POST /v1/generations (it serves more than one). */
 let serverChoosesModels = false;
 let running: { id: string | null; abort: AbortController } | null = null;
+/** The conversation on the page (null: the next message starts one). */
+let thread: Thread | null = null;
 
 const images = new InputImages(renderInputs, showError);
+const view = new ThreadView(ui.answer, {
+  describe: (item) => void send({ prompt: promptsOf(currentModel()).describe_prompt, inputs: [item], settings: {} }),
+  edit: (item) => compose([item], 'make the ', null),
+  restyle: (item) => {
+    const style = currentModel()?.prompts?.styles?.[0] ?? 'STYLE';
+    compose([item], `draw this in ${style} style`, style);
+  },
+  attach: (item) => {
+    if (images.attach(item)) ui.prompt.focus();
+  },
+});
 
 function currentModel(): Model | undefined {
   return models.find((m) => m.id === ui.model.value) ?? models[0];
@@ -86,6 +107,9 @@ function onModelChange(): void {
       }, { 'aria-label': `Use the example prompt: ${text}` })),
     ),
   );
+  // The follow-ups an answer offers follow the model's tasks.
+  if (thread && !running) view.render(thread, m);
+  showNextTurn();
 }
 
 /** The settings' limits as the API's own schema states them. */
@@ -104,9 +128,8 @@ async function loadLimits(): Promise<void> {
 
 interface Ask {
   prompt: string;
-  inputs: string[];
+  inputs: readonly Attached[];
   settings: Settings;
-  model: string;
 }
 
 function readSettings(): Settings | null {
@@ -123,97 +146,146 @@ function readSettings(): Settings | null {
   return settings;
 }
 
-async function ask(request: Ask): Promise<void> {
+/** Says under the composer what the next message does: continue this thread, or start one (and why). */
+function showNextTurn(): void {
+  const m = currentModel();
+  const next = nextTurn(thread, m);
+  const name = m?.name ?? m?.id ?? 'This model';
+  ui.newThread.hidden = thread === null;
+  if (next.kind === 'continue') {
+    const n = answeredTurns(next.thread).length;
+    ui.threadNote.textContent = `Your message continues this conversation: the ${n === 1 ? 'answer' : `${n} turns`} above ${n === 1 ? 'goes' : 'go'} with it.`;
+  } else if (next.why === 'single_turn') {
+    ui.threadNote.textContent = `${name} answers one turn at a time: your message starts a new single-turn request (the conversation above is not sent with it).`;
+  } else if (next.why === 'other_model') {
+    ui.threadNote.textContent = `This conversation is with ${thread?.model ?? 'another model'}: a message to ${name} starts a new one.`;
+  } else {
+    ui.threadNote.textContent = 'Your message starts a new conversation.';
+  }
+}
+
+function newThread(model: string): Thread {
+  return { id: `thread_${crypto.randomUUID()}`, createdAt: new Date().toISOString(), model, turns: [] };
+}
+
+/**
+ * Sends one user turn: it continues the thread on the page where the model reads several
+ * turns (the history goes with it as `messages`), else it starts a new thread. `fresh`
+ * always starts one (the gallery's actions). Resolves true once the server took it.
+ */
+async function send(request: Ask, options: { fresh?: boolean; fromComposer?: boolean } = {}): Promise<boolean> {
   // One job on the page at a time: one still running (a gallery action started another) is canceled, not left unseen.
   if (running?.id) void api.json(Generation, `/v1/generations/${encodeURIComponent(running.id)}/cancel`, { method: 'POST' }).catch(() => {});
   running?.abort.abort();
   const abort = new AbortController();
   const mine = { id: null as string | null, abort };
   running = mine;
-  clearAnswer();
+  const model = currentModel();
+  const modelId = model?.id ?? '';
+  const next = options.fresh ? null : nextTurn(thread, model);
+  if (next?.kind !== 'continue') {
+    thread = newThread(modelId);
+    view.clear();
+  }
+  const here = thread as Thread;
+  const history = answeredTurns(here);
+  const turn: Turn = { prompt: request.prompt, inputs: request.inputs.map((i) => ({ src: i.dataUrl, ...(i.ref ? { ref: i.ref } : {}) })), settings: request.settings, generation: null, status: 'sending', output: [] };
+  here.turns.push(turn);
+  const k = here.turns.length - 1;
+  const redraw = (isRunning: boolean) => thread === here && view.renderTurn(turn, k, currentModel(), isRunning);
+  redraw(true);
+  clearError();
   setBusy(true);
   setStatus('Sending…');
+  showNextTurn();
+  const outputs = new OutputImages(api, abort.signal);
   try {
-    const body = {
-      prompt: request.prompt,
-      ...(request.inputs.length > 0 ? { images: request.inputs } : {}),
-      ...request.settings,
-      ...(serverChoosesModels ? { model: request.model } : {}),
-    };
-    let g = await api.json(Generation, '/v1/generations', { body, signal: abort.signal });
+    const req: TurnRequest = { history, turn, settings: request.settings, ...(serverChoosesModels ? { model: modelId } : {}) };
+    let g = await create(req, abort.signal);
     mine.id = g.id;
-    showProgress(g);
+    turn.generation = g.id;
+    if (options.fromComposer) clearComposer();
+    // Each image is shown as it comes; the chain keeps the redraws in order.
+    let shown = 0;
+    let chain = Promise.resolve();
+    const onUpdate = (update: Generation) => {
+      showProgress(update);
+      if (update.output.length === shown) return;
+      shown = update.output.length;
+      chain = chain.then(async () => {
+        turn.output = await outputs.stored(update.id, update.output);
+        if (running === mine) redraw(true);
+        showProgress(update);
+      });
+    };
+    onUpdate(g);
     if (g.status === 'queued' || g.status === 'running') {
       ui.cancel.hidden = false;
-      g = await follow(api, g.id, showProgress, abort.signal);
+      g = await follow(api, g.id, onUpdate, abort.signal);
     }
-    const output = await storedOutput(g.output, abort.signal);
-    renderAnswer(output, request);
-    showFinal(g);
-    gallery.put({ id: g.id, createdAt: new Date().toISOString(), model: request.model, prompt: request.prompt, inputs: request.inputs, settings: request.settings, status: g.status, output });
+    await chain;
+    turn.output = await outputs.stored(g.id, g.output);
+    turn.status = g.status;
+    redraw(false);
+    showFinal(g, turn.output.filter((p) => p.type === 'image').length);
+    gallery.put(here);
     renderGallery();
+    return true;
   } catch (err) {
-    if (abort.signal.aborted) return;
+    if (turn.generation === null) {
+      // The server never took it: the turn leaves the thread (the composer keeps it to fix and resend).
+      here.turns.splice(k, 1);
+      if (thread === here) view.removeTurn(k);
+      if (here.turns.length === 0 && thread === here) thread = null;
+    } else {
+      turn.status = 'canceled';
+      redraw(false);
+      gallery.put(here);
+      renderGallery();
+    }
+    if (abort.signal.aborted) return false;
     setStatus('Something went wrong.');
     showError(describeFailure(err));
+    return false;
   } finally {
     if (running === mine) {
       running = null;
       setBusy(false);
     }
+    showNextTurn();
+  }
+}
+
+/** POST /v1/generations; a referenced generation that is gone (404) is retried with the images' own data URLs. */
+async function create(req: TurnRequest, signal: AbortSignal): Promise<Generation> {
+  try {
+    return await api.json(Generation, '/v1/generations', { body: requestBody(req), signal });
+  } catch (err) {
+    if (!(err instanceof ApiProblem && err.status === 404 && usesRefs(req))) throw err;
+    return api.json(Generation, '/v1/generations', { body: requestBody(req, false), signal });
   }
 }
 
 function showProgress(g: Generation): void {
+  const text = progressText(g);
+  if (text === null) return;
+  setStatus(text);
+  ui.progress.hidden = false;
   if (g.status === 'queued') {
-    const ahead = g.queue_position;
-    setStatus(ahead != null && ahead > 0 ? `Waiting in the queue: ${ahead} ahead.` : 'Waiting in the queue…');
-    ui.progress.hidden = false;
     ui.progress.removeAttribute('value');
-  } else if (g.status === 'running') {
-    const { step, steps } = g.progress;
-    setStatus(`Drawing: denoising step ${step} of ${steps}.`);
-    ui.progress.hidden = false;
+    view.setLive(text);
+  } else {
+    const { step, steps, image = 0 } = g.progress;
     ui.progress.max = Math.max(1, steps);
     ui.progress.value = step;
+    view.setLive(`Image ${image + 1}, step ${step} of ${steps}`);
   }
-  // Text that came before the image is shown at once.
-  const text = g.output.filter((p) => p.type === 'text').map((p) => (p.type === 'text' ? p.text : ''));
-  if (text.length > 0 && ui.answer.querySelector('.text') === null) ui.answer.append(...text.map((t) => h('p', { class: 'text' }, t)));
 }
 
-function showFinal(g: Generation): void {
+function showFinal(g: Generation, images: number): void {
   ui.progress.hidden = true;
-  if (g.status === 'succeeded') setStatus(g.progress.steps > 0 ? `Done: ${g.progress.steps} denoising steps.` : 'Done.');
-  else if (g.status === 'canceled') setStatus('Canceled.');
-  else {
-    setStatus('The generation failed.');
-    showError(g.error?.message ?? 'The generation failed.');
-  }
-}
-
-/** Output parts with images fetched (with the key) into data URLs, for the page and the gallery. */
-async function storedOutput(parts: readonly OutputPart[], signal: AbortSignal): Promise<StoredPart[]> {
-  return Promise.all(
-    parts.map(async (part): Promise<StoredPart> => {
-      if (part.type === 'text') return { type: 'text', text: part.text };
-      const url = api.url(part.url);
-      if (url.origin === location.origin) {
-        // Through the API client, as every same-origin call (signed file URLs need no key).
-        const res = await api.fetch(url.pathname + url.search, { signal });
-        if (!res.ok) throw new ApiProblem(res.status, 'image_unavailable', `the image could not be loaded (${res.status})`);
-        return { type: 'image', src: await readAsDataUrl(await res.blob()) };
-      }
-      // Another origin (presigned S3): kept as a data URL where CORS allows, else as its URL, which an <img> loads anyway.
-      try {
-        const res = await fetch(url, { signal });
-        if (res.ok) return { type: 'image', src: await readAsDataUrl(await res.blob()) };
-      } catch (err) {
-        if (signal.aborted) throw err;
-      }
-      return { type: 'image', src: url.href };
-    }),
-  );
+  setStatus(finalText(g, images));
+  if (g.status === 'failed') showError(g.error?.message ?? 'The generation failed.');
 }
 
 async function cancel(): Promise<void> {
@@ -242,8 +314,7 @@ function showError(message: string): void {
   ui.error.hidden = false;
 }
 
-function clearAnswer(): void {
-  ui.answer.replaceChildren();
+function clearError(): void {
   ui.error.hidden = true;
   ui.error.textContent = '';
 }
@@ -256,73 +327,86 @@ function setBusy(busy: boolean): void {
   ui.form.setAttribute('aria-busy', String(busy));
 }
 
-function imageFigure(src: string, alt: string, fileName: string, onDescribe: () => void): HTMLElement {
-  return h(
-    'figure',
-    {},
-    h('img', { class: 'pixels', src, alt, width: '320', height: '320' }),
-    h('figcaption', {}, h('a', { href: src, download: fileName }, 'Download PNG'), button('Describe this image', onDescribe)),
-  );
-}
-
-function renderAnswer(output: readonly StoredPart[], request: Ask): void {
-  ui.answer.replaceChildren(h('p', { class: 'asked' }, `You asked: ${request.prompt}${request.inputs.length > 0 ? ` (with ${request.inputs.length} image${request.inputs.length > 1 ? 's' : ''})` : ''}`));
-  if (request.inputs.length > 0) {
-    ui.answer.append(h('div', { class: 'given' }, ...request.inputs.map((src, k) => h('img', { class: 'pixels', src, alt: `The image you gave (${k + 1})`, width: '128', height: '128' }))));
-  }
-  if (output.length === 0) ui.answer.append(h('p', { class: 'text' }, '(The model gave an empty answer.)'));
-  output.forEach((part, k) => {
-    if (part.type === 'text') ui.answer.append(h('p', { class: 'text' }, part.text));
-    else ui.answer.append(imageFigure(part.src, `Image the model drew for: ${request.prompt}`, `drawing-${k + 1}.png`, () => void describeImage(part.src, request.model)));
-  });
-}
-
 function renderInputs(items: readonly Attached[]): void {
   ui.inputs.replaceChildren(
     ...items.map((item, k) =>
-      h('li', {}, h('img', { class: 'pixels', src: item.dataUrl, alt: `Attached: ${item.name}` }), button('Remove', () => images.removeAt(k), { 'aria-label': `Remove ${item.name}` })),
+      h(
+        'li',
+        {},
+        h('img', { class: 'pixels', src: item.dataUrl, alt: `Attached: ${item.name}` }),
+        button('Remove', () => images.removeAt(k), { 'aria-label': `Remove ${item.name}` }),
+      ),
     ),
   );
   ui.describe.disabled = items.length === 0 || running !== null;
 }
 
 function renderGallery(): void {
-  const entries = gallery.list();
-  ui.galleryEmpty.hidden = entries.length > 0;
-  ui.gallery.replaceChildren(
-    ...entries.map((entry) => {
-      const image = entry.output.find((p) => p.type === 'image');
-      const text = entry.output.filter((p) => p.type === 'text').map((p) => (p.type === 'text' ? p.text : '')).join(' ');
-      const shown = image?.type === 'image' ? image.src : entry.inputs[0];
-      return h(
-        'li',
-        {},
-        shown ? h('img', { class: 'pixels', src: shown, alt: image ? `Drawn for: ${entry.prompt}` : 'The image that was described', width: '128', height: '128' }) : null,
-        h('p', { class: 'prompt' }, entry.prompt),
-        text ? h('p', { class: 'reply' }, `→ ${text}`) : null,
-        h('p', { class: 'meta' }, `${entry.model} · ${entry.status} · ${new Date(entry.createdAt).toLocaleString()}`),
-        h(
-          'div',
-          { class: 'buttons' },
-          button('Run again', () => rerun(entry), { 'aria-label': `Run again: ${entry.prompt}` }),
-          shown ? button('Describe this image', () => void describeImage(shown, entry.model), { 'aria-label': `Describe the image of: ${entry.prompt}` }) : null,
-          button('Delete', () => (gallery.remove(entry.id), renderGallery()), { 'aria-label': `Delete: ${entry.prompt}` }),
-        ),
-      );
-    }),
-  );
+  drawGallery(ui.gallery, ui.galleryEmpty, gallery, {
+    open: openThread,
+    rerun,
+    describe: (src, model) => void describeImage(src, model),
+    changed: renderGallery,
+  });
 }
 
 // ---- actions --------------------------------------------------------------------------
 
-function rerun(entry: GalleryEntry): void {
-  if (models.some((m) => m.id === entry.model)) ui.model.value = entry.model;
-  ui.prompt.value = entry.prompt;
-  ui.steps.value = entry.settings.steps?.toString() ?? '';
-  ui.guidance.value = entry.settings.guidance?.toString() ?? '';
-  ui.seed.value = entry.settings.seed?.toString() ?? '';
-  images.set(entry.inputs.map((dataUrl, k) => ({ name: `image ${k + 1}`, dataUrl })));
-  void ask({ prompt: entry.prompt, inputs: entry.inputs, settings: entry.settings, model: entry.model });
+function clearComposer(): void {
+  ui.prompt.value = '';
+  images.set([]);
+}
+
+/** A follow-up's composer: the answer's image attached and a suggested prompt, `select` (a word of it) chosen to type over. */
+function compose(items: readonly Attached[], prompt: string, select: string | null): void {
+  images.set(items);
+  ui.prompt.value = prompt;
+  ui.prompt.focus();
+  const at = select === null ? -1 : prompt.indexOf(select);
+  if (at >= 0 && select !== null) ui.prompt.setSelectionRange(at, at + select.length);
+  else ui.prompt.setSelectionRange(prompt.length, prompt.length);
+  ui.prompt.scrollIntoView({ block: 'nearest' });
+}
+
+function selectModel(id: string): void {
+  if (models.some((m) => m.id === id) && ui.model.value !== id) {
+    ui.model.value = id;
+    onModelChange();
+  }
+}
+
+function fillSettings(settings: Settings): void {
+  ui.steps.value = settings.steps?.toString() ?? '';
+  ui.guidance.value = settings.guidance?.toString() ?? '';
+  ui.seed.value = settings.seed?.toString() ?? '';
+}
+
+const attachedOf = (turn: Turn): Attached[] => turn.inputs.map((i, k) => ({ name: `image ${k + 1}`, dataUrl: i.src, ...(i.ref ? { ref: i.ref } : {}) }));
+
+/** A kept thread back on the page, to read and continue. */
+function openThread(entry: Thread): void {
+  if (running) return void showError('Wait for the answer being made (or cancel it) before opening another conversation.');
+  thread = structuredClone(entry);
+  selectModel(entry.model);
+  clearError();
+  view.render(thread, currentModel());
+  const last = thread.turns.at(-1);
+  if (last) fillSettings(last.settings);
+  setStatus(`Reopened a conversation of ${thread.turns.length} turn${thread.turns.length === 1 ? '' : 's'}.`);
+  showNextTurn();
+  ui.prompt.focus();
+  ui.answer.scrollIntoView({ block: 'nearest' });
+}
+
+/** The thread's first turn again, as a new thread. */
+function rerun(entry: Thread): void {
+  const first = entry.turns[0];
+  if (!first) return;
+  selectModel(entry.model);
+  ui.prompt.value = first.prompt;
+  fillSettings(first.settings);
+  images.set(attachedOf(first));
+  void send({ prompt: first.prompt, inputs: attachedOf(first), settings: first.settings }, { fresh: true });
   ui.status.scrollIntoView({ block: 'nearest' });
 }
 
@@ -332,16 +416,14 @@ async function describeImage(src: string, model: string): Promise<void> {
     try {
       dataUrl = await readAsDataUrl(await (await fetch(src)).blob());
     } catch {
-      clearAnswer();
       showError('This image cannot be read by the page (its server does not allow it); download it and attach it instead.');
       return;
     }
   }
-  const prompt = promptsOf(models.find((m) => m.id === model) ?? currentModel()).describe_prompt;
-  images.set([{ name: 'image to describe', dataUrl }]);
-  ui.prompt.value = prompt;
+  selectModel(model);
+  const prompt = promptsOf(currentModel()).describe_prompt;
   ui.status.scrollIntoView({ block: 'nearest' });
-  return ask({ prompt, inputs: [dataUrl], settings: {}, model: currentModel()?.id ?? model });
+  await send({ prompt, inputs: [{ name: 'image to describe', dataUrl }], settings: {} }, { fresh: true });
 }
 
 function submitForm(): void {
@@ -353,7 +435,7 @@ function submitForm(): void {
   }
   const settings = readSettings();
   if (!settings) return;
-  void ask({ prompt, inputs: images.list.map((i) => i.dataUrl), settings, model: currentModel()?.id ?? '' });
+  void send({ prompt, inputs: images.list, settings }, { fromComposer: true });
 }
 
 ui.form.addEventListener('submit', (e) => {
@@ -369,10 +451,18 @@ ui.prompt.addEventListener('keydown', (e) => {
 ui.describe.addEventListener('click', () => {
   const prompt = promptsOf(currentModel()).describe_prompt;
   ui.prompt.value = prompt;
-  void ask({ prompt, inputs: images.list.map((i) => i.dataUrl), settings: {}, model: currentModel()?.id ?? '' });
+  void send({ prompt, inputs: images.list, settings: {} }, { fromComposer: true });
 });
 ui.cancel.addEventListener('click', () => void cancel());
 ui.model.addEventListener('change', onModelChange);
+ui.newThread.addEventListener('click', () => {
+  thread = null;
+  view.clear();
+  clearError();
+  setStatus('A new conversation: nothing asked yet.');
+  showNextTurn();
+  ui.prompt.focus();
+});
 ui.clearGallery.addEventListener('click', () => {
   gallery.clear();
   renderGallery();
@@ -383,6 +473,7 @@ ui.keyButton.addEventListener('click', () => {
 wireImageInputs(images, ui.file, ui.drop);
 
 renderGallery();
+showNextTurn();
 ui.keyButton.hidden = !api.hasKey;
 void Promise.all([loadModels(), loadLimits()]).catch((err: unknown) => {
   setStatus('The server could not be asked for its models.');

@@ -16,7 +16,8 @@ export const isTerminal = (s: Status): boolean => s === 'succeeded' || s === 'fa
 export const Generation = z.looseObject({
   id: z.string(),
   status: z.enum(STATUSES),
-  progress: z.object({ step: z.number(), steps: z.number() }),
+  /** `image` (from 0) and `images_so_far` where the server counts images of an answer. */
+  progress: z.looseObject({ step: z.number(), steps: z.number(), image: z.optional(z.number()), images_so_far: z.optional(z.number()) }),
   output: z.array(OutputPart),
   error: z.optional(z.object({ code: z.string(), message: z.string() })),
   /** Where the events stream gives it (queued jobs ahead of this one). */
@@ -37,6 +38,8 @@ export const Model = z.looseObject({
       styles: z.optional(z.array(z.string())),
     }),
   ),
+  /** What it was trained to do (`multi_turn`, `edit`, `restyle`, ...); absent on older servers. */
+  tasks: z.optional(z.array(z.string())),
   default: z.optional(z.boolean()),
 });
 export type Model = z.infer<typeof Model>;
