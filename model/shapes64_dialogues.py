@@ -17,9 +17,10 @@ from shapes64_edits import EDIT_KINDS, possible_kinds, random_edit
 REFUSAL = ("i draw, describe and edit pictures of coloured shapes and digits. try \"draw a large red circle at "
            "the top left\", or send a picture with \"describe the image\" or \"make the circle at the top left blue\".")
 
-# What training mixes (fractions of a batch). Draw stays the largest part: it is the hardest
-# direction and the one a regression would show first.
-TRAIN_MIX = {"draw": 0.32, "describe": 0.08, "edit": 0.32, "multi_turn": 0.18, "refuse": 0.10}
+# What training mixes (fractions of a batch). Edits take the most: copying the input's pixels
+# through attention is the new skill (a warm-started model draws and reads already, and
+# learns the refusal text within a hundred steps); draws stay a quarter, so drawing holds.
+TRAIN_MIX = {"draw": 0.27, "describe": 0.06, "edit": 0.40, "multi_turn": 0.20, "refuse": 0.07}
 
 # Out-of-scope prompts by kind, each kind's words split into training and held-out phrasings.
 _GREETINGS = {
