@@ -19,7 +19,8 @@ export interface FollowUps {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export class ThreadView {
-  private live: HTMLElement | null = null;
+  /** The progress line of the turn being answered, and which turn that is. */
+  private live: { turn: number; el: HTMLElement } | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -33,6 +34,7 @@ export class ThreadView {
 
   /** The whole thread; `model` decides which follow-ups its answers offer. */
   render(thread: Thread, model: Model | undefined): void {
+    this.live = null;
     this.root.replaceChildren(...thread.turns.map((turn, k) => this.turnElement(turn, k, model)));
   }
 
@@ -50,7 +52,7 @@ export class ThreadView {
 
   /** The running turn's progress ("Image 1, step 3 of 10"), changed in place so focus stays. */
   setLive(text: string): void {
-    if (this.live) this.live.textContent = text;
+    if (this.live) this.live.el.textContent = text;
   }
 
   private turnElement(turn: Turn, k: number, model: Model | undefined, running = false): HTMLElement {
@@ -68,11 +70,12 @@ export class ThreadView {
       if (part.type === 'text') reply.append(h('p', { class: 'text' }, part.text));
       else reply.append(this.figure(part, turn, k, image++, model));
     });
-    this.live = null;
+    // Another turn's redraw (a canceled one) leaves the running turn's line alone.
     if (running) {
-      this.live = h('p', { class: 'live' }, 'Waiting…');
-      reply.append(this.live);
-    }
+      const el = h('p', { class: 'live' }, 'Waiting…');
+      this.live = { turn: k, el };
+      reply.append(el);
+    } else if (this.live?.turn === k) this.live = null;
     return h('article', { class: 'turn', 'data-turn': String(k), 'aria-label': `Turn ${k + 1}` }, you, reply);
   }
 
