@@ -1,0 +1,98 @@
+"""Emoji conversations: restyle, every style, several turns and refusals, from training cells only."""
+import random
+
+import numpy as np
+import pytest
+
+from corpus import Corpus
+from dialogues import Turn
+from emoji_dialogues import REFUSAL, TRAIN_MIX, EmojiDialogues, out_of_scope_prompts
+from examples import augment
+
+STYLES = ["google", "openmoji", "twitter"]
+
+
+def corpus() -> Corpus:
+    """Four concepts in three training styles and outline; one held-out cell (cat x twitter,
+    split eval) and a fluent image: neither may ever appear in a training dialogue."""
+    images, captions, styles, splits = [], [], [], []
+    for k, concept in enumerate(["cat", "dog", "red heart", "snake"]):
+        for j, style in enumerate([*STYLES, "outline", "fluent"]):
+            images.append(np.full((64, 64, 3), 10 * k + j, np.uint8))  # each cell its own pixel value
+            captions.append(concept)
+            styles.append(style)
+            held = (concept == "cat" and style == "twitter") or style == "fluent"
+            splits.append("eval" if held else "train")
+    return Corpus(np.stack(images), captions, styles, splits)
+
+
+def cell_of(c: Corpus, img: np.ndarray) -> tuple[str, str]:
+    v = int(img[0, 0, 0])          # 10 * concept + style, the row 5 * concept + style
+    row = (v // 10) * 5 + v % 10
+    return c.captions[row], c.styles[row]
+
+
+@pytest.fixture
+def source():
+    c = corpus()
+    return c, EmojiDialogues(c, STYLES, augment, augment_fraction=0.0, style_free_fraction=0.25)
+
+
+def images_of(d):
+    return [p for t in d.turns for p in t.parts if not isinstance(p, str)]
+
+
+def test_no_held_out_cell_or_fluent_image_is_ever_used(source):
+    c, src = source
+    held = {int(c.images[i][0, 0, 0]) for i in range(len(c)) if c.splits[i] != "train"}
+    for d in src.training_dialogues(400, random.Random(0)):
+        for img in images_of(d):
+            assert int(img[0, 0, 0]) not in held, d.task
+
+
+def test_a_restyle_answers_the_same_concept_in_the_asked_style(source):
+    c, src = source
+    rng = random.Random(1)
+    for _ in range(50):
+        d = src.dialogue("restyle", rng)
+        (given, asked), (answer,) = d.turns[0].parts, d.turns[1].parts
+        style = asked.removeprefix("draw this in ").removesuffix(" style")
+        src_cell, out_cell = cell_of(c, given), cell_of(c, answer)
+        assert src_cell[0] == out_cell[0] and out_cell[1] == style and src_cell[1] != style
+        assert style in STYLES
+
+
+def test_every_style_labels_each_image_in_order_and_is_cut_after_its_target(source):
+    c, src = source
+    rng = random.Random(2)
+    seen_complete = False
+    for _ in range(40):
+        d = src.dialogue("every_style", rng)
+        parts = d.turns[1].parts
+        labels = [p for p in parts if isinstance(p, str)]
+        assert labels == [f"{s}:" for s in STYLES[:len(labels)]]
+        assert [cell_of(c, p)[1] for p in parts if not isinstance(p, str)] == STYLES[:len(labels)]
+        assert d.complete == (len(labels) == 3)
+        seen_complete |= d.complete
+    assert seen_complete
+
+
+def test_multi_turn_and_refusals(source):
+    _, src = source
+    rng = random.Random(3)
+    for _ in range(30):
+        d = src.dialogue("multi_turn", rng)
+        assert len(d.turns) in (2, 4) and d.target_image is not None
+    d = src.dialogue("refuse", rng)
+    assert d.turns[-1].parts == [REFUSAL] and d.target_image is None
+    asks = out_of_scope_prompts(20)
+    assert len(asks) == 20 and all(isinstance(t, str) for t, _ in asks)
+
+
+def test_the_mix_follows_its_fractions(source):
+    _, src = source
+    tasks = [d.task for d in src.training_dialogues(100, random.Random(4))]
+    for task, f in TRAIN_MIX.items():
+        if task not in ("draw", "multi_turn", "restyle"):   # multi_turn may fall back to a restyle
+            assert tasks.count(task) == round(100 * f)
+    assert isinstance(Turn("user", []), Turn)
