@@ -186,7 +186,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const sources: MetricsSource[] = [sourceOf(metrics.registry), ...(deps.metrics ?? [])];
   app.get('/metrics', async (c) => c.body(await renderMetrics(sources), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
 
-  const document = openApiDocument(app, { auth: auth.required, rateLimited: limiter !== undefined });
+  const document = openApiDocument(app, { auth: auth.required, rateLimited: limiter !== undefined, models: catalog.list().data });
   app.get('/openapi.json', (c) => c.json(document()));
   // Relative, so the page works behind a path prefix (an API Gateway stage).
   app.get('/docs', swaggerUI({ url: './openapi.json', title: 'Unified model API' }));

@@ -54,7 +54,8 @@ describe('/openapi.json', () => {
 
   it('states images as data URLs of the accepted types, with a pattern real images match', async () => {
     const doc = await documentOf({ apiKeys: [] });
-    const pattern = doc.components.schemas.CreateGenerationRequest!.properties.images!.items!.pattern!;
+    const [promptForm] = (doc.components.schemas.CreateGenerationRequest as unknown as { oneOf: { properties: Record<string, { items?: { pattern?: string } }> }[] }).oneOf;
+    const pattern = promptForm!.properties['images']!.items!.pattern!;
     expect(pattern).toBe(IMAGE_DATA_URL_PATTERN);
     const re = new RegExp(pattern);
     expect(re.test(dataUrl('image/png', pngBytes(2, 2, () => [1, 2, 3, 255])))).toBe(true);
@@ -62,6 +63,22 @@ describe('/openapi.json', () => {
     for (const refused of ['data:image/png;base64,', 'data:image/tiff;base64,AAAA', 'data:image/png,AAAA', 'http://x/a.png', 'data:image/png;base64,AAA']) {
       expect(re.test(refused), refused).toBe(false);
     }
+  });
+
+  it('states the models served as enums, and a chat user message with content', async () => {
+    const doc = await documentOf({ apiKeys: [] });
+    const schemas = doc.components.schemas as unknown as Record<string, Record<string, unknown>>;
+    expect(schemas['ModelName']).toMatchObject({ type: 'string', enum: ['tiny'] });
+    expect(schemas['ImageSize']).toMatchObject({ type: 'string', enum: ['64x64'] });
+    const chat = schemas['ChatCompletionRequest']!['properties'] as Record<string, { items: { oneOf: { properties: { role: { enum: string[] } }; required: string[] }[] } }>;
+    const user = chat['messages']!.items.oneOf.find((m) => m.properties.role.enum.includes('user'))!;
+    expect(user.required).toContain('content');
+    // What the document refuses, the server refuses too.
+    const res = await createApp(deps).request('/v1/generations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'draw', model: 'not-served' }) });
+    expect(res.status).toBe(400);
+    const edits = schemas['ImageEditRequest']!['properties'] as Record<string, { type?: unknown }>;
+    // A form cannot send null: the coerced numbers are documented as numbers only.
+    for (const field of ['seed', 'guidance', 'temperature']) expect(edits[field]!.type, field).not.toContain('null');
   });
 
   it('documents Idempotency-Key, Prefer and Last-Event-ID', async () => {

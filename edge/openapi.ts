@@ -1,10 +1,14 @@
 /**
  * The OpenAPI document, saying what this server enforces: bearer auth is declared (scheme
  * and per-route requirement) only when API_KEYS is set; a server without keys asks for
- * none, and its document says so. Built once, on first request.
+ * none, and its document says so. The models served (fixed at start) are written into it:
+ * `model` and `size` as enums, and each model's rules (./openapi-served.ts); the body rules
+ * zod checks in refinements are written out (./openapi-forms.ts). Built once, on first request.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { EdgeEnv } from './env.js';
+import { stateRequestForms } from './openapi-forms.js';
+import { stateServedModels, type SpecModel } from './openapi-served.js';
 
 type Document = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
 
@@ -13,6 +17,8 @@ export interface DocumentOptions {
   auth: boolean;
   /** RATE_LIMIT_PER_MINUTE is set. */
   rateLimited: boolean;
+  /** The models served (GET /v1/models), the default marked. */
+  models: readonly SpecModel[];
 }
 
 export function openApiDocument(app: OpenAPIHono<EdgeEnv>, options: DocumentOptions): () => Document {
@@ -40,6 +46,9 @@ function build(app: OpenAPIHono<EdgeEnv>, options: DocumentOptions): Document {
         (options.rateLimited ? 'Each tenant is rate-limited (429 rate_limited with Retry-After).' : ''),
     },
   });
+  const schemas = (doc.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
+  stateRequestForms(schemas);
+  stateServedModels(schemas, options.models);
   if (!options.auth) {
     for (const item of Object.values(doc.paths ?? {})) {
       for (const operation of Object.values(item as Record<string, { security?: unknown; responses?: Record<string, unknown> }>)) {

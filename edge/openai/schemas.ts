@@ -4,7 +4,8 @@
  * Fields OpenAI's API allows as null are accepted as null (its clients send them so).
  */
 import { z } from 'zod';
-import { LIMITS } from '../../shared/schemas/generation.js';
+import { IMAGE_DATA_URL_PATTERN, LIMITS } from '../../shared/schemas/generation.js';
+import { ImageSize, ModelName } from '../../shared/schemas/models.js';
 
 export const MAX_IMAGES_PER_REQUEST = 4;
 
@@ -12,14 +13,14 @@ const seed = z.number().int().min(0).max(LIMITS.seedMax).nullish().meta({ descri
 
 export const ImagesRequest = z
   .object({
-    model: z.string().min(1).nullish().meta({ description: 'A model id from GET /v1/models; the default model when absent.' }),
+    model: ModelName.nullish(),
     prompt: z
       .string()
       .min(1)
       .max(LIMITS.promptChars)
       .meta({ description: "What to draw. It is put into the model's drawing request (its draw prefix): `a red circle` asks for `draw a red circle`.", example: 'a large red circle at the top left' }),
     n: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST).nullish().meta({ description: 'Images to make, 1 to 4 (default 1); they run as separate generations that batch together.' }),
-    size: z.string().nullish().meta({ description: 'The model\'s size, `WIDTHxHEIGHT` (64x64 for the shipped models); no other size is made.' }),
+    size: ImageSize.nullish(),
     response_format: z.enum(['url', 'b64_json']).nullish().meta({ description: '`url` (default) or `b64_json` (the PNG in base64).' }),
     user: z.string().max(256).nullish().meta({ description: 'Your end user, for your own tracing; logged, not stored.' }),
     seed,
@@ -43,6 +44,16 @@ export const ImagesResponse = z
   .meta({ id: 'ImagesResponse' });
 export type ImagesResponse = z.infer<typeof ImagesResponse>;
 
+/**
+ * An output image URL of this server as the spec states it: absolute (http or https, an IPv4
+ * address or a host name whose labels start with a letter) or a path, ending in `outputs/gen_.../<k>.png`, with
+ * an optional query (a signature). Narrower than what the server reads (any URL whose path
+ * ends so), so that every URL it allows parses as one.
+ */
+export const OUTPUT_IMAGE_URL_PATTERN =
+  '^(https?://((?!xn--)[A-Za-z][A-Za-z0-9-]{0,62}(\\.(?!xn--)[A-Za-z][A-Za-z0-9-]{0,62})*|((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))(:[0-9]{1,4})?)?' +
+  '(/[A-Za-z0-9_~-]+)*/outputs/gen_[A-Za-z0-9_-]{1,124}/[0-9]{1,2}\\.png(\\?[A-Za-z0-9._~=&%-]*)?$';
+
 const TextContent = z.object({ type: z.literal('text'), text: z.string() }).strict();
 const ImageUrlContent = z
   .object({
@@ -51,6 +62,8 @@ const ImageUrlContent = z
       .object({
         url: z.string().meta({
           description: "A data URL (data:image/png;base64,... or data:image/jpeg;base64,...), or the URL of one of this server's output images (the caller's own); other URLs are not fetched.",
+          // What edge/openai/history.ts reads; the server checks the same (400 unsupported_image otherwise).
+          anyOf: [{ pattern: IMAGE_DATA_URL_PATTERN }, { pattern: OUTPUT_IMAGE_URL_PATTERN }],
         }),
         detail: z.enum(['auto', 'low', 'high']).nullish(),
       })
@@ -60,18 +73,33 @@ const ImageUrlContent = z
 export const ContentPart = z.discriminatedUnion('type', [TextContent, ImageUrlContent]);
 export type ContentPart = z.infer<typeof ContentPart>;
 
-export const ChatMessage = z
-  .object({
-    role: z.enum(['system', 'developer', 'user', 'assistant']),
-    content: z.union([z.string(), z.array(ContentPart)]).nullish(),
-    name: z.string().nullish(),
-  })
-  .strict();
+/** A user message is read, so it needs something to read: text that is not empty, or an image. */
+const readable = (part: ContentPart): boolean => part.type === 'image_url' || part.text.length > 0;
+const UserContent = z.union([
+  z.string().min(1),
+  z
+    .array(ContentPart)
+    .min(1)
+    .refine((parts) => parts.some(readable), 'a user message needs text or an image')
+    // What the refinement checks, in the document: at least one part that is an image or non-empty text.
+    .meta({ contains: { anyOf: [{ properties: { type: { const: 'image_url' } } }, { properties: { type: { const: 'text' }, text: { minLength: 1 } } }] } }),
+]);
+
+export const ChatMessage = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('user'), content: UserContent, name: z.string().nullish() }).strict(),
+  z
+    .object({
+      role: z.enum(['system', 'developer', 'assistant']),
+      content: z.union([z.string(), z.array(ContentPart)]).nullish(),
+      name: z.string().nullish(),
+    })
+    .strict(),
+]);
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
 export const ChatRequest = z
   .object({
-    model: z.string().min(1).nullish(),
+    model: ModelName.nullish(),
     messages: z
       .array(ChatMessage)
       .min(1)

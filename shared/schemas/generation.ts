@@ -8,6 +8,7 @@ import { JobStatus } from '../jobs/status.js';
 import { WebhookRequest, WebhookView } from '../webhooks/schema.js';
 import { checkMessages, Messages, MessageView } from './conversation.js';
 import { ImageDataUrl } from './image-url.js';
+import { ModelName } from './models.js';
 
 export const LIMITS = {
   promptChars: 4000,
@@ -32,12 +33,7 @@ export const CreateGenerationRequest = z
       .max(LIMITS.promptChars)
       .optional()
       .meta({ description: 'The user turn, 1 to 4000 characters (one turn; or `messages` for a conversation: exactly one of the two).', example: 'draw a red circle on a blue background' }),
-    model: z
-      .string()
-      .min(1)
-      .max(64)
-      .optional()
-      .meta({ description: 'The model to use (GET /v1/models lists them); the default model when absent.', example: 'shapes64' }),
+    model: ModelName.optional(),
     images: z
       .array(ImageDataUrl)
       .max(LIMITS.images)

@@ -8,6 +8,21 @@ import { CONVERSATION_TASKS } from '../runtime/tasks.js';
 /** A model name as clients send it: what OpenAI-style `model` fields and URLs carry safely. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/**
+ * A request's `model` and `size`. The server checks them against what it serves (the model
+ * registry); the OpenAPI document states that as enums, written when the document is built
+ * (edge/openapi-served.ts replaces these components), so a schema-valid request is served.
+ */
+export const ModelName = z
+  .string()
+  .min(1)
+  .max(64)
+  .meta({ id: 'ModelName', description: 'A model this server serves (GET /v1/models); the default model when absent.', example: 'shapes64' });
+
+export const ImageSize = z
+  .string()
+  .meta({ id: 'ImageSize', description: "An image size, `WIDTHxHEIGHT`: the model's own (GET /v1/models, `image`); no other size is made.", example: '64x64' });
+
 export const ModelLicense = z
   .object({
     name: z.string().meta({ description: 'What the licence covers (artwork, weights, ...).' }),

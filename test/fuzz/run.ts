@@ -4,8 +4,10 @@
  * stateful sequences) and runs every check it has on every response. The gate is issue
  * 12's: no server error and no response that breaks the spec, schemathesis's ST1xx codes
  * (server error, undocumented status or content type, body or header against its schema);
- * the other findings (ST2xx: whether the server accepts exactly what the spec says) are
- * reported beside it.
+ * and issue 28's: no schema-valid request refused (ST202, positive_data_acceptance); the
+ * other findings (ST201 and the rest of ST2xx) are reported beside it. hooks.py tells
+ * schemathesis the rules JSON Schema cannot state (real image bytes, a conversation's totals
+ * and a chat's turn order), so that what it sends as valid is valid.
  *
  * The edge runs as its own process (edge/server.ts) on a fresh DATA_DIR with the tiny model
  * package, and one worker process, so that the route that waits for its images
@@ -24,6 +26,7 @@ import { freePort, startEdgeProcess } from '../chaos/edge-process.js';
 import { newSecret } from '../webhooks/receiver.js';
 
 const run = promisify(execFile);
+const HOOKS_DIR = join(REPO_ROOT, 'test/fuzz');
 
 export interface FuzzOptions {
   /** Examples per operation and phase; about 25 test cases per unit with this spec. */
@@ -44,6 +47,8 @@ export interface FuzzReport {
   failures: Record<string, number>;
   gateFailures: number;
   serverErrors: number;
+  /** ST202: schema-valid requests the server refused. */
+  rejected: number;
   seconds: number;
   summary: string;
 }
@@ -84,7 +89,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       ...(o.maxTimeSeconds ? ['--max-time', String(o.maxTimeSeconds)] : []),
     ];
     try {
-      ({ stdout } = await run(join(REPO_ROOT, '.venv/bin/schemathesis'), args, { cwd: o.reportDir, maxBuffer: 64 << 20, env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } }));
+      ({ stdout } = await run(join(REPO_ROOT, '.venv/bin/schemathesis'), args, {
+        cwd: o.reportDir,
+        maxBuffer: 64 << 20,
+        env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', SCHEMATHESIS_HOOKS: 'hooks', PYTHONPATH: HOOKS_DIR },
+      }));
     } catch (err) {
       // Exit code 1 means failures were found; the report says which.
       stdout = (err as { stdout?: string }).stdout ?? '';
@@ -106,6 +115,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const serverErrors = Object.entries(failures)
     .filter(([name]) => /^ST10[12] /.test(name))
     .reduce((n, [, v]) => n + v, 0);
+  const rejected = Object.entries(failures)
+    .filter(([name]) => /^ST202 /.test(name))
+    .reduce((n, [, v]) => n + v, 0);
   const summary = stdout.slice(Math.max(0, stdout.lastIndexOf('SUMMARY') - 40));
-  return { cases, errored, operations, failures, gateFailures, serverErrors, seconds: Math.round((Date.now() - started) / 1000), summary };
+  return { cases, errored, operations, failures, gateFailures, serverErrors, rejected, seconds: Math.round((Date.now() - started) / 1000), summary };
 }

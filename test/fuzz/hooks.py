@@ -1,0 +1,105 @@
+"""Schemathesis hooks of `npm run fuzz` (loaded by run.ts through SCHEMATHESIS_HOOKS).
+
+The spec states every rule of a request that JSON Schema can state (edge/openapi*.ts). A few
+rules it cannot, and the docs state them in words; here the fuzzer is told them, so that a
+schema-valid request it sends is one the server must serve:
+
+- an input image's bytes are an image of the declared type: every data URL the generator
+  makes (matching the spec's pattern) gets a real 2 x 2 image of its type, parameters kept;
+- totals over a whole conversation (POST /v1/generations `messages`, POST /v1/chat/completions):
+  at most 8 images, 8000 characters of text, a context of 4096 positions;
+- the order of a chat's turns as history.ts reads it (system and developer messages and
+  empty ones not read, consecutive messages of one role one turn, the first and the last
+  turn the user's), and no markdown image links in an assistant's text.
+
+Positive cases that break those are not sent (filter_case); negative cases are all sent.
+"""
+
+import re
+
+import schemathesis
+
+IMAGES = {
+    "image/png": "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAEklEQVQImWM4oaFxQkODAUIBACEuBGGj1lj9AAAAAElFTkSuQmCC",
+    "image/jpeg": "/9j/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wAARCAACAAIDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAb/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFQEBAQAAAAAAAAAAAAAAAAAABQf/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCKAAK2/9k=",
+    "image/webp": "UklGRjoAAABXRUJQVlA4IC4AAACQAQCdASoCAAIAAUAmJaACdLoAA5gA/vCbQ/4DdfFtMv/ucD/uyf/2yf+pAAAA",
+    "image/gif": "R0lGODlhAgACAIAAAExpccgoKCH5BAUAAAAALAAAAAACAAIAAAICjFMAOw==",
+}
+# The spec's IMAGE_DATA_URL_PATTERN, without the payload: media type and parameters.
+DATA_URL = re.compile(r"^data:(image/png|image/jpeg|image/webp|image/gif)((?:;[A-Za-z0-9=._+-]+)*);base64,[A-Za-z0-9+/=]+$")
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(")
+
+LIMITS = {"images": 8, "chars": 8000, "positions": 4096, "patches": 64}
+
+
+def real_images(value):
+    """The body with every generated image data URL holding a real image of its type."""
+    if isinstance(value, str):
+        match = DATA_URL.match(value)
+        return f"data:{match.group(1)}{match.group(2)};base64,{IMAGES[match.group(1)]}" if match else value
+    if isinstance(value, list):
+        return [real_images(v) for v in value]
+    if isinstance(value, dict):
+        return {k: real_images(v) for k, v in value.items()}
+    return value
+
+
+@schemathesis.hook
+def map_body(context, body):
+    return real_images(body)
+
+
+def within_totals(turns):
+    """turns: [(role, [("text", str) | ("image", None)])]; the limits of docs/api.md, positions counted high (a token per byte)."""
+    parts = [p for _, ps in turns for p in ps]
+    images = sum(1 for kind, _ in parts if kind == "image")
+    text = [t for kind, t in parts if kind == "text"]
+    positions = sum(len(t.encode()) for t in text) + images * (LIMITS["patches"] + 2) + 3 * len(turns) + 2
+    return images <= LIMITS["images"] and sum(len(t) for t in text) <= LIMITS["chars"] and positions <= LIMITS["positions"]
+
+
+def generation_turns(body):
+    turns = []
+    for message in body.get("messages") or []:
+        content = message.get("content")
+        if isinstance(content, str):
+            turns.append((message.get("role"), [("text", content)]))
+        elif isinstance(content, list):
+            turns.append((message.get("role"), [("text", p.get("text", "")) if p.get("type") == "text" else ("image", None) for p in content if isinstance(p, dict)]))
+    return turns
+
+
+def chat_turns(body):
+    """The turns as edge/openai/history.ts reads them, or None where it refuses the order."""
+    turns = []
+    for message in body.get("messages") or []:
+        role, content = message.get("role"), message.get("content")
+        if role not in ("user", "assistant") or content is None:
+            continue
+        raw = [("text", content)] if isinstance(content, str) else [("image", None) if p.get("type") == "image_url" else ("text", p.get("text", "")) for p in content]
+        if role == "assistant" and any(kind == "text" and MARKDOWN_IMAGE.search(t) for kind, t in raw):
+            return None
+        parts = [(kind, t) for kind, t in raw if kind == "image" or t]
+        if not parts:
+            continue
+        if turns and turns[-1][0] == role:
+            turns[-1][1].extend(parts)
+        else:
+            turns.append((role, parts))
+    if not turns or turns[0][0] != "user" or turns[-1][0] != "user":
+        return None
+    return turns
+
+
+@schemathesis.hook
+def filter_case(context, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+        return True
+    label = case.operation.label
+    if label == "POST /v1/generations" and "messages" in case.body:
+        return within_totals(generation_turns(case.body))
+    if label == "POST /v1/chat/completions":
+        turns = chat_turns(case.body)
+        return turns is not None and within_totals(turns)
+    return True
