@@ -28,6 +28,11 @@ def make_dialogue_batch(tok, mcfg, dcfg: DiffusionConfig, tcfg, dialogues: list[
     """The same four tensors as train.make_batch: inputs, text targets, x0 target, its weights."""
     to_patches = lambda img: image_to_patches(img, mcfg.patch_size)  # noqa: E731
     t_all = sample_t(len(dialogues), dcfg, gen)
+    # An answer drawn with an image in its context (an edit, a later turn) is decided at high
+    # noise, where the network must copy the context's pixels rather than clean its own input:
+    # half of those rows get t from U(high_noise_from, 1), which the logit-normal rarely draws.
+    high = torch.rand(len(dialogues), generator=gen) < 0.5
+    t_high = tcfg.high_noise_from + (1 - tcfg.high_noise_from) * torch.rand(len(dialogues), generator=gen)
     drop = torch.rand(len(dialogues), generator=gen) < tcfg.cond_dropout
     clean_draw = torch.rand(len(dialogues), generator=gen) < tcfg.clean_draw_fraction
     rows, targets, clean = [], [], []
@@ -38,7 +43,8 @@ def make_dialogue_batch(tok, mcfg, dcfg: DiffusionConfig, tcfg, dialogues: list[
         else:
             x0 = to_patches(target)
             noise = torch.randn(x0.shape, generator=gen).numpy()
-            t = 0.0 if clean_draw[i] else float(t_all[i])
+            copies = high[i] and tcfg.high_noise_from < 1 and any(t.images() for t in d.turns[:-1])
+            t = 0.0 if clean_draw[i] else float(t_high[i] if copies else t_all[i])
             noisy = ((1 - t) * x0 + t * noise).astype(np.float32)
             items = training_items(tok, d, to_patches, noisy, t, bool(drop[i]))
             weights = pixel_weights(target, tcfg.edge_weight, mcfg.patch_size)

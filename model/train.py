@@ -108,6 +108,7 @@ class TrainConfig:
     # several turns, refusals) instead of the two one-turn directions.
     conversations: str = ""
     length_buckets: int = 1         # micro-batches of rows of similar length (conversations: 3)
+    high_noise_from: float = 1.0    # conversations: half the answers with an image in context get t >= this (1: off)
     model: dict = field(default_factory=dict)       # ModelConfig overrides
     diffusion: dict = field(default_factory=dict)   # DiffusionConfig overrides
 
