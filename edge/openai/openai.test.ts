@@ -177,5 +177,8 @@ describe('POST /v1/images/generations without a worker', () => {
     const record = (await deps.jobs.get(again.generation_ids![0]!))!;
     const ids = record.context.flatMap((s) => (s.type === 'text' ? s.ids : [])).filter((id) => !tiny.runtime.tokenizer.isSpecial(id));
     expect(tiny.runtime.tokenizer.decode(ids)).toBe('Draw a blue square');
+    // The spec allows 4000 characters of prompt; the draw prefix is the server's own and does not count against them.
+    const longest = await openAiError(await post('/v1/images/generations', { prompt: 'x'.repeat(4000) }), 504);
+    expect((await deps.jobs.get(longest.generation_ids![0]!))!.status).toBe('queued');
   });
 });

@@ -70,7 +70,11 @@ export const chatRoute = createRoute({
   responses: {
     200: {
       description: 'The completion, or with `stream: true` a text/event-stream of chunks.',
-      content: { 'application/json': { schema: ChatCompletion }, 'text/event-stream': { schema: z.string() } },
+      content: {
+        'application/json': { schema: ChatCompletion },
+        // One event's fields, as SSE clients (and schemathesis) read a stream: `data` is a chunk as JSON, or `[DONE]`.
+        'text/event-stream': { schema: z.object({ event: z.string().optional(), id: z.string().optional(), data: z.string().meta({ description: 'A chat.completion.chunk as JSON, or `[DONE]` last.' }) }) },
+      },
     },
     400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long, unsupported_conversation.'),
     401: error('unauthorized'),
