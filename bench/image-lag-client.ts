@@ -4,12 +4,18 @@
  * each sending `rounds` POST /v1/generations with four JPEGs of `side` x 3/4 side.
  * Prints one JSON line: {statuses, seconds, jpegBytes}.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 
-const [url, clients, rounds, side] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])];
+const [url, clients, rounds, side, grain] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6] ?? 0)];
 
-/** A photo-like JPEG of simple shapes on a gradient (4000 x 3000: about 230 KB). */
+/**
+ * A photo-like JPEG of simple shapes on a gradient (4000 x 3000: about 230 KB), with
+ * gaussian grain of standard deviation `grain` (19: about 1.6 MB, a camera photo's size).
+ */
 async function photo(seed: number, width: number): Promise<Buffer> {
   const shapes = Array.from({ length: 40 }, (_, i) => {
     const x = (seed * 977 + i * 613) % 4000;
@@ -18,11 +24,24 @@ async function photo(seed: number, width: number): Promise<Buffer> {
     return `<circle cx="${x}" cy="${y}" r="${r}" fill="hsl(${(i * 47 + seed * 13) % 360},70%,50%)"/>`;
   }).join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="3000"><defs><linearGradient id="g"><stop offset="0" stop-color="#336"/><stop offset="1" stop-color="#cc9"/></linearGradient></defs><rect width="4000" height="3000" fill="url(#g)"/>${shapes}</svg>`;
-  const image = sharp(Buffer.from(svg));
+  let image = sharp(Buffer.from(svg));
+  if (grain > 0) {
+    const noise = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: grain } } }).png({ compressionLevel: 0 }).toBuffer();
+    image = sharp(await image.composite([{ input: noise, blend: 'soft-light' }]).png({ compressionLevel: 0 }).toBuffer());
+  }
   return (width === 4000 ? image : image.resize(width, Math.round((width * 3) / 4))).jpeg({ quality: 82 }).toBuffer();
 }
 
-const jpegs = await Promise.all([1, 2, 3, 4].map((seed) => photo(seed, side)));
+/** Made once per size and grain (the warm-up run makes them), so that making them is not inside the measured span. */
+async function cachedPhoto(seed: number): Promise<Buffer> {
+  const path = join(tmpdir(), `image-lag-${side}-${grain}-${seed}.jpg`);
+  if (existsSync(path)) return readFileSync(path);
+  const jpeg = await photo(seed, side);
+  writeFileSync(path, jpeg);
+  return jpeg;
+}
+
+const jpegs = await Promise.all([1, 2, 3, 4].map((seed) => cachedPhoto(seed)));
 const body = JSON.stringify({ prompt: 'describe the image', images: jpegs.map((b) => `data:image/jpeg;base64,${b.toString('base64')}`), max_tokens: 8 });
 const post = async (): Promise<number> => {
   const res = await fetch(`${url}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

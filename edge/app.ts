@@ -14,15 +14,15 @@ import { PROMETHEUS_CONTENT_TYPE, renderMetrics, sourceOf, type MetricsSource } 
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import type { ModelRegistry } from '../shared/models/index.js';
-import { LIMITS } from '../shared/schemas/generation.js';
+import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { generationView } from '../shared/schemas/view.js';
 import { webhookDeliveries } from '../shared/webhooks/log.js';
 import type { ReadinessCheck } from '../shared/readiness/index.js';
-import { isTerminal } from '../shared/jobs/status.js';
 import type { EdgeEnv } from './env.js';
 import { ApiError, errorResponse } from './errors.js';
 import { tenantAuth } from './auth/middleware.js';
+import { eventLoopBodyParser, type BodyParser } from './body/index.js';
 import { LocalUrlSigner } from './auth/signed-urls.js';
 import { Authenticator } from './auth/tenants.js';
 import { DEFAULT_EVENTS, generationEvents, type EventsOptions } from './events/route.js';
@@ -30,8 +30,9 @@ import { readState } from './events/watch.js';
 import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
 import { getGeneration, type GenerationService } from './generations.js';
 import { IdempotencyClaims, type IdempotencyOptions } from './idempotency/claims.js';
-import { cancelIdempotently, createIdempotently } from './idempotency/generations.js';
+import { cancelIdempotently } from './idempotency/generations.js';
 import { createEdgeMetrics } from './metrics.js';
+import { createResponder, registerGenerationForm } from './create-route.js';
 import { registryCatalog, type ModelCatalog } from './models/catalog.js';
 import { registerModelRoutes } from './models/routes.js';
 import { openAiErrorShape } from './openai/errors.js';
@@ -47,7 +48,7 @@ import { MemoryRateLimiter } from './rate-limit/memory.js';
 import { rateLimit } from './rate-limit/middleware.js';
 import { cancelGenerationRoute, createGenerationRoute, generationEventsRoute, getGenerationRoute, healthRoute } from './routes.js';
 import type { TextDecodeFn } from './text-decode.js';
-import { MAX_WAIT_SECONDS, preferredWait, waitUntilTerminal } from './wait.js';
+import { MAX_WAIT_SECONDS } from './wait.js';
 
 export interface AppDeps {
   /** The models served: manifests and tokenizers, the default first (the graphs run in `textDecoder`). */
@@ -76,6 +77,8 @@ export interface AppDeps {
   metrics?: readonly MetricsSource[];
   /** Readiness checks beyond the store and queue, which /readyz always runs (buildDeps: the models; `npm start`: its workers). */
   readiness?: readonly ReadinessCheck[];
+  /** Where large JSON bodies are parsed (edge/body): a worker thread in the Node server; default: the event loop (Lambda, tests). */
+  bodyParser?: BodyParser;
   /** The text decode (edge/text-decode.ts): the decode thread's in the Node server, the event loop's under Lambda. */
   textDecoder: TextDecodeFn;
   now?: () => Date;
@@ -123,6 +126,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     generationView(record, urls, defaultModel, { queuePosition: await queuePosition(deps.queue, record), ...(await webhookDeliveries(deps.store, record)) });
 
   app.use('*', requestContext(deps.logger, metrics));
+  const bodies = deps.bodyParser ?? eventLoopBodyParser;
+  app.use('*', async (c, next) => {
+    c.set('bodies', bodies);
+    await next();
+  });
   // Outside every other middleware: auth and method errors on these paths are rewritten too.
   for (const path of OPENAI_PATHS) app.use(path, openAiErrorShape);
   app.use('*', methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
@@ -138,18 +146,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   app.onError(onError);
   app.notFound(notFound);
 
-  app.openapi(createGenerationRoute, async (c) => {
-    const headers = c.req.valid('header');
-    const ctx = { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant, idempotencyKey: headers['idempotency-key'] };
-    let { status, record } = await createIdempotently(service, claims, c.req.valid('json'), ctx);
-    const wait = preferredWait(headers.prefer, maxWait);
-    if (wait !== undefined) {
-      c.header('Preference-Applied', `wait=${wait}`);
-      record = await waitUntilTerminal(deps.jobs, record, wait, events.pollMs);
-      if (status === 202 && isTerminal(record.status)) status = 201;
-    }
-    const body = await view(record);
-    return status === 200 ? c.json(body, 200) : status === 201 ? c.json(body, 201) : c.json(body, 202);
+  const create = createResponder({ service, claims, jobs: deps.jobs, maxWait, pollMs: events.pollMs, view });
+  registerGenerationForm(app, create);
+  app.openapi(createGenerationRoute, (c) => {
+    // The route documents two bodies, one of them by reference, so its types lose the JSON one; zod-openapi validated it.
+    const body = (c.req as unknown as { valid(target: 'json'): CreateGenerationRequest }).valid('json');
+    return create(c, body, c.req.valid('header'), c.var.inlineImages) as never;
   });
 
   app.openapi(getGenerationRoute, async (c) => {

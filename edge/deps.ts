@@ -17,6 +17,7 @@ import { LocalUrlSigner } from './auth/signed-urls.js';
 import type { RateLimiter } from './rate-limit/limiter.js';
 import { MemoryRateLimiter } from './rate-limit/memory.js';
 import { StoreRateLimiter } from './rate-limit/store.js';
+import { startBodyThread } from './body/index.js';
 import { startDecodeThread } from './decode-thread/index.js';
 import { eventLoopDecoder, type TextDecodeFn } from './text-decode.js';
 import { ModelLoads } from './readiness/model-loads.js';
@@ -55,6 +56,8 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
     'edge dependencies ready',
   );
   const rateLimiter = buildRateLimiter(config, store);
+  // Beside the decode thread: large bodies parsed off the event loop (Lambda serves one request at a time).
+  const bodyParser = decodeOn === 'thread' ? startBodyThread({ logger }) : undefined;
   return {
     models,
     textDecoder: text.decode,
@@ -64,11 +67,12 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
     logger,
     config,
     readiness: [loads.check()],
+    ...(bodyParser ? { bodyParser } : {}),
     // Only the local store's URLs are signed here (S3 presigns its own; Lambda's disk is read-only).
     ...(config.store === 'file' ? { urlSigner: new LocalUrlSigner({ secret: urlSigningSecret(config), expiresSeconds: config.presignExpiresSeconds }) } : {}),
     ...(rateLimiter ? { rateLimiter } : {}),
     async close() {
-      await Promise.allSettled([text.close(), adapters.close()]);
+      await Promise.allSettled([text.close(), adapters.close(), bodyParser?.close()]);
     },
   };
 }

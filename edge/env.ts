@@ -1,5 +1,6 @@
 /** The Hono environment of the edge app: what middleware puts on the context. */
 import type { Logger } from '../shared/logging/index.js';
+import type { BodyParser, InlineImages } from './body/index.js';
 
 export interface EdgeEnv {
   Variables: {
@@ -8,5 +9,9 @@ export interface EdgeEnv {
     log: Logger;
     /** The caller's tenant (edge/auth), set on authenticated /v1 routes. */
     tenant: string;
+    /** Where large JSON bodies are parsed (AppDeps.bodyParser). */
+    bodies: BodyParser;
+    /** POST /v1/generations: its images read with the body (a large JSON body, a multipart form), by their keys in it. */
+    inlineImages?: InlineImages;
   };
 }

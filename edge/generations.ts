@@ -17,6 +17,7 @@ import { CONVERSATION_LIMITS } from '../shared/schemas/conversation.js';
 import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generation.js';
 import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../shared/schemas/job.js';
 import { ownedBy } from './auth/tenants.js';
+import type { InlineImages } from './body/index.js';
 import { ApiError } from './errors.js';
 import { prepareConversation, storedMessages, turnsFromBody } from './conversation/index.js';
 import type { EdgeMetrics } from './metrics.js';
@@ -49,6 +50,8 @@ export interface CreateContext {
   log: Logger;
   tenant: string;
   id?: string;
+  /** The body's images read with it (a large JSON body, a multipart form), by their keys in `body`. */
+  inline?: InlineImages;
 }
 
 /** 128 random bits: unguessable (without API_KEYS an id is the only secret between a client and its generation). */
@@ -83,7 +86,7 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   const webhook = body.webhook ? checkWebhookRequest(body.webhook, s.webhooks, ctx.tenant) : undefined;
   const turns = turnsFromBody(body);
   // The model's tasks, the context's length and every image are checked before any model work.
-  const conversation = await prepareConversation({ jobs: s.jobs, store: s.store, tenant: ctx.tenant }, model, turns, {
+  const conversation = await prepareConversation({ jobs: s.jobs, store: s.store, tenant: ctx.tenant, ...(ctx.inline ? { inline: ctx.inline } : {}) }, model, turns, {
     ...(body.messages !== undefined ? { maxPositions: CONVERSATION_LIMITS.positions } : {}),
   });
   const { images, segments: turn } = conversation;

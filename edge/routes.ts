@@ -2,12 +2,15 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ApiErrorBody } from '../shared/schemas/errors.js';
-import { CreateGenerationRequest, Generation } from '../shared/schemas/generation.js';
-import { jsonBody } from './middleware/json-body.js';
+import { CreateGenerationRequest, Generation, INPUT_IMAGE_TYPES } from '../shared/schemas/generation.js';
+import { generationJsonBody } from './middleware/json-body.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const error = (description: string) => json(ApiErrorBody, description);
 const security = [{ bearerAuth: [] }];
+
+/** The component that documents the multipart form of POST /v1/generations (registered by edge/create-route.ts). */
+export const FORM_SCHEMA = 'CreateGenerationForm';
 
 const IdempotencyKey = z
   .string()
@@ -33,6 +36,9 @@ const Prefer = z
     example: 'wait=30',
   });
 
+/** The headers of POST /v1/generations (the multipart form's handler checks them with this too). */
+export const CreateGenerationHeaders = z.object({ 'idempotency-key': IdempotencyKey, prefer: Prefer });
+
 const IdParam = z.object({
   id: z.string().meta({ param: { name: 'id', in: 'path' }, description: 'The generation id (gen_...).', example: 'gen_q2b4Xk1yq3Lr2mS9vTfW0A' }),
 });
@@ -45,12 +51,21 @@ export const createGenerationRoute = createRoute({
   description:
     'Takes a `prompt` (with optional `images`) or a conversation in `messages` (user and assistant turns, images as data URLs or ' +
     "earlier outputs of the caller's; the model answers the last user turn). Decodes the text side at once. Answers 201 with the " +
-    'finished generation when the model needs no image, else 202 with the generation in state `queued`: poll GET /v1/generations/{id}.',
+    'finished generation when the model needs no image, else 202 with the generation in state `queued`: poll GET /v1/generations/{id}. ' +
+    'The body is JSON (images as data URLs), or a `multipart/form-data` form with the images as files (binary, no base64).',
   security,
-  middleware: [jsonBody] as const,
+  middleware: [generationJsonBody] as const,
   request: {
-    headers: z.object({ 'idempotency-key': IdempotencyKey, prefer: Prefer }),
-    body: { required: true, ...json(CreateGenerationRequest, 'The prompt and optional input images, or the messages; sampling parameters.') },
+    headers: CreateGenerationHeaders,
+    body: {
+      required: true,
+      description: 'The prompt and optional input images, or the messages; sampling parameters.',
+      content: {
+        'application/json': { schema: CreateGenerationRequest },
+        // A reference, not the zod schema: zod-openapi would otherwise validate every request as a form too (edge/body/form.ts reads it).
+        'multipart/form-data': { schema: { $ref: `#/components/schemas/${FORM_SCHEMA}` }, encoding: { images: { contentType: INPUT_IMAGE_TYPES.join(', ') } } },
+      },
+    },
   },
   responses: {
     200: json(Generation, 'A repeat of an earlier request with the same Idempotency-Key and body: its generation, as it is now.'),

@@ -1,5 +1,6 @@
 /**
- * A conversation's images read as the model takes them: a data URL decoded (edge/images), or
+ * A conversation's images read as the model takes them: a data URL decoded (edge/images; or
+ * already decoded with the body, edge/body), or
  * an earlier output image of the caller's tenant read back from the store (another tenant's
  * or an unknown generation is 404, as everywhere). Either way the job gets its own copy.
  */
@@ -10,19 +11,24 @@ import type { JobRecord } from '../../shared/schemas/job.js';
 import { encodeRgbPng } from '../../shared/images/png.js';
 import { ApiError } from '../errors.js';
 import { getGeneration } from '../generations.js';
-import { decodeToModelSize, prepareInputImage, type InputImage } from '../images/index.js';
+import type { InlineImages } from '../body/index.js';
+import { decodeToModelSize, prepareInputBytes, prepareInputImage, type InputImage } from '../images/index.js';
 import type { ImageSource } from './spec.js';
 
 export interface ImageReadDeps {
   jobs: JobRepository<JobRecord>;
   store: Pick<ObjectStore, 'get'>;
   tenant: string;
+  /** Images read with the body, by the key that stands for them in it (edge/body). */
+  inline?: InlineImages;
 }
 
 export async function readImage(deps: ImageReadDeps, source: ImageSource, geometry: ImageGeometry): Promise<InputImage> {
   if (source.kind === 'data_url') {
     try {
-      return await prepareInputImage(source.url, 0, geometry);
+      const inline = deps.inline?.get(source.url);
+      if (inline && !inline.ok) throw new ApiError(inline.code, inline.message);
+      return await (inline ? prepareInputBytes(inline.bytes, inline.mime, 0, geometry) : prepareInputImage(source.url, 0, geometry));
     } catch (err) {
       // The decoder names `images[0]`; say which part of the request it was.
       if (err instanceof ApiError) throw new ApiError(err.code, err.message.replace(/^images\[\d+\]/, source.where), err.headers);

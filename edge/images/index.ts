@@ -7,6 +7,7 @@ import { encodeRgbPng } from '../../shared/images/png.js';
 import { rgbToPatches, type ImageGeometry } from '../../shared/runtime/index.js';
 import { parseImageDataUrl } from './data-url.js';
 import { decodeToModelSize } from './decode.js';
+import type { InputMime } from './formats.js';
 
 export interface InputImage {
   /** num_patches * patch_dim values in -1..1. */
@@ -17,6 +18,11 @@ export interface InputImage {
 
 export async function prepareInputImage(dataUrl: string, index: number, geometry: ImageGeometry, maxBytes?: number): Promise<InputImage> {
   const { mime, bytes } = parseImageDataUrl(dataUrl, index, maxBytes);
+  return prepareInputBytes(bytes, mime, index, geometry);
+}
+
+/** The same from the image's bytes (a multipart upload, or a data URL decoded with its body). */
+export async function prepareInputBytes(bytes: Uint8Array, mime: InputMime, index: number, geometry: ImageGeometry): Promise<InputImage> {
   const { rgb } = await decodeToModelSize(bytes, mime, index, geometry);
   return { patches: rgbToPatches(rgb, geometry), png: encodeRgbPng(rgb, geometry.width, geometry.height) };
 }
