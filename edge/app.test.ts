@@ -290,6 +290,7 @@ describe('operations', () => {
       '/v1/generations/{id}',
       '/v1/generations/{id}/cancel',
       '/v1/generations/{id}/events',
+      '/v1/images/edits',
       '/v1/images/generations',
       '/v1/models',
       '/v1/models/{id}',
