@@ -297,7 +297,10 @@ describe('operations', () => {
     ]);
     expect(Object.keys(doc.paths['/v1/generations']!)).toEqual(['post']);
     expect(JSON.stringify(doc.paths['/v1/generations'])).toContain('#/components/schemas/CreateGenerationRequest');
-    expect(Object.keys(doc.components.schemas.CreateGenerationRequest!.properties!)).toEqual(['prompt', 'model', 'images', 'messages', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature', 'webhook']);
+    // Two forms, exactly one (edge/openapi-forms.ts): a prompt with optional images, or messages.
+    const forms = (doc.components.schemas.CreateGenerationRequest as { oneOf: { properties: Record<string, unknown> }[] }).oneOf;
+    const common = ['model', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature', 'webhook'];
+    expect(forms.map((f) => Object.keys(f.properties).sort())).toEqual([['prompt', 'images', ...common].sort(), ['messages', ...common].sort()]);
     expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'model', 'status', 'created_at', 'progress', 'output', 'error', 'webhook', 'messages', 'queue_position']);
     expect(JSON.stringify(doc.paths['/v1/models'])).toContain('#/components/schemas/ModelList');
     expect(Object.keys(doc.components.schemas.Model!.properties!)).toEqual(['id', 'object', 'created', 'owned_by', 'name', 'description', 'image', 'prompts', 'tasks', 'licenses', 'data_card', 'default']);

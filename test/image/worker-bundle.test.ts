@@ -96,7 +96,7 @@ describe('the worker bundle (dist/worker.mjs, as the image runs it)', () => {
         const png = await store.get(outputImageKey(result.id, 0));
         expect(Buffer.from(png!.body.subarray(1, 4)).toString('ascii')).toBe('PNG');
         const record = JobRecord.parse(JSON.parse(Buffer.from((await store.get(`jobs/${result.id}.json`))!.body).toString('utf8')));
-        expect(record.progress).toEqual({ step: 4, steps: 4 }); // the tiny package's default_steps
+        expect(record.progress).toEqual({ step: 4, steps: 4, image: 0, images_so_far: 1 }); // the tiny package's default_steps
       } finally {
         store.close();
       }
