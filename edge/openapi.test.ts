@@ -76,9 +76,12 @@ describe('/openapi.json', () => {
     // What the document refuses, the server refuses too.
     const res = await createApp(deps).request('/v1/generations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'draw', model: 'not-served' }) });
     expect(res.status).toBe(400);
-    const edits = schemas['ImageEditRequest']!['properties'] as Record<string, { type?: unknown }>;
-    // A form cannot send null: the coerced numbers are documented as numbers only.
-    for (const field of ['seed', 'guidance', 'temperature']) expect(edits[field]!.type, field).not.toContain('null');
+    const edits = schemas['ImageEditRequest']!['properties'] as Record<string, Record<string, unknown>>;
+    expect(schemas['ImageEditRequest']!['oneOf']).toEqual([{ required: ['image'] }, { required: ['image[]'] }]);
+    // A form cannot send null: the coerced numbers are documented as numbers only, with the bounds the server checks.
+    for (const field of ['seed', 'guidance', 'temperature']) expect(edits[field]!['type'], field).not.toContain('null');
+    expect(edits['seed']).toMatchObject({ type: 'integer', minimum: 0, maximum: 0xffff_ffff });
+    expect(edits['guidance']).toMatchObject({ type: 'number', minimum: 0, maximum: 20 });
   });
 
   it('documents Idempotency-Key, Prefer and Last-Event-ID', async () => {

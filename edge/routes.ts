@@ -63,7 +63,7 @@ export const createGenerationRoute = createRoute({
       content: {
         'application/json': { schema: CreateGenerationRequest },
         // A reference, not the zod schema: zod-openapi would otherwise validate every request as a form too (edge/body/form.ts reads it).
-        'multipart/form-data': { schema: { $ref: `#/components/schemas/${FORM_SCHEMA}` }, encoding: { images: { contentType: INPUT_IMAGE_TYPES.join(', ') } } },
+        'multipart/form-data': { schema: { $ref: `#/components/schemas/${FORM_SCHEMA}` }, encoding: { images: { contentType: INPUT_IMAGE_TYPES.join(', ') }, 'images[]': { contentType: INPUT_IMAGE_TYPES.join(', ') } } },
       },
     },
   },

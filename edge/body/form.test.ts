@@ -113,6 +113,8 @@ describe('POST /v1/generations, multipart/form-data', () => {
   });
 });
 
+type FormSchema = { properties: Record<string, Record<string, unknown>>; required: string[] };
+
 describe('the OpenAPI document', () => {
   it('lists the form beside the JSON body, its images as binary files', async () => {
     setup();
@@ -123,9 +125,24 @@ describe('the OpenAPI document', () => {
     const content = doc.paths['/v1/generations']!.post.requestBody.content;
     expect(Object.keys(content).sort()).toEqual(['application/json', 'multipart/form-data']);
     expect(content['multipart/form-data']!.schema.$ref).toBe('#/components/schemas/CreateGenerationForm');
-    const form = doc.components.schemas['CreateGenerationForm']!;
-    expect(Object.keys(form.properties)).toEqual(expect.arrayContaining(['prompt', 'images', 'images[]', 'seed']));
-    expect(form.properties['images']!.anyOf?.[0]?.format).toBe('binary');
+    // `images` or `images[]`, not both (the handler's rule), with the JSON body's limits.
+    const form = doc.components.schemas['CreateGenerationForm'] as unknown as FormSchema & { not: unknown };
+    expect(form.not).toEqual({ required: ['images', 'images[]'] });
+    expect(form.required).toEqual(['prompt']);
+    expect(form.properties['images']).toMatchObject({ type: 'array', items: { format: 'binary' }, minItems: 1, maxItems: 4 });
+    expect(form.properties['images[]']).toMatchObject({ minItems: 1, maxItems: 4 });
+    expect(form.properties['prompt']).toMatchObject({ minLength: 1, maxLength: 4000 });
+    expect(form.properties['model']).toEqual({ $ref: '#/components/schemas/ModelName' });
+    expect(form.properties['seed']).toEqual({ type: 'integer', minimum: 0, maximum: 0xffff_ffff });
+    expect(form.properties['guidance']).toEqual({ type: 'number', minimum: 0, maximum: 20 });
+  });
+
+  it('refuses what the document refuses: a model not served (an empty one too), an empty prompt', async () => {
+    setup();
+    expect(await refused(await send(form([['prompt', 'x'], ['model', '']])), 400, 'invalid_request')).toMatch(/^model:/);
+    expect((await send(form([['prompt', 'x'], ['model', 'not-served']]))).status).toBe(400);
+    await refused(await send(form([['prompt', '']])), 400, 'invalid_request');
+    expect((await send(form([['prompt', 'x'], ['model', 'tiny']]))).status).toBe(202);
   });
 });
 

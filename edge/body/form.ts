@@ -7,10 +7,12 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { CreateGenerationRequest, LIMITS } from '../../shared/schemas/generation.js';
+import { ModelName } from '../../shared/schemas/models.js';
 import type { EdgeEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import { INPUT_FORMATS, sniffFormat, type InputMime } from '../images/formats.js';
 import { validationHook } from '../middleware/errors.js';
+import { formNumber } from './form-fields.js';
 import { inlineKey, type InlineImage, type InlineImages } from './inline-images.js';
 
 export const FORM_TYPE = /^multipart\/form-data\s*;/i;
@@ -27,22 +29,39 @@ function checked<T>(result: z.ZodSafeParseResult<T>): T {
 /** The form's fields; numbers arrive as text. Any other field is 400 naming it. */
 export const CreateGenerationForm = z
   .object({
-    prompt: z.string().meta({ description: 'The user turn, 1 to 4000 characters.', example: 'describe the image' }),
+    prompt: z.string().min(1).max(LIMITS.promptChars).meta({ description: 'The user turn, 1 to 4000 characters.', example: 'describe the image' }),
+    // A form sends a list as parts, so an empty list is no field at all: a list has 1 to 4 files.
+    // One part reads as one file, not a list; the document says a list of 1 to 4 (each item a
+    // file part, so clients send them as files), which is the same parts.
     images: z
-      .union([Upload, z.array(Upload)], { error: 'expected image files (one part each), not text' })
+      .union([Upload, z.array(Upload).min(1).max(LIMITS.images)], { error: 'expected image files (one part each), not text' })
       .optional()
-      .meta({ description: 'Up to 4 image files, one part each (the field repeated); they come before the prompt, in order.' }),
-    'images[]': z.array(Upload).optional().meta({ description: 'The same as `images`, as clients that name a list with [] send it.' }),
-    model: z.string().optional().meta({ description: 'The model to use (GET /v1/models); the default model when absent.' }),
-    seed: z.coerce.number().int().min(0).max(LIMITS.seedMax).optional(),
-    steps: z.coerce.number().int().min(LIMITS.steps.min).max(LIMITS.steps.max).optional(),
-    guidance: z.coerce.number().min(LIMITS.guidance.min).max(LIMITS.guidance.max).optional(),
-    max_tokens: z.coerce.number().int().min(LIMITS.maxTokens.min).max(LIMITS.maxTokens.max).optional(),
-    temperature: z.coerce.number().min(LIMITS.temperature.min).max(LIMITS.temperature.max).optional(),
+      .meta({
+        type: 'array',
+        items: { type: 'string', format: 'binary', description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB and 16.7 megapixels; its type is read from its bytes.' },
+        minItems: 1,
+        maxItems: LIMITS.images,
+        description: 'Up to 4 image files, one part each (the field repeated); they come before the prompt, in order.',
+      }),
+    'images[]': z
+      .array(Upload)
+      .min(1)
+      .max(LIMITS.images)
+      .optional()
+      .meta({ description: 'The same as `images`, as clients that name a list with [] send it (not both).' }),
+    model: ModelName.optional(),
+    seed: formNumber({ min: 0, max: LIMITS.seedMax, int: true }),
+    steps: formNumber({ min: LIMITS.steps.min, max: LIMITS.steps.max, int: true }),
+    guidance: formNumber({ min: LIMITS.guidance.min, max: LIMITS.guidance.max }),
+    max_tokens: formNumber({ min: LIMITS.maxTokens.min, max: LIMITS.maxTokens.max, int: true }),
+    temperature: formNumber({ min: LIMITS.temperature.min, max: LIMITS.temperature.max }),
   })
   .strict()
+  // The handler's rule, in the document: `images` or `images[]`, not both. (Not as two closed
+  // forms: schemathesis 4.32 then validates generated files and fails on them.)
   .meta({
     id: 'CreateGenerationForm',
+    not: { required: ['images', 'images[]'] },
     description: 'POST /v1/generations as a multipart form: `prompt`, the image files, and the sampling fields of the JSON body with the same limits. Conversations (`messages`) and `webhook` are JSON only.',
   });
 

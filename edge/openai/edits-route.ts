@@ -6,6 +6,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { INPUT_IMAGE_TYPES } from '../../shared/schemas/image-url.js';
 import type { EdgeEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import { createGeneration } from '../generations.js';
@@ -17,6 +18,8 @@ import type { OpenAiDeps } from './routes.js';
 import { ImagesResponse } from './schemas.js';
 
 const FORM_TYPE = /^multipart\/form-data\s*;/i;
+/** The image parts' types, as the document's encoding states them (the type is read from the bytes). */
+const IMAGE_PARTS = INPUT_IMAGE_TYPES.join(', ');
 
 /** Before the form validator: a body that is not multipart is named as such, not as missing fields. */
 const formBody: MiddlewareHandler = async (c, next) => {
@@ -40,7 +43,9 @@ export const imageEditsRoute = createRoute({
     'A model that answers with text instead of an image is 500 `no_image`.',
   security: [{ bearerAuth: [] }],
   middleware: [formBody] as const,
-  request: { body: { required: true, content: { 'multipart/form-data': { schema: ImageEditForm } }, description: 'The image file and the instruction.' } },
+  request: { body: { required: true, content: {
+        'multipart/form-data': { schema: ImageEditForm, encoding: { image: { contentType: IMAGE_PARTS }, 'image[]': { contentType: IMAGE_PARTS } } },
+      }, description: 'The image file and the instruction.' } },
   responses: {
     200: { content: { 'application/json': { schema: ImagesResponse } }, description: 'The edited images, as URLs or base64 PNGs.' },
     400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long.'),

@@ -9,6 +9,7 @@ numbers: a form cannot send null, though zod would coerce it to 0); the image is
 import { z } from 'zod';
 import { LIMITS } from '../../shared/schemas/generation.js';
 import { ImageSize, ModelName } from '../../shared/schemas/models.js';
+import { formNumber } from '../body/form-fields.js';
 import { MAX_IMAGES_PER_REQUEST } from './schemas.js';
 
 const Upload = z.instanceof(File, { message: 'expected an image file' }).meta({ type: 'string', format: 'binary', description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB.' });
@@ -23,19 +24,18 @@ export const ImageEditForm = z
       .max(LIMITS.promptChars)
       .meta({ description: 'The instruction, sent to the model as it is after the image: `make the circle blue`, `draw this in twitter style`.', example: 'make the circle at the top left blue' }),
     model: ModelName.optional(),
-    n: z.coerce.number().int().min(1).max(MAX_IMAGES_PER_REQUEST).optional().meta({ description: 'Edits to make, 1 to 4 (default 1); separate generations that batch together.' }),
+    n: formNumber({ min: 1, max: MAX_IMAGES_PER_REQUEST, int: true, description: 'Edits to make, 1 to 4 (default 1); separate generations that batch together.' }),
     size: ImageSize.optional(),
     response_format: z.enum(['url', 'b64_json']).optional().meta({ description: '`url` (default) or `b64_json`.' }),
     user: z.string().max(256).optional(),
-    seed: z.coerce.number().int().min(0).max(LIMITS.seedMax).optional().meta({ type: 'integer', description: 'Seed (this API): edit k uses seed + k; random when absent.' }),
-    steps: z.coerce.number().int().min(LIMITS.steps.min).max(LIMITS.steps.max).optional().meta({ description: 'Denoising steps (this API).' }),
-    guidance: z.coerce.number().min(LIMITS.guidance.min).max(LIMITS.guidance.max).optional().meta({ type: 'number', description: 'Classifier-free guidance scale (this API).' }),
-    temperature: z.coerce
-      .number()
-      .min(LIMITS.temperature.min)
-      .max(LIMITS.temperature.max)
-      .optional()
-      .meta({ type: 'number', description: 'Text sampling temperature before the image (this API; default 0, greedy).' }),
+    seed: formNumber({ min: 0, max: LIMITS.seedMax, int: true, description: 'Seed (this API): edit k uses seed + k; random when absent.' }),
+    steps: formNumber({ min: LIMITS.steps.min, max: LIMITS.steps.max, int: true, description: 'Denoising steps (this API).' }),
+    guidance: formNumber({ min: LIMITS.guidance.min, max: LIMITS.guidance.max, description: 'Classifier-free guidance scale (this API).' }),
+    temperature: formNumber({
+      min: LIMITS.temperature.min,
+      max: LIMITS.temperature.max,
+      description: 'Text sampling temperature before the image (this API; default 0, greedy).',
+    }),
   })
   .strict()
   .superRefine((form, ctx) => {

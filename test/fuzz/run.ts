@@ -18,7 +18,7 @@
  * shared/webhooks/, and with it on, schemathesis would count a refused schema-valid URL.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startWorkerProcess, stopProcess, systemEnv, tempDataDir, REPO_ROOT } from '../e2e/system.js';
@@ -49,6 +49,8 @@ export interface FuzzReport {
   serverErrors: number;
   /** ST202: schema-valid requests the server refused. */
   rejected: number;
+  /** Each positive case refused with a 4xx, as hooks.py logged it (operation, status, answer, body): which ones ST202 counted. */
+  refused: string[];
   seconds: number;
   summary: string;
 }
@@ -63,6 +65,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now();
   mkdirSync(o.reportDir, { recursive: true });
   const junit = join(o.reportDir, `junit-${o.seed}-${o.maxExamples}.xml`);
+  const refusedLog = join(o.reportDir, 'refused.ndjson');
+  rmSync(refusedLog, { force: true });
   let stdout = '';
   try {
     const args = [
@@ -124,6 +128,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const rejected = Object.entries(failures)
     .filter(([name]) => /^ST202 /.test(name))
     .reduce((n, [, v]) => n + v, 0);
-  const summary = stdout.slice(Math.max(0, stdout.lastIndexOf('SUMMARY') - 40));
-  return { cases, errored, operations, failures, gateFailures, serverErrors, rejected, seconds: Math.round((Date.now() - started) / 1000), summary };
+  const refused = existsSync(refusedLog) ? readFileSync(refusedLog, 'utf8').split('\n').filter(Boolean) : [];
+  const summary = stdout.slice(Math.max(0, stdout.lastIndexOf('SUMMARY') - 40)) + (refused.length > 0 ? `\nRefused positive cases (hooks.py):\n${refused.join('\n')}\n` : '');
+  return { cases, errored, operations, failures, gateFailures, serverErrors, rejected, refused, seconds: Math.round((Date.now() - started) / 1000), summary };
 }
