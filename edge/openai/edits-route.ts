@@ -9,10 +9,9 @@ import { z } from 'zod';
 import { INPUT_IMAGE_TYPES } from '../../shared/schemas/image-url.js';
 import type { EdgeEnv } from '../env.js';
 import { ApiError } from '../errors.js';
-import { createGeneration } from '../generations.js';
-import { resolveOrThrow } from '../models/routes.js';
 import { editImages } from './edits.js';
 import { ImageEditForm } from './edits-schema.js';
+import { imagesDeps } from './images-deps.js';
 import { fromZodError, OpenAiErrorBody } from './errors.js';
 import type { OpenAiDeps } from './routes.js';
 import { ImagesResponse } from './schemas.js';
@@ -67,25 +66,7 @@ export function registerImageEditsRoute(app: OpenAPIHono<EdgeEnv>, deps: OpenAiD
     imageEditsRoute,
     async (c) => {
       const form = c.req.valid('form');
-      const served = resolveOrThrow(deps.catalog, form.model);
-      const { service } = deps;
-      const result = await editImages(
-        {
-          // The generations run on the model the form named, for the caller's tenant.
-          createGeneration: async (request) =>
-            (await createGeneration(service, { ...request, model: served.entry.id }, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
-          jobs: service.jobs,
-          store: service.store,
-          urlFor: (key) => deps.urls.urlFor(key),
-          now: service.now,
-          model: { id: served.entry.id, drawPrefix: served.entry.prompts.draw_prefix, ...served.entry.image },
-          waitMs: deps.waitMs,
-          log: c.var.log,
-          baseUrl: c.req.url,
-          signal: c.req.raw.signal,
-        },
-        form,
-      );
+      const result = await editImages(imagesDeps(c, deps, form.model), form);
       return c.json(result, 200);
     },
     hook,

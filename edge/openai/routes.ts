@@ -14,6 +14,7 @@ import { jsonBody } from '../middleware/json-body.js';
 import type { ModelCatalog } from '../models/catalog.js';
 import { resolveOrThrow } from '../models/routes.js';
 import { answerChat, completionBody, completionChunks } from './chat.js';
+import { imagesDeps } from './images-deps.js';
 import { fromZodError, OpenAiErrorBody } from './errors.js';
 import { registerImageEditsRoute } from './edits-route.js';
 import { generateImages } from './images.js';
@@ -99,25 +100,7 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
     imagesRoute,
     async (c) => {
       const body = c.req.valid('json');
-      const served = resolveOrThrow(deps.catalog, body.model);
-      const { service } = deps;
-      const result = await generateImages(
-        {
-          // The generations run on the model the request named, for the caller's tenant.
-          createGeneration: async (request) =>
-            (await createGeneration(service, { ...request, model: served.entry.id }, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
-          jobs: service.jobs,
-          store: service.store,
-          urlFor: (key) => deps.urls.urlFor(key),
-          now: service.now,
-          model: { id: served.entry.id, drawPrefix: served.entry.prompts.draw_prefix, ...served.entry.image },
-          waitMs: deps.waitMs,
-          log: c.var.log,
-          baseUrl: c.req.url,
-          signal: c.req.raw.signal,
-        },
-        body,
-      );
+      const result = await generateImages(imagesDeps(c, deps, body.model), body);
       return c.json(result, 200);
     },
     hook,

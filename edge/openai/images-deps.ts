@@ -1,0 +1,25 @@
+/** What the image routes (generations and edits) run with: generations on the model the request named, for the caller's tenant. */
+import type { Context } from 'hono';
+import type { EdgeEnv } from '../env.js';
+import { createGeneration } from '../generations.js';
+import { resolveOrThrow } from '../models/routes.js';
+import type { ImagesDeps } from './images.js';
+import type { OpenAiDeps } from './routes.js';
+
+export function imagesDeps(c: Context<EdgeEnv>, deps: OpenAiDeps, model: string | null | undefined): ImagesDeps {
+  const served = resolveOrThrow(deps.catalog, model);
+  const { service } = deps;
+  return {
+    createGeneration: async (request) =>
+      (await createGeneration(service, { ...request, model: served.entry.id }, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
+    jobs: service.jobs,
+    store: service.store,
+    urlFor: (key) => deps.urls.urlFor(key),
+    now: service.now,
+    model: { id: served.entry.id, drawPrefix: served.entry.prompts.draw_prefix, ...served.entry.image },
+    waitMs: deps.waitMs,
+    log: c.var.log,
+    baseUrl: c.req.url,
+    signal: c.req.raw.signal,
+  };
+}
