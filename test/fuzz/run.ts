@@ -49,6 +49,8 @@ export interface FuzzReport {
   serverErrors: number;
   /** ST202: schema-valid requests the server refused. */
   rejected: number;
+  /** Schemathesis's own errors (a phase that could not run, e.g. a crash of its generator): phases left unchecked. */
+  runtimeErrors: number;
   /** Each positive case refused with a 4xx, as hooks.py logged it (operation, status, answer, body): which ones ST202 counted. */
   refused: string[];
   seconds: number;
@@ -128,7 +130,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const rejected = Object.entries(failures)
     .filter(([name]) => /^ST202 /.test(name))
     .reduce((n, [, v]) => n + v, 0);
+  const runtimeErrors = Number(/Runtime Error: (\d+)/.exec(stdout)?.[1] ?? 0);
   const refused = existsSync(refusedLog) ? readFileSync(refusedLog, 'utf8').split('\n').filter(Boolean) : [];
   const summary = stdout.slice(Math.max(0, stdout.lastIndexOf('SUMMARY') - 40)) + (refused.length > 0 ? `\nRefused positive cases (hooks.py):\n${refused.join('\n')}\n` : '');
-  return { cases, errored, operations, failures, gateFailures, serverErrors, rejected, refused, seconds: Math.round((Date.now() - started) / 1000), summary };
+  return { cases, errored, operations, failures, gateFailures, serverErrors, rejected, runtimeErrors, refused, seconds: Math.round((Date.now() - started) / 1000), summary };
 }
