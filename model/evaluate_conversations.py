@@ -19,12 +19,13 @@ import torch
 from chat import unconditional_context
 from dialogues import Turn, context_items
 from inference import Runtime, seeded_noise
-from score import score_image
+from score import PHRASE, score_image
 from sequence import image_to_patches, patches_to_image
 from shapes64 import CELLS, DESCRIBE_PROMPT, DRAW_PREFIX, EDGES, Scene, SceneObject, scene_from_seed
 from shapes64_dialogues import out_of_scope_prompt
 from shapes64_edits import apply_instruction, random_edit
 from tokenizer import Tokenizer
+from vq import psnr
 
 MARGIN = 2  # pixels round a touched cell that faithfulness leaves out
 
@@ -77,15 +78,11 @@ class Faithfulness:
 
     @property
     def psnr(self) -> float | None:
-        if not self.n:
-            return None
-        mse = self.sq / self.n
-        return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+        return psnr(self.sq / self.n) if self.n else None
 
 
 def scene_from_caption(caption: str) -> Scene | None:
     """A caption in the card's grammar as a scene (offsets 0); None when it does not parse."""
-    from score import PHRASE
     objects = []
     for phrase in caption.split(" and "):
         m = PHRASE.match(phrase.strip())
@@ -178,7 +175,7 @@ def evaluate_refusals(runtime: Runtime, tok: Tokenizer, n: int, split: str, vali
              for i, (_, text, with_image) in enumerate(asks)]
     texts = []
     for s in range(0, n, batch_size):
-        texts += [ids for ids in _first_tokens(runtime, tok, convs[s:s + batch_size])]
+        texts += _first_tokens(runtime, tok, convs[s:s + batch_size])
     by_kind = defaultdict(lambda: [0, 0])
     for (kind, _, _), first in zip(asks, texts):
         by_kind[kind][0] += 1
