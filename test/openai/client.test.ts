@@ -5,39 +5,26 @@
  */
 import OpenAI from 'openai';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dataUrl, pngBytes } from '../../edge/images/test-images.js';
-import { startEdge, startWorkerProcess, stopProcess, tempDataDir, type Edge, type WorkerProcess } from '../e2e/system.js';
+import { openAiServer } from './server.js';
 
-const data = tempDataDir();
-let edge: Edge;
-let worker: WorkerProcess;
-let client: OpenAI;
+const server = openAiServer();
 
-beforeAll(async () => {
-  [edge, worker] = await Promise.all([startEdge(data.dir), startWorkerProcess(data.dir)]);
-  // The server has no API_KEYS; the client insists on some key.
-  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
-});
-afterAll(async () => {
-  await Promise.allSettled([edge?.close(), worker && stopProcess(worker)]);
-  data.remove();
-});
-
-const model = () => edge.deps.models.default.manifest.name!;
-const size = () => edge.deps.models.default.manifest.image;
+const model = () => server.edge.deps.models.default.manifest.name!;
+const size = () => server.edge.deps.models.default.manifest.image;
 
 describe('the official openai client', () => {
   it('lists the models', async () => {
-    const page = await client.models.list();
+    const page = await server.client.models.list();
     expect(page.data.map((m) => m.id)).toEqual([model()]);
     expect(page.data[0]).toMatchObject({ object: 'model', owned_by: expect.any(String) });
-    expect((await client.models.retrieve(model())).id).toBe(model());
+    expect((await server.client.models.retrieve(model())).id).toBe(model());
   });
 
   it('makes images as URLs and as base64 PNGs', async () => {
     const { width, height } = size();
-    const byUrl = await client.images.generate({ prompt: 'a red circle at the top left', n: 2, size: `${width}x${height}` as '256x256', response_format: 'url', model: model() });
+    const byUrl = await server.client.images.generate({ prompt: 'a red circle at the top left', n: 2, size: `${width}x${height}` as '256x256', response_format: 'url', model: model() });
     expect(byUrl.data).toHaveLength(2);
     for (const image of byUrl.data!) {
       expect(image.revised_prompt).toBe('draw a red circle at the top left');
@@ -47,7 +34,7 @@ describe('the official openai client', () => {
       const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
       expect([png.width, png.height]).toEqual([width, height]);
     }
-    const byB64 = await client.images.generate({ prompt: 'a blue square', response_format: 'b64_json' });
+    const byB64 = await server.client.images.generate({ prompt: 'a blue square', response_format: 'b64_json' });
     expect(byB64.data).toHaveLength(1);
     const png = PNG.sync.read(Buffer.from(byB64.data![0]!.b64_json!, 'base64'));
     expect([png.width, png.height]).toEqual([width, height]);
@@ -58,12 +45,12 @@ describe('the official openai client', () => {
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
       { role: 'user', content: [{ type: 'image_url', image_url: { url: image } }, { type: 'text', text: 'describe the image' }] },
     ];
-    const whole = await client.chat.completions.create({ model: model(), messages, max_tokens: 10, seed: 4 });
+    const whole = await server.client.chat.completions.create({ model: model(), messages, max_tokens: 10, seed: 4 });
     expect(whole.object).toBe('chat.completion');
     expect(typeof whole.choices[0]!.message.content).toBe('string');
     expect(whole.usage!.prompt_tokens).toBeGreaterThan(size().num_patches);
 
-    const stream = await client.chat.completions.create({ model: model(), messages, max_tokens: 10, seed: 4, stream: true, stream_options: { include_usage: true } });
+    const stream = await server.client.chat.completions.create({ model: model(), messages, max_tokens: 10, seed: 4, stream: true, stream_options: { include_usage: true } });
     let text = '';
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | null | undefined;
@@ -80,10 +67,10 @@ describe('the official openai client', () => {
   });
 
   it('raises its own typed errors', async () => {
-    const tooMany = await client.images.generate({ prompt: 'a red circle', n: 9 }).catch((e: unknown) => e);
+    const tooMany = await server.client.images.generate({ prompt: 'a red circle', n: 9 }).catch((e: unknown) => e);
     expect(tooMany).toBeInstanceOf(OpenAI.BadRequestError);
     expect((tooMany as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
-    const unknown = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const unknown = await server.client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
     expect((unknown as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
   });

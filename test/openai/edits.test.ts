@@ -8,33 +8,21 @@
  */
 import OpenAI, { toFile } from 'openai';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pngBytes } from '../../edge/images/test-images.js';
-import { startEdge, startWorkerProcess, stopProcess, tempDataDir, type Edge, type WorkerProcess } from '../e2e/system.js';
+import { openAiServer } from './server.js';
 
-const data = tempDataDir();
-let edge: Edge;
-let worker: WorkerProcess;
-let client: OpenAI;
-
-beforeAll(async () => {
-  [edge, worker] = await Promise.all([startEdge(data.dir), startWorkerProcess(data.dir)]);
-  client = new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
-});
-afterAll(async () => {
-  await Promise.allSettled([edge?.close(), worker && stopProcess(worker)]);
-  data.remove();
-});
+const server = openAiServer();
 
 const circle = pngBytes(64, 64, (x, y) => ((x - 20) ** 2 + (y - 20) ** 2 < 100 ? [220, 30, 30, 255] : [255, 255, 255, 255]));
 /** Seeds 37 and 38 at temperature 1.5: the tiny model draws after this image and prompt. */
 const drawing = { seed: 37, temperature: 1.5, steps: 3 };
 type EditParams = OpenAI.ImageEditParamsNonStreaming & Partial<typeof drawing>;
-const edit = (params: EditParams) => client.images.edit(params as OpenAI.ImageEditParamsNonStreaming);
+const edit = (params: EditParams) => server.client.images.edit(params as OpenAI.ImageEditParamsNonStreaming);
 
 describe('images.edit of the official openai client', () => {
   it('edits an image: n PNGs in base64, one by URL', async () => {
-    const { width, height } = edge.deps.models.default.manifest.image;
+    const { width, height } = server.edge.deps.models.default.manifest.image;
     const image = await toFile(circle, 'circle.png', { type: 'image/png' });
     const edited = await edit({ image, prompt: 'make the circle blue', n: 2, response_format: 'b64_json', size: `${width}x${height}` as '256x256', ...drawing });
     expect(edited.data).toHaveLength(2);
