@@ -125,9 +125,11 @@ describe('the OpenAPI document', () => {
     const content = doc.paths['/v1/generations']!.post.requestBody.content;
     expect(Object.keys(content).sort()).toEqual(['application/json', 'multipart/form-data']);
     expect(content['multipart/form-data']!.schema.$ref).toBe('#/components/schemas/CreateGenerationForm');
-    // `images` or `images[]`, not both (the handler's rule), with the JSON body's limits.
-    const form = doc.components.schemas['CreateGenerationForm'] as unknown as FormSchema & { not: unknown };
-    expect(form.not).toEqual({ required: ['images', 'images[]'] });
+    // `images` or `images[]`, not both (the handler's rule, in the fields' words: no `not`,
+    // on which schemathesis's coverage phase crashes), with the JSON body's limits.
+    const form = doc.components.schemas['CreateGenerationForm'] as unknown as FormSchema & { not?: unknown };
+    expect(form.not).toBeUndefined();
+    expect((form.properties['images[]'] as { description?: string }).description).toMatch(/not both/i);
     expect(form.required).toEqual(['prompt']);
     expect(form.properties['images']).toMatchObject({ type: 'array', items: { format: 'binary' }, minItems: 1, maxItems: 4 });
     expect(form.properties['images[]']).toMatchObject({ minItems: 1, maxItems: 4 });

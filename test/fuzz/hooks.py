@@ -14,10 +14,11 @@ schema-valid request it sends is one the server must serve:
   empty ones not read, consecutive messages of one role one turn, the first and the last
   turn the user's), and no markdown image links in an assistant's text.
 
-One rule the spec states that schemathesis 4.32 does not apply: in a multipart body whose
-parts are files, its coverage phase ignores the `oneOf` of `image` / `image[]` (POST
-/v1/images/edits; likewise the `not` of `images` and `images[]` of POST /v1/generations'
-form) and sends both as a positive case; such a case is not sent either.
+- a form's two names for its files, one of them only: POST /v1/images/edits states it as a
+  `oneOf` of `image` / `image[]`, which schemathesis 4.32's coverage phase does not apply
+  where the parts are files (it sends both as a positive case); POST /v1/generations' form
+  says "not both" of `images` / `images[]` in words only (a `not` rule there crashed that
+  phase). A positive case with both is not sent; the server refuses it (400).
 
 Positive cases that break those are not sent (filter_case); negative cases are all sent.
 Each positive case the server refused (4xx other than auth and not found: what ST202 counts)
@@ -172,8 +173,8 @@ def filter_case(context, case):
         return True
     label = case.operation.label
     if case.media_type and case.media_type.startswith("multipart/") and label in FILE_NAMES:
-        # schemathesis 4.32's coverage phase does not apply a multipart body's `oneOf`/`not` where the
-        # parts are files (it sent `image` and `image[]` as a positive case): such a case is not schema-valid.
+        # Both names at once is refused (400): the edits' `oneOf`, which schemathesis 4.32's coverage
+        # phase does not apply to file parts, and the generation form's rule stated in words.
         one, other, required = FILE_NAMES[label]
         sent = (one in case.body) + (other in case.body)
         return sent == 1 or (sent == 0 and not required)
