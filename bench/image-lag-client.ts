@@ -1,8 +1,9 @@
 /**
  * The load of bench/image-lag.ts, in a process of its own so that building and sending the
  * 1.2 MB bodies does not count as the edge's event-loop time: `clients` concurrent clients,
- * each sending `rounds` POST /v1/generations with four JPEGs of `side` x 3/4 side.
- * Prints one JSON line: {statuses, seconds, jpegBytes}.
+ * each sending `rounds` POST /v1/generations with four JPEGs of `side` x 3/4 side, as data
+ * URLs in a JSON body or, with `--multipart`, as files of a multipart form (no base64).
+ * Prints one JSON line: {statuses, seconds, jpegBytes, requestMs}.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,10 +43,23 @@ async function cachedPhoto(seed: number): Promise<Buffer> {
 }
 
 const jpegs = await Promise.all([1, 2, 3, 4].map((seed) => cachedPhoto(seed)));
-const body = JSON.stringify({ prompt: 'describe the image', images: jpegs.map((b) => `data:image/jpeg;base64,${b.toString('base64')}`), max_tokens: 8 });
+const multipart = process.argv.includes('--multipart');
+const json = JSON.stringify({ prompt: 'describe the image', images: jpegs.map((b) => `data:image/jpeg;base64,${b.toString('base64')}`), max_tokens: 8 });
+/** A form is consumed by each send: made anew (the files are the same Blobs, not copied). */
+const files = jpegs.map((b, i) => new File([new Uint8Array(b)], `photo-${i}.jpg`, { type: 'image/jpeg' }));
+function form(): FormData {
+  const body = new FormData();
+  body.append('prompt', 'describe the image');
+  body.append('max_tokens', '8');
+  for (const file of files) body.append('images', file);
+  return body;
+}
+const requestMs: number[] = [];
 const post = async (): Promise<number> => {
-  const res = await fetch(`${url}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const started = performance.now();
+  const res = await fetch(`${url}/v1/generations`, multipart ? { method: 'POST', body: form() } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
   await res.arrayBuffer();
+  requestMs.push(performance.now() - started);
   return res.status;
 };
 if (process.argv.includes('--warm')) {
@@ -60,4 +74,4 @@ await Promise.all(
     for (let r = 0; r < rounds; r += 1) statuses.push(await post());
   }),
 );
-process.stdout.write(`${JSON.stringify({ statuses, seconds: (performance.now() - started) / 1000, jpegBytes: jpegs.map((b) => b.length) })}\n`);
+process.stdout.write(`${JSON.stringify({ statuses, seconds: (performance.now() - started) / 1000, jpegBytes: jpegs.map((b) => b.length), requestMs })}\n`);
