@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
-import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { Config } from '../shared/config/index.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
@@ -14,41 +13,36 @@ import { PROMETHEUS_CONTENT_TYPE, renderMetrics, sourceOf, type MetricsSource } 
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import type { ModelRegistry } from '../shared/models/index.js';
-import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generation.js';
+import { LIMITS } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
-import { generationView } from '../shared/schemas/view.js';
-import { webhookDeliveries } from '../shared/webhooks/log.js';
 import type { ReadinessCheck } from '../shared/readiness/index.js';
 import type { EdgeEnv } from './env.js';
 import { ApiError, errorResponse } from './errors.js';
 import { tenantAuth } from './auth/middleware.js';
-import { eventLoopBodyParser, type BodyParser } from './body/index.js';
+import { bodyLimit, eventLoopBodyParser, type BodyParser } from './body/index.js';
 import { LocalUrlSigner } from './auth/signed-urls.js';
 import { Authenticator } from './auth/tenants.js';
-import { DEFAULT_EVENTS, generationEvents, type EventsOptions } from './events/route.js';
-import { readState } from './events/watch.js';
 import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
-import { getGeneration, type GenerationService } from './generations.js';
+import { DEFAULT_EVENTS, type EventsOptions } from './generations/events/route.js';
+import { registerGenerationRoutes } from './generations/register.js';
+import type { GenerationService } from './generations/service.js';
+import { MAX_WAIT_SECONDS } from './generations/wait.js';
 import { IdempotencyClaims, type IdempotencyOptions } from './idempotency/claims.js';
-import { cancelIdempotently } from './idempotency/generations.js';
 import { createEdgeMetrics } from './metrics.js';
-import { createResponder, registerGenerationForm } from './create-route.js';
 import { registryCatalog, type ModelCatalog } from './models/catalog.js';
 import { registerModelRoutes } from './models/routes.js';
 import { openAiErrorShape } from './openai/errors.js';
 import { OPENAI_PATHS, registerOpenAiRoutes } from './openai/routes.js';
 import { registerPlayground } from './playground/serve.js';
+import { registerHealth } from './readiness/health.js';
 import { readinessChecks, registerReadiness } from './readiness/route.js';
 import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
 import { openApiDocument } from './openapi.js';
-import { queuePosition } from './queue-position.js';
 import type { RateLimiter } from './rate-limit/limiter.js';
 import { MemoryRateLimiter } from './rate-limit/memory.js';
 import { rateLimit } from './rate-limit/middleware.js';
-import { cancelGenerationRoute, createGenerationRoute, generationEventsRoute, getGenerationRoute, healthRoute } from './routes.js';
 import type { TextDecodeFn } from './text-decode.js';
-import { MAX_WAIT_SECONDS } from './wait.js';
 
 export interface AppDeps {
   /** The models served: manifests and tokenizers, the default first (the graphs run in `textDecoder`). */
@@ -106,7 +100,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
     ...(deps.config.webhooks ? { webhooks: deps.config.webhooks } : {}),
   };
   const app = new OpenAPIHono<EdgeEnv>({ defaultHook: validationHook });
-  const defaultModel = deps.models.default.name;
   const auth = new Authenticator(deps.config.apiKeys);
   const signer =
     deps.urlSigner ?? new LocalUrlSigner({ secret: randomBytes(32), expiresSeconds: deps.config.presignExpiresSeconds ?? 3600 });
@@ -122,8 +115,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const maxWait = Math.min(deps.maxWaitSeconds ?? MAX_WAIT_SECONDS, MAX_WAIT_SECONDS);
   const perMinute = deps.config.rateLimitPerMinute;
   const limiter = perMinute === undefined ? undefined : (deps.rateLimiter ?? new MemoryRateLimiter());
-  const view = async (record: JobRecord) =>
-    generationView(record, urls, defaultModel, { queuePosition: await queuePosition(deps.queue, record), ...(await webhookDeliveries(deps.store, record)) });
 
   app.use('*', requestContext(deps.logger, metrics));
   const bodies = deps.bodyParser ?? eventLoopBodyParser;
@@ -146,33 +137,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   app.onError(onError);
   app.notFound(notFound);
 
-  const create = createResponder({ service, claims, jobs: deps.jobs, maxWait, pollMs: events.pollMs, view });
-  registerGenerationForm(app, create);
-  app.openapi(createGenerationRoute, (c) => {
-    // The route documents two bodies, one of them by reference, so its types lose the JSON one; zod-openapi validated it.
-    const body = (c.req as unknown as { valid(target: 'json'): CreateGenerationRequest }).valid('json');
-    return create(c, body, c.req.valid('header'), c.var.inlineImages) as never;
-  });
-
-  app.openapi(getGenerationRoute, async (c) => {
-    const record = await getGeneration(deps.jobs, c.req.valid('param').id, c.var.tenant);
-    return c.json(await view(record), 200);
-  });
-
-  app.openapi(cancelGenerationRoute, async (c) => {
-    const ctx = { tenant: c.var.tenant, log: c.var.log, idempotencyKey: c.req.valid('header')['idempotency-key'] };
-    const record = await cancelIdempotently(deps.jobs, claims, c.req.valid('param').id, ctx);
-    return c.json(await view(record), 200);
-  });
-
-  app.openapi(generationEventsRoute, async (c) => {
-    const { id } = c.req.valid('param');
-    await getGeneration(deps.jobs, id, c.var.tenant); // 404 for an unknown id or another tenant's
-    const state = await readState(deps.jobs, deps.queue, id);
-    if (!state) throw new ApiError('not_found', `no generation ${JSON.stringify(id)}`);
-    // A raw Response (a stream): the route's typed responses only document it.
-    return (await generationEvents(c, { jobs: deps.jobs, queue: deps.queue, store: deps.store, urls, defaultModel, options: events }, state)) as never;
-  });
+  registerGenerationRoutes(app, { service, claims, urls, events, maxWait });
 
   const catalog = deps.catalog ?? registryCatalog(deps.models);
   registerModelRoutes(app, catalog);
@@ -182,7 +147,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store, signer));
   registerFilesDoc(app.openAPIRegistry);
 
-  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, model: defaultModel, models: deps.models.names }, 200));
+  registerHealth(app, deps.models);
   registerReadiness(app, readinessChecks(deps));
 
   const sources: MetricsSource[] = [sourceOf(metrics.registry), ...(deps.metrics ?? [])];

@@ -18,7 +18,7 @@ async function init(): Promise<LambdaHandler> {
   const config = configFromProcessEnv();
   const deps = await buildDeps(config, { decodeOn: 'event-loop' });
   // The HTTP API cannot stream a response and cuts one off at 30 s: events are answered
-  // buffered (edge/events/route.ts), and Prefer: wait is held at most 20 s.
+  // buffered (edge/generations/events/route.ts), and Prefer: wait is held at most 20 s.
   return handle(createApp({ ...deps, events: { mode: 'buffered', pollMs: 500 }, maxWaitSeconds: LAMBDA_MAX_WAIT_SECONDS }));
 }
 

@@ -10,7 +10,7 @@ import { rgbToPatches, type ImageGeometry } from '../../shared/runtime/index.js'
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { encodeRgbPng } from '../../shared/images/png.js';
 import { ApiError } from '../errors.js';
-import { getGeneration } from '../generations.js';
+import { getGeneration } from '../generations/service.js';
 import type { InlineImages } from '../body/index.js';
 import { decodeToModelSize, prepareInputBytes, prepareInputImage, type InputImage } from '../images/index.js';
 import type { ImageSource } from './spec.js';

@@ -9,7 +9,7 @@ import type { Logger } from '../../shared/logging/index.js';
 import type { CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { ApiError } from '../errors.js';
-import { cancelGeneration, createGeneration, getGeneration, newGenerationId, type Created, type CreateContext, type GenerationService } from '../generations.js';
+import { cancelGeneration, createGeneration, getGeneration, newGenerationId, type Created, type CreateContext, type GenerationService } from '../generations/service.js';
 import type { Claim, ClaimOutcome, IdempotencyClaims } from './claims.js';
 import { fingerprint } from './fingerprint.js';
 

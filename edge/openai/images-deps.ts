@@ -1,7 +1,7 @@
 /** What the image routes (generations and edits) run with: generations on the model the request named, for the caller's tenant. */
 import type { Context } from 'hono';
 import type { EdgeEnv } from '../env.js';
-import { createGeneration } from '../generations.js';
+import { createGeneration } from '../generations/service.js';
 import { resolveOrThrow } from '../models/routes.js';
 import type { ImagesDeps } from './images.js';
 import type { OpenAiDeps } from './routes.js';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import type { CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import type { EdgeEnv } from '../env.js';
-import { createGeneration, type GenerationService } from '../generations.js';
+import { createGeneration, type GenerationService } from '../generations/service.js';
 import { jsonBody } from '../middleware/json-body.js';
 import type { ModelCatalog } from '../models/catalog.js';
 import { resolveOrThrow } from '../models/routes.js';

@@ -4,27 +4,27 @@
  * client caused are ApiErrors.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { encodeJobMessage } from '../shared/jobs/message.js';
-import { JobId } from '../shared/jobs/record.js';
-import type { JobRepository } from '../shared/jobs/repository.js';
-import { isTerminal } from '../shared/jobs/status.js';
-import type { Logger } from '../shared/logging/index.js';
-import type { JobQueue } from '../shared/ports/queue.js';
-import type { ObjectStore } from '../shared/ports/store.js';
-import { UnknownModelError, type ModelRegistry, type ServedModel } from '../shared/models/index.js';
-import { streamSeed, type ModelInfo, type Segment } from '../shared/runtime/index.js';
-import { CONVERSATION_LIMITS } from '../shared/schemas/conversation.js';
-import { LIMITS, type CreateGenerationRequest } from '../shared/schemas/generation.js';
-import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../shared/schemas/job.js';
-import { ownedBy } from './auth/tenants.js';
-import type { InlineImages } from './body/index.js';
-import { ApiError } from './errors.js';
-import { prepareConversation, storedMessages, turnsFromBody } from './conversation/index.js';
-import type { EdgeMetrics } from './metrics.js';
-import type { TextDecodeFn } from './text-decode.js';
-import { checkWebhookRequest } from './webhooks.js';
-import type { WebhookSettings } from '../shared/webhooks/deliver.js';
-import { queueWebhookEvent } from '../shared/webhooks/outbox.js';
+import { encodeJobMessage } from '../../shared/jobs/message.js';
+import { JobId } from '../../shared/jobs/record.js';
+import type { JobRepository } from '../../shared/jobs/repository.js';
+import { isTerminal } from '../../shared/jobs/status.js';
+import type { Logger } from '../../shared/logging/index.js';
+import type { JobQueue } from '../../shared/ports/queue.js';
+import type { ObjectStore } from '../../shared/ports/store.js';
+import { UnknownModelError, type ModelRegistry, type ServedModel } from '../../shared/models/index.js';
+import { streamSeed, type ModelInfo, type Segment } from '../../shared/runtime/index.js';
+import { CONVERSATION_LIMITS } from '../../shared/schemas/conversation.js';
+import { LIMITS, type CreateGenerationRequest } from '../../shared/schemas/generation.js';
+import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../../shared/schemas/job.js';
+import { ownedBy } from '../auth/tenants.js';
+import type { InlineImages } from '../body/index.js';
+import { ApiError } from '../errors.js';
+import { prepareConversation, storedMessages, turnsFromBody } from '../conversation/index.js';
+import type { EdgeMetrics } from '../metrics.js';
+import type { TextDecodeFn } from '../text-decode.js';
+import { checkWebhookRequest } from '../webhooks.js';
+import type { WebhookSettings } from '../../shared/webhooks/deliver.js';
+import { queueWebhookEvent } from '../../shared/webhooks/outbox.js';
 
 export interface GenerationService {
   models: ModelRegistry;

@@ -14,12 +14,12 @@
  */
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { JobRepository } from '../../shared/jobs/repository.js';
-import type { JobQueue } from '../../shared/ports/queue.js';
-import type { ObjectStore } from '../../shared/ports/store.js';
-import type { JobRecord } from '../../shared/schemas/job.js';
-import { generationView } from '../../shared/schemas/view.js';
-import { webhookDeliveries } from '../../shared/webhooks/log.js';
+import type { JobRepository } from '../../../shared/jobs/repository.js';
+import type { JobQueue } from '../../../shared/ports/queue.js';
+import type { ObjectStore } from '../../../shared/ports/store.js';
+import type { JobRecord } from '../../../shared/schemas/job.js';
+import { generationView } from '../../../shared/schemas/view.js';
+import { webhookDeliveries } from '../../../shared/webhooks/log.js';
 import { formatEvent, formatRetry, HEARTBEAT } from './format.js';
 import { watchGeneration, type GenerationState } from './watch.js';
 

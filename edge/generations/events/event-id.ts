@@ -5,7 +5,7 @@
  * sent again. Image URLs are left out: they are re-signed on every read.
  */
 import { createHash } from 'node:crypto';
-import type { JobRecord } from '../../shared/schemas/job.js';
+import type { JobRecord } from '../../../shared/schemas/job.js';
 
 export function eventId(record: JobRecord, queuePosition: number | undefined): string {
   const state = {

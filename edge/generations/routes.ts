@@ -1,15 +1,15 @@
-/** The OpenAPI route definitions: the same zod schemas validate requests and write the document. */
+/** The generation routes' OpenAPI definitions: the same zod schemas validate requests and write the document. */
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { ApiErrorBody } from '../shared/schemas/errors.js';
-import { CreateGenerationRequest, Generation, INPUT_IMAGE_TYPES } from '../shared/schemas/generation.js';
-import { generationJsonBody } from './middleware/json-body.js';
+import { ApiErrorBody } from '../../shared/schemas/errors.js';
+import { CreateGenerationRequest, Generation, INPUT_IMAGE_TYPES } from '../../shared/schemas/generation.js';
+import { generationJsonBody } from '../middleware/json-body.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const error = (description: string) => json(ApiErrorBody, description);
 const security = [{ bearerAuth: [] }];
 
-/** The component that documents the multipart form of POST /v1/generations (registered by edge/create-route.ts). */
+/** The component that documents the multipart form of POST /v1/generations (registered by ./create.ts). */
 export const FORM_SCHEMA = 'CreateGenerationForm';
 
 const IdempotencyKey = z
@@ -163,18 +163,5 @@ export const generationEventsRoute = createRoute({
     401: error('unauthorized'),
     404: error('not_found'),
     429: error('rate_limited'),
-  },
-});
-
-export const healthRoute = createRoute({
-  method: 'get',
-  path: '/healthz',
-  tags: ['operations'],
-  summary: 'Liveness',
-  responses: {
-    200: json(
-      z.object({ status: z.literal('ok'), model: z.string().meta({ description: 'The default model.' }), models: z.array(z.string()).meta({ description: 'Every model served.' }) }).strict(),
-      'The process is up and its models are loaded.',
-    ),
   },
 });

@@ -4,10 +4,10 @@
  * platform cuts a response short: Lambda); the applied value is echoed in
  * `Preference-Applied`. Other preferences in the header are ignored, as the RFC asks.
  */
-import { isTerminal } from '../shared/jobs/status.js';
-import type { JobRepository } from '../shared/jobs/repository.js';
-import type { JobRecord } from '../shared/schemas/job.js';
-import { pollUntil } from './poll.js';
+import { isTerminal } from '../../shared/jobs/status.js';
+import type { JobRepository } from '../../shared/jobs/repository.js';
+import type { JobRecord } from '../../shared/schemas/job.js';
+import { pollUntil } from '../poll.js';
 
 export const MAX_WAIT_SECONDS = 60;
 

@@ -4,11 +4,11 @@
  * change feed). Yields the first state at once, then each state whose event id differs,
  * and returns after a terminal state or when `signal` aborts.
  */
-import { isTerminal } from '../../shared/jobs/status.js';
-import type { JobRepository } from '../../shared/jobs/repository.js';
-import type { JobQueue } from '../../shared/ports/queue.js';
-import { sleep } from '../../shared/queue/sleep.js';
-import type { JobRecord } from '../../shared/schemas/job.js';
+import { isTerminal } from '../../../shared/jobs/status.js';
+import type { JobRepository } from '../../../shared/jobs/repository.js';
+import type { JobQueue } from '../../../shared/ports/queue.js';
+import { sleep } from '../../../shared/queue/sleep.js';
+import type { JobRecord } from '../../../shared/schemas/job.js';
 import { queuePosition } from '../queue-position.js';
 import { eventId } from './event-id.js';
 

@@ -1,10 +1,10 @@
 /** GET /v1/generations/{id}/events: streamed (Node) and buffered (Lambda), through the app. */
 import { describe, expect, it } from 'vitest';
-import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
-import { createApp, type AppDeps } from '../app.js';
-import type { TestDeps } from '../test-deps.js';
-import { tinyFixture } from '../test-fixture.js';
-import { playWorker } from '../test-jobs.js';
+import { ApiErrorBody, Generation } from '../../../shared/schemas/index.js';
+import { createApp, type AppDeps } from '../../app.js';
+import type { TestDeps } from '../../test-deps.js';
+import { tinyFixture } from '../../test-fixture.js';
+import { playWorker } from '../../test-jobs.js';
 
 const tiny = tinyFixture();
 let deps: TestDeps;

@@ -1,10 +1,10 @@
 /** Prefer: wait=N on POST /v1/generations, and queue_position while queued. */
 import { describe, expect, it } from 'vitest';
-import { Generation } from '../shared/schemas/index.js';
-import { createApp } from './app.js';
-import type { TestDeps } from './test-deps.js';
-import { tinyFixture, type DepsOverrides } from './test-fixture.js';
-import { playWorker } from './test-jobs.js';
+import { Generation } from '../../shared/schemas/index.js';
+import { createApp } from '../app.js';
+import type { TestDeps } from '../test-deps.js';
+import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
+import { playWorker } from '../test-jobs.js';
 import { preferredWait } from './wait.js';
 
 const tiny = tinyFixture();

@@ -5,17 +5,17 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { JobRepository } from '../shared/jobs/repository.js';
-import { isTerminal } from '../shared/jobs/status.js';
-import type { CreateGenerationRequest, Generation } from '../shared/schemas/generation.js';
-import type { JobRecord } from '../shared/schemas/job.js';
-import { CreateGenerationForm, FORM_TYPE, readGenerationForm } from './body/form.js';
-import type { InlineImages } from './body/index.js';
-import type { EdgeEnv } from './env.js';
-import type { GenerationService } from './generations.js';
-import type { IdempotencyClaims } from './idempotency/claims.js';
-import { createIdempotently } from './idempotency/generations.js';
-import { validationHook } from './middleware/errors.js';
+import type { JobRepository } from '../../shared/jobs/repository.js';
+import { isTerminal } from '../../shared/jobs/status.js';
+import type { CreateGenerationRequest, Generation } from '../../shared/schemas/generation.js';
+import type { JobRecord } from '../../shared/schemas/job.js';
+import { CreateGenerationForm, FORM_TYPE, readGenerationForm } from '../body/form.js';
+import type { InlineImages } from '../body/index.js';
+import type { EdgeEnv } from '../env.js';
+import type { GenerationService } from './service.js';
+import type { IdempotencyClaims } from '../idempotency/claims.js';
+import { createIdempotently } from '../idempotency/generations.js';
+import { validationHook } from '../middleware/errors.js';
 import { CreateGenerationHeaders, FORM_SCHEMA } from './routes.js';
 import { preferredWait, waitUntilTerminal } from './wait.js';
 
