@@ -20,7 +20,8 @@ schema-valid request it sends is one the server must serve:
   says "not both" of `images` / `images[]` in words only (a `not` rule there crashed that
   phase). A positive case with both is not sent; the server refuses it (400).
 
-Positive cases that break those are not sent (filter_case); negative cases are all sent.
+Positive cases that break those are not sent (filter_case; before_add_examples for the
+examples phase, which filter_case does not reach); negative cases are all sent.
 Each positive case the server refused (4xx other than auth and not found: what ST202 counts)
 is written to refused.ndjson in the working directory (the report folder), so a failed run
 says which operation and request it was.
@@ -34,13 +35,15 @@ import schemathesis
 from schemathesis.transport.serialization import Binary
 
 IMAGES = {
-    "image/png": "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAEklEQVQImWM4oaFxQkODAUIBACEuBGGj1lj9AAAAAElFTkSuQmCC",
-    "image/jpeg": "/9j/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wAARCAACAAIDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAb/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFQEBAQAAAAAAAAAAAAAAAAAABQf/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCKAAK2/9k=",
+    "image/png": "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAEklEQVQImWM4oaFxQkODAUIBACEuBGGj1lj9AAAAAElFTkSuQmCC",  # noqa: E501
+    "image/jpeg": "/9j/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wAARCAACAAIDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAb/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFQEBAQAAAAAAAAAAAAAAAAAABQf/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCKAAK2/9k=",  # noqa: E501
     "image/webp": "UklGRjoAAABXRUJQVlA4IC4AAACQAQCdASoCAAIAAUAmJaACdLoAA5gA/vCbQ/4DdfFtMv/ucD/uyf/2yf+pAAAA",
     "image/gif": "R0lGODlhAgACAIAAAExpccgoKCH5BAUAAAAALAAAAAACAAIAAAICjFMAOw==",
 }
 # The spec's IMAGE_DATA_URL_PATTERN, without the payload: media type and parameters.
-DATA_URL = re.compile(r"^data:(image/png|image/jpeg|image/webp|image/gif)((?:;[A-Za-z0-9=._+-]+)*);base64,[A-Za-z0-9+/=]+$")
+DATA_URL = re.compile(
+    r"^data:(image/png|image/jpeg|image/webp|image/gif)((?:;[A-Za-z0-9=._+-]+)*);base64,[A-Za-z0-9+/=]+$"
+)
 MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(")
 
 LIMITS = {"images": 8, "chars": 8000, "positions": 4096, "patches": 64}
@@ -84,7 +87,13 @@ def real_files(value):
 @schemathesis.hook
 def map_case(context, case):
     meta = case.meta
-    if meta is not None and meta.generation.mode.is_positive and isinstance(case.body, dict) and case.media_type and case.media_type.startswith("multipart/"):
+    if (
+        meta is not None
+        and meta.generation.mode.is_positive
+        and isinstance(case.body, dict)
+        and case.media_type
+        and case.media_type.startswith("multipart/")
+    ):
         case.body = {k: real_files(v) for k, v in case.body.items()}
     return case
 
@@ -105,7 +114,12 @@ def summary(value):
 @schemathesis.hook
 def after_call(context, case, response):
     meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive or not 400 <= response.status_code < 500 or response.status_code in (401, 403, 404, 409, 429):
+    if (
+        meta is None
+        or not meta.generation.mode.is_positive
+        or not 400 <= response.status_code < 500
+        or response.status_code in (401, 403, 404, 409, 429)
+    ):
         return
     record = {
         "operation": case.operation.label,
@@ -121,12 +135,15 @@ def after_call(context, case, response):
 
 
 def within_totals(turns):
-    """turns: [(role, [("text", str) | ("image", None)])]; the limits of docs/api.md, positions counted high (a token per byte)."""
+    """turns: [(role, [("text", str) | ("image", None)])]; the limits of docs/api.md, positions counted
+    high (a token per byte)."""
     parts = [p for _, ps in turns for p in ps]
     images = sum(1 for kind, _ in parts if kind == "image")
     text = [t for kind, t in parts if kind == "text"]
     positions = sum(len(t.encode()) for t in text) + images * (LIMITS["patches"] + 2) + 3 * len(turns) + 2
-    return images <= LIMITS["images"] and sum(len(t) for t in text) <= LIMITS["chars"] and positions <= LIMITS["positions"]
+    return (
+        images <= LIMITS["images"] and sum(len(t) for t in text) <= LIMITS["chars"] and positions <= LIMITS["positions"]
+    )
 
 
 def generation_turns(body):
@@ -136,7 +153,16 @@ def generation_turns(body):
         if isinstance(content, str):
             turns.append((message.get("role"), [("text", content)]))
         elif isinstance(content, list):
-            turns.append((message.get("role"), [("text", p.get("text", "")) if p.get("type") == "text" else ("image", None) for p in content if isinstance(p, dict)]))
+            turns.append(
+                (
+                    message.get("role"),
+                    [
+                        ("text", p.get("text", "")) if p.get("type") == "text" else ("image", None)
+                        for p in content
+                        if isinstance(p, dict)
+                    ],
+                )
+            )
     return turns
 
 
@@ -147,7 +173,11 @@ def chat_turns(body):
         role, content = message.get("role"), message.get("content")
         if role not in ("user", "assistant") or content is None:
             continue
-        raw = [("text", content)] if isinstance(content, str) else [("image", None) if p.get("type") == "image_url" else ("text", p.get("text", "")) for p in content]
+        raw = (
+            [("text", content)]
+            if isinstance(content, str)
+            else [("image", None) if p.get("type") == "image_url" else ("text", p.get("text", "")) for p in content]
+        )
         if role == "assistant" and any(kind == "text" and MARKDOWN_IMAGE.search(t) for kind, t in raw):
             return None
         parts = [(kind, t) for kind, t in raw if kind == "image" or t]
@@ -163,13 +193,15 @@ def chat_turns(body):
 
 
 # A form's two names for its files, exactly one of them (the spec's `oneOf`); for edits one is required.
-FILE_NAMES = {"POST /v1/images/edits": ("image", "image[]", True), "POST /v1/generations": ("images", "images[]", False)}
+FILE_NAMES = {
+    "POST /v1/images/edits": ("image", "image[]", True),
+    "POST /v1/generations": ("images", "images[]", False),
+}
 
 
-@schemathesis.hook
-def filter_case(context, case):
-    meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+def schema_valid(case):
+    """Whether a case that schemathesis takes as valid is one the server must serve (the module's rules)."""
+    if not isinstance(case.body, dict):
         return True
     label = case.operation.label
     if case.media_type and case.media_type.startswith("multipart/") and label in FILE_NAMES:
@@ -184,3 +216,16 @@ def filter_case(context, case):
         turns = chat_turns(case.body)
         return turns is not None and within_totals(turns)
     return True
+
+
+@schemathesis.hook
+def filter_case(context, case):
+    meta = case.meta
+    return meta is None or not meta.generation.mode.is_positive or schema_valid(case)
+
+
+@schemathesis.hook
+def before_add_examples(context, examples):
+    # The examples phase does not run filter_case; its cases are all positive (it filled the form's
+    # optional fields, `images` and `images[]` together among them).
+    examples[:] = [case for case in examples if schema_valid(case)]
