@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logging/index.js';
-import { dataUrl, jpegBytes, pngBytes } from '../images/test-images.js';
+import { dataUrl, jpegBytes, pngBytes } from '../../test/support/images.js';
+import { ApiError } from '../errors.js';
+import { prepareInputBytes } from '../images/index.js';
 import { eventLoopBodyParser, startBodyThread } from './index.js';
 import { parseLargeJson, type ParsedBody } from './parse.js';
 
@@ -65,20 +67,75 @@ describe('parseLargeJson', () => {
   });
 });
 
+/** An answer without the functions the thread's images carry (`prepare`), to compare with the event loop's. */
+const data = (value: unknown): unknown =>
+  JSON.parse(
+    JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
+      const raw = this[key]; // before Buffer's toJSON: a Buffer and a moved Uint8Array alike
+      return raw instanceof Uint8Array ? [...raw] : v;
+    }),
+  );
+
 describe('startBodyThread', () => {
-  it('answers as the event loop does, moving the bytes to the thread', async () => {
+  it('answers as the event loop does, moving the chunks to the thread', async () => {
     const thread = startBodyThread({ logger: createLogger({ logLevel: 'silent' }) });
     try {
       const body = { prompt: 'describe', images: [dataUrl('image/jpeg', jpeg), 'data:image/png;base64,!!!!'] };
-      const sent = encode(body);
-      const expected = await eventLoopBodyParser.parse(encode(body), { images: true });
-      const answer = await thread.parse(sent, { images: true });
-      expect(sent.byteLength).toBe(0); // transferred, not copied
-      expect(answer).toEqual(expected);
-      expect(await thread.parse(new TextEncoder().encode('not json'), { images: true })).toEqual({ ok: false });
+      const whole = encode(body);
+      // The body as a socket delivers it: in chunks, joined on the thread.
+      const chunks = [whole.slice(0, 10), whole.slice(10, 500), whole.slice(500)];
+      const expected = await eventLoopBodyParser.parse([encode(body)], { images: true });
+      const answer = await thread.parse(chunks, { images: true });
+      expect(chunks.map((c) => c.byteLength)).toEqual([0, 0, 0]); // transferred, not copied
+      expect(data(answer)).toEqual(data(expected));
+      expect(await thread.parse([new TextEncoder().encode('not json')], { images: true })).toEqual({ ok: false });
     } finally {
       await thread.close();
     }
-    await expect(thread.parse(encode({}), { images: false })).rejects.toThrow(/closed/);
+    await expect(thread.parse([encode({})], { images: false })).rejects.toThrow(/closed/);
+  });
+
+  it('reads a multipart form as the event loop does: fields as sent, files as inline images', async () => {
+    const thread = startBodyThread({ logger: createLogger({ logLevel: 'silent' }) });
+    try {
+      const form = new FormData();
+      form.append('prompt', 'describe');
+      form.append('images', new File([Buffer.from(jpeg)], 'a.jpg', { type: 'application/octet-stream' }));
+      form.append('images', new File([new TextEncoder().encode('hello')], 'b.txt'));
+      const request = new Request('http://x/', { method: 'POST', body: form });
+      const type = request.headers.get('content-type')!;
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      const expected = await eventLoopBodyParser.parseForm([bytes.slice()], type);
+      const answer = await thread.parseForm([bytes.slice(0, 100), bytes.slice(100)], type);
+      expect(data(answer)).toEqual(data(expected));
+      if (!answer.ok) throw new Error('expected a form');
+      const [prompt, first, second] = answer.entries;
+      expect(prompt).toEqual(['prompt', 'describe']);
+      expect(first![1]).toMatchObject({ name: 'a.jpg', key: expect.stringMatching(/^data:,inline-file-sha256-/), image: { ok: true, mime: 'image/jpeg', bytes: new Uint8Array(jpeg) } });
+      expect(second![1]).toMatchObject({ name: 'b.txt', image: { ok: false, code: 'unsupported_image' } });
+      expect(await thread.parseForm([new TextEncoder().encode('--x\r\nbroken')], 'multipart/form-data; boundary=x')).toMatchObject({ ok: false, message: expect.any(String) });
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('reads an image to the model\'s size on the thread as edge/images does, refusals as the same ApiError', async () => {
+    const thread = startBodyThread({ logger: createLogger({ logLevel: 'silent' }) });
+    try {
+      const geometry = { width: 16, height: 16, patch_size: 8 };
+      const answer = await thread.parse([encode({ images: [dataUrl('image/png', png), dataUrl('image/png', jpeg)] })], { images: true });
+      if (!answer.ok) throw new Error('expected a parsed body');
+      const [good, lying] = answer.images.map(([, image]) => image);
+      if (!good?.ok || !lying?.ok || !good.prepare || !lying.prepare) throw new Error('expected images the thread reads');
+      const expected = await prepareInputBytes(png, 'image/png', 0, geometry);
+      // Read twice (a request may name one image twice): the bytes stay with the event loop.
+      for (let i = 0; i < 2; i += 1) expect(await good.prepare(geometry)).toEqual(expected);
+      const onLoop = await prepareInputBytes(jpeg, 'image/png', 0, geometry).catch((err: unknown) => err);
+      const onThread = await lying.prepare(geometry).catch((err: unknown) => err);
+      expect(onThread).toBeInstanceOf(ApiError);
+      expect(onThread).toMatchObject({ code: (onLoop as ApiError).code, message: (onLoop as ApiError).message });
+    } finally {
+      await thread.close();
+    }
   });
 });

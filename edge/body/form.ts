@@ -10,10 +10,9 @@ import { CreateGenerationRequest, LIMITS } from '../../shared/schemas/generation
 import { ModelName } from '../../shared/schemas/models.js';
 import type { EdgeEnv } from '../env.js';
 import { ApiError } from '../errors.js';
-import { INPUT_FORMATS, sniffFormat, type InputMime } from '../images/formats.js';
 import { validationHook } from '../middleware/errors.js';
 import { formNumber } from './form-fields.js';
-import { inlineKey, type InlineImage, type InlineImages } from './inline-images.js';
+import { eventLoopBodyParser, LARGE_BODY_BYTES, readBodyChunks, type FormEntry, type FormFile, type InlineImage, type InlineImages } from './index.js';
 
 export const FORM_TYPE = /^multipart\/form-data\s*;/i;
 
@@ -72,19 +71,19 @@ export interface ReadForm {
 
 /** The form read and checked, its files read as inline images; a bad form is a 4xx naming the field. */
 export async function readGenerationForm(c: Context<EdgeEnv>): Promise<ReadForm> {
-  let data: FormData;
-  try {
-    data = await c.req.formData();
-  } catch (err) {
-    throw new ApiError('invalid_request', `the multipart body could not be read (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const { images, 'images[]': listed, ...fields } = checked(CreateGenerationForm.safeParse(fieldsOf(data)));
+  const chunks = await readBodyChunks(c);
+  // A large form is split and its files hashed on the body thread, as a large JSON body is parsed.
+  const parser = chunks.reduce((n, chunk) => n + chunk.byteLength, 0) <= LARGE_BODY_BYTES ? eventLoopBodyParser : (c.var.bodies ?? eventLoopBodyParser);
+  const parsed = await parser.parseForm(chunks, c.req.header('content-type') ?? '');
+  if (!parsed.ok) throw new ApiError('invalid_request', `the multipart body could not be read (${parsed.message})`);
+  const { fields: all, read } = fieldsOf(parsed.entries);
+  const { images, 'images[]': listed, ...fields } = checked(CreateGenerationForm.safeParse(all));
   if (images !== undefined && listed !== undefined) throw new ApiError('invalid_request', 'images: send the files as `images` or as `images[]`, not both');
   const files = listed ?? (images === undefined ? [] : Array.isArray(images) ? images : [images]);
   const inline = new Map<string, InlineImage>();
   const keys: string[] = [];
   for (const file of files) {
-    const [key, image] = await readFile(file);
+    const { key, image } = read.get(file)!;
     inline.set(key, image);
     keys.push(key);
   }
@@ -92,35 +91,24 @@ export async function readGenerationForm(c: Context<EdgeEnv>): Promise<ReadForm>
   return { body, inline };
 }
 
-/** As Hono's form validator reads a form: a repeated field, or one named `x[]`, is a list. */
-function fieldsOf(data: FormData): Record<string, unknown> {
+/**
+ * As Hono's form validator reads a form: a repeated field, or one named `x[]`, is a list.
+ * Each file part stands as an empty File (what the schema checks for) mapped to what it read as.
+ */
+function fieldsOf(entries: readonly FormEntry[]): { fields: Record<string, unknown>; read: Map<File, FormFile> } {
   const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  data.forEach((value, key) => {
+  const read = new Map<File, FormFile>();
+  for (const [key, part] of entries) {
+    let value: string | File;
+    if (typeof part === 'string') value = part;
+    else {
+      value = new File([], part.name, { type: part.type });
+      read.set(value, part);
+    }
     const seen = fields[key];
     if (key.endsWith('[]')) fields[key] = [...((seen as unknown[] | undefined) ?? []), value];
     else if (Array.isArray(seen)) seen.push(value);
     else fields[key] = Object.hasOwn(fields, key) ? [seen, value] : value;
-  });
-  return fields;
-}
-
-/**
- * One file as an inline image, its type from its bytes (clients often send
- * application/octet-stream). Refusals are kept and said when the image is read, as for a
- * data URL (messages name `images[0]`; the reader names the real index).
- */
-async function readFile(file: File): Promise<[string, InlineImage]> {
-  if (file.size > LIMITS.imageBytes) {
-    // Not read at all: the key says which refusal it is, the size makes it the file's.
-    return [inlineKey('file', `over-${file.size}`), { ok: false, code: 'image_too_large', message: `images[0]: ${file.size} bytes; at most ${LIMITS.imageBytes} bytes per image` }];
   }
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  // WebCrypto hashes on libuv's thread pool: the event loop does not walk the megabytes.
-  const digest = Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('base64url');
-  const format = sniffFormat(bytes);
-  const mime = (Object.keys(INPUT_FORMATS) as InputMime[]).find((m) => INPUT_FORMATS[m] === format);
-  if (!mime) {
-    return [inlineKey('file', digest), { ok: false, code: 'unsupported_image', message: `images[0]: the file is not a ${Object.keys(INPUT_FORMATS).join(', ')} image` }];
-  }
-  return [inlineKey('file', digest), { ok: true, mime, bytes }];
+  return { fields, read };
 }

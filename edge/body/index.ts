@@ -1,24 +1,38 @@
 /**
- * Where large JSON bodies are parsed. The Node server uses a worker thread: a 9 MB body of
- * four data URLs cost the event loop tens of milliseconds of JSON.parse and base64 (more on
- * a loaded machine), during which no health check or poll was answered. Under Lambda (one
- * request an instance) and in tests the same parse runs in this thread.
+ * Where request bodies are parsed and their images read. The Node server uses a worker
+ * thread: a 9 MB body of four data URLs cost the event loop tens of milliseconds of joining,
+ * JSON.parse and base64, a multipart form of the same images as much in undici's parser, and
+ * each image some milliseconds of sharp's calls and the PNG encode (more on a loaded machine),
+ * during which no health check or poll was answered. Under Lambda (one request an instance)
+ * and in tests the same work runs in this thread.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/logging/index.js';
+import type { ImageGeometry } from '../../shared/runtime/index.js';
+import { ApiError } from '../errors.js';
+import type { InputMime } from '../images/formats.js';
+import type { InputImage } from '../images/index.js';
 import type { InlineImage } from './inline-images.js';
+import { parseForm, type ParsedForm } from './parse-form.js';
 import { parseLargeJson, type ParsedBody } from './parse.js';
-import { FromThread, type ParseRequest } from './protocol.js';
+import { FromThread, type ToThread } from './protocol.js';
+import { joinChunks } from './read.js';
 
 export type { ParsedBody } from './parse.js';
+export type { ParsedForm } from './parse-form.js';
+export type { FormEntry, FormFile } from './protocol.js';
 export { inlineKey, looksLikeDataUrl, type InlineImage, type InlineImages } from './inline-images.js';
+export { joinChunks, readBodyChunks } from './read.js';
+export { bodyLimit } from './limit.js';
 
 /** Bodies up to this size are parsed on the event loop (under a millisecond); larger ones by the parser. */
 export const LARGE_BODY_BYTES = 256 * 1024;
 
 export interface BodyParser {
-  /** `images`: decode the data URLs of a POST /v1/generations body into inline images. */
-  parse(bytes: Uint8Array, options: { images: boolean }): Promise<ParsedBody>;
+  /** A JSON body; `images`: decode the data URLs of a POST /v1/generations body into inline images. */
+  parse(chunks: Uint8Array[], options: { images: boolean }): Promise<ParsedBody>;
+  /** A multipart form, its files read as inline images. */
+  parseForm(chunks: Uint8Array[], contentType: string): Promise<ParsedForm>;
   close(): Promise<void>;
 }
 
@@ -27,19 +41,24 @@ export class BodyThreadError extends Error {
 }
 
 export const eventLoopBodyParser: BodyParser = {
-  parse: async (bytes, options) => parseLargeJson(bytes, options),
+  parse: async (chunks, options) => parseLargeJson(joinChunks(chunks), options),
+  parseForm: (chunks, contentType) => parseForm(joinChunks(chunks), contentType),
   close: async () => {},
 };
 
 interface Pending {
-  resolve(body: ParsedBody): void;
+  resolve(reply: FromThread): void;
   reject(err: Error): void;
 }
+
+/** What may be sent: a request without its id. */
+type Request = ToThread extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 
 /**
  * One thread, started at once (it loads in seconds: not on a client's time) and again when
  * a body comes after it died (the bodies it held fail: a 500, nothing half-done, as no work
- * had started on them). The bytes are moved to the thread, not copied.
+ * had started on them). Bodies are moved to the thread, not copied; images to be read are
+ * copied (a request may read the same one twice).
  */
 export function startBodyThread(options: { logger: Logger }): BodyParser {
   const pending = new Map<number, Pending>();
@@ -56,10 +75,8 @@ export function startBodyThread(options: { logger: Logger }): BodyParser {
       const p = pending.get(m.data.id);
       if (!p) return;
       pending.delete(m.data.id);
-      const reply = m.data;
-      if (reply.type === 'parsed') p.resolve({ ok: true, text: reply.text, images: reply.images as [string, InlineImage][] });
-      else if (reply.type === 'invalid') p.resolve({ ok: false });
-      else p.reject(new BodyThreadError(reply.message));
+      if (m.data.type === 'error') p.reject(new BodyThreadError(m.data.message));
+      else p.resolve(m.data);
     });
     w.on('error', (err) => options.logger.error({ err }, 'body thread failed'));
     w.once('exit', (code) => {
@@ -67,21 +84,41 @@ export function startBodyThread(options: { logger: Logger }): BodyParser {
       const err = new BodyThreadError(`the body thread exited (code ${code})`);
       for (const p of pending.values()) p.reject(err);
       pending.clear();
-      if (!closed) options.logger.warn({ code }, 'body thread exited; the next large body starts a new one');
+      if (!closed) options.logger.warn({ code }, 'body thread exited; the next body starts a new one');
     });
     return w;
   };
 
+  const send = (request: Request, transfer: ArrayBuffer[] = []): Promise<FromThread> => {
+    if (closed) return Promise.reject(new BodyThreadError('the body parser is closed'));
+    const id = nextId++;
+    const answer = new Promise<FromThread>((resolve, reject) => pending.set(id, { resolve, reject }));
+    (worker ??= spawn()).postMessage({ ...request, id }, transfer);
+    return answer;
+  };
+
+  const prepare = (bytes: Uint8Array, mime: InputMime) => async (geometry: ImageGeometry): Promise<InputImage> => {
+    const { width, height, patch_size } = geometry;
+    const reply = await send({ type: 'prepare', bytes, mime, geometry: { width, height, patch_size } });
+    if (reply.type === 'refused') throw new ApiError(reply.code, reply.message);
+    if (reply.type !== 'prepared') throw new BodyThreadError(`unexpected ${reply.type} for an image`);
+    return { patches: reply.patches, png: reply.png };
+  };
+  const withPrepare = (image: InlineImage): InlineImage => (image.ok ? { ...image, prepare: prepare(image.bytes, image.mime) } : image);
+
   worker = spawn();
   return {
-    parse(bytes, opts) {
-      if (closed) return Promise.reject(new BodyThreadError('the body parser is closed'));
-      const id = nextId++;
-      const answer = new Promise<ParsedBody>((resolve, reject) => pending.set(id, { resolve, reject }));
-      const request: ParseRequest = { type: 'parse', id, bytes, images: opts.images };
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      (worker ??= spawn()).postMessage(request, own ? [bytes.buffer as ArrayBuffer] : []);
-      return answer;
+    async parse(chunks, opts) {
+      const reply = await send({ type: 'parse', chunks, images: opts.images }, owned(chunks));
+      if (reply.type === 'invalid') return { ok: false };
+      if (reply.type !== 'parsed') throw new BodyThreadError(`unexpected ${reply.type} for a JSON body`);
+      return { ok: true, text: reply.text, images: reply.images.map(([key, image]) => [key, withPrepare(image)]) };
+    },
+    async parseForm(chunks, contentType) {
+      const reply = await send({ type: 'form', chunks, contentType }, owned(chunks));
+      if (reply.type === 'bad-form') return { ok: false, message: reply.message };
+      if (reply.type !== 'form') throw new BodyThreadError(`unexpected ${reply.type} for a form`);
+      return { ok: true, entries: reply.entries.map(([name, v]) => [name, typeof v === 'string' ? v : { ...v, image: withPrepare(v.image) }]) };
     },
     async close() {
       closed = true;
@@ -90,4 +127,11 @@ export function startBodyThread(options: { logger: Logger }): BodyParser {
       if (w) await w.terminate();
     },
   };
+}
+
+/** The chunks' buffers that each chunk has to itself: those are moved; the rest are copied. */
+function owned(chunks: readonly Uint8Array[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const c of chunks) if (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength) out.add(c.buffer as ArrayBuffer);
+  return [...out];
 }

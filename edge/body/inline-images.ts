@@ -6,11 +6,19 @@
  * Keys are content digests: the same request gives the same body, which is what an
  * Idempotency-Key's fingerprint compares.
  */
+import type { ImageGeometry } from '../../shared/runtime/index.js';
 import type { ErrorCode } from '../../shared/schemas/errors.js';
 import type { InputMime } from '../images/formats.js';
+import type { InputImage } from '../images/index.js';
 
-/** Ready bytes of the declared type, or the refusal the image earned (said when it is read, as before). */
-export type InlineImage = { ok: true; mime: InputMime; bytes: Uint8Array } | { ok: false; code: ErrorCode; message: string };
+/**
+ * Ready bytes of the declared type, or the refusal the image earned (said when it is read, as
+ * before). `prepare`, where the body thread runs, reads the bytes to the model's size there
+ * (the same as edge/images' prepareInputBytes, its refusals thrown as the same ApiError).
+ */
+export type InlineImage =
+  | { ok: true; mime: InputMime; bytes: Uint8Array; prepare?: (geometry: ImageGeometry) => Promise<InputImage> }
+  | { ok: false; code: ErrorCode; message: string };
 
 /** One request's images by key. */
 export type InlineImages = ReadonlyMap<string, InlineImage>;

@@ -1,33 +1,64 @@
-/** The body thread (./index.ts): parses what it is sent, one body at a time, and hands the bytes back without copying them. */
+/**
+ * The body thread (./index.ts): joins and parses the bodies it is sent (JSON, multipart) and
+ * reads their images to the model's size (sharp, the PNG, the patches), so that none of it
+ * runs on the event loop. Buffers go back moved, not copied.
+ */
 import { parentPort } from 'node:worker_threads';
+import { ApiError } from '../errors.js';
+import { prepareInputBytes } from '../images/index.js';
+import { parseForm } from './parse-form.js';
 import { parseLargeJson } from './parse.js';
-import { ParseRequest, type FromThread } from './protocol.js';
+import { ToThread, type FromThread } from './protocol.js';
+import { joinChunks } from './read.js';
 
 const port = parentPort;
 if (!port) throw new Error('edge/body/thread.ts runs as a worker thread');
 
 port.on('message', (raw: unknown) => {
-  const request = ParseRequest.safeParse(raw);
+  const request = ToThread.safeParse(raw);
   if (!request.success) return;
-  const { id, bytes, images } = request.data;
-  let reply: FromThread;
-  try {
-    const parsed = parseLargeJson(bytes, { images });
-    reply = parsed.ok ? { type: 'parsed', id, text: parsed.text, images: parsed.images } : { type: 'invalid', id };
-  } catch (err) {
-    reply = { type: 'error', id, message: err instanceof Error ? err.message : String(err) };
-  }
-  port.postMessage(reply, reply.type === 'parsed' ? transferables(reply) : []);
+  void answer(request.data).then(
+    (reply) => port.postMessage(reply, transferables(reply)),
+    (err: unknown) => port.postMessage({ type: 'error', id: request.data.id, message: err instanceof Error ? err.message : String(err) } satisfies FromThread),
+  );
 });
 
-/** Each decoded image's own buffer (small ones share Node's pool: those are copied, not moved). */
-function transferables(reply: Extract<FromThread, { type: 'parsed' }>): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
-  for (const [, image] of reply.images) {
-    if (!image.ok) continue;
-    const { bytes } = image;
-    if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) image.bytes = bytes.slice();
-    out.push(image.bytes.buffer as ArrayBuffer);
+async function answer(request: ToThread): Promise<FromThread> {
+  const { id } = request;
+  switch (request.type) {
+    case 'parse': {
+      const parsed = parseLargeJson(joinChunks(request.chunks), { images: request.images });
+      return parsed.ok ? { type: 'parsed', id, text: parsed.text, images: parsed.images } : { type: 'invalid', id };
+    }
+    case 'form': {
+      const parsed = await parseForm(joinChunks(request.chunks), request.contentType);
+      return parsed.ok ? { type: 'form', id, entries: parsed.entries } : { type: 'bad-form', id, message: parsed.message };
+    }
+    case 'prepare':
+      try {
+        const { patches, png } = await prepareInputBytes(request.bytes, request.mime, 0, request.geometry);
+        return { type: 'prepared', id, patches, png };
+      } catch (err) {
+        if (err instanceof ApiError) return { type: 'refused', id, code: err.code, message: err.message };
+        throw err;
+      }
   }
+}
+
+/** Each buffer that is its own (small ones share Node's pool: those are copied, not moved). */
+function transferables(reply: FromThread): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  const own = <T extends Uint8Array | Float32Array>(bytes: T): T => {
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const mine = (whole ? bytes : bytes.slice()) as T;
+    if (!out.includes(mine.buffer as ArrayBuffer)) out.push(mine.buffer as ArrayBuffer);
+    return mine;
+  };
+  if (reply.type === 'prepared') {
+    reply.patches = own(reply.patches);
+    reply.png = own(reply.png);
+  }
+  const images = reply.type === 'parsed' ? reply.images.map(([, image]) => image) : reply.type === 'form' ? reply.entries.flatMap(([, v]) => (typeof v === 'string' ? [] : [v.image])) : [];
+  for (const image of images) if (image.ok) image.bytes = own(image.bytes);
   return out;
 }

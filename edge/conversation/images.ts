@@ -28,6 +28,7 @@ export async function readImage(deps: ImageReadDeps, source: ImageSource, geomet
     try {
       const inline = deps.inline?.get(source.url);
       if (inline && !inline.ok) throw new ApiError(inline.code, inline.message);
+      if (inline?.prepare) return await inline.prepare(geometry); // on the body thread, as the body was read
       return await (inline ? prepareInputBytes(inline.bytes, inline.mime, 0, geometry) : prepareInputImage(source.url, 0, geometry));
     } catch (err) {
       // The decoder names `images[0]`; say which part of the request it was.

@@ -6,7 +6,7 @@
  * text); for POST /v1/generations its images wait decoded in `inlineImages`.
  */
 import type { MiddlewareHandler } from 'hono';
-import { eventLoopBodyParser, LARGE_BODY_BYTES, type InlineImage } from '../body/index.js';
+import { eventLoopBodyParser, joinChunks, LARGE_BODY_BYTES, readBodyChunks, type InlineImage } from '../body/index.js';
 import type { EdgeEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 
@@ -15,17 +15,18 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 function jsonBodyWith(options: { images: boolean; expected: string }): MiddlewareHandler<EdgeEnv> {
   return async (c, next) => {
     if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) throw new ApiError('invalid_request', `the body must be ${options.expected}`);
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    // The socket's chunks: a large body is joined on the body thread, not here.
+    const chunks = await readBodyChunks(c);
     let text: string;
-    if (bytes.byteLength <= LARGE_BODY_BYTES) {
-      text = new TextDecoder().decode(bytes);
+    if (chunks.reduce((n, chunk) => n + chunk.byteLength, 0) <= LARGE_BODY_BYTES) {
+      text = new TextDecoder().decode(joinChunks(chunks));
       try {
         JSON.parse(text);
       } catch {
         throw invalidJson();
       }
     } else {
-      const parsed = await (c.var.bodies ?? eventLoopBodyParser).parse(bytes, { images: options.images });
+      const parsed = await (c.var.bodies ?? eventLoopBodyParser).parse(chunks, { images: options.images });
       if (!parsed.ok) throw invalidJson();
       text = parsed.text;
       if (parsed.images.length > 0) c.set('inlineImages', new Map<string, InlineImage>(parsed.images));
