@@ -1,6 +1,6 @@
 /**
  * Floating-point operations of one denoising row, counted from the manifest's model config
- * (model/model.py): every matrix multiply the graph executes, convolutions included, at 2
+ * (model/network/transformer.py): every matrix multiply the graph executes, convolutions included, at 2
  * operations per multiply-add. Elementwise work (norms, rotary, softmax, SiLU) is left out:
  * it is a few percent and no matrix unit does it.
  */

@@ -11,7 +11,7 @@
  * int8) and in PyTorch eager (fp32, bf16 autocast), the context cache (8 vs 64 prompt
  * tokens), the worker under load (continuous batching vs one job at a time), the edge under
  * 100 connections, worker memory, the metrics, and quality from results/quality.json
- * (model/eval_onnx.py) when it is there.
+ * (model/evaluation/eval_onnx.py) when it is there.
  */
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -95,7 +95,7 @@ function checkMetrics(source: string, text: string): MetricsCheck {
 
 /**
  * A copy of the package with both denoise graphs when it lacks one: the fp32 one alone when
- * it has its int8 variant (kept as shipped), else a fresh int8 variant (model/quantize.py).
+ * it has its int8 variant (kept as shipped), else a fresh int8 variant (model/packaging/quantize.py).
  */
 async function withInt8(dir: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const { manifest } = await loadPackage(dir);
@@ -104,11 +104,11 @@ async function withInt8(dir: string): Promise<{ dir: string; cleanup(): Promise<
   const copy = await mkdtemp(join(tmpdir(), 'bench-pkg-'));
   await cp(dir, copy, { recursive: true });
   if (int8) {
-    progress(`${dir} has no fp32 denoise graph: adding it to a copy (model/quantize.py --fp32-denoise-only)`);
-    await runPython(['model/quantize.py', copy, '--fp32-denoise-only']);
+    progress(`${dir} has no fp32 denoise graph: adding it to a copy (model/packaging/quantize.py --fp32-denoise-only)`);
+    await runPython(['-m', 'model.packaging.quantize', copy, '--fp32-denoise-only']);
   } else {
-    progress(`${dir} has no int8 variant: adding one and the denoise graphs to a copy (model/quantize.py)`);
-    await runPython(['model/quantize.py', copy]);
+    progress(`${dir} has no int8 variant: adding one and the denoise graphs to a copy (model/packaging/quantize.py)`);
+    await runPython(['-m', 'model.packaging.quantize', copy]);
   }
   return { dir: copy, cleanup: () => rm(copy, { recursive: true, force: true }) };
 }

@@ -179,7 +179,7 @@ export function markdown(r: BenchResult): string {
   );
 
   if (r.quality) {
-    parts.push(`## Quality (model/eval_onnx.py, ${r.quality.n_per_direction} conversations per direction)`);
+    parts.push(`## Quality (model/evaluation/eval_onnx.py, ${r.quality.n_per_direction} conversations per direction)`);
     parts.push(
       table(
         ['Precision', 'Guidance interval', 'Steps', 'Network rows/image', 'Draw %', 'Describe %', 'Δ draw', 'Δ describe'],
@@ -196,7 +196,7 @@ export function markdown(r: BenchResult): string {
       ),
     );
   } else {
-    parts.push('## Quality\nNot measured in this run: `results/quality.json` (from `model/eval_onnx.py`) is missing.');
+    parts.push('## Quality\nNot measured in this run: `results/quality.json` (from `model/evaluation/eval_onnx.py`) is missing.');
   }
 
   parts.push('## Metrics');

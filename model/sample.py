@@ -1,26 +1,25 @@
 """The PyTorch reference sampler, from a checkpoint or an exported package's checkpoint.
 
-    python model/sample.py --ckpt=model/runs/main/ckpt.pt --draw "a large red circle at the center" --out=red.png
-    python model/sample.py --ckpt=model/runs/main/ckpt.pt --describe=red.png
-    python model/sample.py --ckpt=packages/shapes64 --draw "a small blue 7 at the top"   # a package's weights
-    python model/sample.py --ckpt=... --draw "..." --steps=50 --guidance=3 --seed=7
+python -m model.sample --ckpt=model/runs/main/ckpt.pt --draw "a large red circle at the center" --out=red.png
+python -m model.sample --ckpt=model/runs/main/ckpt.pt --describe=red.png
+python -m model.sample --ckpt=packages/shapes64 --draw "a small blue 7 at the top"   # a package's weights
+python -m model.sample --ckpt=... --draw "..." --steps=50 --guidance=3 --seed=7
 """
+
 from __future__ import annotations
 
-import argparse
-import os
-import sys
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image as PILImage
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from diffusion import DiffusionConfig  # noqa: E402
-from evaluate import describe, draw  # noqa: E402
-from inference import Runtime  # noqa: E402
-from model import ModelConfig, UnifiedModel  # noqa: E402
-from package_weights import load_checkpoint  # noqa: E402
-from tokenizer import Tokenizer  # noqa: E402
+from model.cli import parse
+from model.evaluation.evaluate import describe, draw
+from model.network.tokenizer import Tokenizer
+from model.network.transformer import ModelConfig, UnifiedModel
+from model.packaging.weights import load_checkpoint
+from model.sampling.diffusion import DiffusionConfig
+from model.sampling.inference import Runtime
 
 
 def load_runtime(ckpt_path: str, raw: bool = False, device: str = "cpu") -> tuple[Runtime, Tokenizer]:
@@ -32,17 +31,21 @@ def load_runtime(ckpt_path: str, raw: bool = False, device: str = "cpu") -> tupl
     return Runtime(model, tok.pad, DiffusionConfig(**ck["diffusion_config"])), tok
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ckpt", required=True)
-    ap.add_argument("--draw", help="a caption to draw")
-    ap.add_argument("--describe", help="an image file to describe")
-    ap.add_argument("--out", default="sample.png")
-    ap.add_argument("--steps", type=int)
-    ap.add_argument("--guidance", type=float)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--n", type=int, default=1, help="images to draw (seeds seed..seed+n-1), side by side")
-    args = ap.parse_args()
+@dataclass
+class SampleArgs:
+    ckpt: str
+    """a training checkpoint, a slim one, or a package folder"""
+    draw: str | None = None  # a caption to draw
+    describe: str | None = None  # an image file to describe
+    out: str = "sample.png"
+    steps: int | None = None  # denoising steps (default: the checkpoint's sampler)
+    guidance: float | None = None  # guidance scale (default: the checkpoint's sampler)
+    seed: int = 0
+    n: int = 1  # images to draw (seeds seed..seed+n-1), side by side
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(SampleArgs, argv, description=__doc__)
     rt, tok = load_runtime(args.ckpt)
     if args.draw:
         steps = args.steps or rt.diffusion.default_steps

@@ -14,11 +14,11 @@ PY=.venv/bin/python
 # The shipped weights are the slim checkpoint's (fp16 values), evaluated and exported as they
 # are, so that storing the graph's weights as fp16 (compact.py) loses nothing. The slim
 # checkpoint stays beside the run, out of git: the package holds the weights, and
-# train.py --init_from=packages/shapes64 trains on from it (model/package_weights.py).
-$PY model/slim.py "$CK" "$RUN/slim.pt"
+# train.py --init_from=packages/shapes64 trains on from it (model/packaging/weights.py).
+$PY -m model.packaging.slim "$CK" "$RUN/slim.pt"
 CK=$RUN/slim.pt
-$PY model/eval.py --ckpt="$CK" --n="$N" --guidance="$G" --time_shift="$S" --guidance_interval="$GI" --out="$RUN/eval"
-$PY model/export.py --ckpt="$CK" --out=packages/shapes64 --default_guidance="$G" --time_shift="$S" \
+$PY -m model.evaluation.eval --ckpt="$CK" --n="$N" --guidance="$G" --time_shift="$S" --guidance_interval="$GI" --out="$RUN/eval"
+$PY -m model.packaging.export --ckpt="$CK" --out=packages/shapes64 --default_guidance="$G" --time_shift="$S" \
   --guidance_interval="$GI" --eval_json="$RUN/eval/results.json"
 mkdir -p docs/images
 cp "$RUN/loss.png" docs/images/training-loss.png
@@ -29,7 +29,7 @@ cp "$RUN/eval/examples.png" docs/images/eval-examples.png
 # adds it to a temporary copy. The output projections (blocks' `out`, `patch_out`) stay
 # fp32: their input, the gated attention output, has outliers that one uint8 scale per
 # tensor cannot hold (all-int8 lost 18.5 points of draws, this 1.5; docs/performance.md).
-$PY model/quantize.py packages/shapes64 --no-fp32-denoise --keep-fp32 'out/MatMul'
-$PY model/compact.py packages/shapes64
-$PY model/eval_onnx.py --package=packages/shapes64 --n="${NQ:-200}" --precision=fp32,int8 --record \
+$PY -m model.packaging.quantize packages/shapes64 --no-fp32-denoise --keep-fp32 'out/MatMul'
+$PY -m model.packaging.compact packages/shapes64
+$PY -m model.evaluation.eval_onnx --package=packages/shapes64 --n="${NQ:-200}" --precision=fp32,int8 --record \
   --out="$RUN/eval/quality-int8.json"

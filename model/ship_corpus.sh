@@ -17,19 +17,19 @@ PKG=packages/$NAME
 # The shipped weights are the slim checkpoint's (fp16 values), evaluated and exported as they
 # are, so that storing the graph's weights as fp16 (compact.py) loses nothing. The slim
 # checkpoint stays beside the run, out of git: the package holds the weights (see ship.sh).
-$PY model/slim.py "$CK" "$RUN/slim.pt"
+$PY -m model.packaging.slim "$CK" "$RUN/slim.pt"
 CK=$RUN/slim.pt
 SAMPLER=(${G:+--guidance=$G} ${S:+--time_shift=$S} ${GI:+--guidance_interval=$GI})
 # Ranking every caption for an image takes seconds on a CPU: RANK_N of the held-out images (default 150).
-$PY model/eval_corpus.py --ckpt="$CK" --corpus="$CORPUS" --split=eval --out="$RUN/eval" --rank_n="${RANK_N:-150}" "${SAMPLER[@]}"
-$PY model/export.py --ckpt="$CK" --out="$PKG" --name="$NAME" ${CARD:+--card="$CARD"} --eval_json="$RUN/eval/results.json" \
+$PY -m model.evaluation.eval_corpus --ckpt="$CK" --corpus="$CORPUS" --split=eval --out="$RUN/eval" --rank_n="${RANK_N:-150}" "${SAMPLER[@]}"
+$PY -m model.packaging.export --ckpt="$CK" --out="$PKG" --name="$NAME" ${CARD:+--card="$CARD"} --eval_json="$RUN/eval/results.json" \
   ${G:+--default_guidance=$G} ${S:+--time_shift=$S} ${GI:+--guidance_interval=$GI}
 # Cheaper CPU graphs, then whether int8 holds quality on the evaluation cells (recorded in the
 # manifest; the runtime defaults to int8 on the CPU only if it did). See ship.sh for why the
 # output projections stay fp32.
-$PY model/quantize.py "$PKG" --no-fp32-denoise --keep-fp32 'out/MatMul'
-$PY model/compact.py "$PKG"
-$PY model/eval_corpus.py --package="$PKG" --corpus="$CORPUS" --precision=fp32,int8 --split=eval --n="$N" --record \
+$PY -m model.packaging.quantize "$PKG" --no-fp32-denoise --keep-fp32 'out/MatMul'
+$PY -m model.packaging.compact "$PKG"
+$PY -m model.evaluation.eval_corpus --package="$PKG" --corpus="$CORPUS" --precision=fp32,int8 --split=eval --n="$N" --record \
   --out="$RUN/eval-int8"
 # Pictures for the docs: the four figures against training time (baselines from the
 # evaluation above, dashed) and the evaluation's sample grid.

@@ -1,12 +1,14 @@
 """Train the unified model on Shapes64 or on a corpus of image-text pairs (both directions).
 
-    python model/train.py --out_dir=model/runs/main --minutes=100        # Shapes64, CPU, 2 cores
-    python model/train.py --corpus=my/manifest.jsonl --out_dir=model/runs/mine   # a corpus (model/corpus.py)
-    torchrun --nproc_per_node=2 model/train.py --backend=gloo ...        # data-parallel
+    python -m model.train --out_dir=model/runs/main --minutes=100        # Shapes64, CPU, 2 cores
+    python -m model.train --corpus=my/manifest.jsonl --out_dir=model/runs/mine   # a corpus (model/data/corpus.py)
+    torchrun --nproc_per_node=2 -m model.train --backend=gloo ...        # data-parallel
+    python -m model.train --help                                         # every option
 
 Resumable: rerun with the same --out_dir and it continues from ckpt.pt. Writes progress
 to the terminal and log.jsonl, sample grids and a loss curve to out_dir as it goes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,7 +16,6 @@ import json
 import math
 import os
 import re
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -24,37 +25,40 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chat import text_targets, training_items  # noqa: E402
-from corpus import load_corpus  # noqa: E402
-from dialogue_batch import DialogueSource, make_dialogue_batch  # noqa: E402
-from dialogues import Dialogue  # noqa: E402
-from diffusion import DiffusionConfig, add_noise, euler_update, guided_x0, sample_t, step_up  # noqa: E402
-from model import ModelConfig, UnifiedModel  # noqa: E402
-from package_weights import load_checkpoint  # noqa: E402
-from sequence import Batch, attention_mask, build_row, collate, image_to_patches, patchify  # noqa: E402
-from examples import CorpusSource, Example, Shapes64Source, corpus_tokenizer, shapes64_example  # noqa: E402
-from shapes64 import eval_split  # noqa: E402
-from tokenizer import Tokenizer, train_default  # noqa: E402
+from model.cli import given, overrides, parse
+from model.data.corpus import load_corpus
+from model.data.dialogue_batch import DialogueSource, make_dialogue_batch
+from model.data.dialogues import Dialogue
+from model.data.examples import CorpusSource, Example, Shapes64Source, corpus_tokenizer, shapes64_example
+from model.data.shapes64 import eval_split
+from model.network.chat import text_targets, training_items
+from model.network.sequence import Batch, attention_mask, build_row, collate, image_to_patches, patchify
+from model.network.tokenizer import Tokenizer, train_default
+from model.network.transformer import ModelConfig, UnifiedModel
+from model.packaging.weights import load_checkpoint
+from model.sampling.diffusion import DiffusionConfig, euler_update, guided_x0, sample_t, step_up
+
+ModelOverrides = overrides(ModelConfig)
+DiffusionOverrides = overrides(DiffusionConfig)
 
 
 @dataclass
 class TrainConfig:
     out_dir: str = "model/runs/main"
-    minutes: float = 100.0          # wall-clock budget of this invocation; resume continues
+    minutes: float = 100.0  # wall-clock budget of this invocation; resume continues
     max_steps: int = 100_000
-    batch_size: int = 64            # per process
+    batch_size: int = 64  # per process
     lr: float = 1.5e-3
     min_lr_frac: float = 0.1
-    lr_decay_steps: int = 8000      # cosine from warmup to here, then flat at min_lr
-    lr_decay_start: int = 0         # a continued run: hold lr until this step, then its cosine starts
+    lr_decay_steps: int = 8000  # cosine from warmup to here, then flat at min_lr
+    lr_decay_start: int = 0  # a continued run: hold lr until this step, then its cosine starts
     warmup: int = 200
     weight_decay: float = 0.05
     grad_clip: float = 1.0
     ema_decay: float = 0.999
     diffusion_weight: float = 5.0
     cond_dropout: float = 0.1
-    draw_fraction: float = 0.6      # drawing is the harder direction
+    draw_fraction: float = 0.6  # drawing is the harder direction
     # Draws whose image is clean (noise level 0), as the worker puts a finished image back in
     # the context before the text resumes: without them the model reads t = 0 as a user's
     # input image (describe) and, after <eoi>, captions it instead of ending the answer.
@@ -78,54 +82,52 @@ class TrainConfig:
     # next step is fed at sampling time.
     rollout_guided: bool = False
     eval_every: int = 500
-    eval_n: int = 64                # per direction, quick eval during training
+    eval_n: int = 64  # per direction, quick eval during training
     ckpt_every: int = 200
     log_every: int = 10
     seed: int = 1
-    threads: int = 0                # 0: torch's default
+    threads: int = 0  # 0: torch's default
     bf16: bool = True
     backend: str = "gloo"
     # "cuda" trains on a GPU, one a process under torchrun (with --backend=nccl). Rows are built
     # on the CPU: at a GPU's batch sizes, build them in loader_workers processes ahead of the
     # step, or that building, not the GPU, sets the pace.
     device: str = "cpu"
-    loader_workers: int = 0         # 0: batches are built in the training loop
-    init_from: str = ""             # a slim checkpoint (model/slim.py) or a package folder to start from when out_dir has none
+    loader_workers: int = 0  # 0: batches are built in the training loop
+    # a slim checkpoint (model/packaging/slim.py) or a package folder to start from when out_dir has none
+    init_from: str = ""
     # Train only the parameters whose names match this regular expression; the rest stay
     # frozen (e.g. "pixel_head" teaches a pixel head added by grow.py, leaving the rest as it was).
     train_only: str = ""
-    # A corpus manifest (model/corpus.py) instead of Shapes64; its tokenizer is learned from
+    # A corpus manifest (model/data/corpus.py) instead of Shapes64; its tokenizer is learned from
     # its text with up to `merges` BPE merges.
     corpus: str = ""
     merges: int = 800
-    style_free_fraction: float = 0.25   # corpus draws whose prompt leaves the style open
-    augment_fraction: float = 0.0       # corpus describes that read a shifted/scaled/blurred image
-    augmentation: str = "mild"          # which (examples.py): "mild", "style" (palette, line work, shading too) or "parts" (and parts' colours, detail)
+    style_free_fraction: float = 0.25  # corpus draws whose prompt leaves the style open
+    augment_fraction: float = 0.0  # corpus describes that read a shifted/scaled/blurred image
+    # which (model/data/examples.py): "mild", "style" (palette, line work, shading too) or "parts"
+    # (and parts' colours, detail)
+    augmentation: str = "mild"
     # A research model reading finished images as codes (--model.image_input="vq", docs/thesis.md):
-    # the codebook file model/vq.py wrote, fixed for the run (a resumed run keeps its own).
+    # the codebook file model/research/vq.py wrote, fixed for the run (a resumed run keeps its own).
     vq_codebook: str = ""
-    # "shapes64": train on conversations (model/shapes64_dialogues.py: draw, describe, edit,
+    # "shapes64": train on conversations (model/data/shapes64_dialogues.py: draw, describe, edit,
     # several turns, refusals) instead of the two one-turn directions.
     conversations: str = ""
-    length_buckets: int = 1         # micro-batches of rows of similar length (conversations: 3)
-    high_noise_from: float = 1.0    # conversations: half the answers with an image in context get t >= this (1: off)
-    model: dict = field(default_factory=dict)       # ModelConfig overrides
-    diffusion: dict = field(default_factory=dict)   # DiffusionConfig overrides
+    length_buckets: int = 1  # micro-batches of rows of similar length (conversations: 3)
+    high_noise_from: float = 1.0  # conversations: half the answers with an image in context get t >= this (1: off)
+    # ModelConfig overrides (--model.d_model=...) for a fresh model; a resumed one keeps its shape.
+    model: ModelOverrides = field(default_factory=ModelOverrides)
+    # DiffusionConfig overrides (--diffusion.t_mean=...), over a resumed checkpoint's too.
+    diffusion: DiffusionOverrides = field(default_factory=DiffusionOverrides)
+
+    def to_dict(self) -> dict:
+        """As a checkpoint stores it: the overrides only as given (the form older checkpoints have)."""
+        return {**asdict(self), "model": given(self.model), "diffusion": given(self.diffusion)}
 
 
 def parse_args(argv: list[str]) -> TrainConfig:
-    cfg = TrainConfig()
-    for arg in argv:
-        key, _, value = arg.lstrip("-").partition("=")
-        if key.startswith("model.") or key.startswith("diffusion."):
-            group, sub = key.split(".", 1)
-            getattr(cfg, group)[sub] = json.loads(value)
-            continue
-        if not hasattr(cfg, key):
-            raise SystemExit(f"unknown option --{key}")
-        kind = type(getattr(cfg, key))
-        setattr(cfg, key, (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value))
-    return cfg
+    return parse(TrainConfig, argv, description=__doc__)
 
 
 def edge_map(img: np.ndarray) -> np.ndarray:
@@ -148,8 +150,14 @@ def pixel_weights(img: np.ndarray, edge_weight: float, patch: int) -> np.ndarray
     return patchify(w, patch)
 
 
-def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: TrainConfig,
-               examples: list[int] | list[Example], gen: torch.Generator):
+def make_batch(
+    tok: Tokenizer,
+    mcfg: ModelConfig,
+    dcfg: DiffusionConfig,
+    tcfg: TrainConfig,
+    examples: list[int] | list[Example],
+    gen: torch.Generator,
+):
     """Examples (or Shapes64 seeds) -> model inputs, text targets, the diffusion target and its
     per-value loss weights. The first draw_fraction of them are drawn, the rest described."""
     if examples and isinstance(examples[0], Dialogue):
@@ -183,7 +191,7 @@ def make_batch(tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: T
     x0_target = torch.zeros_like(b.patches)
     diff_weight = torch.zeros_like(b.patches)  # 0 where no diffusion loss applies
     for i, (tg, (x0, weights)) in enumerate(zip(targets, clean)):
-        tgt[i, :len(tg)] = torch.tensor(tg)
+        tgt[i, : len(tg)] = torch.tensor(tg)
         if weights is not None:
             pos = (b.is_image[i] > 0).nonzero().squeeze(-1)
             x0_target[i, pos] = torch.from_numpy(x0)
@@ -198,8 +206,17 @@ class StepBatches(torch.utils.data.IterableDataset):
     back in step order; each batch comes with its generator's state, which the training step
     goes on drawing from (rollout) exactly as it would have in one process."""
 
-    def __init__(self, source, tok: Tokenizer, mcfg: ModelConfig, dcfg: DiffusionConfig, tcfg: TrainConfig,
-                 start: int, rank: int, world: int):
+    def __init__(
+        self,
+        source,
+        tok: Tokenizer,
+        mcfg: ModelConfig,
+        dcfg: DiffusionConfig,
+        tcfg: TrainConfig,
+        start: int,
+        rank: int,
+        world: int,
+    ):
         self.source, self.tok, self.mcfg, self.dcfg, self.tcfg = source, tok, mcfg, dcfg, tcfg
         self.start, self.rank, self.world = start, rank, world
 
@@ -253,8 +270,9 @@ def length_buckets(b: Batch, tgt, x0_target, diff_weight, n: int):
     return out
 
 
-def unconditional_batch(tok: Tokenizer, b: Batch, rows: torch.Tensor, x_hi: torch.Tensor, t_hi: torch.Tensor,
-                        target: torch.Tensor) -> Batch:
+def unconditional_batch(
+    tok: Tokenizer, b: Batch, rows: torch.Tensor, x_hi: torch.Tensor, t_hi: torch.Tensor, target: torch.Tensor
+) -> Batch:
     """The drawn rows `rows` of b laid out again with the unconditional context (the sampler's
     uncond rows): the same image x_hi at level t_hi, no prompt."""
     built = []
@@ -267,19 +285,37 @@ def unconditional_batch(tok: Tokenizer, b: Batch, rows: torch.Tensor, x_hi: torc
     return collate(built, tok.pad, b.patches.shape[-1]).to(b.tokens.device)
 
 
-def denoise(model: UnifiedModel, b: Batch, patches: torch.Tensor, levels: torch.Tensor, tcfg: TrainConfig) -> torch.Tensor:
+def denoise(
+    model: UnifiedModel, b: Batch, patches: torch.Tensor, levels: torch.Tensor, tcfg: TrainConfig
+) -> torch.Tensor:
     """The network's x0 prediction for every position of b with these image inputs (no gradient)."""
     mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
     with torch.no_grad(), torch.autocast(b.tokens.device.type, dtype=torch.bfloat16, enabled=tcfg.bf16):
-        _, x0, _, _ = model(b.tokens, patches, b.is_image, levels, b.positions, mask, *model.empty_cache(len(b.tokens), device=b.tokens.device))
+        _, x0, _, _ = model(
+            b.tokens,
+            patches,
+            b.is_image,
+            levels,
+            b.positions,
+            mask,
+            *model.empty_cache(len(b.tokens), device=b.tokens.device),
+        )
     return x0.float()
 
 
-def roll_in(model: UnifiedModel, b: Batch, x0_target, diff_weight, dcfg: DiffusionConfig, tcfg: TrainConfig,
-            gen: torch.Generator, tok: Tokenizer | None = None):
+def roll_in(
+    model: UnifiedModel,
+    b: Batch,
+    x0_target,
+    diff_weight,
+    dcfg: DiffusionConfig,
+    tcfg: TrainConfig,
+    gen: torch.Generator,
+    tok: Tokenizer | None = None,
+):
     """The batch with some drawn images replaced by one sampler step from above (rollout_fraction).
     With tcfg.rollout_guided (which needs tok) a step from inside the guidance interval is guided."""
-    t = b.noise_level.max(dim=1).values                                    # [B]: a row's image's level
+    t = b.noise_level.max(dim=1).values  # [B]: a row's image's level
     t_hi = step_up(t, dcfg.default_steps, dcfg.time_shift)
     drawn = diff_weight.flatten(1).sum(1) > 0
     chosen = torch.rand(len(t), generator=gen).to(t.device) < tcfg.rollout_fraction
@@ -290,8 +326,8 @@ def roll_in(model: UnifiedModel, b: Batch, x0_target, diff_weight, dcfg: Diffusi
         pick &= ~in_interval
     if not pick.any():
         return b
-    target = diff_weight.sum(-1) > 0                                       # [B,T]: the row's noised image
-    at = (target & pick[:, None])[..., None]                               # [B,T,1]
+    target = diff_weight.sum(-1) > 0  # [B,T]: the row's noised image
+    at = (target & pick[:, None])[..., None]  # [B,T,1]
     tt, th = t[:, None, None], t_hi[:, None, None]
     noise = (b.patches - (1 - tt) * x0_target) / tt.clamp_min(1e-6)
     x_hi = torch.where(at, (1 - th) * x0_target + th * noise, b.patches)
@@ -306,35 +342,42 @@ def roll_in(model: UnifiedModel, b: Batch, x0_target, diff_weight, dcfg: Diffusi
         for j, i in enumerate(guided.tolist()):
             image = target[i]
             x0_hi[i, image] = guided_x0(x0_hi[i, image], x0_u[j][ub.is_image[j] > 0], dcfg.default_guidance)
-    x_t = euler_update(x_hi, x0_hi, th, tt)                                # per row: th, tt are [B,1,1]
+    x_t = euler_update(x_hi, x0_hi, th, tt)  # per row: th, tt are [B,1,1]
     return dataclasses.replace(b, patches=torch.where(at, x_t, b.patches))
 
 
 def install_codebook(model: UnifiedModel, path: str) -> None:
-    """Copies a model/vq.py codebook into a fresh VQ model (it must match the model's shape)."""
-    from vq import load_codebook
+    """Copies a model/research/vq.py codebook into a fresh VQ model (it must match the model's shape)."""
+    from model.research.vq import load_codebook
+
     if not path:
-        raise SystemExit("--model.image_input=vq needs --vq_codebook=<file from model/vq.py>")
+        raise SystemExit("--model.image_input=vq needs --vq_codebook=<file from model/research/vq.py>")
     cb = torch.from_numpy(load_codebook(path))
     if tuple(cb.shape) != tuple(model.codebook.shape):
-        raise SystemExit(f"{path}: codebook {tuple(cb.shape)}, the model wants {tuple(model.codebook.shape)} "
-                         "(--model.codebook_size and the patch size must match the tokenizer)")
+        raise SystemExit(
+            f"{path}: codebook {tuple(cb.shape)}, the model wants {tuple(model.codebook.shape)} "
+            "(--model.codebook_size and the patch size must match the tokenizer)"
+        )
     model.codebook.copy_(cb)
 
 
 def conversation_source(tcfg: TrainConfig, corpus=None):
-    """--conversations: "shapes64" (model/shapes64_dialogues.py) or "corpus" (the emoji tasks of
-    model/emoji_dialogues.py over --corpus); None for the two one-turn directions."""
+    """--conversations: "shapes64" (model/data/shapes64_dialogues.py) or "corpus" (the emoji tasks of
+    model/data/emoji_dialogues.py over --corpus); None for the two one-turn directions."""
     if not tcfg.conversations:
         return None
     if tcfg.conversations == "shapes64":
-        from shapes64_dialogues import training_dialogues
+        from model.data.shapes64_dialogues import training_dialogues
+
         return DialogueSource(training_dialogues)
     if tcfg.conversations == "corpus" and corpus is not None:
-        from emoji_dialogues import EmojiDialogues
-        from examples import AUGMENTATIONS
+        from model.data.emoji_dialogues import EmojiDialogues
+        from model.data.examples import AUGMENTATIONS
+
         styles = sorted({corpus.styles[i] for i in corpus.indices("train")} - {"outline", None})
-        d = EmojiDialogues(corpus, styles, AUGMENTATIONS[tcfg.augmentation], tcfg.augment_fraction, tcfg.style_free_fraction)
+        d = EmojiDialogues(
+            corpus, styles, AUGMENTATIONS[tcfg.augmentation], tcfg.augment_fraction, tcfg.style_free_fraction
+        )
         return DialogueSource(d.training_dialogues)
     raise SystemExit(f"--conversations={tcfg.conversations}: want shapes64, or corpus with --corpus")
 
@@ -353,7 +396,7 @@ def save_checkpoint(path: str, state: dict) -> None:
     os.replace(tmp, path)  # atomic: a kill mid-save never leaves a broken checkpoint
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
     tcfg = parse_args(argv)
     ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank, world = 0, 1
@@ -380,20 +423,27 @@ def main(argv: list[str]) -> None:
         resume = load_checkpoint(tcfg.init_from)
     else:
         resume = None
-    corpus = load_corpus(tcfg.corpus, tcfg.model.get("image_size", ModelConfig.image_size), log=print) if tcfg.corpus else None
+    corpus = (
+        load_corpus(tcfg.corpus, given(tcfg.model).get("image_size", ModelConfig.image_size), log=print)
+        if tcfg.corpus
+        else None
+    )
     if corpus is not None and master:
         if resume and resume.get("train_config", {}).get("corpus") not in (None, "", tcfg.corpus):
-            print(f"note: this run trains on {tcfg.corpus}, its checkpoint on {resume['train_config']['corpus']}", flush=True)
+            print(
+                f"note: this run trains on {tcfg.corpus}, its checkpoint on {resume['train_config']['corpus']}",
+                flush=True,
+            )
     if resume:
         tok = Tokenizer.from_json(resume["tokenizer"])
         mcfg = ModelConfig(**resume["model_config"])
         # A continued run may change how noise levels are drawn (--diffusion.t_mean=...); the
         # model's shape comes from the checkpoint alone.
-        dcfg = DiffusionConfig(**{**resume["diffusion_config"], **tcfg.diffusion})
+        dcfg = DiffusionConfig(**{**resume["diffusion_config"], **given(tcfg.diffusion)})
     else:
         tok = corpus_tokenizer(corpus, tcfg.merges) if corpus is not None else train_default()
-        mcfg = ModelConfig(**{**tcfg.model, "vocab_size": tok.vocab_size})
-        dcfg = DiffusionConfig(**tcfg.diffusion)
+        mcfg = ModelConfig(**{**given(tcfg.model), "vocab_size": tok.vocab_size})
+        dcfg = DiffusionConfig(**given(tcfg.diffusion))
     torch.manual_seed(tcfg.seed)
     model = UnifiedModel(mcfg).to(device)
     ema = UnifiedModel(mcfg).to(device)
@@ -406,8 +456,11 @@ def main(argv: list[str]) -> None:
     trainable = decay + no_decay
     if not trainable:
         raise SystemExit(f"--train_only={tcfg.train_only} matches no parameter")
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": tcfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=tcfg.lr, betas=(0.9, 0.95))
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": tcfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=tcfg.lr,
+        betas=(0.9, 0.95),
+    )
     step, history, opt_start = 0, [], 0
     if resume:
         model.load_state_dict(resume["model"])
@@ -425,27 +478,51 @@ def main(argv: list[str]) -> None:
     ema.requires_grad_(False)
     net = model
     if ddp:
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
     if master:
         trained = sum(p.numel() for p in trainable)
-        print(f"model: {model.num_params() / 1e6:.2f}M parameters ({trained / 1e6:.2f}M trained), vocab {tok.vocab_size}, "
-              f"{'resuming at step ' + str(step) if resume else 'from scratch'}, world {world}", flush=True)
+        print(
+            f"model: {model.num_params() / 1e6:.2f}M parameters ({trained / 1e6:.2f}M trained), "
+            f"vocab {tok.vocab_size}, "
+            f"{'resuming at step ' + str(step) if resume else 'from scratch'}, world {world}",
+            flush=True,
+        )
 
     def checkpoint():
-        save_checkpoint(ckpt_path, {
-            "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
-            "step": step, "history": history, "model_config": mcfg.to_dict(),
-            "diffusion_config": asdict(dcfg), "train_config": asdict(tcfg), "tokenizer": tok.to_json()})
+        save_checkpoint(
+            ckpt_path,
+            {
+                "model": model.state_dict(),
+                "ema": ema.state_dict(),
+                "optimizer": opt.state_dict(),
+                "step": step,
+                "history": history,
+                "model_config": mcfg.to_dict(),
+                "diffusion_config": asdict(dcfg),
+                "train_config": tcfg.to_dict(),
+                "tokenizer": tok.to_json(),
+            },
+        )
 
-    source = conversation_source(tcfg, corpus) or (CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction, tcfg.augmentation)
-                                           if corpus is not None else Shapes64Source())
+    source = conversation_source(tcfg, corpus) or (
+        CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction, tcfg.augmentation)
+        if corpus is not None
+        else Shapes64Source()
+    )
     deadline = time.time() + tcfg.minutes * 60
     bar = tqdm(total=tcfg.max_steps, initial=step, disable=not master, dynamic_ncols=True, mininterval=5)
     log = open(os.path.join(tcfg.out_dir, "log.jsonl"), "a") if master else None
     t_last, ema_loss = time.time(), None
-    batches = torch.utils.data.DataLoader(StepBatches(source, tok, mcfg, dcfg, tcfg, step, rank, world), batch_size=None,
-                                          collate_fn=as_is, num_workers=tcfg.loader_workers,
-                                          pin_memory=device.type == "cuda", prefetch_factor=4 if tcfg.loader_workers else None)
+    batches = torch.utils.data.DataLoader(
+        StepBatches(source, tok, mcfg, dcfg, tcfg, step, rank, world),
+        batch_size=None,
+        collate_fn=as_is,
+        num_workers=tcfg.loader_workers,
+        pin_memory=device.type == "cuda",
+        prefetch_factor=4 if tcfg.loader_workers else None,
+    )
     for batch_step, (b, tgt, x0_target, diff_weight), gen_state in batches:
         if time.time() >= deadline:
             break
@@ -463,7 +540,9 @@ def main(argv: list[str]) -> None:
             *inputs, share = part
             parts = training_loss(net, model, *inputs, tcfg)
             (share * parts[0]).backward()
-            loss, text_loss, diff_loss = (acc + share * p.detach() for acc, p in zip((loss, text_loss, diff_loss), parts))
+            loss, text_loss, diff_loss = (
+                acc + share * p.detach() for acc, p in zip((loss, text_loss, diff_loss), parts)
+            )
         gnorm = torch.nn.utils.clip_grad_norm_(trainable, tcfg.grad_clip)
         opt.step()
         with torch.no_grad():
@@ -477,12 +556,20 @@ def main(argv: list[str]) -> None:
             bar.set_postfix(loss=f"{ema_loss:.3f}", text=f"{text_loss.item():.3f}", diff=f"{diff_loss.item():.4f}")
             if step % tcfg.log_every == 0:
                 now = time.time()
-                rec = {"step": step, "loss": loss.item(), "text_loss": text_loss.item(), "diff_loss": diff_loss.item(),
-                       "lr": lr_at(step, tcfg), "grad_norm": float(gnorm), "s_per_step": (now - t_last) / tcfg.log_every,
-                       "time": now}
+                rec = {
+                    "step": step,
+                    "loss": loss.item(),
+                    "text_loss": text_loss.item(),
+                    "diff_loss": diff_loss.item(),
+                    "lr": lr_at(step, tcfg),
+                    "grad_norm": float(gnorm),
+                    "s_per_step": (now - t_last) / tcfg.log_every,
+                    "time": now,
+                }
                 t_last = now
                 history.append(rec)
-                log.write(json.dumps(rec) + "\n"); log.flush()
+                log.write(json.dumps(rec) + "\n")
+                log.flush()
             if step % tcfg.ckpt_every == 0:
                 checkpoint()
             if step % tcfg.eval_every == 0:
@@ -497,21 +584,34 @@ def main(argv: list[str]) -> None:
         dist.destroy_process_group()
 
 
-def quick_eval(ema: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, tcfg: TrainConfig, step: int, history: list, log,
-               corpus=None) -> None:
+def quick_eval(
+    ema: UnifiedModel,
+    tok: Tokenizer,
+    dcfg: DiffusionConfig,
+    tcfg: TrainConfig,
+    step: int,
+    history: list,
+    log,
+    corpus=None,
+) -> None:
     """A small slice of the evaluation split with the EMA weights, plus the pictures. A corpus
     run scores its validation rows (settings are chosen there; evaluation only reports)."""
-    from evaluate import evaluate, summary_line
-    from inference import Runtime
-    from plots import loss_curve, sample_grid
+    from model.evaluation.evaluate import evaluate, summary_line
+    from model.evaluation.plots import loss_curve, sample_grid
+    from model.sampling.inference import Runtime
+
     t0 = time.time()
     rt = Runtime(ema, tok.pad, dcfg)
     if corpus is not None:
-        from eval_corpus import quick_corpus_eval
-        results, line = quick_corpus_eval(rt, tok, corpus, tcfg.eval_n, os.path.join(tcfg.out_dir, "samples.png"), f"step {step}")
+        from model.evaluation.eval_corpus import quick_corpus_eval
+
+        results, line = quick_corpus_eval(
+            rt, tok, corpus, tcfg.eval_n, os.path.join(tcfg.out_dir, "samples.png"), f"step {step}"
+        )
         rec = {"step": step, "eval": results, "eval_seconds": time.time() - t0}
         history.append(rec)
-        log.write(json.dumps(rec) + "\n"); log.flush()
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
         tqdm.write(f"step {step}: {line} ({time.time() - t0:.0f}s)")
         loss_curve(history, os.path.join(tcfg.out_dir, "loss.png"))
         ema.train()
@@ -520,7 +620,8 @@ def quick_eval(ema: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, tcfg: T
     results, examples = evaluate(rt, tok, convs, dcfg.default_steps, dcfg.default_guidance)
     rec = {"step": step, "eval": results, "eval_seconds": time.time() - t0}
     history.append(rec)
-    log.write(json.dumps(rec) + "\n"); log.flush()
+    log.write(json.dumps(rec) + "\n")
+    log.flush()
     tqdm.write(f"step {step}: {summary_line(results)} ({time.time() - t0:.0f}s)")
     sample_grid(examples, os.path.join(tcfg.out_dir, "samples.png"), title=f"step {step}")
     loss_curve(history, os.path.join(tcfg.out_dir, "loss.png"))
@@ -528,4 +629,4 @@ def quick_eval(ema: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, tcfg: T
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

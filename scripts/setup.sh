@@ -44,9 +44,12 @@ if ! ldconfig -p | grep 'libcairo.so.2' >/dev/null; then   # no -q: under pipefa
   echo "setup: installing libcairo2 (cairosvg renders the emoji corpus's SVGs)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libcairo2 >/dev/null
 fi
-if ! .venv/bin/python -c "import torch, onnxruntime, PIL, pytest, tqdm, matplotlib, onnx, cairosvg" 2>/dev/null; then
-  echo "setup: installing Python packages (model/requirements.txt)"
-  .venv/bin/pip install -q -r model/requirements.txt
+# model/ is an installable package (pyproject.toml): installed editable with its dependencies and
+# the dev tools (pytest, ruff), and again whenever pyproject.toml changes.
+if [ ! -f .venv/.model-installed ] || [ pyproject.toml -nt .venv/.model-installed ]; then
+  echo "setup: installing the Python package model/ (pyproject.toml: its dependencies, pytest, ruff)"
+  .venv/bin/pip install -q -e '.[dev]'
+  touch .venv/.model-installed
 fi
 
 if ! .venv/bin/python -c "import schemathesis" 2>/dev/null; then

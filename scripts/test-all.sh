@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test of the project: the model (pytest), the TypeScript services (vitest, including
+# Every test of the project: the Python lint (ruff), the model (pytest), the TypeScript services (vitest, including
 # the suites against local S3- and SQS-compatible servers, which this script starts and
 # stops), and the infrastructure (CDK assertions and cdk-nag).
 set -uo pipefail
@@ -10,6 +10,10 @@ status=0
 servers_started=0
 cleanup() { [ "$servers_started" = 1 ] && bash infra/local/servers.sh stop >/dev/null 2>&1; }
 trap cleanup EXIT
+
+echo "== python lint and format (ruff; pyproject.toml configures it)"
+.venv/bin/ruff check . || status=1
+.venv/bin/ruff format --check . || status=1
 
 echo "== model (pytest)"
 .venv/bin/python -m pytest -q model/tests || status=1

@@ -4,6 +4,7 @@ Four panels: images/s and mean latency against concurrent jobs (continuous batch
 job at a time); one denoising step in onnxruntime-node and PyTorch; achieved GFLOP/s against
 the matrix-multiply ceiling.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,10 @@ def main() -> None:
         label = f"{mode} (max batch {pts[0][1]['maxBatch']})"
         axes[0][0].plot([c for c, _ in pts], [x["imagesPerSecond"] for _, x in pts], style, label=label)
         axes[0][1].plot([c for c, _ in pts], [x["latencyMean"] for _, x in pts], style, label=label)
-    for ax, title, ylabel in ((axes[0][0], "Worker throughput", "images / s"), (axes[0][1], "Mean job latency", "seconds")):
+    for ax, title, ylabel in (
+        (axes[0][0], "Worker throughput", "images / s"),
+        (axes[0][1], "Mean job latency", "seconds"),
+    ):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("concurrent jobs")
         ax.set_ylabel(ylabel)
@@ -45,7 +49,7 @@ def main() -> None:
             labels.append(f"torch {mode}\n{jobs} job(s)")
             values.append(t["median_ms"] / int(jobs))
     ax = axes[1][0]
-    colors = ["tab:blue" if l.startswith("ORT") else "tab:orange" for l in labels]
+    colors = ["tab:blue" if label.startswith("ORT") else "tab:orange" for label in labels]
     ax.bar(range(len(values)), values, color=colors)
     ax.set_xticks(range(len(values)), labels, fontsize=7)
     ax.set_ylabel("ms per job (2 network rows)")

@@ -7,6 +7,7 @@ Writes per shape: matmul_f32_MxKxN.onnx (float32 A [M,K] input x constant B [K,N
 matmul_int8_MxKxN.onnx (MatMulInteger: uint8 A input x constant int8 B, int32 out), the
 kernels the fp32 and int8 graphs spend their time in. Prints the file list as JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,16 +22,26 @@ from onnx import TensorProto, helper, numpy_helper
 def f32_model(m: int, k: int, n: int) -> onnx.ModelProto:
     b = numpy_helper.from_array(np.random.default_rng(0).standard_normal((k, n)).astype(np.float32), "B")
     node = helper.make_node("MatMul", ["A", "B"], ["Y"])
-    graph = helper.make_graph([node], "matmul_f32", [helper.make_tensor_value_info("A", TensorProto.FLOAT, [m, k])],
-                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [m, n])], [b])
+    graph = helper.make_graph(
+        [node],
+        "matmul_f32",
+        [helper.make_tensor_value_info("A", TensorProto.FLOAT, [m, k])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [m, n])],
+        [b],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
 def int8_model(m: int, k: int, n: int) -> onnx.ModelProto:
     b = numpy_helper.from_array(np.random.default_rng(0).integers(-127, 128, (k, n)).astype(np.int8), "B")
     node = helper.make_node("MatMulInteger", ["A", "B"], ["Y"])
-    graph = helper.make_graph([node], "matmul_int8", [helper.make_tensor_value_info("A", TensorProto.UINT8, [m, k])],
-                              [helper.make_tensor_value_info("Y", TensorProto.INT32, [m, n])], [b])
+    graph = helper.make_graph(
+        [node],
+        "matmul_int8",
+        [helper.make_tensor_value_info("A", TensorProto.UINT8, [m, k])],
+        [helper.make_tensor_value_info("Y", TensorProto.INT32, [m, n])],
+        [b],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 

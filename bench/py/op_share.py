@@ -10,6 +10,7 @@ operator type. Shares, not absolute times, so that a busy machine skews them les
 absolute milliseconds are printed too. The graph may be any package's serving or denoise
 graph (its dims are read from the inputs).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,7 @@ def step_inputs(session: ort.InferenceSession, rows: int, past: int = 20) -> dic
     layers, key_dim = dims["past_keys"][0], dims["past_keys"][3]
     value_dim, patch_dim = dims["past_values"][3], dims["patches"][2]
     patches = 64  # a 64 x 64 image of 8 x 8 patches; the grid is read from the positions
-    grid = int(round(patches ** 0.5))
+    grid = int(round(patches**0.5))
     rng = np.random.default_rng(0)
     index = np.arange(patches)
     positions = np.stack([np.full(patches, past), past + index // grid, past + index % grid], -1)
@@ -81,8 +82,15 @@ def profile(graph: str, jobs: int, reps: int, threads: int) -> dict:
     total = sum(parts.values()) or 1
     share = lambda c: {k: round(100 * v / total, 1) for k, v in c.most_common()}  # noqa: E731
     timed = sorted(runs[1:]) or [0.0]
-    return {"jobs": jobs, "rows": 2 * jobs, "median_ms": round(timed[len(timed) // 2], 2), "min_ms": round(timed[0], 2),
-            "parts_percent": share(parts), "ops_percent": dict(list(share(ops).items())[:10]), "pixel_head_ops_percent": share(head_ops)}
+    return {
+        "jobs": jobs,
+        "rows": 2 * jobs,
+        "median_ms": round(timed[len(timed) // 2], 2),
+        "min_ms": round(timed[0], 2),
+        "parts_percent": share(parts),
+        "ops_percent": dict(list(share(ops).items())[:10]),
+        "pixel_head_ops_percent": share(head_ops),
+    }
 
 
 def main() -> None:
@@ -92,7 +100,12 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="intra-op threads (0: onnxruntime's choice)")
     args = parser.parse_args()
-    print(json.dumps({"graph": args.graph, "steps": [profile(args.graph, j, args.reps, args.threads) for j in args.jobs]}, indent=2))
+    print(
+        json.dumps(
+            {"graph": args.graph, "steps": [profile(args.graph, j, args.reps, args.threads) for j in args.jobs]},
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -10,11 +10,12 @@ One step is what the TypeScript runtime's denoiseStep does: the network over the
 and unconditional rows of every job in one call, on the cached contexts (prefilled once,
 outside the timing), then guidance and the Euler update. At its best: the batch's inputs
 (rows, mask, padded pasts) are built once, as the TypeScript runtime reuses them between
-steps, so only the noisy patches change; "runtime_step" also times model/inference.py's
+steps, so only the noisy patches change; "runtime_step" also times model/sampling/inference.py's
 Runtime.step, which rebuilds them in Python at every call. Eager mode, inference mode; bf16
 is torch.autocast on the CPU. The weights are random unless a checkpoint is given: the time
 does not depend on them.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,12 +26,12 @@ import time
 
 import torch
 
+from model.network.sequence import Image, attention_mask, build_row, collate
+from model.network.transformer import ModelConfig, UnifiedModel
+from model.sampling.diffusion import euler_update, guided_x0
+from model.sampling.inference import Runtime, concat_caches, seeded_noise
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "model"))
-from diffusion import euler_update, guided_x0  # noqa: E402
-from inference import Runtime, concat_caches, seeded_noise  # noqa: E402
-from model import ModelConfig, UnifiedModel  # noqa: E402
-from sequence import Image, attention_mask, build_row, collate  # noqa: E402
 
 
 def timed(fn, spec: dict) -> dict:
@@ -70,7 +71,9 @@ def main() -> None:
 
                 # The batch's inputs, built once (what changes per step: patches, noise level).
                 items = [[Image(x[i % batch].numpy(), t)] for i in range(2 * batch)]
-                rows = [build_row(it, st, cfg.grid, rt.pad_id, cfg.patch_dim)[0] for it, st in zip(items, both.next_index)]
+                rows = [
+                    build_row(it, st, cfg.grid, rt.pad_id, cfg.patch_dim)[0] for it, st in zip(items, both.next_index)
+                ]
                 b = collate(rows, rt.pad_id, cfg.patch_dim)
                 mask = attention_mask(b.valid, b.image_id, both.valid)
                 patches = b.patches.clone()
@@ -79,8 +82,9 @@ def main() -> None:
                 def step():
                     patches.copy_(torch.cat([x, x]) * img + patches * (1 - img))
                     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=(mode == "bf16")):
-                        _, denoised, _, _ = model(b.tokens, patches, b.is_image, b.noise_level, b.positions, mask,
-                                                  both.keys, both.values)
+                        _, denoised, _, _ = model(
+                            b.tokens, patches, b.is_image, b.noise_level, b.positions, mask, both.keys, both.values
+                        )
                     denoised = denoised.float()
                     x0 = guided_x0(denoised[:batch], denoised[batch:], g)
                     return euler_update(x, x0, t, t_next)

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MANIFEST=${1:-.cache/emoji/corpus/emoji-core.jsonl}
-[ -f "$MANIFEST" ] || { echo "no $MANIFEST: build the corpus first (.venv/bin/python model/corpus_emoji.py)" >&2; exit 1; }
+[ -f "$MANIFEST" ] || { echo "no $MANIFEST: build the corpus first (.venv/bin/python -m model.data.corpus_emoji)" >&2; exit 1; }
 SRC=$(dirname "$MANIFEST")
 DST=.gpu/corpus
 rm -rf "$DST" && mkdir -p "$DST"
@@ -16,4 +16,4 @@ cp "$MANIFEST" "$DST/"
 .venv/bin/python -c 'import json,sys; [print(json.loads(l)["image"]) for l in open(sys.argv[1]) if l.strip()]' "$MANIFEST" \
   | (cd "$SRC" && xargs cp --parents -t "$OLDPWD/$DST")
 echo "$DST: $(du -sh "$DST" | cut -f1), $(wc -l < "$MANIFEST") rows"
-.venv/bin/python model/package_weights.py packages/emoji64 .gpu/emoji64.pt
+.venv/bin/python -m model.packaging.weights packages/emoji64 .gpu/emoji64.pt

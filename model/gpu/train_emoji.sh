@@ -24,13 +24,13 @@ rm -rf $RUN
 INIT=.gpu/emoji64.pt   # packages/emoji64's weights, written by pack.sh
 START=$($PY -c 'import sys, torch; print(torch.load(sys.argv[1], map_location="cpu", weights_only=False)["step"])' $INIT)
 END=$((START + ${STEPS:-8000}))
-$PY model/train.py --device="$DEVICE" --loader_workers="${WORKERS:-12}" --out_dir=$RUN --init_from=$INIT \
+$PY -m model.train --device="$DEVICE" --loader_workers="${WORKERS:-12}" --out_dir=$RUN --init_from=$INIT \
   --corpus=$CORPUS --batch_size="${BATCH:-256}" --draw_fraction=0.85 --augment_fraction=0.5 --ema_decay=0.9995 --lr=1e-3 --lr_decay_start=$START \
   --lr_decay_steps=$END --max_steps=$END --minutes="$MINUTES" --eval_every=2000 --ckpt_every=1000 --eval_n=64 \
   > "$OUT/train.log" 2>&1 || { tail -c 4000 "$OUT/train.log"; exit 1; }
 grep -a "^step\|stopped at\|model:" "$OUT/train.log" | tail -20 || true
 cp $RUN/log.jsonl "$OUT/"
-$PY model/slim.py $RUN/ckpt.pt $RUN/slim.pt
+$PY -m model.packaging.slim $RUN/ckpt.pt $RUN/slim.pt
 split -b 15M $RUN/slim.pt "$OUT/slim.pt.part-"
-$PY model/eval_corpus.py --device="$DEVICE" --ckpt=$RUN/slim.pt --corpus=$CORPUS --n="${EVAL_N:-200}" \
+$PY -m model.evaluation.eval_corpus --device="$DEVICE" --ckpt=$RUN/slim.pt --corpus=$CORPUS --n="${EVAL_N:-200}" \
   --rank_n="${EVAL_N:-150}" --out="$OUT/eval"

@@ -1,12 +1,13 @@
-"""model/ablate.py: arms map to the model's research settings, the summary's spread over seeds
+"""model/research/ablate.py: arms map to the model's research settings, the summary's spread over seeds
 is right, and the smoke mode runs the Shapes64 half end to end (tokenizers, equal-budget
 runs, evaluation, tables, grids). The numbers themselves are not tested: a smoke run measures nothing."""
+
 import json
 import os
 
 import pytest
 
-import ablate
+from model.research import ablate
 
 
 def test_arms_map_to_model_settings():
@@ -16,7 +17,13 @@ def test_arms_map_to_model_settings():
     assert ablate.arm_overrides("vqp256") == {"image_input": "vq", "codebook_size": 256, "vq_embed": "project"}
     with pytest.raises(SystemExit):
         ablate.arm_overrides("vq")
-    assert sorted(["causal", "vq4096", "vqp256", "raw", "vq256"], key=ablate.arm_order) == ["raw", "vq256", "vqp256", "vq4096", "causal"]
+    assert sorted(["causal", "vq4096", "vqp256", "raw", "vq256"], key=ablate.arm_order) == [
+        "raw",
+        "vq256",
+        "vqp256",
+        "vq4096",
+        "causal",
+    ]
 
 
 def record(arm, seed, describe, draw):
@@ -25,8 +32,14 @@ def record(arm, seed, describe, draw):
 
 
 def test_summary_reports_mean_and_sample_spread_per_study():
-    records = [record("raw", 1, 0.9, 0.5), record("raw", 2, 0.7, 0.3), record("vq256", 1, 0.4, 0.5), record("vq256", 2, 0.6, 0.5),
-               record("causal", 1, 0.8, 0.1), record("causal", 2, 0.8, 0.2)]
+    records = [
+        record("raw", 1, 0.9, 0.5),
+        record("raw", 2, 0.7, 0.3),
+        record("vq256", 1, 0.4, 0.5),
+        record("vq256", 2, 0.6, 0.5),
+        record("causal", 1, 0.8, 0.1),
+        record("causal", 2, 0.8, 0.2),
+    ]
     s = ablate.summarize(records, {}, ablate.SMOKE, smoke=True)
     inp, att = s["studies"]["input"]["shapes64"], s["studies"]["attention"]["shapes64"]
     assert list(inp) == ["raw", "vq256"] and list(att) == ["raw", "causal"]
@@ -39,7 +52,15 @@ def test_summary_reports_mean_and_sample_spread_per_study():
 
 def test_smoke_runs_the_shapes64_half_end_to_end(tmp_path):
     out, runs = str(tmp_path / "results"), str(tmp_path / "runs")
-    args = ["--smoke", "--data=shapes64", "--arms=raw,vq256,causal", "--seeds=1", "--eval_shapes=2", f"--out={out}", f"--runs={runs}"]
+    args = [
+        "--smoke",
+        "--data=shapes64",
+        "--arms=raw,vq256,causal",
+        "--seeds=1",
+        "--eval_shapes=2",
+        f"--out={out}",
+        f"--runs={runs}",
+    ]
     ablate.main(args)
     summary = json.load(open(os.path.join(out, "summary-4x4.json")))
     assert summary["smoke"] is True

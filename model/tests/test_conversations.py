@@ -1,17 +1,28 @@
 """Shapes64 edits and conversations: the edit grammar, the multi-turn layout, the training batch."""
+
 import random
 
 import numpy as np
 import pytest
 import torch
 
-from dialogues import Dialogue, Turn, assistant_text_targets, context_items, training_items
-from sequence import Image, build_row, image_to_patches
-from shapes64 import CELLS, Scene, scene_from_seed
-from shapes64_dialogues import (REFUSAL, TRAIN_MIX, _DRAW_ASKS, _GREETINGS, _OUTSIDE, _QUESTIONS, dialogue,
-                                eval_edit_split, out_of_scope_prompt, training_dialogues)
-from shapes64_edits import EDIT_KINDS, apply_instruction, random_edit
-from tokenizer import train_default
+from model.data.dialogues import Dialogue, Turn, assistant_text_targets, context_items, training_items
+from model.data.shapes64 import CELLS, Scene, scene_from_seed
+from model.data.shapes64_dialogues import (
+    _DRAW_ASKS,
+    _GREETINGS,
+    _OUTSIDE,
+    _QUESTIONS,
+    REFUSAL,
+    TRAIN_MIX,
+    dialogue,
+    eval_edit_split,
+    out_of_scope_prompt,
+    training_dialogues,
+)
+from model.data.shapes64_edits import EDIT_KINDS, apply_instruction, random_edit
+from model.network.sequence import Image, build_row, image_to_patches
+from model.network.tokenizer import train_default
 
 TOK = train_default()
 
@@ -32,7 +43,7 @@ def test_an_edit_changes_only_its_cells_and_its_instruction_parses_back(kind):
         before, after = scene.render(), edit.after.render()
         untouched = np.ones((64, 64), bool)
         for cell in edit.touched:
-            untouched[(cell // 3) * 21:(cell // 3) * 21 + 23, (cell % 3) * 21:(cell % 3) * 21 + 23] = False
+            untouched[(cell // 3) * 21 : (cell // 3) * 21 + 23, (cell % 3) * 21 : (cell % 3) * 21 + 23] = False
         assert (before[untouched] == after[untouched]).all(), edit.instruction
         assert not (before == after).all(), f"{edit.instruction} changed nothing"
         assert 1 <= len(edit.after.objects) <= 3
@@ -58,7 +69,8 @@ def test_instructions_that_do_not_apply_are_refused():
 
 
 def test_a_single_turn_draw_and_describe_lay_out_as_before():
-    from chat import training_items as one_turn
+    from model.network.chat import training_items as one_turn
+
     scene = scene_from_seed(5)
     img = scene.render()
     p = patches(img)
@@ -83,8 +95,14 @@ def test_multi_turn_context_ends_each_answer_with_eos_and_positions_run_on():
 
 def test_text_targets_cover_every_assistant_turn_and_no_user_text():
     img = scene_from_seed(1).render()
-    d = Dialogue([Turn("user", [img, "describe the image"]), Turn("assistant", ["a cap"]),
-                  Turn("user", ["remove it"]), Turn("assistant", [img])])
+    d = Dialogue(
+        [
+            Turn("user", [img, "describe the image"]),
+            Turn("assistant", ["a cap"]),
+            Turn("user", ["remove it"]),
+            Turn("assistant", [img]),
+        ]
+    )
     items = training_items(TOK, d, patches, patches(img), 0.3)
     row, _ = build_row(items, 0, 8, TOK.pad, 192)
     tg = assistant_text_targets(row.tokens, row.is_image, TOK)
@@ -102,16 +120,18 @@ def test_a_dropped_condition_is_the_unconditional_context():
 
 
 def test_training_mix_and_batch():
-    from dialogue_batch import make_dialogue_batch
-    from diffusion import DiffusionConfig
-    from model import ModelConfig
-    from train import TrainConfig, pixel_weights
+    from model.data.dialogue_batch import make_dialogue_batch
+    from model.network.transformer import ModelConfig
+    from model.sampling.diffusion import DiffusionConfig
+    from model.train import TrainConfig, pixel_weights
+
     ds = training_dialogues(50, random.Random(0))
     tasks = [d.task for d in ds]
     for task, f in TRAIN_MIX.items():
         assert tasks.count(task) == round(50 * f) or task == "draw"
-    b, tgt, x0, w = make_dialogue_batch(TOK, ModelConfig(), DiffusionConfig(), TrainConfig(), ds, torch.Generator().manual_seed(0),
-                                        pixel_weights)
+    b, tgt, x0, w = make_dialogue_batch(
+        TOK, ModelConfig(), DiffusionConfig(), TrainConfig(), ds, torch.Generator().manual_seed(0), pixel_weights
+    )
     for i, d in enumerate(ds):
         weighted = (w[i].sum(-1) > 0).sum().item()
         assert weighted == (64 if d.target_image is not None else 0)

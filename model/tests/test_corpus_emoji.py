@@ -1,7 +1,8 @@
-"""The emoji corpus's joins and splits (model/corpus_emoji.py), on made-up concepts: no npm."""
+"""The emoji corpus's joins and splits (model/data/corpus_emoji.py), on made-up concepts: no npm."""
+
 from collections import Counter
 
-from corpus_emoji import EXTRA_STYLES, TRAIN_STYLES, assign_splits, card, corpus_rows, key, manifests, slug
+from model.data.corpus_emoji import EXTRA_STYLES, TRAIN_STYLES, assign_splits, card, corpus_rows, key, manifests, slug
 
 
 def test_fluent_slugs_and_codepoint_keys():
@@ -14,11 +15,15 @@ def test_fluent_slugs_and_codepoint_keys():
 
 
 def test_held_out_cells_are_balanced_over_styles_and_subgroups():
-    items = [{"caption": f"c{g}-{s}-{i}", "group": f"g{g}", "subgroup": f"s{s}"}
-             for g in range(3) for s in range(4) for i in range(25)]           # 300 concepts, 12 subgroups
+    items = [
+        {"caption": f"c{g}-{s}-{i}", "group": f"g{g}", "subgroup": f"s{s}"}
+        for g in range(3)
+        for s in range(4)
+        for i in range(25)
+    ]  # 300 concepts, 12 subgroups
     held = assign_splits(items)
     splits = Counter(split for split, _ in held.values())
-    assert splits == {"eval": 30, "val": 15}                                     # 10 % and 5 %
+    assert splits == {"eval": 30, "val": 15}  # 10 % and 5 %
     styles = Counter(style for split, style in held.values() if split == "eval")
     assert set(styles) == set(TRAIN_STYLES) and max(styles.values()) - min(styles.values()) <= 1
     per_subgroup = Counter(c.split("-")[0] + c.split("-")[1] for c, (split, _) in held.items() if split == "eval")
@@ -27,9 +32,16 @@ def test_held_out_cells_are_balanced_over_styles_and_subgroups():
 
 
 def test_the_outline_style_only_trains_and_leaves_every_evaluation_set_as_it_was():
-    items = [{"caption": f"c{i}", "hexcode": f"{i:04X}", "group": "animals-nature" if i % 2 else "flags", "subgroup": "s",
-              "files": {s: f"{s}.png" for s in (*TRAIN_STYLES, "fluent", *(EXTRA_STYLES if i % 3 else ()))}}
-             for i in range(40)]
+    items = [
+        {
+            "caption": f"c{i}",
+            "hexcode": f"{i:04X}",
+            "group": "animals-nature" if i % 2 else "flags",
+            "subgroup": "s",
+            "files": {s: f"{s}.png" for s in (*TRAIN_STYLES, "fluent", *(EXTRA_STYLES if i % 3 else ()))},
+        }
+        for i in range(40)
+    ]
     rows = corpus_rows(items, assign_splits(items))
     m = manifests(rows)
     outline = [r for r in m["emoji+outline.jsonl"] if r["style"] == "outline"]
@@ -43,7 +55,9 @@ def test_the_outline_style_only_trains_and_leaves_every_evaluation_set_as_it_was
 
 
 def test_the_card_names_the_styles_its_rows_train_on():
-    rows = [{"caption": "snake", "style": s, "group": "animals-nature"} for s in ("google", "twitter", "openmoji", "fluent")]
+    rows = [
+        {"caption": "snake", "style": s, "group": "animals-nature"} for s in ("google", "twitter", "openmoji", "fluent")
+    ]
     assert "in the google, twitter or openmoji style" in card(rows)["description"]
     rows.append({"caption": "snake", "style": "outline", "group": "animals-nature"})
     assert "in the google, twitter, openmoji or outline style" in card(rows)["description"]

@@ -1,11 +1,26 @@
 """The generator follows the Shapes64 card to the pixel and the grammar to the character."""
+
 import re
 
 import numpy as np
 
-from score import colour_mask, score_caption, score_image
-from shapes64 import (CELLS, COLOURS, EDGES, EVAL_SEEDS, KINDS, SIZES, TRAIN_SEEDS, VAL_SEEDS, Scene, SceneObject,
-                      conversation_from_seed, eval_split, scene_from_seed, val_split)
+from model.data.shapes64 import (
+    CELLS,
+    COLOURS,
+    EDGES,
+    EVAL_SEEDS,
+    KINDS,
+    SIZES,
+    TRAIN_SEEDS,
+    VAL_SEEDS,
+    Scene,
+    SceneObject,
+    conversation_from_seed,
+    eval_split,
+    scene_from_seed,
+    val_split,
+)
+from model.evaluation.score import colour_mask, score_caption, score_image
 
 COLOUR = "|".join(COLOURS)
 KIND = "|".join(KINDS)
@@ -78,7 +93,7 @@ def test_objects_stay_in_their_cells_give_or_take_a_pixel():
         allowed = np.zeros_like(ink)
         for o in scene.objects:
             col, row = o.cell % 3, o.cell // 3
-            allowed[max(0, EDGES[row] - 1):EDGES[row + 1] + 1, max(0, EDGES[col] - 1):EDGES[col + 1] + 1] = True
+            allowed[max(0, EDGES[row] - 1) : EDGES[row + 1] + 1, max(0, EDGES[col] - 1) : EDGES[col + 1] + 1] = True
         assert not (ink & ~allowed).any(), seed
 
 
@@ -100,16 +115,23 @@ def test_scorer_accepts_the_truth_and_refuses_the_wrong():
     scene = scene_from_seed(1)
     blank = np.full((64, 64, 3), 255, np.uint8)
     assert not score_image(blank, scene)["right"]
-    wrong = Scene(tuple(SceneObject(o.cell, o.size, "red" if o.colour != "red" else "blue", o.kind, o.dx, o.dy)
-                        for o in scene.objects))
+    wrong = Scene(
+        tuple(
+            SceneObject(o.cell, o.size, "red" if o.colour != "red" else "blue", o.kind, o.dx, o.dy)
+            for o in scene.objects
+        )
+    )
     assert not score_image(wrong.render(), scene)["right"]
-    assert score_caption(scene.caption() + " and a small red 1 at the top", scene)["objects_right"] == len(scene.objects)
+    assert score_caption(scene.caption() + " and a small red 1 at the top", scene)["objects_right"] == len(
+        scene.objects
+    )
 
 
 def test_scorer_tells_sizes_and_shapes_apart():
     def one(**kw):
         base = dict(cell=4, size="large", colour="red", kind="circle", dx=0, dy=0)
         return Scene((SceneObject(**{**base, **kw}),))
+
     asked = one()
     assert not score_image(one(size="small").render(), asked)["right"]
     assert not score_image(one(kind="square").render(), asked)["right"]

@@ -1,13 +1,14 @@
 """Emoji conversations: restyle, every style, several turns and refusals, from training cells only."""
+
 import random
 
 import numpy as np
 import pytest
 
-from corpus import Corpus
-from dialogues import Turn
-from emoji_dialogues import REFUSAL, TRAIN_MIX, EmojiDialogues, out_of_scope_prompts
-from examples import augment
+from model.data.corpus import Corpus
+from model.data.dialogues import Turn
+from model.data.emoji_dialogues import REFUSAL, TRAIN_MIX, EmojiDialogues, out_of_scope_prompts
+from model.data.examples import augment
 
 STYLES = ["google", "openmoji", "twitter"]
 
@@ -27,7 +28,7 @@ def corpus() -> Corpus:
 
 
 def cell_of(c: Corpus, img: np.ndarray) -> tuple[str, str]:
-    v = int(img[0, 0, 0])          # 10 * concept + style, the row 5 * concept + style
+    v = int(img[0, 0, 0])  # 10 * concept + style, the row 5 * concept + style
     row = (v // 10) * 5 + v % 10
     return c.captions[row], c.styles[row]
 
@@ -70,8 +71,8 @@ def test_every_style_labels_each_image_in_order_and_is_cut_after_its_target(sour
         d = src.dialogue("every_style", rng)
         parts = d.turns[1].parts
         labels = [p for p in parts if isinstance(p, str)]
-        assert labels == [f"{s}:" for s in STYLES[:len(labels)]]
-        assert [cell_of(c, p)[1] for p in parts if not isinstance(p, str)] == STYLES[:len(labels)]
+        assert labels == [f"{s}:" for s in STYLES[: len(labels)]]
+        assert [cell_of(c, p)[1] for p in parts if not isinstance(p, str)] == STYLES[: len(labels)]
         assert d.complete == (len(labels) == 3)
         seen_complete |= d.complete
     assert seen_complete
@@ -93,6 +94,6 @@ def test_the_mix_follows_its_fractions(source):
     _, src = source
     tasks = [d.task for d in src.training_dialogues(100, random.Random(4))]
     for task, f in TRAIN_MIX.items():
-        if task not in ("draw", "multi_turn", "restyle"):   # multi_turn may fall back to a restyle
+        if task not in ("draw", "multi_turn", "restyle"):  # multi_turn may fall back to a restyle
             assert tasks.count(task) == round(100 * f)
     assert isinstance(Turn("user", []), Turn)

@@ -1,13 +1,14 @@
 """The retrieval that scores a corpus model's drawings and its pixel-space baselines."""
+
 import numpy as np
 
-from corpus import Corpus
-from eval_corpus import Pools, copy_baseline, nearest, retrieval_features, topk_concepts
+from model.data.corpus import Corpus
+from model.evaluation.eval_corpus import Pools, copy_baseline, nearest, retrieval_features, topk_concepts
 
 
 def blob(colour, at):
     img = np.full((64, 64, 3), 255, np.uint8)
-    img[at[0]:at[0] + 24, at[1]:at[1] + 24] = colour
+    img[at[0] : at[0] + 24, at[1] : at[1] + 24] = colour
     return img
 
 
@@ -16,7 +17,10 @@ def corpus():
     images, captions, styles, splits = [], [], [], []
     for style, at in (("left", (20, 4)), ("right", (20, 36))):
         for cap, colour in concepts.items():
-            images.append(blob(colour, at)); captions.append(cap); styles.append(style); splits.append("train")
+            images.append(blob(colour, at))
+            captions.append(cap)
+            styles.append(style)
+            splits.append("train")
     return Corpus(np.stack(images), captions, styles, splits)
 
 
@@ -34,7 +38,7 @@ def test_nearest_and_distinct_concepts():
 def test_a_drawing_is_retrieved_among_its_style_and_copies_across_styles_are_scored():
     c = corpus()
     pools = Pools(c)
-    drawn = np.stack([blob((200, 40, 40), (22, 6)), blob((40, 60, 200), (18, 38))])   # near red/left, blue/right
+    drawn = np.stack([blob((200, 40, 40), (22, 6)), blob((40, 60, 200), (18, 38))])  # near red/left, blue/right
     assert [r[0] for r in pools.retrieve(drawn[:1], "left", 1)] == ["red"]
     assert [r[0] for r in pools.retrieve(drawn[1:], "right", 1)] == ["blue"]
     # the same concept drawn in the other style: colour still names it among three

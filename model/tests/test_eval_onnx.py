@@ -1,14 +1,15 @@
-"""model/eval_onnx.py runs the exported graph inside inference.Runtime: drawing and
+"""model/evaluation/eval_onnx.py runs the exported graph inside inference.Runtime: drawing and
 describing through onnxruntime give what PyTorch gives for the same weights."""
+
 import numpy as np
 import pytest
 
-from diffusion import DiffusionConfig
-from eval_onnx import load_ort_runtime
-from evaluate import describe, draw
-from export import export_package, tiny
-from inference import Runtime
-from shapes64 import scene_from_seed
+from model.data.shapes64 import scene_from_seed
+from model.evaluation.eval_onnx import load_ort_runtime
+from model.evaluation.evaluate import describe, draw
+from model.packaging.export import export_package, tiny
+from model.sampling.diffusion import DiffusionConfig
+from model.sampling.inference import Runtime
 
 
 @pytest.fixture(scope="module")

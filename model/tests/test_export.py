@@ -1,5 +1,6 @@
 """The exported graph does what the PyTorch model does, for all three jobs, and the package
 refuses to load when a file does not match its manifest."""
+
 import json
 import os
 import shutil
@@ -9,11 +10,11 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from chat import draw_context, unconditional_context
-from export import example_inputs, export_package, tiny
-from inference import Runtime, seeded_noise
-from package import PackageError, load_manifest
-from sequence import Image, attention_mask, build_row, collate
+from model.network.chat import draw_context, unconditional_context
+from model.network.sequence import Image, attention_mask, build_row, collate
+from model.packaging.export import example_inputs, export_package, tiny
+from model.packaging.manifest import PackageError, load_manifest
+from model.sampling.inference import Runtime, seeded_noise
 
 TOL = 1e-4
 
@@ -63,8 +64,16 @@ def test_parity_prefill_with_empty_past_then_decode_then_denoise(exported):
     noise = seeded_noise(3, cfg.num_patches, cfg.patch_dim).numpy()
     row, _ = build_row([Image(noise, 0.7)], nxt, cfg.grid, tok.pad, cfg.patch_dim)
     b = collate([row], tok.pad, cfg.patch_dim)
-    inputs = (b.tokens, b.patches, b.is_image, b.noise_level, b.positions,
-              attention_mask(b.valid, b.image_id, past_valid), keys, values)
+    inputs = (
+        b.tokens,
+        b.patches,
+        b.is_image,
+        b.noise_level,
+        b.positions,
+        attention_mask(b.valid, b.image_id, past_valid),
+        keys,
+        values,
+    )
     ref, got = run_both(model, sess, inputs)
     for r, g in zip(ref, got):
         np.testing.assert_allclose(g, r, atol=TOL, rtol=1e-4)

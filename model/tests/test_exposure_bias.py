@@ -1,9 +1,10 @@
 """The exposure-bias probe: a return trip through the sampler's steps, and speckle."""
+
 import numpy as np
 import torch
 
-from diffusion import time_grid
-from exposure_bias import mean_abs_levels, return_trip, speckle
+from model.research.exposure_bias import mean_abs_levels, return_trip, speckle
+from model.sampling.diffusion import time_grid
 
 
 def emoji_like(n: int = 2) -> np.ndarray:
@@ -26,8 +27,8 @@ def test_speckle_ignores_edges():
     """A drawing whose edges are a pixel off or blurred is not speckled."""
     real = emoji_like()
     drawn = real.copy()
-    drawn[:, 7:9, 8:24] = (128, 128, 128)     # a blurred top edge of the square
-    drawn[:, 8:24, 24] = (220, 30, 30)        # its right edge a pixel further out
+    drawn[:, 7:9, 8:24] = (128, 128, 128)  # a blurred top edge of the square
+    drawn[:, 8:24, 24] = (220, 30, 30)  # its right edge a pixel further out
     assert speckle(real, drawn) == 0.0
 
 

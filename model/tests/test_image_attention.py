@@ -1,21 +1,25 @@
 """The causal-in-image attention variant of the thesis study (docs/thesis.md): a patch sees the
 patches of its image at or before it in raster order, text keeps its rules, the default is
 unchanged, and training and sampling both use the model's own rule."""
+
 import numpy as np
 import pytest
 import torch
 
-from diffusion import DiffusionConfig
-from inference import Runtime, seeded_noise
-from model import ModelConfig, UnifiedModel
-from sequence import Image, attention_mask, build_row, collate
+from model.network.sequence import Image, attention_mask, build_row, collate
+from model.network.transformer import ModelConfig, UnifiedModel
+from model.sampling.diffusion import DiffusionConfig
+from model.sampling.inference import Runtime, seeded_noise
 
 GRID, PD, PAD = 2, 12, 0
 N = GRID * GRID
 
 
 def rows_of(items_per_row, starts=None):
-    rows = [build_row(items, (starts or [0] * len(items_per_row))[i], GRID, PAD, PD)[0] for i, items in enumerate(items_per_row)]
+    rows = [
+        build_row(items, (starts or [0] * len(items_per_row))[i], GRID, PAD, PD)[0]
+        for i, items in enumerate(items_per_row)
+    ]
     return collate(rows, PAD, PD)
 
 
@@ -46,7 +50,7 @@ def test_text_rules_are_the_same_in_both_modes():
     b = rows_of([[1, 2, img(), 3, img(), 4], [5, img(), 6]])
     both, causal = allowed(b, "bidirectional"), allowed(b, "causal")
     text = b.is_image == 0
-    assert torch.equal(both[text], causal[text])                  # every text query's row
+    assert torch.equal(both[text], causal[text])  # every text query's row
     assert torch.equal(both[..., text[0]][0], causal[..., text[0]][0])  # every query's view of text keys
     # the only difference: a patch no longer sees the later patches of its own image
     diff = both & ~causal
@@ -77,8 +81,11 @@ def test_the_default_is_bidirectional_and_bad_modes_are_refused():
 
 def tiny_model(mode, seed=0):
     torch.manual_seed(seed)
-    return UnifiedModel(ModelConfig(vocab_size=40, d_model=32, n_layers=2, expansion=64, qk_dim=24, time_freq_dim=16,
-                                    image_attention=mode)).eval()
+    return UnifiedModel(
+        ModelConfig(
+            vocab_size=40, d_model=32, n_layers=2, expansion=64, qk_dim=24, time_freq_dim=16, image_attention=mode
+        )
+    ).eval()
 
 
 def test_a_causal_model_denoises_each_patch_from_earlier_patches_only():
@@ -103,7 +110,7 @@ def test_sampling_takes_the_same_network_evaluations_in_both_modes():
     for mode in ("causal", "bidirectional"):
         model = tiny_model(mode)
         seen = []
-        model.register_forward_pre_hook(lambda m, args: seen.append(args[5].clone()))
+        model.register_forward_pre_hook(lambda m, args, seen=seen: seen.append(args[5].clone()))
         rt = Runtime(model, PAD, DiffusionConfig(guidance_interval=(0.8, 1.0)))
         cond, _ = rt.prefill([[1, 2, 3]])
         uncond, _ = rt.prefill([[1, 3]])
@@ -111,19 +118,29 @@ def test_sampling_takes_the_same_network_evaluations_in_both_modes():
         noise = seeded_noise(1, model.cfg.num_patches, model.cfg.patch_dim)[None]
         rt.sample_images(cond, uncond, noise, 10, 3.0)
         calls[mode] = len(seen)
-        new = seen[-1][0, :, -model.cfg.num_patches:]   # the last step's image queries against image keys
+        new = seen[-1][0, :, -model.cfg.num_patches :]  # the last step's image queries against image keys
         triangle = torch.tril(torch.ones_like(new, dtype=torch.bool))
         assert torch.equal(new == 0, triangle if mode == "causal" else torch.ones_like(triangle))
     assert calls["causal"] == calls["bidirectional"] == 10
 
 
 def test_training_uses_the_models_attention_rule():
-    from tokenizer import train_default
-    from train import TrainConfig, make_batch, training_loss
+    from model.network.tokenizer import train_default
+    from model.train import TrainConfig, make_batch, training_loss
+
     tok = train_default()
     torch.manual_seed(0)
-    model = UnifiedModel(ModelConfig(vocab_size=tok.vocab_size, d_model=32, n_layers=1, expansion=64, qk_dim=16,
-                                     time_freq_dim=16, image_attention="causal"))
+    model = UnifiedModel(
+        ModelConfig(
+            vocab_size=tok.vocab_size,
+            d_model=32,
+            n_layers=1,
+            expansion=64,
+            qk_dim=16,
+            time_freq_dim=16,
+            image_attention="causal",
+        )
+    )
     tcfg = TrainConfig(batch_size=4, bf16=False, draw_fraction=0.5)
     b, tgt, x0, w = make_batch(tok, model.cfg, DiffusionConfig(), tcfg, [0, 1, 2, 3], torch.Generator().manual_seed(0))
     seen = []

@@ -1,9 +1,10 @@
 """The attention rule: text is causal, the patches of one image see each other, earlier text
 never sees a later image, padding is never seen."""
+
 import numpy as np
 import torch
 
-from sequence import Image, attention_mask, build_row, collate
+from model.network.sequence import Image, attention_mask, build_row, collate
 
 GRID, PD, PAD = 2, 12, 0
 

@@ -2,6 +2,7 @@
 read back from the fp32 graph (fp16-stored by compact.py, renamed by the exporter) are the
 checkpoint's, and so are the logits and denoised patches; a graph that lacks a weight, or
 holds one of another shape, is refused by name."""
+
 import json
 import os
 import sys
@@ -12,16 +13,16 @@ import onnx
 import pytest
 import torch
 
-import export
-from chat import draw_context, unconditional_context
-from compact import compact_package
-from export import example_inputs, tiny
-from inference import seeded_noise
-from package import PackageError, load_manifest, write_manifest
-from package_weights import load_checkpoint
-from sample import load_runtime
-from slim import slim
-from train import TrainConfig
+from model.network.chat import draw_context, unconditional_context
+from model.packaging import export
+from model.packaging.compact import compact_package
+from model.packaging.export import example_inputs, tiny
+from model.packaging.manifest import PackageError, load_manifest, write_manifest
+from model.packaging.slim import slim
+from model.packaging.weights import load_checkpoint
+from model.sample import load_runtime
+from model.sampling.inference import seeded_noise
+from model.train import TrainConfig
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # Exact in principle (the same fp16 values, both models compute in fp32); the slack is for
@@ -40,9 +41,17 @@ def shipped_like(tmp_path_factory):
             p.add_(torch.randn_like(p) * 0.1)
             r.add_(torch.randn_like(r) * 0.1)
     tmp = tmp_path_factory.mktemp("ship")
-    ck = {"model": raw.state_dict(), "ema": model.state_dict(), "optimizer": {}, "step": 123,
-          "history": [{"step": 100}], "model_config": model.cfg.to_dict(), "diffusion_config": asdict(dcfg),
-          "train_config": asdict(TrainConfig()), "tokenizer": tok.to_json()}
+    ck = {
+        "model": raw.state_dict(),
+        "ema": model.state_dict(),
+        "optimizer": {},
+        "step": 123,
+        "history": [{"step": 100}],
+        "model_config": model.cfg.to_dict(),
+        "diffusion_config": asdict(dcfg),
+        "train_config": asdict(TrainConfig()),
+        "tokenizer": tok.to_json(),
+    }
     torch.save(ck, tmp / "ckpt.pt")
     slim(str(tmp / "ckpt.pt"), str(tmp / "slim.pt"))
     pkg = str(tmp / "pkg")
@@ -81,7 +90,10 @@ def test_the_package_holds_the_checkpoints_weights_exactly(shipped_like):
         assert torch.equal(got["model"][k], v.float()), k  # a package has one set of weights
     assert got["model_config"] == ck["model_config"] and got["tokenizer"] == ck["tokenizer"]
     assert got["step"] == ck["step"] and got["train_config"] == ck["train_config"]
-    assert got["diffusion_config"] == {**ck["diffusion_config"], "guidance_interval": tuple(ck["diffusion_config"]["guidance_interval"])}
+    assert got["diffusion_config"] == {
+        **ck["diffusion_config"],
+        "guidance_interval": tuple(ck["diffusion_config"]["guidance_interval"]),
+    }
 
 
 def test_a_runtime_from_the_package_gives_the_checkpoints_outputs(shipped_like):
@@ -111,8 +123,9 @@ def broken(pkg, tmp_path, how):
     return str(out)
 
 
-@pytest.mark.parametrize("how, named", [("missing", "blocks.1.out.bias: no initializer"),
-                                        ("shape", "tok_emb.weight: shape [")])
+@pytest.mark.parametrize(
+    "how, named", [("missing", "blocks.1.out.bias: no initializer"), ("shape", "tok_emb.weight: shape [")]
+)
 def test_a_package_without_a_weight_is_refused_by_name(shipped_like, tmp_path, how, named):
     with pytest.raises(PackageError, match=named.replace("[", r"\[")):
         load_checkpoint(broken(shipped_like[1], tmp_path, how))
@@ -121,14 +134,18 @@ def test_a_package_without_a_weight_is_refused_by_name(shipped_like, tmp_path, h
 SHIPPED_PT = os.path.join(ROOT, "model", "checkpoints", "shapes64.pt")
 
 
-@pytest.mark.skipif(not os.path.exists(SHIPPED_PT), reason="model/checkpoints/shapes64.pt is not here (no longer in git)")
+@pytest.mark.skipif(
+    not os.path.exists(SHIPPED_PT), reason="model/checkpoints/shapes64.pt is not here (no longer in git)"
+)
 def test_the_shipped_package_is_the_shipped_checkpoint():
     """While the old slim checkpoint is still on disk: packages/shapes64 holds its EMA weights."""
     pkg = os.path.join(ROOT, "packages", "shapes64")
     ck, got = torch.load(SHIPPED_PT, weights_only=False, map_location="cpu"), load_checkpoint(pkg)
     for k, v in ck["ema"].items():
         assert torch.equal(got["ema"][k], v.float()), k
-    assert got["model_config"] == ck["model_config"] and got["tokenizer"] == ck["tokenizer"] and got["step"] == ck["step"]
+    assert (
+        got["model_config"] == ck["model_config"] and got["tokenizer"] == ck["tokenizer"] and got["step"] == ck["step"]
+    )
     (rt_ck, tok), (rt_pkg, _) = load_runtime(SHIPPED_PT), load_runtime(pkg)
     for a, b in zip(outputs(rt_ck, tok), outputs(rt_pkg, tok)):
         np.testing.assert_allclose(b.numpy(), a.numpy(), atol=TOL, rtol=TOL)

@@ -1,5 +1,6 @@
-"""The int8 variant (model/quantize.py): a valid package entry whose graph keeps the contract
+"""The int8 variant (model/packaging/quantize.py): a valid package entry whose graph keeps the contract
 and gives outputs close to the float32 graph on the tiny fixture."""
+
 import os
 import shutil
 
@@ -8,11 +9,11 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from export import example_inputs
-from model import ModelConfig, UnifiedModel
-from package import load_manifest
-from quantize import DENOISE_FILE, INT8_DENOISE_FILE, INT8_FILE, add_fp32_denoise, add_int8_variant
-from tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer
+from model.network.transformer import ModelConfig, UnifiedModel
+from model.packaging.export import example_inputs
+from model.packaging.manifest import load_manifest
+from model.packaging.quantize import DENOISE_FILE, INT8_DENOISE_FILE, INT8_FILE, add_fp32_denoise, add_int8_variant
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 TINY = os.path.join(ROOT, "packages", "tiny")

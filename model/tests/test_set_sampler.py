@@ -1,14 +1,15 @@
-"""model/set_sampler.py: a package's sampler changes in its manifest only; the graphs stay
+"""model/packaging/set_sampler.py: a package's sampler changes in its manifest only; the graphs stay
 byte for byte, the package still verifies, and a quality record measured with the old
 sampler is dropped."""
+
 import json
 import os
 import shutil
 
 import pytest
 
-from package import PackageError, load_manifest, write_manifest
-from set_sampler import set_sampler
+from model.packaging.manifest import PackageError, load_manifest, write_manifest
+from model.packaging.set_sampler import set_sampler
 
 TINY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packages", "tiny")
 
@@ -26,7 +27,12 @@ def test_changes_the_sampler_and_eval_keeping_the_graph(package, tmp_path):
     results.write_text(json.dumps({"results": {"draw/all": {"accuracy": 0.5}}}))
     set_sampler(package, default_guidance=5, time_shift=2.5, guidance_interval=(0.8, 1.0), eval_json=str(results))
     after = load_manifest(package)  # verifies every file's sha256
-    assert after["diffusion"] == {**before["diffusion"], "default_guidance": 5, "time_shift": 2.5, "guidance_interval": [0.8, 1.0]}
+    assert after["diffusion"] == {
+        **before["diffusion"],
+        "default_guidance": 5,
+        "time_shift": 2.5,
+        "guidance_interval": [0.8, 1.0],
+    }
     graph = before["graph"]["file"]
     assert after["files"][graph] == before["files"][graph]
     assert json.load(open(os.path.join(package, "eval.json"))) == {"results": {"draw/all": {"accuracy": 0.5}}}
@@ -36,7 +42,11 @@ def test_changes_the_sampler_and_eval_keeping_the_graph(package, tmp_path):
 def test_drops_a_quality_record_measured_with_the_old_sampler(package):
     m = load_manifest(package)
     variant = {"file": m["graph"]["file"], "quality": {"accepted": True}}
-    write_manifest(package, {**{k: v for k, v in m.items() if k != "files"}, "graph": {**m["graph"], "variants": {"int8": variant}}}, list(m["files"]))
+    write_manifest(
+        package,
+        {**{k: v for k, v in m.items() if k != "files"}, "graph": {**m["graph"], "variants": {"int8": variant}}},
+        list(m["files"]),
+    )
     set_sampler(package, time_shift=2)
     assert load_manifest(package)["graph"]["variants"] == {"int8": {"file": m["graph"]["file"]}}
 

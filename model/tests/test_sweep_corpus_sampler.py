@@ -1,16 +1,19 @@
 """The sampler sweep tunes on drawings the reported figures never use."""
+
 import numpy as np
 
-from corpus import Corpus
-from eval_corpus import SEEN_DRAW_SEED, sample
-from sweep_corpus_sampler import tuning_rows
+from model.data.corpus import Corpus
+from model.evaluation.eval_corpus import SEEN_DRAW_SEED, sample
+from model.research.sweep_corpus_sampler import tuning_rows
 
 
 def corpus(concepts: int = 60):
     images, captions, styles, splits = [], [], [], []
     for c in range(concepts):
         for s, style in enumerate(("google", "twitter", "openmoji", "fluent")):
-            images.append(np.full((8, 8, 3), c, np.uint8)); captions.append(f"c{c}"); styles.append(style)
+            images.append(np.full((8, 8, 3), c, np.uint8))
+            captions.append(f"c{c}")
+            styles.append(style)
             # one cell of every tenth concept is validation; fluent is never trained on
             splits.append("eval" if style == "fluent" else "val" if c % 10 == 0 and s == c % 3 else "train")
     return Corpus(np.stack(images), captions, styles, splits)

@@ -1,10 +1,11 @@
 """Byte-level BPE: any text round-trips, captions are short, specials never come from text,
 and the vectors the TypeScript tokenizer is tested on are what this tokenizer produces."""
+
 import json
 import os
 
-from shapes64 import scene_from_seed
-from tokenizer import SPECIALS, Tokenizer, chunks, train_bpe, train_default
+from model.data.shapes64 import scene_from_seed
+from model.network.tokenizer import SPECIALS, Tokenizer, chunks, train_bpe, train_default
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "tiny")
 

@@ -1,5 +1,6 @@
 """A tiny model overfits a handful of conversations (both losses fall), and the trainer
 resumes from its checkpoint."""
+
 import dataclasses
 import json
 import os
@@ -10,12 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from diffusion import DiffusionConfig
-from model import ModelConfig, UnifiedModel
-from sequence import attention_mask, image_to_patches
-from shapes64 import Scene, SceneObject
-from tokenizer import train_default
-from train import TrainConfig, edge_map, lr_at, make_batch, parse_args, pixel_weights, training_loss
+from model.data.shapes64 import Scene, SceneObject
+from model.network.sequence import attention_mask, image_to_patches
+from model.network.tokenizer import train_default
+from model.network.transformer import ModelConfig, UnifiedModel
+from model.sampling.diffusion import DiffusionConfig
+from model.train import TrainConfig, edge_map, lr_at, make_batch, parse_args, pixel_weights, training_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -31,18 +32,43 @@ def test_tiny_model_overfits_a_fixed_batch():
     for _ in range(60):
         loss, text, diff = training_loss(model, model, *batch, tcfg)
         first = first or (text.item(), diff.item())
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     assert text.item() < 0.3 * first[0]
     assert diff.item() < 0.5 * first[1]
 
 
 def run_train(out_dir, *args, nproc=None):
-    script = os.path.join(HERE, "..", "train.py")
-    base = ["--out_dir=" + out_dir, "--batch_size=4", "--eval_every=1000", "--eval_n=2", "--log_every=1",
-            "--ckpt_every=2", "--bf16=false", "--model.d_model=32", "--model.n_layers=1", "--model.expansion=64",
-            "--model.qk_dim=16", "--model.time_freq_dim=16", *args]
-    cmd = [sys.executable, script, *base] if nproc is None else [
-        sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--master_port=29517", script, *base]
+    script = ["-m", "model.train"]
+    base = [
+        "--out_dir=" + out_dir,
+        "--batch_size=4",
+        "--eval_every=1000",
+        "--eval_n=2",
+        "--log_every=1",
+        "--ckpt_every=2",
+        "--bf16=false",
+        "--model.d_model=32",
+        "--model.n_layers=1",
+        "--model.expansion=64",
+        "--model.qk_dim=16",
+        "--model.time_freq_dim=16",
+        *args,
+    ]
+    cmd = (
+        [sys.executable, *script, *base]
+        if nproc is None
+        else [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            f"--nproc_per_node={nproc}",
+            "--master_port=29517",
+            *script,
+            *base,
+        ]
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
 
@@ -86,7 +112,8 @@ def test_batches_built_by_loader_workers_train_exactly_as_batches_built_in_the_l
 
 
 def test_a_slim_checkpoint_starts_a_new_run_where_the_old_one_stopped(tmp_path):
-    from slim import slim
+    from model.packaging.slim import slim
+
     out = str(tmp_path / "run")
     assert run_train(out, "--max_steps=2").returncode == 0
     slim(os.path.join(out, "ckpt.pt"), str(tmp_path / "slim.pt"))
@@ -103,22 +130,32 @@ def test_clean_draws_put_a_noise_free_image_before_eoi_eos():
     tok = train_default()
     cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=64, n_layers=2, expansion=128, qk_dim=32)
     tcfg = TrainConfig(batch_size=4, bf16=False, cond_dropout=0.0, draw_fraction=1.0, clean_draw_fraction=1.0)
-    b, tgt, x0_target, _ = make_batch(tok, cfg, DiffusionConfig(), tcfg, list(range(4)), torch.Generator().manual_seed(0))
+    b, tgt, x0_target, _ = make_batch(
+        tok, cfg, DiffusionConfig(), tcfg, list(range(4)), torch.Generator().manual_seed(0)
+    )
     for i in range(4):
         image = b.is_image[i] > 0
         assert torch.all(b.noise_level[i][image] == 0)
         assert torch.equal(b.patches[i][image], x0_target[i][image])  # the image is the clean target itself
         eoi = (b.tokens[i] == tok.eoi).nonzero().item()
         assert tgt[i, eoi].item() == tok.eos  # after <eoi>, the answer ends
-    noisy = make_batch(tok, cfg, DiffusionConfig(), TrainConfig(batch_size=4, bf16=False, draw_fraction=1.0, clean_draw_fraction=0.0),
-                       list(range(4)), torch.Generator().manual_seed(0))[0]
+    noisy = make_batch(
+        tok,
+        cfg,
+        DiffusionConfig(),
+        TrainConfig(batch_size=4, bf16=False, draw_fraction=1.0, clean_draw_fraction=0.0),
+        list(range(4)),
+        torch.Generator().manual_seed(0),
+    )[0]
     assert torch.all(noisy.noise_level[noisy.is_image > 0] > 0)
 
 
 def test_learning_rate_warms_up_decays_and_a_continued_run_starts_its_own_cosine():
     c = parse_args(["--lr=1e-3", "--warmup=10", "--lr_decay_steps=110", "--min_lr_frac=0.1"])
     assert lr_at(0, c) == 1e-4 and lr_at(9, c) == 1e-3
-    assert abs(lr_at(60, c) - 0.55e-3) < 1e-9 and abs(lr_at(110, c) - 1e-4) < 1e-12 and abs(lr_at(500, c) - 1e-4) < 1e-12
+    assert (
+        abs(lr_at(60, c) - 0.55e-3) < 1e-9 and abs(lr_at(110, c) - 1e-4) < 1e-12 and abs(lr_at(500, c) - 1e-4) < 1e-12
+    )
     # --lr_decay_start: flat at lr until the continued run's start, then a cosine to its end.
     c = parse_args(["--lr=1e-3", "--warmup=10", "--lr_decay_start=1000", "--lr_decay_steps=1100", "--min_lr_frac=0.1"])
     assert lr_at(500, c) == 1e-3 and lr_at(1000, c) == 1e-3
@@ -132,10 +169,10 @@ def test_edge_weights_mark_both_sides_of_an_objects_outline_and_nothing_else():
     red = (img == (220, 30, 30)).all(-1)
     ys, xs = np.nonzero(red)
     top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
-    assert edge[top, left] and edge[top - 1, left] and edge[top, left - 1]       # a corner, inside and out
+    assert edge[top, left] and edge[top - 1, left] and edge[top, left - 1]  # a corner, inside and out
     assert edge[bottom, (left + right) // 2] and edge[bottom + 1, (left + right) // 2]
-    assert not edge[(top + bottom) // 2, (left + right) // 2]                     # the inside
-    assert not edge[0, 0] and not edge[top - 2, left]                              # the background
+    assert not edge[(top + bottom) // 2, (left + right) // 2]  # the inside
+    assert not edge[0, 0] and not edge[top - 2, left]  # the background
     assert edge.sum() == 4 * 17 + 4 * 18  # an 18-pixel square: its outer ring, and the ring around it less the corners
     w = pixel_weights(img, 4.0, 8)
     assert w.shape == image_to_patches(img, 8).shape
@@ -149,11 +186,20 @@ def test_edge_weight_zero_is_the_plain_mean_and_a_weight_counts_edge_errors_more
     losses = {}
     for weight in (0.0, 4.0):
         tcfg = TrainConfig(batch_size=4, bf16=False, draw_fraction=1.0, edge_weight=weight)
-        b, tgt, x0, dw = make_batch(tok, model.cfg, DiffusionConfig(), tcfg, list(range(4)), torch.Generator().manual_seed(0))
+        b, tgt, x0, dw = make_batch(
+            tok, model.cfg, DiffusionConfig(), tcfg, list(range(4)), torch.Generator().manual_seed(0)
+        )
         with torch.no_grad():
             _, _, diff = training_loss(model, model, b, tgt, x0, dw, tcfg)
-            _, denoised, _, _ = model(b.tokens, b.patches, b.is_image, b.noise_level, b.positions,
-                                      attention_mask(b.valid, b.image_id), *model.empty_cache(4))
+            _, denoised, _, _ = model(
+                b.tokens,
+                b.patches,
+                b.is_image,
+                b.noise_level,
+                b.positions,
+                attention_mask(b.valid, b.image_id),
+                *model.empty_cache(4),
+            )
         image = b.is_image > 0
         plain = ((denoised - x0) ** 2)[image].mean()
         losses[weight] = (diff.item(), plain.item())
@@ -162,7 +208,8 @@ def test_edge_weight_zero_is_the_plain_mean_and_a_weight_counts_edge_errors_more
 
 
 def test_step_up_is_the_previous_level_of_the_samplers_grid():
-    from diffusion import step_up, time_grid
+    from model.sampling.diffusion import step_up, time_grid
+
     grid = time_grid(10, 2.0)
     got = step_up(torch.tensor(grid[1:]), 10, 2.0)
     torch.testing.assert_close(got, torch.tensor(grid[:-1]))
@@ -170,6 +217,7 @@ def test_step_up_is_the_previous_level_of_the_samplers_grid():
 
 class Predicts:
     """A stand-in network that predicts a fixed clean image: the true one, or zeros."""
+
     def __init__(self, x0):
         self.x0 = x0
 
@@ -182,8 +230,9 @@ class Predicts:
 
 
 def test_roll_in_replaces_a_true_noisy_image_by_one_sampler_step_from_above():
-    from diffusion import step_up
-    from train import roll_in
+    from model.sampling.diffusion import step_up
+    from model.train import roll_in
+
     tok = train_default()
     cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=32, n_layers=1, expansion=64, qk_dim=16)
     dcfg = DiffusionConfig(time_shift=2.0, guidance_interval=(0.8, 1.0))
@@ -192,13 +241,14 @@ def test_roll_in_replaces_a_true_noisy_image_by_one_sampler_step_from_above():
     t = b.noise_level.max(dim=1).values
     t_hi = step_up(t, dcfg.default_steps, dcfg.time_shift)
     rolled = (weight.flatten(1).sum(1) > 0) & (t_hi < 0.8)
-    assert 0 < rolled.sum() < 4, t   # some of the four draws, none of the describes
+    assert 0 < rolled.sum() < 4, t  # some of the four draws, none of the describes
     # A network that predicts the true image puts the step exactly on the true noisy image.
     oracle = Predicts(x0)
-    torch.testing.assert_close(roll_in(oracle, b, x0, weight, dcfg, tcfg, torch.Generator()).patches, b.patches,
-                               atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        roll_in(oracle, b, x0, weight, dcfg, tcfg, torch.Generator()).patches, b.patches, atol=1e-5, rtol=1e-5
+    )
     seen_patches, seen_levels = oracle.seen
-    for i in range(8):   # the network was asked at the level above, with that level's noisy image
+    for i in range(8):  # the network was asked at the level above, with that level's noisy image
         image = b.is_image[i] > 0
         want = t_hi[i] if rolled[i] else t[i]
         assert torch.allclose(seen_levels[i][image], want.expand(int(image.sum())))
@@ -217,6 +267,7 @@ def test_roll_in_replaces_a_true_noisy_image_by_one_sampler_step_from_above():
 class PredictsByPrompt:
     """A stand-in network whose x0 is `cond` in rows with a prompt and `uncond` in rows without
     one (the sampler's unconditional rows: <bos> <user> <assistant> <boi> before the image)."""
+
     def __init__(self, cond: float, uncond: float):
         self.cond, self.uncond = cond, uncond
 
@@ -230,13 +281,21 @@ class PredictsByPrompt:
 
 
 def test_guided_roll_in_takes_the_step_from_above_with_classifier_free_guidance():
-    from diffusion import step_up
-    from train import roll_in
+    from model.sampling.diffusion import step_up
+    from model.train import roll_in
+
     tok = train_default()
     cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=32, n_layers=1, expansion=64, qk_dim=16)
     dcfg = DiffusionConfig(time_shift=2.0, guidance_interval=(0.8, 1.0), default_guidance=6.0)
-    tcfg = TrainConfig(batch_size=16, bf16=False, draw_fraction=0.5, clean_draw_fraction=0.0, cond_dropout=0.0,
-                       rollout_fraction=1.0, rollout_guided=True)
+    tcfg = TrainConfig(
+        batch_size=16,
+        bf16=False,
+        draw_fraction=0.5,
+        clean_draw_fraction=0.0,
+        cond_dropout=0.0,
+        rollout_fraction=1.0,
+        rollout_guided=True,
+    )
     b, _, x0, weight = make_batch(tok, cfg, dcfg, tcfg, list(range(16)), torch.Generator().manual_seed(5))
     t = b.noise_level.max(dim=1).values
     t_hi = step_up(t, dcfg.default_steps, dcfg.time_shift)
@@ -251,15 +310,17 @@ def test_guided_roll_in_takes_the_step_from_above_with_classifier_free_guidance(
     for i in range(16):
         image = b.is_image[i] > 0
         x_hi = (1 - th[i]) * x0[i][image] + th[i] * noise[i][image]
-        if guided[i]:    # x0 = uncond + 6 (cond - uncond) = 2.0, then one Euler step from t_hi to t
+        if guided[i]:  # x0 = uncond + 6 (cond - uncond) = 2.0, then one Euler step from t_hi to t
             want = x_hi + (t[i] - t_hi[i]) * (x_hi - 2.0) / t_hi[i]
-        elif plain[i]:   # unguided: the conditional prediction alone
+        elif plain[i]:  # unguided: the conditional prediction alone
             want = x_hi + (t[i] - t_hi[i]) * (x_hi - 0.5) / t_hi[i]
-        else:            # a describe, or a draw at the top of the grid: untouched
+        else:  # a describe, or a draw at the top of the grid: untouched
             want = b.patches[i][image]
         torch.testing.assert_close(out[i][image], want, atol=1e-5, rtol=1e-5)
     # Without rollout_guided, the guided rows keep their true noisy image, as before.
-    kept = roll_in(net, b, x0, weight, dcfg, dataclasses.replace(tcfg, rollout_guided=False), torch.Generator(), tok).patches
+    kept = roll_in(
+        net, b, x0, weight, dcfg, dataclasses.replace(tcfg, rollout_guided=False), torch.Generator(), tok
+    ).patches
     for i in range(16):
         if guided[i]:
             assert torch.equal(kept[i], b.patches[i])

@@ -1,6 +1,7 @@
 """The VQ input path of the thesis study (docs/thesis.md): the k-means tokenizer, its PSNR,
 the model reading finished images as codes, and that the defaults leave the shipped model,
 its checkpoints and its export as they were."""
+
 import json
 import os
 
@@ -8,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-import vq
-from model import ModelConfig, UnifiedModel, nearest_code
-from sequence import Image, attention_mask, build_row, collate, image_to_patches
+from model.network.sequence import Image, attention_mask, build_row, collate, image_to_patches
+from model.network.transformer import ModelConfig, UnifiedModel, nearest_code
+from model.research import vq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -64,8 +65,8 @@ def test_kmeans_with_fewer_distinct_rows_than_codes_is_lossless():
 
 def test_psnr():
     assert vq.psnr(0.0) == float("inf")
-    assert vq.psnr(255.0 ** 2) == pytest.approx(0.0)
-    assert vq.psnr(6.5025) == pytest.approx(40.0)   # 255^2 / 6.5025 = 10^4
+    assert vq.psnr(255.0**2) == pytest.approx(0.0)
+    assert vq.psnr(6.5025) == pytest.approx(40.0)  # 255^2 / 6.5025 = 10^4
     assert vq.psnr(0.04, peak=2.0) == pytest.approx(20.0)
 
 
@@ -76,7 +77,7 @@ def test_reconstruction_report_measures_what_the_codes_lose():
     white = np.ones((1, 192), np.float32)  # one code: the white patch; every object is lost
     rep = vq.reconstruction_report(images, white, 8, pixel_mask=vq.shapes64_digit_pixels(range(3)))
     mse = ((images.astype(np.float64) - 255.0) ** 2).mean()
-    assert rep["psnr_db"] == pytest.approx(10 * np.log10(255 ** 2 / mse))
+    assert rep["psnr_db"] == pytest.approx(10 * np.log10(255**2 / mse))
     assert rep["codes_used"] == 1 and rep["codebook_size"] == 1
     if "psnr_masked_db" in rep:  # digit pixels, where the ink is, lose more than the mostly white image
         assert rep["psnr_masked_db"] < rep["psnr_db"]
@@ -90,6 +91,7 @@ def test_codebook_file_round_trips(tmp_path):
 
 
 # --- the model's VQ input path ---
+
 
 def image_batch(cfg, noise_level, patches):
     row, _ = build_row([1, 2, Image(patches, noise_level), 3], 0, cfg.grid, 0, cfg.patch_dim)
@@ -148,8 +150,11 @@ def test_a_table_vq_model_has_one_vector_per_code_and_trains_it():
 
 def test_config_defaults_are_the_shipped_models_and_stay_out_of_their_manifests():
     packages = os.path.join(ROOT, "packages")
-    manifests = [os.path.join(packages, p, "manifest.json") for p in sorted(os.listdir(packages))
-                 if os.path.exists(os.path.join(packages, p, "manifest.json"))]
+    manifests = [
+        os.path.join(packages, p, "manifest.json")
+        for p in sorted(os.listdir(packages))
+        if os.path.exists(os.path.join(packages, p, "manifest.json"))
+    ]
     assert len(manifests) >= 2  # shapes64 and tiny at least
     for path in manifests:
         shipped = json.load(open(path))["model"]["config"]
@@ -160,16 +165,24 @@ def test_config_defaults_are_the_shipped_models_and_stay_out_of_their_manifests(
     assert research.research_only and ModelConfig(**research.to_dict()) == research
 
 
-@pytest.mark.parametrize("bad", [dict(image_input="pixels"), dict(image_input="vq"), dict(image_input="vq", codebook_size=8, vq_embed="x"),
-                                 dict(image_attention="sideways")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(image_input="pixels"),
+        dict(image_input="vq"),
+        dict(image_input="vq", codebook_size=8, vq_embed="x"),
+        dict(image_attention="sideways"),
+    ],
+)
 def test_bad_research_settings_are_refused(bad):
     with pytest.raises(ValueError):
         ModelConfig(**TINY, **bad)
 
 
 def test_research_models_are_not_exported(tmp_path):
-    from export import export_package
-    from tokenizer import train_default
+    from model.network.tokenizer import train_default
+    from model.packaging.export import export_package
+
     model, _ = vq_model()
     with pytest.raises(ValueError, match="not exported"):
         export_package(str(tmp_path / "pkg"), "x", model, train_default(), None)
@@ -177,14 +190,27 @@ def test_research_models_are_not_exported(tmp_path):
 
 
 def test_train_installs_the_codebook_and_refuses_a_mismatch(tmp_path):
-    import train
+    from model.network.transformer import train
+
     cb = vq.kmeans(vq.image_patches(vq.shapes64_images(range(10)), 8), 16, iters=5, batch=128)[0]
     path = str(tmp_path / "k16.npz")
     vq.save_codebook(path, cb, {})
     out = str(tmp_path / "run")
-    common = [f"--out_dir={out}", "--max_steps=2", "--batch_size=4", "--eval_n=1", "--bf16=false", "--threads=1",
-              "--model.d_model=32", "--model.n_layers=1", "--model.expansion=64", "--model.qk_dim=16", "--model.time_freq_dim=16",
-              "--model.pixel_width=0", '--model.image_input="vq"']
+    common = [
+        f"--out_dir={out}",
+        "--max_steps=2",
+        "--batch_size=4",
+        "--eval_n=1",
+        "--bf16=false",
+        "--threads=1",
+        "--model.d_model=32",
+        "--model.n_layers=1",
+        "--model.expansion=64",
+        "--model.qk_dim=16",
+        "--model.time_freq_dim=16",
+        "--model.pixel_width=0",
+        '--model.image_input="vq"',
+    ]
     with pytest.raises(SystemExit, match="codebook"):
         train.main([*common, "--model.codebook_size=8", f"--vq_codebook={path}"])
     with pytest.raises(SystemExit, match="vq_codebook"):
@@ -192,13 +218,15 @@ def test_train_installs_the_codebook_and_refuses_a_mismatch(tmp_path):
     train.main([*common, "--model.codebook_size=16", f"--vq_codebook={path}"])
     ck = torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)
     assert ck["step"] == 2 and ck["model_config"]["image_input"] == "vq"
-    assert torch.equal(ck["ema"]["codebook"], torch.from_numpy(cb)) and torch.equal(ck["model"]["codebook"], torch.from_numpy(cb))
+    assert torch.equal(ck["ema"]["codebook"], torch.from_numpy(cb)) and torch.equal(
+        ck["model"]["codebook"], torch.from_numpy(cb)
+    )
 
 
 def test_mean_colour_reference():
     flat = np.full((2, 64, 64, 3), 77, np.uint8)
     assert vq.mean_colour_report(flat, 8)["psnr_db"] == float("inf")
     half = flat.copy()
-    half[:, :, ::2] = 255        # every patch: columns alternate 255 and 77, mean 166
-    mse = 89.0 ** 2
+    half[:, :, ::2] = 255  # every patch: columns alternate 255 and 77, mean 166
+    mse = 89.0**2
     assert vq.mean_colour_report(half, 8)["mse"] == pytest.approx(mse)

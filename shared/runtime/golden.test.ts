@@ -1,6 +1,6 @@
 /**
  * The TypeScript runtime against PyTorch (packages/tiny/golden.json, written by
- * model/export.py): tokenizer vectors, prefill logits, greedy ids, the guided Euler sampler.
+ * model/packaging/export.py): tokenizer vectors, prefill logits, greedy ids, the guided Euler sampler.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

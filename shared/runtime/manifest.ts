@@ -54,7 +54,7 @@ const graphSchema = z.looseObject({
   inputs: z.array(tensorSpecSchema),
   outputs: z.array(tensorSpecSchema),
   /**
-   * Other graphs with the same inputs and outputs, by name (model/quantize.py writes
+   * Other graphs with the same inputs and outputs, by name (model/packaging/quantize.py writes
    * `int8`: dynamically quantized weights). A runtime picks one with MODEL_PRECISION.
    */
   variants: z
@@ -64,7 +64,7 @@ const graphSchema = z.looseObject({
         file: z.string().min(1),
         denoise_file: z.string().min(1).optional(),
         /**
-         * The variant's score against fp32 on the evaluation split (model/eval_onnx.py
+         * The variant's score against fp32 on the evaluation split (model/evaluation/eval_onnx.py
          * --record); `accepted` when no accuracy dropped more than 2 points.
          */
         quality: z.looseObject({ accepted: z.boolean() }).optional(),
@@ -72,7 +72,7 @@ const graphSchema = z.looseObject({
     )
     .optional(),
   /**
-   * The graph cut down to the `denoised` output (model/quantize.py): same inputs; a
+   * The graph cut down to the `denoised` output (model/packaging/quantize.py): same inputs; a
    * denoising step runs on it and skips the logits and present keys/values it would discard.
    */
   denoise_file: z.string().min(1).optional(),

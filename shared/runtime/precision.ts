@@ -1,6 +1,6 @@
 /**
  * Which graphs of a package to run: the float32 `graph.file`, or a variant the manifest lists
- * under `graph.variants` (model/quantize.py writes `int8`), each with its optional
+ * under `graph.variants` (model/packaging/quantize.py writes `int8`), each with its optional
  * denoise-only cut. Chosen by the runtime option or MODEL_PRECISION; float32 unless asked.
  */
 import { ModelPackageError, type Manifest } from './manifest.js';
@@ -15,7 +15,7 @@ export function isPrecision(value: string): value is Precision {
 /**
  * The option if given, else MODEL_PRECISION, else the package's default for the device: int8
  * on the CPU when the package's int8 variant passed its quality check (manifest
- * `graph.variants.int8.quality.accepted`, written by model/eval_onnx.py --record), fp32
+ * `graph.variants.int8.quality.accepted`, written by model/evaluation/eval_onnx.py --record), fp32
  * otherwise. An unknown MODEL_PRECISION is an error that names it.
  */
 export function resolvePrecision(
@@ -48,7 +48,7 @@ export function graphFilesFor(manifest: Manifest, precision: Precision, packageD
   if (!variant) {
     throw new ModelPackageError(
       `${packageDir} has no ${precision} graph (manifest graph.variants.${precision}); ` +
-        `add one with: .venv/bin/python model/quantize.py ${packageDir}, or use MODEL_PRECISION=fp32`,
+        `add one with: .venv/bin/python -m model.packaging.quantize ${packageDir}, or use MODEL_PRECISION=fp32`,
     );
   }
   return variant.denoise_file !== undefined ? { file: variant.file, denoiseFile: variant.denoise_file } : { file: variant.file };

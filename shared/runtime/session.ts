@@ -23,7 +23,7 @@ export interface RuntimeOptions {
   emptyPast?: GraphOptions['emptyPast'];
   /**
    * Which graph to run: 'fp32' (graph.file) or 'int8' (graph.variants.int8, written by
-   * model/quantize.py). Default: MODEL_PRECISION, else int8 on the CPU when the package's
+   * model/packaging/quantize.py). Default: MODEL_PRECISION, else int8 on the CPU when the package's
    * int8 variant passed its quality check (precision.ts), else fp32.
    */
   precision?: Precision;

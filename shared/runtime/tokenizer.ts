@@ -115,7 +115,7 @@ export class Tokenizer {
 
   /**
    * Repeatedly take the adjacent pair of lowest rank and merge all its occurrences, left to
-   * right, in one pass (as model/tokenizer.py does), until no pair is mergeable.
+   * right, in one pass (as model/network/tokenizer.py does), until no pair is mergeable.
    */
   private merge(ids: number[]): number[] {
     while (ids.length > 1) {

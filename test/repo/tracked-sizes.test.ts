@@ -1,7 +1,7 @@
 /**
  * No tracked file under packages/ or model/ is over 30 MB: every version of a large file stays
  * in the clone's history for good (issue 29: 347 MB of superseded weights), so a package must
- * keep its graphs small (model/compact.py) and checkpoints stay out of git.
+ * keep its graphs small (model/packaging/compact.py) and checkpoints stay out of git.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';

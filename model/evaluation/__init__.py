@@ -1,0 +1,1 @@
+"""Scoring drawings and captions (score.py), the evaluations built on it, and their commands."""

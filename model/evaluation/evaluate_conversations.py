@@ -1,0 +1,299 @@
+"""Scoring Shapes64 conversations (docs/data/shapes64.md, "What a score means"), as a library.
+
+- edits: right by the card's rule for the target caption, per kind; faithfulness as the PSNR,
+  pooled, over the cells holding an object the edit leaves alone (touched cells and 2 pixels
+  round them excluded), output against input;
+- the two-step pipeline with the same model (describe, apply the instruction to the caption,
+  draw it), scored the same way;
+- second-turn edits (draw, then edit the model's own drawing) beside the same edit in one turn;
+- refusals: out-of-scope prompts answered in text, and valid requests wrongly answered in text.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+from model.data.dialogues import Turn, context_items
+from model.data.shapes64 import CELLS, DESCRIBE_PROMPT, DRAW_PREFIX, EDGES, Scene, SceneObject, scene_from_seed
+from model.data.shapes64_dialogues import out_of_scope_prompt
+from model.data.shapes64_edits import apply_instruction, random_edit
+from model.evaluation.score import PHRASE, score_image
+from model.network.chat import unconditional_context
+from model.network.sequence import image_to_patches, patches_to_image
+from model.network.tokenizer import Tokenizer
+from model.research.vq import psnr
+from model.sampling.inference import Runtime, seeded_noise
+
+MARGIN = 2  # pixels round a touched cell that faithfulness leaves out
+
+
+def answer(
+    runtime: Runtime,
+    tok: Tokenizer,
+    convs: list[list[Turn]],
+    seeds: list[int],
+    steps: int,
+    guidance: float,
+    max_tokens: int = 160,
+) -> list[tuple[str, np.ndarray | None]]:
+    """Greedy text until <boi> or <eos>; at <boi> one image by the sampler. Returns (text, image)
+    per conversation, as the serving path answers a one-image turn."""
+    cfg = runtime.cfg
+    to_patches = lambda img: image_to_patches(img, cfg.patch_size)  # noqa: E731
+    contexts = [context_items(tok, turns, to_patches) for turns in convs]
+    outs = runtime.decode_greedy(contexts, max_tokens, {tok.eos, tok.boi})
+    results: list = [None] * len(convs)
+    drawing = [i for i, ids in enumerate(outs) if ids and ids[-1] == tok.boi]
+    for i, ids in enumerate(outs):
+        results[i] = (tok.decode([t for t in ids if t not in (tok.eos, tok.boi)]), None)
+    if drawing:
+        cond, _ = runtime.prefill([contexts[i] + outs[i] for i in drawing])
+        uncond, _ = runtime.prefill([unconditional_context(tok) for _ in drawing])
+        noise = torch.stack([seeded_noise(seeds[i], cfg.num_patches, cfg.patch_dim) for i in drawing])
+        x = runtime.sample_images(cond, uncond, noise, steps, guidance)
+        for j, i in enumerate(drawing):
+            results[i] = (results[i][0], patches_to_image(x[j].numpy(), cfg.patch_size, cfg.image_size))
+    return results
+
+
+def untouched_mask(scene: Scene, touched: tuple[int, ...]) -> np.ndarray:
+    """bool [64, 64]: the cells of objects the edit leaves alone, less the touched cells and a margin."""
+    keep = np.zeros((64, 64), bool)
+    for o in scene.objects:
+        if o.cell not in touched:
+            r, c = divmod(o.cell, 3)
+            keep[EDGES[r] : EDGES[r + 1], EDGES[c] : EDGES[c + 1]] = True
+    for cell in touched:
+        r, c = divmod(cell, 3)
+        keep[max(0, EDGES[r] - MARGIN) : EDGES[r + 1] + MARGIN, max(0, EDGES[c] - MARGIN) : EDGES[c + 1] + MARGIN] = (
+            False
+        )
+    return keep
+
+
+class Faithfulness:
+    """Pooled PSNR: squared errors summed over every scored pixel of every edit, then one PSNR."""
+
+    def __init__(self):
+        self.sq, self.n = 0.0, 0
+
+    def add(self, out: np.ndarray, ref: np.ndarray, mask: np.ndarray) -> None:
+        d = out[mask].astype(np.float64) - ref[mask].astype(np.float64)
+        self.sq += float((d**2).sum())
+        self.n += d.size
+
+    @property
+    def psnr(self) -> float | None:
+        return psnr(self.sq / self.n) if self.n else None
+
+
+def scene_from_caption(caption: str) -> Scene | None:
+    """A caption in the card's grammar as a scene (offsets 0); None when it does not parse."""
+    objects = []
+    for phrase in caption.split(" and "):
+        m = PHRASE.match(phrase.strip())
+        if not m or m.group(4) not in CELLS:
+            return None
+        objects.append(SceneObject(CELLS.index(m.group(4)), m.group(1), m.group(2), m.group(3), 0, 0))
+    cells = [o.cell for o in objects]
+    return Scene(tuple(sorted(objects, key=lambda o: o.cell))) if len(set(cells)) == len(cells) else None
+
+
+def _rate(right: int, n: int) -> float:
+    return right / n if n else 0.0
+
+
+def evaluate_edits(
+    runtime: Runtime,
+    tok: Tokenizer,
+    split: list[tuple[int, str]],
+    steps: int,
+    guidance: float,
+    batch_size: int = 32,
+    pipeline: bool = True,
+    progress=None,
+    examples: list | None = None,
+) -> dict:
+    """Direct edits (and the two-step pipeline beside them) on (seed, kind) pairs. `examples`,
+    if given, collects (instruction, input, direct output, pipeline output, target) per edit."""
+    rng = random.Random(12345)
+    edits = [random_edit(scene_from_seed(seed), rng, kind) for seed, kind in split]
+    tallies = defaultdict(lambda: defaultdict(int))
+    faith = {"direct": Faithfulness(), "pipeline": Faithfulness()}
+    for start in range(0, len(edits), batch_size):
+        chunk = edits[start : start + batch_size]
+        seeds = list(range(start, start + len(chunk)))
+        outs = answer(
+            runtime, tok, [[Turn("user", [e.before.render(), e.instruction])] for e in chunk], seeds, steps, guidance
+        )
+        for e, (_, img) in zip(chunk, outs):
+            _score(tallies, faith["direct"], "edit", e, img)
+        images = {}
+        if pipeline:
+            captions = answer(
+                runtime,
+                tok,
+                [[Turn("user", [e.before.render(), DESCRIBE_PROMPT])] for e in chunk],
+                seeds,
+                steps,
+                guidance,
+            )
+            planned = [
+                apply_instruction(scene_from_caption(c) or Scene(()), e.instruction)
+                for e, (c, _) in zip(chunk, captions)
+            ]
+            drawable = [i for i, s in enumerate(planned) if s is not None and s.objects]
+            drawn = answer(
+                runtime,
+                tok,
+                [[Turn("user", [DRAW_PREFIX + planned[i].caption()])] for i in drawable],
+                [seeds[i] for i in drawable],
+                steps,
+                guidance,
+            )
+            images = dict(zip(drawable, (img for _, img in drawn)))
+            for i, e in enumerate(chunk):
+                _score(tallies, faith["pipeline"], "pipeline", e, images.get(i))
+        if examples is not None:
+            examples += [
+                (e.instruction, e.before.render(), img, images.get(i), e.after.render())
+                for i, (e, (_, img)) in enumerate(zip(chunk, outs))
+            ]
+        if progress:
+            progress.update(len(chunk))
+    out = {
+        k: {"n": v["n"], "accuracy": _rate(v["right"], v["n"]), "answered_in_text": _rate(v["text"], v["n"])}
+        for k, v in sorted(tallies.items())
+    }
+    out["faithfulness_psnr_db"] = {k: f.psnr for k, f in faith.items() if f.n}
+    return out
+
+
+def _score(tallies, faith: Faithfulness, name: str, edit, img: np.ndarray | None) -> None:
+    right = img is not None and score_image(img, edit.after)["right"]
+    for key in (f"{name}/all", f"{name}/{edit.kind}"):
+        tallies[key]["n"] += 1
+        tallies[key]["right"] += bool(right)
+        tallies[key]["text"] += img is None
+    if img is not None:
+        faith.add(img, edit.before.render(), untouched_mask(edit.before, edit.touched))
+
+
+def evaluate_second_turn(
+    runtime: Runtime,
+    tok: Tokenizer,
+    split: list[tuple[int, str]],
+    steps: int,
+    guidance: float,
+    batch_size: int = 32,
+    progress=None,
+) -> dict:
+    """`draw <caption>` -> the model's drawing, then an edit: right against the edited scene,
+    beside the same edit asked in one turn of the true image."""
+    rng = random.Random(54321)
+    edits = [random_edit(scene_from_seed(seed), rng, kind) for seed, kind in split]
+    right = {"second_turn": 0, "one_turn": 0}
+    for start in range(0, len(edits), batch_size):
+        chunk = edits[start : start + batch_size]
+        seeds = list(range(start, start + len(chunk)))
+        first = answer(
+            runtime, tok, [[Turn("user", [DRAW_PREFIX + e.before.caption()])] for e in chunk], seeds, steps, guidance
+        )
+        convs = [
+            [
+                Turn("user", [DRAW_PREFIX + e.before.caption()]),
+                Turn("assistant", [img if img is not None else e.before.render()]),
+                Turn("user", [e.instruction]),
+            ]
+            for e, (_, img) in zip(chunk, first)
+        ]
+        second = answer(runtime, tok, convs, [s + 100_000 for s in seeds], steps, guidance)
+        single = answer(
+            runtime,
+            tok,
+            [[Turn("user", [e.before.render(), e.instruction])] for e in chunk],
+            [s + 100_000 for s in seeds],
+            steps,
+            guidance,
+        )
+        for e, (_, a), (_, b) in zip(chunk, second, single):
+            right["second_turn"] += a is not None and score_image(a, e.after)["right"]
+            right["one_turn"] += b is not None and score_image(b, e.after)["right"]
+        if progress:
+            progress.update(len(chunk))
+    return {k: {"n": len(edits), "accuracy": v / len(edits)} for k, v in right.items()}
+
+
+def evaluate_refusals(
+    runtime: Runtime, tok: Tokenizer, n: int, split: str, valid_seeds: range, batch_size: int = 32
+) -> dict:
+    """Out-of-scope prompts in the split's phrasings (answered in text?) and valid draws and
+    edits of the split's scenes (answered with an image?)."""
+    rng = random.Random(777)
+    asks = [out_of_scope_prompt(rng, split) for _ in range(n)]
+    convs = [
+        [Turn("user", [scene_from_seed(valid_seeds[i]).render(), text] if with_image else [text])]
+        for i, (_, text, with_image) in enumerate(asks)
+    ]
+    texts = []
+    for s in range(0, n, batch_size):
+        texts += _first_tokens(runtime, tok, convs[s : s + batch_size])
+    by_kind = defaultdict(lambda: [0, 0])
+    for (kind, _, _), first in zip(asks, texts):
+        by_kind[kind][0] += 1
+        by_kind[kind][1] += first != tok.boi
+    valid = []
+    for i in valid_seeds[:n]:
+        scene = scene_from_seed(i)
+        valid.append([Turn("user", [DRAW_PREFIX + scene.caption()])])
+        valid.append([Turn("user", [scene.render(), random_edit(scene, random.Random(i)).instruction])])
+    refused = 0
+    for s in range(0, len(valid), batch_size):
+        refused += sum(first != tok.boi for first in _first_tokens(runtime, tok, valid[s : s + batch_size]))
+    total = sum(v[0] for v in by_kind.values())
+    return {
+        "out_of_scope": {
+            "n": total,
+            "answered_in_text": _rate(sum(v[1] for v in by_kind.values()), total),
+            "by_kind": {k: _rate(v[1], v[0]) for k, v in sorted(by_kind.items())},
+        },
+        "valid_draw_and_edit": {"n": len(valid), "answered_in_text": _rate(refused, len(valid))},
+    }
+
+
+def _first_tokens(runtime: Runtime, tok: Tokenizer, convs: list[list[Turn]]) -> list[int]:
+    to_patches = lambda img: image_to_patches(img, runtime.cfg.patch_size)  # noqa: E731
+    _, logits = runtime.prefill([context_items(tok, turns, to_patches) for turns in convs])
+    return logits.argmax(-1).tolist()
+
+
+def edit_grid(examples: list, path: str, per_kind: int = 2) -> None:
+    """A picture of edits: input, the direct edit, the two-step pipeline, the target; a few of each kind."""
+    from PIL import Image, ImageDraw
+
+    picked, seen = [], defaultdict(int)
+    for ex in examples:
+        kind = next((k for k in ("move", "remove", "add", "make") if ex[0].startswith(k)), "")
+        kind = kind + (" size" if kind == "make" and ex[0].split()[-1] in ("small", "large") else "")
+        if seen[kind] < per_kind:
+            seen[kind] += 1
+            picked.append(ex)
+    blank = np.full((64, 64, 3), 230, np.uint8)
+    scale, label = 3, 14
+    W, H = 4 * 64 * scale + 5 * 4, len(picked) * (64 * scale + label + 6) + 20
+    canvas = Image.new("RGB", (W, H), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for c, name in enumerate(("input", "edited (one step)", "describe, then draw", "target")):
+        draw.text((4 + c * (64 * scale + 4), 4), name, fill=(0, 0, 0))
+    y = 20
+    for instruction, *images in picked:
+        draw.text((4, y), instruction, fill=(0, 0, 0))
+        for c, im in enumerate(images):
+            tile = Image.fromarray(im if im is not None else blank).resize((64 * scale, 64 * scale), Image.NEAREST)
+            canvas.paste(tile, (4 + c * (64 * scale + 4), y + label))
+        y += 64 * scale + label + 6
+    canvas.save(path)
