@@ -7,8 +7,12 @@
  *   node_modules/onnxruntime-common
  *   node_modules/sharp, @img/sharp-linux-x64, @img/sharp-libvips-linux-x64 and sharp's
  *                                 pure-JS dependencies (input images: libvips, glibc x64)
- *   <model folder>/ ...           every model package it serves, whole (the edge's loader checks
- *                                 every file a manifest lists against its sha256)
+ *   <model folder>/ ...           every model package it serves, with only what the edge reads:
+ *                                 manifest.json, the tokenizer and the one graph the edge runs
+ *                                 on the CPU (prefill and text decode; edge-package.ts); the
+ *                                 worker's graphs (the denoise-only cut, the other precision)
+ *                                 and the metadata files are named in omitted.json instead, which
+ *                                 the loader honours (it checks every file kept against its sha256)
  *   dist/                         the playground page (edge/playground/build.ts), which the
  *                                 bundled edge finds beside index.mjs
  *
@@ -26,6 +30,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildPlayground } from '../../edge/playground/build.js';
+import { copyEdgePackage } from './edge-package.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const EDGE_ENTRY = 'edge/lambda.ts';
@@ -55,6 +60,8 @@ export interface BundleReport {
   readonly models: readonly string[];
   /** Bytes of each model package in the bundle, by folder. */
   readonly modelBytes: Readonly<Record<string, number>>;
+  /** Files each package's manifest lists that the bundle leaves out (its omitted.json), by folder. */
+  readonly omittedFiles: Readonly<Record<string, readonly string[]>>;
 }
 
 export function bundleEdge(options: BundleEdgeOptions): BundleReport {
@@ -108,7 +115,8 @@ export function bundleEdge(options: BundleEdgeOptions): BundleReport {
   buildPlayground(path.join(outDir, 'dist'));
   copyOnnxRuntime(repoRoot, path.join(outDir, 'node_modules'));
   copySharp(repoRoot, path.join(outDir, 'node_modules'));
-  for (const modelDir of models) copyTree(path.join(repoRoot, modelDir), path.join(outDir, modelDir), () => true);
+  const omitted: Record<string, string[]> = {};
+  for (const modelDir of models) omitted[modelDir] = copyEdgePackage(path.join(repoRoot, modelDir), path.join(outDir, modelDir));
 
   const files = listFiles(outDir);
   const size = (f: string) => fs.statSync(path.join(outDir, f)).size;
@@ -118,6 +126,7 @@ export function bundleEdge(options: BundleEdgeOptions): BundleReport {
     nativeFiles: files.filter(isNative),
     models,
     modelBytes: Object.fromEntries(models.map((m) => [m, files.filter((f) => f.startsWith(`${m}/`)).reduce((sum, f) => sum + size(f), 0)])),
+    omittedFiles: omitted,
   };
 }
 

@@ -2,10 +2,11 @@
  * The edge's Lambda bundle, built for real by scripts/bundle-edge.ts (the same function
  * the CDK app calls at synth) with every model the default deployment serves: it fits
  * Lambda's 250 MB unzipped limit, carries exactly one native onnxruntime build (linux/x64,
- * CPU), and the handler module loads from it and serves every model.
+ * CPU) and of each model package only the graph the edge runs (no denoise cut, no second
+ * precision), and the handler module loads from it and serves every model.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,12 @@ import {
   listFiles,
   REPO_ROOT,
 } from '../scripts/bundle-edge.js';
+import { edgePackageFiles } from '../scripts/edge-package.js';
+
+interface PackageManifest {
+  files: Record<string, unknown>;
+  graph: { denoise_file?: string; variants?: Record<string, { denoise_file?: string }> };
+}
 
 const hasEdge = existsSync(path.join(REPO_ROOT, EDGE_ENTRY));
 // Every shipped model that is there, and the test fixture: what the default deployment
@@ -66,6 +73,30 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
       expect(files).toContain(`${modelDir}/manifest.json`);
       expect(files).toContain(`${modelDir}/tokenizer.json`);
       expect(files.some((f) => f.startsWith(`${modelDir}/`) && f.endsWith('.onnx'))).toBe(true);
+    }
+  });
+
+  it('carries only the graph the edge runs of each package, never the worker-only graphs', () => {
+    const files = listFiles(outDir);
+    for (const modelDir of models) {
+      const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, modelDir, 'manifest.json'), 'utf8')) as PackageManifest;
+      const { keep } = edgePackageFiles(path.join(REPO_ROOT, modelDir));
+      const inBundle = files.filter((f) => f.startsWith(`${modelDir}/`)).map((f) => f.slice(modelDir.length + 1));
+      expect(inBundle.sort()).toEqual([...keep, 'omitted.json'].sort());
+      // Exactly one graph: the serving graph of the precision the edge runs on the CPU.
+      expect(inBundle.filter((f) => f.endsWith('.onnx'))).toHaveLength(1);
+      const denoiseCuts = [manifest.graph.denoise_file, ...Object.values(manifest.graph.variants ?? {}).map((v) => v.denoise_file)].filter((f): f is string => f !== undefined);
+      for (const cut of denoiseCuts) expect(inBundle).not.toContain(cut);
+      const omitted = (JSON.parse(readFileSync(path.join(outDir, modelDir, 'omitted.json'), 'utf8')) as { omitted: string[] }).omitted;
+      expect([...omitted, ...keep.filter((f) => f !== 'manifest.json')].sort()).toEqual(Object.keys(manifest.files).sort());
+      expect(report.omittedFiles[modelDir]).toEqual(omitted);
+    }
+    // The shipped packages' int8 variants passed their quality check: the edge runs int8, so
+    // their fp32 graph (model.onnx) and both denoise cuts stay with the worker.
+    for (const shipped of SHIPPED_MODELS.filter((m) => models.includes(m))) {
+      expect(files).toContain(`${shipped}/model.int8.onnx`);
+      expect(files).not.toContain(`${shipped}/model.onnx`);
+      expect(files.filter((f) => f.startsWith(`${shipped}/`) && f.includes('denoise'))).toEqual([]);
     }
     // Nothing else from node_modules: every other dependency is inside index.mjs.
     const packages = new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1]!.startsWith('@') ? 3 : 2).join('/')));

@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { GRAPH_INPUTS, GRAPH_OUTPUTS } from './graph-names.js';
+import { readOmitted } from './omitted.js';
 import { CONVERSATION_TASKS } from './tasks.js';
 import { PRETOKENIZE_PATTERN, SPECIAL_TOKEN_NAMES } from './tokenizer.js';
 
@@ -193,6 +194,8 @@ export function parseManifest(json: unknown): Manifest {
 export interface ModelPackage {
   readonly dir: string;
   readonly manifest: Manifest;
+  /** Listed files the folder leaves out on purpose (omitted.ts): not checked, never opened. */
+  readonly omitted: readonly string[];
 }
 
 /** Read, validate and verify a package folder: every listed file present with its sha256 and size. */
@@ -211,8 +214,11 @@ export async function loadPackage(dir: string): Promise<ModelPackage> {
     throw new ModelPackageError(`${manifestPath} is not JSON: ${(error as Error).message}`);
   }
   const manifest = parseManifest(json);
-  for (const [name, entry] of Object.entries(manifest.files)) await verifyFile(dir, name, entry);
-  return { dir, manifest };
+  const omitted = await readOmitted(dir, manifest);
+  for (const [name, entry] of Object.entries(manifest.files)) {
+    if (!omitted.includes(name)) await verifyFile(dir, name, entry);
+  }
+  return { dir, manifest, omitted };
 }
 
 async function verifyFile(dir: string, name: string, expected: { sha256: string; bytes: number }): Promise<void> {

@@ -11,6 +11,7 @@ import { asTensorCache, TensorKvCache, type CacheDims } from './kv-cache.js';
 import { layoutSegments, type LayoutGeometry, type RowLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { loadModelInfo, type ModelInfo } from './model-info.js';
+import { assertNotOmitted } from './omitted.js';
 import { graphFilesFor, resolvePrecision, type Precision } from './precision.js';
 import { mulberry32, standardNormal } from './prng.js';
 import { applyGuidance, eulerStep, guidanceApplies, timeGrid } from './sampler.js';
@@ -38,6 +39,7 @@ export async function createRuntime(packageDir: string, options: RuntimeOptions 
   const dims: CacheDims = { layers: manifest.graph.num_layers, keyDim: manifest.graph.key_dim, valueDim: manifest.graph.value_dim };
   const precision = resolvePrecision(options.precision, process.env, manifest, options.executionProvider ?? 'cpu');
   const files = graphFilesFor(manifest, precision, packageDir);
+  await assertNotOmitted(packageDir, manifest, files.file);
   const shape = { ...dims, patchDim: manifest.image.patch_dim, padId: manifest.tokenizer.special_tokens.pad };
   const graphOptions: GraphOptions = {
     executionProvider: options.executionProvider ?? 'cpu',
