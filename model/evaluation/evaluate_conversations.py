@@ -21,11 +21,10 @@ from model.data.dialogues import Turn, context_items
 from model.data.shapes64 import CELLS, DESCRIBE_PROMPT, DRAW_PREFIX, EDGES, Scene, SceneObject, scene_from_seed
 from model.data.shapes64_dialogues import out_of_scope_prompt
 from model.data.shapes64_edits import apply_instruction, random_edit
-from model.evaluation.score import PHRASE, score_image
+from model.evaluation.score import PHRASE, psnr, score_image
 from model.network.chat import unconditional_context
 from model.network.sequence import image_to_patches, patches_to_image
 from model.network.tokenizer import Tokenizer
-from model.research.vq import psnr
 from model.sampling.inference import Runtime, seeded_noise
 
 MARGIN = 2  # pixels round a touched cell that faithfulness leaves out

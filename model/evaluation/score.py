@@ -151,3 +151,8 @@ def score_digits(answer: str, scene: Scene) -> dict:
 
 
 __all__ = ["score_image", "score_caption", "score_digits", "CELLS"]
+
+
+def psnr(mse: float, peak: float = 255.0) -> float:
+    """Peak signal-to-noise ratio in dB of a mean squared error on values up to `peak`."""
+    return float("inf") if mse <= 0 else float(10 * np.log10(peak * peak / mse))

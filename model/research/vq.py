@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from model.cli import parse
+from model.evaluation.score import psnr
 from model.network.sequence import image_to_patches, patches_to_image
 from model.network.transformer import nearest_code
 
@@ -113,11 +114,6 @@ def distinct_rows(x: torch.Tensor, order: torch.Tensor, n: int) -> torch.Tensor:
             if len(out) == n:
                 break
     return torch.tensor(out, dtype=torch.long)
-
-
-def psnr(mse: float, peak: float = 255.0) -> float:
-    """Peak signal-to-noise ratio in dB of a mean squared error on values up to `peak`."""
-    return float("inf") if mse <= 0 else float(10 * np.log10(peak * peak / mse))
 
 
 def reconstruct(images: np.ndarray, codebook: np.ndarray, patch: int) -> np.ndarray:
