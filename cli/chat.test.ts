@@ -13,9 +13,9 @@ import { parseJobMessage } from '../shared/jobs/message.js';
 import type { ModelRuntime } from '../shared/runtime/index.js';
 import { outputImageKey, type StoredOutputPart } from '../shared/schemas/job.js';
 import { createApp } from '../edge/app.js';
-import { pngBytes } from '../edge/images/test-images.js';
+import { pngBytes } from '../test/support/images.js';
 import { startServer, type RunningServer } from '../edge/server.js';
-import { testDeps, tinyRuntime, type TestDeps } from '../edge/test-deps.js';
+import { testDeps, tinyRuntime, type TestDeps } from '../test/support/edge-deps.js';
 import { main } from './main.js';
 
 let runtime: ModelRuntime;

@@ -3,30 +3,13 @@ import { apiKeys } from '../shared/config/index.js';
 import { ApiErrorBody, Generation, JobRecord } from '../shared/schemas/index.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
 import { Gauge, Registry, sourceOf } from '../shared/metrics/index.js';
-import { createApp, MAX_BODY_BYTES } from './app.js';
+import { MAX_BODY_BYTES } from './app.js';
 import { LocalUrlSigner } from './auth/signed-urls.js';
-import { dataUrl, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from './images/test-images.js';
-import type { TestDeps } from './test-deps.js';
-import { tinyFixture, type DepsOverrides } from './test-fixture.js';
+import { dataUrl, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from '../test/support/images.js';
+import { appFixture } from '../test/support/app.js';
 
-const tiny = tinyFixture();
-let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
-
-function setup(overrides: DepsOverrides = {}): void {
-  deps = tiny.deps(overrides);
-  app = createApp(deps);
-}
-
-function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return Promise.resolve(
-    app.request(path, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...headers },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    }),
-  );
-}
+const api = appFixture();
+const { tiny, setup, post } = api;
 
 async function expectError(res: Response, status: number, code: string): Promise<string> {
   const body = ApiErrorBody.parse(await res.json());
@@ -35,7 +18,7 @@ async function expectError(res: Response, status: number, code: string): Promise
 }
 
 async function storedRecord(id: string): Promise<JobRecord> {
-  const record = await deps.jobs.get(id);
+  const record = await api.deps.jobs.get(id);
   expect(record).not.toBeNull();
   return record!;
 }
@@ -53,7 +36,7 @@ describe('POST /v1/generations with the tiny model', () => {
     const record = await storedRecord(created.id);
     expect(record.params).toEqual({ seed: 7, steps: tiny.runtime.manifest.diffusion.default_steps, guidance: tiny.runtime.manifest.diffusion.default_guidance, max_tokens: 8, temperature: 0 });
     expect(record.tokens_used).toBeLessThanOrEqual(8);
-    const got = await app.request(`/v1/generations/${created.id}`);
+    const got = await api.app.request(`/v1/generations/${created.id}`);
     expect(got.status).toBe(200);
     expect(Generation.parse(await got.json())).toEqual(created);
   });
@@ -77,7 +60,7 @@ describe('POST /v1/generations with the tiny model', () => {
     const { bos, user } = tiny.runtime.tokenizer.specialTokens;
     expect(record.context[0]).toEqual({ type: 'text', ids: [bos, user, tiny.runtime.tokenizer.specialTokens.boi] });
     expect(record.context[1]).toEqual({ type: 'image', key: `inputs/${id}/0.png` });
-    const stored = await deps.store.get(`inputs/${id}/0.png`);
+    const stored = await api.deps.store.get(`inputs/${id}/0.png`);
     expect(stored?.contentType).toBe('image/png');
   });
 
@@ -106,13 +89,13 @@ describe('POST /v1/generations with the tiny model', () => {
     expect(record).toMatchObject({ request_id: 'client-req-1', model: 'tiny', status: 'queued', tokens_used: tiny.runtime.tokenizer.encode('hi').length });
     expect(record.params).toMatchObject({ steps: 3, guidance: 1.5, seed: 11 });
 
-    const [message] = await deps.queue.receive({ maxMessages: 10, waitSeconds: 0 });
+    const [message] = await api.deps.queue.receive({ maxMessages: 10, waitSeconds: 0 });
     expect(parseJobMessage(message!.body)).toEqual({ jobId: created.id, requestId: 'client-req-1', model: 'tiny' });
 
     const canceled = await post(`/v1/generations/${created.id}/cancel`, '');
     expect(canceled.status).toBe(200);
     expect(Generation.parse(await canceled.json()).status).toBe('canceled');
-    expect(await deps.jobs.isCancelRequested(created.id)).toBe(true);
+    expect(await api.deps.jobs.isCancelRequested(created.id)).toBe(true);
     const again = await post(`/v1/generations/${created.id}/cancel`, '');
     expect(again.status).toBe(200);
   });
@@ -122,11 +105,11 @@ describe('cancel', () => {
   it('leaves the marker on a running job, which stays running until the worker stops', async () => {
     setup({ textDecoder: decodeToBoi });
     const { id } = Generation.parse(await (await post('/v1/generations', { prompt: 'draw' })).json());
-    await deps.jobs.update(id, (r) => ({ ...r, status: 'running' }));
+    await api.deps.jobs.update(id, (r) => ({ ...r, status: 'running' }));
     const res = await post(`/v1/generations/${id}/cancel`, '');
     expect(res.status).toBe(200);
     expect(Generation.parse(await res.json()).status).toBe('running');
-    expect(await deps.jobs.isCancelRequested(id)).toBe(true);
+    expect(await api.deps.jobs.isCancelRequested(id)).toBe(true);
   });
 
   it('refuses a finished generation with 409 and an unknown one with 404', async () => {
@@ -143,25 +126,25 @@ describe('cancel', () => {
 describe('GET /v1/generations/{id} and files', () => {
   it('is 404 for unknown and malformed ids', async () => {
     setup();
-    await expectError(await app.request('/v1/generations/gen_doesnotexist'), 404, 'not_found');
-    await expectError(await app.request('/v1/generations/..%2Fetc'), 404, 'not_found');
+    await expectError(await api.app.request('/v1/generations/gen_doesnotexist'), 404, 'not_found');
+    await expectError(await api.app.request('/v1/generations/..%2Fetc'), 404, 'not_found');
   });
 
   it('serves outputs/ files by signed URL with their content type, nothing else', async () => {
     const signer = new LocalUrlSigner({ secret: 'a-test-secret-of-32-characters!!', expiresSeconds: 60 });
     setup({ urlSigner: signer });
     const png = pngBytes(2, 2, () => [1, 2, 3, 255]);
-    await deps.store.put('outputs/gen_x/0.png', png, { contentType: 'image/png' });
-    await deps.store.put('inputs/gen_x/0.png', png, { contentType: 'image/png' });
-    const res = await app.request(await signer.urlFor('outputs/gen_x/0.png'));
+    await api.deps.store.put('outputs/gen_x/0.png', png, { contentType: 'image/png' });
+    await api.deps.store.put('inputs/gen_x/0.png', png, { contentType: 'image/png' });
+    const res = await api.app.request(await signer.urlFor('outputs/gen_x/0.png'));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await res.arrayBuffer()).equals(png)).toBe(true);
-    await expectError(await app.request('/v1/files/outputs/gen_x/0.png'), 404, 'not_found');
+    await expectError(await api.app.request('/v1/files/outputs/gen_x/0.png'), 404, 'not_found');
     for (const key of ['inputs/gen_x/0.png', 'outputs/gen_x/9.png', 'jobs/gen_x.json']) {
-      await expectError(await app.request(await signer.urlFor(key)), 404, 'not_found');
+      await expectError(await api.app.request(await signer.urlFor(key)), 404, 'not_found');
     }
-    await expectError(await app.request('/v1/files/outputs/..%2F..%2Fjobs/x.json'), 404, 'not_found');
+    await expectError(await api.app.request('/v1/files/outputs/..%2F..%2Fjobs/x.json'), 404, 'not_found');
   });
 });
 
@@ -201,7 +184,7 @@ describe('bad input is a 4xx with a stable code', () => {
 
   it('refuses a body that is not JSON by type', async () => {
     setup();
-    const res = await app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{"prompt":"x"}' });
+    const res = await api.app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{"prompt":"x"}' });
     await expectError(res, 400, 'invalid_request');
   });
 
@@ -215,26 +198,25 @@ describe('bad input is a 4xx with a stable code', () => {
 
   it('answers 405 for a wrong method and 404 for an unknown route', async () => {
     setup();
-    const res = await app.request('/v1/generations', { method: 'DELETE' });
+    const res = await api.app.request('/v1/generations', { method: 'DELETE' });
     await expectError(res, 405, 'method_not_allowed');
     expect(res.headers.get('allow')).toContain('POST');
-    await expectError(await app.request('/v1/nothing'), 404, 'not_found');
+    await expectError(await api.app.request('/v1/nothing'), 404, 'not_found');
   });
 
   it('keeps nothing for a refused request', async () => {
     setup();
     await post('/v1/generations', { prompt: '' });
-    expect(await deps.queue.stats()).toEqual({ visible: 0, inFlight: 0 });
+    expect(await api.deps.queue.stats()).toEqual({ visible: 0, inFlight: 0 });
   });
 });
 
 describe('internal failures', () => {
   it('are a 500 internal_error naming the request id, without details', async () => {
-    setup();
-    deps.queue.send = async () => {
+    setup({ textDecoder: decodeToBoi });
+    api.deps.queue.send = async () => {
       throw new Error('disk on fire');
     };
-    app = createApp({ ...deps, textDecoder: decodeToBoi });
     const res = await post('/v1/generations', { prompt: 'x' }, { 'X-Request-Id': 'r-500' });
     const message = await expectError(res, 500, 'internal_error');
     expect(message).toContain('r-500');
@@ -249,33 +231,33 @@ describe('auth', () => {
     await expectError(res, 401, 'unauthorized');
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
     await expectError(await post('/v1/generations', { prompt: 'x' }, { Authorization: 'Bearer wrong-key-1234' }), 401, 'unauthorized');
-    await expectError(await app.request('/v1/generations/gen_x', { headers: { Authorization: 'Basic a2V5' } }), 401, 'unauthorized');
-    const ok = await app.request('/v1/generations/gen_x', { headers: { Authorization: 'Bearer key-two-123456' } });
+    await expectError(await api.app.request('/v1/generations/gen_x', { headers: { Authorization: 'Basic a2V5' } }), 401, 'unauthorized');
+    const ok = await api.app.request('/v1/generations/gen_x', { headers: { Authorization: 'Bearer key-two-123456' } });
     await expectError(ok, 404, 'not_found');
-    expect((await app.request('/healthz')).status).toBe(200);
+    expect((await api.app.request('/healthz')).status).toBe(200);
   });
 });
 
 describe('operations', () => {
   it('gives every response a request id, generated when the caller sends none or a bad one', async () => {
     setup();
-    const a = await app.request('/healthz');
+    const a = await api.app.request('/healthz');
     expect(a.headers.get('x-request-id')).toMatch(/^req_[0-9a-f-]{36}$/);
-    const b = await app.request('/healthz', { headers: { 'X-Request-Id': 'bad id with spaces' } });
+    const b = await api.app.request('/healthz', { headers: { 'X-Request-Id': 'bad id with spaces' } });
     expect(b.headers.get('x-request-id')).toMatch(/^req_/);
-    const c = await app.request('/nowhere', { headers: { 'X-Request-Id': 'abc-123' } });
+    const c = await api.app.request('/nowhere', { headers: { 'X-Request-Id': 'abc-123' } });
     expect(c.headers.get('x-request-id')).toBe('abc-123');
   });
 
   it('serves /healthz', async () => {
     setup();
-    const res = await app.request('/healthz');
+    const res = await api.app.request('/healthz');
     expect(await res.json()).toEqual({ status: 'ok', model: 'tiny', models: ['tiny'] });
   });
 
   it('serves an OpenAPI document with every route and the docs page', async () => {
     setup();
-    const doc = (await (await app.request('/openapi.json')).json()) as {
+    const doc = (await (await api.app.request('/openapi.json')).json()) as {
       openapi: string;
       paths: Record<string, Record<string, unknown>>;
       components: { securitySchemes: Record<string, unknown>; schemas: Record<string, { properties?: Record<string, unknown> }> };
@@ -306,7 +288,7 @@ describe('operations', () => {
     expect(Object.keys(doc.components.schemas.Model!.properties!)).toEqual(['id', 'object', 'created', 'owned_by', 'name', 'description', 'image', 'prompts', 'tasks', 'licenses', 'data_card', 'default']);
     // No API_KEYS here: the document declares no security (edge/openapi.test.ts has both cases).
     expect(doc.components.securitySchemes ?? {}).toEqual({});
-    const docs = await app.request('/docs');
+    const docs = await api.app.request('/docs');
     expect(docs.status).toBe(200);
     expect(await docs.text()).toMatch(/swagger/i);
   });
@@ -316,8 +298,8 @@ describe('operations', () => {
     new Gauge({ name: 'worker_jobs_active', help: 'x', labelNames: ['worker'], registers: [extra] }).set({ worker: '0' }, 0);
     setup({ textDecoder: decodeToBoi, metrics: [sourceOf(extra)] });
     await post('/v1/generations', { prompt: 'x' });
-    await app.request('/v1/generations/gen_missing');
-    const res = await app.request('/metrics');
+    await api.app.request('/v1/generations/gen_missing');
+    const res = await api.app.request('/metrics');
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/);
     const text = await res.text();
     expect(text).toContain('http_requests_total{method="POST",route="/v1/generations",status="202"} 1');

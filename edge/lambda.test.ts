@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TINY_DIR } from './test-deps.js';
+import { TINY_DIR } from '../test/support/edge-deps.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edge-lambda-'));
 const saved = { ...process.env };

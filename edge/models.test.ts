@@ -13,9 +13,9 @@ import { ApiErrorBody, Generation } from '../shared/schemas/index.js';
 import { ModelList } from '../shared/schemas/models.js';
 import { createApp } from './app.js';
 import { prepareInputImage } from './images/index.js';
-import { dataUrl, pngBytes } from './images/test-images.js';
+import { dataUrl, pngBytes } from '../test/support/images.js';
 import { decodeText } from './text-decode.js';
-import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from './test-deps.js';
+import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from '../test/support/edge-deps.js';
 
 const SHAPES_DIR = fileURLToPath(new URL('../packages/shapes64/', import.meta.url));
 const hasShapes = existsSync(`${SHAPES_DIR}manifest.json`);

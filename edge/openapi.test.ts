@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../shared/config/index.js';
 import { IMAGE_DATA_URL_PATTERN } from '../shared/schemas/generation.js';
 import { createApp, type AppDeps } from './app.js';
-import { dataUrl, pngBytes } from './images/test-images.js';
-import type { TestDeps } from './test-deps.js';
-import { tinyFixture } from './test-fixture.js';
+import { dataUrl, pngBytes } from '../test/support/images.js';
+import type { TestDeps } from '../test/support/edge-deps.js';
+import { tinyFixture } from '../test/support/tiny-fixture.js';
 
 interface Operation {
   security?: unknown;

@@ -3,7 +3,7 @@ import { apiKeys } from '../shared/config/index.js';
 import type { ModelRuntime } from '../shared/runtime/index.js';
 import { createApp } from './app.js';
 import { assertSafeBind, startServer, UnsafeBindError } from './server.js';
-import { testDeps, tinyRuntime } from './test-deps.js';
+import { testDeps, tinyRuntime } from '../test/support/edge-deps.js';
 
 let runtime: ModelRuntime;
 beforeAll(async () => {

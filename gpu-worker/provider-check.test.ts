@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime, type OnnxModelRuntime, type RuntimeOptions } from '../shared/runtime/index.js';
-import { TINY_DIR } from '../shared/runtime/test-fixture.js';
+import { TINY_DIR } from '../test/support/tiny-package.js';
 import { tempDir } from '../test/adapters/tmp-dir.js';
 import { CUDA_PROVIDER_FILES, ExecutionProviderUnavailable, missingCudaProviderFiles, onnxruntimeBinDir, openWorkerRuntime } from './provider-check.js';
 

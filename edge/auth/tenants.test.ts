@@ -6,29 +6,20 @@
 import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
-import { createApp } from '../app.js';
-import type { TestDeps } from '../test-deps.js';
-import { tinyFixture } from '../test-fixture.js';
-import { playWorker } from '../test-jobs.js';
+import { appFixture } from '../../test/support/app.js';
+import { playWorker } from '../../test/support/play-worker.js';
 import { Authenticator, LOCAL_TENANT } from './tenants.js';
-
-const tiny = tinyFixture();
-let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
 
 const ACME = 'key-of-acme-0001';
 const GLOBEX = 'key-of-globex-01';
 const BARE = 'a-bare-key-00001';
-const decodeToBoi = tiny.decodeTo('hi', 'boi');
 
-function setup(): void {
-  deps = tiny.deps({ textDecoder: decodeToBoi, config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`, BARE) }, events: { pollMs: 5 } });
-  app = createApp(deps);
-}
+const api = appFixture((tiny) => ({ textDecoder: tiny.decodeTo('hi', 'boi'), config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`, BARE) }, events: { pollMs: 5 } }));
+const { setup } = api;
 
 function call(key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return Promise.resolve(
-    app.request(path, {
+    api.app.request(path, {
       method,
       headers: { Authorization: `Bearer ${key}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -69,7 +60,7 @@ describe('a tenant and another tenant\'s generation', () => {
     const created = await call(ACME, 'POST', '/v1/generations', { prompt: 'draw a square' });
     expect(created.status).toBe(202);
     const { id } = Generation.parse(await created.json());
-    await playWorker(deps, id, 2);
+    await playWorker(api.deps, id, 2);
     const mine = Generation.parse(await (await call(ACME, 'GET', `/v1/generations/${id}`)).json());
     const image = mine.output.find((p) => p.type === 'image');
     const url = image?.type === 'image' ? image.url : '';
@@ -101,20 +92,19 @@ describe('a tenant and another tenant\'s generation', () => {
     // Nothing the other tenants did touched it: the owner still reads and downloads it.
     const after = Generation.parse(await (await call(ACME, 'GET', `/v1/generations/${id}`)).json());
     expect(after.status).toBe('succeeded');
-    expect(await deps.jobs.isCancelRequested(id)).toBe(false);
-    const file = await app.request(url); // no key: the signature is the proof
+    expect(await api.deps.jobs.isCancelRequested(id)).toBe(false);
+    const file = await api.app.request(url); // no key: the signature is the proof
     expect(file.status).toBe(200);
     expect(file.headers.get('content-type')).toBe('image/png');
   });
 
   it('owns what the OpenAI images route makes for it, like any generation', async () => {
-    deps = tiny.deps({ textDecoder: decodeToBoi, config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`), openAiWaitSeconds: 1 } });
-    app = createApp(deps);
+    api.setup({ config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`), openAiWaitSeconds: 1 }, events: {} });
     const res = await call(ACME, 'POST', '/v1/images/generations', { prompt: 'a blue square' });
     expect(res.status).toBe(504); // no worker here: it names the generations still running
     const { error } = (await res.json()) as { error: { generation_ids: string[] } };
     const [id] = error.generation_ids;
-    expect((await deps.jobs.get(id!))?.tenant).toBe('acme');
+    expect((await api.deps.jobs.get(id!))?.tenant).toBe('acme');
     expect((await call(ACME, 'GET', `/v1/generations/${id}`)).status).toBe(200);
     expect((await call(GLOBEX, 'GET', `/v1/generations/${id}`)).status).toBe(404);
   });
@@ -127,7 +117,7 @@ describe('a tenant and another tenant\'s generation', () => {
     expect([a.status, b.status]).toEqual([202, 202]);
     const [ga, gb] = [Generation.parse(await a.json()), Generation.parse(await b.json())];
     expect(ga.id).not.toBe(gb.id);
-    expect((await deps.jobs.get(ga.id))?.tenant).toBe('acme');
-    expect((await deps.jobs.get(gb.id))?.tenant).toBe('globex');
+    expect((await api.deps.jobs.get(ga.id))?.tenant).toBe('acme');
+    expect((await api.deps.jobs.get(gb.id))?.tenant).toBe('globex');
   });
 });

@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logging/index.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
 import { createApp } from '../app.js';
-import { dataUrl, jpegBytes, pngBytes } from '../images/test-images.js';
-import type { TestDeps } from '../test-deps.js';
-import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
+import { dataUrl, jpegBytes, pngBytes } from '../../test/support/images.js';
+import type { TestDeps } from '../../test/support/edge-deps.js';
+import { tinyFixture, type DepsOverrides } from '../../test/support/tiny-fixture.js';
 import { startBodyThread } from './index.js';
 
 const tiny = tinyFixture();

@@ -14,23 +14,15 @@ import { conversationContext, createRuntime, streamSeed, type OnnxModelRuntime, 
 import { CONVERSATION_LIMITS } from '../../shared/schemas/conversation.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
 import { createApp } from '../app.js';
-import { dataUrl, pngBytes } from '../images/test-images.js';
-import { testDeps, TINY_DIR, type TestDeps } from '../test-deps.js';
-import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
-import { playWorker } from '../test-jobs.js';
+import { dataUrl, pngBytes } from '../../test/support/images.js';
+import { testDeps, TINY_DIR, type TestDeps } from '../../test/support/edge-deps.js';
+import { appFixture } from '../../test/support/app.js';
+import { playWorker } from '../../test/support/play-worker.js';
 import { decodeText, type TextDecodeFn } from '../text-decode.js';
 
-const tiny = tinyFixture();
-let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
-
-function setup(overrides: DepsOverrides = {}): void {
-  deps = tiny.deps(overrides);
-  app = createApp(deps);
-}
-
-const post = (body: unknown, headers: Record<string, string> = {}) =>
-  Promise.resolve(app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) }));
+const api = appFixture();
+const { tiny, setup } = api;
+const post = (body: unknown, headers: Record<string, string> = {}) => api.post('/v1/generations', body, headers);
 
 async function expectError(res: Response, status: number, code: string): Promise<string> {
   const body = ApiErrorBody.parse(await res.json());
@@ -59,8 +51,8 @@ describe('POST /v1/generations with messages', () => {
       await (await post({ messages: [{ role: 'user', content: [{ type: 'image', url: red }, { type: 'text', text: 'describe the image' }] }], seed: 5, max_tokens: 6 })).json(),
     );
     expect(viaMessages.output).toEqual(viaPrompt.output);
-    const a = (await deps.jobs.get(viaPrompt.id))!;
-    const b = (await deps.jobs.get(viaMessages.id))!;
+    const a = (await api.deps.jobs.get(viaPrompt.id))!;
+    const b = (await api.deps.jobs.get(viaMessages.id))!;
     expect(idsOf(b.context)).toEqual(idsOf(a.context));
     expect(a.messages).toBeUndefined();
     expect(viaPrompt.messages).toBeUndefined();
@@ -86,9 +78,9 @@ describe('POST /v1/generations with messages', () => {
     expect(seen).toHaveLength(1);
     expect(idsOf(seen[0] as never)).toEqual(expected);
     const image = seen[0]!.find((s) => s.type === 'image');
-    expect(image?.type === 'image' && Array.from(image.patches)).toEqual(Array.from(decodePng((await deps.store.get(`inputs/${created.id}/0.png`))!.body, tiny.runtime.manifest.image)));
+    expect(image?.type === 'image' && Array.from(image.patches)).toEqual(Array.from(decodePng((await api.deps.store.get(`inputs/${created.id}/0.png`))!.body, tiny.runtime.manifest.image)));
 
-    const record = (await deps.jobs.get(created.id))!;
+    const record = (await api.deps.jobs.get(created.id))!;
     expect(record.status).toBe('queued');
     expect(idsOf(record.context)).toEqual([...expected, ...enc('ok'), boi]);
     expect(record.context.find((s) => s.type === 'image')).toEqual({ type: 'image', key: `inputs/${created.id}/0.png` });
@@ -98,11 +90,11 @@ describe('POST /v1/generations with messages', () => {
       { role: 'user', content: [{ type: 'text', text: 'make the ' }, { type: 'text', text: 'circle blue' }] },
     ]);
     // GET shows the conversation, the image as a URL that serves the job's copy.
-    const got = Generation.parse(await (await app.request(`/v1/generations/${created.id}`)).json());
+    const got = Generation.parse(await (await api.app.request(`/v1/generations/${created.id}`)).json());
     expect(got.messages?.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     const part = got.messages![1]!.content[1]!;
     expect(part).toMatchObject({ type: 'image', width: 64, height: 64, mime_type: 'image/png' });
-    expect((await app.request(part.type === 'image' ? part.url : '')).status).toBe(404); // inputs/ are not served as files
+    expect((await api.app.request(part.type === 'image' ? part.url : '')).status).toBe(404); // inputs/ are not served as files
   });
 
   it('runs the real decode over the whole history, deterministically for a seed', async () => {
@@ -116,14 +108,14 @@ describe('POST /v1/generations with messages', () => {
     const b = Generation.parse(await (await post({ messages, seed: 9, max_tokens: 6 })).json());
     expect(b.output).toEqual(a.output);
     // The same decode, run here on the context the template makes, gives the same answer.
-    const patches = decodePng((await deps.store.get(`inputs/${a.id}/0.png`))!.body, tiny.runtime.manifest.image);
+    const patches = decodePng((await api.deps.store.get(`inputs/${a.id}/0.png`))!.body, tiny.runtime.manifest.image);
     const context = conversationContext(tiny.runtime.tokenizer, [
       { role: 'user', content: [{ type: 'image', patches }, 'describe the image'] },
       { role: 'assistant', content: ['a red half'] },
       { role: 'user', content: ['draw it in ', 'blue'] },
     ]);
     const direct = await decodeText(tiny.runtime, context, { maxTokens: 6, temperature: 0, seed: streamSeed(9, 'text', 0) });
-    const record = (await deps.jobs.get(a.id))!;
+    const record = (await api.deps.jobs.get(a.id))!;
     expect(record.tokens_used).toBe(direct.ids.length);
     expect(a.output).toEqual(direct.text.length > 0 ? [{ type: 'text', text: direct.text }] : []);
   });
@@ -134,8 +126,8 @@ describe('POST /v1/generations with messages', () => {
     const as = (key: string) => ({ Authorization: `Bearer ${key}` });
     const first = Generation.parse(await (await post({ prompt: 'draw a square' }, as('acme-key-123456'))).json());
     const drawn = pngBytes(64, 64, (x, y) => (x + y < 64 ? [10, 200, 30, 255] : [250, 250, 250, 255]));
-    await playWorker(deps, first.id);
-    await deps.store.put(`outputs/${first.id}/0.png`, drawn, { contentType: 'image/png' });
+    await playWorker(api.deps, first.id);
+    await api.deps.store.put(`outputs/${first.id}/0.png`, drawn, { contentType: 'image/png' });
 
     const messages = (generation: string, index = 0) => [
       { role: 'user', content: 'draw a square' },
@@ -145,11 +137,11 @@ describe('POST /v1/generations with messages', () => {
     const res = await post({ messages: messages(first.id) }, as('acme-key-123456'));
     expect(res.status).toBe(202);
     const { id } = Generation.parse(await res.json());
-    const copy = (await deps.store.get(`inputs/${id}/0.png`))!.body;
+    const copy = (await api.deps.store.get(`inputs/${id}/0.png`))!.body;
     expect(Array.from(decodePng(copy, tiny.runtime.manifest.image))).toEqual(Array.from(decodePng(drawn, tiny.runtime.manifest.image)));
     const image = seen[1]!.find((s) => s.type === 'image');
     expect(image?.type === 'image' && Array.from(image.patches)).toEqual(Array.from(decodePng(drawn, tiny.runtime.manifest.image)));
-    expect((await deps.jobs.get(id))!.messages![1]).toEqual({ role: 'assistant', content: [{ type: 'image', key: `inputs/${id}/0.png`, width: 64, height: 64, generation: first.id, index: 0 }] });
+    expect((await api.deps.jobs.get(id))!.messages![1]).toEqual({ role: 'assistant', content: [{ type: 'image', key: `inputs/${id}/0.png`, width: 64, height: 64, generation: first.id, index: 0 }] });
 
     await expectError(await post({ messages: messages(first.id) }, as('globex-key-12345')), 404, 'not_found');
     await expectError(await post({ messages: messages('gen_doesnotexist') }, as('acme-key-123456')), 404, 'not_found');

@@ -4,7 +4,7 @@ import { createLogger } from '../../shared/logging/index.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, userTurn, type OnnxModelRuntime, type Segment } from '../../shared/runtime/index.js';
-import { TINY_DIR, tinyRuntime } from '../test-deps.js';
+import { TINY_DIR, tinyRuntime } from '../../test/support/edge-deps.js';
 import { decodeText } from '../text-decode.js';
 import { DecodeThreadError, startDecodeThread, type DecodeThread } from './index.js';
 

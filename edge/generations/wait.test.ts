@@ -1,26 +1,13 @@
 /** Prefer: wait=N on POST /v1/generations, and queue_position while queued. */
 import { describe, expect, it } from 'vitest';
 import { Generation } from '../../shared/schemas/index.js';
-import { createApp } from '../app.js';
-import type { TestDeps } from '../test-deps.js';
-import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
-import { playWorker } from '../test-jobs.js';
+import { appFixture } from '../../test/support/app.js';
+import { playWorker } from '../../test/support/play-worker.js';
 import { preferredWait } from './wait.js';
 
-const tiny = tinyFixture();
-let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
-
-const decodeToBoi = tiny.decodeTo('hi', 'boi');
-
-function setup(overrides: DepsOverrides = {}): void {
-  deps = tiny.deps({ textDecoder: decodeToBoi, events: { pollMs: 5 }, ...overrides });
-  app = createApp(deps);
-}
-
-function post(headers: Record<string, string> = {}): Promise<Response> {
-  return Promise.resolve(app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: '{"prompt":"draw"}' }));
-}
+const api = appFixture((tiny) => ({ textDecoder: tiny.decodeTo('hi', 'boi'), events: { pollMs: 5 } }));
+const { setup } = api;
+const post = (headers: Record<string, string> = {}) => api.post('/v1/generations', '{"prompt":"draw"}', headers);
 
 describe('preferredWait', () => {
   it.each([
@@ -45,11 +32,11 @@ describe('Prefer: wait on POST /v1/generations', () => {
     // The worker picks the job up as soon as its message is there.
     const worker = (async () => {
       for (;;) {
-        const [m] = await deps.queue.receive({ maxMessages: 1, waitSeconds: 5 });
+        const [m] = await api.deps.queue.receive({ maxMessages: 1, waitSeconds: 5 });
         if (!m) continue;
         const { jobId } = JSON.parse(m.body) as { jobId: string };
-        await playWorker(deps, jobId, 2);
-        await deps.queue.delete(m.receiptHandle);
+        await playWorker(api.deps, jobId, 2);
+        await api.deps.queue.delete(m.receiptHandle);
         return jobId;
       }
     })();
@@ -79,11 +66,11 @@ describe('queue_position', () => {
     setup();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(Generation.parse(await (await post()).json()).id);
-    const position = async (id: string) => Generation.parse(await (await app.request(`/v1/generations/${id}`)).json()).queue_position;
+    const position = async (id: string) => Generation.parse(await (await api.app.request(`/v1/generations/${id}`)).json()).queue_position;
     expect(await Promise.all(ids.map(position))).toEqual([0, 1, 2]);
     // A worker takes the first message: the others move up.
-    const [m] = await deps.queue.receive({ maxMessages: 1, waitSeconds: 0 });
-    await deps.jobs.update(JSON.parse(m!.body).jobId, (r) => ({ ...r, status: 'running' }));
+    const [m] = await api.deps.queue.receive({ maxMessages: 1, waitSeconds: 0 });
+    await api.deps.jobs.update(JSON.parse(m!.body).jobId, (r) => ({ ...r, status: 'running' }));
     expect(await Promise.all(ids.map(position))).toEqual([undefined, 0, 1]);
   });
 });

@@ -5,15 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
-import { createApp, type AppDeps } from '../app.js';
-import type { TestDeps } from '../test-deps.js';
-import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
+import type { AppDeps } from '../app.js';
+import { appFixture } from '../../test/support/app.js';
+import type { DepsOverrides } from '../../test/support/tiny-fixture.js';
 import { claimKey, IdempotencyClaims } from './claims.js';
 import { canonicalJson, fingerprint } from './fingerprint.js';
 
-const tiny = tinyFixture();
-let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
+const api = appFixture(() => ({ textDecoder: decodeToBoi }));
+const { tiny } = api;
 let decodes = 0;
 
 const decodeToBoi: AppDeps['textDecoder'] = async () => {
@@ -23,22 +22,13 @@ const decodeToBoi: AppDeps['textDecoder'] = async () => {
 
 function setup(overrides: DepsOverrides = {}): void {
   decodes = 0;
-  deps = tiny.deps({ textDecoder: decodeToBoi, ...overrides });
-  app = createApp(deps);
+  api.setup(overrides);
 }
 
-function post(path: string, body: unknown, key?: string): Promise<Response> {
-  return Promise.resolve(
-    app.request(path, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...(key !== undefined ? { 'Idempotency-Key': key } : {}) },
-      body: JSON.stringify(body),
-    }),
-  );
-}
+const post = (path: string, body: unknown, key?: string) => api.post(path, body, key !== undefined ? { 'Idempotency-Key': key } : {});
 
 async function messages(): Promise<number> {
-  const { visible, inFlight } = await deps.queue.stats();
+  const { visible, inFlight } = await api.deps.queue.stats();
   return visible + inFlight;
 }
 
@@ -50,7 +40,7 @@ describe('Idempotency-Key on POST /v1/generations', () => {
     expect(first.status).toBe(202);
     const a = Generation.parse(await first.json());
     // Same body in another order and spacing: the same request.
-    const again = await app.request('/v1/generations', {
+    const again = await api.app.request('/v1/generations', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'order-42' },
       body: `{ "steps": 3,\n "prompt": "draw a circle" }`,
@@ -72,7 +62,7 @@ describe('Idempotency-Key on POST /v1/generations', () => {
     expect([res.status, error.code]).toEqual([409, 'idempotency_conflict']);
     expect(await messages()).toBe(1);
     expect((await post('/v1/generations', { prompt: 'draw a circle' }, 'k1')).status).toBe(200);
-    expect((await deps.jobs.get(first.id))?.status).toBe('queued');
+    expect((await api.deps.jobs.get(first.id))?.status).toBe('queued');
   });
 
   it('makes one generation of 8 concurrent duplicates: one 202, seven 200, one id, one message', async () => {
@@ -124,10 +114,10 @@ describe('Idempotency-Key on POST /v1/generations/{id}/cancel', () => {
     setup();
     const { id } = Generation.parse(await (await post('/v1/generations', { prompt: 'draw' })).json());
     const { id: other } = Generation.parse(await (await post('/v1/generations', { prompt: 'draw' })).json());
-    await deps.jobs.update(id, (r) => ({ ...r, status: 'running' }));
+    await api.deps.jobs.update(id, (r) => ({ ...r, status: 'running' }));
     const first = await post(`/v1/generations/${id}/cancel`, {}, 'stop-1');
     expect(first.status).toBe(200);
-    await deps.jobs.update(id, (r) => ({ ...r, status: 'succeeded' })); // the worker finished first
+    await api.deps.jobs.update(id, (r) => ({ ...r, status: 'succeeded' })); // the worker finished first
     // Without the key a cancel now is 409 already_finished; with it, the first cancel's answer stands.
     expect((await post(`/v1/generations/${id}/cancel`, {})).status).toBe(409);
     const repeat = await post(`/v1/generations/${id}/cancel`, {}, 'stop-1');
@@ -135,7 +125,7 @@ describe('Idempotency-Key on POST /v1/generations/{id}/cancel', () => {
     expect(Generation.parse(await repeat.json())).toMatchObject({ id, status: 'succeeded' });
     const misuse = await post(`/v1/generations/${other}/cancel`, {}, 'stop-1');
     expect([misuse.status, ApiErrorBody.parse(await misuse.json()).error.code]).toEqual([409, 'idempotency_conflict']);
-    expect((await deps.jobs.get(other))?.status).toBe('queued');
+    expect((await api.deps.jobs.get(other))?.status).toBe('queued');
   });
 });
 
@@ -146,7 +136,7 @@ describe('concurrent cancels with one key', () => {
     const responses = await Promise.all(Array.from({ length: 6 }, () => post(`/v1/generations/${id}/cancel`, {}, 'stop-now')));
     expect(responses.map((r) => r.status)).toEqual(Array(6).fill(200));
     for (const r of responses) expect(Generation.parse(await r.json())).toMatchObject({ id, status: 'canceled' });
-    expect(await deps.jobs.isCancelRequested(id)).toBe(true);
+    expect(await api.deps.jobs.isCancelRequested(id)).toBe(true);
   });
 });
 
@@ -154,7 +144,7 @@ describe('IdempotencyClaims', () => {
   it('takes over a pending claim whose request died, keeping its generation id', async () => {
     let now = 1_000_000;
     setup();
-    const claims = new IdempotencyClaims(deps.store, { now: () => now, staleMs: 60_000, pollMs: 1, maxWaitMs: 0 });
+    const claims = new IdempotencyClaims(api.deps.store, { now: () => now, staleMs: 60_000, pollMs: 1, maxWaitMs: 0 });
     const first = await claims.begin('t', 'k', 'print', 'gen_first');
     expect(first).toMatchObject({ kind: 'claimed', claim: { generationId: 'gen_first', takeover: false } });
     // Still fresh: a second request waits (here: not at all) and is told it is in progress.
@@ -167,7 +157,7 @@ describe('IdempotencyClaims', () => {
     expect(await claims.begin('t', 'k', 'print', 'gen_third')).toEqual({ kind: 'in_progress' });
     if (second.kind === 'claimed') await claims.complete(second.claim);
     expect(await claims.begin('t', 'k', 'print', 'gen_third')).toEqual({ kind: 'replay', generationId: 'gen_first' });
-    expect(await deps.store.get(claimKey('t', 'k'))).not.toBeNull();
+    expect(await api.deps.store.get(claimKey('t', 'k'))).not.toBeNull();
   });
 
   it('costs a new key two conditional writes (claim, done); a repeat, a refused write and a read', async () => {
@@ -176,14 +166,14 @@ describe('IdempotencyClaims', () => {
     const store: ObjectStore = {
       get: async (key) => {
         ops.push('get');
-        return deps.store.get(key);
+        return api.deps.store.get(key);
       },
       put: async (key, body, options) => {
         ops.push(options.ifNoneMatch ? 'put if-none-match' : options.ifMatch ? 'put if-match' : 'put');
-        return deps.store.put(key, body, options);
+        return api.deps.store.put(key, body, options);
       },
-      delete: (key) => deps.store.delete(key),
-      urlFor: (key) => deps.store.urlFor(key),
+      delete: (key) => api.deps.store.delete(key),
+      urlFor: (key) => api.deps.store.urlFor(key),
     };
     const claims = new IdempotencyClaims(store);
     const first = await claims.begin('t', 'k', 'print', 'gen_1');

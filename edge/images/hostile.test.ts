@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { patchesToRgb } from '../../shared/runtime/index.js';
 import { ApiError } from '../errors.js';
 import { MAX_PIXELS, prepareInputImage } from './index.js';
-import { dataUrl, halves, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from './test-images.js';
+import { dataUrl, halves, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from '../../test/support/images.js';
 
 const geometry = { width: 64, height: 64, patch_size: 8 };
 const RED: [number, number, number] = [255, 0, 0];

@@ -3,7 +3,7 @@ import { decodePngRgb } from '../../shared/images/png.js';
 import { patchesToRgb } from '../../shared/runtime/index.js';
 import { ApiError } from '../errors.js';
 import { parseImageDataUrl, prepareInputImage, sniffFormat } from './index.js';
-import { dataUrl, jpegBytes, pngBytes } from './test-images.js';
+import { dataUrl, jpegBytes, pngBytes } from '../../test/support/images.js';
 
 const geometry = { width: 64, height: 64, patch_size: 8 };
 

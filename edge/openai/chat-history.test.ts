@@ -10,27 +10,16 @@ import { apiKeys } from '../../shared/config/index.js';
 import { decodePng } from '../../shared/images/png.js';
 import { conversationContext, type Segment, type TextStop } from '../../shared/runtime/index.js';
 import { Generation } from '../../shared/schemas/index.js';
-import { createApp } from '../app.js';
-import { dataUrl, pngBytes } from '../images/test-images.js';
-import type { TestDeps } from '../test-deps.js';
-import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
-import { playWorker } from '../test-jobs.js';
+import { dataUrl, pngBytes } from '../../test/support/images.js';
+import { appFixture } from '../../test/support/app.js';
+import { playWorker } from '../../test/support/play-worker.js';
 import type { TextDecodeFn } from '../text-decode.js';
 import { OpenAiErrorBody } from './errors.js';
 import { assistantTextParts, imageSourceOf } from './history.js';
 import { ChatCompletion } from './schemas.js';
 
-const tiny = tinyFixture();
-let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
-
-function setup(overrides: DepsOverrides = {}): void {
-  deps = tiny.deps(overrides);
-  app = createApp(deps);
-}
-
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  Promise.resolve(app.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) }));
+const api = appFixture();
+const { tiny, setup, post } = api;
 
 async function openAiError(res: Response, status: number): Promise<OpenAiErrorBody['error']> {
   expect(res.status).toBe(status);
@@ -56,9 +45,9 @@ async function earlierDrawing(headers: Record<string, string> = {}): Promise<{ i
   nextStop = 'boi';
   const created = Generation.parse(await (await post('/v1/generations', { prompt: 'draw a red square' }, headers)).json());
   nextStop = 'eos';
-  await playWorker(deps, created.id);
-  await deps.store.put(`outputs/${created.id}/0.png`, drawn, { contentType: 'image/png' });
-  const got = Generation.parse(await (await app.request(`/v1/generations/${created.id}`, { headers })).json());
+  await playWorker(api.deps, created.id);
+  await api.deps.store.put(`outputs/${created.id}/0.png`, drawn, { contentType: 'image/png' });
+  const got = Generation.parse(await (await api.app.request(`/v1/generations/${created.id}`, { headers })).json());
   const image = got.output.find((p) => p.type === 'image');
   return { id: created.id, url: image?.type === 'image' ? new URL(image.url, 'http://localhost').href : '' };
 }
@@ -140,18 +129,18 @@ describe('an answer with an image', () => {
     nextStop = 'boi';
     const asked = post('/v1/chat/completions', { messages: [{ role: 'user', content: 'draw a red square' }], seed: 6, max_tokens: 9 });
     // The worker's part: the job the chat queued gets its image.
-    const [message] = await deps.queue.receive({ maxMessages: 1, waitSeconds: 5 });
+    const [message] = await api.deps.queue.receive({ maxMessages: 1, waitSeconds: 5 });
     const { jobId } = JSON.parse(message!.body) as { jobId: string };
-    await playWorker(deps, jobId);
+    await playWorker(api.deps, jobId);
     nextStop = 'eos';
-    await deps.store.put(`outputs/${jobId}/0.png`, drawn, { contentType: 'image/png' });
+    await api.deps.store.put(`outputs/${jobId}/0.png`, drawn, { contentType: 'image/png' });
     const res = await asked;
     expect(res.status).toBe(200);
     const body = ChatCompletion.parse(await res.json());
     expect(body.generation_id).toBe(jobId);
     const content = body.choices[0]!.message.content;
     expect(content).toMatch(new RegExp(`^fine!\\[image 1\\]\\(http://localhost/v1/files/outputs/${jobId}/0\\.png\\?expires=\\d+&sig=[^)]+\\)$`));
-    const record = (await deps.jobs.get(jobId))!;
+    const record = (await api.deps.jobs.get(jobId))!;
     expect(record.params).toMatchObject({ seed: 6, max_tokens: 9 });
     expect(body.usage.completion_tokens).toBe(record.tokens_used);
 

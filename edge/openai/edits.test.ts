@@ -5,22 +5,15 @@
  * has made the images. test/openai/ drives it with the official client.
  */
 import { describe, expect, it } from 'vitest';
-import { createApp, type AppDeps } from '../app.js';
-import { pngBytes } from '../images/test-images.js';
-import type { TestDeps } from '../test-deps.js';
-import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
-import { playWorker } from '../test-jobs.js';
+import type { AppDeps } from '../app.js';
+import { pngBytes } from '../../test/support/images.js';
+import { appFixture } from '../../test/support/app.js';
+import { playWorker } from '../../test/support/play-worker.js';
 import { OpenAiErrorBody } from './errors.js';
 import { ImagesResponse } from './schemas.js';
 
-const tiny = tinyFixture();
-let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
-
-function setup(overrides: DepsOverrides = {}): void {
-  deps = tiny.deps(overrides);
-  app = createApp(deps);
-}
+const api = appFixture();
+const { tiny, setup } = api;
 
 const decodeToBoi: AppDeps['textDecoder'] = async () => ({ ids: [], text: '', stop: 'boi' });
 const circle = pngBytes(64, 64, (x, y) => ((x - 20) ** 2 + (y - 20) ** 2 < 100 ? [220, 30, 30, 255] : [255, 255, 255, 255]));
@@ -31,7 +24,7 @@ function form(fields: Record<string, string | Blob | undefined>): FormData {
   return body;
 }
 const file = (bytes: Uint8Array, name = 'in.png', type = 'image/png') => new File([Buffer.from(bytes)], name, { type });
-const edit = (body: FormData | string, headers: Record<string, string> = {}) => Promise.resolve(app.request('/v1/images/edits', { method: 'POST', body, headers }));
+const edit = (body: FormData | string, headers: Record<string, string> = {}) => Promise.resolve(api.app.request('/v1/images/edits', { method: 'POST', body, headers }));
 
 async function openAiError(res: Response, status: number): Promise<OpenAiErrorBody['error']> {
   expect(res.status).toBe(status);
@@ -47,7 +40,7 @@ describe('POST /v1/images/edits', () => {
     expect(error.generation_ids).toHaveLength(2);
     const { bos, user, boi, eoi, assistant } = tiny.runtime.tokenizer.specialTokens;
     for (const [k, id] of error.generation_ids!.entries()) {
-      const record = (await deps.jobs.get(id))!;
+      const record = (await api.deps.jobs.get(id))!;
       expect(record.status).toBe('queued');
       expect(record.params).toMatchObject({ seed: 10 + k, steps: 3, temperature: 1.5 });
       // <bos> <user> <boi> patches <eoi> {prompt} <assistant>, then the answer's <boi>.
@@ -56,7 +49,7 @@ describe('POST /v1/images/edits', () => {
         { type: 'image', key: `inputs/${id}/0.png` },
         { type: 'text', ids: [eoi, ...tiny.runtime.tokenizer.encode('make the circle blue'), assistant, boi] },
       ]);
-      expect(await deps.store.get(`inputs/${id}/0.png`)).not.toBeNull();
+      expect(await api.deps.store.get(`inputs/${id}/0.png`)).not.toBeNull();
     }
   });
 
@@ -66,10 +59,10 @@ describe('POST /v1/images/edits', () => {
     let stop = false;
     const worker = (async () => {
       while (!stop) {
-        const [message] = await deps.queue.receive({ maxMessages: 1, waitSeconds: 0 });
+        const [message] = await api.deps.queue.receive({ maxMessages: 1, waitSeconds: 0 });
         if (message) {
-          await playWorker(deps, (JSON.parse(message.body) as { jobId: string }).jobId, 1);
-          await deps.queue.delete(message.receiptHandle);
+          await playWorker(api.deps, (JSON.parse(message.body) as { jobId: string }).jobId, 1);
+          await api.deps.queue.delete(message.receiptHandle);
         } else await new Promise((r) => setTimeout(r, 20));
       }
     })();
@@ -106,6 +99,6 @@ describe('POST /v1/images/edits', () => {
     expect(json.message).toMatch(/multipart\/form-data/);
     expect(await openAiError(await edit(form({ image: file(circle), prompt: 'x', model: 'dall-e-2' })), 404)).toMatchObject({ code: 'model_not_found', param: 'model' });
     // Nothing was queued by any of them.
-    expect(await deps.queue.stats()).toMatchObject({ visible: 0 });
+    expect(await api.deps.queue.stats()).toMatchObject({ visible: 0 });
   });
 });

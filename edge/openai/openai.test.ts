@@ -6,24 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
-import { createApp, type AppDeps } from '../app.js';
-import { dataUrl, pngBytes } from '../images/test-images.js';
-import type { TestDeps } from '../test-deps.js';
-import { tinyFixture, type DepsOverrides } from '../test-fixture.js';
+import type { AppDeps } from '../app.js';
+import { dataUrl, pngBytes } from '../../test/support/images.js';
+import { appFixture } from '../../test/support/app.js';
 import { OpenAiErrorBody } from './errors.js';
 import { ChatCompletion } from './schemas.js';
 
-const tiny = tinyFixture();
-let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
-
-function setup(overrides: DepsOverrides = {}): void {
-  deps = tiny.deps(overrides);
-  app = createApp(deps);
-}
-
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  Promise.resolve(app.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) }));
+const api = appFixture();
+const { tiny, setup, post } = api;
 
 async function openAiError(res: Response, status: number): Promise<OpenAiErrorBody['error']> {
   expect(res.status).toBe(status);
@@ -36,7 +26,7 @@ const decodeToBoi: AppDeps['textDecoder'] = async () => ({ ids: [], text: '', st
 describe('GET /v1/models', () => {
   it("lists the model in OpenAI's list shape with what it understands", async () => {
     setup();
-    const res = await app.request('/v1/models');
+    const res = await api.app.request('/v1/models');
     expect(res.status).toBe(200);
     const body = (await res.json()) as { object: string; data: Record<string, unknown>[] };
     expect(body.object).toBe('list');
@@ -50,8 +40,8 @@ describe('GET /v1/models', () => {
       prompts: { draw_prefix: 'draw ', describe_prompt: 'describe the image' },
       default: true,
     });
-    expect((await app.request(`/v1/models/${tiny.runtime.manifest.name}`)).status).toBe(200);
-    const missing = await openAiError(await app.request('/v1/models/nope'), 404);
+    expect((await api.app.request(`/v1/models/${tiny.runtime.manifest.name}`)).status).toBe(200);
+    const missing = await openAiError(await api.app.request('/v1/models/nope'), 404);
     expect(missing).toMatchObject({ code: 'model_not_found', param: 'model', type: 'not_found_error' });
   });
 });
@@ -75,15 +65,15 @@ describe('errors in OpenAI shape', () => {
     setup({ config: { apiKeys: apiKeys('secret-key-1') } });
     const unauthorized = await openAiError(await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }), 401);
     expect(unauthorized).toMatchObject({ type: 'authentication_error', code: 'unauthorized', param: null });
-    const models = await openAiError(await app.request('/v1/models'), 401);
+    const models = await openAiError(await api.app.request('/v1/models'), 401);
     expect(models.code).toBe('unauthorized');
     const auth = { authorization: 'Bearer secret-key-1' };
-    const badJson = await app.request('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{' });
+    const badJson = await api.app.request('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{' });
     expect((await openAiError(badJson, 400)).code).toBe('invalid_json');
-    const method = await app.request('/v1/images/generations', { headers: auth });
+    const method = await api.app.request('/v1/images/generations', { headers: auth });
     expect((await openAiError(method, 405)).code).toBe('method_not_allowed');
     // The plain API keeps its own shape.
-    const plain = await app.request('/v1/generations/gen_x');
+    const plain = await api.app.request('/v1/generations/gen_x');
     expect(await plain.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
   });
 });
@@ -136,10 +126,10 @@ describe('POST /v1/chat/completions', () => {
     setup({ textDecoder: decodeToBoi, config: { apiKeys: [], openAiWaitSeconds: 1 } });
     const error = await openAiError(await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'draw a red circle' }], seed: 4 }), 504);
     expect(error).toMatchObject({ type: 'timeout_error', code: 'generation_timeout' });
-    const record = (await deps.jobs.get(error.generation_ids![0]!))!;
+    const record = (await api.deps.jobs.get(error.generation_ids![0]!))!;
     expect(record).toMatchObject({ status: 'queued', messages: [{ role: 'user', content: [{ type: 'text', text: 'draw a red circle' }] }] });
     expect(record.params.seed).toBe(4);
-    expect(await deps.queue.receive({ maxMessages: 1, waitSeconds: 0 })).toHaveLength(1);
+    expect(await api.deps.queue.receive({ maxMessages: 1, waitSeconds: 0 })).toHaveLength(1);
   });
 
   it('refuses remote image URLs, broken images and a conversation without a user message', async () => {
@@ -166,7 +156,7 @@ describe('POST /v1/images/generations without a worker', () => {
     expect(error.generation_ids).toHaveLength(2);
     for (const [k, id] of error.generation_ids!.entries()) {
       expect(error.message).toContain(id);
-      const record = (await deps.jobs.get(id))!;
+      const record = (await api.deps.jobs.get(id))!;
       expect(record.status).toBe('queued');
       expect(record.params).toMatchObject({ seed: 10 + k, steps: 3 });
       const promptIds = record.context.flatMap((s) => (s.type === 'text' ? s.ids : []));
@@ -174,11 +164,11 @@ describe('POST /v1/images/generations without a worker', () => {
     }
     // A prompt that already asks to draw is not prefixed twice.
     const again = await openAiError(await post('/v1/images/generations', { prompt: 'Draw a blue square' }), 504);
-    const record = (await deps.jobs.get(again.generation_ids![0]!))!;
+    const record = (await api.deps.jobs.get(again.generation_ids![0]!))!;
     const ids = record.context.flatMap((s) => (s.type === 'text' ? s.ids : [])).filter((id) => !tiny.runtime.tokenizer.isSpecial(id));
     expect(tiny.runtime.tokenizer.decode(ids)).toBe('Draw a blue square');
     // The spec allows 4000 characters of prompt; the draw prefix is the server's own and does not count against them.
     const longest = await openAiError(await post('/v1/images/generations', { prompt: 'x'.repeat(4000) }), 504);
-    expect((await deps.jobs.get(longest.generation_ids![0]!))!.status).toBe('queued');
+    expect((await api.deps.jobs.get(longest.generation_ids![0]!))!.status).toBe('queued');
   });
 });

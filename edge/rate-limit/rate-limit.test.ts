@@ -7,7 +7,7 @@ import { apiKeys } from '../../shared/config/index.js';
 import { ApiErrorBody } from '../../shared/schemas/index.js';
 import { FileStore } from '../../shared/store/file-store.js';
 import { createApp } from '../app.js';
-import { tinyFixture } from '../test-fixture.js';
+import { tinyFixture } from '../../test/support/tiny-fixture.js';
 import type { RateLimiter } from './limiter.js';
 import { MemoryRateLimiter } from './memory.js';
 import { READ_MULTIPLIER } from './middleware.js';

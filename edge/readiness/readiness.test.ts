@@ -9,7 +9,7 @@ import { poolReadinessCheck } from '../../gpu-worker/pool-readiness.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import { evaluateReadiness, ReadinessReport, type ReadinessCheck } from '../../shared/readiness/index.js';
 import { createApp } from '../app.js';
-import { tinyFixture } from '../test-fixture.js';
+import { tinyFixture } from '../../test/support/tiny-fixture.js';
 import { ModelLoads } from './model-loads.js';
 
 const tiny = tinyFixture();

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasTiny, TINY_DIR } from '../runtime/test-fixture.js';
+import { hasTiny, TINY_DIR } from '../../test/support/tiny-package.js';
 import { drawPromptFor, loadModelRegistry, ModelRegistryError, modelList, RuntimeSet, UnknownModelError } from './index.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'registry-test-'));

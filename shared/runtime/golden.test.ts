@@ -8,7 +8,7 @@ import { asTensorCache } from './kv-cache.js';
 import { sampleImage } from './sample-image.js';
 import { createRuntime, type OnnxModelRuntime } from './session.js';
 import { tokenizerFromJson } from './tokenizer.js';
-import { decodeFloat32, hasTiny, maxAbsDiff, readGolden, TINY_DIR } from './test-fixture.js';
+import { decodeFloat32, hasTiny, maxAbsDiff, readGolden, TINY_DIR } from '../../test/support/tiny-package.js';
 import { drawContext, uncondContext } from './template.js';
 import type { Segment } from './types.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPackage, ModelPackageError, parseManifest } from './manifest.js';
 import { CONVERSATION_TASKS, declaredTasks } from './tasks.js';
-import { hasTiny, TINY_DIR } from './test-fixture.js';
+import { hasTiny, TINY_DIR } from '../../test/support/tiny-package.js';
 
 const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
 

@@ -11,7 +11,7 @@ import { ModelPackageError, parseManifest, sha256File } from './manifest.js';
 import { graphFileFor, graphFilesFor, resolvePrecision } from './precision.js';
 import { createRuntime, type OnnxModelRuntime } from './session.js';
 import { drawContext, uncondContext } from './template.js';
-import { hasTiny, maxAbsDiff, TINY_DIR } from './test-fixture.js';
+import { hasTiny, maxAbsDiff, TINY_DIR } from '../../test/support/tiny-package.js';
 import type { DenoiseRow } from './types.js';
 
 describe('resolvePrecision', () => {

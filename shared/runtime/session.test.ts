@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asTensorCache, TensorKvCache } from './kv-cache.js';
 import { createRuntime, type OnnxModelRuntime } from './session.js';
 import { drawContext, uncondContext, userTurn } from './template.js';
-import { hasTiny, maxAbsDiff, TINY_DIR } from './test-fixture.js';
+import { hasTiny, maxAbsDiff, TINY_DIR } from '../../test/support/tiny-package.js';
 import type { DenoiseRow } from './types.js';
 
 describe.skipIf(!hasTiny)('OnnxModelRuntime on packages/tiny', () => {

@@ -10,7 +10,7 @@ import { createApp, type AppDeps } from '../../edge/app.js';
 import { jobRepository } from '../../edge/deps.js';
 import { IdempotencyClaims } from '../../edge/idempotency/claims.js';
 import { StoreRateLimiter } from '../../edge/rate-limit/store.js';
-import { testRegistry, TINY_DIR, tinyRuntime } from '../../edge/test-deps.js';
+import { testRegistry, TINY_DIR, tinyRuntime } from '../support/edge-deps.js';
 import { eventLoopDecoder } from '../../edge/text-decode.js';
 import { apiKeys } from '../../shared/config/index.js';
 import { createLogger } from '../../shared/logging/index.js';

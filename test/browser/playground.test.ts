@@ -11,7 +11,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pngBytes } from '../../edge/images/test-images.js';
+import { pngBytes } from '../support/images.js';
 import { buildPlayground } from '../../edge/playground/build.js';
 import { MODEL_DIR, startEdge, startWorkerProcess, stopProcess, tempDataDir, type Edge, type WorkerProcess } from '../e2e/system.js';
 import { launchChromium, newPage, screenshot } from './browser.js';

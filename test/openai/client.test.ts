@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { dataUrl, pngBytes } from '../../edge/images/test-images.js';
+import { dataUrl, pngBytes } from '../support/images.js';
 import { openAiServer } from './server.js';
 
 const server = openAiServer();

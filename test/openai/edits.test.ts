@@ -9,7 +9,7 @@
 import OpenAI, { toFile } from 'openai';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { pngBytes } from '../../edge/images/test-images.js';
+import { pngBytes } from '../support/images.js';
 import { openAiServer } from './server.js';
 
 const server = openAiServer();

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
-import { hasTiny, TINY_DIR } from '../../shared/runtime/test-fixture.js';
+import { hasTiny, TINY_DIR } from '../support/tiny-package.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker } from '../../gpu-worker/worker.js';
 import { valueOf } from '../../gpu-worker/metrics.js';

@@ -10,7 +10,7 @@ import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { createRuntime, drawContext, sampleImage, streamSeed, uncondContext, type OnnxModelRuntime } from '../../shared/runtime/index.js';
-import { hasTiny, maxAbsDiff, TINY_DIR } from '../../shared/runtime/test-fixture.js';
+import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
 import { ModelRunner, type StepInput } from '../../gpu-worker/model-runner.js';
 import { valueOf } from '../../gpu-worker/metrics.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';

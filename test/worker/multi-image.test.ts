@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
-import { hasTiny, TINY_DIR } from '../../shared/runtime/test-fixture.js';
+import { hasTiny, TINY_DIR } from '../support/tiny-package.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';

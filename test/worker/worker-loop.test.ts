@@ -9,7 +9,7 @@ import { cancelKey } from '../../shared/jobs/record.js';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { JobRepository } from '../../shared/jobs/repository.js';
 import { createRuntime, drawContext, sampleImage, streamSeed, uncondContext, type OnnxModelRuntime } from '../../shared/runtime/index.js';
-import { hasTiny, maxAbsDiff, TINY_DIR } from '../../shared/runtime/test-fixture.js';
+import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
 import { inputImageKey } from '../../shared/schemas/job.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';

@@ -1,24 +1,15 @@
 /** GET /v1/generations/{id}/events: streamed (Node) and buffered (Lambda), through the app. */
 import { describe, expect, it } from 'vitest';
 import { ApiErrorBody, Generation } from '../../../shared/schemas/index.js';
-import { createApp, type AppDeps } from '../../app.js';
-import type { TestDeps } from '../../test-deps.js';
-import { tinyFixture } from '../../test-fixture.js';
-import { playWorker } from '../../test-jobs.js';
+import type { AppDeps } from '../../app.js';
+import { appFixture } from '../../../test/support/app.js';
+import { playWorker } from '../../../test/support/play-worker.js';
 
-const tiny = tinyFixture();
-let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
-
-const decodeToBoi = tiny.decodeTo('hi', 'boi');
-
-function setup(events: AppDeps['events'] = {}): void {
-  deps = tiny.deps({ textDecoder: decodeToBoi, events: { pollMs: 5, ...events } });
-  app = createApp(deps);
-}
+const api = appFixture((tiny) => ({ textDecoder: tiny.decodeTo('hi', 'boi') }));
+const setup = (events: AppDeps['events'] = {}) => api.setup({ events: { pollMs: 5, ...events } });
 
 async function create(): Promise<string> {
-  const res = await app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"prompt":"draw"}' });
+  const res = await api.app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"prompt":"draw"}' });
   expect(res.status).toBe(202);
   return Generation.parse(await res.json()).id;
 }
@@ -71,7 +62,7 @@ describe('events, streamed', () => {
   it('sends the generation at every change, from queued to the final state, then ends', async () => {
     setup();
     const id = await create();
-    const res = await app.request(`/v1/generations/${id}/events`);
+    const res = await api.app.request(`/v1/generations/${id}/events`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     // Each worker write waits until the stream has sent the state before it.
@@ -87,7 +78,7 @@ describe('events, streamed', () => {
     };
     await sent(1);
     let written = 1; // the queued state; before each later write, the stream has sent all so far
-    await playWorker(deps, id, 3, async () => sent(++written));
+    await playWorker(api.deps, id, 3, async () => sent(++written));
     await reading;
     expect(frames[0]).toEqual({ retry: 1000 });
     const events = generations(frames);
@@ -100,24 +91,24 @@ describe('events, streamed', () => {
       ['succeeded', 3, undefined],
     ]);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
-    const final = Generation.parse(await (await app.request(`/v1/generations/${id}`)).json());
+    const final = Generation.parse(await (await api.app.request(`/v1/generations/${id}`)).json());
     expect(events[events.length - 1]!.g).toEqual(final);
   });
 
   it('resumes after Last-Event-ID: a state the client has is not sent again; after the final one, 204', async () => {
     setup();
     const id = await create();
-    const [first] = generations(await readFrames(await app.request(`/v1/generations/${id}/events`), (f) => generations(f).length === 1));
+    const [first] = generations(await readFrames(await api.app.request(`/v1/generations/${id}/events`), (f) => generations(f).length === 1));
     // Nothing changed: a reconnect with that id gets no event until something does.
-    await deps.jobs.update(id, (r) => ({ ...r, status: 'running', progress: { step: 1, steps: 3 } }));
+    await api.deps.jobs.update(id, (r) => ({ ...r, status: 'running', progress: { step: 1, steps: 3 } }));
     const resumed = generations(
-      await readFrames(await app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': first!.id } }), (f) => generations(f).length === 1),
+      await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': first!.id } }), (f) => generations(f).length === 1),
     );
     expect(resumed.map(({ g }) => [g.status, g.progress.step])).toEqual([['running', 1]]);
-    await playWorker(deps, id, 3);
-    const rest = generations(await readFrames(await app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': resumed[0]!.id } })));
+    await playWorker(api.deps, id, 3);
+    const rest = generations(await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': resumed[0]!.id } })));
     expect(rest.map(({ g }) => g.status)).toEqual(['succeeded']);
-    const done = await app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': rest[0]!.id } });
+    const done = await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': rest[0]!.id } });
     expect(done.status).toBe(204);
   });
 
@@ -125,7 +116,7 @@ describe('events, streamed', () => {
     setup({ heartbeatMs: 20 });
     const id = await create();
     // Until a heartbeat after the first event (one may come sooner on a slow machine).
-    const frames = await readFrames(await app.request(`/v1/generations/${id}/events`), (f) =>
+    const frames = await readFrames(await api.app.request(`/v1/generations/${id}/events`), (f) =>
       f.some((x, i) => x.comment === 'heartbeat' && f.slice(0, i).some((y) => y.event === 'generation')),
     );
     expect(frames.filter((f) => f.comment === 'heartbeat').length).toBeGreaterThan(0);
@@ -134,7 +125,7 @@ describe('events, streamed', () => {
 
   it('is 404 for an unknown generation', async () => {
     setup();
-    const res = await app.request('/v1/generations/gen_AAAAAAAAAAAAAAAAAAAAAA/events');
+    const res = await api.app.request('/v1/generations/gen_AAAAAAAAAAAAAAAAAAAAAA/events');
     expect([res.status, ApiErrorBody.parse(await res.json()).error.code]).toEqual([404, 'not_found']);
   });
 });
@@ -143,16 +134,16 @@ describe('events, buffered (Lambda)', () => {
   it('answers with the next change and a retry hint, or the hint alone when nothing changed in time', async () => {
     setup({ mode: 'buffered', bufferedWaitMs: 50, retryMs: 1500 });
     const id = await create();
-    const first = await readFrames(await app.request(`/v1/generations/${id}/events`));
+    const first = await readFrames(await api.app.request(`/v1/generations/${id}/events`));
     expect(first[0]).toEqual({ retry: 1500 });
     const [queued] = generations(first);
     expect(queued!.g).toMatchObject({ status: 'queued', queue_position: 0 });
-    const idle = await readFrames(await app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': queued!.id } }));
+    const idle = await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': queued!.id } }));
     expect(idle).toEqual([{ retry: 1500 }]);
-    await playWorker(deps, id, 2);
-    const last = generations(await readFrames(await app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': queued!.id } })));
+    await playWorker(api.deps, id, 2);
+    const last = generations(await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': queued!.id } })));
     expect(last.map(({ g }) => g.status)).toEqual(['succeeded']);
-    expect((await app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': last[0]!.id } })).status).toBe(204);
+    expect((await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': last[0]!.id } })).status).toBe(204);
   });
 });
 
@@ -161,12 +152,12 @@ describe('events, when the client goes away', () => {
     setup();
     const id = await create();
     let reads = 0;
-    const get = deps.jobs.get.bind(deps.jobs);
-    deps.jobs.get = async (jobId: string) => {
+    const get = api.deps.jobs.get.bind(api.deps.jobs);
+    api.deps.jobs.get = async (jobId: string) => {
       reads += 1;
       return get(jobId);
     };
-    const res = await app.request(`/v1/generations/${id}/events`);
+    const res = await api.app.request(`/v1/generations/${id}/events`);
     await readFrames(res, (f) => generations(f).length === 1); // cancels the body after the first event
     const settle = () => new Promise((r) => setTimeout(r, 60)); // a dozen poll intervals
     await settle();

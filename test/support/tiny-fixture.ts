@@ -5,9 +5,9 @@
  * block's) top level: it registers the vitest hooks there.
  */
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { AppDeps } from './app.js';
-import type { OnnxModelRuntime, TextStop } from '../shared/runtime/index.js';
-import { testDeps, tinyRuntime, type TestDeps } from './test-deps.js';
+import type { AppDeps } from '../../edge/app.js';
+import type { OnnxModelRuntime, TextStop } from '../../shared/runtime/index.js';
+import { testDeps, tinyRuntime, type TestDeps } from './edge-deps.js';
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'store' | 'queue'>>;
 

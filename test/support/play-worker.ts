@@ -1,7 +1,7 @@
 /** Test helpers that play the worker's part on a job record: progress, an output image, the end. */
-import { outputImageKey, type JobRecord } from '../shared/schemas/job.js';
-import type { TestDeps } from './test-deps.js';
-import { pngBytes } from './images/test-images.js';
+import { outputImageKey, type JobRecord } from '../../shared/schemas/job.js';
+import type { TestDeps } from './edge-deps.js';
+import { pngBytes } from './images.js';
 
 /** Moves a queued job to running, through `steps` progress writes, to succeeded with one 2x2 image. */
 export async function playWorker(deps: Pick<TestDeps, 'jobs' | 'store'>, id: string, steps = 3, between: () => Promise<void> = async () => {}): Promise<JobRecord> {

@@ -1,5 +1,5 @@
 /**
- * Test helpers for the fixture package packages/tiny (written by model/export.py): where it
+ * Test helpers for the fixture package packages/tiny (written by model/packaging/export.py): where it
  * is, whether it exists, and its golden.json decoded.
  */
 import { existsSync, readFileSync } from 'node:fs';

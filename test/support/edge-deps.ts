@@ -3,16 +3,16 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../shared/logging/index.js';
-import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
-import { ModelRegistry, servedModel } from '../shared/models/index.js';
-import { createRuntime, type ModelRuntime, type OnnxModelRuntime } from '../shared/runtime/index.js';
-import { FileStore } from '../shared/store/file-store.js';
-import type { AppDeps } from './app.js';
-import { jobRepository } from './deps.js';
-import { eventLoopDecoder } from './text-decode.js';
+import { createLogger } from '../../shared/logging/index.js';
+import { SqliteQueue } from '../../shared/queue/sqlite-queue.js';
+import { ModelRegistry, servedModel } from '../../shared/models/index.js';
+import { createRuntime, type ModelRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
+import { FileStore } from '../../shared/store/file-store.js';
+import type { AppDeps } from '../../edge/app.js';
+import { jobRepository } from '../../edge/deps.js';
+import { eventLoopDecoder } from '../../edge/text-decode.js';
 
-export const TINY_DIR = fileURLToPath(new URL('../packages/tiny/', import.meta.url));
+export const TINY_DIR = fileURLToPath(new URL('../../packages/tiny/', import.meta.url));
 
 export async function tinyRuntime(): Promise<OnnxModelRuntime> {
   return createRuntime(TINY_DIR, { executionProvider: 'cpu', intraOpThreads: 1 });
