@@ -36,9 +36,8 @@ $PY -m model.evaluation.eval_corpus --package="$PKG" --corpus="$CORPUS" --precis
 mkdir -p docs/images
 $PY - "$CK" "$RUN/eval/results.json" "docs/images/$NAME-learning-curve.png" <<'PYEOF'
 import json, sys
-sys.path.insert(0, "model")
 import torch
-from plots import corpus_learning_curve
+from model.evaluation.plots import corpus_learning_curve
 ck = torch.load(sys.argv[1], weights_only=False, map_location="cpu")
 r = json.load(open(sys.argv[2]))["results"]
 base = {"describe_heldout_greedy": r["describe_heldout_baseline_top1"]["accuracy"],
