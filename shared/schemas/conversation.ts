@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ImageDataUrl } from './image-url.js';
+import { ImagePart, StoredImagePart, TextPart } from './parts.js';
 
 export const CONVERSATION_LIMITS = {
   /** Turns in one request (user and assistant together). */
@@ -25,7 +26,7 @@ const GenerationId = z
   .regex(/^gen_[A-Za-z0-9_-]{1,124}$/, 'a generation id (gen_...)')
   .meta({ example: 'gen_q2b4Xk1yq3Lr2mS9vTfW0A' });
 
-export const MessageTextPart = z.object({ type: z.literal('text'), text: z.string() }).strict().meta({ id: 'MessageTextPart' });
+export const MessageTextPart = TextPart.meta({ id: 'MessageTextPart' });
 
 export const MessageImageUrlPart = z
   .object({ type: z.literal('image'), url: ImageDataUrl })
@@ -97,17 +98,9 @@ export function checkMessages(messages: readonly Message[], ctx: z.RefinementCtx
  * generations it quoted.
  */
 export const StoredMessagePart = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text'), text: z.string() }).strict(),
-  z
-    .object({
-      type: z.literal('image'),
-      key: z.string().min(1),
-      width: z.number().int().positive(),
-      height: z.number().int().positive(),
-      generation: z.string().min(1).optional(),
-      index: z.number().int().min(0).optional(),
-    })
-    .strict(),
+  TextPart,
+  // A message's image is stored without mime_type (always PNG) and with where it was quoted from.
+  StoredImagePart.omit({ mime_type: true }).extend({ generation: z.string().min(1).optional(), index: z.number().int().min(0).optional() }),
 ]);
 export type StoredMessagePart = z.infer<typeof StoredMessagePart>;
 
@@ -120,18 +113,11 @@ export const MessageView = z
     role: z.enum(['user', 'assistant']),
     content: z.array(
       z.discriminatedUnion('type', [
-        z.object({ type: z.literal('text'), text: z.string() }).strict(),
-        z
-          .object({
-            type: z.literal('image'),
-            url: z.string().min(1),
-            width: z.number().int().positive(),
-            height: z.number().int().positive(),
-            mime_type: z.literal('image/png'),
-            generation: z.string().optional().meta({ description: 'The generation it was quoted from, when the request referenced one.' }),
-            index: z.number().int().min(0).optional(),
-          })
-          .strict(),
+        TextPart,
+        ImagePart.extend({
+          generation: z.string().optional().meta({ description: 'The generation it was quoted from, when the request referenced one.' }),
+          index: z.number().int().min(0).optional(),
+        }),
       ]),
     ),
   })

@@ -9,6 +9,7 @@ import { WebhookRequest, WebhookView } from '../webhooks/schema.js';
 import { checkMessages, Messages, MessageView } from './conversation.js';
 import { ImageDataUrl } from './image-url.js';
 import { ModelName } from './models.js';
+import { ImagePart, TextPart } from './parts.js';
 
 export const LIMITS = {
   promptChars: 4000,
@@ -25,6 +26,11 @@ export const LIMITS = {
 
 export { INPUT_IMAGE_TYPES, IMAGE_DATA_URL_PATTERN, ImageDataUrl } from './image-url.js';
 
+/** An optional number within `bounds` (an integer where `int`), as the document describes it. */
+function bounded(bounds: { min: number; max: number; int?: boolean }, description: string) {
+  return (bounds.int ? z.number().int() : z.number()).min(bounds.min).max(bounds.max).optional().meta({ description });
+}
+
 export const CreateGenerationRequest = z
   .object({
     prompt: z
@@ -40,39 +46,11 @@ export const CreateGenerationRequest = z
       .optional()
       .meta({ description: 'Up to 4 input images; they come before the prompt in the user turn (with `prompt` only).' }),
     messages: Messages.optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(LIMITS.seedMax)
-      .optional()
-      .meta({ description: 'Seed of the text sampler and of the image noise; random when absent.' }),
-    steps: z
-      .number()
-      .int()
-      .min(LIMITS.steps.min)
-      .max(LIMITS.steps.max)
-      .optional()
-      .meta({ description: "Denoising steps per image; the model package's default when absent." }),
-    guidance: z
-      .number()
-      .min(LIMITS.guidance.min)
-      .max(LIMITS.guidance.max)
-      .optional()
-      .meta({ description: "Classifier-free guidance scale; the model package's default when absent." }),
-    max_tokens: z
-      .number()
-      .int()
-      .min(LIMITS.maxTokens.min)
-      .max(LIMITS.maxTokens.max)
-      .optional()
-      .meta({ description: 'Budget of generated text tokens for the whole answer (default 256).' }),
-    temperature: z
-      .number()
-      .min(LIMITS.temperature.min)
-      .max(LIMITS.temperature.max)
-      .optional()
-      .meta({ description: 'Text sampling temperature; 0 (the default) is greedy.' }),
+    seed: bounded({ min: 0, max: LIMITS.seedMax, int: true }, 'Seed of the text sampler and of the image noise; random when absent.'),
+    steps: bounded({ ...LIMITS.steps, int: true }, "Denoising steps per image; the model package's default when absent."),
+    guidance: bounded(LIMITS.guidance, "Classifier-free guidance scale; the model package's default when absent."),
+    max_tokens: bounded({ ...LIMITS.maxTokens, int: true }, 'Budget of generated text tokens for the whole answer (default 256).'),
+    temperature: bounded(LIMITS.temperature, 'Text sampling temperature; 0 (the default) is greedy.'),
     webhook: WebhookRequest.optional(),
   })
   .strict()
@@ -88,21 +66,6 @@ export const CreateGenerationRequest = z
   })
   .meta({ id: 'CreateGenerationRequest' });
 export type CreateGenerationRequest = z.infer<typeof CreateGenerationRequest>;
-
-export const TextPart = z.object({ type: z.literal('text'), text: z.string() }).strict();
-export type TextPart = z.infer<typeof TextPart>;
-
-export const ImagePart = z
-  .object({
-    type: z.literal('image'),
-    /** Absolute (presigned S3) or relative to the API's base URL (`/v1/files/...`). */
-    url: z.string().min(1),
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    mime_type: z.literal('image/png'),
-  })
-  .strict();
-export type ImagePart = z.infer<typeof ImagePart>;
 
 export const OutputPart = z.discriminatedUnion('type', [TextPart, ImagePart]).meta({ id: 'OutputPart' });
 export type OutputPart = z.infer<typeof OutputPart>;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { JobId, JobRecordBase } from '../jobs/record.js';
 import { StoredWebhook } from '../webhooks/schema.js';
 import { StoredMessage } from './conversation.js';
+import { StoredImagePart, TextPart } from './parts.js';
 
 const tokenId = z.number().int().min(0);
 
@@ -20,18 +21,7 @@ export const ContextSegment = z.discriminatedUnion('type', [
 export type ContextSegment = z.infer<typeof ContextSegment>;
 
 /** A stored output part: images by key; the API view turns keys into URLs. */
-export const StoredOutputPart = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text'), text: z.string() }).strict(),
-  z
-    .object({
-      type: z.literal('image'),
-      key: z.string().min(1),
-      width: z.number().int().positive(),
-      height: z.number().int().positive(),
-      mime_type: z.literal('image/png'),
-    })
-    .strict(),
-]);
+export const StoredOutputPart = z.discriminatedUnion('type', [TextPart, StoredImagePart]);
 export type StoredOutputPart = z.infer<typeof StoredOutputPart>;
 
 /** The request's parameters with every default resolved. */
