@@ -13,7 +13,7 @@ import type { CreateGenerationRequest } from '../../shared/schemas/generation.js
 import type { JobRecord } from '../../shared/schemas/job.js';
 import type { TurnSpec } from '../conversation/index.js';
 import { OpenAiError } from './errors.js';
-import { waitForGenerations } from './wait.js';
+import { assertSucceeded, waitForGenerations } from './wait.js';
 
 export interface ChatImageDeps {
   /** POST /v1/generations's use case, bound to this request (its id, log and tenant). */
@@ -61,14 +61,7 @@ export async function imageAnswer(
       { status: 504, code: 'generation_timeout', generationIds: [record.id] },
     );
   }
-  if (record.status !== 'succeeded') {
-    const why = record.error ? `${record.error.code}: ${record.error.message}` : record.status;
-    throw new OpenAiError('internal_error', `generation ${record.id} ended ${record.status} (${why})`, {
-      status: 500,
-      code: record.error?.code ?? `generation_${record.status}`,
-      generationIds: [record.id],
-    });
-  }
+  assertSucceeded(record);
   let images = 0;
   const numbered = record.output.map((part) => ({ part, number: part.type === 'image' ? ++images : 0 }));
   const pieces = await Promise.all(

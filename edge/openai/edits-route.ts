@@ -12,7 +12,7 @@ import { ApiError } from '../errors.js';
 import { editImages } from './edits.js';
 import { ImageEditForm } from './edits-schema.js';
 import { imagesDeps } from './images-deps.js';
-import { fromZodError, OpenAiErrorBody } from './errors.js';
+import { OpenAiErrorBody, openAiHook } from './errors.js';
 import type { OpenAiDeps } from './routes.js';
 import { ImagesResponse } from './schemas.js';
 
@@ -56,11 +56,6 @@ export const imageEditsRoute = createRoute({
   },
 });
 
-const hook = (result: { success: true } | { success: false; error: z.ZodError }): undefined => {
-  if (!result.success) throw fromZodError(result.error);
-  return undefined;
-};
-
 export function registerImageEditsRoute(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps): void {
   app.openapi(
     imageEditsRoute,
@@ -69,6 +64,6 @@ export function registerImageEditsRoute(app: OpenAPIHono<EdgeEnv>, deps: OpenAiD
       const result = await editImages(imagesDeps(c, deps, form.model), form);
       return c.json(result, 200);
     },
-    hook,
+    openAiHook,
   );
 }

@@ -15,6 +15,12 @@ import { z } from 'zod';
 import { ApiError } from '../errors.js';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/schemas/errors.js';
 
+/** The routes' validation hook: a failed check is OpenAI's 400 naming the field. */
+export const openAiHook = (result: { success: true } | { success: false; error: z.ZodError }): undefined => {
+  if (!result.success) throw fromZodError(result.error);
+  return undefined;
+};
+
 export type OpenAiErrorType = 'invalid_request_error' | 'authentication_error' | 'not_found_error' | 'server_error' | 'timeout_error';
 
 export const OpenAiErrorBody = z

@@ -11,7 +11,7 @@ import { LIMITS, type CreateGenerationRequest } from '../../shared/schemas/gener
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { OpenAiError } from './errors.js';
 import type { ImagesRequest, ImagesResponse } from './schemas.js';
-import { waitForGenerations } from './wait.js';
+import { assertSucceeded, waitForGenerations } from './wait.js';
 
 export interface ImagesDeps {
   /** POST /v1/generations's use case, bound to this request (its id, log, and whatever else the route knows). */
@@ -94,14 +94,7 @@ export async function answerImages(
 }
 
 async function imageDatum(deps: ImagesDeps, record: JobRecord, format: 'url' | 'b64_json', prompt: string): Promise<ImagesResponse['data'][number]> {
-  if (record.status !== 'succeeded') {
-    const why = record.error ? `${record.error.code}: ${record.error.message}` : record.status;
-    throw new OpenAiError('internal_error', `generation ${record.id} ended ${record.status} (${why})`, {
-      status: 500,
-      code: record.error?.code ?? `generation_${record.status}`,
-      generationIds: [record.id],
-    });
-  }
+  assertSucceeded(record);
   const image = record.output.find((p) => p.type === 'image');
   if (!image || image.type !== 'image') {
     const text = record.output.map((p) => (p.type === 'text' ? p.text : '')).join('');

@@ -15,7 +15,7 @@ import type { ModelCatalog } from '../models/catalog.js';
 import { resolveOrThrow } from '../models/routes.js';
 import { answerChat, completionBody, completionChunks } from './chat.js';
 import { imagesDeps } from './images-deps.js';
-import { fromZodError, OpenAiErrorBody } from './errors.js';
+import { OpenAiErrorBody, openAiHook } from './errors.js';
 import { registerImageEditsRoute } from './edits-route.js';
 import { generateImages } from './images.js';
 import { ChatCompletion, ChatRequest, ImagesRequest, ImagesResponse } from './schemas.js';
@@ -26,11 +26,6 @@ export const OPENAI_PATHS = ['/v1/images/*', '/v1/chat/*', '/v1/models', '/v1/mo
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const error = (description: string) => json(OpenAiErrorBody, description);
 const security = [{ bearerAuth: [] }];
-const hook = (result: { success: true } | { success: false; error: z.ZodError }): undefined => {
-  if (!result.success) throw fromZodError(result.error);
-  return undefined;
-};
-
 export const imagesRoute = createRoute({
   method: 'post',
   path: '/v1/images/generations',
@@ -103,7 +98,7 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
       const result = await generateImages(imagesDeps(c, deps, body.model), body);
       return c.json(result, 200);
     },
-    hook,
+    openAiHook,
   );
 
   app.openapi(
@@ -133,6 +128,6 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
         await stream.writeSSE({ data: '[DONE]' });
       });
     },
-    hook,
+    openAiHook,
   );
 }

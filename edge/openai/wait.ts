@@ -7,6 +7,7 @@ import type { JobRepository } from '../../shared/jobs/repository.js';
 import { isTerminal } from '../../shared/jobs/status.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { pollUntil } from '../poll.js';
+import { OpenAiError } from './errors.js';
 
 export interface WaitOptions {
   /** Give up at this time (ms since the epoch); the records as last read are returned. */
@@ -35,4 +36,15 @@ export async function waitForGenerations(jobs: JobRepository<JobRecord>, initial
     signal: options.signal,
   });
   return { records: value, done };
+}
+
+/** A generation that ended otherwise is OpenAI's 500, with the generation's own error code where it has one. */
+export function assertSucceeded(record: JobRecord): void {
+  if (record.status === 'succeeded') return;
+  const why = record.error ? `${record.error.code}: ${record.error.message}` : record.status;
+  throw new OpenAiError('internal_error', `generation ${record.id} ended ${record.status} (${why})`, {
+    status: 500,
+    code: record.error?.code ?? `generation_${record.status}`,
+    generationIds: [record.id],
+  });
 }
