@@ -128,7 +128,7 @@ describe('startBodyThread', () => {
       const [good, lying] = answer.images.map(([, image]) => image);
       if (!good?.ok || !lying?.ok || !good.prepare || !lying.prepare) throw new Error('expected images the thread reads');
       const expected = await prepareInputBytes(png, 'image/png', 0, geometry);
-      // Read twice (a request may name one image twice): the bytes stay with the event loop.
+      // Read twice (a request may name one image twice): the bytes come back with each answer.
       for (let i = 0; i < 2; i += 1) expect(await good.prepare(geometry)).toEqual(expected);
       const onLoop = await prepareInputBytes(jpeg, 'image/png', 0, geometry).catch((err: unknown) => err);
       const onThread = await lying.prepare(geometry).catch((err: unknown) => err);

@@ -10,7 +10,6 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/logging/index.js';
 import type { ImageGeometry } from '../../shared/runtime/index.js';
 import { ApiError } from '../errors.js';
-import type { InputMime } from '../images/formats.js';
 import type { InputImage } from '../images/index.js';
 import type { InlineImage } from './inline-images.js';
 import { parseForm, type ParsedForm } from './parse-form.js';
@@ -57,8 +56,7 @@ type Request = ToThread extends infer T ? (T extends { id: number } ? Omit<T, 'i
 /**
  * One thread, started at once (it loads in seconds: not on a client's time) and again when
  * a body comes after it died (the bodies it held fail: a 500, nothing half-done, as no work
- * had started on them). Bodies are moved to the thread, not copied; images to be read are
- * copied (a request may read the same one twice).
+ * had started on them). Bodies and images are moved to the thread, not copied.
  */
 export function startBodyThread(options: { logger: Logger }): BodyParser {
   const pending = new Map<number, Pending>();
@@ -97,14 +95,28 @@ export function startBodyThread(options: { logger: Logger }): BodyParser {
     return answer;
   };
 
-  const prepare = (bytes: Uint8Array, mime: InputMime) => async (geometry: ImageGeometry): Promise<InputImage> => {
-    const { width, height, patch_size } = geometry;
-    const reply = await send({ type: 'prepare', bytes, mime, geometry: { width, height, patch_size } });
-    if (reply.type === 'refused') throw new ApiError(reply.code, reply.message);
-    if (reply.type !== 'prepared') throw new BodyThreadError(`unexpected ${reply.type} for an image`);
-    return { patches: reply.patches, png: reply.png };
+  /**
+   * An image's reader: its bytes are moved to the thread for each read and come back with the
+   * answer, so reads of one image take turns (a request may name the same image twice).
+   */
+  const reader = (image: Extract<InlineImage, { ok: true }>) => {
+    let bytes = image.bytes;
+    let turn: Promise<unknown> = Promise.resolve();
+    const read = async (geometry: ImageGeometry): Promise<InputImage> => {
+      const { width, height, patch_size } = geometry;
+      const reply = await send({ type: 'prepare', bytes, mime: image.mime, geometry: { width, height, patch_size } }, owned([bytes]));
+      if (reply.type !== 'prepared' && reply.type !== 'refused') throw new BodyThreadError(`unexpected ${reply.type} for an image`);
+      bytes = reply.bytes;
+      if (reply.type === 'refused') throw new ApiError(reply.code, reply.message);
+      return { patches: reply.patches, png: reply.png };
+    };
+    return (geometry: ImageGeometry): Promise<InputImage> => {
+      const answer = turn.then(() => read(geometry));
+      turn = answer.catch(() => undefined);
+      return answer;
+    };
   };
-  const withPrepare = (image: InlineImage): InlineImage => (image.ok ? { ...image, prepare: prepare(image.bytes, image.mime) } : image);
+  const withPrepare = (image: InlineImage): InlineImage => (image.ok ? { ...image, prepare: reader(image) } : image);
 
   worker = spawn();
   return {

@@ -37,8 +37,9 @@ export const FromThread = z.discriminatedUnion('type', [
   z.object({ type: z.literal('invalid'), id: z.number().int() }),
   z.object({ type: z.literal('form'), id: z.number().int(), entries: z.array(FormEntry) }),
   z.object({ type: z.literal('bad-form'), id: z.number().int(), message: z.string() }),
-  z.object({ type: z.literal('prepared'), id: z.number().int(), patches: Floats, png: Bytes }),
-  z.object({ type: z.literal('refused'), id: z.number().int(), code: ErrorCode, message: z.string() }),
+  // An image's bytes come back with its answer (moved to the thread and back, not copied).
+  z.object({ type: z.literal('prepared'), id: z.number().int(), bytes: Bytes, patches: Floats, png: Bytes }),
+  z.object({ type: z.literal('refused'), id: z.number().int(), bytes: Bytes, code: ErrorCode, message: z.string() }),
   z.object({ type: z.literal('error'), id: z.number().int(), message: z.string() }),
 ]);
 export type FromThread = z.infer<typeof FromThread>;

@@ -9,15 +9,26 @@ import { prepareInputBytes } from '../images/index.js';
 import { parseForm } from './parse-form.js';
 import { parseLargeJson } from './parse.js';
 import { ToThread, type FromThread } from './protocol.js';
+import { niceAllButEventLoop } from './priority.js';
 import { joinChunks } from './read.js';
 
 const port = parentPort;
 if (!port) throw new Error('edge/body/thread.ts runs as a worker thread');
 
+/** At most one sweep a second: threads appear as work starts (sharp's on its first image). */
+const SWEEP_MS = 1000;
+let swept = -Infinity;
+const sweep = () => {
+  if (performance.now() - swept < SWEEP_MS) return;
+  swept = performance.now();
+  niceAllButEventLoop();
+};
+sweep();
+
 port.on('message', (raw: unknown) => {
   const request = ToThread.safeParse(raw);
   if (!request.success) return;
-  void answer(request.data).then(
+  void answer(request.data).finally(sweep).then(
     (reply) => port.postMessage(reply, transferables(reply)),
     (err: unknown) => port.postMessage({ type: 'error', id: request.data.id, message: err instanceof Error ? err.message : String(err) } satisfies FromThread),
   );
@@ -34,14 +45,16 @@ async function answer(request: ToThread): Promise<FromThread> {
       const parsed = await parseForm(joinChunks(request.chunks), request.contentType);
       return parsed.ok ? { type: 'form', id, entries: parsed.entries } : { type: 'bad-form', id, message: parsed.message };
     }
-    case 'prepare':
+    case 'prepare': {
+      const { bytes } = request;
       try {
-        const { patches, png } = await prepareInputBytes(request.bytes, request.mime, 0, request.geometry);
-        return { type: 'prepared', id, patches, png };
+        const { patches, png } = await prepareInputBytes(bytes, request.mime, 0, request.geometry);
+        return { type: 'prepared', id, bytes, patches, png };
       } catch (err) {
-        if (err instanceof ApiError) return { type: 'refused', id, code: err.code, message: err.message };
+        if (err instanceof ApiError) return { type: 'refused', id, bytes, code: err.code, message: err.message };
         throw err;
       }
+    }
   }
 }
 
@@ -58,6 +71,7 @@ function transferables(reply: FromThread): ArrayBuffer[] {
     reply.patches = own(reply.patches);
     reply.png = own(reply.png);
   }
+  if (reply.type === 'prepared' || reply.type === 'refused') reply.bytes = own(reply.bytes);
   const images = reply.type === 'parsed' ? reply.images.map(([, image]) => image) : reply.type === 'form' ? reply.entries.flatMap(([, v]) => (typeof v === 'string' ? [] : [v.image])) : [];
   for (const image of images) if (image.ok) image.bytes = own(image.bytes);
   return out;
