@@ -7,6 +7,11 @@ export interface SseEvent {
   data: string;
 }
 
+/**
+ * One event as text, for the buffered (Lambda) answer, which is a body and not a stream; the
+ * stream writes the same event through Hono's writeSSE (its fields in another order, which
+ * SSE clients do not read: an event is dispatched at the blank line).
+ */
 export function formatEvent(e: SseEvent): string {
   return `event: ${e.event}\nid: ${e.id}\ndata: ${e.data}\n\n`;
 }

@@ -20,7 +20,7 @@ import type { ObjectStore } from '../../../shared/ports/store.js';
 import type { JobRecord } from '../../../shared/schemas/job.js';
 import { generationView } from '../../../shared/schemas/view.js';
 import { webhookDeliveries } from '../../../shared/webhooks/log.js';
-import { formatEvent, formatRetry, HEARTBEAT } from './format.js';
+import { formatEvent, formatRetry, HEARTBEAT, type SseEvent } from './format.js';
 import { watchGeneration, type GenerationState } from './watch.js';
 
 export interface EventsOptions {
@@ -53,11 +53,13 @@ export async function generationEvents(c: Context, deps: EventsDeps, current: Ge
   const lastEventId = c.req.header('last-event-id');
   if (current.terminal && current.id === lastEventId) return c.body(null, 204);
   const { options } = deps;
-  const toEvent = async (s: GenerationState) =>
-    formatEvent({ event: 'generation', id: s.id, data: JSON.stringify(
-        await generationView(s.record, deps.urls, deps.defaultModel, { queuePosition: s.queuePosition, ...(deps.store ? await webhookDeliveries(deps.store, s.record) : {}) }),
-      ),
-    });
+  const toEvent = async (s: GenerationState): Promise<SseEvent> => ({
+    event: 'generation',
+    id: s.id,
+    data: JSON.stringify(
+      await generationView(s.record, deps.urls, deps.defaultModel, { queuePosition: s.queuePosition, ...(deps.store ? await webhookDeliveries(deps.store, s.record) : {}) }),
+    ),
+  });
   const id = current.record.id;
 
   if (options.mode === 'buffered') {
@@ -65,7 +67,7 @@ export async function generationEvents(c: Context, deps: EventsDeps, current: Ge
     let body = formatRetry(options.retryMs);
     for await (const state of watchGeneration(deps.jobs, deps.queue, id, { pollMs: options.pollMs, signal })) {
       if (state.id === lastEventId) continue;
-      body += await toEvent(state);
+      body += formatEvent(await toEvent(state));
       break; // the first change answers; the client is back within retryMs for the next
     }
     return c.body(body, 200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' });
@@ -74,12 +76,13 @@ export async function generationEvents(c: Context, deps: EventsDeps, current: Ge
   return streamSSE(c, async (stream) => {
     const done = new AbortController();
     stream.onAbort(() => done.abort());
+    // A comment and a retry-only frame have no data line, which writeSSE always writes: raw.
     const heartbeat = setInterval(() => void stream.write(HEARTBEAT), options.heartbeatMs);
     try {
       await stream.write(formatRetry(options.retryMs));
       for await (const state of watchGeneration(deps.jobs, deps.queue, id, { pollMs: options.pollMs, signal: done.signal })) {
         if (state.id === lastEventId) continue;
-        await stream.write(await toEvent(state));
+        await stream.writeSSE(await toEvent(state));
       }
     } finally {
       clearInterval(heartbeat);
