@@ -18,17 +18,15 @@
  *  - nothing lost: the job queue and the dead-letter queue drain to empty.
  * Everything runs on loopback; the back end is the embedded one or the local S3/SQS servers.
  */
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import { embeddedPaths } from '../../shared/adapters.js';
-import { SqliteQueue } from '../../shared/queue/sqlite-queue.js';
-import { SqsQueue } from '../../shared/queue/sqs-queue.js';
 import type { Backend } from '../e2e/backends.js';
 import { startWorkerProcess, stopProcess, systemEnv, tempDataDir, type WorkerProcess } from '../e2e/system.js';
 import { newSecret, startReceiver } from '../webhooks/receiver.js';
 import { freePort, startEdgeProcess, type EdgeProcess } from './edge-process.js';
 import { logLines } from '../log-lines.js';
+import { call, imageHashes, prng, sleep } from './client.js';
+import { undrained } from './drain.js';
 
 export type Kind = 'draw' | 'draw+webhook' | 'describe' | 'multi' | 'cancel';
 
@@ -87,62 +85,10 @@ interface Gen {
   hashes?: string[];
 }
 
-async function imageHashes(base: string, output: { type: string; url?: string }[]): Promise<string[]> {
-  const hashes: string[] = [];
-  for (const part of output) {
-    if (part.type !== 'image') continue;
-    const res = await fetchRetrying(new URL(part.url!, base));
-    hashes.push(res.status === 200 ? createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex') : `HTTP ${res.status}`);
-  }
-  return hashes;
-}
-
-/** mulberry32: a small seeded PRNG, so a run's mix and timing choices repeat. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function png64(shade: number): string {
   const png = new PNG({ width: 64, height: 64 });
   for (let i = 0; i < png.data.length; i += 4) png.data.set([shade, (i / 4) % 64 << 2, 255 - shade, 255], i);
   return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
-}
-
-/** A GET that waits out an edge restart (a refused connection), never retrying an answer. */
-async function fetchRetrying(url: URL, deadline = Date.now() + 120_000): Promise<Response> {
-  for (;;) {
-    try {
-      return await fetch(url);
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(200);
-    }
-  }
-}
-
-/** Retries what fails because the edge is not there (a restart), never what it answered. */
-async function call(base: string, path: string, init?: { method?: string; body?: unknown }, deadline = Date.now() + 120_000): Promise<{ status: number; body: any }> {
-  for (;;) {
-    try {
-      const res = await fetch(`${base}${path}`, {
-        method: init?.method ?? (init?.body === undefined ? 'GET' : 'POST'),
-        ...(init?.body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
-      });
-      return { status: res.status, body: await res.json() };
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(200);
-    }
-  }
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
@@ -324,26 +270,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
 
     // Nothing left behind: the queue (jobs and webhook events) and the dead-letter queue drain.
-    const queue =
-      o.backend.name === 'embedded'
-        ? new SqliteQueue({ path: embeddedPaths(data.dir).queue })
-        : new SqsQueue({ queueUrl: o.backend.env['SQS_QUEUE_URL']!, endpoint: o.backend.env['SQS_ENDPOINT']!, region: o.backend.env['AWS_REGION']! });
-    const dlq = o.backend.deadLetters(data.dir);
-    try {
-      const drainDeadline = Date.now() + 60_000;
-      let q = await queue.stats();
-      let d = await dlq.stats();
-      while (Date.now() < drainDeadline && (q.visible + q.inFlight + d.visible + d.inFlight > 0)) {
-        await sleep(500);
-        q = await queue.stats();
-        d = await dlq.stats();
-      }
-      if (q.visible + q.inFlight > 0) violations.push(`the job queue still holds ${q.visible} visible and ${q.inFlight} in-flight messages`);
-      if (d.visible + d.inFlight > 0) violations.push(`the dead-letter queue holds ${d.visible + d.inFlight} messages`);
-    } finally {
-      await queue.close();
-      await dlq.close();
-    }
+    violations.push(...(await undrained(o.backend, data.dir)));
     if (kills < o.kills) violations.push(`only ${kills} of ${o.kills} kills happened`);
 
     if (o.logFile) writeFileSync(o.logFile, [...outputs.map((out) => out()), edge?.output() ?? ''].join('\n'));
