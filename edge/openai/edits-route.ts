@@ -11,7 +11,7 @@ import type { EdgeEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import { editImages } from './edits.js';
 import { ImageEditForm } from './edits-schema.js';
-import { imagesDeps } from './images-deps.js';
+import { respondWithImages } from './images-deps.js';
 import { OpenAiErrorBody, openAiHook } from './errors.js';
 import type { OpenAiDeps } from './routes.js';
 import { ImagesResponse } from './schemas.js';
@@ -59,11 +59,7 @@ export const imageEditsRoute = createRoute({
 export function registerImageEditsRoute(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps): void {
   app.openapi(
     imageEditsRoute,
-    async (c) => {
-      const form = c.req.valid('form');
-      const result = await editImages(imagesDeps(c, deps, form.model), form);
-      return c.json(result, 200);
-    },
+    (c) => respondWithImages(c, deps, c.req.valid('form'), editImages),
     openAiHook,
   );
 }

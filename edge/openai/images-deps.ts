@@ -4,6 +4,7 @@ import type { EdgeEnv } from '../env.js';
 import { createGeneration } from '../generations/service.js';
 import { resolveOrThrow } from '../models/routes.js';
 import type { ImagesDeps } from './images.js';
+import type { ImagesResponse } from './schemas.js';
 import type { OpenAiDeps } from './routes.js';
 
 export function imagesDeps(c: Context<EdgeEnv>, deps: OpenAiDeps, model: string | null | undefined): ImagesDeps {
@@ -22,4 +23,14 @@ export function imagesDeps(c: Context<EdgeEnv>, deps: OpenAiDeps, model: string 
     baseUrl: c.req.url,
     signal: c.req.raw.signal,
   };
+}
+
+/** An image route's answer: `run` (generate, edit) on the request's model, the images as JSON. */
+export async function respondWithImages<T extends { model?: string | null | undefined }>(
+  c: Context<EdgeEnv>,
+  deps: OpenAiDeps,
+  request: T,
+  run: (images: ImagesDeps, request: T) => Promise<ImagesResponse>,
+) {
+  return c.json(await run(imagesDeps(c, deps, request.model), request), 200);
 }

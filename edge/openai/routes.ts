@@ -14,7 +14,7 @@ import { jsonBody } from '../middleware/json-body.js';
 import type { ModelCatalog } from '../models/catalog.js';
 import { resolveOrThrow } from '../models/routes.js';
 import { answerChat, completionBody, completionChunks } from './chat.js';
-import { imagesDeps } from './images-deps.js';
+import { respondWithImages } from './images-deps.js';
 import { OpenAiErrorBody, openAiHook } from './errors.js';
 import { registerImageEditsRoute } from './edits-route.js';
 import { generateImages } from './images.js';
@@ -93,11 +93,7 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
   registerImageEditsRoute(app, deps);
   app.openapi(
     imagesRoute,
-    async (c) => {
-      const body = c.req.valid('json');
-      const result = await generateImages(imagesDeps(c, deps, body.model), body);
-      return c.json(result, 200);
-    },
+    (c) => respondWithImages(c, deps, c.req.valid('json'), generateImages),
     openAiHook,
   );
 
