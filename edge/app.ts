@@ -78,13 +78,13 @@ export interface AppDeps {
   now?: () => Date;
 }
 
+/** OPENAI_WAIT_SECONDS's default, for apps built without a full config (tests). */
+export const DEFAULT_OPENAI_WAIT_SECONDS = 60;
+
 /**
  * The whole-body cap: four images at the per-image cap in base64 (4/3 of the bytes) plus
  * room for the prompt and JSON, about 28 MB. Checked while reading, before parsing.
  */
-/** OPENAI_WAIT_SECONDS's default, for apps built without a full config (tests). */
-export const DEFAULT_OPENAI_WAIT_SECONDS = 60;
-
 export const MAX_BODY_BYTES = LIMITS.images * Math.ceil((LIMITS.imageBytes * 4) / 3) + 256 * 1024;
 
 export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {

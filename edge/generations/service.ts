@@ -22,7 +22,7 @@ import { ApiError } from '../errors.js';
 import { prepareConversation, storedMessages, turnsFromBody } from '../conversation/index.js';
 import type { EdgeMetrics } from '../metrics.js';
 import type { TextDecodeFn } from '../text-decode.js';
-import { checkWebhookRequest } from '../webhooks.js';
+import { checkWebhookRequest } from './webhook-request.js';
 import type { WebhookSettings } from '../../shared/webhooks/deliver.js';
 import { queueWebhookEvent } from '../../shared/webhooks/outbox.js';
 

@@ -3,11 +3,11 @@
  * guard accepts (https, no literal private address; the resolved address is checked again
  * at delivery) and a signing secret for the tenant. A refusal is 400 invalid_webhook.
  */
-import type { WebhookSettings } from '../shared/webhooks/deliver.js';
-import { resolveWebhook, type StoredWebhook, type WebhookRequest } from '../shared/webhooks/schema.js';
-import { secretFor } from '../shared/webhooks/secrets.js';
-import { checkWebhookUrl } from '../shared/webhooks/url-policy.js';
-import { ApiError } from './errors.js';
+import type { WebhookSettings } from '../../shared/webhooks/deliver.js';
+import { resolveWebhook, type StoredWebhook, type WebhookRequest } from '../../shared/webhooks/schema.js';
+import { secretFor } from '../../shared/webhooks/secrets.js';
+import { checkWebhookUrl } from '../../shared/webhooks/url-policy.js';
+import { ApiError } from '../errors.js';
 
 export function checkWebhookRequest(request: WebhookRequest, settings: WebhookSettings | undefined, tenant: string | undefined): StoredWebhook {
   const verdict = checkWebhookUrl(request.url, { allowPrivate: settings?.allowPrivate ?? false });

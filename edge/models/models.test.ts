@@ -6,18 +6,18 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeys } from '../shared/config/index.js';
-import { parseJobMessage } from '../shared/jobs/message.js';
-import { createRuntime, userTurn, type OnnxModelRuntime } from '../shared/runtime/index.js';
-import { ApiErrorBody, Generation } from '../shared/schemas/index.js';
-import { ModelList } from '../shared/schemas/models.js';
-import { createApp } from './app.js';
-import { prepareInputImage } from './images/index.js';
-import { dataUrl, pngBytes } from '../test/support/images.js';
-import { decodeText } from './text-decode.js';
-import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from '../test/support/edge-deps.js';
+import { apiKeys } from '../../shared/config/index.js';
+import { parseJobMessage } from '../../shared/jobs/message.js';
+import { createRuntime, userTurn, type OnnxModelRuntime } from '../../shared/runtime/index.js';
+import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
+import { ModelList } from '../../shared/schemas/models.js';
+import { createApp } from '../app.js';
+import { prepareInputImage } from '../images/index.js';
+import { dataUrl, pngBytes } from '../../test/support/images.js';
+import { decodeText } from '../text-decode.js';
+import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from '../../test/support/edge-deps.js';
 
-const SHAPES_DIR = fileURLToPath(new URL('../packages/shapes64/', import.meta.url));
+const SHAPES_DIR = fileURLToPath(new URL('../../packages/shapes64/', import.meta.url));
 const hasShapes = existsSync(`${SHAPES_DIR}manifest.json`);
 
 describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () => {

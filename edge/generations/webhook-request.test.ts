@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { WebhookSettings } from '../shared/webhooks/deliver.js';
-import { ApiError } from './errors.js';
-import { checkWebhookRequest } from './webhooks.js';
+import type { WebhookSettings } from '../../shared/webhooks/deliver.js';
+import { ApiError } from '../errors.js';
+import { checkWebhookRequest } from './webhook-request.js';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const settings = (over: Partial<WebhookSettings> = {}): WebhookSettings => ({ secrets: { byTenant: { acme: secret } }, allowPrivate: false, retryBaseMs: 10_000, timeoutMs: 10_000, ...over });
