@@ -74,7 +74,7 @@ async function generations(backend: Backend): Promise<void> {
 async function pool(backend: Backend): Promise<void> {
   const r = await runPoolChaos({ ...poolOptions, backend, log: (line) => process.stdout.write(`${line}\n`), logFile: join(REPO_ROOT, `results/chaos-pool-${backend.name}.log`) });
   writeFileSync(join(REPO_ROOT, `results/chaos-pool-${backend.name}.json`), `${JSON.stringify({ options: poolOptions, ...r }, null, 2)}\n`);
-  const phases = Object.entries(r.readiness).map(([name, p]) => `${name} ${p.notReady}x503/${p.ready}x200 ending ${p.last}`);
+  const phases = Object.entries(r.readiness).map(([name, p]) => `${name} ${p.notReady}x503 (workers) ${p.otherNotReady}x503 (other) ${p.ready}x200${p.readyAfter ? ', back to 200' : ''}`);
   process.stdout.write(
     `${backend.name} pool: start-up kills ${JSON.stringify(r.startupKills)}, burst kills ${r.burstKills}; the pool logged ${r.diedBeforeReady} deaths before ready and ${r.diedReady} after, ${r.restarts} restarts; ` +
       `${r.jobs} jobs -> ${JSON.stringify(r.statuses)}, ${r.redelivered} redelivered, ${r.imagesHashed} images hashed twice; readiness: ${phases.join(', ')}; ${r.seconds} s; violations: ${r.violations.length}\n`,

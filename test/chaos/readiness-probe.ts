@@ -1,7 +1,9 @@
 /**
  * A readiness probe as a load balancer runs one: GET /readyz every `everyMs`, each answer
  * kept with the phase of the run it fell in, so that the run can say, per phase, that
- * readiness went 503 (naming the workers) and came back to 200, and stayed 200 when quiet.
+ * readiness went 503 naming the workers and came back to 200, and never named them once
+ * quiet. A 503 for another check (the store or queue slower than the check's 2 s on a
+ * loaded machine) is counted apart: it is readiness telling the truth about those.
  */
 import { sleep } from './client.js';
 
@@ -17,9 +19,15 @@ export interface ProbeSample {
 export interface PhaseReadiness {
   samples: number;
   ready: number;
+  /** 503s that named the workers (no worker ready). */
   notReady: number;
-  /** The first 503's reasons, as /readyz said them. */
+  /** 503s for other checks only (a store or queue slow to answer), kept apart: not the pool's. */
+  otherNotReady: number;
+  /** Whether a 200 came after the phase's last 503 that named the workers (or there was none). */
+  readyAfter: boolean;
+  /** The first 503's reasons, as /readyz said them, of each kind. */
   firstNotReady?: string;
+  firstOtherNotReady?: string;
   /** The last answer of the phase. */
   last?: number;
 }
@@ -58,12 +66,19 @@ export function startReadinessProbe(url: string, everyMs = 100): ReadinessProbe 
       await loop;
       const byPhase: Record<string, PhaseReadiness> = {};
       for (const s of samples) {
-        const p = (byPhase[s.phase] ??= { samples: 0, ready: 0, notReady: 0 });
+        const p = (byPhase[s.phase] ??= { samples: 0, ready: 0, notReady: 0, otherNotReady: 0, readyAfter: true });
         p.samples += 1;
-        if (s.status === 200) p.ready += 1;
-        if (s.status === 503) {
+        if (s.status === 200) {
+          p.ready += 1;
+          p.readyAfter = true;
+        }
+        if (s.status === 503 && s.missing.some((m) => m.startsWith('workers:'))) {
           p.notReady += 1;
+          p.readyAfter = false;
           p.firstNotReady ??= s.missing.join('; ');
+        } else if (s.status === 503) {
+          p.otherNotReady += 1;
+          p.firstOtherNotReady ??= s.missing.join('; ');
         }
         if (s.status !== 0) p.last = s.status;
       }
