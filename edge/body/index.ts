@@ -6,7 +6,6 @@
  * during which no health check or poll was answered. Under Lambda (one request an instance)
  * and in tests the same work runs in this thread.
  */
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/logging/index.js';
 import type { ImageGeometry } from '../../shared/runtime/index.js';
 import { ApiError } from '../errors.js';
@@ -14,12 +13,13 @@ import type { InputImage } from '../images/index.js';
 import type { InlineImage } from './inline-images.js';
 import { parseForm, type ParsedForm } from './parse-form.js';
 import { parseLargeJson, type ParsedBody } from './parse.js';
-import { FromThread, type ToThread } from './protocol.js';
+import { BodyThreadError, openChannel } from './channel.js';
 import { joinChunks } from './read.js';
 
 export type { ParsedBody } from './parse.js';
 export type { ParsedForm } from './parse-form.js';
 export type { FormEntry, FormFile } from './protocol.js';
+export { BodyThreadError } from './channel.js';
 export { inlineKey, looksLikeDataUrl, type InlineImage, type InlineImages } from './inline-images.js';
 export { joinChunks, readBodyChunks } from './read.js';
 export { bodyLimit } from './limit.js';
@@ -35,65 +35,21 @@ export interface BodyParser {
   close(): Promise<void>;
 }
 
-export class BodyThreadError extends Error {
-  override readonly name = 'BodyThreadError';
-}
-
 export const eventLoopBodyParser: BodyParser = {
   parse: async (chunks, options) => parseLargeJson(joinChunks(chunks), options),
   parseForm: (chunks, contentType) => parseForm(joinChunks(chunks), contentType),
   close: async () => {},
 };
 
-interface Pending {
-  resolve(reply: FromThread): void;
-  reject(err: Error): void;
-}
-
-/** What may be sent: a request without its id. */
-type Request = ToThread extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
-
 /**
- * One thread, started at once (it loads in seconds: not on a client's time) and again when
- * a body comes after it died (the bodies it held fail: a 500, nothing half-done, as no work
- * had started on them). Bodies and images are moved to the thread, not copied.
+ * Two threads: one joins and parses bodies, the other reads their images (sharp, the PNG,
+ * the patches). On one thread a body's JSON.parse held up the callbacks of the images
+ * already decoding, and requests took longer than with the images read from the event loop.
+ * Bodies and images are moved to the threads, not copied.
  */
 export function startBodyThread(options: { logger: Logger }): BodyParser {
-  const pending = new Map<number, Pending>();
-  let worker: Worker | undefined;
-  let nextId = 1;
-  let closed = false;
-
-  const spawn = (): Worker => {
-    const w = new Worker(new URL('./boot.mjs', import.meta.url));
-    w.unref(); // an idle parser keeps no process alive
-    w.on('message', (raw: unknown) => {
-      const m = FromThread.safeParse(raw);
-      if (!m.success) return options.logger.error({ message: raw }, 'body thread sent an unknown message');
-      const p = pending.get(m.data.id);
-      if (!p) return;
-      pending.delete(m.data.id);
-      if (m.data.type === 'error') p.reject(new BodyThreadError(m.data.message));
-      else p.resolve(m.data);
-    });
-    w.on('error', (err) => options.logger.error({ err }, 'body thread failed'));
-    w.once('exit', (code) => {
-      if (worker === w) worker = undefined;
-      const err = new BodyThreadError(`the body thread exited (code ${code})`);
-      for (const p of pending.values()) p.reject(err);
-      pending.clear();
-      if (!closed) options.logger.warn({ code }, 'body thread exited; the next body starts a new one');
-    });
-    return w;
-  };
-
-  const send = (request: Request, transfer: ArrayBuffer[] = []): Promise<FromThread> => {
-    if (closed) return Promise.reject(new BodyThreadError('the body parser is closed'));
-    const id = nextId++;
-    const answer = new Promise<FromThread>((resolve, reject) => pending.set(id, { resolve, reject }));
-    (worker ??= spawn()).postMessage({ ...request, id }, transfer);
-    return answer;
-  };
+  const bodies = openChannel({ logger: options.logger, name: 'edge-body' });
+  const images = openChannel({ logger: options.logger, name: 'edge-images' });
 
   /**
    * An image's reader: its bytes are moved to the thread for each read and come back with the
@@ -104,7 +60,7 @@ export function startBodyThread(options: { logger: Logger }): BodyParser {
     let turn: Promise<unknown> = Promise.resolve();
     const read = async (geometry: ImageGeometry): Promise<InputImage> => {
       const { width, height, patch_size } = geometry;
-      const reply = await send({ type: 'prepare', bytes, mime: image.mime, geometry: { width, height, patch_size } }, owned([bytes]));
+      const reply = await images.send({ type: 'prepare', bytes, mime: image.mime, geometry: { width, height, patch_size } }, owned([bytes]));
       if (reply.type !== 'prepared' && reply.type !== 'refused') throw new BodyThreadError(`unexpected ${reply.type} for an image`);
       bytes = reply.bytes;
       if (reply.type === 'refused') throw new ApiError(reply.code, reply.message);
@@ -118,25 +74,21 @@ export function startBodyThread(options: { logger: Logger }): BodyParser {
   };
   const withPrepare = (image: InlineImage): InlineImage => (image.ok ? { ...image, prepare: reader(image) } : image);
 
-  worker = spawn();
   return {
     async parse(chunks, opts) {
-      const reply = await send({ type: 'parse', chunks, images: opts.images }, owned(chunks));
+      const reply = await bodies.send({ type: 'parse', chunks, images: opts.images }, owned(chunks));
       if (reply.type === 'invalid') return { ok: false };
       if (reply.type !== 'parsed') throw new BodyThreadError(`unexpected ${reply.type} for a JSON body`);
       return { ok: true, text: reply.text, images: reply.images.map(([key, image]) => [key, withPrepare(image)]) };
     },
     async parseForm(chunks, contentType) {
-      const reply = await send({ type: 'form', chunks, contentType }, owned(chunks));
+      const reply = await bodies.send({ type: 'form', chunks, contentType }, owned(chunks));
       if (reply.type === 'bad-form') return { ok: false, message: reply.message };
       if (reply.type !== 'form') throw new BodyThreadError(`unexpected ${reply.type} for a form`);
       return { ok: true, entries: reply.entries.map(([name, v]) => [name, typeof v === 'string' ? v : { ...v, image: withPrepare(v.image) }]) };
     },
     async close() {
-      closed = true;
-      const w = worker;
-      worker = undefined;
-      if (w) await w.terminate();
+      await Promise.all([bodies.close(), images.close()]);
     },
   };
 }

@@ -120,19 +120,25 @@ function niceness(): Map<number, number> {
 
 describe('niceAllButEventLoop', () => {
   const base = getPriority();
-  it.skipIf(!existsSync('/proc/self/task') || base >= 19)('nices every thread of the process but the main one', async () => {
-    const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
-    await new Promise((resolve) => worker.once('online', resolve));
+  it.skipIf(!existsSync('/proc/self/task') || base >= 19)('nices every thread of the process but the main one and the text decode', async () => {
+    const started = (code: string) => {
+      const worker = new Worker(`${code}; setInterval(() => {}, 1000); require('node:worker_threads').parentPort.postMessage(require('node:fs').readlinkSync('/proc/thread-self'))`, { eval: true });
+      return new Promise<{ worker: Worker; tid: number }>((resolve) => worker.once('message', (self: string) => resolve({ worker, tid: Number(self.split('/').pop()) })));
+    };
+    const plain = await started('');
+    const decode = await started("require('node:fs').writeFileSync('/proc/thread-self/comm', 'edge-decode')");
     try {
       const target = base + 1;
       expect(niceAllButEventLoop(target)).toBeGreaterThan(0);
       const after = niceness();
       expect(after.get(process.pid)).toBe(base);
-      for (const [tid, nice] of after) if (tid !== process.pid) expect(nice).toBeGreaterThanOrEqual(target);
+      expect(after.get(decode.tid)).toBe(base);
+      expect(after.get(plain.tid)).toBe(target);
+      for (const [tid, nice] of after) if (tid !== process.pid && tid !== decode.tid) expect(nice).toBeGreaterThanOrEqual(target);
       // A second sweep finds nothing new to change.
       expect(niceAllButEventLoop(target)).toBe(0);
     } finally {
-      await worker.terminate();
+      await Promise.all([plain.worker.terminate(), decode.worker.terminate()]);
     }
   });
 });

@@ -1,15 +1,15 @@
 /**
- * The body thread (./index.ts): joins and parses the bodies it is sent (JSON, multipart) and
+ * A body thread (./index.ts): joins and parses the bodies it is sent (JSON, multipart), or
  * reads their images to the model's size (sharp, the PNG, the patches), so that none of it
  * runs on the event loop. Buffers go back moved, not copied.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ApiError } from '../errors.js';
 import { prepareInputBytes } from '../images/index.js';
 import { parseForm } from './parse-form.js';
 import { parseLargeJson } from './parse.js';
 import { ToThread, type FromThread } from './protocol.js';
-import { niceAllButEventLoop } from './priority.js';
+import { nameThisThread, niceAllButEventLoop, type ThreadName } from './priority.js';
 import { joinChunks } from './read.js';
 
 const port = parentPort;
@@ -18,6 +18,7 @@ if (!port) throw new Error('edge/body/thread.ts runs as a worker thread');
 /** At most one sweep a second: threads appear as work starts (sharp's on its first image). */
 const SWEEP_MS = 1000;
 let swept = -Infinity;
+nameThisThread((workerData as { name?: ThreadName } | undefined)?.name ?? 'edge-body');
 const sweep = () => {
   if (performance.now() - swept < SWEEP_MS) return;
   swept = performance.now();

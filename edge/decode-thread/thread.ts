@@ -10,12 +10,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelRegistry, RuntimeSet } from '../../shared/models/index.js';
+import { nameThisThread } from '../body/priority.js';
 import { decodeText } from '../text-decode.js';
 import { ThreadConfig, ToThread, type FromThread } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('edge/decode-thread/thread.ts runs as a worker thread (see ./index.ts)');
 const post = (m: FromThread): void => port.postMessage(m);
+// Every request waits for its decode: the body thread's sweep leaves this thread's priority alone.
+nameThisThread('edge-decode');
 
 try {
   const config = ThreadConfig.parse(workerData);
