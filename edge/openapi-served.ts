@@ -1,17 +1,30 @@
 /**
  * What the OpenAPI document can say only once the models are known: `ModelName` is an enum
  * of the models served, `ImageSize` of their sizes, and where a rule depends on the model
- * (its size, its tasks), each request schema naming a model gets if/then rules, with the
- * default model's when `model` is absent or null. The server checks the same things (the
- * registry, checkSize, the conversation's tasks), so a schema-valid request is served.
+ * (its size, its tasks, the steps and guidance it samples with), each request schema naming a
+ * model gets if/then rules, with the default model's when `model` is absent or null. The server
+ * checks the same things (the registry, checkSize, the conversation's tasks, checkSampling), so
+ * a schema-valid request is served.
  */
+import { LIMITS } from '../shared/schemas/generation.js';
+import type { ModelSampling } from '../shared/schemas/models.js';
 import type { ConversationTask } from '../shared/runtime/tasks.js';
 
 export interface SpecModel {
   id: string;
   image: { width: number; height: number };
   tasks: readonly ConversationTask[];
+  /** Absent: any steps the API takes, guidance adjustable. */
+  sampling?: ModelSampling;
   default: boolean;
+}
+
+interface Applies {
+  size: boolean;
+  conversation: boolean;
+  /** The schema has numeric `steps` / `guidance` (a form's text fields are left to the server). */
+  steps: boolean;
+  guidance: boolean;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -20,6 +33,16 @@ type JsonSchema = Record<string, unknown>;
 const CONVERSATION_REQUEST = 'CreateGenerationRequest';
 
 const IMAGE_TASKS: readonly ConversationTask[] = ['describe', 'edit', 'restyle'];
+const API_MAX_STEPS = LIMITS.steps.max;
+const NUMERIC = ['number', 'integer'];
+/** A numeric property, nullable or not (`type` a name or a list, or an `anyOf` of such). */
+function isNumeric(property: unknown): boolean {
+  const p = property as JsonSchema | undefined;
+  if (!p) return false;
+  const type = p['type'];
+  if (typeof type === 'string' ? NUMERIC.includes(type) : Array.isArray(type) && type.some((t) => NUMERIC.includes(t as string))) return true;
+  return Array.isArray(p['anyOf']) && (p['anyOf'] as unknown[]).some(isNumeric);
+}
 const sizeOf = (m: SpecModel): string => `${m.image.width}x${m.image.height}`;
 const TEXT_ONLY_CONTENT = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/MessageTextPart' } }] };
 
@@ -34,15 +57,24 @@ export function stateServedModels(schemas: Record<string, JsonSchema>, models: r
     const conversation = name === CONVERSATION_REQUEST;
     const properties = schema['properties'] as Record<string, unknown> | undefined;
     if (!properties?.['model'] && !conversation) continue;
-    const rules = modelRules(models, { size: sizes.length > 1 && properties?.['size'] !== undefined, conversation });
+    const rules = modelRules(models, {
+      size: sizes.length > 1 && properties?.['size'] !== undefined,
+      conversation,
+      steps: isNumeric(properties?.['steps']),
+      guidance: isNumeric(properties?.['guidance']),
+    });
     if (rules.length > 0) schema['allOf'] = [...((schema['allOf'] as unknown[] | undefined) ?? []), ...rules];
   }
 }
 
 /** The rules one model adds to a request naming it; none when it can do all a request can ask. */
-function constraintsOf(m: SpecModel, what: { size: boolean; conversation: boolean }): JsonSchema | undefined {
+function constraintsOf(m: SpecModel, what: Applies): JsonSchema | undefined {
   const properties: Record<string, JsonSchema> = {};
   if (what.size) properties['size'] = { enum: [sizeOf(m), null] };
+  const sampling = m.sampling;
+  if (what.steps && sampling?.supported_steps) properties['steps'] = { enum: [...sampling.supported_steps, null] };
+  else if (what.steps && sampling && sampling.max_steps < API_MAX_STEPS) properties['steps'] = { maximum: sampling.max_steps };
+  if (what.guidance && sampling?.guidance === 'fixed') properties['guidance'] = { enum: [sampling.default_guidance, null] };
   if (what.conversation && !m.tasks.includes('multi_turn')) properties['messages'] = { maxItems: 1 };
   if (what.conversation && !m.tasks.some((t) => IMAGE_TASKS.includes(t))) {
     // No input image at all (a model that reads none is refused one, 400 unsupported_conversation).
@@ -52,7 +84,7 @@ function constraintsOf(m: SpecModel, what: { size: boolean; conversation: boolea
   return Object.keys(properties).length > 0 ? { properties } : undefined;
 }
 
-function modelRules(models: readonly SpecModel[], what: { size: boolean; conversation: boolean }): JsonSchema[] {
+function modelRules(models: readonly SpecModel[], what: Applies): JsonSchema[] {
   const rules: JsonSchema[] = [];
   for (const m of models) {
     const then = constraintsOf(m, what);

@@ -4,7 +4,7 @@
  * A CPU, already full at one job, gets a small batch (no latency traded for nothing); a GPU
  * gets a large one.
  */
-import { drawContext, type DenoiseRow } from '../shared/runtime/index.js';
+import { drawContext, needsUnconditional, type DenoiseRow } from '../shared/runtime/index.js';
 import type { ModelRunner } from './model-runner.js';
 
 export interface BatchMeasurement {
@@ -46,14 +46,15 @@ export async function measureAutoBatch(runner: ModelRunner, options: MeasureOpti
   const { runtime } = runner;
   const { diffusion } = runtime.manifest;
   const cond = await runner.prefill(drawContext(runtime.tokenizer, 'a small red circle at the top left'));
-  const uncond = await runner.uncond();
-  // Inside the guidance interval, so that each job carries its unconditional row as most steps do.
+  // Inside the guidance interval, so that each job carries its unconditional row as most steps do
+  // (none where the package's guidance is fixed: what its jobs run).
+  const uncond = needsUnconditional(runtime.manifest) ? await runner.uncond() : undefined;
   const [lo, hi] = diffusion.guidance_interval;
   const t = Math.min(1, Math.max(1e-3, (lo + hi) / 2));
   const guidance = diffusion.default_guidance === 1 ? 2 : diffusion.default_guidance;
   const measurements: BatchMeasurement[] = [];
   for (const batch of sizes) {
-    const rows: DenoiseRow[] = Array.from({ length: batch }, (_, i) => ({ cond, uncond, x: runner.noise(i, 0), t, tNext: t / 2, guidance }));
+    const rows: DenoiseRow[] = Array.from({ length: batch }, (_, i) => ({ cond, ...(uncond ? { uncond } : {}), x: runner.noise(i, 0), t, tNext: t / 2, guidance }));
     await runtime.denoiseStep(rows);
     // The fastest call: on a shared machine the slow ones measure the neighbours, not the model.
     let msPerCall = Infinity;

@@ -5,7 +5,7 @@
  * job's guidance rows, and the time grids. Everything else it is given.
  */
 import type { DenoiseRow, KvCache, ModelRuntime, Segment, TextDecodeResult } from '../shared/runtime/index.js';
-import { patchesToRgb, rgbToPatches, streamSeed, uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
+import { needsUnconditional, patchesToRgb, rgbToPatches, streamSeed, uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
 
 /** One job's image in a batched step. */
 export interface StepInput {
@@ -69,11 +69,12 @@ export class ModelRunner {
   /** One denoising step for every input in one network call (guidance rows included). */
   async step(inputs: readonly StepInput[]): Promise<Float32Array[]> {
     if (inputs.length === 0) return [];
-    const uncond = await this.uncond();
+    // A package with its guidance fixed (distilled into the network) runs no unconditional row.
+    const uncond = needsUnconditional(this.runtime.manifest) ? await this.uncond() : undefined;
     const rows: DenoiseRow[] = inputs.map((input) => {
       const grid = this.grid(input.steps);
       if (input.step < 0 || input.step >= input.steps) throw new RangeError(`step ${input.step} outside 0..${input.steps - 1}`);
-      return { cond: input.cond, uncond, x: input.x, t: grid[input.step]!, tNext: grid[input.step + 1]!, guidance: input.guidance };
+      return { cond: input.cond, ...(uncond ? { uncond } : {}), x: input.x, t: grid[input.step]!, tNext: grid[input.step + 1]!, guidance: input.guidance };
     });
     return this.runtime.denoiseStep(rows);
   }

@@ -74,7 +74,8 @@ export const createGenerationRoute = createRoute({
     400: error(
       'invalid_json, invalid_request, unknown_model (the message lists the models served), prompt_too_long (also a conversation over its text or ' +
         'position limit), unsupported_image (not PNG, JPEG, WebP or GIF, damaged, truncated, or not the declared type), invalid_base64, invalid_webhook, ' +
-        'or unsupported_conversation (the conversation needs a task the model does not declare: several turns, an input image).',
+        'unsupported_conversation (the conversation needs a task the model does not declare: several turns, an input image), ' +
+        "unsupported_steps or unsupported_guidance (steps or a guidance scale the model does not sample with: GET /v1/models's `sampling`; the message names the model and what it takes).",
     ),
     401: error('unauthorized: missing or wrong API key.'),
     404: error("not_found: an image reference in `messages` to a generation that is not the caller's, or to an output image it does not have."),

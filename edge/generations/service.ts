@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/logging/index.js';
 import type { JobQueue } from '../../shared/ports/queue.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import { UnknownModelError, type ModelRegistry, type ServedModel } from '../../shared/models/index.js';
-import { streamSeed, type ModelInfo, type Segment } from '../../shared/runtime/index.js';
+import { checkSampling, samplingOf, streamSeed, type ModelInfo, type Segment } from '../../shared/runtime/index.js';
 import { CONVERSATION_LIMITS } from '../../shared/schemas/conversation.js';
 import { LIMITS, type CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../../shared/schemas/job.js';
@@ -70,6 +70,12 @@ export function resolveParams(body: CreateGenerationRequest, model: ModelInfo): 
   };
 }
 
+/** Steps and guidance the model can sample with (its manifest's `diffusion`), else 400 naming what it serves. */
+export function checkModelSampling(model: ServedModel, body: Pick<CreateGenerationRequest, 'steps' | 'guidance'>): void {
+  const refusal = checkSampling(model.name, samplingOf(model.manifest), body);
+  if (refusal) throw new ApiError(refusal.code, refusal.message);
+}
+
 /** The request's model, or the default one; a name not served is the client's mistake. */
 export function modelFor(models: ModelRegistry, name: string | undefined): ServedModel {
   try {
@@ -83,6 +89,8 @@ export function modelFor(models: ModelRegistry, name: string | undefined): Serve
 export async function createGeneration(s: GenerationService, body: CreateGenerationRequest, ctx: CreateContext): Promise<Created> {
   const { requestId, log } = ctx;
   const model = modelFor(s.models, body.model);
+  // Before anything is read, decoded or kept: a sampling the model cannot do is refused at once.
+  checkModelSampling(model, body);
   const webhook = body.webhook ? checkWebhookRequest(body.webhook, s.webhooks, ctx.tenant) : undefined;
   const turns = turnsFromBody(body);
   // The model's tasks, the context's length and every image are checked before any model work.

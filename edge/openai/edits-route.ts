@@ -47,7 +47,7 @@ export const imageEditsRoute = createRoute({
       }, description: 'The image file and the instruction.' } },
   responses: {
     200: { content: { 'application/json': { schema: ImagesResponse } }, description: 'The edited images, as URLs or base64 PNGs.' },
-    400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long.'),
+    400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long, unsupported_steps / unsupported_guidance (`param` steps or guidance: what the model samples with, GET /v1/models).'),
     401: error('unauthorized'),
     404: error('model_not_found'),
     413: error('image_too_large'),

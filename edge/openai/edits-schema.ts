@@ -29,8 +29,8 @@ export const ImageEditForm = z
     response_format: z.enum(['url', 'b64_json']).optional().meta({ description: '`url` (default) or `b64_json`.' }),
     user: z.string().max(256).optional(),
     seed: formNumber({ min: 0, max: LIMITS.seedMax, int: true, description: 'Seed (this API): edit k uses seed + k; random when absent.' }),
-    steps: formNumber({ min: LIMITS.steps.min, max: LIMITS.steps.max, int: true, description: 'Denoising steps (this API).' }),
-    guidance: formNumber({ min: LIMITS.guidance.min, max: LIMITS.guidance.max, description: 'Classifier-free guidance scale (this API).' }),
+    steps: formNumber({ min: LIMITS.steps.min, max: LIMITS.steps.max, int: true, description: 'Denoising steps (this API); the counts GET /v1/models lists under `sampling` (else 400 unsupported_steps).' }),
+    guidance: formNumber({ min: LIMITS.guidance.min, max: LIMITS.guidance.max, description: 'Classifier-free guidance scale (this API); only the default where the model\'s `sampling.guidance` is `fixed` (else 400 unsupported_guidance).' }),
     temperature: formNumber({
       min: LIMITS.temperature.min,
       max: LIMITS.temperature.max,

@@ -3,6 +3,9 @@ import type { Context } from 'hono';
 import type { EdgeEnv } from '../env.js';
 import { createGeneration } from '../generations/service.js';
 import { resolveOrThrow } from '../models/routes.js';
+import { checkSampling, samplingOf } from '../../shared/runtime/index.js';
+import type { CatalogModel } from '../models/catalog.js';
+import { OpenAiError } from './errors.js';
 import type { ImagesDeps } from './images.js';
 import type { ImagesResponse } from './schemas.js';
 import type { OpenAiDeps } from './routes.js';
@@ -25,12 +28,19 @@ export function imagesDeps(c: Context<EdgeEnv>, deps: OpenAiDeps, model: string 
   };
 }
 
+/** This API's `steps` and `guidance` as the model can sample them, else OpenAI's 400 naming the parameter. */
+export function checkImageSampling(served: CatalogModel, request: { steps?: number | null | undefined; guidance?: number | null | undefined }): void {
+  const refusal = checkSampling(served.entry.id, samplingOf(served.info.manifest), { steps: request.steps ?? undefined, guidance: request.guidance ?? undefined });
+  if (refusal) throw new OpenAiError(refusal.code, refusal.message, { param: refusal.code === 'unsupported_steps' ? 'steps' : 'guidance' });
+}
+
 /** An image route's answer: `run` (generate, edit) on the request's model, the images as JSON. */
-export async function respondWithImages<T extends { model?: string | null | undefined }>(
+export async function respondWithImages<T extends { model?: string | null | undefined; steps?: number | null | undefined; guidance?: number | null | undefined }>(
   c: Context<EdgeEnv>,
   deps: OpenAiDeps,
   request: T,
   run: (images: ImagesDeps, request: T) => Promise<ImagesResponse>,
 ) {
+  checkImageSampling(resolveOrThrow(deps.catalog, request.model), request);
   return c.json(await run(imagesDeps(c, deps, request.model), request), 200);
 }

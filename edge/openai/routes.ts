@@ -39,7 +39,7 @@ export const imagesRoute = createRoute({
   request: { body: { required: true, ...json(ImagesRequest, 'The prompt and how many images.') } },
   responses: {
     200: json(ImagesResponse, 'The images, as URLs or base64 PNGs.'),
-    400: error('invalid_request (with `param`), prompt_too_long.'),
+    400: error('invalid_request (with `param`), prompt_too_long, unsupported_steps / unsupported_guidance (`param` steps or guidance: what the model samples with, GET /v1/models).'),
     401: error('unauthorized'),
     404: error('model_not_found'),
     500: error('a generation failed or the model answered without an image (`error.generation_ids`).'),

@@ -24,8 +24,8 @@ export const ImagesRequest = z
     response_format: z.enum(['url', 'b64_json']).nullish().meta({ description: '`url` (default) or `b64_json` (the PNG in base64).' }),
     user: z.string().max(256).nullish().meta({ description: 'Your end user, for your own tracing; logged, not stored.' }),
     seed,
-    steps: z.number().int().min(LIMITS.steps.min).max(LIMITS.steps.max).nullish().meta({ description: 'Denoising steps (this API); the model\'s default when absent.' }),
-    guidance: z.number().min(LIMITS.guidance.min).max(LIMITS.guidance.max).nullish().meta({ description: 'Classifier-free guidance scale (this API).' }),
+    steps: z.number().int().min(LIMITS.steps.min).max(LIMITS.steps.max).nullish().meta({ description: 'Denoising steps (this API); the model\'s default when absent; the counts GET /v1/models lists under `sampling` (else 400 unsupported_steps).' }),
+    guidance: z.number().min(LIMITS.guidance.min).max(LIMITS.guidance.max).nullish().meta({ description: 'Classifier-free guidance scale (this API); only the default where the model\'s `sampling.guidance` is `fixed` (else 400 unsupported_guidance).' }),
   })
   .strict()
   .meta({ id: 'ImagesRequest' });

@@ -3,7 +3,7 @@
  * fields (`description`, `licenses`, `conversation.draw_template`, `conversation.styles`,
  * `conversation.tasks`, `data_card`) get plain defaults when a package does not have them.
  */
-import { declaredTasks, DEFAULT_PROMPTS, type ConversationPrompts, type ConversationTask, type Manifest, type ManifestLicense } from '../runtime/index.js';
+import { declaredTasks, DEFAULT_PROMPTS, samplingOf, type ConversationPrompts, type ConversationTask, type Manifest, type ManifestLicense, type Sampling } from '../runtime/index.js';
 
 export type ModelPrompts = ConversationPrompts;
 
@@ -16,6 +16,8 @@ export interface ModelCard {
   readonly prompts: ModelPrompts;
   /** What it was trained to do (`conversation.tasks`; draw and describe when not declared). */
   readonly tasks: readonly ConversationTask[];
+  /** Steps and guidance it samples with (the manifest's `diffusion`; older packages: any steps, adjustable guidance). */
+  readonly sampling: Sampling;
   readonly licenses: readonly ManifestLicense[];
   /** The manifest's data card as it is (what the model was trained on), when it has one. */
   readonly data_card?: Readonly<Record<string, unknown>>;
@@ -43,6 +45,7 @@ export function modelCard(name: string, manifest: Manifest, fileCreated: number)
     image: { width, height },
     prompts,
     tasks: declaredTasks(manifest),
+    sampling: samplingOf(manifest),
     licenses: manifest.licenses ?? [],
     ...(isRecord(dataCard) ? { data_card: dataCard } : {}),
   };

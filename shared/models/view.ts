@@ -19,6 +19,13 @@ export function modelObject(model: ServedModel): ModelObject {
       ...(card.prompts.styles !== undefined ? { styles: [...card.prompts.styles] } : {}),
     },
     tasks: [...card.tasks],
+    sampling: {
+      default_steps: card.sampling.default_steps,
+      max_steps: card.sampling.max_steps,
+      ...(card.sampling.supported_steps ? { supported_steps: [...card.sampling.supported_steps] } : {}),
+      guidance: card.sampling.guidance,
+      default_guidance: card.sampling.default_guidance,
+    },
     licenses: card.licenses.map((l) => ({
       name: l.name,
       spdx: l.spdx,

@@ -15,3 +15,4 @@ export { textPositions, imagePositions } from './positions.js';
 export { attentionMask, MASKED } from './mask.js';
 export { streamSeed, type SeedPurpose } from './seeds.js';
 export { CONVERSATION_TASKS, DEFAULT_TASKS, IMAGE_INPUT_TASKS, declaredTasks, type ConversationTask } from './tasks.js';
+export { samplingOf, checkSampling, describeSteps, stepsSupported, needsUnconditional, MAX_API_STEPS, type Sampling, type SamplingRefusal, type GuidanceMode } from './sampling.js';

@@ -113,12 +113,29 @@ const licenseSchema = z.looseObject({
   attribution: z.string().min(1).optional(),
 });
 
+/**
+ * The step counts a package serves (./sampling.ts): an exact list (a few-step student: [1, 2])
+ * or a largest count. Absent: any count the API allows, as before the field existed.
+ */
+const stepsSchema = z.union([
+  z.strictObject({
+    supported: z
+      .array(positiveInt)
+      .min(1)
+      .refine((list) => new Set(list).size === list.length, 'must not repeat a count'),
+  }),
+  z.strictObject({ max: positiveInt }),
+]);
+
 const diffusionSchema = z.looseObject({
   sampler: z.literal('euler'),
   default_steps: positiveInt,
   default_guidance: z.number().nonnegative(),
   time_shift: z.number().positive(),
   guidance_interval: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]),
+  steps: stepsSchema.optional(),
+  /** fixed: default_guidance is distilled into the network, which runs no unconditional row. Absent: adjustable. */
+  guidance: z.enum(['adjustable', 'fixed']).optional(),
 });
 
 const fileEntrySchema = z.looseObject({
@@ -154,6 +171,9 @@ export const manifestSchema = z
     check(image.patch_dim === image.patch_size * image.patch_size * image.channels, ['image', 'patch_dim'], 'must equal patch_size^2 * channels');
     const [lo, hi] = m.diffusion.guidance_interval;
     check(lo <= hi, ['diffusion', 'guidance_interval'], 'must be [lo, hi] with lo <= hi');
+    const { steps, default_steps: defaultSteps } = m.diffusion;
+    if (steps && 'supported' in steps) check(steps.supported.includes(defaultSteps), ['diffusion', 'steps', 'supported'], `must include default_steps (${defaultSteps})`);
+    if (steps && 'max' in steps) check(defaultSteps <= steps.max, ['diffusion', 'steps', 'max'], `must be at least default_steps (${defaultSteps})`);
     for (const name of SPECIAL_TOKEN_NAMES) {
       const id = m.tokenizer.special_tokens[name];
       check(id < m.tokenizer.vocab_size, ['tokenizer', 'special_tokens', name], 'must be below vocab_size');

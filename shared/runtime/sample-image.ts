@@ -2,6 +2,7 @@
  * sampleImage: the whole Euler sampler for one image, for single-job use (tests, CLI). The
  * worker batches many jobs itself by calling denoiseStep once per tick.
  */
+import { needsUnconditional } from './sampling.js';
 import type { KvCache, ModelRuntime } from './types.js';
 
 export interface SampleImageOptions {
@@ -20,6 +21,8 @@ export async function sampleImage(runtime: ModelRuntime, cond: KvCache, uncond: 
   const guidance = options.guidance ?? diffusion.default_guidance;
   const grid = runtime.timeGrid(steps);
   let x = options.noise ?? runtime.initialNoise(options.seed ?? 0);
+  // Fixed guidance is in the network: the unconditional context is never run.
+  if (!needsUnconditional(runtime.manifest)) uncond = undefined;
   for (let i = 0; i < steps; i += 1) {
     const [next] = await runtime.denoiseStep([
       { cond, ...(uncond ? { uncond } : {}), x, t: grid[i]!, tNext: grid[i + 1]!, guidance },

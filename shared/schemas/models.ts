@@ -45,6 +45,25 @@ export const ModelPromptsSchema = z
   })
   .meta({ id: 'ModelPrompts' });
 
+export const ModelSampling = z
+  .object({
+    default_steps: z.number().int().positive().meta({ description: 'Denoising steps per image when a request gives none.' }),
+    max_steps: z.number().int().positive().meta({ description: 'The most steps it takes.' }),
+    supported_steps: z
+      .array(z.number().int().positive())
+      .optional()
+      .meta({ description: 'When present, the only step counts it takes (a few-step model: e.g. [1, 2]); absent: any count from 1 to max_steps.' }),
+    guidance: z.enum(['adjustable', 'fixed']).meta({
+      description: 'adjustable: `guidance` is any scale (0-20; an unconditional row per image at the guided steps). fixed: the scale is distilled into the network, which runs no unconditional row; only default_guidance is taken.',
+    }),
+    default_guidance: z.number().meta({ description: 'Guidance scale when a request gives none.' }),
+  })
+  .meta({
+    id: 'ModelSampling',
+    description: 'How it draws: POST /v1/generations and the image routes refuse other `steps` (400 unsupported_steps) or `guidance` (400 unsupported_guidance).',
+  });
+export type ModelSampling = z.infer<typeof ModelSampling>;
+
 export const ModelObject = z
   .object({
     id: z.string().meta({ description: 'The model name, as POST /v1/generations takes it in `model`.', example: 'shapes64' }),
@@ -62,6 +81,7 @@ export const ModelObject = z
         'that needs a task not listed (400 unsupported_conversation).',
       example: ['draw', 'describe'],
     }),
+    sampling: ModelSampling,
     licenses: z.array(ModelLicense),
     data_card: z.record(z.string(), z.unknown()).optional().meta({ description: 'What the model was trained on (the package manifest\'s data card).' }),
     default: z.boolean().meta({ description: 'Whether a generation without `model` uses it.' }),

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { loadPackage, parseManifest, type Manifest } from './manifest.js';
+import { checkSampling, describeSteps, needsUnconditional, samplingOf } from './sampling.js';
+import { hasTiny, TINY_DIR } from '../../test/support/tiny-package.js';
+
+const tensor = (name: string) => ({ name, dtype: 'float32', shape: ['batch', 'new'] });
+/** A manifest whose `diffusion` is the given one (files are not checked by parseManifest). */
+function withDiffusion(diffusion: Record<string, unknown>): unknown {
+  return {
+    format: 'unified-model-package',
+    format_version: 1,
+    image: { height: 64, width: 64, channels: 3, patch_size: 8, grid_h: 8, grid_w: 8, num_patches: 64, patch_dim: 192 },
+    tokenizer: { file: 't.json', type: 'byte-bpe', vocab_size: 263, special_tokens: { bos: 256, eos: 257, user: 258, assistant: 259, boi: 260, eoi: 261, pad: 262 } },
+    rope: { sections: 3 },
+    graph: {
+      file: 'm.onnx',
+      num_layers: 2,
+      key_dim: 16,
+      value_dim: 32,
+      inputs: ['tokens', 'patches', 'is_image', 'noise_level', 'positions', 'attention_mask', 'past_keys', 'past_values'].map(tensor),
+      outputs: ['logits', 'denoised', 'present_keys', 'present_values'].map(tensor),
+    },
+    diffusion: { sampler: 'euler', default_steps: 10, default_guidance: 6, time_shift: 2, guidance_interval: [0.8, 1], ...diffusion },
+    files: { 'm.onnx': { sha256: 'a'.repeat(64), bytes: 1 }, 't.json': { sha256: 'b'.repeat(64), bytes: 1 } },
+  };
+}
+const parse = (d: Record<string, unknown>): Manifest => parseManifest(withDiffusion(d));
+
+describe('sampling declared by the manifest', () => {
+  it('keeps a package without the fields exactly as before: 1 to 100 steps, guidance adjustable', () => {
+    const s = samplingOf(parse({}));
+    expect(s).toEqual({ default_steps: 10, max_steps: 100, guidance: 'adjustable', default_guidance: 6 });
+    expect(checkSampling('m', s, { steps: 1, guidance: 0 })).toBeNull();
+    expect(checkSampling('m', s, { steps: 100, guidance: 20 })).toBeNull();
+    expect(needsUnconditional(parse({}))).toBe(true);
+  });
+
+  it('reads the shipped fixture package as adjustable with any step count', async () => {
+    if (!hasTiny) return;
+    const { manifest } = await loadPackage(TINY_DIR);
+    expect(samplingOf(manifest)).toMatchObject({ max_steps: 100, guidance: 'adjustable' });
+  });
+
+  it('serves only the listed step counts of a few-step student, and refuses others naming the model and what it serves', () => {
+    const s = samplingOf(parse({ default_steps: 1, steps: { supported: [4, 1, 2] }, guidance: 'fixed' }));
+    expect(s.supported_steps).toEqual([1, 2, 4]);
+    expect(s.max_steps).toBe(4);
+    expect(describeSteps(s)).toBe('1, 2 or 4');
+    for (const steps of [1, 2, 4]) expect(checkSampling('student', s, { steps })).toBeNull();
+    expect(checkSampling('student', s, { steps: 3 })).toEqual({ code: 'unsupported_steps', message: 'steps: student samples with 1, 2 or 4 steps (default 1), not 3' });
+    expect(checkSampling('student', s, { steps: 10 })?.code).toBe('unsupported_steps');
+  });
+
+  it('caps steps at `max`', () => {
+    const s = samplingOf(parse({ default_steps: 2, steps: { max: 8 } }));
+    expect(describeSteps(s)).toBe('1 to 8');
+    expect(checkSampling('m', s, { steps: 8 })).toBeNull();
+    expect(checkSampling('m', s, { steps: 9 })?.message).toBe('steps: m samples with 1 to 8 steps (default 2), not 9');
+  });
+
+  it('with fixed guidance accepts only the default value, and needs no unconditional rows', () => {
+    const m = parse({ guidance: 'fixed' });
+    const s = samplingOf(m);
+    expect(needsUnconditional(m)).toBe(false);
+    expect(checkSampling('student', s, {})).toBeNull();
+    expect(checkSampling('student', s, { guidance: 6 })).toBeNull();
+    const refused = checkSampling('student', s, { guidance: 3 });
+    expect(refused?.code).toBe('unsupported_guidance');
+    expect(refused?.message).toContain('student has its guidance fixed at 6');
+  });
+
+  it('refuses a declaration that contradicts itself or is not one of the two forms', () => {
+    expect(() => parse({ steps: { supported: [1, 2] } })).toThrow(/diffusion\.steps\.supported: must include default_steps \(10\)/);
+    expect(() => parse({ steps: { max: 4 } })).toThrow(/diffusion\.steps\.max: must be at least default_steps/);
+    expect(() => parse({ default_steps: 1, steps: { supported: [1, 1] } })).toThrow(/must not repeat/);
+    expect(() => parse({ steps: { supported: [10], max: 10 } })).toThrow(/diffusion\.steps/);
+    expect(() => parse({ guidance: 'sometimes' })).toThrow(/diffusion\.guidance/);
+  });
+});

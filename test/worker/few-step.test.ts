@@ -1,0 +1,86 @@
+/**
+ * Few steps on the worker (issue 30): progress writes and progress webhooks follow the job's
+ * own step count (packages/tiny at 1 and 2 steps), and a package whose manifest declares its
+ * guidance fixed runs no unconditional row, with no special case in the worker.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ModelRunner } from '../../gpu-worker/model-runner.js';
+import { startWorker, type Worker } from '../../gpu-worker/worker.js';
+import { createRuntime, drawContext, sampleImage, streamSeed, type OnnxModelRuntime } from '../../shared/runtime/index.js';
+import { parseWebhookMessage } from '../../shared/webhooks/message.js';
+import { DeclaredRuntime } from '../support/student-runtime.js';
+import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
+import { drawRecord, silentLogger, submit, tempBackend, waitFor, type Backend } from './helpers.js';
+
+describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
+  let runtime: OnnxModelRuntime;
+  let backend: Backend;
+  let worker: Worker | undefined;
+
+  beforeAll(async () => {
+    runtime = await createRuntime(TINY_DIR, { intraOpThreads: 1 });
+  });
+  afterAll(async () => {
+    await runtime?.close();
+  });
+  afterEach(async () => {
+    await worker?.stop(0);
+    worker = undefined;
+    await backend?.close();
+  });
+
+  const start = (runner: ModelRunner): void => {
+    worker = startWorker(
+      { queue: backend.queue, deadLetters: backend.deadLetters, maxReceiveCount: 3, store: backend.store, runners: [runner], logger: silentLogger(), deadLetterWaitSeconds: 1 },
+      // Every step written, so that each one is seen.
+      { maxBatch: 4, visibilityTimeoutSeconds: 5, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0 },
+    );
+  };
+  const succeeded = (id: string) => waitFor(async () => {
+    const r = await backend.jobs.get(id);
+    return r?.status === 'succeeded' ? r : undefined;
+  }, `job ${id} to succeed`);
+
+  for (const steps of [1, 2]) {
+    it(`writes progress and sends progress webhooks for each of ${steps} step(s), counted of ${steps}`, async () => {
+      backend = tempBackend();
+      const sent = vi.spyOn(backend.queue, 'send');
+      const id = `few${steps}`;
+      await submit(backend, { ...drawRecord(runtime, { id, steps }), webhook: { url: 'https://example.com/hook', events: ['progress', 'completed'] } });
+      start(new ModelRunner(runtime));
+      const done = await succeeded(id);
+      expect(done.progress).toMatchObject({ step: steps, steps });
+      const running = backend.store.records(id).filter((r) => r.status === 'running');
+      // Every write counts of the job's own steps, in order (writes in flight coalesce: a middle step may be passed over).
+      expect(running.map((r) => r.progress.steps)).toEqual(running.map(() => steps));
+      const written = running.map((r) => r.progress.step);
+      expect(written).toEqual([...written].sort((a, b) => a - b));
+      expect(written.every((step) => step >= 0 && step <= steps)).toBe(true);
+      const webhookIds = sent.mock.calls.map(([body]) => parseWebhookMessage(body)?.webhookId).filter((w) => w !== undefined);
+      const progressIds = webhookIds.filter((w) => w.includes('_progress_'));
+      // A webhook per progress write, naming the step written (1..N; writes coalesce, so which ones varies); the
+      // last step is the image, which `completed` reports (N of N): a one-step image sends no progress webhook.
+      expect(progressIds.every((w) => new RegExp(`^msg_${id}_progress_([1-${steps}])$`).test(w))).toBe(true);
+      if (steps === 1) expect(progressIds).toEqual([]);
+      expect(webhookIds).toContain(`msg_${id}_completed`);
+    });
+  }
+
+  it('runs a package with fixed guidance without unconditional rows, at each step count it declares', async () => {
+    backend = tempBackend();
+    const student = new DeclaredRuntime(runtime);
+    start(new ModelRunner(student, 'student'));
+    for (const steps of [1, 2]) {
+      await submit(backend, drawRecord(student, { id: `student${steps}`, steps, guidance: student.manifest.diffusion.default_guidance }));
+      const done = await succeeded(`student${steps}`);
+      expect(done.progress).toMatchObject({ step: steps, steps });
+    }
+    expect(student.denoiseCalls).toBe(1 + 2);
+    expect(student.unconditionalRows).toBe(0);
+    // The image is the conditional sampler's: what sampleImage gives without an unconditional context.
+    const cond = await runtime.prefill(drawContext(runtime.tokenizer, 'a small red circle at the top'));
+    const expected = await sampleImage(student, cond, await runtime.prefill(drawContext(runtime.tokenizer, '')), { steps: 1, guidance: 2.5, noise: runtime.initialNoise(streamSeed(1, 'image-noise', 0)) });
+    const alone = await sampleImage(runtime, cond, undefined, { steps: 1, guidance: 2.5, noise: runtime.initialNoise(streamSeed(1, 'image-noise', 0)) });
+    expect(maxAbsDiff(expected, alone)).toBe(0);
+  });
+});
