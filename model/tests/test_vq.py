@@ -190,7 +190,7 @@ def test_research_models_are_not_exported(tmp_path):
 
 
 def test_train_installs_the_codebook_and_refuses_a_mismatch(tmp_path):
-    from model.network.transformer import train
+    from model import train
 
     cb = vq.kmeans(vq.image_patches(vq.shapes64_images(range(10)), 8), 16, iters=5, batch=128)[0]
     path = str(tmp_path / "k16.npz")
