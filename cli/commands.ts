@@ -134,9 +134,18 @@ export function describeModel(m: ModelObject): string {
   lines.push(`  draw      ${JSON.stringify(`${m.prompts.draw_prefix}<caption>`)}${m.prompts.draw_template ? `, or ${JSON.stringify(m.prompts.draw_template)}` : ''}`);
   if (m.prompts.styles) lines.push(`  styles    ${m.prompts.styles.join(', ')}`);
   lines.push(`  tasks     ${m.tasks.join(', ')}`);
+  lines.push(`  sampling  ${samplingLine(m.sampling)}`);
   lines.push(`  describe  ${JSON.stringify(m.prompts.describe_prompt)} after an image`);
   for (const l of m.licenses) lines.push(`  licence   ${l.spdx}: ${l.name} (${l.source})${l.attribution ? `. ${l.attribution}` : ''}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** "1 or 2 steps (default 1), guidance fixed at 6": what --steps and --guidance the model takes. */
+export function samplingLine(s: ModelObject['sampling']): string {
+  const list = s.supported_steps;
+  const steps = !list ? `1 to ${s.max_steps}` : list.length === 1 ? String(list[0]) : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
+  const guidance = s.guidance === 'fixed' ? `guidance fixed at ${s.default_guidance}` : `guidance adjustable (default ${s.default_guidance})`;
+  return `${steps} steps (default ${s.default_steps}), ${guidance}`;
 }
 
 function mimeOf(bytes: Uint8Array): 'image/png' | 'image/jpeg' | null {

@@ -46,6 +46,13 @@ function isNumeric(property: unknown): boolean {
 const sizeOf = (m: SpecModel): string => `${m.image.width}x${m.image.height}`;
 const TEXT_ONLY_CONTENT = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/MessageTextPart' } }] };
 
+/** A schema's properties, or its `oneOf` branches' together (POST /v1/generations's body: a prompt or a conversation). */
+function propertiesOf(schema: JsonSchema): Record<string, unknown> | undefined {
+  const own = schema['properties'] as Record<string, unknown> | undefined;
+  const branches = (schema['oneOf'] as JsonSchema[] | undefined)?.map((b) => b['properties'] as Record<string, unknown> | undefined) ?? [];
+  return own ?? (branches.length > 0 ? Object.assign({}, ...branches) : undefined);
+}
+
 /** Writes the served models into `schemas` (the document's components), in place. */
 export function stateServedModels(schemas: Record<string, JsonSchema>, models: readonly SpecModel[]): void {
   const names = models.map((m) => m.id);
@@ -55,7 +62,7 @@ export function stateServedModels(schemas: Record<string, JsonSchema>, models: r
   for (const [name, schema] of Object.entries(schemas)) {
     nullableRefs(schema);
     const conversation = name === CONVERSATION_REQUEST;
-    const properties = schema['properties'] as Record<string, unknown> | undefined;
+    const properties = propertiesOf(schema);
     if (!properties?.['model'] && !conversation) continue;
     const rules = modelRules(models, {
       size: sizes.length > 1 && properties?.['size'] !== undefined,
