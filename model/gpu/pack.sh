@@ -17,3 +17,10 @@ cp "$MANIFEST" "$DST/"
   | (cd "$SRC" && xargs cp --parents -t "$OLDPWD/$DST")
 echo "$DST: $(du -sh "$DST" | cut -f1), $(wc -l < "$MANIFEST") rows"
 .venv/bin/python -m model.packaging.weights packages/emoji64 .gpu/emoji64.pt
+# The device machine reaches no package registry: the pure-Python packages that the commands'
+# option parser needs (tyro and what it imports) travel in .gpu/pylib, which train_emoji.sh
+# puts on PYTHONPATH.
+SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+rm -rf .gpu/pylib && mkdir -p .gpu/pylib
+cp -r "$SITE/tyro" "$SITE/docstring_parser" "$SITE/typeguard" "$SITE/typing_extensions.py" .gpu/pylib/
+echo ".gpu/pylib: $(du -sh .gpu/pylib | cut -f1) (tyro for the commands' options)"

@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PYTHONUNBUFFERED=1
+export PYTHONPATH="$PWD/.gpu/pylib${PYTHONPATH:+:$PYTHONPATH}"   # tyro, packed by pack.sh
 OUT=${OUT:?set OUT to a folder for the results}
 MINUTES=${MINUTES:-6}
 PY=${PY:-python3}
