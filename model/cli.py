@@ -2,8 +2,8 @@
 type, default and the comment above it.
 
 They also accept the spellings the project's scripts have always used, so no caller changes:
-`--key=value`, `--flag=true|false` (tyro's own: `--flag` / `--no-flag`) and JSON-quoted strings
-(`--model.image_input="vq"`).
+`--key=value`, `--flag=true|false` (tyro's own: `--flag` / `--no-flag`), JSON-quoted strings
+(`--model.image_input="vq"`) and JSON lists (`--diffusion.guidance_interval=[0.7,1]`).
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ def compatible(config: type, args: list[str]) -> list[str]:
                 arg = f"--{group + '.' if group else ''}{'' if value.lower() in TRUE else 'no-'}{name}"
             elif len(value) >= 2 and value[0] == value[-1] == '"':
                 arg = f"--{key}={json.loads(value)}"
+            elif value.startswith("[") and value.endswith("]"):  # a JSON list: tyro takes its items apart
+                out += [f"--{key}", *(str(v) for v in json.loads(value))]
+                continue
         out.append(arg)
     return out
 

@@ -45,3 +45,23 @@ def test_a_command_runs_as_a_module():
     out = subprocess.run([sys.executable, "-m", "model.train", "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "--out-dir" in out.stdout and "--model.d-model" in out.stdout
+
+
+def test_train_takes_the_spellings_scripts_have_always_used():
+    from model.train import parse_args
+
+    c = parse_args(
+        [
+            "--bf16=false",
+            "--rollout_guided=1",
+            "--lr=4e-4",
+            '--model.image_input="vq"',
+            "--model.d_model=32",
+            "--diffusion.guidance_interval=[0.7,1]",
+        ]
+    )
+    assert (c.bf16, c.rollout_guided, c.lr) == (False, True, 4e-4)
+    stored = c.to_dict()
+    assert stored["model"] == {"image_input": "vq", "d_model": 32}
+    assert stored["diffusion"] == {"guidance_interval": (0.7, 1.0)}
+    assert parse_args(["--no-bf16", "--model.d-model", "32"]).to_dict()["model"] == {"d_model": 32}
