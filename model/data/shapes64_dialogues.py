@@ -34,7 +34,7 @@ REFUSAL = (
 # What training mixes (fractions of a batch). Edits take the most: copying the input's pixels
 # through attention is the new skill (a warm-started model draws and reads already, and
 # learns the refusal text within a hundred steps); draws stay a quarter, so drawing holds.
-TRAIN_MIX = {"draw": 0.27, "describe": 0.06, "edit": 0.40, "multi_turn": 0.20, "refuse": 0.07}
+TRAIN_MIX = {"draw": 0.24, "describe": 0.05, "edit": 0.45, "multi_turn": 0.20, "refuse": 0.06}
 
 # Out-of-scope prompts by kind, each kind's words split into training and held-out phrasings.
 _GREETINGS = {
