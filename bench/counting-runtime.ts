@@ -3,7 +3,15 @@
  * rows per denoising call (guidance rows included) and the time the model was busy. The
  * benchmark gives it to the worker's engine; nothing is stubbed.
  */
-import { guidanceApplies, type DenoiseRow, type KvCache, type ModelRuntime, type Segment, type TextDecodeOptions, type TextDecodeResult } from '../shared/runtime/index.js';
+import {
+  type DenoiseRow,
+  guidanceApplies,
+  type KvCache,
+  type ModelRuntime,
+  type Segment,
+  type TextDecodeOptions,
+  type TextDecodeResult,
+} from '../shared/runtime/index.js';
 
 export class CountingRuntime implements ModelRuntime {
   denoiseCalls = 0;
@@ -54,7 +62,10 @@ export class CountingRuntime implements ModelRuntime {
       this.denoiseMs += performance.now() - start;
       this.denoiseCalls += 1;
       this.denoiseJobs += rows.length;
-      this.denoiseRows += rows.reduce((n, r) => n + 1 + (r.uncond !== undefined && guidanceApplies(r.t, r.guidance, this.manifest.diffusion) ? 1 : 0), 0);
+      this.denoiseRows += rows.reduce(
+        (n, r) => n + 1 + (r.uncond !== undefined && guidanceApplies(r.t, r.guidance, this.manifest.diffusion) ? 1 : 0),
+        0,
+      );
     }
   }
 

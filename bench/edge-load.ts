@@ -17,8 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createAdaptorServer } from '@hono/node-server';
 import { pino } from 'pino';
 import { createApp } from '../edge/app.js';
@@ -26,15 +26,15 @@ import { startDecodeThread } from '../edge/decode-thread/index.js';
 import type { TextDecodeFn } from '../edge/text-decode.js';
 import { JobRepository } from '../shared/jobs/repository.js';
 import type { MetricsSource } from '../shared/metrics/index.js';
-import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
 import { loadModelRegistry } from '../shared/models/index.js';
+import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
 import { resolvePrecision } from '../shared/runtime/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
 import { REPO } from './python.js';
 import { runProcess } from './run-process.js';
-import { CAPTION } from './step.js';
 import { percentile, progress, round } from './stats.js';
+import { CAPTION } from './step.js';
 
 export interface EdgeSection {
   /** The text side's graph (the package's default). */
@@ -67,7 +67,22 @@ interface Served {
 }
 
 async function autocannon(url: string, connections: number, seconds: number, body: string): Promise<Record<string, unknown>> {
-  const args = [join(REPO, 'node_modules/autocannon/autocannon.js'), '-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '-j', '-n', url];
+  const args = [
+    join(REPO, 'node_modules/autocannon/autocannon.js'),
+    '-c',
+    String(connections),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-b',
+    body,
+    '-j',
+    '-n',
+    url,
+  ];
   const out = await runProcess(process.execPath, args);
   try {
     return JSON.parse(out) as Record<string, unknown>;
@@ -76,7 +91,10 @@ async function autocannon(url: string, connections: number, seconds: number, bod
   }
 }
 
-export async function edgeSection(packageDir: string, options: { connections: number; seconds: number; workerMetrics?: MetricsSource }): Promise<EdgeSection> {
+export async function edgeSection(
+  packageDir: string,
+  options: { connections: number; seconds: number; workerMetrics?: MetricsSource },
+): Promise<EdgeSection> {
   progress(`edge: POST /v1/generations, ${options.connections} connections, ${options.seconds} s (autocannon)`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-edge-'));
   const models = await loadModelRegistry([packageDir]);

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 
-const [url, clients, rounds, side, grain] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6] ?? 0)];
+const [url, clients, rounds, side, grain] = [
+  process.argv[2]!,
+  Number(process.argv[3]),
+  Number(process.argv[4]),
+  Number(process.argv[5]),
+  Number(process.argv[6] ?? 0),
+];
 
 /**
  * A photo-like JPEG of simple shapes on a gradient (4000 x 3000: about 230 KB), with
@@ -27,8 +33,17 @@ async function photo(seed: number, width: number): Promise<Buffer> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="3000"><defs><linearGradient id="g"><stop offset="0" stop-color="#336"/><stop offset="1" stop-color="#cc9"/></linearGradient></defs><rect width="4000" height="3000" fill="url(#g)"/>${shapes}</svg>`;
   let image = sharp(Buffer.from(svg));
   if (grain > 0) {
-    const noise = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: grain } } }).png({ compressionLevel: 0 }).toBuffer();
-    image = sharp(await image.composite([{ input: noise, blend: 'soft-light' }]).png({ compressionLevel: 0 }).toBuffer());
+    const noise = await sharp({
+      create: { width: 4000, height: 3000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: grain } },
+    })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+    image = sharp(
+      await image
+        .composite([{ input: noise, blend: 'soft-light' }])
+        .png({ compressionLevel: 0 })
+        .toBuffer(),
+    );
   }
   return (width === 4000 ? image : image.resize(width, Math.round((width * 3) / 4))).jpeg({ quality: 82 }).toBuffer();
 }
@@ -44,7 +59,11 @@ async function cachedPhoto(seed: number): Promise<Buffer> {
 
 const jpegs = await Promise.all([1, 2, 3, 4].map((seed) => cachedPhoto(seed)));
 const multipart = process.argv.includes('--multipart');
-const json = JSON.stringify({ prompt: 'describe the image', images: jpegs.map((b) => `data:image/jpeg;base64,${b.toString('base64')}`), max_tokens: 8 });
+const json = JSON.stringify({
+  prompt: 'describe the image',
+  images: jpegs.map((b) => `data:image/jpeg;base64,${b.toString('base64')}`),
+  max_tokens: 8,
+});
 /** A form is consumed by each send: made anew (the files are the same Blobs, not copied). */
 const files = jpegs.map((b, i) => new File([new Uint8Array(b)], `photo-${i}.jpg`, { type: 'image/jpeg' }));
 function form(): FormData {
@@ -57,7 +76,10 @@ function form(): FormData {
 const requestMs: number[] = [];
 const post = async (): Promise<number> => {
   const started = performance.now();
-  const res = await fetch(`${url}/v1/generations`, multipart ? { method: 'POST', body: form() } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+  const res = await fetch(
+    `${url}/v1/generations`,
+    multipart ? { method: 'POST', body: form() } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: json },
+  );
   await res.arrayBuffer();
   requestMs.push(performance.now() - started);
   return res.status;
@@ -74,4 +96,6 @@ await Promise.all(
     for (let r = 0; r < rounds; r += 1) statuses.push(await post());
   }),
 );
-process.stdout.write(`${JSON.stringify({ statuses, seconds: (performance.now() - started) / 1000, jpegBytes: jpegs.map((b) => b.length), requestMs })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ statuses, seconds: (performance.now() - started) / 1000, jpegBytes: jpegs.map((b) => b.length), requestMs })}\n`,
+);

@@ -16,11 +16,12 @@
  * `--grain=0` the smooth 230 KB ones of the first runs. `--multipart` sends the same images
  * as files of a multipart form instead of data URLs in JSON.
  */
+
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createApp } from '../edge/app.js';
@@ -34,7 +35,8 @@ import { percentile, round } from './stats.js';
 const CLIENT = fileURLToPath(new URL('./image-lag-client.ts', import.meta.url));
 const run = promisify(execFile);
 
-const arg = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const arg = (name: string, fallback: number): number =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 
 async function main(): Promise<void> {
   const clients = arg('clients', 8);
@@ -43,12 +45,40 @@ async function main(): Promise<void> {
   const grain = arg('grain', 19);
   const multipart = process.argv.includes('--multipart');
   const dataDir = mkdtempSync(join(tmpdir(), 'image-lag-'));
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...(process.env['MODEL_DIR'] ? { MODEL_DIR: process.env['MODEL_DIR'] } : {}) });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    ...(process.env['MODEL_DIR'] ? { MODEL_DIR: process.env['MODEL_DIR'] } : {}),
+  });
   const deps = await buildDeps(config, { logger: createLogger({ logLevel: 'silent' }) });
   const server = await startServer(createApp(deps), config);
   try {
     const load = async (...extra: string[]) =>
-      JSON.parse((await run(process.execPath, ['--import', 'tsx', CLIENT, server.url, String(clients), String(rounds), String(side), String(grain), ...(multipart ? ['--multipart'] : []), ...extra], { maxBuffer: 1 << 20 })).stdout.trim().split('\n').pop()!) as {
+      JSON.parse(
+        (
+          await run(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              CLIENT,
+              server.url,
+              String(clients),
+              String(rounds),
+              String(side),
+              String(grain),
+              ...(multipart ? ['--multipart'] : []),
+              ...extra,
+            ],
+            { maxBuffer: 1 << 20 },
+          )
+        ).stdout
+          .trim()
+          .split('\n')
+          .pop()!,
+      ) as {
         statuses: number[];
         seconds: number;
         jpegBytes: number[];
@@ -110,8 +140,17 @@ async function main(): Promise<void> {
       loopWaitedForCpuMsPerRequest: round(waited / statuses.length, 1),
       nodeMonitorLagMs: { p99: round(direct.percentile(99) / 1e6, 1), max: round(direct.max / 1e6, 1) },
       /** Each POST as its client saw it, sent to answered. */
-      requestMs: { p50: round(percentile(requestMs, 50), 0), p99: round(percentile(requestMs, 99), 0), max: round(Math.max(...requestMs), 0) },
-      healthzMs: { samples: health.length, p50: round(percentile(health, 50), 1), p99: round(percentile(health, 99), 1), max: round(Math.max(...health), 1) },
+      requestMs: {
+        p50: round(percentile(requestMs, 50), 0),
+        p99: round(percentile(requestMs, 99), 0),
+        max: round(Math.max(...requestMs), 0),
+      },
+      healthzMs: {
+        samples: health.length,
+        p50: round(percentile(health, 50), 1),
+        p99: round(percentile(health, 99), 1),
+        max: round(Math.max(...health), 1),
+      },
       targetP99Ms: 50,
     };
     // Without prom-client (main before this change), the direct measurement stands in.

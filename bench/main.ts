@@ -14,24 +14,31 @@
  * (model/evaluation/eval_onnx.py) when it is there.
  */
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPackage, resolvePrecision, type Precision } from '../shared/runtime/index.js';
+import { loadPackage, type Precision, resolvePrecision } from '../shared/runtime/index.js';
 import { edgeSection } from './edge-load.js';
 import { matmulSection } from './matmul.js';
 import { benchPackage } from './package.js';
 import { REPO, runPython } from './python.js';
 import { markdown } from './report.js';
-import { contextSection, stepSection } from './step.js';
 import { progress, round, type TimeOptions } from './stats.js';
+import { contextSection, stepSection } from './step.js';
 import { torchSection } from './torch.js';
 import type { BenchResult, MetricsCheck, QualityReport } from './types.js';
 import { workerSection } from './worker-load.js';
 
-export const REQUIRED_METRICS = ['denoise_calls_total', 'denoise_rows_total', 'images_total', 'queue_wait_seconds', 'job_latency_seconds', 'active_jobs'];
+export const REQUIRED_METRICS = [
+  'denoise_calls_total',
+  'denoise_rows_total',
+  'images_total',
+  'queue_wait_seconds',
+  'job_latency_seconds',
+  'active_jobs',
+];
 
 interface Plan {
   stepJobs: number[];
@@ -137,7 +144,11 @@ function busyProcesses(): string[] {
 
 /** The flags that reproduce this run (after `npm run bench`). */
 function benchFlags(quick: boolean, model: string | undefined, pkg: string | undefined): string {
-  const flags = [...(quick ? ['--quick'] : []), ...(model !== undefined ? [`--model ${model}`] : []), ...(pkg !== undefined ? [`--package=${pkg}`] : [])];
+  const flags = [
+    ...(quick ? ['--quick'] : []),
+    ...(model !== undefined ? [`--model ${model}`] : []),
+    ...(pkg !== undefined ? [`--package=${pkg}`] : []),
+  ];
   return flags.length > 0 ? ` -- ${flags.join(' ')}` : '';
 }
 
@@ -153,7 +164,13 @@ async function main(): Promise<void> {
   });
   const quick = values.quick!;
   const plan = quick ? QUICK : FULL;
-  const packageDir = benchPackage({ quick, repo: REPO, env: process.env, ...(values.model !== undefined ? { model: values.model } : {}), ...(values.package !== undefined ? { package: values.package } : {}) });
+  const packageDir = benchPackage({
+    quick,
+    repo: REPO,
+    env: process.env,
+    ...(values.model !== undefined ? { model: values.model } : {}),
+    ...(values.package !== undefined ? { package: values.package } : {}),
+  });
   const out = resolve(values.out!);
   await mkdir(out, { recursive: true });
   const started = performance.now();
@@ -172,20 +189,32 @@ async function main(): Promise<void> {
     for (const precision of ['fp32', 'int8'] as const) step.push(await stepSection(pkg.dir, precision, plan.stepJobs, plan.stepTiming));
     // The same steps on the full serving graph: what the denoise-only cut saves.
     const fullGraph = [];
-    for (const precision of ['fp32', 'int8'] as const) fullGraph.push(await stepSection(pkg.dir, precision, plan.stepJobs, plan.stepTiming, 'full'));
+    for (const precision of ['fp32', 'int8'] as const)
+      fullGraph.push(await stepSection(pkg.dir, precision, plan.stepJobs, plan.stepTiming, 'full'));
     const context = [];
-    for (const jobs of [1, plan.stepJobs[plan.stepJobs.length - 1]!]) context.push(await contextSection(pkg.dir, 'fp32', jobs, plan.contextPairs, plan.contextTiming));
+    for (const jobs of [1, plan.stepJobs[plan.stepJobs.length - 1]!])
+      context.push(await contextSection(pkg.dir, 'fp32', jobs, plan.contextPairs, plan.contextTiming));
     const torch = await torchSection(pkg.dir, plan.stepJobs, plan.torchTiming);
-    const worker = await workerSection(pkg.dir, workerPrecision, { concurrency: plan.concurrency, batch: plan.workerBatch, maxBatch: plan.maxBatch, autoAt: plan.autoAt });
+    const worker = await workerSection(pkg.dir, workerPrecision, {
+      concurrency: plan.concurrency,
+      batch: plan.workerBatch,
+      maxBatch: plan.maxBatch,
+      autoAt: plan.autoAt,
+    });
     const workerMetricsJson = worker.metricsJson;
-    const edge = await edgeSection(pkg.dir, { connections: plan.edgeConnections, seconds: plan.edgeSeconds, workerMetrics: { json: async () => workerMetricsJson } });
+    const edge = await edgeSection(pkg.dir, {
+      connections: plan.edgeConnections,
+      seconds: plan.edgeSeconds,
+      workerMetrics: { json: async () => workerMetricsJson },
+    });
     const { metricsText: edgeMetricsText, ...edgeResult } = edge;
     const { metricsText: _w, metricsJson: _j, ...workerResult } = worker;
     void _w;
     void _j;
     const name = manifest.name ?? 'unnamed';
     const quality = readQuality(out, name);
-    const ortVersion = (JSON.parse(await readFile(join(REPO, 'node_modules/onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
+    const ortVersion = (JSON.parse(await readFile(join(REPO, 'node_modules/onnxruntime-node/package.json'), 'utf8')) as { version: string })
+      .version;
     const result: BenchResult = {
       mode: quick ? 'quick' : 'full',
       command: `npm run bench${benchFlags(quick, values.model, values.package)}`,
@@ -199,10 +228,21 @@ async function main(): Promise<void> {
         ort: ortVersion,
         busyAtStart,
         busyAtEnd: busyProcesses(),
-        ...(load > 0.5 * cpus().length ? { loadNote: `The machine was busy when the run started (load average ${load.toFixed(2)} on ${cpus().length} CPUs): absolute times are pessimistic.` } : {}),
+        ...(load > 0.5 * cpus().length
+          ? {
+              loadNote: `The machine was busy when the run started (load average ${load.toFixed(2)} on ${cpus().length} CPUs): absolute times are pessimistic.`,
+            }
+          : {}),
       },
       package: { dir: packageDir, name, params: (manifest['model'] as { parameters?: number } | undefined)?.parameters },
-      options: { stepJobs: plan.stepJobs, concurrency: plan.concurrency, workerBatch: plan.workerBatch, maxBatch: plan.maxBatch, autoAt: plan.autoAt, workerPrecision },
+      options: {
+        stepJobs: plan.stepJobs,
+        concurrency: plan.concurrency,
+        workerBatch: plan.workerBatch,
+        maxBatch: plan.maxBatch,
+        autoAt: plan.autoAt,
+        workerPrecision,
+      },
       step,
       fullGraph,
       context,
@@ -210,9 +250,15 @@ async function main(): Promise<void> {
       matmul,
       worker: workerResult,
       edge: edgeResult,
-      metrics: [checkMetrics('worker /metrics', worker.metricsText), checkMetrics('API /metrics with the worker merged (embedded start)', edgeMetricsText)],
+      metrics: [
+        checkMetrics('worker /metrics', worker.metricsText),
+        checkMetrics('API /metrics with the worker merged (embedded start)', edgeMetricsText),
+      ],
       ...(quality ? { quality } : {}),
-      gpu: { available: false, reason: 'no GPU on this machine (the PyTorch step against batch size on a GPU is measured only where one is lent)' },
+      gpu: {
+        available: false,
+        reason: 'no GPU on this machine (the PyTorch step against batch size on a GPU is measured only where one is lent)',
+      },
     };
     const base = join(out, quick ? 'bench-quick' : 'bench');
     await writeFile(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { runPython } from './python.js';
-import { progress, round, timeAsync, type TimeOptions } from './stats.js';
+import { progress, round, type TimeOptions, timeAsync } from './stats.js';
 
 export interface MatmulResult {
   precision: 'fp32' | 'int8';
@@ -42,12 +42,27 @@ export async function matmulSection(shapes: readonly [number, number, number][],
       const size = f.m * f.k;
       const a =
         f.precision === 'fp32'
-          ? new ort.Tensor('float32', Float32Array.from({ length: size }, (_, i) => Math.sin(i)), [f.m, f.k])
-          : new ort.Tensor('uint8', Uint8Array.from({ length: size }, (_, i) => (i * 31) & 255), [f.m, f.k]);
+          ? new ort.Tensor(
+              'float32',
+              Float32Array.from({ length: size }, (_, i) => Math.sin(i)),
+              [f.m, f.k],
+            )
+          : new ort.Tensor(
+              'uint8',
+              Uint8Array.from({ length: size }, (_, i) => (i * 31) & 255),
+              [f.m, f.k],
+            );
       const r = await timeAsync(() => session.run({ A: a }), timing);
       await session.release();
       const flops = 2 * f.m * f.k * f.n;
-      results.push({ precision: f.precision, m: f.m, k: f.k, n: f.n, medianMs: round(r.median, 3), gflopsPerSecond: round(flops / (r.median * 1e6), 1) });
+      results.push({
+        precision: f.precision,
+        m: f.m,
+        k: f.k,
+        n: f.n,
+        medianMs: round(r.median, 3),
+        gflopsPerSecond: round(flops / (r.median * 1e6), 1),
+      });
     }
     const best = (p: 'fp32' | 'int8') => Math.max(...results.filter((r) => r.precision === p).map((r) => r.gflopsPerSecond));
     return { results, ceiling: { fp32: best('fp32'), int8: best('int8') } };

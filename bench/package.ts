@@ -24,7 +24,11 @@ export function candidatePackages(repo: string, env: Record<string, string | und
     // A broken MODELS still leaves the packages in the repository to choose from.
   }
   const root = join(repo, 'packages');
-  const inRepo = existsSync(root) ? readdirSync(root).map((d) => join(root, d)).filter((d) => existsSync(join(d, 'manifest.json'))) : [];
+  const inRepo = existsSync(root)
+    ? readdirSync(root)
+        .map((d) => join(root, d))
+        .filter((d) => existsSync(join(d, 'manifest.json')))
+    : [];
   return [...new Set([...configured, ...inRepo].map((d) => resolve(d)))];
 }
 

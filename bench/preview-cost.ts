@@ -69,7 +69,17 @@ try {
   }
   const m = Object.fromEntries(Object.entries(timings).map(([k, v]) => [`${k}_ms`, Number(median(v).toFixed(3))]));
   const preview = m['x0_ms']! + m['encode_ms']! + m['put_ms']!;
-  console.log(JSON.stringify({ model: runtime.manifest.name, steps, repeats, ...m, preview_ms: Number(preview.toFixed(3)), preview_over_step: Number((preview / m['step_ms']!).toFixed(3)), png_bytes: pngBytes }));
+  console.log(
+    JSON.stringify({
+      model: runtime.manifest.name,
+      steps,
+      repeats,
+      ...m,
+      preview_ms: Number(preview.toFixed(3)),
+      preview_over_step: Number((preview / m['step_ms']!).toFixed(3)),
+      png_bytes: pngBytes,
+    }),
+  );
 } finally {
   await runtime.close();
   store.close();

@@ -1,6 +1,7 @@
 /** The benchmark's verdicts against issue 5's targets, and its Markdown report. */
-import type { BenchResult } from './types.js';
+
 import { round } from './stats.js';
+import type { BenchResult } from './types.js';
 
 export interface Verdict {
   name: string;
@@ -18,7 +19,10 @@ export function int8Quality(r: BenchResult): { held: boolean; worstDrop: number 
   const q = r.quality;
   if (!q) return undefined;
   const base = q.configs[0];
-  const int8 = q.configs.find((c) => c.precision === 'int8' && JSON.stringify(c.guidance_interval) === JSON.stringify(base?.guidance_interval) && c.steps === base?.steps);
+  const int8 = q.configs.find(
+    (c) =>
+      c.precision === 'int8' && JSON.stringify(c.guidance_interval) === JSON.stringify(base?.guidance_interval) && c.steps === base?.steps,
+  );
   if (!base || base.precision !== 'fp32' || !int8) return undefined;
   const worstDrop = Math.max(0, ...Object.values(int8.delta_points).map((d) => -d));
   return { held: worstDrop <= 2, worstDrop };
@@ -114,9 +118,15 @@ export function markdown(r: BenchResult): string {
   );
   if (r.machine.loadNote) parts.push(`> ${r.machine.loadNote}`);
   const others = [...new Set([...r.machine.busyAtStart, ...r.machine.busyAtEnd])];
-  if (others.length > 0) parts.push(`> Other processes using >= 20 % CPU at the start or end of the run:\n${others.map((o) => `> - \`${o}\``).join('\n')}`);
+  if (others.length > 0)
+    parts.push(`> Other processes using >= 20 % CPU at the start or end of the run:\n${others.map((o) => `> - \`${o}\``).join('\n')}`);
   parts.push('## Targets (issue 5)');
-  parts.push(table(['Measure', 'Target', 'Measured', 'Met'], verdicts(r).map((v) => [v.name, v.target, v.measured + (v.note ? ` (${v.note})` : ''), yes(v.met)])));
+  parts.push(
+    table(
+      ['Measure', 'Target', 'Measured', 'Met'],
+      verdicts(r).map((v) => [v.name, v.target, v.measured + (v.note ? ` (${v.note})` : ''), yes(v.met)]),
+    ),
+  );
 
   parts.push(`## Worker under load (in-process engine, ${r.worker.precision}, ${r.worker.steps} steps, guidance ${r.worker.guidance})`);
   parts.push(
@@ -125,22 +135,50 @@ export function markdown(r: BenchResult): string {
   parts.push(
     table(
       ['Mode', 'Max batch', 'Concurrent jobs', 'Images/s', 'p50 s', 'p95 s', 'Mean s', 'Jobs/call', 'Rows/call', 'Model busy'],
-      r.worker.runs.map((x) => [x.mode, x.maxBatch, x.concurrency, fmt(x.imagesPerSecond, 2), fmt(x.latencyP50), fmt(x.latencyP95), fmt(x.latencyMean), fmt(x.jobsPerCall), fmt(x.networkRowsPerCall), `${fmt(100 * x.modelBusy, 0)} %`]),
+      r.worker.runs.map((x) => [
+        x.mode,
+        x.maxBatch,
+        x.concurrency,
+        fmt(x.imagesPerSecond, 2),
+        fmt(x.latencyP50),
+        fmt(x.latencyP95),
+        fmt(x.latencyMean),
+        fmt(x.jobsPerCall),
+        fmt(x.networkRowsPerCall),
+        `${fmt(100 * x.modelBusy, 0)} %`,
+      ]),
     ),
   );
   const top = r.worker.runs.find((x) => x.peakRssMb !== undefined);
-  if (top) parts.push(`Memory: process RSS peaked at **${fmt(top.peakRssMb, 0)} MB** with ${top.concurrency} jobs at max batch ${top.maxBatch} (baseline with the model loaded ${fmt(r.worker.rssBaselineMb, 0)} MB; the worker runs in the benchmark's process).`);
+  if (top)
+    parts.push(
+      `Memory: process RSS peaked at **${fmt(top.peakRssMb, 0)} MB** with ${top.concurrency} jobs at max batch ${top.maxBatch} (baseline with the model loaded ${fmt(r.worker.rssBaselineMb, 0)} MB; the worker runs in the benchmark's process).`,
+    );
 
   parts.push('## One denoising step (guidance on: 2 network rows per job)');
   const rows: (string | number)[][] = [];
   for (const s of r.step) {
     for (const b of s.batches) {
-      rows.push([`onnxruntime-node ${s.precision}${s.graph === 'denoise' ? ', denoise graph' : ''}`, b.jobs, fmt(b.medianMs, 2), fmt(b.msPerJob, 2), fmt(b.gflopsPerSecond, 1), `${fmt((100 * b.gflopsPerSecond) / r.matmul.ceiling[s.precision as 'fp32' | 'int8'], 0)} %`]);
+      rows.push([
+        `onnxruntime-node ${s.precision}${s.graph === 'denoise' ? ', denoise graph' : ''}`,
+        b.jobs,
+        fmt(b.medianMs, 2),
+        fmt(b.msPerJob, 2),
+        fmt(b.gflopsPerSecond, 1),
+        `${fmt((100 * b.gflopsPerSecond) / r.matmul.ceiling[s.precision as 'fp32' | 'int8'], 0)} %`,
+      ]);
     }
   }
   for (const s of r.fullGraph) {
     for (const b of s.batches) {
-      rows.push([`onnxruntime-node ${s.precision}, full graph (logits, present K/V)`, b.jobs, fmt(b.medianMs, 2), fmt(b.msPerJob, 2), fmt(b.gflopsPerSecond, 1), `${fmt((100 * b.gflopsPerSecond) / r.matmul.ceiling[s.precision as 'fp32' | 'int8'], 0)} %`]);
+      rows.push([
+        `onnxruntime-node ${s.precision}, full graph (logits, present K/V)`,
+        b.jobs,
+        fmt(b.medianMs, 2),
+        fmt(b.msPerJob, 2),
+        fmt(b.gflopsPerSecond, 1),
+        `${fmt((100 * b.gflopsPerSecond) / r.matmul.ceiling[s.precision as 'fp32' | 'int8'], 0)} %`,
+      ]);
     }
   }
   for (const [mode, byJobs] of Object.entries(r.torch.modes)) {
@@ -148,13 +186,22 @@ export function markdown(r: BenchResult): string {
       // PyTorch's forward computes the logits too: count them, as for the full graph.
       const flops = r.fullGraph[0]?.batches.find((b) => b.jobs === Number(jobs))?.flops;
       const g = flops ? flops / (t.median_ms * 1e6) : NaN;
-      rows.push([`PyTorch ${r.torch.torch} eager ${mode === 'bf16' ? 'bf16 autocast' : 'fp32'} (${r.torch.threads} threads)`, jobs, fmt(t.median_ms, 2), fmt(t.median_ms / Number(jobs), 2), fmt(g, 1), `${fmt((100 * g) / (mode === 'bf16' ? NaN : r.matmul.ceiling.fp32), 0)} %`]);
+      rows.push([
+        `PyTorch ${r.torch.torch} eager ${mode === 'bf16' ? 'bf16 autocast' : 'fp32'} (${r.torch.threads} threads)`,
+        jobs,
+        fmt(t.median_ms, 2),
+        fmt(t.median_ms / Number(jobs), 2),
+        fmt(g, 1),
+        `${fmt((100 * g) / (mode === 'bf16' ? NaN : r.matmul.ceiling.fp32), 0)} %`,
+      ]);
     }
   }
   parts.push(table(['Implementation', 'Jobs', 'ms/call', 'ms/job', 'GFLOP/s', 'of same-precision matmul'], rows));
   parts.push(
     'Matrix-multiply ceiling (onnxruntime-node, same run): ' +
-      r.matmul.results.map((m) => `${m.precision} ${m.m}x${m.k}x${m.n}: ${fmt(m.gflopsPerSecond, 1)} G${m.precision === 'int8' ? 'OP' : 'FLOP'}/s`).join('; ') +
+      r.matmul.results
+        .map((m) => `${m.precision} ${m.m}x${m.k}x${m.n}: ${fmt(m.gflopsPerSecond, 1)} G${m.precision === 'int8' ? 'OP' : 'FLOP'}/s`)
+        .join('; ') +
       '. FLOPs are counted from the config (flops.ts): the matrix multiplies the graph executes, padding included.',
   );
 
@@ -162,20 +209,55 @@ export function markdown(r: BenchResult): string {
   parts.push(
     table(
       ['Precision', 'Jobs', '8-token ms', '64-token ms', 'Ratio', 'FLOPs ratio', 'Recompute 64-token context each step, ms'],
-      r.context.map((c) => [c.precision, c.jobs, fmt(c.shortMs), fmt(c.longMs), fmt(c.ratio, 3), fmt(c.flopsRatio, 3), fmt(c.recomputeLongMs)]),
+      r.context.map((c) => [
+        c.precision,
+        c.jobs,
+        fmt(c.shortMs),
+        fmt(c.longMs),
+        fmt(c.ratio, 3),
+        fmt(c.flopsRatio, 3),
+        fmt(c.recomputeLongMs),
+      ]),
     ),
   );
 
-  parts.push(`## Edge (POST /v1/generations, ${r.edge.connections} connections, ${r.edge.durationSeconds} s, autocannon; text model ${r.edge.precision})`);
+  parts.push(
+    `## Edge (POST /v1/generations, ${r.edge.connections} connections, ${r.edge.durationSeconds} s, autocannon; text model ${r.edge.precision})`,
+  );
   parts.push(
     table(
-      ['Requests', 'Req/s', 'Status', 'Client p50 ms', 'Client p99 ms', 'Model ms/request', 'Edge work ms/request', 'Overhead p50 ms', 'Overhead p99 ms'],
-      [[r.edge.requests, fmt(r.edge.requestsPerSecond, 1), Object.entries(r.edge.statusCounts).filter(([, n]) => n > 0).map(([k, n]) => `${k}: ${n}`).join(', '), fmt(r.edge.clientLatencyMs.p50), fmt(r.edge.clientLatencyMs.p99), fmt(r.edge.modelMsPerRequest), fmt(r.edge.edgeMsPerRequest), fmt(r.edge.overheadMs.p50), fmt(r.edge.overheadMs.p99)]],
+      [
+        'Requests',
+        'Req/s',
+        'Status',
+        'Client p50 ms',
+        'Client p99 ms',
+        'Model ms/request',
+        'Edge work ms/request',
+        'Overhead p50 ms',
+        'Overhead p99 ms',
+      ],
+      [
+        [
+          r.edge.requests,
+          fmt(r.edge.requestsPerSecond, 1),
+          Object.entries(r.edge.statusCounts)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k}: ${n}`)
+            .join(', '),
+          fmt(r.edge.clientLatencyMs.p50),
+          fmt(r.edge.clientLatencyMs.p99),
+          fmt(r.edge.modelMsPerRequest),
+          fmt(r.edge.edgeMsPerRequest),
+          fmt(r.edge.overheadMs.p50),
+          fmt(r.edge.overheadMs.p99),
+        ],
+      ],
     ),
   );
   parts.push(
-    'Client latency includes waiting for the text model, which decodes one request at a time on the edge\'s decode thread. Overhead is a request\'s server time (headers parsed to last byte written) minus its model time (from asking for its decode to the answer, the wait for other decodes included): ' +
-      'the edge\'s own work plus waiting for other requests\' edge work on the event loop. Model ms/request is the decode thread\'s busy time per request; edge work ms/request is the event loop\'s busy time per request.',
+    "Client latency includes waiting for the text model, which decodes one request at a time on the edge's decode thread. Overhead is a request's server time (headers parsed to last byte written) minus its model time (from asking for its decode to the answer, the wait for other decodes included): " +
+      "the edge's own work plus waiting for other requests' edge work on the event loop. Model ms/request is the decode thread's busy time per request; edge work ms/request is the event loop's busy time per request.",
   );
 
   if (r.quality) {
@@ -200,7 +282,12 @@ export function markdown(r: BenchResult): string {
   }
 
   parts.push('## Metrics');
-  parts.push(table(['Source', 'Required names', 'Missing'], r.metrics.map((m) => [m.source, m.required.length, m.missing.length === 0 ? 'none' : m.missing.join(', ')])));
+  parts.push(
+    table(
+      ['Source', 'Required names', 'Missing'],
+      r.metrics.map((m) => [m.source, m.required.length, m.missing.length === 0 ? 'none' : m.missing.join(', ')]),
+    ),
+  );
   parts.push(`## GPU\n${r.gpu.available ? JSON.stringify(r.gpu) : `Not measured: ${r.gpu.reason}`}`);
   return `${parts.join('\n\n')}\n`;
 }

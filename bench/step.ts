@@ -4,10 +4,18 @@
  * 16 jobs; and the context-cache check: the step's cost with an 8-token against a 64-token
  * prompt, beside what recomputing the context at every step would cost.
  */
-import { createRuntime, type DenoiseRow, type KvCache, type OnnxModelRuntime, type Precision, type Segment } from '../shared/runtime/index.js';
-import { drawContext, uncondContext } from '../shared/runtime/index.js';
-import { rowFlops, type ModelShape } from './flops.js';
-import { median, progress, round, timeAsync, type TimeOptions } from './stats.js';
+import {
+  createRuntime,
+  type DenoiseRow,
+  drawContext,
+  type KvCache,
+  type OnnxModelRuntime,
+  type Precision,
+  type Segment,
+  uncondContext,
+} from '../shared/runtime/index.js';
+import { type ModelShape, rowFlops } from './flops.js';
+import { median, progress, round, type TimeOptions, timeAsync } from './stats.js';
 
 export const CAPTION = 'a small red circle at the top left';
 
@@ -53,7 +61,12 @@ export function guidedStep(runtime: OnnxModelRuntime): { t: number; tNext: numbe
   return { t, tNext: t / 2, guidance: g === 1 ? 2 : g };
 }
 
-export async function timeStep(runtime: OnnxModelRuntime, conds: readonly KvCache[], uncond: KvCache, timing: TimeOptions): Promise<StepTiming> {
+export async function timeStep(
+  runtime: OnnxModelRuntime,
+  conds: readonly KvCache[],
+  uncond: KvCache,
+  timing: TimeOptions,
+): Promise<StepTiming> {
   const { t, tNext, guidance } = guidedStep(runtime);
   const rows: DenoiseRow[] = conds.map((cond, i) => ({ cond, uncond, x: runtime.initialNoise(i), t, tNext, guidance }));
   const result = await timeAsync(() => runtime.denoiseStep(rows), timing);
@@ -81,7 +94,13 @@ export interface StepSection {
 }
 
 /** Step timings for one precision at the given job counts (the same prompt for every job). */
-export async function stepSection(packageDir: string, precision: Precision, jobCounts: readonly number[], timing: TimeOptions, graph: 'denoise' | 'full' = 'denoise'): Promise<StepSection> {
+export async function stepSection(
+  packageDir: string,
+  precision: Precision,
+  jobCounts: readonly number[],
+  timing: TimeOptions,
+  graph: 'denoise' | 'full' = 'denoise',
+): Promise<StepSection> {
   progress(`step: onnxruntime-node ${precision} (${graph} graph), jobs ${jobCounts.join(', ')}`);
   const runtime = await createRuntime(packageDir, { precision, denoiseGraph: graph === 'denoise' });
   try {
@@ -92,7 +111,8 @@ export async function stepSection(packageDir: string, precision: Precision, jobC
       for (let i = 0; i < jobs; i += 1) conds.push(await runtime.prefill(drawContext(runtime.tokenizer, CAPTION)));
       batches.push(await timeStep(runtime, conds, uncond, timing));
     }
-    const graphFile = runtime.denoiseGraphFile ?? (precision === 'fp32' ? runtime.manifest.graph.file : runtime.manifest.graph.variants![precision]!.file);
+    const graphFile =
+      runtime.denoiseGraphFile ?? (precision === 'fp32' ? runtime.manifest.graph.file : runtime.manifest.graph.variants![precision]!.file);
     return { precision, graph: runtime.denoiseGraphFile !== undefined ? 'denoise' : 'full', graphFile, batches };
   } finally {
     await runtime.close();
@@ -128,7 +148,13 @@ export interface ContextSection {
  * each keeps its step inputs between calls, as a worker does); the ratio is the median of
  * the pairs' ratios, which drift on a shared machine hits alike.
  */
-export async function contextSection(packageDir: string, precision: Precision, jobs: number, pairs: number, timing: TimeOptions): Promise<ContextSection> {
+export async function contextSection(
+  packageDir: string,
+  precision: Precision,
+  jobs: number,
+  pairs: number,
+  timing: TimeOptions,
+): Promise<ContextSection> {
   progress(`context cache: ${precision}, ${jobs} job(s), 8 vs 64 prompt tokens`);
   const runtime = await createRuntime(packageDir, { precision });
   const other = await createRuntime(packageDir, { precision });
@@ -143,7 +169,8 @@ export async function contextSection(packageDir: string, precision: Precision, j
     const long = await prefillAll(64);
     const x = runtime.initialNoise(7);
     const { t, tNext, guidance } = guidedStep(runtime);
-    const rowsOf = (conds: readonly KvCache[]): DenoiseRow[] => conds.map((cond, i) => ({ cond, uncond, x: runtime.initialNoise(i), t, tNext, guidance }));
+    const rowsOf = (conds: readonly KvCache[]): DenoiseRow[] =>
+      conds.map((cond, i) => ({ cond, uncond, x: runtime.initialNoise(i), t, tNext, guidance }));
     const shortRows = rowsOf(short);
     const longRows = rowsOf(long);
     const time = async (fn: () => Promise<unknown>) => {

@@ -31,7 +31,16 @@ export interface BenchResult {
   command: string;
   startedAt: string;
   seconds: number;
-  machine: { cpus: number; cpuModel: string; memGb: number; node: string; ort: string; loadNote?: string; busyAtStart: string[]; busyAtEnd: string[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memGb: number;
+    node: string;
+    ort: string;
+    loadNote?: string;
+    busyAtStart: string[];
+    busyAtEnd: string[];
+  };
   package: { dir: string; name: string; params?: number };
   options: { stepJobs: number[]; concurrency: number[]; workerBatch: number; maxBatch: number; autoAt: number; workerPrecision: string };
   /** Steps on the denoise-only graph (what the worker runs). */

@@ -10,13 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { measureAutoBatch, type AutoBatch } from '../gpu-worker/autotune.js';
+import { type AutoBatch, measureAutoBatch } from '../gpu-worker/autotune.js';
 import { createWorkerMetrics, valueOf, type WorkerMetrics } from '../gpu-worker/metrics.js';
-import type { MetricsJson } from '../shared/metrics/index.js';
 import { ModelRunner } from '../gpu-worker/model-runner.js';
 import { startWorker } from '../gpu-worker/worker.js';
 import { encodeJobMessage } from '../shared/jobs/message.js';
 import { JobRepository } from '../shared/jobs/repository.js';
+import type { MetricsJson } from '../shared/metrics/index.js';
 import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
 import { createRuntime, drawContext, type OnnxModelRuntime, type Precision } from '../shared/runtime/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
@@ -100,7 +100,13 @@ function record(runtime: OnnxModelRuntime, id: string, i: number): JobRecord {
   };
 }
 
-async function runLoad(runtime: CountingRuntime, mode: string, maxBatch: number, concurrency: number, sampleRss: boolean): Promise<{ run: LoadRun; metrics: WorkerMetrics }> {
+async function runLoad(
+  runtime: CountingRuntime,
+  mode: string,
+  maxBatch: number,
+  concurrency: number,
+  sampleRss: boolean,
+): Promise<{ run: LoadRun; metrics: WorkerMetrics }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-worker-'));
   const queue = new SqliteQueue({ path: join(dir, 'queue.db'), visibilityTimeoutSeconds: 120, maxReceiveCount: 3, pollIntervalMs: 20 });
   const deadLetters = queue.deadLetterQueue();
@@ -199,7 +205,16 @@ export async function workerSection(packageDir: string, precision: Precision, op
       metricsJson = await metrics.json();
     }
     const { diffusion } = inner.manifest;
-    return { precision, steps: diffusion.default_steps, guidance: diffusion.default_guidance, auto, runs, rssBaselineMb, metricsText, metricsJson };
+    return {
+      precision,
+      steps: diffusion.default_steps,
+      guidance: diffusion.default_guidance,
+      auto,
+      runs,
+      rssBaselineMb,
+      metricsText,
+      metricsJson,
+    };
   } finally {
     await runtime.close();
   }

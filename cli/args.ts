@@ -1,8 +1,8 @@
 /** The command line, parsed with node:util and checked with zod (the request limits are the API's own). */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { MODEL_NAME } from '../shared/schemas/models.js';
 import { LIMITS } from '../shared/schemas/generation.js';
+import { MODEL_NAME } from '../shared/schemas/models.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -38,7 +38,12 @@ options:
   --timeout SECONDS   give up waiting after this long (default 600)
   -h, --help          this text`;
 
-const num = (schema: z.ZodNumber) => z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a number').transform(Number).pipe(schema);
+const num = (schema: z.ZodNumber) =>
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/, 'expected a number')
+    .transform(Number)
+    .pipe(schema);
 
 const Connection = z.object({
   url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
@@ -108,13 +113,18 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (!isCommand(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   // edit takes the image and its instruction; every other command one subject at most.
   const [instruction, ...extra] = command === 'edit' ? rest : [undefined, ...rest];
-  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')} (quote the ${command === 'edit' ? 'instruction' : 'caption'})`);
-  const connection = { url: values.url ?? env['API_URL'] ?? 'http://127.0.0.1:3000', apiKey: values['api-key'] ?? (env['API_KEY'] || undefined) };
+  if (extra.length > 0)
+    throw new UsageError(`unexpected arguments: ${extra.join(' ')} (quote the ${command === 'edit' ? 'instruction' : 'caption'})`);
+  const connection = {
+    url: values.url ?? env['API_URL'] ?? 'http://127.0.0.1:3000',
+    apiKey: values['api-key'] ?? (env['API_KEY'] || undefined),
+  };
   if (command === 'models' || command === 'chat') {
     if (subject !== undefined) throw new UsageError(`unexpected arguments: ${subject}`);
   }
   if (command === 'models') return validated({ command, ...connection });
-  if (values.style !== undefined && command !== 'draw' && command !== 'restyle') throw new UsageError('--style: only draw and restyle take a style');
+  if (values.style !== undefined && command !== 'draw' && command !== 'restyle')
+    throw new UsageError('--style: only draw and restyle take a style');
   const raw = {
     command,
     ...(command === 'draw' ? { caption: subject ?? '' } : command === 'chat' ? {} : { image: subject ?? '' }),
@@ -142,7 +152,11 @@ function isCommand(command: string | undefined): command is (typeof COMMANDS)[nu
 function validated(raw: Record<string, unknown>): CliArgs {
   const result = CliArgs.safeParse(raw);
   if (!result.success) {
-    throw new UsageError(result.error.issues.map((i) => `${i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ` : ''}${i.message}`).join('\n'));
+    throw new UsageError(
+      result.error.issues
+        .map((i) => `${i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ` : ''}${i.message}`)
+        .join('\n'),
+    );
   }
   return result.data;
 }

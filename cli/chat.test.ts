@@ -9,13 +9,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../edge/app.js';
+import { type RunningServer, startServer } from '../edge/server.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
 import type { ModelRuntime } from '../shared/runtime/index.js';
 import { outputImageKey, type StoredOutputPart } from '../shared/schemas/job.js';
-import { createApp } from '../edge/app.js';
+import { type TestDeps, testDeps, tinyRuntime } from '../test/support/edge-deps.js';
 import { pngBytes } from '../test/support/images.js';
-import { startServer, type RunningServer } from '../edge/server.js';
-import { testDeps, tinyRuntime, type TestDeps } from '../test/support/edge-deps.js';
 import { main } from './main.js';
 
 let runtime: ModelRuntime;
@@ -58,11 +58,22 @@ function twoImageWorker(saved: (jobNumber: number) => string): () => Promise<voi
       }
       jobs += 1;
       const { jobId } = parseJobMessage(message.body);
-      for (const k of [0, 1]) await deps.store.put(outputImageKey(jobId, k), image64(k === 0 ? [200, 0, 0] : [0, 0, 200]), { contentType: 'image/png' });
-      await deps.jobs.update(jobId, (r) => ({ ...r, status: 'running', progress: { step: 2, steps: 2, image: 1, images_so_far: 1 }, output: [...r.output, imagePart(outputImageKey(jobId, 0)), { type: 'text', text: ' and' }] }));
+      for (const k of [0, 1])
+        await deps.store.put(outputImageKey(jobId, k), image64(k === 0 ? [200, 0, 0] : [0, 0, 200]), { contentType: 'image/png' });
+      await deps.jobs.update(jobId, (r) => ({
+        ...r,
+        status: 'running',
+        progress: { step: 2, steps: 2, image: 1, images_so_far: 1 },
+        output: [...r.output, imagePart(outputImageKey(jobId, 0)), { type: 'text', text: ' and' }],
+      }));
       const file = saved(jobs);
       for (let i = 0; i < 250 && running && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
-      await deps.jobs.update(jobId, (r) => ({ ...r, status: 'succeeded', progress: { step: 2, steps: 2, image: 1, images_so_far: 2 }, output: [...r.output, imagePart(outputImageKey(jobId, 1))] }));
+      await deps.jobs.update(jobId, (r) => ({
+        ...r,
+        status: 'succeeded',
+        progress: { step: 2, steps: 2, image: 1, images_so_far: 2 },
+        output: [...r.output, imagePart(outputImageKey(jobId, 1))],
+      }));
       await deps.queue.delete(message.receiptHandle);
     }
   })();
@@ -102,7 +113,15 @@ describe('cli chat', () => {
       env: {},
       fetch: recording,
       pollIntervalMs: 20,
-      stdin: linesOf([`/image ${join(dir, 'in.png')}`, 'make the circle blue', '/image missing.png', '/bogus', 'now make it red', '/quit', 'never sent']),
+      stdin: linesOf([
+        `/image ${join(dir, 'in.png')}`,
+        'make the circle blue',
+        '/image missing.png',
+        '/bogus',
+        'now make it red',
+        '/quit',
+        'never sent',
+      ]),
       interactive: false,
     });
     expect(code, stderr).toBe(0);
@@ -114,7 +133,18 @@ describe('cli chat', () => {
     expect(stdout).toBe(' and\n and\n');
     // Turn 1: the attached image then the text. Turn 2: the history, the model's images as references, then the new turn.
     expect(posted).toHaveLength(2);
-    expect(posted[0]).toMatchObject({ seed: 3, messages: [{ role: 'user', content: [{ type: 'image', url: expect.stringMatching(/^data:image\/png;base64,/) }, { type: 'text', text: 'make the circle blue' }] }] });
+    expect(posted[0]).toMatchObject({
+      seed: 3,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image', url: expect.stringMatching(/^data:image\/png;base64,/) },
+            { type: 'text', text: 'make the circle blue' },
+          ],
+        },
+      ],
+    });
     const history = posted[1]!.messages as { role: string; content: unknown }[];
     expect(history.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(history[0]).toEqual(posted[0]!.messages[0]);

@@ -12,8 +12,8 @@ import { isTerminal } from '../shared/jobs/status.js';
 import type { Message, MessagePart } from '../shared/schemas/conversation.js';
 import type { Generation } from '../shared/schemas/generation.js';
 import type { CliArgs } from './args.js';
-import { CliError, type ApiClient } from './client.js';
-import { imageDataUrl, samplingOf, type CommandIO } from './commands.js';
+import { type ApiClient, CliError } from './client.js';
+import { type CommandIO, imageDataUrl, samplingOf } from './commands.js';
 import { ProgressReporter } from './progress.js';
 
 export interface ChatInput {
@@ -55,7 +55,11 @@ export async function chat(client: ApiClient, args: ChatArgs, io: CommandIO, inp
         throw new CliError(`unknown command ${line.split(/\s/)[0]}; /help lists them`);
       } else {
         turn += 1;
-        const user: Message = { role: 'user', content: attached.length > 0 ? [...attached.map((url): MessagePart => ({ type: 'image', url })), { type: 'text', text: line }] : line };
+        const user: Message = {
+          role: 'user',
+          content:
+            attached.length > 0 ? [...attached.map((url): MessagePart => ({ type: 'image', url })), { type: 'text', text: line }] : line,
+        };
         const answer = await answerTurn(client, args, io, [...history, user], turn);
         // The turn joins the history only once answered; a refused one can be typed again.
         history.push(user, answer);
@@ -82,7 +86,9 @@ async function answerTurn(client: ApiClient, args: ChatArgs, io: CommandIO, mess
     io.stderr.write(`saved ${path} (${part.width}x${part.height})\n`);
   });
   let k = 0;
-  const content = g.output.map((part): MessagePart => (part.type === 'text' ? { type: 'text', text: part.text } : { type: 'image', generation: g.id, index: k++ }));
+  const content = g.output.map(
+    (part): MessagePart => (part.type === 'text' ? { type: 'text', text: part.text } : { type: 'image', generation: g.id, index: k++ }),
+  );
   // An empty answer still takes its place in the alternation of turns.
   return { role: 'assistant', content: content.length > 0 ? content : [{ type: 'text', text: '' }] };
 }
@@ -91,7 +97,13 @@ async function answerTurn(client: ApiClient, args: ChatArgs, io: CommandIO, mess
  * Polls until the generation is terminal, handing over each output part once, in order, as
  * soon as it is there (a worker adds each image of an answer as it makes it).
  */
-async function follow(client: ApiClient, first: Generation, io: CommandIO, timeoutSeconds: number, onPart: (part: Generation['output'][number], imageIndex: number) => Promise<void>): Promise<Generation> {
+async function follow(
+  client: ApiClient,
+  first: Generation,
+  io: CommandIO,
+  timeoutSeconds: number,
+  onPart: (part: Generation['output'][number], imageIndex: number) => Promise<void>,
+): Promise<Generation> {
   const progress = new ProgressReporter(io.stderr);
   const deadline = Date.now() + timeoutSeconds * 1000;
   let shown = 0;
@@ -113,7 +125,8 @@ async function follow(client: ApiClient, first: Generation, io: CommandIO, timeo
   } finally {
     progress.done();
   }
-  if (g.status === 'failed') throw new CliError(`generation ${g.id} failed: ${g.error ? `${g.error.code}: ${g.error.message}` : 'no reason given'}`);
+  if (g.status === 'failed')
+    throw new CliError(`generation ${g.id} failed: ${g.error ? `${g.error.code}: ${g.error.message}` : 'no reason given'}`);
   if (g.status === 'canceled') throw new CliError(`generation ${g.id} was canceled`);
   return g;
 }

@@ -6,14 +6,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type AppDeps, createApp } from '../edge/app.js';
+import { type RunningServer, startServer } from '../edge/server.js';
 import { apiKeys as parseKeys } from '../shared/config/index.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
 import { createRuntime, type ModelRuntime } from '../shared/runtime/index.js';
 import { outputImageKey } from '../shared/schemas/job.js';
-import { createApp, type AppDeps } from '../edge/app.js';
+import { type TestDeps, TINY_DIR, testDeps, tinyRuntime } from '../test/support/edge-deps.js';
 import { pngBytes } from '../test/support/images.js';
-import { startServer, type RunningServer } from '../edge/server.js';
-import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from '../test/support/edge-deps.js';
 import { parseCli, UsageError } from './args.js';
 import { imagePath } from './commands.js';
 import { main } from './main.js';
@@ -72,7 +72,11 @@ async function fakeWorker(): Promise<void> {
     await new Promise((r) => setTimeout(r, 60));
   }
   const key = outputImageKey(jobId, 0);
-  await deps.store.put(key, pngBytes(64, 64, () => [9, 8, 7, 255]), { contentType: 'image/png' });
+  await deps.store.put(
+    key,
+    pngBytes(64, 64, () => [9, 8, 7, 255]),
+    { contentType: 'image/png' },
+  );
   await deps.jobs.update(jobId, (r) => ({
     ...r,
     status: 'succeeded',
@@ -83,7 +87,9 @@ async function fakeWorker(): Promise<void> {
 
 describe('cli draw', () => {
   it('posts the caption, shows progress, downloads the PNG (with the key)', async () => {
-    const { url } = await serve({ textDecoder: async () => ({ ids: runtime.tokenizer.encode('ok'), text: 'ok', stop: 'boi' }) }, ['cli-key-123456']);
+    const { url } = await serve({ textDecoder: async () => ({ ids: runtime.tokenizer.encode('ok'), text: 'ok', stop: 'boi' }) }, [
+      'cli-key-123456',
+    ]);
     const out = join(dir, 'out.png');
     const [result] = await Promise.all([
       run(['draw', 'a red circle', '-o', out, '--steps', '2', '--seed', '5', '--url', url], { API_KEY: 'cli-key-123456' }),
@@ -112,7 +118,10 @@ describe('cli describe', () => {
   it('sends the image file and prints the answer of the tiny model', async () => {
     const { url } = await serve();
     const image = join(dir, 'in.png');
-    writeFileSync(image, pngBytes(16, 16, () => [200, 0, 0, 255]));
+    writeFileSync(
+      image,
+      pngBytes(16, 16, () => [200, 0, 0, 255]),
+    );
     const result = await run(['describe', image, '--max-tokens', '4', '--timeout', '1', '--url', url]);
     // The random-weight model may ask for an image, which no worker makes here: then the CLI gives up.
     const [message] = await deps.queue.receive({ maxMessages: 1, waitSeconds: 0 });
@@ -146,7 +155,11 @@ describe('cli with several models', () => {
     cpSync(TINY_DIR, styledDir, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(styledDir, 'manifest.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     manifest['name'] = 'tiny-styles' as never;
-    manifest['conversation'] = { ...manifest['conversation'], draw_template: 'draw {caption} in {style} style', styles: ['flat', 'outline'] };
+    manifest['conversation'] = {
+      ...manifest['conversation'],
+      draw_template: 'draw {caption} in {style} style',
+      styles: ['flat', 'outline'],
+    };
     manifest['licenses'] = [{ name: 'Art', spdx: 'CC-BY-4.0', source: 'art@1.0.0', attribution: 'Art by someone.' }] as never;
     writeFileSync(join(styledDir, 'manifest.json'), JSON.stringify(manifest));
     styled = await createRuntime(styledDir, { intraOpThreads: 1 });
@@ -189,7 +202,7 @@ describe('cli with several models', () => {
     expect(result.stdout).toContain('  licence   CC-BY-4.0: Art (art@1.0.0). Art by someone.');
   });
 
-  it('draws with --model and --style through the model\'s template, and describes with its prompt', async () => {
+  it("draws with --model and --style through the model's template, and describes with its prompt", async () => {
     const { url, asked } = await serveTwo();
     const styledDraw = await run(['draw', 'snake', '--model', 'tiny-styles', '--style', 'flat', '-o', join(dir, 's.png'), '--url', url]);
     // The stand-in decoder answers text only: the CLI says no image came.
@@ -197,7 +210,10 @@ describe('cli with several models', () => {
     const plain = await run(['draw', 'snake in outline style', '--model', 'tiny-styles', '-o', join(dir, 'p.png'), '--url', url]);
     expect(plain.code).toBe(1);
     const image = join(dir, 'in.png');
-    writeFileSync(image, pngBytes(8, 8, () => [1, 2, 3, 255]));
+    writeFileSync(
+      image,
+      pngBytes(8, 8, () => [1, 2, 3, 255]),
+    );
     expect(await run(['describe', image, '--model', 'tiny-styles', '--url', url])).toMatchObject({ code: 0, stdout: 'done\n' });
     await run(['draw', 'a cat', '-o', join(dir, 'c.png'), '--url', url]);
     expect(asked.map((a) => [a.model, a.prompt.replace(/<[a-z]+>/g, '').trim()])).toEqual([
@@ -208,10 +224,13 @@ describe('cli with several models', () => {
     ]);
   });
 
-  it('edits and restyles: the image then the instruction in one turn, restyle in the model\'s phrasing', async () => {
+  it("edits and restyles: the image then the instruction in one turn, restyle in the model's phrasing", async () => {
     const { url, asked } = await serveTwo();
     const image = join(dir, 'in.png');
-    writeFileSync(image, pngBytes(8, 8, () => [1, 2, 3, 255]));
+    writeFileSync(
+      image,
+      pngBytes(8, 8, () => [1, 2, 3, 255]),
+    );
     // The stand-in decoder answers text only: the CLI says no image came, after sending the request.
     const edited = await run(['edit', image, 'make the circle blue', '-o', join(dir, 'e.png'), '--url', url]);
     expect(edited).toMatchObject({ code: 1, stdout: 'done\n' });
@@ -257,7 +276,12 @@ describe('cli arguments', () => {
   });
 
   it('parses --model, --style and the models command', () => {
-    expect(parseCli(['draw', 'snake', '-o', 's.png', '--model', 'emoji64', '--style', 'twitter'], {})).toMatchObject({ command: 'draw', caption: 'snake', model: 'emoji64', style: 'twitter' });
+    expect(parseCli(['draw', 'snake', '-o', 's.png', '--model', 'emoji64', '--style', 'twitter'], {})).toMatchObject({
+      command: 'draw',
+      caption: 'snake',
+      model: 'emoji64',
+      style: 'twitter',
+    });
     expect(parseCli(['describe', 'a.png', '--model', 'shapes64'], {})).toMatchObject({ command: 'describe', model: 'shapes64' });
     expect((parseCli(['draw', 'snake', '-o', 's.png'], {}) as { model?: string }).model).toBeUndefined();
     expect(parseCli(['models', '--url', 'http://h:2'], { API_KEY: 'k' })).toEqual({ command: 'models', url: 'http://h:2', apiKey: 'k' });
@@ -268,12 +292,25 @@ describe('cli arguments', () => {
   });
 
   it('parses edit, restyle and chat', () => {
-    expect(parseCli(['edit', 'in.png', 'make the circle blue', '-o', 'out.png', '--seed', '2'], {})).toMatchObject({ command: 'edit', image: 'in.png', instruction: 'make the circle blue', output: 'out.png', seed: 2 });
-    expect(parseCli(['restyle', 'in.png', '--style', 'twitter', '-o', 'out.png', '--model', 'emoji64'], {})).toMatchObject({ command: 'restyle', image: 'in.png', style: 'twitter', model: 'emoji64' });
+    expect(parseCli(['edit', 'in.png', 'make the circle blue', '-o', 'out.png', '--seed', '2'], {})).toMatchObject({
+      command: 'edit',
+      image: 'in.png',
+      instruction: 'make the circle blue',
+      output: 'out.png',
+      seed: 2,
+    });
+    expect(parseCli(['restyle', 'in.png', '--style', 'twitter', '-o', 'out.png', '--model', 'emoji64'], {})).toMatchObject({
+      command: 'restyle',
+      image: 'in.png',
+      style: 'twitter',
+      model: 'emoji64',
+    });
     expect(parseCli(['chat'], {})).toMatchObject({ command: 'chat', output: '.' });
     expect(parseCli(['chat', '-o', 'pics', '--temperature', '1'], {})).toMatchObject({ command: 'chat', output: 'pics', temperature: 1 });
     expect(() => parseCli(['edit', 'in.png', '-o', 'o.png'], {})).toThrow(/--instruction: edit needs an instruction/);
-    expect(() => parseCli(['edit', 'in.png', 'make', 'it', 'blue', '-o', 'o.png'], {})).toThrow(/unexpected arguments: it blue \(quote the instruction\)/);
+    expect(() => parseCli(['edit', 'in.png', 'make', 'it', 'blue', '-o', 'o.png'], {})).toThrow(
+      /unexpected arguments: it blue \(quote the instruction\)/,
+    );
     expect(() => parseCli(['edit', 'in.png', 'x'], {})).toThrow(/-o/);
     expect(() => parseCli(['restyle', 'in.png', '-o', 'o.png'], {})).toThrow(/--style: restyle needs --style/);
     expect(() => parseCli(['chat', 'hello'], {})).toThrow(/unexpected arguments: hello/);
@@ -289,8 +326,14 @@ describe('cli arguments', () => {
   it('names extra images and draws the bar', () => {
     expect(imagePath('out.png', 0)).toBe('out.png');
     expect(imagePath('out.png', 2)).toBe('out-2.png');
-    expect(progressLine({ status: 'running', progress: { step: 5, steps: 10 } })).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}] step 5/10 running`);
-    expect(progressLine({ status: 'running', progress: { step: 5, steps: 10, image: 0 } })).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}] step 5/10 running`);
-    expect(progressLine({ status: 'running', progress: { step: 2, steps: 4, image: 1 } })).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}] image 2 step 2/4 running`);
+    expect(progressLine({ status: 'running', progress: { step: 5, steps: 10 } })).toBe(
+      `[${'#'.repeat(12)}${'-'.repeat(12)}] step 5/10 running`,
+    );
+    expect(progressLine({ status: 'running', progress: { step: 5, steps: 10, image: 0 } })).toBe(
+      `[${'#'.repeat(12)}${'-'.repeat(12)}] step 5/10 running`,
+    );
+    expect(progressLine({ status: 'running', progress: { step: 2, steps: 4, image: 1 } })).toBe(
+      `[${'#'.repeat(12)}${'-'.repeat(12)}] image 2 step 2/4 running`,
+    );
   });
 });

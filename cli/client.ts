@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ApiErrorBody } from '../shared/schemas/errors.js';
-import { Generation, type CreateGenerationRequest } from '../shared/schemas/generation.js';
+import { type CreateGenerationRequest, Generation } from '../shared/schemas/generation.js';
 import { ModelList } from '../shared/schemas/models.js';
 
 /**
@@ -37,7 +37,10 @@ export class ApiClient {
   }
 
   async create(body: CreateGenerationRequest): Promise<Generation> {
-    return this.json(await this.send('v1/generations', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }), Generation);
+    return this.json(
+      await this.send('v1/generations', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
+      Generation,
+    );
   }
 
   /** GET /v1/models: the models served, the default marked. */
@@ -66,7 +69,9 @@ export class ApiClient {
       return await this.fetchFn(url, { ...init, headers });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}. Is the server running (npm start)?`);
+      throw new CliError(
+        `cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}. Is the server running (npm start)?`,
+      );
     }
   }
 

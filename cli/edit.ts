@@ -4,8 +4,8 @@
  * `draw this in {style} style`, the phrasing the models are taught.
  */
 import type { CliArgs } from './args.js';
-import { CliError, type ApiClient } from './client.js';
-import { imageDataUrl, printText, promptsFor, samplingOf, saveImages, waitFor, type CommandIO } from './commands.js';
+import { type ApiClient, CliError } from './client.js';
+import { type CommandIO, imageDataUrl, printText, promptsFor, samplingOf, saveImages, waitFor } from './commands.js';
 
 /** The restyle instruction for a style. */
 export function restylePrompt(style: string): string {
@@ -19,15 +19,24 @@ export async function edit(client: ApiClient, args: Extract<CliArgs, { command: 
 export async function restyle(client: ApiClient, args: Extract<CliArgs, { command: 'restyle' }>, io: CommandIO): Promise<void> {
   const { styles } = await promptsFor(client, args.model);
   // A model that lists its styles is held to them; one that lists none gets the style as written.
-  if (styles && !styles.includes(args.style)) throw new CliError(`--style: the model knows the styles ${styles.join(', ')}, not ${JSON.stringify(args.style)}`);
+  if (styles && !styles.includes(args.style))
+    throw new CliError(`--style: the model knows the styles ${styles.join(', ')}, not ${JSON.stringify(args.style)}`);
   await changeImage(client, args, restylePrompt(args.style), io);
 }
 
-async function changeImage(client: ApiClient, args: Extract<CliArgs, { command: 'edit' | 'restyle' }>, prompt: string, io: CommandIO): Promise<void> {
+async function changeImage(
+  client: ApiClient,
+  args: Extract<CliArgs, { command: 'edit' | 'restyle' }>,
+  prompt: string,
+  io: CommandIO,
+): Promise<void> {
   const image = await imageDataUrl(args.image);
   const created = await client.create({ prompt, images: [image], ...samplingOf(args) });
   io.stderr.write(`generation ${created.id}: ${created.status}\n`);
   const g = await waitFor(client, created, io, args.timeout);
   printText(g, io);
-  if ((await saveImages(client, g, args.output, io)) === 0) throw new CliError('the model answered without an image (it may not have been trained to change images: `cli models` lists what it does)');
+  if ((await saveImages(client, g, args.output, io)) === 0)
+    throw new CliError(
+      'the model answered without an image (it may not have been trained to change images: `cli models` lists what it does)',
+    );
 }

@@ -5,12 +5,12 @@
  * model. Exit status: 0 done, 1 failed, 2 bad usage.
  */
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { parseCli, USAGE, UsageError } from './args.js';
-import { ApiClient, CliError, type Fetch } from './client.js';
 import { chat } from './chat.js';
-import { describe, draw, models, type CommandIO } from './commands.js';
+import { ApiClient, CliError, type Fetch } from './client.js';
+import { type CommandIO, describe, draw, models } from './commands.js';
 import { edit, restyle } from './edit.js';
 
 export interface CliIO {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../shared/config/index.js';
-import { ApiErrorBody, Generation, JobRecord } from '../shared/schemas/index.js';
 import { parseJobMessage } from '../shared/jobs/message.js';
 import { Gauge, Registry, sourceOf } from '../shared/metrics/index.js';
+import { ApiErrorBody, Generation, type JobRecord } from '../shared/schemas/index.js';
+import { appFixture } from '../test/support/app.js';
+import { dataUrl, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from '../test/support/images.js';
 import { MAX_BODY_BYTES } from './app.js';
 import { LocalUrlSigner } from './auth/signed-urls.js';
-import { dataUrl, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from '../test/support/images.js';
-import { appFixture } from '../test/support/app.js';
 
 const api = appFixture();
 const { tiny, setup, post } = api;
@@ -34,7 +34,13 @@ describe('POST /v1/generations with the tiny model', () => {
     const created = Generation.parse(await res.json());
     expect(created.status).toBe(res.status === 201 ? 'succeeded' : 'queued');
     const record = await storedRecord(created.id);
-    expect(record.params).toEqual({ seed: 7, steps: tiny.runtime.manifest.diffusion.default_steps, guidance: tiny.runtime.manifest.diffusion.default_guidance, max_tokens: 8, temperature: 0 });
+    expect(record.params).toEqual({
+      seed: 7,
+      steps: tiny.runtime.manifest.diffusion.default_steps,
+      guidance: tiny.runtime.manifest.diffusion.default_guidance,
+      max_tokens: 8,
+      temperature: 0,
+    });
     expect(record.tokens_used).toBeLessThanOrEqual(8);
     const got = await api.app.request(`/v1/generations/${created.id}`);
     expect(got.status).toBe(200);
@@ -66,13 +72,21 @@ describe('POST /v1/generations with the tiny model', () => {
 
   it('accepts a JPEG', async () => {
     setup();
-    const res = await post('/v1/generations', { prompt: 'what is this', images: [dataUrl('image/jpeg', jpegBytes(20, 10, [0, 200, 0]))], max_tokens: 2 });
+    const res = await post('/v1/generations', {
+      prompt: 'what is this',
+      images: [dataUrl('image/jpeg', jpegBytes(20, 10, [0, 200, 0]))],
+      max_tokens: 2,
+    });
     expect([201, 202]).toContain(res.status);
   });
 
   it('queues a job when the text stops at <boi>: record, message, then GET and cancel', async () => {
     setup({ textDecoder: decodeToBoi });
-    const res = await post('/v1/generations', { prompt: 'draw a square', steps: 3, guidance: 1.5, seed: 11 }, { 'X-Request-Id': 'client-req-1' });
+    const res = await post(
+      '/v1/generations',
+      { prompt: 'draw a square', steps: 3, guidance: 1.5, seed: 11 },
+      { 'X-Request-Id': 'client-req-1' },
+    );
     expect(res.status).toBe(202);
     expect(res.headers.get('X-Request-Id')).toBe('client-req-1');
     const created = Generation.parse(await res.json());
@@ -86,7 +100,12 @@ describe('POST /v1/generations with the tiny model', () => {
     const ids = last.type === 'text' ? last.ids : [];
     expect(ids.slice(-2 - tiny.runtime.tokenizer.encode('hi').length)[0]).toBe(assistant);
     expect(ids[ids.length - 1]).toBe(boi);
-    expect(record).toMatchObject({ request_id: 'client-req-1', model: 'tiny', status: 'queued', tokens_used: tiny.runtime.tokenizer.encode('hi').length });
+    expect(record).toMatchObject({
+      request_id: 'client-req-1',
+      model: 'tiny',
+      status: 'queued',
+      tokens_used: tiny.runtime.tokenizer.encode('hi').length,
+    });
     expect(record.params).toMatchObject({ steps: 3, guidance: 1.5, seed: 11 });
 
     const [message] = await api.deps.queue.receive({ maxMessages: 10, waitSeconds: 0 });
@@ -149,7 +168,11 @@ describe('GET /v1/generations/{id} and files', () => {
 });
 
 describe('bad input is a 4xx with a stable code', () => {
-  const png = (w: number, h: number) => dataUrl('image/png', pngBytes(w, h, () => [0, 0, 0, 255]));
+  const png = (w: number, h: number) =>
+    dataUrl(
+      'image/png',
+      pngBytes(w, h, () => [0, 0, 0, 255]),
+    );
 
   it.each([
     ['malformed JSON', '{"prompt": ', 400, 'invalid_json'],
@@ -165,11 +188,26 @@ describe('bad input is a 4xx with a stable code', () => {
     ['five images', { prompt: 'x', images: Array(5).fill(png(1, 1)) }, 400, 'invalid_request'],
     ['a string that is not a data URL', { prompt: 'x', images: ['http://example.com/a.png'] }, 400, 'invalid_request'],
     ['bad base64', { prompt: 'x', images: ['data:image/png;base64,!!!notbase64!!'] }, 400, 'invalid_base64'],
-    ['bytes that are not an image', { prompt: 'x', images: [dataUrl('image/png', Buffer.from('just some text, no image'))] }, 400, 'unsupported_image'],
+    [
+      'bytes that are not an image',
+      { prompt: 'x', images: [dataUrl('image/png', Buffer.from('just some text, no image'))] },
+      400,
+      'unsupported_image',
+    ],
     ['an unsupported type', { prompt: 'x', images: [dataUrl('image/tiff', Buffer.from('II*\0'))] }, 400, 'unsupported_image'],
     ['a GIF that is only its signature', { prompt: 'x', images: [dataUrl('image/gif', Buffer.from('GIF89a'))] }, 400, 'unsupported_image'],
-    ['a PNG claiming 30000x30000', { prompt: 'x', images: [dataUrl('image/png', pngHeaderClaiming(30000, 30000))] }, 413, 'image_too_large'],
-    ['a JPEG claiming 30000x30000', { prompt: 'x', images: [dataUrl('image/jpeg', jpegHeaderClaiming(30000, 30000))] }, 413, 'image_too_large'],
+    [
+      'a PNG claiming 30000x30000',
+      { prompt: 'x', images: [dataUrl('image/png', pngHeaderClaiming(30000, 30000))] },
+      413,
+      'image_too_large',
+    ],
+    [
+      'a JPEG claiming 30000x30000',
+      { prompt: 'x', images: [dataUrl('image/jpeg', jpegHeaderClaiming(30000, 30000))] },
+      413,
+      'image_too_large',
+    ],
   ])('%s', async (_name, body, status, code) => {
     setup();
     const message = await expectError(await post('/v1/generations', body), status, code);
@@ -184,7 +222,11 @@ describe('bad input is a 4xx with a stable code', () => {
 
   it('refuses a body that is not JSON by type', async () => {
     setup();
-    const res = await api.app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{"prompt":"x"}' });
+    const res = await api.app.request('/v1/generations', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: '{"prompt":"x"}',
+    });
     await expectError(res, 400, 'invalid_request');
   });
 
@@ -282,10 +324,37 @@ describe('operations', () => {
     // Two forms, exactly one (edge/openapi-forms.ts): a prompt with optional images, or messages.
     const forms = (doc.components.schemas.CreateGenerationRequest as { oneOf: { properties: Record<string, unknown> }[] }).oneOf;
     const common = ['model', 'seed', 'steps', 'guidance', 'max_tokens', 'temperature', 'webhook'];
-    expect(forms.map((f) => Object.keys(f.properties).sort())).toEqual([['prompt', 'images', ...common].sort(), ['messages', ...common].sort()]);
-    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual(['id', 'model', 'status', 'created_at', 'progress', 'output', 'error', 'webhook', 'messages', 'queue_position']);
+    expect(forms.map((f) => Object.keys(f.properties).sort())).toEqual([
+      ['prompt', 'images', ...common].sort(),
+      ['messages', ...common].sort(),
+    ]);
+    expect(Object.keys(doc.components.schemas.Generation!.properties!)).toEqual([
+      'id',
+      'model',
+      'status',
+      'created_at',
+      'progress',
+      'output',
+      'error',
+      'webhook',
+      'messages',
+      'queue_position',
+    ]);
     expect(JSON.stringify(doc.paths['/v1/models'])).toContain('#/components/schemas/ModelList');
-    expect(Object.keys(doc.components.schemas.Model!.properties!)).toEqual(['id', 'object', 'created', 'owned_by', 'name', 'description', 'image', 'prompts', 'tasks', 'licenses', 'data_card', 'default']);
+    expect(Object.keys(doc.components.schemas.Model!.properties!)).toEqual([
+      'id',
+      'object',
+      'created',
+      'owned_by',
+      'name',
+      'description',
+      'image',
+      'prompts',
+      'tasks',
+      'licenses',
+      'data_card',
+      'default',
+    ]);
     // No API_KEYS here: the document declares no security (edge/openapi.test.ts has both cases).
     expect(doc.components.securitySchemes ?? {}).toEqual({});
     const docs = await api.app.request('/docs');
@@ -293,7 +362,7 @@ describe('operations', () => {
     expect(await docs.text()).toMatch(/swagger/i);
   });
 
-  it('counts requests and generations in /metrics, with extra sources merged, and Node\'s default metrics', async () => {
+  it("counts requests and generations in /metrics, with extra sources merged, and Node's default metrics", async () => {
     const extra = new Registry();
     new Gauge({ name: 'worker_jobs_active', help: 'x', labelNames: ['worker'], registers: [extra] }).set({ worker: '0' }, 0);
     setup({ textDecoder: decodeToBoi, metrics: [sourceOf(extra)] });
@@ -305,7 +374,9 @@ describe('operations', () => {
     expect(text).toContain('http_requests_total{method="POST",route="/v1/generations",status="202"} 1');
     expect(text).toContain('http_requests_total{method="GET",route="/v1/generations/:id",status="404"} 1');
     expect(text).toContain('generations_created_total{kind="image"} 1');
-    expect(text).toMatch(/^http_request_duration_seconds_bucket\{(?=[^}]*method="POST")(?=[^}]*route="\/v1\/generations")(?=[^}]*le="\+Inf")[^}]*\} 1$/m);
+    expect(text).toMatch(
+      /^http_request_duration_seconds_bucket\{(?=[^}]*method="POST")(?=[^}]*route="\/v1\/generations")(?=[^}]*le="\+Inf")[^}]*\} 1$/m,
+    );
     expect(text).toMatch(/^worker_jobs_active\{worker="0"\} 0$/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds [0-9.e-]+$/m);
     expect(text).toMatch(/^process_resident_memory_bytes [0-9.e+]+$/m);

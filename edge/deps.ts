@@ -10,17 +10,17 @@ import { join } from 'node:path';
 import { openAdapters } from '../shared/adapters.js';
 import type { Config } from '../shared/config/index.js';
 import { createLogger, type Logger } from '../shared/logging/index.js';
+import { loadModelRegistry, type ModelRegistry, RuntimeSet } from '../shared/models/index.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import { loadModelRegistry, RuntimeSet, type ModelRegistry } from '../shared/models/index.js';
 import type { AppDeps } from './app.js';
 import { LocalUrlSigner } from './auth/signed-urls.js';
+import { startBodyThread } from './body/index.js';
+import { startDecodeThread } from './decode-thread/index.js';
 import type { RateLimiter } from './rate-limit/limiter.js';
 import { MemoryRateLimiter } from './rate-limit/memory.js';
 import { StoreRateLimiter } from './rate-limit/store.js';
-import { startBodyThread } from './body/index.js';
-import { startDecodeThread } from './decode-thread/index.js';
-import { eventLoopDecoder, type TextDecodeFn } from './text-decode.js';
 import { ModelLoads } from './readiness/model-loads.js';
+import { eventLoopDecoder, type TextDecodeFn } from './text-decode.js';
 
 export { jobRepository } from '../shared/adapters.js';
 
@@ -52,7 +52,12 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
   const adapters = openAdapters(config);
   const { store, queue, jobs } = adapters;
   logger.info(
-    { models: models.models.map((m) => ({ name: m.name, dir: m.dir, default: m.isDefault })), store: config.store, queue: config.queue, decode_on: decodeOn },
+    {
+      models: models.models.map((m) => ({ name: m.name, dir: m.dir, default: m.isDefault })),
+      store: config.store,
+      queue: config.queue,
+      decode_on: decodeOn,
+    },
     'edge dependencies ready',
   );
   const rateLimiter = buildRateLimiter(config, store);
@@ -69,7 +74,9 @@ export async function buildDeps(config: Config, options: BuildDepsOptions = {}):
     readiness: [loads.check()],
     ...(bodyParser ? { bodyParser } : {}),
     // Only the local store's URLs are signed here (S3 presigns its own; Lambda's disk is read-only).
-    ...(config.store === 'file' ? { urlSigner: new LocalUrlSigner({ secret: urlSigningSecret(config), expiresSeconds: config.presignExpiresSeconds }) } : {}),
+    ...(config.store === 'file'
+      ? { urlSigner: new LocalUrlSigner({ secret: urlSigningSecret(config), expiresSeconds: config.presignExpiresSeconds }) }
+      : {}),
     ...(rateLimiter ? { rateLimiter } : {}),
     async close() {
       await Promise.allSettled([text.close(), adapters.close(), bodyParser?.close()]);

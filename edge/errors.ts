@@ -4,7 +4,7 @@
  * is our bug: logged, and answered 500 internal_error without details.
  */
 import type { Context } from 'hono';
-import { ERROR_STATUS, type ApiErrorBody, type ErrorCode } from '../shared/schemas/errors.js';
+import { type ApiErrorBody, ERROR_STATUS, type ErrorCode } from '../shared/schemas/errors.js';
 
 export class ApiError extends Error {
   readonly status: number;

@@ -6,12 +6,13 @@
  * is: a URL is the only proof, and a guess learns nothing. On S3 image URLs are presigned
  * S3 URLs and this route serves nothing.
  */
-import type { Context } from 'hono';
+
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import type { ObjectStore } from '../shared/ports/store.js';
-import { assertValidKey } from '../shared/store/keys.js';
 import { ApiErrorBody } from '../shared/schemas/errors.js';
+import { assertValidKey } from '../shared/store/keys.js';
 import type { LocalUrlSigner } from './auth/signed-urls.js';
 import { ApiError } from './errors.js';
 
@@ -33,7 +34,11 @@ export async function serveFile(c: Context, store: ObjectStore, signer: LocalUrl
   }
   const check = signer.verify(key, c.req.query('expires'), c.req.query('sig'));
   if (!check.ok) {
-    throw notFound(check.why === 'expired' ? ': the URL has expired; read the generation again for a fresh one' : ' (file URLs must be used as the API gave them, signed)');
+    throw notFound(
+      check.why === 'expired'
+        ? ': the URL has expired; read the generation again for a fresh one'
+        : ' (file URLs must be used as the API gave them, signed)',
+    );
   }
   const object = await store.get(key);
   if (!object) throw notFound();
@@ -48,7 +53,10 @@ export async function serveFile(c: Context, store: ObjectStore, signer: LocalUrl
 const FileRequest = {
   params: z.object({ key: z.string().meta({ param: { name: 'key', in: 'path' }, example: 'outputs/gen_x/0.png' }) }),
   query: z.object({
-    expires: z.string().regex(/^\d+$/).meta({ param: { name: 'expires', in: 'query' }, description: 'Unix time (s) after which the URL stops working.' }),
+    expires: z
+      .string()
+      .regex(/^\d+$/)
+      .meta({ param: { name: 'expires', in: 'query' }, description: 'Unix time (s) after which the URL stops working.' }),
     sig: z.string().meta({ param: { name: 'sig', in: 'query' }, description: 'HMAC-SHA256 of the key and expiry, base64url.' }),
   }),
 };
@@ -65,7 +73,10 @@ export function registerFilesDoc(registry: OpenAPIHono['openAPIRegistry']): void
     request: FileRequest,
     responses: {
       200: { description: 'The PNG.', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
-      404: { description: 'not_found: no such file, or the signature is missing, wrong or expired.', content: { 'application/json': { schema: ApiErrorBody } } },
+      404: {
+        description: 'not_found: no such file, or the signature is missing, wrong or expired.',
+        content: { 'application/json': { schema: ApiErrorBody } },
+      },
     },
   });
 }

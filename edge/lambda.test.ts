@@ -12,7 +12,14 @@ const dir = mkdtempSync(join(tmpdir(), 'edge-lambda-'));
 const saved = { ...process.env };
 
 beforeAll(() => {
-  Object.assign(process.env, { MODEL_DIR: TINY_DIR, DATA_DIR: dir, API_KEYS: 'lambda-key-1234', LOG_LEVEL: 'silent', STORE: 'file', QUEUE: 'sqlite' });
+  Object.assign(process.env, {
+    MODEL_DIR: TINY_DIR,
+    DATA_DIR: dir,
+    API_KEYS: 'lambda-key-1234',
+    LOG_LEVEL: 'silent',
+    STORE: 'file',
+    QUEUE: 'sqlite',
+  });
 });
 afterAll(() => {
   process.env = saved;
@@ -46,25 +53,36 @@ function event(method: string, path: string, headers: Record<string, string> = {
 describe('lambda handler', () => {
   it('builds its dependencies on the first call and answers API Gateway events', async () => {
     const { handler } = await import('./lambda.js');
-    const call = (e: ReturnType<typeof event>) => handler(e as never, {} as never) as Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
+    const call = (e: ReturnType<typeof event>) =>
+      handler(e as never, {} as never) as Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
     const health = await call(event('GET', '/healthz'));
     expect(health.statusCode).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
     const denied = await call(event('GET', '/v1/generations/gen_x'));
     expect(denied.statusCode).toBe(401);
-    const bad = await call(event('POST', '/v1/generations', { authorization: 'Bearer lambda-key-1234', 'content-type': 'application/json' }, '{"prompt":""}'));
+    const bad = await call(
+      event('POST', '/v1/generations', { authorization: 'Bearer lambda-key-1234', 'content-type': 'application/json' }, '{"prompt":""}'),
+    );
     expect(bad.statusCode).toBe(400);
     expect(JSON.parse(bad.body).error.code).toBe('invalid_request');
   });
 
   it('answers events buffered: the HTTP API cannot stream a response', async () => {
     const { handler } = await import('./lambda.js');
-    const call = (e: ReturnType<typeof event>) => handler(e as never, {} as never) as Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
+    const call = (e: ReturnType<typeof event>) =>
+      handler(e as never, {} as never) as Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
     const auth = { authorization: 'Bearer lambda-key-1234' };
-    const created = await call(event('POST', '/v1/generations', { ...auth, 'content-type': 'application/json' }, '{"prompt":"hello","max_tokens":2}'));
+    const created = await call(
+      event('POST', '/v1/generations', { ...auth, 'content-type': 'application/json' }, '{"prompt":"hello","max_tokens":2}'),
+    );
     expect([201, 202]).toContain(created.statusCode);
     const { id } = JSON.parse(created.body) as { id: string };
-    const events = (await handler(event('GET', `/v1/generations/${id}/events`, auth) as never, {} as never)) as { statusCode: number; body: string; headers: Record<string, string>; isBase64Encoded: boolean };
+    const events = (await handler(event('GET', `/v1/generations/${id}/events`, auth) as never, {} as never)) as {
+      statusCode: number;
+      body: string;
+      headers: Record<string, string>;
+      isBase64Encoded: boolean;
+    };
     expect(events.statusCode).toBe(200);
     expect(events.headers['content-type']).toMatch(/^text\/event-stream/);
     // API Gateway decodes a base64 body before the client sees it.

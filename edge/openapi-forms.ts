@@ -16,11 +16,23 @@ export function stateRequestForms(schemas: Record<string, JsonSchema>): void {
   if (!request || !properties?.['prompt'] || !properties['messages']) return;
   const { prompt, images, messages, ...common } = properties;
   schemas['UserMessage'] = { allOf: [ref('Message'), { properties: { role: { const: 'user' } } }], description: 'A message of the user.' };
-  schemas['AssistantMessage'] = { allOf: [ref('Message'), { properties: { role: { const: 'assistant' } } }], description: 'A message of the assistant (what the model answered).' };
-  const form = (props: Record<string, unknown>, required: string, title: string) => ({ type: 'object', title, properties: { ...props, ...common }, required: [required], additionalProperties: false });
+  schemas['AssistantMessage'] = {
+    allOf: [ref('Message'), { properties: { role: { const: 'assistant' } } }],
+    description: 'A message of the assistant (what the model answered).',
+  };
+  const form = (props: Record<string, unknown>, required: string, title: string) => ({
+    type: 'object',
+    title,
+    properties: { ...props, ...common },
+    required: [required],
+    additionalProperties: false,
+  });
   schemas['CreateGenerationRequest'] = {
     description: 'A prompt (with optional input images) or a conversation (`messages`): exactly one of the two.',
-    oneOf: [form({ prompt, ...(images ? { images } : {}) }, 'prompt', 'prompt'), form({ messages: alternating(messages) }, 'messages', 'messages')],
+    oneOf: [
+      form({ prompt, ...(images ? { images } : {}) }, 'prompt', 'prompt'),
+      form({ messages: alternating(messages) }, 'messages', 'messages'),
+    ],
   };
 }
 

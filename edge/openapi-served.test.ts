@@ -1,21 +1,38 @@
 /** The document states the models served and the body rules zod checks in refinements. */
 import { describe, expect, it } from 'vitest';
 import { stateRequestForms } from './openapi-forms.js';
-import { stateServedModels, type SpecModel } from './openapi-served.js';
+import { type SpecModel, stateServedModels } from './openapi-served.js';
 
 type Schemas = Record<string, Record<string, unknown>>;
 
-const model = (id: string, size: number, tasks: SpecModel['tasks'], isDefault = false): SpecModel => ({ id, image: { width: size, height: size }, tasks, default: isDefault });
+const model = (id: string, size: number, tasks: SpecModel['tasks'], isDefault = false): SpecModel => ({
+  id,
+  image: { width: size, height: size },
+  tasks,
+  default: isDefault,
+});
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 
 function components(): Schemas {
   return {
     ModelName: { type: 'string', minLength: 1, description: 'A model.' },
     ImageSize: { type: 'string', description: 'A size.' },
-    ImagesRequest: { type: 'object', properties: { model: { allOf: [ref('ModelName'), { type: ['string', 'null'] }] }, size: { allOf: [ref('ImageSize'), { type: ['string', 'null'] }] } } },
+    ImagesRequest: {
+      type: 'object',
+      properties: {
+        model: { allOf: [ref('ModelName'), { type: ['string', 'null'] }] },
+        size: { allOf: [ref('ImageSize'), { type: ['string', 'null'] }] },
+      },
+    },
     CreateGenerationRequest: {
       type: 'object',
-      properties: { prompt: { type: 'string' }, model: ref('ModelName'), images: { type: 'array' }, messages: { type: 'array', items: ref('Message'), minItems: 1, maxItems: 32 }, seed: { type: 'integer' } },
+      properties: {
+        prompt: { type: 'string' },
+        model: ref('ModelName'),
+        images: { type: 'array' },
+        messages: { type: 'array', items: ref('Message'), minItems: 1, maxItems: 32 },
+        seed: { type: 'integer' },
+      },
       additionalProperties: false,
     },
   };
@@ -24,7 +41,10 @@ function components(): Schemas {
 describe('stateServedModels', () => {
   it('makes model and size enums of what is served, null still allowed where zod takes it', () => {
     const schemas = components();
-    stateServedModels(schemas, [model('a', 64, ['draw', 'describe', 'multi_turn'], true), model('b', 64, ['draw', 'describe', 'multi_turn'])]);
+    stateServedModels(schemas, [
+      model('a', 64, ['draw', 'describe', 'multi_turn'], true),
+      model('b', 64, ['draw', 'describe', 'multi_turn']),
+    ]);
     expect(schemas['ModelName']).toMatchObject({ type: 'string', enum: ['a', 'b'] });
     expect(schemas['ImageSize']).toMatchObject({ type: 'string', enum: ['64x64'] });
     const images = schemas['ImagesRequest']!['properties'] as Record<string, unknown>;
@@ -48,8 +68,16 @@ describe('stateServedModels', () => {
 
   it("limits a conversation to one turn and no image for a model without those tasks (shapes64's default tasks read images)", () => {
     const schemas = components();
-    stateServedModels(schemas, [model('chat', 64, ['draw', 'describe', 'multi_turn']), model('plain', 64, ['draw', 'describe'], true), model('drawer', 64, ['draw'])]);
-    const rules = schemas['CreateGenerationRequest']!['allOf'] as { if: unknown; then?: { properties: Record<string, unknown> }; else?: { properties: Record<string, unknown> } }[];
+    stateServedModels(schemas, [
+      model('chat', 64, ['draw', 'describe', 'multi_turn']),
+      model('plain', 64, ['draw', 'describe'], true),
+      model('drawer', 64, ['draw']),
+    ]);
+    const rules = schemas['CreateGenerationRequest']!['allOf'] as {
+      if: unknown;
+      then?: { properties: Record<string, unknown> };
+      else?: { properties: Record<string, unknown> };
+    }[];
     expect(rules.map((r) => r.if)).toEqual([
       { properties: { model: { const: 'plain' } }, required: ['model'] },
       { properties: { model: { const: 'drawer' } }, required: ['model'] },
@@ -66,7 +94,11 @@ describe('stateRequestForms', () => {
   it('writes the two forms of POST /v1/generations as a oneOf, and messages as alternating turns of odd number', () => {
     const schemas = components();
     stateRequestForms(schemas);
-    const [prompt, conversation] = schemas['CreateGenerationRequest']!['oneOf'] as { properties: Record<string, Record<string, unknown>>; required: string[]; additionalProperties: boolean }[];
+    const [prompt, conversation] = schemas['CreateGenerationRequest']!['oneOf'] as {
+      properties: Record<string, Record<string, unknown>>;
+      required: string[];
+      additionalProperties: boolean;
+    }[];
     expect(Object.keys(prompt!.properties)).toEqual(['prompt', 'images', 'model', 'seed']);
     expect(prompt!.required).toEqual(['prompt']);
     expect(Object.keys(conversation!.properties)).toEqual(['messages', 'model', 'seed']);

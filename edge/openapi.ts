@@ -8,7 +8,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { EdgeEnv } from './env.js';
 import { stateRequestForms } from './openapi-forms.js';
-import { stateServedModels, type SpecModel } from './openapi-served.js';
+import { type SpecModel, stateServedModels } from './openapi-served.js';
 
 type Document = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
 
@@ -60,14 +60,19 @@ function build(app: OpenAPIHono<EdgeEnv>, options: DocumentOptions): Document {
   }
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     const limited = options.rateLimited && path.startsWith('/v1/') && !path.startsWith('/v1/files/');
-    for (const operation of Object.values(item as Record<string, { responses?: Record<string, { description?: string; content?: unknown }> }>)) {
+    for (const operation of Object.values(
+      item as Record<string, { responses?: Record<string, { description?: string; content?: unknown }> }>,
+    )) {
       const responses = operation?.responses;
       if (!responses) continue;
       if (!limited) delete responses['429'];
       else if (!responses['429']) {
         // Every /v1 route is counted, also those registered elsewhere: the answer has that route's error shape.
         const shape = Object.entries(responses).find(([status, r]) => status.startsWith('4') && r.content)?.[1].content;
-        responses['429'] = { description: 'rate_limited: over RATE_LIMIT_PER_MINUTE for this tenant; retry after Retry-After seconds.', ...(shape ? { content: shape } : {}) };
+        responses['429'] = {
+          description: 'rate_limited: over RATE_LIMIT_PER_MINUTE for this tenant; retry after Retry-After seconds.',
+          ...(shape ? { content: shape } : {}),
+        };
       }
     }
   }

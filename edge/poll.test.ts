@@ -47,7 +47,13 @@ describe('pollUntil', () => {
     setTimeout(() => abort.abort(), 20);
     const started = Date.now();
     // An hour between reads: only an aborted pause lets this finish within the test's time.
-    const result = await pollUntil(0, { isDone, next: r.next, deadline: Date.now() + 3_600_000, intervalMs: 3_600_000, signal: abort.signal });
+    const result = await pollUntil(0, {
+      isDone,
+      next: r.next,
+      deadline: Date.now() + 3_600_000,
+      intervalMs: 3_600_000,
+      signal: abort.signal,
+    });
     expect(result).toEqual({ value: 1, done: false });
     expect(r.seen).toEqual([0]);
     expect(Date.now() - started).toBeLessThan(30_000);

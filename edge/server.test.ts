@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys } from '../shared/config/index.js';
 import type { ModelRuntime } from '../shared/runtime/index.js';
+import { testDeps, tinyRuntime } from '../test/support/edge-deps.js';
 import { createApp } from './app.js';
 import { assertSafeBind, startServer, UnsafeBindError } from './server.js';
-import { testDeps, tinyRuntime } from '../test/support/edge-deps.js';
 
 let runtime: ModelRuntime;
 beforeAll(async () => {

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
-import { configFromProcessEnv, isLoopbackHost, type Config } from '../shared/config/index.js';
+import { type Config, configFromProcessEnv, isLoopbackHost } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
 import { createApp } from './app.js';
 import { buildDeps } from './deps.js';

@@ -56,7 +56,10 @@ export async function bundleWorker(outdir: string = DEFAULT_OUTDIR, root: string
   const declared = runtimeDependencies(root);
   const undeclared = [...packages].filter((name) => !declared.has(name)).sort();
   if (undeclared.length > 0) throw new BundleDependencyError(undeclared);
-  const files = Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, join(out, `${name}.mjs`)])) as Record<keyof typeof ENTRIES, string>;
+  const files = Object.fromEntries(Object.keys(ENTRIES).map((name) => [name, join(out, `${name}.mjs`)])) as Record<
+    keyof typeof ENTRIES,
+    string
+  >;
   return { files, packages: [...packages].sort() };
 }
 

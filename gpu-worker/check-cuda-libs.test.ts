@@ -82,7 +82,10 @@ describe('check-cuda-libs.sh', () => {
     const libs = join(dir, 'cudnn');
     mkdirSync(libs);
     writeFileSync(join(libs, 'libcudnn-test.so.9'), '');
-    const result = spawnSync('bash', [SCRIPT, join(dir, 'bin'), 'libcudnn-test.so.9'], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: `/nonexistent:${libs}` } });
+    const result = spawnSync('bash', [SCRIPT, join(dir, 'bin'), 'libcudnn-test.so.9'], {
+      encoding: 'utf8',
+      env: { ...process.env, LD_LIBRARY_PATH: `/nonexistent:${libs}` },
+    });
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
   });
 

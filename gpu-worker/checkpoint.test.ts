@@ -19,7 +19,17 @@ const record: JobRecord = {
   tokens_used: 1,
 };
 const cp = (index: number, text: string, stopId?: number) =>
-  makeCheckpoint({ jobId: 'job', index, width: 64, height: 64, eoi: EOI, ids: text ? [40 + index] : [], text, tokensUsed: 2 + index, ...(stopId !== undefined ? { stopId } : {}) });
+  makeCheckpoint({
+    jobId: 'job',
+    index,
+    width: 64,
+    height: 64,
+    eoi: EOI,
+    ids: text ? [40 + index] : [],
+    text,
+    tokensUsed: 2 + index,
+    ...(stopId !== undefined ? { stopId } : {}),
+  });
 
 describe('checkpoints', () => {
   it('adds the image, the text after it, and the image key with <eoi>, the ids and the stop token to the context', () => {
@@ -29,7 +39,11 @@ describe('checkpoints', () => {
       { type: 'image', key: 'outputs/job/0.png', width: 64, height: 64, mime_type: 'image/png' },
       { type: 'text', text: ' and' },
     ]);
-    expect(next.context).toEqual([{ type: 'text', ids: [1, 2, BOI] }, { type: 'image', key: 'outputs/job/0.png' }, { type: 'text', ids: [EOI, 40, BOI] }]);
+    expect(next.context).toEqual([
+      { type: 'text', ids: [1, 2, BOI] },
+      { type: 'image', key: 'outputs/job/0.png' },
+      { type: 'text', ids: [EOI, 40, BOI] },
+    ]);
     expect(next.tokens_used).toBe(2);
     // No text after the image, and the budget ran out: the image and <eoi> alone.
     expect(applyCheckpoints(record, [cp(0, '')])!.context.at(-1)).toEqual({ type: 'text', ids: [EOI] });
@@ -40,7 +54,13 @@ describe('checkpoints', () => {
     expect(applyCheckpoints(once, [cp(0, ' a', BOI)])).toBeNull();
     const twice = applyCheckpoints(once, [cp(0, ' a', BOI), cp(1, ' b', BOI)])!;
     expect(imagesIn(twice)).toBe(2);
-    expect(twice.output.map((p) => (p.type === 'text' ? p.text : p.key))).toEqual(['hi', 'outputs/job/0.png', ' a', 'outputs/job/1.png', ' b']);
+    expect(twice.output.map((p) => (p.type === 'text' ? p.text : p.key))).toEqual([
+      'hi',
+      'outputs/job/0.png',
+      ' a',
+      'outputs/job/1.png',
+      ' b',
+    ]);
     expect(twice.tokens_used).toBe(3);
   });
 
@@ -55,7 +75,9 @@ describe('checkpoints', () => {
     expect([shown.progress, imagesIn(shown)]).toEqual([progress, 1]);
     // A progress write with nothing new to add still moves the progress.
     expect(withProgress({ ...progress, step: 1 }, [cp(0, ' a', BOI)])(shown)?.progress.step).toBe(1);
-    const done = toSucceeded([cp(0, ' a', BOI), cp(1, '.', 7)], { step: 2, steps: 2, image: 1, images_so_far: 2 })(applyCheckpoints(record, [cp(0, ' a', BOI)])!)!;
+    const done = toSucceeded([cp(0, ' a', BOI), cp(1, '.', 7)], { step: 2, steps: 2, image: 1, images_so_far: 2 })(
+      applyCheckpoints(record, [cp(0, ' a', BOI)])!,
+    )!;
     expect(done.status).toBe('succeeded');
     expect(imagesIn(done)).toBe(2);
     expect(toSucceeded([cp(0, ' a', BOI)], progress)(done)).toBeNull();

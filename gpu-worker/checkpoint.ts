@@ -43,7 +43,15 @@ export function makeCheckpoint(input: CheckpointInput): Checkpoint {
   const parts: StoredOutputPart[] = [{ type: 'image', key, width: input.width, height: input.height, mime_type: 'image/png' }];
   if (input.text.length > 0) parts.push({ type: 'text', text: input.text });
   const ids = [input.eoi, ...input.ids, ...(input.stopId !== undefined ? [input.stopId] : [])];
-  return { index: input.index, parts, context: [{ type: 'image', key }, { type: 'text', ids }], tokensUsed: input.tokensUsed };
+  return {
+    index: input.index,
+    parts,
+    context: [
+      { type: 'image', key },
+      { type: 'text', ids },
+    ],
+    tokensUsed: input.tokensUsed,
+  };
 }
 
 /** Images the record's answer holds (its output's image parts). */

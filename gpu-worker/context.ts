@@ -3,11 +3,11 @@
  * from the store as PNGs and turned into raw patches. The stored context already holds the
  * `<boi> ... <eoi>` ids around each image and ends with the `<boi>` of the image to make.
  */
-import type { ObjectStore } from '../shared/ports/store.js';
-import type { Segment } from '../shared/runtime/index.js';
-import type { ImageGeometry } from '../shared/runtime/index.js';
-import type { ContextSegment } from '../shared/schemas/job.js';
+
 import { decodePng, ImageInputError } from '../shared/images/png.js';
+import type { ObjectStore } from '../shared/ports/store.js';
+import type { ImageGeometry, Segment } from '../shared/runtime/index.js';
+import type { ContextSegment } from '../shared/schemas/job.js';
 
 export async function loadContext(
   context: readonly ContextSegment[],

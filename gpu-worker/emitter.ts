@@ -3,20 +3,21 @@
  * output objects, the message's fate) and the metrics they count. The engine decides
  * when; this decides how, so that each effect is safe to repeat after a redelivery.
  */
-import { isTerminal } from '../shared/jobs/status.js';
+
+import { encodePng } from '../shared/images/png.js';
 import type { JobError } from '../shared/jobs/record.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
+import { isTerminal } from '../shared/jobs/status.js';
 import type { Logger } from '../shared/logging/index.js';
 import type { JobQueue } from '../shared/ports/queue.js';
-import { PreconditionFailedError, type ObjectStore } from '../shared/ports/store.js';
+import { type ObjectStore, PreconditionFailedError } from '../shared/ports/store.js';
 import type { ImageGeometry } from '../shared/runtime/index.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { outputImageKey } from '../shared/schemas/job.js';
-import { allCheckpoints, finalProgress, progressOf, type JobRun } from './job-run.js';
-import { countJob, type WorkerMetrics } from './metrics.js';
-import { encodePng } from '../shared/images/png.js';
 import { queueWebhookEvent, wants } from '../shared/webhooks/outbox.js';
 import type { WebhookEvent } from '../shared/webhooks/schema.js';
+import { allCheckpoints, finalProgress, type JobRun, progressOf } from './job-run.js';
+import { countJob, type WorkerMetrics } from './metrics.js';
 import { toCanceled, toFailed, toRunning, toSucceeded, withProgress } from './transitions.js';
 
 export interface EmitterDeps {
@@ -43,7 +44,9 @@ export class Emitter {
 
   /** Queued (or running from an earlier attempt) -> running from step 0; the `start` webhook event. */
   markRunning(run: JobRun): void {
-    this.write(run, toRunning(progressOf(run)), (record) => (record.status === 'running' ? this.webhook(record, 'start') : Promise.resolve()));
+    this.write(run, toRunning(progressOf(run)), (record) =>
+      record.status === 'running' ? this.webhook(record, 'start') : Promise.resolve(),
+    );
   }
 
   /**
@@ -61,7 +64,8 @@ export class Emitter {
         run.progressPending = false;
         return withProgress(progressOf(run), run.checkpoints)(current);
       },
-      (record) => (record.status === 'running' ? this.webhook(record, 'progress', record.progress.step, record.progress.image) : Promise.resolve()),
+      (record) =>
+        record.status === 'running' ? this.webhook(record, 'progress', record.progress.step, record.progress.image) : Promise.resolve(),
       () => this.putImages(run),
     );
   }
@@ -72,7 +76,12 @@ export class Emitter {
    * made good by the next one or by complete().
    */
   checkpoint(run: JobRun): void {
-    this.write(run, (current) => withProgress(progressOf(run), run.checkpoints)(current), undefined, () => this.putImages(run));
+    this.write(
+      run,
+      (current) => withProgress(progressOf(run), run.checkpoints)(current),
+      undefined,
+      () => this.putImages(run),
+    );
   }
 
   /** Whether the cancel marker is there; a failed check counts as "not yet". */
@@ -96,7 +105,10 @@ export class Emitter {
       countJob(metrics, 'succeeded');
       metrics.images.inc({}, run.images.size);
       metrics.jobLatency.observe({}, (this.deps.now() - run.message.sentAt) / 1000);
-      log.info({ images: run.images.size, firstImage: run.firstImage, tokens: run.tokensUsed, receiveCount: run.message.receiveCount }, 'job succeeded');
+      log.info(
+        { images: run.images.size, firstImage: run.firstImage, tokens: run.tokensUsed, receiveCount: run.message.receiveCount },
+        'job succeeded',
+      );
     } else {
       log.info({ status: record.status }, 'job already finished; output left as it was');
     }
@@ -145,7 +157,10 @@ export class Emitter {
    */
   async retryLater(run: Pick<JobRun, 'id' | 'requestId' | 'message'>, err: unknown): Promise<void> {
     const delay = this.deps.retryDelaySeconds(run.message.receiveCount);
-    this.logFor(run).error({ err, receiveCount: run.message.receiveCount, retryInSeconds: delay }, 'job attempt failed; leaving it for a retry');
+    this.logFor(run).error(
+      { err, receiveCount: run.message.receiveCount, retryInSeconds: delay },
+      'job attempt failed; leaving it for a retry',
+    );
     try {
       if (delay > 0) await this.deps.queue.extendVisibility(run.message.receiptHandle, delay);
       else await this.deps.queue.release(run.message.receiptHandle);
@@ -161,13 +176,14 @@ export class Emitter {
 
   /** Before the job's message goes: its terminal state's webhook event on the queue (throws: the message stays). */
   private async completedWebhook(record: JobRecord): Promise<void> {
-    if (isTerminal(record.status)) await queueWebhookEvent({ queue: this.deps.queue, store: this.deps.store, now: this.deps.now }, record, 'completed');
+    if (isTerminal(record.status))
+      await queueWebhookEvent({ queue: this.deps.queue, store: this.deps.store, now: this.deps.now }, record, 'completed');
   }
 
   /** A start or progress event: best effort (a failure is logged; the job goes on). */
   private async webhook(record: JobRecord, event: WebhookEvent, step?: number, image?: number): Promise<void> {
-    await queueWebhookEvent({ queue: this.deps.queue, store: this.deps.store, now: this.deps.now }, record, event, step, image).catch((err: unknown) =>
-      this.deps.logger.warn({ err, jobId: record.id, event }, 'could not queue a webhook event'),
+    await queueWebhookEvent({ queue: this.deps.queue, store: this.deps.store, now: this.deps.now }, record, event, step, image).catch(
+      (err: unknown) => this.deps.logger.warn({ err, jobId: record.id, event }, 'could not queue a webhook event'),
     );
   }
 

@@ -15,24 +15,25 @@
  * Held messages and their heartbeat are leases.ts's. Model calls happen on the tick loop
  * only, one at a time.
  */
-import type { JobQueue, ReceivedMessage } from '../shared/ports/queue.js';
+
+import { ImageInputError } from '../shared/images/png.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
 import type { Logger } from '../shared/logging/index.js';
+import type { JobQueue, ReceivedMessage } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import { ImageInputError } from '../shared/images/png.js';
+import { streamSeed } from '../shared/runtime/seeds.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import type { WebhookDeliverer } from '../shared/webhooks/deliver.js';
-import { streamSeed } from '../shared/runtime/seeds.js';
+import { makeCheckpoint } from './checkpoint.js';
 import { loadContext } from './context.js';
 import { Emitter } from './emitter.js';
 import { classify, type Intake } from './intake.js';
-import { makeCheckpoint } from './checkpoint.js';
-import { newJobRun, tokensLeft, type JobRun } from './job-run.js';
+import { type JobRun, newJobRun, tokensLeft } from './job-run.js';
 import { Leases } from './leases.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
 import { runReceiveLoop } from './receive-loop.js';
-import { emptyScheduler, enqueue, remove, schedule, type SchedulerState } from './scheduler.js';
+import { emptyScheduler, enqueue, remove, type SchedulerState, schedule } from './scheduler.js';
 
 export interface EngineOptions {
   /** Jobs per batched denoising call. */
@@ -90,7 +91,10 @@ export class Engine {
   /** When the tick loop last went round (health). */
   lastBeatAt = 0;
 
-  constructor(private readonly deps: EngineDeps, options: EngineOptions) {
+  constructor(
+    private readonly deps: EngineDeps,
+    options: EngineOptions,
+  ) {
     if (deps.runners.length === 0) throw new RangeError('an engine needs at least one model runner');
     const runners = new Map<string, ModelRunner>();
     for (const runner of deps.runners) {
@@ -223,13 +227,28 @@ export class Engine {
       return;
     }
     if (intake.kind === 'poison') {
-      log.error({ messageId: message.messageId, receiveCount: message.receiveCount, jobId: intake.jobId, requestId: intake.requestId, reason: intake.reason, err: intake.err }, 'poison message: left for the dead-letter queue');
+      log.error(
+        {
+          messageId: message.messageId,
+          receiveCount: message.receiveCount,
+          jobId: intake.jobId,
+          requestId: intake.requestId,
+          reason: intake.reason,
+          err: intake.err,
+        },
+        'poison message: left for the dead-letter queue',
+      );
       void this.emitter.retryLater({ id: intake.jobId ?? '?', requestId: intake.requestId ?? '?', message }, new Error(intake.reason));
       return;
     }
     if (intake.kind === 'done') {
-      log.info({ jobId: intake.jobId, requestId: intake.requestId, status: intake.record.status }, 'redelivered message of a finished job: deleted');
-      void this.emitter.acknowledge({ id: intake.jobId, requestId: intake.requestId, message, record: intake.record }).catch((err: unknown) => log.warn({ err }, 'delete failed'));
+      log.info(
+        { jobId: intake.jobId, requestId: intake.requestId, status: intake.record.status },
+        'redelivered message of a finished job: deleted',
+      );
+      void this.emitter
+        .acknowledge({ id: intake.jobId, requestId: intake.requestId, message, record: intake.record })
+        .catch((err: unknown) => log.warn({ err }, 'delete failed'));
       return;
     }
     const held = this.leases.get(intake.jobId);
@@ -270,8 +289,13 @@ export class Engine {
       for (const id of tick.admitted) await this.admit(this.leases.get(id)!);
       // One call per model; a job whose admission failed (no context) or that is stopping sits this one out.
       const ready = (run: JobRun) => this.sched.running.includes(run.id) && run.cond && run.x && !run.stop && !run.cancelRequested;
-      const calls = tick.calls.map((call) => ({ model: call.model, batch: call.jobs.map((id) => this.leases.get(id)!).filter(ready) })).filter((call) => call.batch.length > 0);
-      this.deps.metrics.activeJobs.set({}, calls.reduce((n, call) => n + call.batch.length, 0));
+      const calls = tick.calls
+        .map((call) => ({ model: call.model, batch: call.jobs.map((id) => this.leases.get(id)!).filter(ready) }))
+        .filter((call) => call.batch.length > 0);
+      this.deps.metrics.activeJobs.set(
+        {},
+        calls.reduce((n, call) => n + call.batch.length, 0),
+      );
       if (calls.length === 0) {
         await this.idle(1000);
         continue;
@@ -308,7 +332,13 @@ export class Engine {
   /** One batched step of one model's jobs (the scheduler never hands a call two models). */
   private async execute(runner: ModelRunner, batch: JobRun[]): Promise<void> {
     const { metrics } = this.deps;
-    const inputs = batch.map((run) => ({ cond: run.cond!, x: run.x!, step: run.step, steps: run.record.params.steps, guidance: run.record.params.guidance }));
+    const inputs = batch.map((run) => ({
+      cond: run.cond!,
+      x: run.x!,
+      step: run.step,
+      steps: run.record.params.steps,
+      guidance: run.record.params.guidance,
+    }));
     let outputs: Float32Array[];
     try {
       outputs = await runner.step(inputs);
@@ -360,7 +390,17 @@ export class Engine {
       const another = text.stop === 'boi' && run.image + 1 < this.opts.maxImages;
       const stopId = text.stop === 'boi' ? boi : text.stop === 'eos' ? eos : undefined;
       const { width, height } = runner.image;
-      const checkpoint = makeCheckpoint({ jobId: run.id, index: run.image, width, height, eoi, ids: text.ids, text: text.text, tokensUsed: run.tokensUsed, ...(stopId !== undefined ? { stopId } : {}) });
+      const checkpoint = makeCheckpoint({
+        jobId: run.id,
+        index: run.image,
+        width,
+        height,
+        eoi,
+        ids: text.ids,
+        text: text.text,
+        tokensUsed: run.tokensUsed,
+        ...(stopId !== undefined ? { stopId } : {}),
+      });
       // The last image goes into the record with the success only: a running record whose
       // context did not end with the next <boi> could not be resumed.
       if (!another) run.last = checkpoint;

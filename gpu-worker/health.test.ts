@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReadinessReport } from '../shared/readiness/index.js';
-import { STALL_MS, startHealthServer, type HealthServer, type HealthSource } from './health.js';
+import { type HealthServer, type HealthSource, STALL_MS, startHealthServer } from './health.js';
 
 let server: HealthServer | undefined;
 afterEach(async () => {
@@ -21,7 +21,10 @@ async function probe(health: HealthSource, now = 1_000_000): Promise<(path: stri
   };
 }
 
-const source = (state: ReturnType<HealthSource['state']>, lastBeatAt = 1_000_000): HealthSource => ({ state: () => state, lastBeatAt: () => lastBeatAt });
+const source = (state: ReturnType<HealthSource['state']>, lastBeatAt = 1_000_000): HealthSource => ({
+  state: () => state,
+  lastBeatAt: () => lastBeatAt,
+});
 
 describe('the worker health server', () => {
   it('is alive but not ready while it loads its models', async () => {
@@ -49,6 +52,8 @@ describe('the worker health server', () => {
   it('is not ready while it stops', async () => {
     const get = await probe(source('stopping'));
     expect((await get('/healthz')).status).toBe(200);
-    expect(ReadinessReport.parse((await get('/readyz')).body).missing).toEqual([{ check: 'engine', message: 'stopping: finishing or handing back its jobs' }]);
+    expect(ReadinessReport.parse((await get('/readyz')).body).missing).toEqual([
+      { check: 'engine', message: 'stopping: finishing or handing back its jobs' },
+    ]);
   });
 });

@@ -25,7 +25,13 @@ export interface HealthServer {
 /** A loop that has not gone round for this long is stuck (a model call takes far less). */
 export const STALL_MS = 60_000;
 
-export async function startHealthServer(options: { port: number; host: string; health: HealthSource; metrics: { render(): Promise<string> }; now?: () => number }): Promise<HealthServer> {
+export async function startHealthServer(options: {
+  port: number;
+  host: string;
+  health: HealthSource;
+  metrics: { render(): Promise<string> };
+  now?: () => number;
+}): Promise<HealthServer> {
   const now = options.now ?? Date.now;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -34,17 +40,23 @@ export async function startHealthServer(options: { port: number; host: string; h
     } else if (path === '/healthz') {
       const state = options.health.state();
       const stalled = state === 'ready' && now() - options.health.lastBeatAt() > STALL_MS;
-      res.writeHead(stalled ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: stalled ? 'stalled' : state === 'ready' ? 'ok' : state }));
+      res
+        .writeHead(stalled ? 503 : 200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: stalled ? 'stalled' : state === 'ready' ? 'ok' : state }));
     } else if (path === '/readyz') {
       const report = workerReadiness(options.health.state(), now() - options.health.lastBeatAt());
-      res.writeHead(report.status === 'ready' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(report));
+      res
+        .writeHead(report.status === 'ready' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify(report));
     } else if (path === '/metrics') {
       options.metrics.render().then(
         (text) => res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(text),
         () => res.writeHead(500).end(),
       );
     } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'GET /healthz, /readyz or /metrics' } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'not_found', message: 'GET /healthz, /readyz or /metrics' } }));
     }
   });
   await new Promise<void>((resolve, reject) => {

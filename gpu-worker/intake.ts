@@ -6,10 +6,10 @@
  * path (poison). No model work here.
  */
 import { InvalidJobMessageError, parseJobMessage } from '../shared/jobs/message.js';
-import { isTerminal } from '../shared/jobs/status.js';
-import type { JobRepository } from '../shared/jobs/repository.js';
-import type { ReceivedMessage } from '../shared/ports/queue.js';
 import type { JobError } from '../shared/jobs/record.js';
+import type { JobRepository } from '../shared/jobs/repository.js';
+import { isTerminal } from '../shared/jobs/status.js';
+import type { ReceivedMessage } from '../shared/ports/queue.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { isWebhookBody, parseWebhookMessage, type WebhookMessage } from '../shared/webhooks/message.js';
 
@@ -62,7 +62,10 @@ export async function classify(message: ReceivedMessage, jobs: JobRepository<Job
   }
   const model = record.model ?? messageModel ?? served.names[0]!;
   if (!served.names.includes(model)) {
-    const error = { code: 'model_not_served', message: `the job asks for model ${model}, which this worker does not serve (it serves: ${served.names.join(', ')})` };
+    const error = {
+      code: 'model_not_served',
+      message: `the job asks for model ${model}, which this worker does not serve (it serves: ${served.names.join(', ')})`,
+    };
     return { kind: 'fail', jobId, requestId, record, error };
   }
   return { kind: 'run', jobId, requestId, record, model };

@@ -6,7 +6,7 @@
 import type { ReceivedMessage } from '../shared/ports/queue.js';
 import type { KvCache } from '../shared/runtime/index.js';
 import type { JobRecord } from '../shared/schemas/job.js';
-import { imagesIn, type Checkpoint } from './checkpoint.js';
+import { type Checkpoint, imagesIn } from './checkpoint.js';
 import type { Progress } from './transitions.js';
 
 /** Why a job left the worker before finishing. */

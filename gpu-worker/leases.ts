@@ -4,7 +4,7 @@
  * job's stay (complete, cancel, retry, hand back) settles. A heartbeat that finds its
  * message gone marks the job lost: another worker may own it now.
  */
-import { MessageNotInFlightError, type JobQueue } from '../shared/ports/queue.js';
+import { type JobQueue, MessageNotInFlightError } from '../shared/ports/queue.js';
 import type { Emitter } from './emitter.js';
 import type { JobRun } from './job-run.js';
 

@@ -3,7 +3,7 @@
  * own prom-client registry with Node's default metrics. `denoise_rows_total /
  * denoise_calls_total` is the mean number of jobs per batched call.
  */
-import { Counter, Gauge, Histogram, newRegistry, sourceOf, type MetricsSource, type Registry } from '../shared/metrics/index.js';
+import { Counter, Gauge, Histogram, type MetricsSource, newRegistry, type Registry, sourceOf } from '../shared/metrics/index.js';
 
 /** Seconds: from a tenth of a second to ten minutes. */
 const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
@@ -40,8 +40,18 @@ export function createWorkerMetrics(options: { defaults?: boolean } = {}): Worke
     denoiseRows: new Counter({ name: 'denoise_rows_total', help: 'Jobs carried by the batched denoising calls.', registers }),
     images: new Counter({ name: 'images_total', help: 'Images generated.', registers }),
     jobs: new Counter({ name: 'jobs_total', help: 'Jobs the worker finished, by final status.', labelNames: ['status'], registers }),
-    queueWait: new Histogram({ name: 'queue_wait_seconds', help: 'Time from enqueue to the start of denoising.', buckets: LATENCY_BUCKETS, registers }),
-    jobLatency: new Histogram({ name: 'job_latency_seconds', help: 'Time from enqueue to the final status.', buckets: LATENCY_BUCKETS, registers }),
+    queueWait: new Histogram({
+      name: 'queue_wait_seconds',
+      help: 'Time from enqueue to the start of denoising.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    jobLatency: new Histogram({
+      name: 'job_latency_seconds',
+      help: 'Time from enqueue to the final status.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
     activeJobs: new Gauge({ name: 'active_jobs', help: 'Jobs in the running set.', registers }),
     batchSize: new Histogram({ name: 'batch_size', help: 'Jobs per batched denoising call.', buckets: BATCH_BUCKETS, registers }),
     json: sourceOf(registry).json,

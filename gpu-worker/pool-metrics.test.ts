@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderMetrics, withLabels, type MetricsJson } from '../shared/metrics/index.js';
+import { type MetricsJson, renderMetrics, withLabels } from '../shared/metrics/index.js';
 import { createWorkerMetrics } from './metrics.js';
 import { poolMetricsJson } from './pool-metrics.js';
 

@@ -8,9 +8,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime, type OnnxModelRuntime, type RuntimeOptions } from '../shared/runtime/index.js';
-import { TINY_DIR } from '../test/support/tiny-package.js';
 import { tempDir } from '../test/adapters/tmp-dir.js';
-import { CUDA_PROVIDER_FILES, ExecutionProviderUnavailable, missingCudaProviderFiles, onnxruntimeBinDir, openWorkerRuntime } from './provider-check.js';
+import { TINY_DIR } from '../test/support/tiny-package.js';
+import {
+  CUDA_PROVIDER_FILES,
+  ExecutionProviderUnavailable,
+  missingCudaProviderFiles,
+  onnxruntimeBinDir,
+  openWorkerRuntime,
+} from './provider-check.js';
 
 /** createRuntime, counting its calls. */
 function countingOpen(): { open: (dir: string, options: RuntimeOptions) => Promise<OnnxModelRuntime>; calls: RuntimeOptions[] } {
@@ -51,17 +57,22 @@ describe('openWorkerRuntime', () => {
   });
 
   // Where the real CUDA provider is installed (a GPU machine) a CUDA session may well succeed.
-  it.skipIf(missingCudaProviderFiles().length === 0)('on CUDA when onnxruntime cannot create the session: its error, wrapped with what to check', async () => {
-    const present = join(tmp.dir, 'present-bin');
-    mkdirSync(present);
-    for (const file of CUDA_PROVIDER_FILES) writeFileSync(join(present, file), '');
-    const { open, calls } = countingOpen();
-    const err = await openWorkerRuntime(TINY_DIR, { executionProvider: 'cuda', binDir: present, open }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ExecutionProviderUnavailable);
-    expect((err as Error).message).toMatch(/^EXECUTION_PROVIDER=cuda: could not create a CUDA session for .*: .*Cuda.*Failed to load shared library/);
-    expect((err as Error).cause).toBeInstanceOf(Error);
-    expect(calls).toEqual([{ executionProvider: 'cuda' }]);
-  });
+  it.skipIf(missingCudaProviderFiles().length === 0)(
+    'on CUDA when onnxruntime cannot create the session: its error, wrapped with what to check',
+    async () => {
+      const present = join(tmp.dir, 'present-bin');
+      mkdirSync(present);
+      for (const file of CUDA_PROVIDER_FILES) writeFileSync(join(present, file), '');
+      const { open, calls } = countingOpen();
+      const err = await openWorkerRuntime(TINY_DIR, { executionProvider: 'cuda', binDir: present, open }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ExecutionProviderUnavailable);
+      expect((err as Error).message).toMatch(
+        /^EXECUTION_PROVIDER=cuda: could not create a CUDA session for .*: .*Cuda.*Failed to load shared library/,
+      );
+      expect((err as Error).cause).toBeInstanceOf(Error);
+      expect(calls).toEqual([{ executionProvider: 'cuda' }]);
+    },
+  );
 
   it("looks for the provider in onnxruntime-node's own native folder", () => {
     expect(onnxruntimeBinDir()).toMatch(/onnxruntime-node\/bin\/napi-v6\/linux\/x64$/);

@@ -62,7 +62,10 @@ export interface OpenOptions {
  * CUDA, one denoising step run, so that every library the provider loads lazily (cuDNN for the
  * pixel head's convolutions) has been loaded before the first job is taken.
  */
-export async function openWorkerRuntime(modelDir: string, options: OpenOptions): Promise<{ runtime: OnnxModelRuntime; runner: ModelRunner }> {
+export async function openWorkerRuntime(
+  modelDir: string,
+  options: OpenOptions,
+): Promise<{ runtime: OnnxModelRuntime; runner: ModelRunner }> {
   const provider = options.executionProvider;
   if (provider === 'cuda') {
     const dir = options.binDir ?? onnxruntimeBinDir();
@@ -81,7 +84,11 @@ export async function openWorkerRuntime(modelDir: string, options: OpenOptions):
     runtime = await options.open(modelDir, { executionProvider: provider });
   } catch (err) {
     if (provider !== 'cuda') throw err;
-    throw new ExecutionProviderUnavailable(`EXECUTION_PROVIDER=cuda: could not create a CUDA session for ${modelDir}: ${messageOf(err)} (onnxruntime's log line above names the library it could not load); ${CUDA_CHECKLIST}`, provider, { cause: err });
+    throw new ExecutionProviderUnavailable(
+      `EXECUTION_PROVIDER=cuda: could not create a CUDA session for ${modelDir}: ${messageOf(err)} (onnxruntime's log line above names the library it could not load); ${CUDA_CHECKLIST}`,
+      provider,
+      { cause: err },
+    );
   }
   const runner = new ModelRunner(runtime, options.name);
   try {
@@ -90,7 +97,11 @@ export async function openWorkerRuntime(modelDir: string, options: OpenOptions):
   } catch (err) {
     await runtime.close().catch(() => undefined);
     if (provider !== 'cuda') throw err;
-    throw new ExecutionProviderUnavailable(`EXECUTION_PROVIDER=cuda: the CUDA session was created but running the model failed: ${messageOf(err)}; ${CUDA_CHECKLIST}`, provider, { cause: err });
+    throw new ExecutionProviderUnavailable(
+      `EXECUTION_PROVIDER=cuda: the CUDA session was created but running the model failed: ${messageOf(err)}; ${CUDA_CHECKLIST}`,
+      provider,
+      { cause: err },
+    );
   }
   return { runtime, runner };
 }

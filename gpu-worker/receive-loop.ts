@@ -36,7 +36,12 @@ export async function runReceiveLoop(deps: ReceiveLoopDeps): Promise<void> {
     }
     let messages: ReceivedMessage[];
     try {
-      messages = await queue.receive({ maxMessages: Math.min(RECEIVE_MAX, room), waitSeconds: deps.waitSeconds, visibilityTimeoutSeconds, signal });
+      messages = await queue.receive({
+        maxMessages: Math.min(RECEIVE_MAX, room),
+        waitSeconds: deps.waitSeconds,
+        visibilityTimeoutSeconds,
+        signal,
+      });
     } catch (err) {
       deps.logger.error({ err }, 'receive failed; retrying');
       await sleep(1000, signal);

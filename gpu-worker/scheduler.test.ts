@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callsOf, contains, emptyScheduler, enqueue, remove, schedule, size, type SchedulerState, type Tick } from './scheduler.js';
+import { callsOf, contains, emptyScheduler, enqueue, remove, type SchedulerState, schedule, size, type Tick } from './scheduler.js';
 
 /** Jobs of one model, queued in order. */
 const queued = (...ids: string[]): SchedulerState => ids.reduce((state, id) => enqueue(state, id, 'm'), emptyScheduler);
@@ -75,7 +75,8 @@ describe('scheduler', () => {
 
 describe('scheduler with several models', () => {
   /** [id, model] pairs queued in order. */
-  const mixed = (...jobs: [string, string][]): SchedulerState => jobs.reduce((state, [id, model]) => enqueue(state, id, model), emptyScheduler);
+  const mixed = (...jobs: [string, string][]): SchedulerState =>
+    jobs.reduce((state, [id, model]) => enqueue(state, id, model), emptyScheduler);
 
   it('never mixes models in one call: one call per model, each batching all its running jobs', () => {
     const tick = schedule(mixed(['a1', 'A'], ['b1', 'B'], ['a2', 'A'], ['c1', 'C'], ['b2', 'B'], ['a3', 'A']), 16);
@@ -128,7 +129,7 @@ describe('scheduler with several models', () => {
     for (const [id, t] of finishedAt) expect(t - admittedAt.get(id)!, id).toBe(3);
   });
 
-  it('orders calls by each model\'s longest-running job and forgets a removed job\'s model', () => {
+  it("orders calls by each model's longest-running job and forgets a removed job's model", () => {
     let tick = schedule(mixed(['b1', 'B'], ['a1', 'A']), 4);
     expect(tick.calls.map((c) => c.model)).toEqual(['B', 'A']);
     const state = remove(tick.state, 'b1');

@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { embeddedPaths, SQLITE_MAX_RECEIVE_COUNT } from '../shared/adapters.js';
 import { configFromProcessEnv } from '../shared/config/index.js';
 import { encodeJobMessage } from '../shared/jobs/message.js';
 import { JobRepository } from '../shared/jobs/repository.js';
@@ -19,7 +20,6 @@ import { SqliteQueue } from '../shared/queue/sqlite-queue.js';
 import { createRuntime, drawContext, loadModelInfo } from '../shared/runtime/index.js';
 import { JobRecord } from '../shared/schemas/job.js';
 import { FileStore } from '../shared/store/file-store.js';
-import { embeddedPaths, SQLITE_MAX_RECEIVE_COUNT } from '../shared/adapters.js';
 import { measureAutoBatch } from './autotune.js';
 import { EXIT_CONFIG } from './exit-codes.js';
 import { ExecutionProviderUnavailable, openWorkerRuntime } from './provider-check.js';
@@ -37,15 +37,24 @@ function parseSizes(text: string): number[] {
 
 async function steps(sizes: number[], reps: number): Promise<void> {
   const config = configFromProcessEnv();
-  const { runtime, runner } = await openWorkerRuntime(config.modelDirs[0]!, { executionProvider: config.executionProvider, open: createRuntime });
+  const { runtime, runner } = await openWorkerRuntime(config.modelDirs[0]!, {
+    executionProvider: config.executionProvider,
+    open: createRuntime,
+  });
   try {
     const { measurements } = await measureAutoBatch(runner, { sizes, reps, minMsPerSize: 500 });
-    process.stdout.write(`model ${runtime.manifest.name} (${runtime.precision}) on ${config.executionProvider}; guided step: 2 rows per job\n`);
+    process.stdout.write(
+      `model ${runtime.manifest.name} (${runtime.precision}) on ${config.executionProvider}; guided step: 2 rows per job\n`,
+    );
     process.stdout.write('jobs  rows  ms/step  jobs/s\n');
     for (const m of measurements) {
-      process.stdout.write(`${String(m.batch).padStart(4)}  ${String(2 * m.batch).padStart(4)}  ${m.msPerCall.toFixed(2).padStart(7)}  ${m.rowsPerSecond.toFixed(1).padStart(6)}\n`);
+      process.stdout.write(
+        `${String(m.batch).padStart(4)}  ${String(2 * m.batch).padStart(4)}  ${m.msPerCall.toFixed(2).padStart(7)}  ${m.rowsPerSecond.toFixed(1).padStart(6)}\n`,
+      );
     }
-    process.stdout.write(`${JSON.stringify({ executionProvider: config.executionProvider, precision: runtime.precision, measurements })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ executionProvider: config.executionProvider, precision: runtime.precision, measurements })}\n`,
+    );
   } finally {
     await runtime.close();
   }
@@ -56,7 +65,11 @@ async function draw(caption: string, timeoutSeconds: number): Promise<void> {
   const { tokenizer, manifest } = await loadModelInfo(config.modelDirs[0]!);
   const paths = embeddedPaths(config.dataDir);
   const store = new FileStore({ root: paths.store });
-  const queue = new SqliteQueue({ path: paths.queue, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, maxReceiveCount: SQLITE_MAX_RECEIVE_COUNT });
+  const queue = new SqliteQueue({
+    path: paths.queue,
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+    maxReceiveCount: SQLITE_MAX_RECEIVE_COUNT,
+  });
   const jobs = new JobRepository<JobRecord>(store, { schema: JobRecord });
   try {
     const id = `smoke-${randomUUID()}`;
@@ -84,7 +97,9 @@ async function draw(caption: string, timeoutSeconds: number): Promise<void> {
       const current = await jobs.get(id);
       if (current && ['succeeded', 'failed', 'canceled'].includes(current.status)) {
         const images = current.output.flatMap((p) => (p.type === 'image' ? [p.key] : []));
-        process.stdout.write(`${JSON.stringify({ id, status: current.status, seconds: (Date.now() - started) / 1000, images, error: current.error })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ id, status: current.status, seconds: (Date.now() - started) / 1000, images, error: current.error })}\n`,
+        );
         if (current.status !== 'succeeded' || images.length === 0) process.exitCode = 1;
         return;
       }
@@ -105,7 +120,11 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { sizes: { type: 'string', default: '1,4,16,64' }, reps: { type: 'string', default: '5' }, timeout: { type: 'string', default: '300' } },
+    options: {
+      sizes: { type: 'string', default: '1,4,16,64' },
+      reps: { type: 'string', default: '5' },
+      timeout: { type: 'string', default: '300' },
+    },
   });
   const [command, caption] = positionals;
   try {

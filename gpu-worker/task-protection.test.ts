@@ -2,9 +2,9 @@
  * Task scale-in protection against a stand-in ECS agent on 127.0.0.1 that records each call.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { type AgentCall as Call, fakeAgent } from '../test/worker/fake-ecs-agent.js';
 import { EcsAgentTaskProtection, ScaleInProtection, TaskProtectionError } from './task-protection.js';
 import { loadWorkerEnv } from './worker-env.js';
-import { fakeAgent, type AgentCall as Call } from '../test/worker/fake-ecs-agent.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,7 +48,11 @@ describe('task scale-in protection', () => {
   });
 
   it('the adapter throws on an HTTP error and on a 200 that carries a failure', async () => {
-    const a = await agent((_c, n) => (n === 1 ? { status: 400, body: { error: { Code: 'InvalidParameterException' } } } : { status: 200, body: { failure: { Arn: 'arn:task', Reason: 'TASK_NOT_VALID' } } }));
+    const a = await agent((_c, n) =>
+      n === 1
+        ? { status: 400, body: { error: { Code: 'InvalidParameterException' } } }
+        : { status: 200, body: { failure: { Arn: 'arn:task', Reason: 'TASK_NOT_VALID' } } },
+    );
     const port = new EcsAgentTaskProtection(a.uri);
     await expect(port.set({ enabled: true, expiresInMinutes: 30 })).rejects.toThrow(/HTTP 400/);
     await expect(port.set({ enabled: true, expiresInMinutes: 30 })).rejects.toBeInstanceOf(TaskProtectionError);

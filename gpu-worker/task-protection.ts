@@ -45,7 +45,8 @@ export class EcsAgentTaskProtection implements TaskProtectionPort {
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
     });
     const text = await res.text();
-    if (!res.ok) throw new TaskProtectionError(`task protection ${state.enabled ? 'on' : 'off'}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+    if (!res.ok)
+      throw new TaskProtectionError(`task protection ${state.enabled ? 'on' : 'off'}: HTTP ${res.status}: ${text.slice(0, 300)}`);
     // The agent answers 200 with a `failure` (or `error`) object when ECS refused the update.
     let parsed: unknown;
     try {
@@ -53,8 +54,10 @@ export class EcsAgentTaskProtection implements TaskProtectionPort {
     } catch {
       parsed = undefined;
     }
-    const failure = (parsed as { failure?: unknown; error?: unknown } | undefined)?.failure ?? (parsed as { error?: unknown } | undefined)?.error;
-    if (failure) throw new TaskProtectionError(`task protection ${state.enabled ? 'on' : 'off'} refused: ${JSON.stringify(failure).slice(0, 300)}`);
+    const failure =
+      (parsed as { failure?: unknown; error?: unknown } | undefined)?.failure ?? (parsed as { error?: unknown } | undefined)?.error;
+    if (failure)
+      throw new TaskProtectionError(`task protection ${state.enabled ? 'on' : 'off'} refused: ${JSON.stringify(failure).slice(0, 300)}`);
   }
 }
 
@@ -166,6 +169,9 @@ export class ScaleInProtection {
 
   private async call(state: ProtectionState): Promise<void> {
     await this.opts.port.set(state);
-    this.opts.logger?.info({ protectionEnabled: state.enabled, ...(state.enabled ? { expiresInMinutes: state.expiresInMinutes } : {}) }, 'task scale-in protection set');
+    this.opts.logger?.info(
+      { protectionEnabled: state.enabled, ...(state.enabled ? { expiresInMinutes: state.expiresInMinutes } : {}) },
+      'task scale-in protection set',
+    );
   }
 }

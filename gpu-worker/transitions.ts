@@ -4,8 +4,9 @@
  * record has moved past what the write is for, so a redelivered or late write is harmless:
  * a terminal record is never touched, and a job is never marked running again once done.
  */
-import { isTerminal } from '../shared/jobs/status.js';
+
 import type { JobError } from '../shared/jobs/record.js';
+import { isTerminal } from '../shared/jobs/status.js';
 import type { JobRecord } from '../shared/schemas/job.js';
 import { applyCheckpoints, type Checkpoint } from './checkpoint.js';
 
@@ -22,7 +23,8 @@ export function toRunning(progress: Progress) {
  * attempt's writes.
  */
 export function withProgress(progress: Progress, checkpoints: readonly Checkpoint[] = []) {
-  return (current: JobRecord): JobRecord | null => (current.status === 'running' ? { ...(applyCheckpoints(current, checkpoints) ?? current), progress } : null);
+  return (current: JobRecord): JobRecord | null =>
+    current.status === 'running' ? { ...(applyCheckpoints(current, checkpoints) ?? current), progress } : null;
 }
 
 /** The answer: every image's checkpoint the record lacks follows what is there (the edge's text, earlier checkpoints). */

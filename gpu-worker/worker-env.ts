@@ -5,11 +5,7 @@
 import { z } from 'zod';
 
 const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/, `expected a whole number from ${min} to ${max}`).transform(Number).pipe(z.number().int().min(min).max(max));
 
 export const WorkerEnvSchema = z.object({
   /** GET /healthz and /metrics; 0 picks a free port (reported to a parent process). */
@@ -63,7 +59,13 @@ export function loadWorkerEnv(env: Record<string, string | undefined>): WorkerEn
     maxImages: e.WORKER_MAX_IMAGES,
     deadLetterWaitSeconds: e.WORKER_DEAD_LETTER_WAIT_SECONDS,
     ...(e.ECS_AGENT_URI
-      ? { taskProtection: { agentUri: e.ECS_AGENT_URI, expiresInMinutes: e.WORKER_PROTECTION_MINUTES, idleMs: e.WORKER_PROTECTION_IDLE_SECONDS * 1000 } }
+      ? {
+          taskProtection: {
+            agentUri: e.ECS_AGENT_URI,
+            expiresInMinutes: e.WORKER_PROTECTION_MINUTES,
+            idleMs: e.WORKER_PROTECTION_IDLE_SECONDS * 1000,
+          },
+        }
       : {}),
   };
 }

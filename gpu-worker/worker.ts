@@ -51,10 +51,14 @@ export function startWorker(parts: WorkerParts, options: EngineOptions): Worker 
     jobs,
     settings: parts.webhooks ?? NO_WEBHOOKS,
     // The payload's generation as GET shows it (a record without a model ran on the default, served first).
-    view: async (record) => generationView(record, parts.store, parts.runners[0]?.name ?? 'model', await webhookDeliveries(parts.store, record)),
+    view: async (record) =>
+      generationView(record, parts.store, parts.runners[0]?.name ?? 'model', await webhookDeliveries(parts.store, record)),
     logger: parts.logger.child({ part: 'webhooks' }),
   });
-  const engine = new Engine({ queue: parts.queue, store: parts.store, jobs, runners: parts.runners, metrics, logger: parts.logger, webhooks }, options);
+  const engine = new Engine(
+    { queue: parts.queue, store: parts.store, jobs, runners: parts.runners, metrics, logger: parts.logger, webhooks },
+    options,
+  );
   engine.start();
   const drainAbort = new AbortController();
   const drain = parts.deadLetters

@@ -22,7 +22,17 @@ export const SQLITE_MAX_RECEIVE_COUNT = 3;
 
 export type AdapterConfig = Pick<
   Config,
-  'store' | 'queue' | 'dataDir' | 's3Bucket' | 's3Endpoint' | 'sqsQueueUrl' | 'sqsDlqUrl' | 'sqsEndpoint' | 'awsRegion' | 'visibilityTimeoutSeconds' | 'presignExpiresSeconds'
+  | 'store'
+  | 'queue'
+  | 'dataDir'
+  | 's3Bucket'
+  | 's3Endpoint'
+  | 'sqsQueueUrl'
+  | 'sqsDlqUrl'
+  | 'sqsEndpoint'
+  | 'awsRegion'
+  | 'visibilityTimeoutSeconds'
+  | 'presignExpiresSeconds'
 >;
 
 export interface Adapters {
@@ -42,7 +52,10 @@ export function jobRepository(store: ObjectStore): JobRepository<JobRecord> {
 }
 
 export function openAdapters(config: AdapterConfig): Adapters {
-  const aws = (endpoint: string | undefined) => ({ ...(config.awsRegion ? { region: config.awsRegion } : {}), ...(endpoint ? { endpoint } : {}) });
+  const aws = (endpoint: string | undefined) => ({
+    ...(config.awsRegion ? { region: config.awsRegion } : {}),
+    ...(endpoint ? { endpoint } : {}),
+  });
   const paths = embeddedPaths(config.dataDir);
   const store = openStore(
     config.store === 's3'
@@ -57,7 +70,12 @@ export function openAdapters(config: AdapterConfig): Adapters {
       : { kind: 'file', root: paths.store },
   );
   if (config.queue === 'sqlite') {
-    const queues = openQueues({ kind: 'sqlite', path: paths.queue, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, maxReceiveCount: SQLITE_MAX_RECEIVE_COUNT });
+    const queues = openQueues({
+      kind: 'sqlite',
+      path: paths.queue,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      maxReceiveCount: SQLITE_MAX_RECEIVE_COUNT,
+    });
     return {
       queue: queues.queue,
       deadLetters: queues.deadLetters,

@@ -5,7 +5,11 @@ const secret = 'a-test-secret-of-32-characters!!';
 
 function parts(url: string): { key: string; expires: string; sig: string } {
   const u = new URL(url, 'http://x');
-  return { key: decodeURIComponent(u.pathname.slice('/v1/files/'.length)), expires: u.searchParams.get('expires')!, sig: u.searchParams.get('sig')! };
+  return {
+    key: decodeURIComponent(u.pathname.slice('/v1/files/'.length)),
+    expires: u.searchParams.get('expires')!,
+    sig: u.searchParams.get('sig')!,
+  };
 }
 
 describe('LocalUrlSigner', () => {
@@ -37,7 +41,10 @@ describe('LocalUrlSigner', () => {
     const { key, expires, sig } = parts(await signer.urlFor('outputs/gen_a/0.png'));
     expect(signer.verify('outputs/gen_b/0.png', expires, sig)).toEqual({ ok: false, why: 'bad_signature' });
     expect(signer.verify(key, String(Number(expires) + 3600), sig)).toEqual({ ok: false, why: 'bad_signature' });
-    expect(new LocalUrlSigner({ secret: `${secret}x`, expiresSeconds: 60 }).verify(key, expires, sig)).toEqual({ ok: false, why: 'bad_signature' });
+    expect(new LocalUrlSigner({ secret: `${secret}x`, expiresSeconds: 60 }).verify(key, expires, sig)).toEqual({
+      ok: false,
+      why: 'bad_signature',
+    });
     expect(signer.verify(key, undefined, sig)).toEqual({ ok: false, why: 'unsigned' });
     expect(signer.verify(key, expires, undefined)).toEqual({ ok: false, why: 'unsigned' });
     expect(signer.verify(key, '1e9', sig)).toEqual({ ok: false, why: 'bad_signature' });

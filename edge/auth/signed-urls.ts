@@ -6,7 +6,7 @@
  * generation read twice within a minute gives the same URL and a browser's cache holds.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { URL_SIGNING_ROUND_SECONDS as ROUND_SECONDS, localFileUrl } from '../../shared/store/keys.js';
+import { localFileUrl, URL_SIGNING_ROUND_SECONDS as ROUND_SECONDS } from '../../shared/store/keys.js';
 
 export interface UrlSignerOptions {
   /** The HMAC key (URL_SIGNING_SECRET, or a random one kept in DATA_DIR). */

@@ -14,7 +14,11 @@ const ACME = 'key-of-acme-0001';
 const GLOBEX = 'key-of-globex-01';
 const BARE = 'a-bare-key-00001';
 
-const api = appFixture((tiny) => ({ textDecoder: tiny.decodeTo('hi', 'boi'), config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`, BARE) }, events: { pollMs: 5 } }));
+const api = appFixture((tiny) => ({
+  textDecoder: tiny.decodeTo('hi', 'boi'),
+  config: { apiKeys: apiKeys(`acme:${ACME}`, `globex:${GLOBEX}`, BARE) },
+  events: { pollMs: 5 },
+}));
 const { setup } = api;
 
 function call(key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
@@ -54,7 +58,7 @@ describe('Authenticator', () => {
   });
 });
 
-describe('a tenant and another tenant\'s generation', () => {
+describe("a tenant and another tenant's generation", () => {
   it('gets 404 not_found on every route, as for an id that does not exist', async () => {
     setup();
     const created = await call(ACME, 'POST', '/v1/generations', { prompt: 'draw a square' });

@@ -10,7 +10,7 @@ import { dataUrl, jpegBytes, pngBytes } from '../../test/support/images.js';
 import { ApiError } from '../errors.js';
 import { prepareInputBytes } from '../images/index.js';
 import { eventLoopBodyParser, startBodyThread } from './index.js';
-import { parseLargeJson, type ParsedBody } from './parse.js';
+import { type ParsedBody, parseLargeJson } from './parse.js';
 
 const png = pngBytes(8, 8, (x) => (x < 4 ? [255, 0, 0, 255] : [0, 0, 255, 255]));
 const jpeg = jpegBytes(16, 8, [0, 200, 0]);
@@ -26,7 +26,15 @@ describe('parseLargeJson', () => {
     const body = {
       prompt: 'data:text/plain,not an image position',
       images: [dataUrl('image/png', png), dataUrl('image/jpeg', jpeg), dataUrl('image/png', png)],
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'data:,a text part' }, { type: 'image', url: dataUrl('image/jpeg', jpeg) }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'data:,a text part' },
+            { type: 'image', url: dataUrl('image/jpeg', jpeg) },
+          ],
+        },
+      ],
       seed: 3,
     };
     const { body: out, images } = parsed(parseLargeJson(encode(body), { images: true }));
@@ -48,7 +56,15 @@ describe('parseLargeJson', () => {
   });
 
   it('keeps each refusal as the data URL reader words it, to be said when the image is read', () => {
-    const body = { prompt: 'x', images: ['data:image/png;base64,@@@@', 'data:image/bmp;base64,AAAA', `data:image/png;base64,${'A'.repeat(8 * 1024 * 1024)}`, 'https://example.com/a.png'] };
+    const body = {
+      prompt: 'x',
+      images: [
+        'data:image/png;base64,@@@@',
+        'data:image/bmp;base64,AAAA',
+        `data:image/png;base64,${'A'.repeat(8 * 1024 * 1024)}`,
+        'https://example.com/a.png',
+      ],
+    };
     const { body: out, images } = parsed(parseLargeJson(encode(body), { images: true }));
     const [bad, bmp, big, url] = out.images as string[];
     expect(images.get(bad!)).toMatchObject({ ok: false, code: 'invalid_base64', message: expect.stringMatching(/^images\[0\]: /) });
@@ -111,15 +127,22 @@ describe('startBodyThread', () => {
       if (!answer.ok) throw new Error('expected a form');
       const [prompt, first, second] = answer.entries;
       expect(prompt).toEqual(['prompt', 'describe']);
-      expect(first![1]).toMatchObject({ name: 'a.jpg', key: expect.stringMatching(/^data:,inline-file-sha256-/), image: { ok: true, mime: 'image/jpeg', bytes: new Uint8Array(jpeg) } });
+      expect(first![1]).toMatchObject({
+        name: 'a.jpg',
+        key: expect.stringMatching(/^data:,inline-file-sha256-/),
+        image: { ok: true, mime: 'image/jpeg', bytes: new Uint8Array(jpeg) },
+      });
       expect(second![1]).toMatchObject({ name: 'b.txt', image: { ok: false, code: 'unsupported_image' } });
-      expect(await thread.parseForm([new TextEncoder().encode('--x\r\nbroken')], 'multipart/form-data; boundary=x')).toMatchObject({ ok: false, message: expect.any(String) });
+      expect(await thread.parseForm([new TextEncoder().encode('--x\r\nbroken')], 'multipart/form-data; boundary=x')).toMatchObject({
+        ok: false,
+        message: expect.any(String),
+      });
     } finally {
       await thread.close();
     }
   });
 
-  it('reads an image to the model\'s size on the thread as edge/images does, refusals as the same ApiError', async () => {
+  it("reads an image to the model's size on the thread as edge/images does, refusals as the same ApiError", async () => {
     const thread = startBodyThread({ logger: createLogger({ logLevel: 'silent' }) });
     try {
       const geometry = { width: 16, height: 16, patch_size: 8 };

@@ -12,13 +12,25 @@ import type { EdgeEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import { validationHook } from '../middleware/errors.js';
 import { formNumber } from './form-fields.js';
-import { eventLoopBodyParser, LARGE_BODY_BYTES, readBodyChunks, type FormEntry, type FormFile, type InlineImage, type InlineImages } from './index.js';
+import {
+  eventLoopBodyParser,
+  type FormEntry,
+  type FormFile,
+  type InlineImage,
+  type InlineImages,
+  LARGE_BODY_BYTES,
+  readBodyChunks,
+} from './index.js';
 
 export const FORM_TYPE = /^multipart\/form-data\s*;/i;
 
 const Upload = z
   .instanceof(File, { message: 'expected an image file' })
-  .meta({ type: 'string', format: 'binary', description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB and 16.7 megapixels; its type is read from its bytes.' });
+  .meta({
+    type: 'string',
+    format: 'binary',
+    description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB and 16.7 megapixels; its type is read from its bytes.',
+  });
 /** A safe parse's data; a failure is thrown as the JSON body's validator throws it (invalid_request, prompt_too_long). */
 function checked<T>(result: z.ZodSafeParseResult<T>): T {
   if (!result.success) validationHook(result);
@@ -28,7 +40,11 @@ function checked<T>(result: z.ZodSafeParseResult<T>): T {
 /** The form's fields; numbers arrive as text. Any other field is 400 naming it. */
 export const CreateGenerationForm = z
   .object({
-    prompt: z.string().min(1).max(LIMITS.promptChars).meta({ description: 'The user turn, 1 to 4000 characters.', example: 'describe the image' }),
+    prompt: z
+      .string()
+      .min(1)
+      .max(LIMITS.promptChars)
+      .meta({ description: 'The user turn, 1 to 4000 characters.', example: 'describe the image' }),
     // A form sends a list as parts, so an empty list is no field at all: a list has 1 to 4 files.
     // One part reads as one file, not a list; the document says a list of 1 to 4 (each item a
     // file part, so clients send them as files), which is the same parts.
@@ -37,7 +53,11 @@ export const CreateGenerationForm = z
       .optional()
       .meta({
         type: 'array',
-        items: { type: 'string', format: 'binary', description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB and 16.7 megapixels; its type is read from its bytes.' },
+        items: {
+          type: 'string',
+          format: 'binary',
+          description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB and 16.7 megapixels; its type is read from its bytes.',
+        },
         minItems: 1,
         maxItems: LIMITS.images,
         description:
@@ -48,7 +68,10 @@ export const CreateGenerationForm = z
       .min(1)
       .max(LIMITS.images)
       .optional()
-      .meta({ description: 'The same as `images`, as clients that name a list with [] send it. Not both: a form with `images` and `images[]` is 400 `invalid_request`.' }),
+      .meta({
+        description:
+          'The same as `images`, as clients that name a list with [] send it. Not both: a form with `images` and `images[]` is 400 `invalid_request`.',
+      }),
     model: ModelName.optional(),
     seed: formNumber({ min: 0, max: LIMITS.seedMax, int: true }),
     steps: formNumber({ min: LIMITS.steps.min, max: LIMITS.steps.max, int: true }),
@@ -61,7 +84,8 @@ export const CreateGenerationForm = z
   // coverage phase judges generated files against such a rule and crashes on them.
   .meta({
     id: 'CreateGenerationForm',
-    description: 'POST /v1/generations as a multipart form: `prompt`, the image files, and the sampling fields of the JSON body with the same limits. Conversations (`messages`) and `webhook` are JSON only.',
+    description:
+      'POST /v1/generations as a multipart form: `prompt`, the image files, and the sampling fields of the JSON body with the same limits. Conversations (`messages`) and `webhook` are JSON only.',
   });
 
 export interface ReadForm {
@@ -73,12 +97,14 @@ export interface ReadForm {
 export async function readGenerationForm(c: Context<EdgeEnv>): Promise<ReadForm> {
   const chunks = await readBodyChunks(c);
   // A large form is split and its files hashed on the body thread, as a large JSON body is parsed.
-  const parser = chunks.reduce((n, chunk) => n + chunk.byteLength, 0) <= LARGE_BODY_BYTES ? eventLoopBodyParser : (c.var.bodies ?? eventLoopBodyParser);
+  const parser =
+    chunks.reduce((n, chunk) => n + chunk.byteLength, 0) <= LARGE_BODY_BYTES ? eventLoopBodyParser : (c.var.bodies ?? eventLoopBodyParser);
   const parsed = await parser.parseForm(chunks, c.req.header('content-type') ?? '');
   if (!parsed.ok) throw new ApiError('invalid_request', `the multipart body could not be read (${parsed.message})`);
   const { fields: all, read } = fieldsOf(parsed.entries);
   const { images, 'images[]': listed, ...fields } = checked(CreateGenerationForm.safeParse(all));
-  if (images !== undefined && listed !== undefined) throw new ApiError('invalid_request', 'images: send the files as `images` or as `images[]`, not both');
+  if (images !== undefined && listed !== undefined)
+    throw new ApiError('invalid_request', 'images: send the files as `images` or as `images[]`, not both');
   const files = listed ?? (images === undefined ? [] : Array.isArray(images) ? images : [images]);
   const inline = new Map<string, InlineImage>();
   const keys: string[] = [];

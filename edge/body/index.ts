@@ -10,19 +10,19 @@ import type { Logger } from '../../shared/logging/index.js';
 import type { ImageGeometry } from '../../shared/runtime/index.js';
 import { ApiError } from '../errors.js';
 import type { InputImage } from '../images/index.js';
-import type { InlineImage } from './inline-images.js';
-import { parseForm, type ParsedForm } from './parse-form.js';
-import { parseLargeJson, type ParsedBody } from './parse.js';
 import { BodyThreadError, openChannel } from './channel.js';
+import type { InlineImage } from './inline-images.js';
+import { type ParsedBody, parseLargeJson } from './parse.js';
+import { type ParsedForm, parseForm } from './parse-form.js';
 import { joinChunks } from './read.js';
 
+export { BodyThreadError } from './channel.js';
+export { type InlineImage, type InlineImages, inlineKey, looksLikeDataUrl } from './inline-images.js';
+export { bodyLimit } from './limit.js';
 export type { ParsedBody } from './parse.js';
 export type { ParsedForm } from './parse-form.js';
 export type { FormEntry, FormFile } from './protocol.js';
-export { BodyThreadError } from './channel.js';
-export { inlineKey, looksLikeDataUrl, type InlineImage, type InlineImages } from './inline-images.js';
 export { joinChunks, readBodyChunks } from './read.js';
-export { bodyLimit } from './limit.js';
 
 /** Bodies up to this size are parsed on the event loop (under a millisecond); larger ones by the parser. */
 export const LARGE_BODY_BYTES = 256 * 1024;
@@ -60,7 +60,10 @@ export function startBodyThread(options: { logger: Logger }): BodyParser {
     let turn: Promise<unknown> = Promise.resolve();
     const read = async (geometry: ImageGeometry): Promise<InputImage> => {
       const { width, height, patch_size } = geometry;
-      const reply = await images.send({ type: 'prepare', bytes, mime: image.mime, geometry: { width, height, patch_size } }, owned([bytes]));
+      const reply = await images.send(
+        { type: 'prepare', bytes, mime: image.mime, geometry: { width, height, patch_size } },
+        owned([bytes]),
+      );
       if (reply.type !== 'prepared' && reply.type !== 'refused') throw new BodyThreadError(`unexpected ${reply.type} for an image`);
       bytes = reply.bytes;
       if (reply.type === 'refused') throw new ApiError(reply.code, reply.message);
@@ -85,7 +88,10 @@ export function startBodyThread(options: { logger: Logger }): BodyParser {
       const reply = await bodies.send({ type: 'form', chunks, contentType }, owned(chunks));
       if (reply.type === 'bad-form') return { ok: false, message: reply.message };
       if (reply.type !== 'form') throw new BodyThreadError(`unexpected ${reply.type} for a form`);
-      return { ok: true, entries: reply.entries.map(([name, v]) => [name, typeof v === 'string' ? v : { ...v, image: withPrepare(v.image) }]) };
+      return {
+        ok: true,
+        entries: reply.entries.map(([name, v]) => [name, typeof v === 'string' ? v : { ...v, image: withPrepare(v.image) }]),
+      };
     },
     async close() {
       await Promise.all([bodies.close(), images.close()]);

@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { LIMITS } from '../../shared/schemas/generation.js';
-import { INPUT_FORMATS, sniffFormat, type InputMime } from '../images/formats.js';
-import { inlineKey, type InlineImage } from './inline-images.js';
+import { INPUT_FORMATS, type InputMime, sniffFormat } from '../images/formats.js';
+import { type InlineImage, inlineKey } from './inline-images.js';
 import type { FormEntry } from './protocol.js';
 
 export type ParsedForm = { ok: true; entries: FormEntry[] } | { ok: false; message: string };
@@ -34,12 +34,23 @@ export async function parseForm(bytes: Uint8Array, contentType: string): Promise
 async function readFile(file: File): Promise<{ key: string; image: InlineImage }> {
   if (file.size > LIMITS.imageBytes) {
     // Not read at all: the key says which refusal it is, the size makes it the file's.
-    return { key: inlineKey('file', `over-${file.size}`), image: { ok: false, code: 'image_too_large', message: `images[0]: ${file.size} bytes; at most ${LIMITS.imageBytes} bytes per image` } };
+    return {
+      key: inlineKey('file', `over-${file.size}`),
+      image: { ok: false, code: 'image_too_large', message: `images[0]: ${file.size} bytes; at most ${LIMITS.imageBytes} bytes per image` },
+    };
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
   const key = inlineKey('file', createHash('sha256').update(bytes).digest('base64url'));
   const format = sniffFormat(bytes);
   const mime = (Object.keys(INPUT_FORMATS) as InputMime[]).find((m) => INPUT_FORMATS[m] === format);
-  if (!mime) return { key, image: { ok: false, code: 'unsupported_image', message: `images[0]: the file is not a ${Object.keys(INPUT_FORMATS).join(', ')} image` } };
+  if (!mime)
+    return {
+      key,
+      image: {
+        ok: false,
+        code: 'unsupported_image',
+        message: `images[0]: the file is not a ${Object.keys(INPUT_FORMATS).join(', ')} image`,
+      },
+    };
   return { key, image: { ok: true, mime, bytes } };
 }

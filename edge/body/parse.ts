@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import { parseImageDataUrl } from '../images/data-url.js';
-import { inlineKey, looksLikeDataUrl, type InlineImage } from './inline-images.js';
+import { type InlineImage, inlineKey, looksLikeDataUrl } from './inline-images.js';
 
 export type ParsedBody = { ok: true; text: string; images: [string, InlineImage][] } | { ok: false };
 

@@ -30,7 +30,8 @@ function collect(incoming: IncomingMessage): Promise<Uint8Array[]> {
     const onEnd = () => done(() => resolve(chunks));
     const onError = (err: Error) => done(() => reject(err));
     // A client that goes away mid-body: 'close' without 'end'.
-    const onClose = () => done(() => (incoming.readableEnded ? resolve(chunks) : reject(new Error('the client closed the connection before the body ended'))));
+    const onClose = () =>
+      done(() => (incoming.readableEnded ? resolve(chunks) : reject(new Error('the client closed the connection before the body ended'))));
     incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }

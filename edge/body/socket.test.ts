@@ -4,19 +4,20 @@
  * over the limit refused from its Content-Length before it is sent; a chunked body (no
  * length) still read and counted; and the threads beside the event loop niced.
  */
-import { request as httpRequest } from 'node:http';
+
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { getPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logging/index.js';
 import { Generation } from '../../shared/schemas/index.js';
-import { createApp, MAX_BODY_BYTES } from '../app.js';
-import { startServer, type RunningServer } from '../server.js';
-import { dataUrl, jpegBytes, pngBytes } from '../../test/support/images.js';
 import type { TestDeps } from '../../test/support/edge-deps.js';
+import { dataUrl, jpegBytes, pngBytes } from '../../test/support/images.js';
 import { tinyFixture } from '../../test/support/tiny-fixture.js';
-import { startBodyThread, type BodyParser } from './index.js';
+import { createApp, MAX_BODY_BYTES } from '../app.js';
+import { type RunningServer, startServer } from '../server.js';
+import { type BodyParser, startBodyThread } from './index.js';
 import { niceAllButEventLoop } from './priority.js';
 
 const tiny = tinyFixture();
@@ -65,8 +66,14 @@ describe('bodies over a socket', () => {
     const { deps, server } = await serve();
     try {
       const body = JSON.stringify({ prompt: 'describe the image', images: [dataUrl('image/png', noisy), dataUrl('image/jpeg', jpeg)] });
-      const viaSocket = await inputs(deps, await fetch(`${server.url}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
-      const inProcess = await inputs(deps, await createApp(deps).request('/v1/generations', { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+      const viaSocket = await inputs(
+        deps,
+        await fetch(`${server.url}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+      );
+      const inProcess = await inputs(
+        deps,
+        await createApp(deps).request('/v1/generations', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+      );
       expect(viaSocket).toHaveLength(2);
       expect(viaSocket).toEqual(inProcess);
       const form = new FormData();
@@ -83,7 +90,9 @@ describe('bodies over a socket', () => {
     const { deps, server } = await serve();
     try {
       // Nothing of the body is written: the answer comes from the header alone.
-      const res = await raw(server.url, { 'content-type': 'application/json', 'content-length': String(MAX_BODY_BYTES + 1) }, []).catch((err: unknown) => err);
+      const res = await raw(server.url, { 'content-type': 'application/json', 'content-length': String(MAX_BODY_BYTES + 1) }, []).catch(
+        (err: unknown) => err,
+      );
       expect(res).toMatchObject({ status: 413, body: expect.stringContaining('payload_too_large') });
       expect(await deps.queue.stats()).toEqual({ visible: 0, inFlight: 0 });
     } finally {
@@ -99,7 +108,9 @@ describe('bodies over a socket', () => {
       const ok = await raw(server.url, { 'content-type': 'application/json' }, parts);
       expect(ok.status).toBe(202);
       const big = new Uint8Array(MAX_BODY_BYTES + 1).fill(0x20);
-      const over = await raw(server.url, { 'content-type': 'application/json' }, [big.subarray(0, 1 << 20), big.subarray(1 << 20)]).catch((err: unknown) => err);
+      const over = await raw(server.url, { 'content-type': 'application/json' }, [big.subarray(0, 1 << 20), big.subarray(1 << 20)]).catch(
+        (err: unknown) => err,
+      );
       expect(over).toMatchObject({ status: 413 });
       expect(await deps.queue.stats()).toEqual({ visible: 1, inFlight: 0 });
     } finally {
@@ -120,25 +131,33 @@ function niceness(): Map<number, number> {
 
 describe('niceAllButEventLoop', () => {
   const base = getPriority();
-  it.skipIf(!existsSync('/proc/self/task') || base >= 19)('nices every thread of the process but the main one and the text decode', async () => {
-    const started = (code: string) => {
-      const worker = new Worker(`${code}; setInterval(() => {}, 1000); require('node:worker_threads').parentPort.postMessage(require('node:fs').readlinkSync('/proc/thread-self'))`, { eval: true });
-      return new Promise<{ worker: Worker; tid: number }>((resolve) => worker.once('message', (self: string) => resolve({ worker, tid: Number(self.split('/').pop()) })));
-    };
-    const plain = await started('');
-    const decode = await started("require('node:fs').writeFileSync('/proc/thread-self/comm', 'edge-decode')");
-    try {
-      const target = base + 1;
-      expect(niceAllButEventLoop(target)).toBeGreaterThan(0);
-      const after = niceness();
-      expect(after.get(process.pid)).toBe(base);
-      expect(after.get(decode.tid)).toBe(base);
-      expect(after.get(plain.tid)).toBe(target);
-      for (const [tid, nice] of after) if (tid !== process.pid && tid !== decode.tid) expect(nice).toBeGreaterThanOrEqual(target);
-      // A second sweep finds nothing new to change.
-      expect(niceAllButEventLoop(target)).toBe(0);
-    } finally {
-      await Promise.all([plain.worker.terminate(), decode.worker.terminate()]);
-    }
-  });
+  it.skipIf(!existsSync('/proc/self/task') || base >= 19)(
+    'nices every thread of the process but the main one and the text decode',
+    async () => {
+      const started = (code: string) => {
+        const worker = new Worker(
+          `${code}; setInterval(() => {}, 1000); require('node:worker_threads').parentPort.postMessage(require('node:fs').readlinkSync('/proc/thread-self'))`,
+          { eval: true },
+        );
+        return new Promise<{ worker: Worker; tid: number }>((resolve) =>
+          worker.once('message', (self: string) => resolve({ worker, tid: Number(self.split('/').pop()) })),
+        );
+      };
+      const plain = await started('');
+      const decode = await started("require('node:fs').writeFileSync('/proc/thread-self/comm', 'edge-decode')");
+      try {
+        const target = base + 1;
+        expect(niceAllButEventLoop(target)).toBeGreaterThan(0);
+        const after = niceness();
+        expect(after.get(process.pid)).toBe(base);
+        expect(after.get(decode.tid)).toBe(base);
+        expect(after.get(plain.tid)).toBe(target);
+        for (const [tid, nice] of after) if (tid !== process.pid && tid !== decode.tid) expect(nice).toBeGreaterThanOrEqual(target);
+        // A second sweep finds nothing new to change.
+        expect(niceAllButEventLoop(target)).toBe(0);
+      } finally {
+        await Promise.all([plain.worker.terminate(), decode.worker.terminate()]);
+      }
+    },
+  );
 });

@@ -6,10 +6,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ApiError } from '../errors.js';
 import { prepareInputBytes } from '../images/index.js';
-import { parseForm } from './parse-form.js';
 import { parseLargeJson } from './parse.js';
-import { ToThread, type FromThread } from './protocol.js';
+import { parseForm } from './parse-form.js';
 import { nameThisThread, niceAllButEventLoop, type ThreadName } from './priority.js';
+import { type FromThread, ToThread } from './protocol.js';
 import { joinChunks } from './read.js';
 
 const port = parentPort;
@@ -29,10 +29,17 @@ sweep();
 port.on('message', (raw: unknown) => {
   const request = ToThread.safeParse(raw);
   if (!request.success) return;
-  void answer(request.data).finally(sweep).then(
-    (reply) => port.postMessage(reply, transferables(reply)),
-    (err: unknown) => port.postMessage({ type: 'error', id: request.data.id, message: err instanceof Error ? err.message : String(err) } satisfies FromThread),
-  );
+  void answer(request.data)
+    .finally(sweep)
+    .then(
+      (reply) => port.postMessage(reply, transferables(reply)),
+      (err: unknown) =>
+        port.postMessage({
+          type: 'error',
+          id: request.data.id,
+          message: err instanceof Error ? err.message : String(err),
+        } satisfies FromThread),
+    );
 });
 
 async function answer(request: ToThread): Promise<FromThread> {
@@ -73,7 +80,12 @@ function transferables(reply: FromThread): ArrayBuffer[] {
     reply.png = own(reply.png);
   }
   if (reply.type === 'prepared' || reply.type === 'refused') reply.bytes = own(reply.bytes);
-  const images = reply.type === 'parsed' ? reply.images.map(([, image]) => image) : reply.type === 'form' ? reply.entries.flatMap(([, v]) => (typeof v === 'string' ? [] : [v.image])) : [];
+  const images =
+    reply.type === 'parsed'
+      ? reply.images.map(([, image]) => image)
+      : reply.type === 'form'
+        ? reply.entries.flatMap(([, v]) => (typeof v === 'string' ? [] : [v.image]))
+        : [];
   for (const image of images) if (image.ok) image.bytes = own(image.bytes);
   return out;
 }

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
 import { decodePng } from '../../shared/images/png.js';
-import { conversationContext, createRuntime, streamSeed, type OnnxModelRuntime, type Segment } from '../../shared/runtime/index.js';
+import { conversationContext, createRuntime, type OnnxModelRuntime, type Segment, streamSeed } from '../../shared/runtime/index.js';
 import { CONVERSATION_LIMITS } from '../../shared/schemas/conversation.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
-import { createApp } from '../app.js';
-import { dataUrl, pngBytes } from '../../test/support/images.js';
-import { testDeps, TINY_DIR, type TestDeps } from '../../test/support/edge-deps.js';
 import { appFixture } from '../../test/support/app.js';
+import { type TestDeps, TINY_DIR, testDeps } from '../../test/support/edge-deps.js';
+import { dataUrl, pngBytes } from '../../test/support/images.js';
 import { playWorker } from '../../test/support/play-worker.js';
+import { createApp } from '../app.js';
 import { decodeText, type TextDecodeFn } from '../text-decode.js';
 
 const api = appFixture();
@@ -30,8 +30,14 @@ async function expectError(res: Response, status: number, code: string): Promise
   return body.error.message;
 }
 
-const red = dataUrl('image/png', pngBytes(64, 64, (x) => (x < 32 ? [255, 0, 0, 255] : [255, 255, 255, 255])));
-const blue = dataUrl('image/png', pngBytes(64, 64, () => [0, 0, 255, 255]));
+const red = dataUrl(
+  'image/png',
+  pngBytes(64, 64, (x) => (x < 32 ? [255, 0, 0, 255] : [255, 255, 255, 255])),
+);
+const blue = dataUrl(
+  'image/png',
+  pngBytes(64, 64, () => [0, 0, 255, 255]),
+);
 
 /** A decoder that records what it was asked to read, and answers `text` stopping at `<boi>`. */
 function spyingDecoder(seen: Segment[][], text = 'ok'): TextDecodeFn {
@@ -41,14 +47,29 @@ function spyingDecoder(seen: Segment[][], text = 'ok'): TextDecodeFn {
   };
 }
 
-const idsOf = (segments: readonly { type: string; ids?: readonly number[] }[]) => segments.flatMap((s): (number | string)[] => (s.type === 'text' ? [...s.ids!] : ['image']));
+const idsOf = (segments: readonly { type: string; ids?: readonly number[] }[]) =>
+  segments.flatMap((s): (number | string)[] => (s.type === 'text' ? [...s.ids!] : ['image']));
 
 describe('POST /v1/generations with messages', () => {
   it('answers one user turn exactly as the same prompt (older clients and packages unchanged)', async () => {
     setup();
     const viaPrompt = Generation.parse(await (await post({ prompt: 'describe the image', images: [red], seed: 5, max_tokens: 6 })).json());
     const viaMessages = Generation.parse(
-      await (await post({ messages: [{ role: 'user', content: [{ type: 'image', url: red }, { type: 'text', text: 'describe the image' }] }], seed: 5, max_tokens: 6 })).json(),
+      await (
+        await post({
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'image', url: red },
+                { type: 'text', text: 'describe the image' },
+              ],
+            },
+          ],
+          seed: 5,
+          max_tokens: 6,
+        })
+      ).json(),
     );
     expect(viaMessages.output).toEqual(viaPrompt.output);
     const a = (await api.deps.jobs.get(viaPrompt.id))!;
@@ -63,8 +84,20 @@ describe('POST /v1/generations with messages', () => {
     setup({ textDecoder: spyingDecoder(seen) });
     const messages = [
       { role: 'user', content: 'draw a red circle' },
-      { role: 'assistant', content: [{ type: 'text', text: 'here: ' }, { type: 'image', url: red }] },
-      { role: 'user', content: [{ type: 'text', text: 'make the ' }, { type: 'text', text: 'circle blue' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'here: ' },
+          { type: 'image', url: red },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'make the ' },
+          { type: 'text', text: 'circle blue' },
+        ],
+      },
     ];
     const res = await post({ messages, seed: 1 });
     expect(res.status).toBe(202);
@@ -74,11 +107,27 @@ describe('POST /v1/generations with messages', () => {
     const { bos, user, assistant, eos, boi, eoi } = tokenizer.specialTokens;
     const enc = (s: string) => tokenizer.encode(s);
     // <bos> <user> draw.. <assistant> here: <boi> [image] <eoi> <eos> <user> make the|circle blue <assistant>
-    const expected = [bos, user, ...enc('draw a red circle'), assistant, ...enc('here: '), boi, 'image', eoi, eos, user, ...enc('make the '), ...enc('circle blue'), assistant];
+    const expected = [
+      bos,
+      user,
+      ...enc('draw a red circle'),
+      assistant,
+      ...enc('here: '),
+      boi,
+      'image',
+      eoi,
+      eos,
+      user,
+      ...enc('make the '),
+      ...enc('circle blue'),
+      assistant,
+    ];
     expect(seen).toHaveLength(1);
     expect(idsOf(seen[0] as never)).toEqual(expected);
     const image = seen[0]!.find((s) => s.type === 'image');
-    expect(image?.type === 'image' && Array.from(image.patches)).toEqual(Array.from(decodePng((await api.deps.store.get(`inputs/${created.id}/0.png`))!.body, tiny.runtime.manifest.image)));
+    expect(image?.type === 'image' && Array.from(image.patches)).toEqual(
+      Array.from(decodePng((await api.deps.store.get(`inputs/${created.id}/0.png`))!.body, tiny.runtime.manifest.image)),
+    );
 
     const record = (await api.deps.jobs.get(created.id))!;
     expect(record.status).toBe('queued');
@@ -86,8 +135,20 @@ describe('POST /v1/generations with messages', () => {
     expect(record.context.find((s) => s.type === 'image')).toEqual({ type: 'image', key: `inputs/${created.id}/0.png` });
     expect(record.messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'draw a red circle' }] },
-      { role: 'assistant', content: [{ type: 'text', text: 'here: ' }, { type: 'image', key: `inputs/${created.id}/0.png`, width: 64, height: 64 }] },
-      { role: 'user', content: [{ type: 'text', text: 'make the ' }, { type: 'text', text: 'circle blue' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'here: ' },
+          { type: 'image', key: `inputs/${created.id}/0.png`, width: 64, height: 64 },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'make the ' },
+          { type: 'text', text: 'circle blue' },
+        ],
+      },
     ]);
     // GET shows the conversation, the image as a URL that serves the job's copy.
     const got = Generation.parse(await (await api.app.request(`/v1/generations/${created.id}`)).json());
@@ -100,9 +161,21 @@ describe('POST /v1/generations with messages', () => {
   it('runs the real decode over the whole history, deterministically for a seed', async () => {
     setup();
     const messages = [
-      { role: 'user', content: [{ type: 'image', url: red }, { type: 'text', text: 'describe the image' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'image', url: red },
+          { type: 'text', text: 'describe the image' },
+        ],
+      },
       { role: 'assistant', content: 'a red half' },
-      { role: 'user', content: [{ type: 'text', text: 'draw it in ' }, { type: 'text', text: 'blue' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'draw it in ' },
+          { type: 'text', text: 'blue' },
+        ],
+      },
     ];
     const a = Generation.parse(await (await post({ messages, seed: 9, max_tokens: 6 })).json());
     const b = Generation.parse(await (await post({ messages, seed: 9, max_tokens: 6 })).json());
@@ -141,22 +214,43 @@ describe('POST /v1/generations with messages', () => {
     expect(Array.from(decodePng(copy, tiny.runtime.manifest.image))).toEqual(Array.from(decodePng(drawn, tiny.runtime.manifest.image)));
     const image = seen[1]!.find((s) => s.type === 'image');
     expect(image?.type === 'image' && Array.from(image.patches)).toEqual(Array.from(decodePng(drawn, tiny.runtime.manifest.image)));
-    expect((await api.deps.jobs.get(id))!.messages![1]).toEqual({ role: 'assistant', content: [{ type: 'image', key: `inputs/${id}/0.png`, width: 64, height: 64, generation: first.id, index: 0 }] });
+    expect((await api.deps.jobs.get(id))!.messages![1]).toEqual({
+      role: 'assistant',
+      content: [{ type: 'image', key: `inputs/${id}/0.png`, width: 64, height: 64, generation: first.id, index: 0 }],
+    });
 
     await expectError(await post({ messages: messages(first.id) }, as('globex-key-12345')), 404, 'not_found');
     await expectError(await post({ messages: messages('gen_doesnotexist') }, as('acme-key-123456')), 404, 'not_found');
-    expect(await expectError(await post({ messages: messages(first.id, 3) }, as('acme-key-123456')), 404, 'not_found')).toMatch(/messages\[1\]\.content\[0\]: .* has no output image 3 \(it has 1\)/);
+    expect(await expectError(await post({ messages: messages(first.id, 3) }, as('acme-key-123456')), 404, 'not_found')).toMatch(
+      /messages\[1\]\.content\[0\]: .* has no output image 3 \(it has 1\)/,
+    );
   });
 
   it('names the part of a bad data URL', async () => {
     setup();
-    const messages = [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image', url: 'data:image/tiff;base64,AAAA' }] }];
-    expect(await expectError(await post({ messages }), 400, 'unsupported_image')).toMatch(/^messages\[0\]\.content\[1\]: media type "image\/tiff"/);
+    const messages = [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'x' },
+          { type: 'image', url: 'data:image/tiff;base64,AAAA' },
+        ],
+      },
+    ];
+    expect(await expectError(await post({ messages }), 400, 'unsupported_image')).toMatch(
+      /^messages\[0\]\.content\[1\]: media type "image\/tiff"/,
+    );
   });
 
   it('hashes the messages into the Idempotency-Key: the same body replays, another conflicts', async () => {
     setup({ textDecoder: tiny.decodeTo('ok', 'boi') });
-    const body = { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }] };
+    const body = {
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'b' },
+        { role: 'user', content: 'c' },
+      ],
+    };
     const key = { 'Idempotency-Key': 'conv-key-1' };
     const first = await post(body, key);
     expect(first.status).toBe(202);
@@ -175,14 +269,39 @@ describe('what a conversation request may be', () => {
     ['both forms', 'invalid_request', /exactly one of `prompt`/, { prompt: 'x', messages: [turn('user')] }],
     ['neither form', 'invalid_request', /exactly one of `prompt`/, { seed: 1 }],
     ['images beside messages', 'invalid_request', /^images: goes with `prompt`/, { messages: [turn('user')], images: [red] }],
-    ['an assistant first', 'invalid_request', /messages\.0\.role: must be "user"/, { messages: [turn('assistant'), turn('user'), turn('user')] }],
-    ['two users in a row', 'invalid_request', /messages\.1\.role: must be "assistant"/, { messages: [turn('user'), turn('user'), turn('user')] }],
+    [
+      'an assistant first',
+      'invalid_request',
+      /messages\.0\.role: must be "user"/,
+      { messages: [turn('assistant'), turn('user'), turn('user')] },
+    ],
+    [
+      'two users in a row',
+      'invalid_request',
+      /messages\.1\.role: must be "assistant"/,
+      { messages: [turn('user'), turn('user'), turn('user')] },
+    ],
     ['the assistant last', 'invalid_request', /the last message must be the user's/, { messages: [turn('user'), turn('assistant')] }],
     ['a system message', 'invalid_request', /messages\.0\.role/, { messages: [turn('system')] }],
     ['an empty message', 'invalid_request', /messages\.0\.content/, { messages: [turn('user', [])] }],
-    ['too many images', 'invalid_request', /9 images in all; at most 8/, { messages: [turn('user', Array(CONVERSATION_LIMITS.images + 1).fill({ type: 'image', url: blue }))] }],
-    ['too much text', 'prompt_too_long', /8001 characters of text in all; at most 8000/, { messages: [turn('user', 'x'.repeat(4000)), turn('assistant', 'y'.repeat(4000)), turn('user', 'z')] }],
-    ['too many turns', 'invalid_request', /messages/, { messages: Array.from({ length: CONVERSATION_LIMITS.messages + 1 }, (_, i) => turn(i % 2 === 0 ? 'user' : 'assistant')) }],
+    [
+      'too many images',
+      'invalid_request',
+      /9 images in all; at most 8/,
+      { messages: [turn('user', Array(CONVERSATION_LIMITS.images + 1).fill({ type: 'image', url: blue }))] },
+    ],
+    [
+      'too much text',
+      'prompt_too_long',
+      /8001 characters of text in all; at most 8000/,
+      { messages: [turn('user', 'x'.repeat(4000)), turn('assistant', 'y'.repeat(4000)), turn('user', 'z')] },
+    ],
+    [
+      'too many turns',
+      'invalid_request',
+      /messages/,
+      { messages: Array.from({ length: CONVERSATION_LIMITS.messages + 1 }, (_, i) => turn(i % 2 === 0 ? 'user' : 'assistant')) },
+    ],
   ])('refuses %s with 400 %s before any work', async (_name, code, message, body) => {
     let decoded = 0;
     setup({ textDecoder: async () => ((decoded += 1), { ids: [], text: '', stop: 'eos' }) });
@@ -197,8 +316,14 @@ describe('what a conversation request may be', () => {
     const text = 'é'.repeat(4000);
     expect(tiny.runtime.tokenizer.encode(text).length + 8 * 64).toBeGreaterThan(CONVERSATION_LIMITS.positions);
     const images = Array(8).fill({ type: 'image', url: 'data:image/tiff;base64,AAAA' });
-    const message = await expectError(await post({ messages: [{ role: 'user', content: [...images, { type: 'text', text }] }] }), 400, 'prompt_too_long');
-    expect(message).toMatch(new RegExp(`^messages: the conversation is \\d+ positions long for model tiny .*at most ${CONVERSATION_LIMITS.positions}$`));
+    const message = await expectError(
+      await post({ messages: [{ role: 'user', content: [...images, { type: 'text', text }] }] }),
+      400,
+      'prompt_too_long',
+    );
+    expect(message).toMatch(
+      new RegExp(`^messages: the conversation is \\d+ positions long for model tiny .*at most ${CONVERSATION_LIMITS.positions}$`),
+    );
     expect(decoded).toBe(0);
   });
 });
@@ -214,7 +339,10 @@ describe('a model that does not declare the tasks a conversation needs', () => {
   function tinyWithTasks(name: string, tasks: string[] | undefined): string {
     const dir = join(scratch, name);
     cpSync(TINY_DIR, dir, { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name: string; conversation: Record<string, unknown> };
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+      name: string;
+      conversation: Record<string, unknown>;
+    };
     manifest.name = name;
     if (tasks === undefined) delete manifest.conversation['tasks'];
     else manifest.conversation['tasks'] = tasks;
@@ -225,7 +353,10 @@ describe('a model that does not declare the tasks a conversation needs', () => {
   beforeAll(async () => {
     olderDir = tinyWithTasks('older', undefined);
     drawOnlyDir = tinyWithTasks('draw-only', ['draw']);
-    [older, drawOnly] = await Promise.all([createRuntime(olderDir, { executionProvider: 'cpu', intraOpThreads: 1 }), createRuntime(drawOnlyDir, { executionProvider: 'cpu', intraOpThreads: 1 })]);
+    [older, drawOnly] = await Promise.all([
+      createRuntime(olderDir, { executionProvider: 'cpu', intraOpThreads: 1 }),
+      createRuntime(drawOnlyDir, { executionProvider: 'cpu', intraOpThreads: 1 }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([older?.close(), drawOnly?.close()]);
@@ -246,15 +377,36 @@ describe('a model that does not declare the tasks a conversation needs', () => {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         // The bad image is never read: the tasks are checked first.
-        body: JSON.stringify({ model: 'older', messages: [{ role: 'user', content: 'draw a cat' }, { role: 'assistant', content: [{ type: 'image', url: 'data:image/tiff;base64,AAAA' }] }, { role: 'user', content: 'again' }] }),
+        body: JSON.stringify({
+          model: 'older',
+          messages: [
+            { role: 'user', content: 'draw a cat' },
+            { role: 'assistant', content: [{ type: 'image', url: 'data:image/tiff;base64,AAAA' }] },
+            { role: 'user', content: 'again' },
+          ],
+        }),
       });
       const message = await expectError(res, 400, 'unsupported_conversation');
-      expect(message).toBe('3 turns: model older takes one user turn only (it does not declare multi_turn); older does: draw, describe (GET /v1/models)');
+      expect(message).toBe(
+        '3 turns: model older takes one user turn only (it does not declare multi_turn); older does: draw, describe (GET /v1/models)',
+      );
       // One turn with an image is what it always did (describe): accepted.
       const single = await a.request('/v1/generations', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ model: 'older', messages: [{ role: 'user', content: [{ type: 'image', url: red }, { type: 'text', text: 'describe the image' }] }], max_tokens: 2 }),
+        body: JSON.stringify({
+          model: 'older',
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'image', url: red },
+                { type: 'text', text: 'describe the image' },
+              ],
+            },
+          ],
+          max_tokens: 2,
+        }),
       });
       expect([201, 202]).toContain(single.status);
     } finally {
@@ -266,10 +418,20 @@ describe('a model that does not declare the tasks a conversation needs', () => {
     const d = withModels();
     try {
       const a = createApp(d);
-      const send = (body: unknown) => a.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      const expected = /^an image in a user turn: model draw-only reads no input images \(it declares none of describe, edit, restyle\); draw-only does: draw/;
-      expect(await expectError(await send({ model: 'draw-only', prompt: 'describe the image', images: [red] }), 400, 'unsupported_conversation')).toMatch(expected);
-      expect(await expectError(await send({ model: 'draw-only', messages: [{ role: 'user', content: [{ type: 'image', url: red }] }] }), 400, 'unsupported_conversation')).toMatch(expected);
+      const send = (body: unknown) =>
+        a.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const expected =
+        /^an image in a user turn: model draw-only reads no input images \(it declares none of describe, edit, restyle\); draw-only does: draw/;
+      expect(
+        await expectError(await send({ model: 'draw-only', prompt: 'describe the image', images: [red] }), 400, 'unsupported_conversation'),
+      ).toMatch(expected);
+      expect(
+        await expectError(
+          await send({ model: 'draw-only', messages: [{ role: 'user', content: [{ type: 'image', url: red }] }] }),
+          400,
+          'unsupported_conversation',
+        ),
+      ).toMatch(expected);
       expect([201, 202]).toContain((await send({ model: 'draw-only', prompt: 'draw a cat', max_tokens: 2 })).status);
     } finally {
       await d.cleanup();

@@ -4,15 +4,16 @@
  * an earlier output image of the caller's tenant read back from the store (another tenant's
  * or an unknown generation is 404, as everywhere). Either way the job gets its own copy.
  */
+
+import { encodeRgbPng } from '../../shared/images/png.js';
 import type { JobRepository } from '../../shared/jobs/repository.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
-import { rgbToPatches, type ImageGeometry } from '../../shared/runtime/index.js';
+import { type ImageGeometry, rgbToPatches } from '../../shared/runtime/index.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
-import { encodeRgbPng } from '../../shared/images/png.js';
+import type { InlineImages } from '../body/index.js';
 import { ApiError } from '../errors.js';
 import { getGeneration } from '../generations/service.js';
-import type { InlineImages } from '../body/index.js';
-import { decodeToModelSize, prepareInputBytes, prepareInputImage, type InputImage } from '../images/index.js';
+import { decodeToModelSize, type InputImage, prepareInputBytes, prepareInputImage } from '../images/index.js';
 import type { ImageSource } from './spec.js';
 
 export interface ImageReadDeps {
@@ -40,10 +41,14 @@ export async function readImage(deps: ImageReadDeps, source: ImageSource, geomet
   const outputs = record.output.filter((p) => p.type === 'image');
   const part = outputs[source.index];
   if (!part) {
-    throw new ApiError('not_found', `${source.where}: generation ${source.generation} has no output image ${source.index} (it has ${outputs.length}${record.status === 'succeeded' ? '' : `, and is ${record.status}`})`);
+    throw new ApiError(
+      'not_found',
+      `${source.where}: generation ${source.generation} has no output image ${source.index} (it has ${outputs.length}${record.status === 'succeeded' ? '' : `, and is ${record.status}`})`,
+    );
   }
   const object = await deps.store.get(part.key);
-  if (!object) throw new ApiError('not_found', `${source.where}: the image ${source.index} of generation ${source.generation} is no longer stored`);
+  if (!object)
+    throw new ApiError('not_found', `${source.where}: the image ${source.index} of generation ${source.generation} is no longer stored`);
   // Outputs are PNGs of their model's size; another model's size is resized like any input.
   const { rgb } = await decodeToModelSize(object.body, 'image/png', 0, geometry);
   return { patches: rgbToPatches(rgb, geometry), png: encodeRgbPng(rgb, geometry.width, geometry.height) };

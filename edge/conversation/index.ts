@@ -1,4 +1,5 @@
 /** A request's conversation: its turns (spec), the model's tasks, its images, its context. */
-export { turnsFromBody, storedMessages, type ImageSource, type PartSpec, type TurnSpec } from './spec.js';
+
+export { type PreparedConversation, type PrepareOptions, prepareConversation, type RefusalFactory } from './prepare.js';
+export { type ImageSource, type PartSpec, storedMessages, type TurnSpec, turnsFromBody } from './spec.js';
 export { unsupportedBy } from './tasks.js';
-export { prepareConversation, type PrepareOptions, type PreparedConversation, type RefusalFactory } from './prepare.js';

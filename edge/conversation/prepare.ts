@@ -3,11 +3,11 @@
  * the context's length checked (text is tokenised, images counted as their patches), and only
  * then the images read, all together and off the event loop. Nothing here runs the model.
  */
-import { conversationContext, type Content, type ModelInfo, type Segment, type Turn } from '../../shared/runtime/index.js';
+import { type Content, conversationContext, type ModelInfo, type Segment, type Turn } from '../../shared/runtime/index.js';
 import type { ErrorCode } from '../../shared/schemas/errors.js';
 import { ApiError } from '../errors.js';
 import type { InputImage } from '../images/index.js';
-import { readImage, type ImageReadDeps } from './images.js';
+import { type ImageReadDeps, readImage } from './images.js';
 import type { TurnSpec } from './spec.js';
 import { unsupportedBy } from './tasks.js';
 
@@ -44,7 +44,10 @@ export async function prepareConversation(
   const geometry = model.manifest.image;
   // The context with a placeholder for every image: its length is known before any image is read.
   const placeholder: Segment = { type: 'image', patches: new Float32Array(geometry.num_patches * geometry.patch_dim) };
-  const shaped: Turn[] = turns.map((t) => ({ role: t.role, content: t.parts.map((p): Content => (p.type === 'text' ? p.text : placeholder)) }));
+  const shaped: Turn[] = turns.map((t) => ({
+    role: t.role,
+    content: t.parts.map((p): Content => (p.type === 'text' ? p.text : placeholder)),
+  }));
   const draft = conversationContext(model.tokenizer, shaped);
   const positions = draft.reduce((n, s) => n + (s.type === 'text' ? s.ids.length : geometry.num_patches), 0);
   if (options.maxPositions !== undefined && positions > options.maxPositions) {

@@ -4,9 +4,10 @@
  * `where`, the request field that names it in errors. Both POST /v1/generations forms and the
  * OpenAI chat route produce this.
  */
+
+import { partsOf, type StoredMessage } from '../../shared/schemas/conversation.js';
 import type { CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import { inputImageKey } from '../../shared/schemas/job.js';
-import { partsOf, type StoredMessage } from '../../shared/schemas/conversation.js';
 
 export type ImageSource =
   | { readonly kind: 'data_url'; readonly url: string; readonly where: string }
@@ -22,7 +23,9 @@ export interface TurnSpec {
 /** The body's turns: `prompt` (its images first, named `images[k]` as before) or `messages`. */
 export function turnsFromBody(body: CreateGenerationRequest): TurnSpec[] {
   if (body.messages === undefined) {
-    const images = (body.images ?? []).map((url, k): PartSpec => ({ type: 'image', source: { kind: 'data_url', url, where: `images[${k}]` } }));
+    const images = (body.images ?? []).map(
+      (url, k): PartSpec => ({ type: 'image', source: { kind: 'data_url', url, where: `images[${k}]` } }),
+    );
     return [{ role: 'user', parts: [...images, { type: 'text', text: body.prompt ?? '' }] }];
   }
   return body.messages.map((message, i) => ({

@@ -1,12 +1,12 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logging/index.js';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { createRuntime, userTurn, type OnnxModelRuntime, type Segment } from '../../shared/runtime/index.js';
+import { createRuntime, type OnnxModelRuntime, type Segment, userTurn } from '../../shared/runtime/index.js';
 import { TINY_DIR, tinyRuntime } from '../../test/support/edge-deps.js';
 import { decodeText } from '../text-decode.js';
-import { DecodeThreadError, startDecodeThread, type DecodeThread } from './index.js';
+import { type DecodeThread, DecodeThreadError, startDecodeThread } from './index.js';
 
 const logger = createLogger({ logLevel: 'silent' });
 const SHAPES_DIR = fileURLToPath(new URL('../../packages/shapes64/', import.meta.url));
@@ -50,7 +50,11 @@ describe('the decode thread', () => {
       return original.apply(this, args);
     };
     try {
-      const decoded = await thread.decode('tiny', userTurn(runtime.tokenizer, ['draw a blue square']), { maxTokens: 8, temperature: 0, seed: 1 });
+      const decoded = await thread.decode('tiny', userTurn(runtime.tokenizer, ['draw a blue square']), {
+        maxTokens: 8,
+        temperature: 0,
+        seed: 1,
+      });
       expect(decoded.ids.length + (decoded.stop === 'length' ? 0 : 1)).toBeGreaterThan(0);
       expect(calls).toBe(0);
     } finally {
@@ -68,7 +72,9 @@ describe('the decode thread', () => {
 
   it('passes the runtime error of a bad request back to its caller, and keeps serving', async () => {
     const wrongSize: Segment = { type: 'image', patches: new Float32Array(5) };
-    await expect(thread.decode('tiny', userTurn(runtime.tokenizer, [wrongSize, 'describe']), { maxTokens: 4, temperature: 0, seed: 1 })).rejects.toThrow();
+    await expect(
+      thread.decode('tiny', userTurn(runtime.tokenizer, [wrongSize, 'describe']), { maxTokens: 4, temperature: 0, seed: 1 }),
+    ).rejects.toThrow();
     const after = await thread.decode('tiny', userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 });
     expect(after).toEqual(await decodeText(runtime, userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 }));
   });
@@ -85,7 +91,9 @@ describe('the decode thread', () => {
       expect(onShapes).toEqual(await decodeText(shapes, userTurn(shapes.tokenizer, [prompt]), options));
       // The trained model asks for an image at once; the random fixture does not answer as it does.
       expect(onShapes).toEqual({ ids: [], text: '', stop: 'boi' });
-      await expect(both.decode('nope', userTurn(runtime.tokenizer, ['hello']), options)).rejects.toThrow(/unknown model "nope".*tiny, shapes64/);
+      await expect(both.decode('nope', userTurn(runtime.tokenizer, ['hello']), options)).rejects.toThrow(
+        /unknown model "nope".*tiny, shapes64/,
+      );
     } finally {
       await both.close();
       await shapes.close();
@@ -104,6 +112,8 @@ describe('the decode thread', () => {
     const failed = expect(pending).rejects.toBeInstanceOf(DecodeThreadError);
     await own.close();
     await failed;
-    await expect(own.decode('tiny', userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 })).rejects.toThrow(/closed/);
+    await expect(own.decode('tiny', userTurn(runtime.tokenizer, ['hello']), { maxTokens: 4, temperature: 0, seed: 1 })).rejects.toThrow(
+      /closed/,
+    );
   });
 });

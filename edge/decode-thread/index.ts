@@ -131,7 +131,13 @@ export async function startDecodeThread(options: DecodeThreadOptions): Promise<D
     if (closed) return Promise.reject(new DecodeThreadError('the decode thread is closed'));
     const thread = running();
     const id = nextId++;
-    const request: ToThread = { type: 'decode', id, model, segments, options: { maxTokens: opts.maxTokens, temperature: opts.temperature, seed: opts.seed } };
+    const request: ToThread = {
+      type: 'decode',
+      id,
+      model,
+      segments,
+      options: { maxTokens: opts.maxTokens, temperature: opts.temperature, seed: opts.seed },
+    };
     // Pending from the start, so that close() or the thread's death fails it even before it is sent.
     const answer = new Promise<DecodedText>((resolve, reject) => pending.set(id, { resolve, reject }));
     thread.ready.then(

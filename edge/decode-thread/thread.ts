@@ -12,7 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelRegistry, RuntimeSet } from '../../shared/models/index.js';
 import { nameThisThread } from '../body/priority.js';
 import { decodeText } from '../text-decode.js';
-import { ThreadConfig, ToThread, type FromThread } from './protocol.js';
+import { type FromThread, ThreadConfig, ToThread } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('edge/decode-thread/thread.ts runs as a worker thread (see ./index.ts)');

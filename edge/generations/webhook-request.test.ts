@@ -4,7 +4,13 @@ import { ApiError } from '../errors.js';
 import { checkWebhookRequest } from './webhook-request.js';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const settings = (over: Partial<WebhookSettings> = {}): WebhookSettings => ({ secrets: { byTenant: { acme: secret } }, allowPrivate: false, retryBaseMs: 10_000, timeoutMs: 10_000, ...over });
+const settings = (over: Partial<WebhookSettings> = {}): WebhookSettings => ({
+  secrets: { byTenant: { acme: secret } },
+  allowPrivate: false,
+  retryBaseMs: 10_000,
+  timeoutMs: 10_000,
+  ...over,
+});
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -18,13 +24,28 @@ function codeOf(fn: () => unknown): string {
 
 describe('checkWebhookRequest', () => {
   it('accepts a public https URL for a tenant with a secret, events defaulting to completed', () => {
-    expect(checkWebhookRequest({ url: 'https://hooks.example.com/x' }, settings(), 'acme')).toEqual({ url: 'https://hooks.example.com/x', events: ['completed'] });
-    expect(checkWebhookRequest({ url: 'https://hooks.example.com/x', events: ['progress', 'start', 'progress'] }, settings(), 'acme').events).toEqual(['progress', 'start']);
+    expect(checkWebhookRequest({ url: 'https://hooks.example.com/x' }, settings(), 'acme')).toEqual({
+      url: 'https://hooks.example.com/x',
+      events: ['completed'],
+    });
+    expect(
+      checkWebhookRequest({ url: 'https://hooks.example.com/x', events: ['progress', 'start', 'progress'] }, settings(), 'acme').events,
+    ).toEqual(['progress', 'start']);
   });
 
   it('refuses a tenant without a secret (unless a fallback serves every tenant), and a server without webhook settings', () => {
-    expect(codeOf(() => checkWebhookRequest({ url: 'https://hooks.example.com/x' }, settings(), 'globex'))).toMatch(/^400 invalid_webhook: .*no signing secret for this tenant/);
-    expect(codeOf(() => checkWebhookRequest({ url: 'https://hooks.example.com/x' }, settings({ secrets: { byTenant: { acme: secret }, fallback: secret } }), 'globex'))).toBe('accepted');
+    expect(codeOf(() => checkWebhookRequest({ url: 'https://hooks.example.com/x' }, settings(), 'globex'))).toMatch(
+      /^400 invalid_webhook: .*no signing secret for this tenant/,
+    );
+    expect(
+      codeOf(() =>
+        checkWebhookRequest(
+          { url: 'https://hooks.example.com/x' },
+          settings({ secrets: { byTenant: { acme: secret }, fallback: secret } }),
+          'globex',
+        ),
+      ),
+    ).toBe('accepted');
     expect(codeOf(() => checkWebhookRequest({ url: 'https://hooks.example.com/x' }, undefined, 'acme'))).toMatch(/^400 invalid_webhook/);
   });
 

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { PreconditionFailedError, type ObjectStore } from '../../shared/ports/store.js';
+import { type ObjectStore, PreconditionFailedError } from '../../shared/ports/store.js';
 import { sleep } from '../../shared/queue/sleep.js';
 
 const ClaimRecord = z

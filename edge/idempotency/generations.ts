@@ -9,7 +9,15 @@ import type { Logger } from '../../shared/logging/index.js';
 import type { CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { ApiError } from '../errors.js';
-import { cancelGeneration, createGeneration, getGeneration, newGenerationId, type Created, type CreateContext, type GenerationService } from '../generations/service.js';
+import {
+  type CreateContext,
+  type Created,
+  cancelGeneration,
+  createGeneration,
+  type GenerationService,
+  getGeneration,
+  newGenerationId,
+} from '../generations/service.js';
 import type { Claim, ClaimOutcome, IdempotencyClaims } from './claims.js';
 import { fingerprint } from './fingerprint.js';
 
@@ -17,7 +25,12 @@ export interface IdempotentContext extends CreateContext {
   idempotencyKey?: string;
 }
 
-export async function createIdempotently(s: GenerationService, claims: IdempotencyClaims, body: CreateGenerationRequest, ctx: IdempotentContext): Promise<Created> {
+export async function createIdempotently(
+  s: GenerationService,
+  claims: IdempotencyClaims,
+  body: CreateGenerationRequest,
+  ctx: IdempotentContext,
+): Promise<Created> {
   const { idempotencyKey, ...plain } = ctx;
   if (idempotencyKey === undefined) return createGeneration(s, body, plain);
   const outcome = settled(await claims.begin(ctx.tenant, idempotencyKey, fingerprint('create', body), newGenerationId()));
@@ -71,7 +84,9 @@ function settled(outcome: ClaimOutcome): Extract<ClaimOutcome, { kind: 'claimed'
     throw new ApiError('idempotency_conflict', 'this Idempotency-Key was used with another request (operation or body) in the last 24 h');
   }
   if (outcome.kind === 'in_progress') {
-    throw new ApiError('idempotency_conflict', 'a request with this Idempotency-Key is still in progress; retry shortly', { 'Retry-After': '1' });
+    throw new ApiError('idempotency_conflict', 'a request with this Idempotency-Key is still in progress; retry shortly', {
+      'Retry-After': '1',
+    });
   }
   return outcome;
 }

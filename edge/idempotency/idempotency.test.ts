@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
-import type { AppDeps } from '../app.js';
 import { appFixture } from '../../test/support/app.js';
 import type { DepsOverrides } from '../../test/support/tiny-fixture.js';
+import type { AppDeps } from '../app.js';
 import { claimKey, IdempotencyClaims } from './claims.js';
 import { canonicalJson, fingerprint } from './fingerprint.js';
 

@@ -4,19 +4,26 @@
  */
 import { LIMITS } from '../../shared/schemas/generation.js';
 import { ApiError } from '../errors.js';
-import { INPUT_FORMATS, isInputMime, type InputMime } from './formats.js';
+import { INPUT_FORMATS, type InputMime, isInputMime } from './formats.js';
 
 const HEADER = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[^;,]*)*),/i;
 
 /** The declared mime and the decoded bytes of a data URL; `index` names the image in errors. */
-export function parseImageDataUrl(url: string, index: number, maxBytes: number = LIMITS.imageBytes): { mime: InputMime; bytes: Uint8Array } {
+export function parseImageDataUrl(
+  url: string,
+  index: number,
+  maxBytes: number = LIMITS.imageBytes,
+): { mime: InputMime; bytes: Uint8Array } {
   const where = `images[${index}]`;
   const header = HEADER.exec(url);
   if (!header) throw new ApiError('unsupported_image', `${where}: not a data URL`);
   const mime = (header[1] ?? '').toLowerCase();
   const params = (header[2] ?? '').toLowerCase().split(';').filter(Boolean);
   if (!isInputMime(mime)) {
-    throw new ApiError('unsupported_image', `${where}: media type ${JSON.stringify(mime || '(none)')} is not supported; send ${Object.keys(INPUT_FORMATS).join(', ')}`);
+    throw new ApiError(
+      'unsupported_image',
+      `${where}: media type ${JSON.stringify(mime || '(none)')} is not supported; send ${Object.keys(INPUT_FORMATS).join(', ')}`,
+    );
   }
   if (!params.includes('base64')) throw new ApiError('invalid_base64', `${where}: the data URL must be base64-encoded (;base64,)`);
   const payload = url.slice(header[0].length);

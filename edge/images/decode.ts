@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { ApiError } from '../errors.js';
-import { INPUT_FORMATS, sniffFormat, type InputMime } from './formats.js';
+import { INPUT_FORMATS, type InputMime, sniffFormat } from './formats.js';
 
 /** 16.7 megapixels (4096 x 4096): a 4000 x 3000 photo passes, a decompression bomb does not. */
 export const MAX_PIXELS = 4096 * 4096;
@@ -45,7 +45,12 @@ export interface RgbImage {
   rgb: Uint8Array;
 }
 
-export async function decodeToModelSize(bytes: Uint8Array, mime: InputMime, index: number, size: { width: number; height: number }): Promise<RgbImage> {
+export async function decodeToModelSize(
+  bytes: Uint8Array,
+  mime: InputMime,
+  index: number,
+  size: { width: number; height: number },
+): Promise<RgbImage> {
   const where = `images[${index}]`;
   const actual = sniffFormat(bytes);
   if (!actual) throw new ApiError('unsupported_image', `${where}: the bytes are not a PNG, JPEG, WebP or GIF image`);
@@ -64,7 +69,10 @@ export async function decodeToModelSize(bytes: Uint8Array, mime: InputMime, inde
   }
   if (!width || !height) throw new ApiError('unsupported_image', `${where}: the ${actual.toUpperCase()} header gives no size`);
   if (width * height > MAX_PIXELS) {
-    throw new ApiError('image_too_large', `${where}: ${width}x${height} pixels; at most ${MAX_PIXELS} pixels (${MAX_PIXELS / 1_048_576} megapixels)`);
+    throw new ApiError(
+      'image_too_large',
+      `${where}: ${width}x${height} pixels; at most ${MAX_PIXELS} pixels (${MAX_PIXELS / 1_048_576} megapixels)`,
+    );
   }
 
   try {

@@ -5,9 +5,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { patchesToRgb } from '../../shared/runtime/index.js';
+import { dataUrl, halves, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from '../../test/support/images.js';
 import { ApiError } from '../errors.js';
 import { MAX_PIXELS, prepareInputImage } from './index.js';
-import { dataUrl, halves, jpegBytes, jpegHeaderClaiming, pngBytes, pngHeaderClaiming } from '../../test/support/images.js';
 
 const geometry = { width: 64, height: 64, patch_size: 8 };
 const RED: [number, number, number] = [255, 0, 0];
@@ -49,13 +49,19 @@ describe('modes the edge reads', () => {
   });
 
   it('reads a grey PNG as grey', async () => {
-    const bytes = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 100, g: 100, b: 100 } } }).toColourspace('b-w').png().toBuffer();
+    const bytes = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 100, g: 100, b: 100 } } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
     expect((await sharp(bytes).metadata()).channels).toBe(1);
     near(at(await pixels('image/png', bytes), 10, 10), [100, 100, 100], 2);
   });
 
   it('reads a 16-bit PNG', async () => {
-    const bytes = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 0, g: 128, b: 255 } } }).toColourspace('rgb16').png().toBuffer();
+    const bytes = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 0, g: 128, b: 255 } } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
     expect((await sharp(bytes).metadata()).depth).toBe('ushort');
     near(at(await pixels('image/png', bytes), 10, 10), [0, 128, 255], 2);
   });
@@ -83,9 +89,15 @@ describe('modes the edge reads', () => {
   });
 
   it('reads the first frame of an animated GIF', async () => {
-    const red = await sharp({ create: { width: 16, height: 16, channels: 3, background: 'red' } }).png().toBuffer();
-    const blue = await sharp({ create: { width: 16, height: 16, channels: 3, background: 'blue' } }).png().toBuffer();
-    const gif = await sharp([red, blue], { join: { animated: true } }).gif().toBuffer();
+    const red = await sharp({ create: { width: 16, height: 16, channels: 3, background: 'red' } })
+      .png()
+      .toBuffer();
+    const blue = await sharp({ create: { width: 16, height: 16, channels: 3, background: 'blue' } })
+      .png()
+      .toBuffer();
+    const gif = await sharp([red, blue], { join: { animated: true } })
+      .gif()
+      .toBuffer();
     expect((await sharp(gif).metadata()).pages).toBe(2);
     near(at(await pixels('image/gif', gif), 10, 10), RED, 10);
   });
@@ -110,7 +122,9 @@ describe('files that lie or break', () => {
   });
 
   it('refuses a real decompression bomb: a tiny PNG of 8192 x 8192 blank pixels', async () => {
-    const bomb = await sharp({ create: { width: 8192, height: 8192, channels: 3, background: 'white' } }).png({ compressionLevel: 9 }).toBuffer();
+    const bomb = await sharp({ create: { width: 8192, height: 8192, channels: 3, background: 'white' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     expect(bomb.length).toBeLessThan(1_000_000);
     expect(8192 * 8192).toBeGreaterThan(MAX_PIXELS);
     expect(await errorOf('image/png', bomb)).toMatchObject({ code: 'image_too_large', status: 413 });

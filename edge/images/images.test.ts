@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decodePngRgb } from '../../shared/images/png.js';
 import { patchesToRgb } from '../../shared/runtime/index.js';
+import { dataUrl, jpegBytes, pngBytes } from '../../test/support/images.js';
 import { ApiError } from '../errors.js';
 import { parseImageDataUrl, prepareInputImage, sniffFormat } from './index.js';
-import { dataUrl, jpegBytes, pngBytes } from '../../test/support/images.js';
 
 const geometry = { width: 64, height: 64, patch_size: 8 };
 

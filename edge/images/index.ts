@@ -4,7 +4,7 @@
  * prefill) and as a PNG (stored under inputs/ for the worker, in the codec the worker reads).
  */
 import { encodeRgbPng } from '../../shared/images/png.js';
-import { rgbToPatches, type ImageGeometry } from '../../shared/runtime/index.js';
+import { type ImageGeometry, rgbToPatches } from '../../shared/runtime/index.js';
 import { parseImageDataUrl } from './data-url.js';
 import { decodeToModelSize } from './decode.js';
 import type { InputMime } from './formats.js';
@@ -29,4 +29,4 @@ export async function prepareInputBytes(bytes: Uint8Array, mime: InputMime, inde
 
 export { parseImageDataUrl } from './data-url.js';
 export { decodeToModelSize, MAX_PIXELS } from './decode.js';
-export { sniffFormat, INPUT_FORMATS, type InputMime } from './formats.js';
+export { INPUT_FORMATS, type InputMime, sniffFormat } from './formats.js';

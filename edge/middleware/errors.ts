@@ -5,7 +5,7 @@
  */
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ErrorCode } from '../../shared/schemas/errors.js';
 import type { EdgeEnv } from '../env.js';
 import { ApiError, errorResponse } from '../errors.js';

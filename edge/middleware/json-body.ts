@@ -6,7 +6,7 @@
  * text); for POST /v1/generations its images wait decoded in `inlineImages`.
  */
 import type { MiddlewareHandler } from 'hono';
-import { eventLoopBodyParser, joinChunks, LARGE_BODY_BYTES, readBodyChunks, type InlineImage } from '../body/index.js';
+import { eventLoopBodyParser, type InlineImage, joinChunks, LARGE_BODY_BYTES, readBodyChunks } from '../body/index.js';
 import type { EdgeEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 
@@ -44,4 +44,7 @@ const invalidJson = () => new ApiError('invalid_json', 'the body is not valid JS
 export const jsonBody = jsonBodyWith({ images: false, expected: 'JSON, sent with Content-Type: application/json' });
 
 /** A POST /v1/generations body: its data URLs are decoded with it. */
-export const generationJsonBody = jsonBodyWith({ images: true, expected: 'JSON, sent with Content-Type: application/json, or a multipart/form-data form' });
+export const generationJsonBody = jsonBodyWith({
+  images: true,
+  expected: 'JSON, sent with Content-Type: application/json, or a multipart/form-data form',
+});

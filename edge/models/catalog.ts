@@ -4,7 +4,7 @@
  * first) in OpenAI's list shape, extended with what each model is for (shared/schemas/models.ts).
  * The OpenAI routes and the playground depend only on `ModelCatalog`.
  */
-import { modelObject, type ModelRegistry } from '../../shared/models/index.js';
+import { type ModelRegistry, modelObject } from '../../shared/models/index.js';
 import type { ModelInfo } from '../../shared/runtime/index.js';
 import { ModelList, ModelObject } from '../../shared/schemas/models.js';
 import { ApiError } from '../errors.js';
@@ -34,7 +34,10 @@ export function registryCatalog(registry: ModelRegistry): ModelCatalog {
     resolve(name) {
       const model = served.get(name ?? registry.default.name);
       if (model) return model;
-      throw new ApiError('unknown_model', `unknown model ${JSON.stringify((name ?? '').slice(0, 100))}; this server serves: ${registry.names.join(', ')}`);
+      throw new ApiError(
+        'unknown_model',
+        `unknown model ${JSON.stringify((name ?? '').slice(0, 100))}; this server serves: ${registry.names.join(', ')}`,
+      );
     },
   };
 }

@@ -8,14 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
 import { parseJobMessage } from '../../shared/jobs/message.js';
-import { createRuntime, userTurn, type OnnxModelRuntime } from '../../shared/runtime/index.js';
+import { createRuntime, type OnnxModelRuntime, userTurn } from '../../shared/runtime/index.js';
 import { ApiErrorBody, Generation } from '../../shared/schemas/index.js';
 import { ModelList } from '../../shared/schemas/models.js';
+import { type TestDeps, TINY_DIR, testDeps, tinyRuntime } from '../../test/support/edge-deps.js';
+import { dataUrl, pngBytes } from '../../test/support/images.js';
 import { createApp } from '../app.js';
 import { prepareInputImage } from '../images/index.js';
-import { dataUrl, pngBytes } from '../../test/support/images.js';
 import { decodeText } from '../text-decode.js';
-import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from '../../test/support/edge-deps.js';
 
 const SHAPES_DIR = fileURLToPath(new URL('../../packages/shapes64/', import.meta.url));
 const hasShapes = existsSync(`${SHAPES_DIR}manifest.json`);
@@ -48,7 +48,8 @@ describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () =>
     );
     app = createApp(deps);
   };
-  const post = (body: unknown) => app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
   it('lists the models in the OpenAI list shape, extended with image size, prompts, tasks and licences', async () => {
     setup();
@@ -70,7 +71,9 @@ describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () =>
     }
     expect(s.prompts).toEqual({ draw_prefix: 'draw ', describe_prompt: 'describe the image' });
     expect(s.description).toMatch(/Shapes64/);
-    expect(s.licenses).toEqual([expect.objectContaining({ spdx: 'LicenseRef-unified-image-text', name: expect.any(String), source: expect.any(String) })]);
+    expect(s.licenses).toEqual([
+      expect.objectContaining({ spdx: 'LicenseRef-unified-image-text', name: expect.any(String), source: expect.any(String) }),
+    ]);
     expect(s.data_card).toMatchObject({ name: 'Shapes64' });
     // The fixture's manifest has neither description nor licences: the defaults.
     expect(t.description).toBe('tiny: a text-and-image model (64 x 64 images).');
@@ -117,12 +120,27 @@ describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () =>
     expect(created.model).toBe('tiny');
     expect((await deps.jobs.get(created.id))!.model).toBe('tiny');
     const alone = await decodeText(tiny, userTurn(tiny.tokenizer, ['hello there']), { maxTokens: 6, temperature: 0, seed: 5 });
-    expect(created.output.filter((p) => p.type === 'text').map((p) => (p.type === 'text' ? p.text : '')).join('')).toBe(alone.text);
+    expect(
+      created.output
+        .filter((p) => p.type === 'text')
+        .map((p) => (p.type === 'text' ? p.text : ''))
+        .join(''),
+    ).toBe(alone.text);
   });
 
   it('describes an input image with the named model', async () => {
     setup();
-    const res = await post({ prompt: 'describe the image', model: 'shapes64', images: [dataUrl('image/png', pngBytes(64, 64, () => [220, 30, 30, 255]))], max_tokens: 30 });
+    const res = await post({
+      prompt: 'describe the image',
+      model: 'shapes64',
+      images: [
+        dataUrl(
+          'image/png',
+          pngBytes(64, 64, () => [220, 30, 30, 255]),
+        ),
+      ],
+      max_tokens: 30,
+    });
     expect([201, 202]).toContain(res.status);
     const created = Generation.parse(await res.json());
     expect(created.model).toBe('shapes64');
@@ -159,12 +177,27 @@ describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () =>
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'model_not_found' } });
     // An image and the describe prompt: the trained model captions it, the random one answers otherwise.
-    const image = dataUrl('image/png', pngBytes(64, 64, (x, y) => (Math.hypot(x - 20, y - 20) < 9 ? [220, 30, 30, 255] : [255, 255, 255, 255])));
+    const image = dataUrl(
+      'image/png',
+      pngBytes(64, 64, (x, y) => (Math.hypot(x - 20, y - 20) < 9 ? [220, 30, 30, 255] : [255, 255, 255, 255])),
+    );
     const chat = async (model: string) => {
       const res = await app.request('/v1/chat/completions', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ model, max_tokens: 24, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: image } }, { type: 'text', text: 'describe the image' }] }] }),
+        body: JSON.stringify({
+          model,
+          max_tokens: 24,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'image_url', image_url: { url: image } },
+                { type: 'text', text: 'describe the image' },
+              ],
+            },
+          ],
+        }),
       });
       expect(res.status).toBe(200);
       return (await res.json()) as { model: string; choices: { message: { content: string } }[] };
@@ -177,7 +210,11 @@ describe.skipIf(!hasShapes)('several models: tiny (default) and shapes64', () =>
       const answer = await chat(name);
       expect(answer.model).toBe(name);
       const { patches } = await prepareInputImage(image, 0, runtime.manifest.image);
-      const alone = await decodeText(runtime, userTurn(runtime.tokenizer, [{ type: 'image', patches }, 'describe the image']), { maxTokens: 24, temperature: 0, seed: 0 });
+      const alone = await decodeText(runtime, userTurn(runtime.tokenizer, [{ type: 'image', patches }, 'describe the image']), {
+        maxTokens: 24,
+        temperature: 0,
+        seed: 0,
+      });
       expect(alone.stop).not.toBe('boi');
       expect(answer.choices[0]!.message.content).toBe(alone.text);
       answers.push(alone.text);

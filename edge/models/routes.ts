@@ -7,7 +7,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { EdgeEnv } from '../env.js';
 import { OpenAiError, OpenAiErrorBody } from '../openai/errors.js';
-import { ModelEntry, ModelList, type ModelCatalog } from './catalog.js';
+import { type ModelCatalog, ModelEntry, ModelList } from './catalog.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 
@@ -16,9 +16,13 @@ export const listModelsRoute = createRoute({
   path: '/v1/models',
   tags: ['models'],
   summary: 'List the models',
-  description: "OpenAI's list shape (`object: \"list\"`, `data: [{id, object: \"model\", created, owned_by}]`), each model extended with its image size, the prompts it understands and its licences.",
+  description:
+    'OpenAI\'s list shape (`object: "list"`, `data: [{id, object: "model", created, owned_by}]`), each model extended with its image size, the prompts it understands and its licences.',
   security: [{ bearerAuth: [] }],
-  responses: { 200: json(ModelList, 'The models this server serves; `default: true` marks the one used when a request names none.'), 401: json(OpenAiErrorBody, 'unauthorized') },
+  responses: {
+    200: json(ModelList, 'The models this server serves; `default: true` marks the one used when a request names none.'),
+    401: json(OpenAiErrorBody, 'unauthorized'),
+  },
 });
 
 export const getModelRoute = createRoute({
@@ -28,7 +32,11 @@ export const getModelRoute = createRoute({
   summary: 'Read one model',
   security: [{ bearerAuth: [] }],
   request: { params: z.object({ id: z.string().meta({ param: { name: 'id', in: 'path' }, example: 'shapes64' }) }) },
-  responses: { 200: json(ModelEntry, 'The model.'), 401: json(OpenAiErrorBody, 'unauthorized'), 404: json(OpenAiErrorBody, 'model_not_found') },
+  responses: {
+    200: json(ModelEntry, 'The model.'),
+    401: json(OpenAiErrorBody, 'unauthorized'),
+    404: json(OpenAiErrorBody, 'model_not_found'),
+  },
 });
 
 export function registerModelRoutes(app: OpenAPIHono<EdgeEnv>, catalog: ModelCatalog): void {
@@ -41,10 +49,17 @@ export function resolveOrThrow(catalog: ModelCatalog, name: string | null | unde
   try {
     return catalog.resolve(name ?? undefined);
   } catch {
-    const known = catalog.list().data.map((m) => m.id).join(', ');
-    throw new OpenAiError('not_found', `the model ${JSON.stringify(String(name).slice(0, 100))} does not exist; this server has: ${known}`, {
-      param: 'model',
-      code: 'model_not_found',
-    });
+    const known = catalog
+      .list()
+      .data.map((m) => m.id)
+      .join(', ');
+    throw new OpenAiError(
+      'not_found',
+      `the model ${JSON.stringify(String(name).slice(0, 100))} does not exist; this server has: ${known}`,
+      {
+        param: 'model',
+        code: 'model_not_found',
+      },
+    );
   }
 }

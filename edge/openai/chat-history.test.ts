@@ -10,8 +10,8 @@ import { apiKeys } from '../../shared/config/index.js';
 import { decodePng } from '../../shared/images/png.js';
 import { conversationContext, type Segment, type TextStop } from '../../shared/runtime/index.js';
 import { Generation } from '../../shared/schemas/index.js';
-import { dataUrl, pngBytes } from '../../test/support/images.js';
 import { appFixture } from '../../test/support/app.js';
+import { dataUrl, pngBytes } from '../../test/support/images.js';
 import { playWorker } from '../../test/support/play-worker.js';
 import type { TextDecodeFn } from '../text-decode.js';
 import { OpenAiErrorBody } from './errors.js';
@@ -38,7 +38,10 @@ function spyingDecoder(seen: Segment[][]): TextDecodeFn {
 }
 
 const drawn = pngBytes(64, 64, (x, y) => (x < 32 && y < 32 ? [200, 20, 20, 255] : [255, 255, 255, 255]));
-const blueUrl = dataUrl('image/png', pngBytes(64, 64, () => [0, 0, 255, 255]));
+const blueUrl = dataUrl(
+  'image/png',
+  pngBytes(64, 64, () => [0, 0, 255, 255]),
+);
 
 /** A finished generation of the caller's with `drawn` as its image; its output URL as GET gives it. */
 async function earlierDrawing(headers: Record<string, string> = {}): Promise<{ id: string; url: string }> {
@@ -53,7 +56,7 @@ async function earlierDrawing(headers: Record<string, string> = {}): Promise<{ i
 }
 
 describe('the history of a chat', () => {
-  it('reads user and assistant turns, the assistant\'s earlier image from its markdown link', async () => {
+  it("reads user and assistant turns, the assistant's earlier image from its markdown link", async () => {
     const seen: Segment[][] = [];
     setup({ textDecoder: spyingDecoder(seen) });
     const earlier = await earlierDrawing();
@@ -90,7 +93,13 @@ describe('the history of a chat', () => {
     const res = await post('/v1/chat/completions', {
       messages: [
         { role: 'user', content: 'draw two blue squares' },
-        { role: 'assistant', content: [{ type: 'image_url', image_url: { url: blueUrl } }, { type: 'text', text: `and ![second](${blueUrl})` }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'image_url', image_url: { url: blueUrl } },
+            { type: 'text', text: `and ![second](${blueUrl})` },
+          ],
+        },
         { role: 'user', content: 'describe them' },
       ],
     });
@@ -111,14 +120,47 @@ describe('the history of a chat', () => {
       ],
     });
     expect((await post('/v1/chat/completions', history(earlier.url), acme)).status).toBe(200);
-    expect(await openAiError(await post('/v1/chat/completions', history(earlier.url), globex), 404)).toMatchObject({ code: 'not_found', param: 'messages.1.content' });
-    expect(await openAiError(await post('/v1/chat/completions', history('https://example.com/a.png'), acme), 400)).toMatchObject({ code: 'unsupported_image', param: 'messages.1.content' });
-    const lastAssistant = { messages: [{ role: 'user', content: 'draw' }, { role: 'assistant', content: 'ok' }] };
-    expect(await openAiError(await post('/v1/chat/completions', lastAssistant, acme), 400)).toMatchObject({ code: 'invalid_request', param: 'messages', message: expect.stringMatching(/last message must be the user's/) });
-    const assistantFirst = { messages: [{ role: 'system', content: 's' }, { role: 'assistant', content: 'hi' }, { role: 'user', content: 'draw' }] };
-    expect(await openAiError(await post('/v1/chat/completions', assistantFirst, acme), 400)).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/start with a user message/) });
-    const tooMuch = { messages: [{ role: 'user', content: 'x'.repeat(4000) }, { role: 'assistant', content: 'y'.repeat(4000) }, { role: 'user', content: 'z' }] };
-    expect(await openAiError(await post('/v1/chat/completions', tooMuch, acme), 400)).toMatchObject({ code: 'prompt_too_long', param: 'messages' });
+    expect(await openAiError(await post('/v1/chat/completions', history(earlier.url), globex), 404)).toMatchObject({
+      code: 'not_found',
+      param: 'messages.1.content',
+    });
+    expect(await openAiError(await post('/v1/chat/completions', history('https://example.com/a.png'), acme), 400)).toMatchObject({
+      code: 'unsupported_image',
+      param: 'messages.1.content',
+    });
+    const lastAssistant = {
+      messages: [
+        { role: 'user', content: 'draw' },
+        { role: 'assistant', content: 'ok' },
+      ],
+    };
+    expect(await openAiError(await post('/v1/chat/completions', lastAssistant, acme), 400)).toMatchObject({
+      code: 'invalid_request',
+      param: 'messages',
+      message: expect.stringMatching(/last message must be the user's/),
+    });
+    const assistantFirst = {
+      messages: [
+        { role: 'system', content: 's' },
+        { role: 'assistant', content: 'hi' },
+        { role: 'user', content: 'draw' },
+      ],
+    };
+    expect(await openAiError(await post('/v1/chat/completions', assistantFirst, acme), 400)).toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringMatching(/start with a user message/),
+    });
+    const tooMuch = {
+      messages: [
+        { role: 'user', content: 'x'.repeat(4000) },
+        { role: 'assistant', content: 'y'.repeat(4000) },
+        { role: 'user', content: 'z' },
+      ],
+    };
+    expect(await openAiError(await post('/v1/chat/completions', tooMuch, acme), 400)).toMatchObject({
+      code: 'prompt_too_long',
+      param: 'messages',
+    });
   });
 });
 
@@ -139,7 +181,9 @@ describe('an answer with an image', () => {
     const body = ChatCompletion.parse(await res.json());
     expect(body.generation_id).toBe(jobId);
     const content = body.choices[0]!.message.content;
-    expect(content).toMatch(new RegExp(`^fine!\\[image 1\\]\\(http://localhost/v1/files/outputs/${jobId}/0\\.png\\?expires=\\d+&sig=[^)]+\\)$`));
+    expect(content).toMatch(
+      new RegExp(`^fine!\\[image 1\\]\\(http://localhost/v1/files/outputs/${jobId}/0\\.png\\?expires=\\d+&sig=[^)]+\\)$`),
+    );
     const record = (await api.deps.jobs.get(jobId))!;
     expect(record.params).toMatchObject({ seed: 6, max_tokens: 9 });
     expect(body.usage.completion_tokens).toBe(record.tokens_used);
@@ -147,7 +191,11 @@ describe('an answer with an image', () => {
     // The answer sent back as it came is the drawing, in the assistant's turn.
     seen.length = 0;
     const followUp = await post('/v1/chat/completions', {
-      messages: [{ role: 'user', content: 'draw a red square' }, { role: 'assistant', content }, { role: 'user', content: 'make it blue' }],
+      messages: [
+        { role: 'user', content: 'draw a red square' },
+        { role: 'assistant', content },
+        { role: 'user', content: 'make it blue' },
+      ],
     });
     expect(followUp.status).toBe(200);
     expect(seen[0]).toEqual(
@@ -162,7 +210,10 @@ describe('an answer with an image', () => {
 
 describe('image links in a chat', () => {
   it('keeps the text around markdown images exactly, as the model wrote it', () => {
-    const parts = assistantTextParts('a ![one](data:image/png;base64,AAAA) b![two](</v1/files/outputs/gen_abc/1.png?expires=1&sig=x> "t")', 'p');
+    const parts = assistantTextParts(
+      'a ![one](data:image/png;base64,AAAA) b![two](</v1/files/outputs/gen_abc/1.png?expires=1&sig=x> "t")',
+      'p',
+    );
     expect(parts).toEqual([
       { type: 'text', text: 'a ' },
       { type: 'image', source: { kind: 'data_url', url: 'data:image/png;base64,AAAA', where: 'p' } },
@@ -180,6 +231,7 @@ describe('image links in a chat', () => {
     ]) {
       expect(imageSourceOf(url, 'p')).toEqual({ kind: 'generation', generation: 'gen_Ab-_9', index: 0, where: 'p' });
     }
-    for (const url of ['https://example.com/cat.png', '/v1/files/inputs/gen_x/0.png', 'gen_x']) expect(() => imageSourceOf(url, 'p')).toThrow(/only data URLs/);
+    for (const url of ['https://example.com/cat.png', '/v1/files/inputs/gen_x/0.png', 'gen_x'])
+      expect(() => imageSourceOf(url, 'p')).toThrow(/only data URLs/);
   });
 });

@@ -6,17 +6,17 @@
  * generation that the request waits for (./chat-images.ts), its images markdown links.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { streamSeed } from '../../shared/runtime/index.js';
 import type { JobRepository } from '../../shared/jobs/repository.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import type { ModelInfo } from '../../shared/runtime/index.js';
+import { streamSeed } from '../../shared/runtime/index.js';
 import { CONVERSATION_LIMITS } from '../../shared/schemas/conversation.js';
 import { LIMITS } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { prepareConversation, type RefusalFactory } from '../conversation/index.js';
 import type { DecodedText, TextDecodeFn } from '../text-decode.js';
+import { type ChatImageDeps, imageAnswer } from './chat-images.js';
 import { OpenAiError } from './errors.js';
-import { imageAnswer, type ChatImageDeps } from './chat-images.js';
 import { chatTurns } from './history.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, FinishReason, Usage } from './schemas.js';
 
@@ -51,10 +51,15 @@ const openAiRefusal: RefusalFactory = (code, message, where) => new OpenAiError(
 export async function answerChat(deps: ChatDeps, body: ChatRequest): Promise<ChatAnswer> {
   const { info } = deps.model;
   const turns = chatTurns(body, info.manifest.conversation?.describe_prompt ?? 'describe the image');
-  const { segments, positions } = await prepareConversation({ jobs: deps.jobs, store: deps.store, tenant: deps.tenant }, { ...info, name: deps.model.id }, turns, {
-    maxPositions: CONVERSATION_LIMITS.positions,
-    refuse: openAiRefusal,
-  });
+  const { segments, positions } = await prepareConversation(
+    { jobs: deps.jobs, store: deps.store, tenant: deps.tenant },
+    { ...info, name: deps.model.id },
+    turns,
+    {
+      maxPositions: CONVERSATION_LIMITS.positions,
+      refuse: openAiRefusal,
+    },
+  );
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? LIMITS.maxTokens.default;
   const temperature = body.temperature ?? LIMITS.temperature.default;
   const seed = body.seed ?? randomInt(0, LIMITS.seedMax + 1);
@@ -81,7 +86,9 @@ export function completionBody(a: ChatAnswer): ChatCompletion {
     object: 'chat.completion',
     created: a.created,
     model: a.model,
-    choices: [{ index: 0, message: { role: 'assistant', content: a.content, refusal: null }, finish_reason: a.finishReason, logprobs: null }],
+    choices: [
+      { index: 0, message: { role: 'assistant', content: a.content, refusal: null }, finish_reason: a.finishReason, logprobs: null },
+    ],
     usage: a.usage,
     ...(a.generationId !== undefined ? { generation_id: a.generationId } : {}),
   };
@@ -109,6 +116,7 @@ export function completionChunks(a: ChatAnswer, info: ModelInfo, includeUsage: b
   else if (a.content !== a.decoded.text) pieces.push(a.content.slice(a.decoded.text.length));
   for (const piece of pieces) if (piece.length > 0) chunks.push(chunk({ content: piece }, null));
   chunks.push(chunk({}, a.finishReason));
-  if (includeUsage) chunks.push({ id: a.id, object: 'chat.completion.chunk', created: a.created, model: a.model, choices: [], usage: a.usage });
+  if (includeUsage)
+    chunks.push({ id: a.id, object: 'chat.completion.chunk', created: a.created, model: a.model, choices: [], usage: a.usage });
   return chunks;
 }

@@ -5,10 +5,10 @@
  * has made the images. test/openai/ drives it with the official client.
  */
 import { describe, expect, it } from 'vitest';
-import type { AppDeps } from '../app.js';
-import { pngBytes } from '../../test/support/images.js';
 import { appFixture } from '../../test/support/app.js';
+import { pngBytes } from '../../test/support/images.js';
 import { playWorker } from '../../test/support/play-worker.js';
+import type { AppDeps } from '../app.js';
 import { OpenAiErrorBody } from './errors.js';
 import { ImagesResponse } from './schemas.js';
 
@@ -24,7 +24,8 @@ function form(fields: Record<string, string | Blob | undefined>): FormData {
   return body;
 }
 const file = (bytes: Uint8Array, name = 'in.png', type = 'image/png') => new File([Buffer.from(bytes)], name, { type });
-const edit = (body: FormData | string, headers: Record<string, string> = {}) => Promise.resolve(api.app.request('/v1/images/edits', { method: 'POST', body, headers }));
+const edit = (body: FormData | string, headers: Record<string, string> = {}) =>
+  Promise.resolve(api.app.request('/v1/images/edits', { method: 'POST', body, headers }));
 
 async function openAiError(res: Response, status: number): Promise<OpenAiErrorBody['error']> {
   expect(res.status).toBe(status);
@@ -34,7 +35,9 @@ async function openAiError(res: Response, status: number): Promise<OpenAiErrorBo
 describe('POST /v1/images/edits', () => {
   it('queues n edits whose user turn is the image then the prompt, then answers 504 naming them (no worker)', async () => {
     setup({ textDecoder: decodeToBoi, config: { apiKeys: [], openAiWaitSeconds: 1 } });
-    const res = await edit(form({ image: file(circle), prompt: 'make the circle blue', n: '2', seed: '10', steps: '3', temperature: '1.5' }));
+    const res = await edit(
+      form({ image: file(circle), prompt: 'make the circle blue', n: '2', seed: '10', steps: '3', temperature: '1.5' }),
+    );
     const error = await openAiError(res, 504);
     expect(error).toMatchObject({ type: 'timeout_error', code: 'generation_timeout' });
     expect(error.generation_ids).toHaveLength(2);
@@ -70,20 +73,37 @@ describe('POST /v1/images/edits', () => {
       const byUrl = await edit(form({ image: file(circle), prompt: 'draw this in twitter style', response_format: 'url' }));
       expect(byUrl.status).toBe(200);
       const urls = ImagesResponse.parse(await byUrl.json());
-      expect(urls.data).toEqual([{ url: expect.stringMatching(/^http:\/\/localhost\/v1\/files\/outputs\/gen_.+\/0\.png\?/), revised_prompt: 'draw this in twitter style' }]);
+      expect(urls.data).toEqual([
+        {
+          url: expect.stringMatching(/^http:\/\/localhost\/v1\/files\/outputs\/gen_.+\/0\.png\?/),
+          revised_prompt: 'draw this in twitter style',
+        },
+      ]);
       // OpenAI's clients send a list of images as image[]; the type is read from the bytes, whatever the file says.
-      const b64 = await edit(form({ 'image[]': file(circle, 'x.bin', 'application/octet-stream'), prompt: 'make the circle blue', response_format: 'b64_json', n: '2' }));
+      const b64 = await edit(
+        form({
+          'image[]': file(circle, 'x.bin', 'application/octet-stream'),
+          prompt: 'make the circle blue',
+          response_format: 'b64_json',
+          n: '2',
+        }),
+      );
       expect(b64.status).toBe(200);
       const body = ImagesResponse.parse(await b64.json());
       expect(body.data).toHaveLength(2);
-      for (const datum of body.data) expect(Buffer.from((datum as { b64_json: string }).b64_json, 'base64').subarray(1, 4).toString()).toBe('PNG');
+      for (const datum of body.data)
+        expect(
+          Buffer.from((datum as { b64_json: string }).b64_json, 'base64')
+            .subarray(1, 4)
+            .toString(),
+        ).toBe('PNG');
     } finally {
       stop = true;
       await worker;
     }
   });
 
-  it('names the field at fault, in OpenAI\'s shape', async () => {
+  it("names the field at fault, in OpenAI's shape", async () => {
     setup({ textDecoder: decodeToBoi });
     expect(await openAiError(await edit(form({ prompt: 'make it blue' })), 400)).toMatchObject({ param: 'image', code: 'invalid_request' });
     expect(await openAiError(await edit(form({ image: file(circle) })), 400)).toMatchObject({ param: 'prompt' });
@@ -91,13 +111,21 @@ describe('POST /v1/images/edits', () => {
     two.append('image', file(circle));
     expect(await openAiError(await edit(two), 400)).toMatchObject({ param: 'image' });
     expect(await openAiError(await edit(form({ image: file(circle), prompt: 'x', n: '9' })), 400)).toMatchObject({ param: 'n' });
-    expect(await openAiError(await edit(form({ image: file(circle), prompt: 'x', size: '1024x1024' })), 400)).toMatchObject({ param: 'size' });
+    expect(await openAiError(await edit(form({ image: file(circle), prompt: 'x', size: '1024x1024' })), 400)).toMatchObject({
+      param: 'size',
+    });
     const mask = await openAiError(await edit(form({ image: file(circle), prompt: 'x', mask: file(circle) })), 400);
     expect(mask.message).toMatch(/mask/);
-    expect(await openAiError(await edit(form({ image: file(new TextEncoder().encode('hello')), prompt: 'x' })), 400)).toMatchObject({ param: 'image', code: 'unsupported_image' });
+    expect(await openAiError(await edit(form({ image: file(new TextEncoder().encode('hello')), prompt: 'x' })), 400)).toMatchObject({
+      param: 'image',
+      code: 'unsupported_image',
+    });
     const json = await openAiError(await edit(JSON.stringify({ prompt: 'x' }), { 'Content-Type': 'application/json' }), 400);
     expect(json.message).toMatch(/multipart\/form-data/);
-    expect(await openAiError(await edit(form({ image: file(circle), prompt: 'x', model: 'dall-e-2' })), 404)).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(await openAiError(await edit(form({ image: file(circle), prompt: 'x', model: 'dall-e-2' })), 404)).toMatchObject({
+      code: 'model_not_found',
+      param: 'model',
+    });
     // Nothing was queued by any of them.
     expect(await api.deps.queue.stats()).toMatchObject({ visible: 0 });
   });

@@ -6,11 +6,11 @@
  * event loop); the answer is the images route's: one generation per edit, waited for.
  */
 import { Buffer } from 'node:buffer';
-import { LIMITS, type CreateGenerationRequest } from '../../shared/schemas/generation.js';
-import { sniffFormat, INPUT_FORMATS } from '../images/index.js';
+import { type CreateGenerationRequest, LIMITS } from '../../shared/schemas/generation.js';
+import { INPUT_FORMATS, sniffFormat } from '../images/index.js';
+import { type ImageEditForm, imageOf } from './edits-schema.js';
 import { OpenAiError } from './errors.js';
-import { imageOf, type ImageEditForm } from './edits-schema.js';
-import { answerImages, checkSize, seedOf, type ImagesDeps } from './images.js';
+import { answerImages, checkSize, type ImagesDeps, seedOf } from './images.js';
 import type { ImagesResponse } from './schemas.js';
 
 /** The file as the data URL POST /v1/generations takes, its type read from its bytes. */

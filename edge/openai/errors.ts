@@ -12,8 +12,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { ApiError } from '../errors.js';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/schemas/errors.js';
+import { ApiError } from '../errors.js';
 
 /** The routes' validation hook: a failed check is OpenAI's 400 naming the field. */
 export const openAiHook = (result: { success: true } | { success: false; error: z.ZodError }): undefined => {
@@ -95,7 +95,12 @@ export const openAiErrorShape: MiddlewareHandler = async (c, next) => {
     });
     return;
   }
-  const plain = PlainErrorBody.safeParse(await c.res.clone().json().catch(() => null));
+  const plain = PlainErrorBody.safeParse(
+    await c.res
+      .clone()
+      .json()
+      .catch(() => null),
+  );
   if (!plain.success) return;
   c.res = rewritten(c, c.res.status, {
     message: plain.data.error.message,

@@ -30,7 +30,11 @@ export function imageSourceOf(url: string, param: string): ImageSource {
   }
   const output = OUTPUT_PATH.exec(path);
   if (output) return { kind: 'generation', generation: output[1]!, index: Number(output[2]), where: param };
-  throw new OpenAiError('unsupported_image', `${param}: only data URLs and this server's output image URLs are read; this server fetches no remote images`, { param });
+  throw new OpenAiError(
+    'unsupported_image',
+    `${param}: only data URLs and this server's output image URLs are read; this server fetches no remote images`,
+    { param },
+  );
 }
 
 /** An assistant's text with its markdown images as image parts; the text around them kept exactly. */
@@ -58,10 +62,15 @@ export function chatTurns(body: ChatRequest, describePrompt: string): TurnSpec[]
     else turns.push({ role: message.role, parts });
   });
   if (turns[0]?.role !== 'user') {
-    throw new OpenAiError('invalid_request', 'messages: the conversation must start with a user message (system and developer messages are not read)', { param: 'messages' });
+    throw new OpenAiError(
+      'invalid_request',
+      'messages: the conversation must start with a user message (system and developer messages are not read)',
+      { param: 'messages' },
+    );
   }
   const final = turns[turns.length - 1]!;
-  if (final.role !== 'user') throw new OpenAiError('invalid_request', 'messages: the last message must be the user\'s: the model answers it', { param: 'messages' });
+  if (final.role !== 'user')
+    throw new OpenAiError('invalid_request', "messages: the last message must be the user's: the model answers it", { param: 'messages' });
   // An image alone asks what it shows: the model's own describe prompt.
   if (!final.parts.some((p) => p.type === 'text' && p.text.length > 0)) final.parts.push({ type: 'text', text: describePrompt });
   checkTotals(turns);
@@ -71,7 +80,12 @@ export function chatTurns(body: ChatRequest, describePrompt: string): TurnSpec[]
 function messageParts(message: ChatRequest['messages'][number], i: number): PartSpec[] {
   const { content, role } = message;
   if (content == null) return [];
-  if (typeof content === 'string') return role === 'assistant' ? assistantTextParts(content, `messages.${i}.content`) : content.length > 0 ? [{ type: 'text', text: content }] : [];
+  if (typeof content === 'string')
+    return role === 'assistant'
+      ? assistantTextParts(content, `messages.${i}.content`)
+      : content.length > 0
+        ? [{ type: 'text', text: content }]
+        : [];
   return content.flatMap((part, k): PartSpec[] => {
     const param = `messages.${i}.content.${k}`;
     if (part.type === 'image_url') return [{ type: 'image', source: imageSourceOf(part.image_url.url, `${param}.image_url.url`) }];
@@ -85,10 +99,14 @@ function checkTotals(turns: readonly TurnSpec[]): void {
   const parts = turns.flatMap((t) => t.parts);
   const images = parts.filter((p) => p.type === 'image').length;
   if (images > CONVERSATION_LIMITS.images) {
-    throw new OpenAiError('invalid_request', `messages: ${images} images in all; at most ${CONVERSATION_LIMITS.images} in one request`, { param: 'messages' });
+    throw new OpenAiError('invalid_request', `messages: ${images} images in all; at most ${CONVERSATION_LIMITS.images} in one request`, {
+      param: 'messages',
+    });
   }
   const chars = parts.reduce((n, p) => n + (p.type === 'text' ? p.text.length : 0), 0);
   if (chars > CONVERSATION_LIMITS.textChars) {
-    throw new OpenAiError('prompt_too_long', `messages: ${chars} characters of text in all; at most ${CONVERSATION_LIMITS.textChars}`, { param: 'messages' });
+    throw new OpenAiError('prompt_too_long', `messages: ${chars} characters of text in all; at most ${CONVERSATION_LIMITS.textChars}`, {
+      param: 'messages',
+    });
   }
 }

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
-import type { AppDeps } from '../app.js';
-import { dataUrl, pngBytes } from '../../test/support/images.js';
 import { appFixture } from '../../test/support/app.js';
+import { dataUrl, pngBytes } from '../../test/support/images.js';
+import type { AppDeps } from '../app.js';
 import { OpenAiErrorBody } from './errors.js';
 import { ChatCompletion } from './schemas.js';
 
@@ -20,7 +20,10 @@ async function openAiError(res: Response, status: number): Promise<OpenAiErrorBo
   return OpenAiErrorBody.parse(await res.json()).error;
 }
 
-const redPng = dataUrl('image/png', pngBytes(64, 64, () => [220, 30, 30, 255]));
+const redPng = dataUrl(
+  'image/png',
+  pngBytes(64, 64, () => [220, 30, 30, 255]),
+);
 const decodeToBoi: AppDeps['textDecoder'] = async () => ({ ids: [], text: '', stop: 'boi' });
 
 describe('GET /v1/models', () => {
@@ -57,7 +60,10 @@ describe('errors in OpenAI shape', () => {
     const size = await openAiError(await post('/v1/images/generations', { prompt: 'x', size: '1024x1024' }), 400);
     expect(size).toMatchObject({ param: 'size' });
     expect(size.message).toContain(`${tiny.runtime.manifest.image.width}x${tiny.runtime.manifest.image.height}`);
-    const model = await openAiError(await post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }), 404);
+    const model = await openAiError(
+      await post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+      404,
+    );
     expect(model).toMatchObject({ code: 'model_not_found', param: 'model' });
   });
 
@@ -68,7 +74,11 @@ describe('errors in OpenAI shape', () => {
     const models = await openAiError(await api.app.request('/v1/models'), 401);
     expect(models.code).toBe('unauthorized');
     const auth = { authorization: 'Bearer secret-key-1' };
-    const badJson = await api.app.request('/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{' });
+    const badJson = await api.app.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: '{',
+    });
     expect((await openAiError(badJson, 400)).code).toBe('invalid_json');
     const method = await api.app.request('/v1/images/generations', { headers: auth });
     expect((await openAiError(method, 405)).code).toBe('method_not_allowed');
@@ -86,7 +96,13 @@ describe('POST /v1/chat/completions', () => {
     const res = await post('/v1/chat/completions', {
       messages: [
         { role: 'system', content: 'be brief' },
-        { role: 'user', content: [{ type: 'image_url', image_url: { url: redPng } }, { type: 'text', text: 'describe the image' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: redPng } },
+            { type: 'text', text: 'describe the image' },
+          ],
+        },
       ],
       max_tokens: 6,
       seed: 1,
@@ -112,9 +128,17 @@ describe('POST /v1/chat/completions', () => {
     const res = await post('/v1/chat/completions', { ...request, stream: true, stream_options: { include_usage: true } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice('data: '.length));
+    const events = (await res.text())
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => e.slice('data: '.length));
     expect(events.at(-1)).toBe('[DONE]');
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: { delta: { content?: string; role?: string }; finish_reason: string | null }[]; usage?: unknown });
+    const chunks = events
+      .slice(0, -1)
+      .map(
+        (e) =>
+          JSON.parse(e) as { choices: { delta: { content?: string; role?: string }; finish_reason: string | null }[]; usage?: unknown },
+      );
     expect(chunks[0]!.choices[0]!.delta.role).toBe('assistant');
     const text = chunks.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? '')).join('');
     expect(text).toBe(whole.choices[0]!.message.content);
@@ -122,21 +146,39 @@ describe('POST /v1/chat/completions', () => {
     expect(chunks.at(-1)!.usage).toEqual(whole.usage);
   });
 
-  it('queues the answer\'s image as a generation of the conversation, and answers 504 naming it when it is not made in time', async () => {
+  it("queues the answer's image as a generation of the conversation, and answers 504 naming it when it is not made in time", async () => {
     setup({ textDecoder: decodeToBoi, config: { apiKeys: [], openAiWaitSeconds: 1 } });
-    const error = await openAiError(await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'draw a red circle' }], seed: 4 }), 504);
+    const error = await openAiError(
+      await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'draw a red circle' }], seed: 4 }),
+      504,
+    );
     expect(error).toMatchObject({ type: 'timeout_error', code: 'generation_timeout' });
     const record = (await api.deps.jobs.get(error.generation_ids![0]!))!;
-    expect(record).toMatchObject({ status: 'queued', messages: [{ role: 'user', content: [{ type: 'text', text: 'draw a red circle' }] }] });
+    expect(record).toMatchObject({
+      status: 'queued',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'draw a red circle' }] }],
+    });
     expect(record.params.seed).toBe(4);
     expect(await api.deps.queue.receive({ maxMessages: 1, waitSeconds: 0 })).toHaveLength(1);
   });
 
   it('refuses remote image URLs, broken images and a conversation without a user message', async () => {
     setup();
-    const remote = await post('/v1/chat/completions', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] });
+    const remote = await post('/v1/chat/completions', {
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }],
+    });
     expect(await openAiError(remote, 400)).toMatchObject({ param: 'messages.0.content.0.image_url.url', code: 'unsupported_image' });
-    const broken = await post('/v1/chat/completions', { messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] });
+    const broken = await post('/v1/chat/completions', {
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'hi' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+          ],
+        },
+      ],
+    });
     const error = await openAiError(broken, 400);
     expect(error.param).toBe('messages.0.content.1.image_url.url');
     expect(error.message).toMatch(/^messages\.0\.content\.1\.image_url\.url: /);

@@ -46,6 +46,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const at = process.argv.indexOf('--out');
   const outDir = at > 0 ? resolve(process.argv[at + 1] ?? '') : PLAYGROUND_DIST_DIR;
   const { sizes } = buildPlayground(outDir);
-  const listed = Object.entries(sizes).map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} kB`).join(', ');
+  const listed = Object.entries(sizes)
+    .map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} kB`)
+    .join(', ');
   console.log(`playground: ${outDir} (${listed})`);
 }

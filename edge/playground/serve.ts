@@ -4,10 +4,11 @@
  * `npm run build` by hand) and read once when the app is created; a checkout that has not
  * built them answers GET / with a page saying how.
  */
+
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHash } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import type { EdgeEnv } from '../env.js';
 

@@ -4,7 +4,7 @@
  * limiter (./store.ts) counts for all of them.
  */
 import type { RateLimiter } from './limiter.js';
-import { decide, rollTo, WINDOW_MS, type RateDecision, type WindowCounts } from './window.js';
+import { decide, type RateDecision, rollTo, WINDOW_MS, type WindowCounts } from './window.js';
 
 export class MemoryRateLimiter implements RateLimiter {
   private readonly counts = new Map<string, WindowCounts>();

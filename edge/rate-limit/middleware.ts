@@ -21,9 +21,13 @@ export function rateLimit(limiter: RateLimiter, perMinute: number): MiddlewareHa
     const limit = reading ? perMinute * READ_MULTIPLIER : perMinute;
     const decision = await limiter.hit(`${tenant}/${reading ? 'read' : 'write'}`, limit);
     if (!decision.allowed) {
-      throw new ApiError('rate_limited', `more than ${limit} ${reading ? 'reads' : 'requests'} in a minute; retry in ${decision.retryAfterSeconds} s`, {
-        'Retry-After': String(decision.retryAfterSeconds),
-      });
+      throw new ApiError(
+        'rate_limited',
+        `more than ${limit} ${reading ? 'reads' : 'requests'} in a minute; retry in ${decision.retryAfterSeconds} s`,
+        {
+          'Retry-After': String(decision.retryAfterSeconds),
+        },
+      );
     }
     c.header('RateLimit-Limit', String(limit));
     c.header('RateLimit-Remaining', String(decision.remaining));

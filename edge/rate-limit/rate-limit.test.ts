@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { apiKeys } from '../../shared/config/index.js';
 import { ApiErrorBody } from '../../shared/schemas/index.js';
 import { FileStore } from '../../shared/store/file-store.js';
-import { createApp } from '../app.js';
 import { tinyFixture } from '../../test/support/tiny-fixture.js';
+import { createApp } from '../app.js';
 import type { RateLimiter } from './limiter.js';
 import { MemoryRateLimiter } from './memory.js';
 import { READ_MULTIPLIER } from './middleware.js';
@@ -92,7 +92,8 @@ describe('RATE_LIMIT_PER_MINUTE through the app', () => {
   it('answers 429 rate_limited with Retry-After to the tenant over it, not to another; reads have ten times the room', async () => {
     const deps = tiny.deps({ config: { apiKeys: apiKeys('a:key-of-tenant-a', 'b:key-of-tenant-b'), rateLimitPerMinute: 2 } });
     const app = createApp(deps);
-    const cancel = (key: string) => app.request('/v1/generations/gen_x/cancel', { method: 'POST', headers: { Authorization: `Bearer ${key}` } });
+    const cancel = (key: string) =>
+      app.request('/v1/generations/gen_x/cancel', { method: 'POST', headers: { Authorization: `Bearer ${key}` } });
     const get = (key: string) => app.request('/v1/generations/gen_x', { headers: { Authorization: `Bearer ${key}` } });
     const first = await cancel('key-of-tenant-a');
     expect(first.status).toBe(404);

@@ -12,10 +12,10 @@
 import { z } from 'zod';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import type { Backoff } from '../../shared/store/backoff.js';
-import { UpdateConflictError, conditionalUpdate, type Change } from '../../shared/store/conditional-update.js';
+import { type Change, conditionalUpdate, UpdateConflictError } from '../../shared/store/conditional-update.js';
 import { readJsonObject } from '../../shared/store/json-object.js';
 import type { RateLimiter } from './limiter.js';
-import { decide, WINDOW_MS, type RateDecision } from './window.js';
+import { decide, type RateDecision, WINDOW_MS } from './window.js';
 
 const Counter = z.object({ count: z.number().int().min(0) }).strict();
 type Counter = z.infer<typeof Counter>;

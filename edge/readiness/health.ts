@@ -5,7 +5,11 @@ import type { ModelRegistry } from '../../shared/models/index.js';
 import type { EdgeEnv } from '../env.js';
 
 const Health = z
-  .object({ status: z.literal('ok'), model: z.string().meta({ description: 'The default model.' }), models: z.array(z.string()).meta({ description: 'Every model served.' }) })
+  .object({
+    status: z.literal('ok'),
+    model: z.string().meta({ description: 'The default model.' }),
+    models: z.array(z.string()).meta({ description: 'Every model served.' }),
+  })
   .strict();
 
 export const healthRoute = createRoute({

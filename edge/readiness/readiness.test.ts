@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SlotStatus } from '../../gpu-worker/pool.js';
-import { apiKeys } from '../../shared/config/index.js';
 import { poolReadinessCheck } from '../../gpu-worker/pool-readiness.js';
+import { apiKeys } from '../../shared/config/index.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
-import { evaluateReadiness, ReadinessReport, type ReadinessCheck } from '../../shared/readiness/index.js';
-import { createApp } from '../app.js';
+import { evaluateReadiness, type ReadinessCheck, ReadinessReport } from '../../shared/readiness/index.js';
 import { tinyFixture } from '../../test/support/tiny-fixture.js';
+import { createApp } from '../app.js';
 import { ModelLoads } from './model-loads.js';
 
 const tiny = tinyFixture();
@@ -54,7 +54,11 @@ describe('GET /readyz', () => {
     expect(status).toBe(503);
     expect(body.status).toBe('not_ready');
     expect(body.missing).toEqual([
-      { check: 'workers', message: 'no worker ready: worker 0 starting (restarted 2 times, last exit SIGKILL); worker 1 stopped: configuration error (exit 2)' },
+      {
+        check: 'workers',
+        message:
+          'no worker ready: worker 0 starting (restarted 2 times, last exit SIGKILL); worker 1 stopped: configuration error (exit 2)',
+      },
     ]);
     expect(body.checks.store).toEqual({ ok: true });
     expect((await app.request('/healthz')).status).toBe(200);
@@ -62,7 +66,14 @@ describe('GET /readyz', () => {
 
   it('is 200 with a note while one worker of two is stopped for a configuration error', async () => {
     const app = createApp(
-      tiny.deps({ readiness: [pool({ index: 0, state: 'ready', restarts: 0 }, { index: 1, state: 'stopped', restarts: 0, reason: 'configuration error (exit 2)' })] }),
+      tiny.deps({
+        readiness: [
+          pool(
+            { index: 0, state: 'ready', restarts: 0 },
+            { index: 1, state: 'stopped', restarts: 0, reason: 'configuration error (exit 2)' },
+          ),
+        ],
+      }),
     );
     const { status, body } = await readyz(app);
     expect(status).toBe(200);
@@ -96,7 +107,9 @@ describe('GET /readyz', () => {
     await expect(lookup('emoji64')).rejects.toThrow(/protobuf/);
     const down = await readyz(app);
     expect(down.status).toBe(503);
-    expect(down.body.missing).toEqual([{ check: 'models', message: 'emoji64 failed to load: Load model from emoji64/model.onnx failed: protobuf parsing failed' }]);
+    expect(down.body.missing).toEqual([
+      { check: 'models', message: 'emoji64 failed to load: Load model from emoji64/model.onnx failed: protobuf parsing failed' },
+    ]);
     fail = false;
     await lookup('emoji64');
     expect((await readyz(app)).status).toBe(200);
@@ -104,7 +117,9 @@ describe('GET /readyz', () => {
 
   it('is in the OpenAPI document beside /healthz, open, with its 200 and 503', async () => {
     const app = createApp(tiny.deps({ config: { apiKeys: apiKeys('acme:key-1234567') } }));
-    const doc = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, { get?: { security?: unknown; tags?: string[]; responses: Record<string, unknown> } }> };
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, { get?: { security?: unknown; tags?: string[]; responses: Record<string, unknown> } }>;
+    };
     const op = doc.paths['/readyz']!.get!;
     expect(op.security).toBeUndefined();
     expect(op.tags).toEqual(doc.paths['/healthz']!.get!.tags);

@@ -6,7 +6,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { JobQueue } from '../../shared/ports/queue.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
-import { evaluateReadiness, queueCheck, ReadinessReport, storeCheck, type ReadinessCheck } from '../../shared/readiness/index.js';
+import { evaluateReadiness, queueCheck, type ReadinessCheck, ReadinessReport, storeCheck } from '../../shared/readiness/index.js';
 import type { EdgeEnv } from '../env.js';
 
 const report = (description: string) => ({ content: { 'application/json': { schema: ReadinessReport } }, description });

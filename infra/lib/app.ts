@@ -9,10 +9,7 @@ import { UnifiedModelStack, type UnifiedModelStackProps } from './stack.js';
 export const STACK_DESCRIPTION =
   'Unified text-and-image model: edge on Lambda + HTTP API, jobs on SQS, images on S3, GPU workers on ECS (scale to zero).';
 
-export function createApp(
-  appProps: AppProps = {},
-  stackProps: UnifiedModelStackProps = {},
-): { app: App; stack: UnifiedModelStack } {
+export function createApp(appProps: AppProps = {}, stackProps: UnifiedModelStackProps = {}): { app: App; stack: UnifiedModelStack } {
   const app = new App(appProps);
   const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? 'UnifiedModel';
   const stack = new UnifiedModelStack(app, stackName, { description: STACK_DESCRIPTION, ...stackProps });

@@ -143,7 +143,8 @@ function modelsValue(node: Node, exists: (dir: string) => boolean): readonly str
   const raw = given(list) ? list : one;
   if (!given(raw)) {
     const present = SHIPPED_MODELS.filter(exists);
-    if (present.length === 0) throw new Error(`no shipped model package in the repository (${SHIPPED_MODELS.join(', ')}): export one, or set context "models"`);
+    if (present.length === 0)
+      throw new Error(`no shipped model package in the repository (${SHIPPED_MODELS.join(', ')}): export one, or set context "models"`);
     return present;
   }
   const dirs = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
@@ -151,7 +152,8 @@ function modelsValue(node: Node, exists: (dir: string) => boolean): readonly str
     .filter((d) => d.length > 0);
   if (dirs.length === 0) throw new Error(`context "${key}" names no model package folder`);
   for (const dir of dirs) {
-    if (path.isAbsolute(dir) || dir.split('/').includes('..')) throw new Error(`context "${key}": ${dir} must be a folder inside the repository, relative to its root`);
+    if (path.isAbsolute(dir) || dir.split('/').includes('..'))
+      throw new Error(`context "${key}": ${dir} must be a folder inside the repository, relative to its root`);
     if (!exists(dir)) throw new Error(`context "${key}": no model package at ${dir} (manifest.json missing)`);
   }
   if (new Set(dirs).size !== dirs.length) throw new Error(`context "${key}" lists a folder twice: ${dirs.join(', ')}`);
@@ -185,9 +187,7 @@ export function readConfig(node: Node, options: ReadConfigOptions = {}): InfraCo
     maxWorkers: intValue(node, 'maxWorkers', 1, 100),
     workerMaxBatch,
     backlogPerWorkerTarget:
-      node.tryGetContext('backlogPerWorkerTarget') === undefined
-        ? workerMaxBatch
-        : intValue(node, 'backlogPerWorkerTarget', 1, 10_000),
+      node.tryGetContext('backlogPerWorkerTarget') === undefined ? workerMaxBatch : intValue(node, 'backlogPerWorkerTarget', 1, 10_000),
     scaleToZeroAfterMinutes: intValue(node, 'scaleToZeroAfterMinutes', 1, 1440),
     visibilityTimeoutSeconds: intValue(node, 'visibilityTimeoutSeconds', 30, 43_200),
     queueAgeAlarmSeconds: intValue(node, 'queueAgeAlarmSeconds', 60, 86_400),

@@ -49,7 +49,8 @@ export class Edge extends Construct {
     const logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Edge Lambda: job records, inputs, idempotency claims and rate-limit counters in S3, send to the job queue, its own logs.',
+      description:
+        'Edge Lambda: job records, inputs, idempotency claims and rate-limit counters in S3, send to the job queue, its own logs.',
     });
     // Written out instead of AWSLambdaBasicExecutionRole, which allows every log group.
     role.addToPolicy(

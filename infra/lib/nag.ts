@@ -2,7 +2,7 @@
  * Helpers for acknowledging cdk-nag (v3) findings precisely: one finding id per wildcard
  * resource, in the form cdk-nag prints (`Resource::<LogicalId.Arn>/prefix/*`).
  */
-import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** The CloudFormation logical id of a construct's default resource. */
@@ -13,12 +13,7 @@ export function logicalIdOf(construct: IConstruct): string {
 }
 
 /** Acknowledge AwsSolutions-IAM5 for `<bucket>.Arn/<prefix>*` on a role's default policy. */
-export function acknowledgeBucketPrefixes(
-  role: IConstruct,
-  bucket: IConstruct,
-  prefixes: readonly string[],
-  why: string,
-): void {
+export function acknowledgeBucketPrefixes(role: IConstruct, bucket: IConstruct, prefixes: readonly string[], why: string): void {
   const policy = defaultPolicyOf(role);
   for (const prefix of prefixes) {
     Validations.of(policy).acknowledge({

@@ -5,8 +5,9 @@
  * renamed there, fails the typecheck here instead of being ignored at run time. The
  * imports are types only: synthesis loads no service code.
  */
-import type { EnvSchema } from '../../shared/config/schema.js';
+
 import type { WorkerEnvSchema } from '../../gpu-worker/worker-env.js';
+import type { EnvSchema } from '../../shared/config/schema.js';
 import type { InfraConfig } from './config.js';
 
 /** Read by the runtime, not by a service schema. */

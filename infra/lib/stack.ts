@@ -1,13 +1,13 @@
 /**
  * The whole deployment: storage, queues, the edge on Lambda, the GPU worker pool.
  */
-import { CfnOutput, CfnParameter, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CfnOutput, CfnParameter, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { edgeCode, lambdaModelDir, workerImage, workerModelDir } from './assets.js';
-import { readConfig, type InfraConfig } from './config.js';
+import { type InfraConfig, readConfig } from './config.js';
 import { Edge } from './edge.js';
 import { JobQueues } from './queue.js';
 import { Storage } from './storage.js';
@@ -46,7 +46,8 @@ export class UnifiedModelStack extends Stack {
       type: 'String',
       noEcho: true,
       allowedPattern: API_KEYS_PATTERN,
-      constraintDescription: 'comma-separated entries, each tenant:key or a bare key; a key is 8-256 printable ASCII characters without spaces or commas',
+      constraintDescription:
+        'comma-separated entries, each tenant:key or a bare key; a key is 8-256 printable ASCII characters without spaces or commas',
       description:
         'API_KEYS of the edge: comma-separated tenant:key entries (or bare keys, each its own tenant); clients send the key as a bearer token. Kept out of the template.',
     });
@@ -58,7 +59,8 @@ export class UnifiedModelStack extends Stack {
       // shared/config/schema.ts: comma-separated tenant:whsec_<base64>; empty: no webhooks.
       allowedPattern: '^([^:,\\s]+:whsec_[A-Za-z0-9+/]{16,}={0,2}(,[^:,\\s]+:whsec_[A-Za-z0-9+/]{16,}={0,2})*)?$',
       constraintDescription: 'empty, or comma-separated tenant:whsec_<base64> entries',
-      description: 'WEBHOOK_SECRETS: each tenant\'s Standard Webhooks signing secret (tenant:whsec_...), comma-separated; empty turns webhooks off. Kept out of the template.',
+      description:
+        "WEBHOOK_SECRETS: each tenant's Standard Webhooks signing secret (tenant:whsec_...), comma-separated; empty turns webhooks off. Kept out of the template.",
     });
     const workerWebhookSecrets = new secretsmanager.Secret(this, 'WebhookSecretsForWorkers', {
       description: 'WEBHOOK_SECRETS of the GPU workers (the WebhookSecrets parameter), read by ECS into the container.',
@@ -68,7 +70,7 @@ export class UnifiedModelStack extends Stack {
     Validations.of(workerWebhookSecrets).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'Webhook signing secrets are shared with each tenant\'s receiver, so a rotation is agreed with the tenant: the operator sets a new WebhookSecrets parameter value; an automatic rotation would break every receiver.',
+        "Webhook signing secrets are shared with each tenant's receiver, so a rotation is agreed with the tenant: the operator sets a new WebhookSecrets parameter value; an automatic rotation would break every receiver.",
     });
 
     this.storage = new Storage(this, 'Storage', config);

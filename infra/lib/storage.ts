@@ -12,7 +12,14 @@ import type { InfraConfig } from './config.js';
  * (shared/webhooks/log.ts), and the edge's own: Idempotency-Key claims
  * (edge/idempotency/claims.ts) and per-tenant rate-limit counters (edge/rate-limit/store.ts).
  */
-export const PREFIX = { jobs: 'jobs/', inputs: 'inputs/', outputs: 'outputs/', webhooks: 'webhooks/', idempotency: 'idempotency/', ratelimit: 'ratelimit/' } as const;
+export const PREFIX = {
+  jobs: 'jobs/',
+  inputs: 'inputs/',
+  outputs: 'outputs/',
+  webhooks: 'webhooks/',
+  idempotency: 'idempotency/',
+  ratelimit: 'ratelimit/',
+} as const;
 
 /** An Idempotency-Key is honoured for 24 h; lifecycle rules count whole days, so its claim goes after 2. */
 export const IDEMPOTENCY_EXPIRATION_DAYS = 2;

@@ -15,9 +15,9 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { InfraConfig } from './config.js';
@@ -131,7 +131,12 @@ export class WorkerPool extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadJobsInputsOutputs',
         actions: ['s3:GetObject'],
-        resources: [`${bucketArn}/${PREFIX.jobs}*`, `${bucketArn}/${PREFIX.inputs}*`, `${bucketArn}/${PREFIX.outputs}*`, `${bucketArn}/${PREFIX.webhooks}*`],
+        resources: [
+          `${bucketArn}/${PREFIX.jobs}*`,
+          `${bucketArn}/${PREFIX.inputs}*`,
+          `${bucketArn}/${PREFIX.outputs}*`,
+          `${bucketArn}/${PREFIX.webhooks}*`,
+        ],
       }),
     );
     this.taskRole.addToPolicy(
@@ -151,13 +156,7 @@ export class WorkerPool extends Construct {
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ConsumeJobs',
-        actions: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:ChangeMessageVisibility',
-          'sqs:GetQueueAttributes',
-          'sqs:GetQueueUrl',
-        ],
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
         resources: [props.queue.queueArn, props.deadLetterQueue.queueArn],
       }),
     );
@@ -410,7 +409,8 @@ export class WorkerPool extends Construct {
     if (!executionRole) throw new Error('worker task definition has no execution role');
     Validations.of(defaultPolicyOf(executionRole)).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken, which the execution role needs to pull the worker image, does not support resource-level permissions.',
+      reason:
+        'ecr:GetAuthorizationToken, which the execution role needs to pull the worker image, does not support resource-level permissions.',
     });
   }
 }

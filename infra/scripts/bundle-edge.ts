@@ -25,10 +25,11 @@
  * Used by the CDK app (local bundling of the Lambda asset) and from the command line:
  *   npx tsx scripts/bundle-edge.ts [--out .build/edge] [--models packages/shapes64,packages/emoji64]
  */
-import { buildSync } from 'esbuild';
+
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import { buildPlayground } from '../../edge/playground/build.js';
 import { copyEdgePackage } from './edge-package.js';
 
@@ -143,8 +144,10 @@ function copyOnnxRuntime(repoRoot: string, nodeModules: string): void {
     return m !== null && !m[1]!.startsWith('libonnxruntime_providers_');
   });
   const commonSrc = packageDir(repoRoot, 'onnxruntime-common');
-  copyTree(commonSrc, path.join(nodeModules, 'onnxruntime-common'), (rel) =>
-    rel === 'package.json' || (rel.startsWith('dist/') && (rel.endsWith('.js') || rel.endsWith('.json'))),
+  copyTree(
+    commonSrc,
+    path.join(nodeModules, 'onnxruntime-common'),
+    (rel) => rel === 'package.json' || (rel.startsWith('dist/') && (rel.endsWith('.js') || rel.endsWith('.json'))),
   );
   const binaries = listFiles(ortDst).filter(isNative);
   if (!binaries.some((f) => f.endsWith('onnxruntime_binding.node'))) {
@@ -155,7 +158,11 @@ function copyOnnxRuntime(repoRoot: string, nodeModules: string): void {
 /** sharp's runtime files: its dist/ and the linux/x64 binding and libvips, no sources or install scripts. */
 function copySharp(repoRoot: string, nodeModules: string): void {
   for (const name of SHARP_PACKAGES) {
-    copyTree(packageDir(repoRoot, name), path.join(nodeModules, name), (rel) => name !== 'sharp' || rel === 'package.json' || rel === 'LICENSE' || rel.startsWith('dist/'));
+    copyTree(
+      packageDir(repoRoot, name),
+      path.join(nodeModules, name),
+      (rel) => name !== 'sharp' || rel === 'package.json' || rel === 'LICENSE' || rel.startsWith('dist/'),
+    );
   }
   const binding = listFiles(path.join(nodeModules, '@img/sharp-linux-x64')).filter(isNative);
   if (binding.length === 0) throw new Error('bundle-edge: @img/sharp-linux-x64 has no native binding');
@@ -204,7 +211,11 @@ function parseArgs(argv: string[]): { out: string; models: string[] | undefined 
   let models: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out') out = path.resolve(argv[++i] ?? '');
-    else if (argv[i] === '--models' || argv[i] === '--model') models = (argv[++i] ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+    else if (argv[i] === '--models' || argv[i] === '--model')
+      models = (argv[++i] ?? '')
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean);
     else throw new Error(`bundle-edge: unknown argument ${argv[i]}`);
   }
   return { out, models };

@@ -1,7 +1,7 @@
-import { App } from 'aws-cdk-lib';
-import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
 import { DEFAULTS, readConfig, SHIPPED_MODELS } from '../lib/config.js';
 import { REPO_ROOT } from '../scripts/bundle-edge.js';
 
@@ -70,8 +70,12 @@ describe('configuration from CDK context', () => {
     });
 
     it('refuses a named folder without a package, one outside the repository, duplicates, and both keys', () => {
-      expect(() => configOf({ models: 'packages/shapes64,packages/nope' }, (d) => d === 'packages/shapes64')).toThrow(/context "models": no model package at packages\/nope/);
-      expect(() => configOf({ modelDir: '/abs/pkg' }, all)).toThrow(/context "modelDir": \/abs\/pkg must be a folder inside the repository/);
+      expect(() => configOf({ models: 'packages/shapes64,packages/nope' }, (d) => d === 'packages/shapes64')).toThrow(
+        /context "models": no model package at packages\/nope/,
+      );
+      expect(() => configOf({ modelDir: '/abs/pkg' }, all)).toThrow(
+        /context "modelDir": \/abs\/pkg must be a folder inside the repository/,
+      );
       expect(() => configOf({ models: '../x' }, all)).toThrow(/inside the repository/);
       expect(() => configOf({ models: 'packages/a,packages/a' }, all)).toThrow(/lists a folder twice/);
       expect(() => configOf({ models: 'packages/a', modelDir: 'packages/a' }, all)).toThrow(/both set/);

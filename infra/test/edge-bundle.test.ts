@@ -11,14 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHIPPED_MODELS } from '../lib/config.js';
-import {
-  bundleEdge,
-  type BundleReport,
-  EDGE_ENTRY,
-  LAMBDA_UNZIPPED_LIMIT_BYTES,
-  listFiles,
-  REPO_ROOT,
-} from '../scripts/bundle-edge.js';
+import { type BundleReport, bundleEdge, EDGE_ENTRY, LAMBDA_UNZIPPED_LIMIT_BYTES, listFiles, REPO_ROOT } from '../scripts/bundle-edge.js';
 import { edgePackageFiles } from '../scripts/edge-package.js';
 
 interface PackageManifest {
@@ -30,7 +23,11 @@ const hasEdge = existsSync(path.join(REPO_ROOT, EDGE_ENTRY));
 // Every shipped model that is there, and the test fixture: what the default deployment
 // bundles, plus one model more, so that the size check has room for a package to come.
 const models = [...SHIPPED_MODELS, 'packages/tiny'].filter((dir) => existsSync(path.join(REPO_ROOT, dir, 'manifest.json')));
-const skipReason = !hasEdge ? `${EDGE_ENTRY} does not exist yet` : models.length < 2 ? `fewer than two model packages (${SHIPPED_MODELS.join(', ')}, packages/tiny)` : undefined;
+const skipReason = !hasEdge
+  ? `${EDGE_ENTRY} does not exist yet`
+  : models.length < 2
+    ? `fewer than two model packages (${SHIPPED_MODELS.join(', ')}, packages/tiny)`
+    : undefined;
 if (skipReason) console.warn(`edge bundle test skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
@@ -56,7 +53,9 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
   it('holds only the linux/x64 onnxruntime and sharp binaries, without GPU providers', () => {
     expect(report.nativeFiles.length).toBeGreaterThan(0);
     for (const file of report.nativeFiles) {
-      expect(file).toMatch(/^node_modules\/(onnxruntime-node\/bin\/napi-v\d+\/linux\/x64|@img\/sharp-linux-x64\/lib|@img\/sharp-libvips-linux-x64\/lib)\/[^/]+$/);
+      expect(file).toMatch(
+        /^node_modules\/(onnxruntime-node\/bin\/napi-v\d+\/linux\/x64|@img\/sharp-linux-x64\/lib|@img\/sharp-libvips-linux-x64\/lib)\/[^/]+$/,
+      );
       expect(file).not.toMatch(/providers_(cuda|tensorrt)/);
     }
     expect(report.nativeFiles.some((f) => /sharp-linux-x64-[\d.]+\.node$/.test(f))).toBe(true);
@@ -85,7 +84,9 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
       expect(inBundle.sort()).toEqual([...keep, 'omitted.json'].sort());
       // Exactly one graph: the serving graph of the precision the edge runs on the CPU.
       expect(inBundle.filter((f) => f.endsWith('.onnx'))).toHaveLength(1);
-      const denoiseCuts = [manifest.graph.denoise_file, ...Object.values(manifest.graph.variants ?? {}).map((v) => v.denoise_file)].filter((f): f is string => f !== undefined);
+      const denoiseCuts = [manifest.graph.denoise_file, ...Object.values(manifest.graph.variants ?? {}).map((v) => v.denoise_file)].filter(
+        (f): f is string => f !== undefined,
+      );
       for (const cut of denoiseCuts) expect(inBundle).not.toContain(cut);
       const omitted = (JSON.parse(readFileSync(path.join(outDir, modelDir, 'omitted.json'), 'utf8')) as { omitted: string[] }).omitted;
       expect([...omitted, ...keep.filter((f) => f !== 'manifest.json')].sort()).toEqual(Object.keys(manifest.files).sort());
@@ -99,8 +100,26 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
       expect(files.filter((f) => f.startsWith(`${shipped}/`) && f.includes('denoise'))).toEqual([]);
     }
     // Nothing else from node_modules: every other dependency is inside index.mjs.
-    const packages = new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1]!.startsWith('@') ? 3 : 2).join('/')));
-    expect([...packages].sort()).toEqual(['@img/colour', '@img/sharp-libvips-linux-x64', '@img/sharp-linux-x64', 'detect-libc', 'onnxruntime-common', 'onnxruntime-node', 'semver', 'sharp']);
+    const packages = new Set(
+      files
+        .filter((f) => f.startsWith('node_modules/'))
+        .map((f) =>
+          f
+            .split('/')
+            .slice(1, f.split('/')[1]!.startsWith('@') ? 3 : 2)
+            .join('/'),
+        ),
+    );
+    expect([...packages].sort()).toEqual([
+      '@img/colour',
+      '@img/sharp-libvips-linux-x64',
+      '@img/sharp-linux-x64',
+      'detect-libc',
+      'onnxruntime-common',
+      'onnxruntime-node',
+      'semver',
+      'sharp',
+    ]);
   });
 
   it('answers GET /healthz and GET /v1/models through the Lambda handler, with onnxruntime, sharp and the models from the bundle only', () => {
@@ -140,7 +159,14 @@ describe.skipIf(skipReason !== undefined)(`edge Lambda bundle${skipReason ? ` (s
     });
     expect(run.stderr + run.stdout).not.toMatch(/Cannot find (module|package)/);
     expect(run.status, run.stderr).toBe(0);
-    const res = JSON.parse(run.stdout.trim().split('\n').pop()!) as { statusCode: number; body: string; models: number; list: string; page: number; html: string };
+    const res = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
+      statusCode: number;
+      body: string;
+      models: number;
+      list: string;
+      page: number;
+      html: string;
+    };
     expect(res.statusCode, res.body).toBe(200);
     expect(res.models, res.list).toBe(200);
     const served = (JSON.parse(res.list) as { data: { id: string; default: boolean }[] }).data;

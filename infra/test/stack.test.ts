@@ -117,9 +117,7 @@ describe('queues', () => {
       'AWS::SQS::QueuePolicy',
       {
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       },
       2,
@@ -194,7 +192,13 @@ describe('edge', () => {
     expect(param.Default).toBeUndefined();
     // The pattern mirrors shared/config's API_KEYS rule, so a bad value fails the deploy, not the first request.
     const pattern = new RegExp(param.AllowedPattern);
-    const good = ['k3y-0123456789', 'abcdefgh,ABCDEFGH!', 'acme:key-of-acme-1', 'acme:key-of-acme-1,globex:k3y:with:colons', '-x:a-bare-key-with-colon'];
+    const good = [
+      'k3y-0123456789',
+      'abcdefgh,ABCDEFGH!',
+      'acme:key-of-acme-1',
+      'acme:key-of-acme-1,globex:k3y:with:colons',
+      '-x:a-bare-key-with-colon',
+    ];
     expect(good.filter((k) => !pattern.test(k))).toEqual([]);
     // A tenant's key is 8 characters at least, as the edge checks (acme:short is 10 characters, its key 5).
     const bad = ['short', 'abcdefgh,', 'with space 123', '', 'acme:short', 'acme:key-of-acme-1,'];
@@ -223,7 +227,7 @@ describe('GPU worker pool', () => {
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
   });
 
-  it('boots one pinned ECS GPU AMI release (its NVIDIA driver supports the image\'s CUDA 13), not the latest', () => {
+  it("boots one pinned ECS GPU AMI release (its NVIDIA driver supports the image's CUDA 13), not the latest", () => {
     const parameters = template.toJSON().Parameters as Record<string, { Type: string; Default?: string }>;
     const amiParameters = Object.values(parameters).filter((p) => p.Type === 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>');
     expect(amiParameters.map((p) => p.Default)).toEqual([gpuAmiParameter(DEFAULTS.gpuAmiName)]);
@@ -251,7 +255,9 @@ describe('GPU worker pool', () => {
           ResourceRequirements: [{ Type: 'GPU', Value: '1' }],
           Image: { 'Fn::Sub': Match.stringLikeRegexp('container-assets') },
           // Whether the worker takes jobs (/readyz), not only whether it answers (/healthz).
-          HealthCheck: Match.objectLike({ Command: Match.arrayWith(['CMD', Match.stringLikeRegexp("^fetch\\('http://127\\.0\\.0\\.1:9091/readyz'\\)")]) }),
+          HealthCheck: Match.objectLike({
+            Command: Match.arrayWith(['CMD', Match.stringLikeRegexp("^fetch\\('http://127\\.0\\.0\\.1:9091/readyz'\\)")]),
+          }),
         }),
       ],
     });
@@ -344,15 +350,12 @@ describe('GPU worker pool', () => {
 
 describe('IAM', () => {
   type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-  const statements = (): Statement[] =>
-    ofType('AWS::IAM::Policy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[]);
+  const statements = (): Statement[] => ofType('AWS::IAM::Policy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[]);
   const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
   const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 
   it('never grants an S3 or SQS action on "*"', () => {
-    const wide = statements().filter(
-      (s) => actions(s).some((a) => /^(s3|sqs):/.test(a)) && resourcesOf(s).some((r) => r === '*'),
-    );
+    const wide = statements().filter((s) => actions(s).some((a) => /^(s3|sqs):/.test(a)) && resourcesOf(s).some((r) => r === '*'));
     expect(wide).toEqual([]);
   });
 
@@ -394,7 +397,9 @@ describe('IAM', () => {
   it('lets the worker queue webhook events and their retries on the job queue', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Sid: 'QueueWebhookEvents', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [jobQueueId(), 'Arn'] } })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'QueueWebhookEvents', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [jobQueueId(), 'Arn'] } }),
+        ]),
       },
     });
   });
@@ -419,10 +424,7 @@ describe('IAM', () => {
           Match.objectLike({
             // CDK sorts actions and resources.
             Action: Match.arrayWith(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']),
-            Resource: [
-              { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] },
-              { 'Fn::GetAtt': [jobQueueId(), 'Arn'] },
-            ],
+            Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] }, { 'Fn::GetAtt': [jobQueueId(), 'Arn'] }],
           }),
         ]),
       },

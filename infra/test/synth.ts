@@ -18,9 +18,7 @@ export interface Synthesized {
   readonly outdir: string;
 }
 
-export function synthesize(
-  options: { context?: Record<string, unknown>; mutate?: (stack: UnifiedModelStack) => void } = {},
-): Synthesized {
+export function synthesize(options: { context?: Record<string, unknown>; mutate?: (stack: UnifiedModelStack) => void } = {}): Synthesized {
   const cdkJson = JSON.parse(readFileSync(path.join(INFRA, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   const outdir = path.join(os.tmpdir(), `infra-test-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const { app, stack } = createApp({

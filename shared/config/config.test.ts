@@ -101,12 +101,31 @@ describe('webhook settings', () => {
   const b = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
 
   it('reads per-tenant secrets, a fallback and the switches', () => {
-    const c = loadConfig({ WEBHOOK_SECRETS: ` acme:${a}, globex:${b} `, WEBHOOK_SECRET: a, WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '250', WEBHOOK_TIMEOUT_MS: '2000' }, { exists: none });
-    expect(c.webhooks).toEqual({ secrets: { byTenant: { acme: a, globex: b }, fallback: a }, allowPrivate: true, retryBaseMs: 250, timeoutMs: 2000 });
+    const c = loadConfig(
+      {
+        WEBHOOK_SECRETS: ` acme:${a}, globex:${b} `,
+        WEBHOOK_SECRET: a,
+        WEBHOOK_ALLOW_PRIVATE: '1',
+        WEBHOOK_RETRY_BASE_MS: '250',
+        WEBHOOK_TIMEOUT_MS: '2000',
+      },
+      { exists: none },
+    );
+    expect(c.webhooks).toEqual({
+      secrets: { byTenant: { acme: a, globex: b }, fallback: a },
+      allowPrivate: true,
+      retryBaseMs: 250,
+      timeoutMs: 2000,
+    });
   });
 
   it('defaults to no secrets, private addresses refused, 10 s backoff base and timeout', () => {
-    expect(loadConfig({}, { exists: none }).webhooks).toEqual({ secrets: { byTenant: {} }, allowPrivate: false, retryBaseMs: 10_000, timeoutMs: 10_000 });
+    expect(loadConfig({}, { exists: none }).webhooks).toEqual({
+      secrets: { byTenant: {} },
+      allowPrivate: false,
+      retryBaseMs: 10_000,
+      timeoutMs: 10_000,
+    });
   });
 
   it('refuses malformed entries and a tenant listed twice, never echoing a secret', () => {
@@ -121,7 +140,10 @@ describe('webhook settings', () => {
 
 describe('API_KEYS', () => {
   it('reads tenant:key entries and bare keys, keeping only digests', () => {
-    const [named, bare, colonKey] = loadConfig({ API_KEYS: 'acme:secret-key-1,lonely-key-99,not_a_tenant:x-key-1234' }, { exists: none }).apiKeys;
+    const [named, bare, colonKey] = loadConfig(
+      { API_KEYS: 'acme:secret-key-1,lonely-key-99,not_a_tenant:x-key-1234' },
+      { exists: none },
+    ).apiKeys;
     expect(named).toEqual({ tenant: 'acme', digest: keyDigest('secret-key-1') });
     expect(bare).toEqual({ tenant: `_key-${keyDigest('lonely-key-99').slice(0, 16)}`, digest: keyDigest('lonely-key-99') });
     // "not_a_tenant" is a tenant name: its key is what follows the colon.
@@ -153,7 +175,10 @@ describe('API_KEYS', () => {
 });
 
 describe('loadConfig: the models (MODELS, MODEL_DIR, the shipped default)', () => {
-  const only = (...dirs: string[]) => (path: string) => dirs.some((d) => path === `${d}/manifest.json`);
+  const only =
+    (...dirs: string[]) =>
+    (path: string) =>
+      dirs.some((d) => path === `${d}/manifest.json`);
 
   it('serves the shipped packages by default, shapes64 first, skipping one not there with a warning', () => {
     const [shapes, emoji] = SHIPPED_MODEL_DIRS as [string, string];

@@ -1,4 +1,13 @@
-export { loadConfig, configFromProcessEnv, ConfigError, SHIPPED_MODEL_DIRS, FALLBACK_MODEL_DIR, type Config, type LoadConfigOptions, type ModelsSource } from './load.js';
-export { EnvSchema, ENV_NAMES, LOG_LEVELS, type Env, type LogLevel } from './schema.js';
+export { type ApiKey, ApiKeysSchema, apiKeys, keyDigest, parseApiKey, TENANT_NAME } from './api-keys.js';
+export {
+  type Config,
+  ConfigError,
+  configFromProcessEnv,
+  FALLBACK_MODEL_DIR,
+  type LoadConfigOptions,
+  loadConfig,
+  type ModelsSource,
+  SHIPPED_MODEL_DIRS,
+} from './load.js';
 export { isLoopbackHost } from './loopback.js';
-export { apiKeys, parseApiKey, keyDigest, ApiKeysSchema, TENANT_NAME, type ApiKey } from './api-keys.js';
+export { ENV_NAMES, type Env, EnvSchema, LOG_LEVELS, type LogLevel } from './schema.js';

@@ -5,11 +5,11 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { WebhookSettings } from '../webhooks/deliver.js';
 import { isUsableSecret } from '../webhooks/secrets.js';
 import type { ApiKey } from './api-keys.js';
-import { ENV_NAMES, EnvSchema, type Env, type LogLevel } from './schema.js';
+import { ENV_NAMES, type Env, EnvSchema, type LogLevel } from './schema.js';
 
 export interface Config {
   port: number;
@@ -143,7 +143,8 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
  */
 function modelDirsOf(e: Env, cwd: string, exists: (path: string) => boolean, warnings: string[]): { dirs: string[]; from: ModelsSource } {
   const hasManifest = (dir: string) => exists(resolve(dir, 'manifest.json'));
-  if (e.MODELS && e.MODEL_DIR) throw new ConfigError(['MODEL_DIR: set MODELS or MODEL_DIR, not both (MODEL_DIR is the one-package form of MODELS)']);
+  if (e.MODELS && e.MODEL_DIR)
+    throw new ConfigError(['MODEL_DIR: set MODELS or MODEL_DIR, not both (MODEL_DIR is the one-package form of MODELS)']);
   const named = e.MODELS ?? (e.MODEL_DIR ? [e.MODEL_DIR] : undefined);
   if (named) {
     const from = e.MODELS ? 'MODELS' : 'MODEL_DIR';
@@ -186,6 +187,7 @@ const SECRET_NAMES = new Set(['API_KEYS', 'URL_SIGNING_SECRET', 'WEBHOOK_SECRETS
 function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? '(environment)');
   const value = env[name];
-  const shown = value === undefined || SECRET_NAMES.has(name) ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)})`;
+  const shown =
+    value === undefined || SECRET_NAMES.has(name) ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value)})`;
   return `${name}: ${issue.message}${shown}`;
 }

@@ -24,7 +24,12 @@ export const EnvSchema = z.object({
   /** Model package folders, comma-separated; the first is the default model. */
   MODELS: z
     .string()
-    .transform((s) => s.split(',').map((d) => d.trim()).filter((d) => d.length > 0))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((d) => d.trim())
+        .filter((d) => d.length > 0),
+    )
     .pipe(z.array(z.string()).min(1, 'expected one or more comma-separated package folders'))
     .optional(),
   /** One model package folder: a synonym of MODELS with one entry. */
@@ -39,7 +44,10 @@ export const EnvSchema = z.object({
   SQS_QUEUE_URL: httpUrl.optional(),
   SQS_DLQ_URL: httpUrl.optional(),
   SQS_ENDPOINT: httpUrl.optional(),
-  AWS_REGION: z.string().regex(/^[a-z0-9-]{2,32}$/, 'not an AWS region name').optional(),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{2,32}$/, 'not an AWS region name')
+    .optional(),
   API_KEYS: ApiKeysSchema.optional(),
   /** Requests a tenant may make to /v1 in a sliding minute; unset: no limit. */
   RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).optional(),
@@ -47,18 +55,28 @@ export const EnvSchema = z.object({
   URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').max(1024).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
-  WORKER_MAX_BATCH: z.union([z.literal('auto'), int(1, 1024)], { error: "expected 'auto' or a whole number from 1 to 1024" }).default('auto'),
+  WORKER_MAX_BATCH: z
+    .union([z.literal('auto'), int(1, 1024)], { error: "expected 'auto' or a whole number from 1 to 1024" })
+    .default('auto'),
   WORKER_CONCURRENCY: int(1, 64).default(1),
   VISIBILITY_TIMEOUT_SECONDS: int(1, 43_200).default(60),
   PRESIGN_EXPIRES_SECONDS: int(1, 604_800).default(3600),
   /** `tenant:whsec_...`, comma-separated: each tenant's webhook signing secret. */
   WEBHOOK_SECRETS: z
     .string()
-    .transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k.length > 0),
+    )
     .pipe(z.array(z.string().regex(/^[^:\s]+:whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'each entry must be tenant:whsec_<base64>')))
     .optional(),
   /** The signing secret of every tenant without one of its own. */
-  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'must be whsec_<base64>').optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'must be whsec_<base64>')
+    .optional(),
   /** 1: webhooks may reach private, loopback and link-local addresses, over plain http too. */
   WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1'], { error: 'expected 0 or 1' }).default('0'),
   /** Wait before a failed delivery's first retry; each next wait is 4x longer. */

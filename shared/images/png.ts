@@ -6,7 +6,7 @@
  * Arbitrary user images are decoded elsewhere (edge/images/, sharp).
  */
 import { PNG } from 'pngjs';
-import { patchesToRgb, rgbaOnWhite, rgbToPatches, type ImageGeometry } from '../runtime/index.js';
+import { type ImageGeometry, patchesToRgb, rgbaOnWhite, rgbToPatches } from '../runtime/index.js';
 
 /** A stored image the worker cannot use: the job fails (its input is bad), it is not retried. */
 export class ImageInputError extends Error {
@@ -35,7 +35,11 @@ export function decodePngRgb(bytes: Uint8Array): { width: number; height: number
     throw new ImageInputError(`not a readable PNG: ${(err as Error).message}`);
   }
   // pngjs always hands back RGBA, whatever the file's colour type.
-  return { width: png.width, height: png.height, rgb: rgbaOnWhite(new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength)) };
+  return {
+    width: png.width,
+    height: png.height,
+    rgb: rgbaOnWhite(new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength)),
+  };
 }
 
 /** Patches (values in -1..1) as a PNG of the model's size. */

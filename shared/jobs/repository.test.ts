@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ObjectStore, PutOptions } from '../ports/store.js';
 import { FileStore } from '../store/file-store.js';
-import { JobRepository, JobUpdateConflictError } from './repository.js';
 import type { JobRecordBase } from './record.js';
+import { JobRepository, JobUpdateConflictError } from './repository.js';
 
 /** Every conditional write loses: another writer changes the record just before it. */
 class AlwaysRacedStore implements ObjectStore {
@@ -48,11 +48,21 @@ describe('JobRepository.update under contention', () => {
     const store = new AlwaysRacedStore(inner);
     const jobs = new JobRepository(store, { maxAttempts: 3 });
     const now = new Date().toISOString();
-    const job: JobRecordBase = { id: '7d3f1a52-4c1b-4e8a-9b1e-2f3c4d5e6f70', status: 'queued', created_at: now, updated_at: now, progress: { step: 0, steps: 10 } };
+    const job: JobRecordBase = {
+      id: '7d3f1a52-4c1b-4e8a-9b1e-2f3c4d5e6f70',
+      status: 'queued',
+      created_at: now,
+      updated_at: now,
+      progress: { step: 0, steps: 10 },
+    };
     await jobs.create(job);
     const err = await jobs.update(job.id, (r) => ({ ...r, status: 'running' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobUpdateConflictError);
-    expect(err).toMatchObject({ jobId: job.id, code: 'update_conflict', message: `job ${job.id}: gave up after 3 conflicting concurrent updates` });
+    expect(err).toMatchObject({
+      jobId: job.id,
+      code: 'update_conflict',
+      message: `job ${job.id}: gave up after 3 conflicting concurrent updates`,
+    });
     expect(store.writes).toBe(3);
     expect(await jobs.get(job.id)).toMatchObject({ status: 'queued', touched: 3 });
   });

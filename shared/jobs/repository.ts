@@ -4,12 +4,12 @@
  * it with optimistic concurrency (If-Match, re-read and retry on a lost race), and an
  * update that would move the status backwards is refused.
  */
-import { z } from 'zod';
-import { PreconditionFailedError, type ObjectStore } from '../ports/store.js';
-import { JobRecordBase, cancelKey, jobKey } from './record.js';
+import type { z } from 'zod';
+import { type ObjectStore, PreconditionFailedError } from '../ports/store.js';
+import { conditionalUpdate, UpdateConflictError } from '../store/conditional-update.js';
+import { encodeJson, JSON_CONTENT_TYPE, readJsonObject } from '../store/json-object.js';
+import { cancelKey, JobRecordBase, jobKey } from './record.js';
 import { isTransitionAllowed, type JobStatus } from './status.js';
-import { UpdateConflictError, conditionalUpdate } from '../store/conditional-update.js';
-import { JSON_CONTENT_TYPE, encodeJson, readJsonObject } from '../store/json-object.js';
 
 export class JobNotFoundError extends Error {
   readonly code = 'job_not_found';

@@ -2,7 +2,7 @@
  * Structured JSON logs (pino) on stdout, one object per line. Secrets that could ride along
  * in logged objects (auth headers, keys) are redacted.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogLevel } from '../config/schema.js';
 
 export type { Logger } from 'pino';

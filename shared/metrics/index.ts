@@ -5,7 +5,7 @@
  * processes as JSON, are served as one exposition by prom-client's AggregatorRegistry,
  * each source's series kept apart by its labels (a worker's get `worker="<slot>"`).
  */
-import { AggregatorRegistry, collectDefaultMetrics, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -22,7 +22,8 @@ export interface MetricsSource {
 /** A registry, with Node's default metrics when `defaults` (event-loop lag sampled every 10 ms). */
 export function newRegistry(options: { defaults: boolean; prefix?: string }): Registry {
   const registry = new Registry();
-  if (options.defaults) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10, ...(options.prefix ? { prefix: options.prefix } : {}) });
+  if (options.defaults)
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10, ...(options.prefix ? { prefix: options.prefix } : {}) });
   return registry;
 }
 

@@ -1,6 +1,16 @@
 /** The models a process serves (docs/model-package.md, "Several models"). */
-export { ModelRegistry, ModelRegistryError, UnknownModelError, loadModelRegistry, servedModel, MODEL_NAME, type ServedModel, type LoadRegistryOptions } from './registry.js';
+
 export { drawPromptFor } from '../runtime/template.js';
-export { modelCard, DEFAULT_OWNER, type ModelCard, type ModelPrompts } from './card.js';
+export { DEFAULT_OWNER, type ModelCard, type ModelPrompts, modelCard } from './card.js';
+export {
+  type LoadRegistryOptions,
+  loadModelRegistry,
+  MODEL_NAME,
+  ModelRegistry,
+  ModelRegistryError,
+  type ServedModel,
+  servedModel,
+  UnknownModelError,
+} from './registry.js';
 export { RuntimeSet } from './runtimes.js';
-export { modelObject, modelList } from './view.js';
+export { modelList, modelObject } from './view.js';

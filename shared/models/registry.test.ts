@@ -23,7 +23,12 @@ describe.skipIf(!hasTiny)('loadModelRegistry', () => {
     m['name'] = 'tiny-styles';
     m['description'] = 'A test model that takes styles.';
     m['licenses'] = [{ name: 'Art', spdx: 'CC-BY-4.0', source: 'somewhere@1.0.0', attribution: 'Art by someone, CC-BY 4.0.' }];
-    m['conversation'] = { ...(m['conversation'] as object), draw_template: 'draw {caption} in {style} style', styles: ['flat', 'outline'], tasks: ['draw', 'restyle'] };
+    m['conversation'] = {
+      ...(m['conversation'] as object),
+      draw_template: 'draw {caption} in {style} style',
+      styles: ['flat', 'outline'],
+      tasks: ['draw', 'restyle'],
+    };
     m['created'] = 1_700_000_000;
   });
 
@@ -50,7 +55,12 @@ describe.skipIf(!hasTiny)('loadModelRegistry', () => {
       name: 'tiny-styles',
       description: 'A test model that takes styles.',
       image: { width: 64, height: 64 },
-      prompts: { draw_prefix: 'draw ', draw_template: 'draw {caption} in {style} style', describe_prompt: 'describe the image', styles: ['flat', 'outline'] },
+      prompts: {
+        draw_prefix: 'draw ',
+        draw_template: 'draw {caption} in {style} style',
+        describe_prompt: 'describe the image',
+        styles: ['flat', 'outline'],
+      },
       tasks: ['draw', 'restyle'],
       licenses: [{ name: 'Art', spdx: 'CC-BY-4.0', source: 'somewhere@1.0.0', attribution: 'Art by someone, CC-BY 4.0.' }],
       data_card: expect.any(Object),
@@ -81,7 +91,9 @@ describe.skipIf(!hasTiny)('loadModelRegistry', () => {
     const unnamed = tinyCopy('folder-name', (m) => delete m['name']);
     expect((await loadModelRegistry([unnamed])).names).toEqual(['folder-name']);
     const spaced = tinyCopy('spaced', (m) => (m['name'] = 'has spaces'));
-    await expect(loadModelRegistry([spaced], { from: 'MODEL_DIR' })).rejects.toThrow(/^MODEL_DIR: the model package .*spaced cannot be served: the package is named "has spaces"/);
+    await expect(loadModelRegistry([spaced], { from: 'MODEL_DIR' })).rejects.toThrow(
+      /^MODEL_DIR: the model package .*spaced cannot be served: the package is named "has spaces"/,
+    );
   });
 
   it('stops on a package that is invalid, naming the variable and the folder', async () => {
@@ -91,7 +103,9 @@ describe.skipIf(!hasTiny)('loadModelRegistry', () => {
     expect((err as Error).message).toMatch(/^MODELS: the model package .*broken cannot be served: invalid manifest.json: image.grid_w/);
     const tampered = tinyCopy('tampered', () => {});
     writeFileSync(join(tampered, 'tokenizer.json'), '{}');
-    await expect(loadModelRegistry([tampered])).rejects.toThrow(/^MODELS: the model package .*tampered cannot be served: model package file tokenizer.json has/);
+    await expect(loadModelRegistry([tampered])).rejects.toThrow(
+      /^MODELS: the model package .*tampered cannot be served: model package file tokenizer.json has/,
+    );
   });
 
   it('opens one session per model, once, on first use (RuntimeSet)', async () => {

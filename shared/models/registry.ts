@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import type { ModelsSource } from '../config/index.js';
 import { loadModelInfo, type Manifest, type ModelInfo, type Tokenizer } from '../runtime/index.js';
 import { MODEL_NAME } from '../schemas/models.js';
-import { modelCard, type ModelCard } from './card.js';
+import { type ModelCard, modelCard } from './card.js';
 
 export { MODEL_NAME };
 
@@ -50,7 +50,10 @@ export class ModelRegistry {
     const byName = new Map<string, ServedModel>();
     for (const model of models) {
       const other = byName.get(model.name);
-      if (other) throw new ModelRegistryError(`two packages are named ${JSON.stringify(model.name)}: ${other.dir} and ${model.dir} (model names must be unique)`);
+      if (other)
+        throw new ModelRegistryError(
+          `two packages are named ${JSON.stringify(model.name)}: ${other.dir} and ${model.dir} (model names must be unique)`,
+        );
       byName.set(model.name, model);
     }
     this.byName = byName;
@@ -85,9 +88,18 @@ export class ModelRegistry {
 export function servedModel(dir: string, info: ModelInfo, options: { isDefault: boolean; created: number }): ServedModel {
   const name = info.manifest.name ?? basename(dir);
   if (!MODEL_NAME.test(name)) {
-    throw new ModelRegistryError(`the package is named ${JSON.stringify(name)}; a model name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    throw new ModelRegistryError(
+      `the package is named ${JSON.stringify(name)}; a model name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
   }
-  return { manifest: info.manifest, tokenizer: info.tokenizer, name, dir, card: modelCard(name, info.manifest, options.created), isDefault: options.isDefault };
+  return {
+    manifest: info.manifest,
+    tokenizer: info.tokenizer,
+    name,
+    dir,
+    card: modelCard(name, info.manifest, options.created),
+    isDefault: options.isDefault,
+  };
 }
 
 export interface LoadRegistryOptions {
@@ -105,7 +117,9 @@ export async function loadModelRegistry(dirs: readonly string[], options: LoadRe
         const created = Math.floor((await stat(join(dir, 'manifest.json'))).mtimeMs / 1000);
         return servedModel(dir, info, { isDefault: i === 0, created });
       } catch (err) {
-        throw new ModelRegistryError(`${variable}: the model package ${dir} cannot be served: ${err instanceof Error ? err.message : String(err)}`);
+        throw new ModelRegistryError(
+          `${variable}: the model package ${dir} cannot be served: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }),
   );

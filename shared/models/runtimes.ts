@@ -6,7 +6,7 @@
  * first asks for it (a cold start pays for the models that instance serves, nothing more).
  */
 import { createRuntime, type OnnxModelRuntime, type RuntimeOptions } from '../runtime/index.js';
-import { UnknownModelError, type ModelRegistry } from './registry.js';
+import { type ModelRegistry, UnknownModelError } from './registry.js';
 
 export class RuntimeSet {
   private readonly opened = new Map<string, Promise<OnnxModelRuntime>>();

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { MessageNotInFlightError, type JobQueue, type ReceiveOptions, type ReceivedMessage, type SendOptions } from '../ports/queue.js';
+import { type JobQueue, MessageNotInFlightError, type ReceivedMessage, type ReceiveOptions, type SendOptions } from '../ports/queue.js';
 import { sleep } from './sleep.js';
 
 const QueueName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'queue names are 1-80 of [A-Za-z0-9_-]');
@@ -99,9 +99,7 @@ export class SqliteQueue implements JobQueue {
       throw new Error(`sqlite queue: the dead-letter queue must differ from the queue (${this.config.queueName})`);
     }
     this.shared = (shared ?? openDb(this.config)).acquire();
-    this.redrive = isDeadLetterView
-      ? null
-      : { target: this.config.deadLetterQueueName, maxReceiveCount: this.config.maxReceiveCount };
+    this.redrive = isDeadLetterView ? null : { target: this.config.deadLetterQueueName, maxReceiveCount: this.config.maxReceiveCount };
   }
 
   /** The dead-letter queue as a JobQueue of its own (same file, no further redrive). */
@@ -209,7 +207,9 @@ export class SqliteQueue implements JobQueue {
 
   async waitingSentBefore(sentBeforeMs: number): Promise<number> {
     const row = this.db
-      .prepare<[string, number, number], { n: number }>('SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND visible_at <= ? AND sent_at < ?')
+      .prepare<[string, number, number], { n: number }>(
+        'SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND visible_at <= ? AND sent_at < ?',
+      )
       .get(this.config.queueName, Date.now(), sentBeforeMs);
     return row?.n ?? 0;
   }

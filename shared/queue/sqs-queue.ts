@@ -7,13 +7,13 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
+  type Message,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
-  type Message,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { MessageNotInFlightError, type JobQueue, type ReceiveOptions, type ReceivedMessage, type SendOptions } from '../ports/queue.js';
+import { type JobQueue, MessageNotInFlightError, type ReceivedMessage, type ReceiveOptions, type SendOptions } from '../ports/queue.js';
 import { AwsClientConfig, awsClientOptions } from '../store/aws-config.js';
 
 export const SqsQueueConfig = AwsClientConfig.extend({
@@ -45,7 +45,9 @@ export class SqsQueue implements JobQueue {
 
   async send(body: string, options: SendOptions = {}): Promise<void> {
     const delay = options.delaySeconds === undefined ? undefined : clamp(Math.ceil(options.delaySeconds), 0, MAX_DELAY_SECONDS);
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body, ...(delay ? { DelaySeconds: delay } : {}) }));
+    await this.client.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body, ...(delay ? { DelaySeconds: delay } : {}) }),
+    );
   }
 
   async receive(options: ReceiveOptions): Promise<ReceivedMessage[]> {

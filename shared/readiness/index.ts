@@ -1,4 +1,4 @@
-export { CheckResult, ReadinessReport, type ReadinessCheck } from './report.js';
+export { queueCheck, STORE_PROBE_KEY, storeCheck } from './checks.js';
 export { CHECK_TIMEOUT_MS, describeReadiness, evaluateReadiness } from './evaluate.js';
-export { queueCheck, storeCheck, STORE_PROBE_KEY } from './checks.js';
-export { watchReadiness, type ReadinessWatch } from './watch.js';
+export { CheckResult, type ReadinessCheck, ReadinessReport } from './report.js';
+export { type ReadinessWatch, watchReadiness } from './watch.js';

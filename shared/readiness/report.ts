@@ -19,7 +19,9 @@ export const ReadinessReport = z
     missing: z
       .array(z.object({ check: z.string(), message: z.string() }).strict())
       .meta({ description: 'Each check that failed and why; empty when ready.' }),
-    checks: z.record(z.string(), CheckResult).meta({ description: 'Every check by name: store, queue, models, and workers where the process runs them.' }),
+    checks: z
+      .record(z.string(), CheckResult)
+      .meta({ description: 'Every check by name: store, queue, models, and workers where the process runs them.' }),
   })
   .strict();
 export type ReadinessReport = z.infer<typeof ReadinessReport>;

@@ -13,7 +13,11 @@ export interface ReadinessWatch {
   stop(): void;
 }
 
-export function watchReadiness(checks: readonly ReadinessCheck[], report: (line: string, result: ReadinessReport) => void, intervalMs = 1_000): ReadinessWatch {
+export function watchReadiness(
+  checks: readonly ReadinessCheck[],
+  report: (line: string, result: ReadinessReport) => void,
+  intervalMs = 1_000,
+): ReadinessWatch {
   let last: string | undefined;
   let running = false;
   let again = false;

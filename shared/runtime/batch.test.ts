@@ -8,7 +8,10 @@ const geometry = { grid_h: 2, grid_w: 2, num_patches: 4, patch_dim: 3, padId: 9 
 
 /** A cache of `length` text positions whose key values encode (layer, position). */
 function cache(length: number): TensorKvCache {
-  const keys = Float32Array.from({ length: dims.layers * length * dims.keyDim }, (_, i) => 100 * Math.floor(i / (length * 2)) + Math.floor((i % (length * 2)) / 2) + 1);
+  const keys = Float32Array.from(
+    { length: dims.layers * length * dims.keyDim },
+    (_, i) => 100 * Math.floor(i / (length * 2)) + Math.floor((i % (length * 2)) / 2) + 1,
+  );
   const values = Float32Array.from({ length: dims.layers * length }, (_, i) => i + 1);
   return new TensorKvCache(dims, keys, values, new Int32Array(length).fill(-1), length, 0, undefined);
 }
@@ -16,7 +19,11 @@ function cache(length: number): TensorKvCache {
 describe('layoutSegments', () => {
   it('lays out text and a clean image with pad tokens and positions', () => {
     const row = layoutSegments(
-      [{ type: 'text', ids: [5, 6] }, { type: 'image', patches: new Float32Array(12).fill(0.5) }, { type: 'text', ids: [7] }],
+      [
+        { type: 'text', ids: [5, 6] },
+        { type: 'image', patches: new Float32Array(12).fill(0.5) },
+        { type: 'text', ids: [7] },
+      ],
       { nextIndex: 3, nextImageId: 1 },
       geometry,
     );
@@ -30,7 +37,9 @@ describe('layoutSegments', () => {
   });
 
   it('refuses an image of the wrong size', () => {
-    expect(() => layoutSegments([{ type: 'image', patches: new Float32Array(5) }], { nextIndex: 0, nextImageId: 0 }, geometry)).toThrow(RangeError);
+    expect(() => layoutSegments([{ type: 'image', patches: new Float32Array(5) }], { nextIndex: 0, nextImageId: 0 }, geometry)).toThrow(
+      RangeError,
+    );
   });
 });
 
@@ -39,15 +48,23 @@ describe('assembleBatch', () => {
     const a = cache(3);
     const b = cache(1);
     const next = (c: TensorKvCache) => layoutSegments([{ type: 'image', patches: new Float32Array(12) }], c, geometry, 0.7);
-    const inputs = assembleBatch([{ past: a, next: next(a) }, { past: b, next: next(b) }], dims, 3, 9);
+    const inputs = assembleBatch(
+      [
+        { past: a, next: next(a) },
+        { past: b, next: next(b) },
+      ],
+      dims,
+      3,
+      9,
+    );
     expect(inputs.pastLength).toBe(3);
     expect(inputs.newLength).toBe(4);
     // layer 1, row 1: its single past key first, zeros after
-    const row = (l: number, r: number) => Array.from(inputs.pastKeys.subarray(((l * 2 + r) * 3) * 2, ((l * 2 + r) * 3 + 3) * 2));
+    const row = (l: number, r: number) => Array.from(inputs.pastKeys.subarray((l * 2 + r) * 3 * 2, ((l * 2 + r) * 3 + 3) * 2));
     expect(row(1, 1)).toEqual([101, 101, 0, 0, 0, 0]);
     expect(row(0, 0)).toEqual([1, 1, 2, 2, 3, 3]);
     expect(Array.from(inputs.noiseLevel)).toEqual(Array(8).fill(0.7).map(Math.fround));
-    expect(inputs.positions[(1 * 4) * 3]).toBe(1n);
+    expect(inputs.positions[1 * 4 * 3]).toBe(1n);
   });
 
   it('feeds a lone unpadded cache without copying', () => {
@@ -70,6 +87,8 @@ describe('rowPresent', () => {
     // [L=1, B=2, S=3+1, D=1]: row 1 has 1 real past position
     const present = Float32Array.of(10, 11, 12, 13, 20, 0, 0, 23);
     expect(Array.from(rowPresent(present, 1, { layers: 1, batch: 2, pastLength: 3, newLength: 1, dim: 1 }, 1, 1))).toEqual([20, 23]);
-    expect(Array.from(rowPresent(present, 0, { layers: 1, batch: 2, pastLength: 3, newLength: 1, dim: 1 }, 3, 1))).toEqual([10, 11, 12, 13]);
+    expect(Array.from(rowPresent(present, 0, { layers: 1, batch: 2, pastLength: 3, newLength: 1, dim: 1 }, 3, 1))).toEqual([
+      10, 11, 12, 13,
+    ]);
   });
 });

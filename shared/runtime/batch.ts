@@ -3,9 +3,10 @@
  * every row's past to the longest with its own positions left-aligned, pads new positions to
  * the longest, and builds the attention mask that hides the padding. Pure: typed arrays only.
  */
-import { attentionMask } from './mask.js';
+
 import type { CacheDims, TensorKvCache } from './kv-cache.js';
 import type { RowLayout } from './layout.js';
+import { attentionMask } from './mask.js';
 
 export interface BatchRow {
   readonly past: TensorKvCache;
@@ -66,8 +67,20 @@ export function assembleBatch(rows: readonly BatchRow[], dims: CacheDims, patchD
       pastLength,
       newLength,
     ),
-    pastKeys: padPasts(rows.map((r) => r.past.keys), rows.map((r) => r.past.length), dims.layers, dims.keyDim, pastLength),
-    pastValues: padPasts(rows.map((r) => r.past.values), rows.map((r) => r.past.length), dims.layers, dims.valueDim, pastLength),
+    pastKeys: padPasts(
+      rows.map((r) => r.past.keys),
+      rows.map((r) => r.past.length),
+      dims.layers,
+      dims.keyDim,
+      pastLength,
+    ),
+    pastValues: padPasts(
+      rows.map((r) => r.past.values),
+      rows.map((r) => r.past.length),
+      dims.layers,
+      dims.valueDim,
+      pastLength,
+    ),
   };
 }
 
@@ -84,7 +97,13 @@ export function refillNoisyRow(inputs: BatchInputs, b: number, x: Float32Array, 
 }
 
 /** Stack [L, P_b, D] arrays into [L, B, P, D], each row left-aligned, zeros after it. */
-export function padPasts(arrays: readonly Float32Array[], lengths: readonly number[], layers: number, dim: number, pastLength: number): Float32Array {
+export function padPasts(
+  arrays: readonly Float32Array[],
+  lengths: readonly number[],
+  layers: number,
+  dim: number,
+  pastLength: number,
+): Float32Array {
   const batch = arrays.length;
   // One row with no padding already has the graph's layout: share it.
   if (batch === 1 && lengths[0] === pastLength) return arrays[0]!;
@@ -93,7 +112,7 @@ export function padPasts(arrays: readonly Float32Array[], lengths: readonly numb
     const length = lengths[b]!;
     for (let l = 0; l < layers; l += 1) {
       const src = l * length * dim;
-      out.set(data.subarray(src, src + length * dim), ((l * batch + b) * pastLength) * dim);
+      out.set(data.subarray(src, src + length * dim), (l * batch + b) * pastLength * dim);
     }
   });
   return out;

@@ -4,12 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeFloat32, hasTiny, maxAbsDiff, readGolden, TINY_DIR } from '../../test/support/tiny-package.js';
 import { asTensorCache } from './kv-cache.js';
 import { sampleImage } from './sample-image.js';
 import { createRuntime, type OnnxModelRuntime } from './session.js';
-import { tokenizerFromJson } from './tokenizer.js';
-import { decodeFloat32, hasTiny, maxAbsDiff, readGolden, TINY_DIR } from '../../test/support/tiny-package.js';
 import { drawContext, uncondContext } from './template.js';
+import { tokenizerFromJson } from './tokenizer.js';
 import type { Segment } from './types.js';
 
 type JsonSegment = { type: 'text'; ids: number[] } | { type: 'image'; patches: string };
@@ -18,7 +18,15 @@ interface Golden {
   tokenizer: { text: string; ids: number[] }[];
   prefill: { segments: JsonSegment[]; last_logits: string };
   greedy: { segments: JsonSegment[]; max_tokens: number; ids: number[]; stop: string };
-  denoise: { caption: string; cond_segments: JsonSegment[]; uncond_segments: JsonSegment[]; steps: number; guidance: number; noise: string; final: string };
+  denoise: {
+    caption: string;
+    cond_segments: JsonSegment[];
+    uncond_segments: JsonSegment[];
+    steps: number;
+    guidance: number;
+    noise: string;
+    final: string;
+  };
 }
 
 const segments = (json: JsonSegment[]): Segment[] =>
@@ -65,7 +73,11 @@ describe.skipIf(!hasTiny)('golden outputs of packages/tiny', () => {
     const { denoise } = golden;
     const cond = await runtime.prefill(segments(denoise.cond_segments));
     const uncond = await runtime.prefill(segments(denoise.uncond_segments));
-    const x = await sampleImage(runtime, cond, uncond, { steps: denoise.steps, guidance: denoise.guidance, noise: decodeFloat32(denoise.noise) });
+    const x = await sampleImage(runtime, cond, uncond, {
+      steps: denoise.steps,
+      guidance: denoise.guidance,
+      noise: decodeFloat32(denoise.noise),
+    });
     expect(maxAbsDiff(x, decodeFloat32(denoise.final))).toBeLessThan(golden.tolerance.patches);
   });
 });

@@ -5,9 +5,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { assembleBatch, type BatchInputs, type BatchRow } from './batch.js';
-import type { CacheDims } from './kv-cache.js';
 import { GRAPH_INPUTS, GRAPH_OUTPUTS, type GraphOutput } from './graph-names.js';
-
+import type { CacheDims } from './kv-cache.js';
 
 export interface GraphOptions {
   executionProvider: 'cpu' | 'cuda';
@@ -43,7 +42,12 @@ export class ServingGraph {
   ) {}
 
   /** `outputs`: the contract outputs this file must have (a denoise-only cut has `denoised` only). */
-  static async open(path: string, shape: GraphShape, options: GraphOptions, outputs: readonly GraphOutput[] = GRAPH_OUTPUTS): Promise<ServingGraph> {
+  static async open(
+    path: string,
+    shape: GraphShape,
+    options: GraphOptions,
+    outputs: readonly GraphOutput[] = GRAPH_OUTPUTS,
+  ): Promise<ServingGraph> {
     const session = await ort.InferenceSession.create(path, {
       executionProviders: [options.executionProvider],
       graphOptimizationLevel: 'all',

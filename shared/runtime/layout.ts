@@ -3,8 +3,9 @@
  * noise level, rotary position and image id. Text positions carry zeros for patches; patch
  * positions carry the `pad` token, which the graph ignores there.
  */
+
+import { type Grid, imagePositions, textPositions } from './positions.js';
 import type { Segment } from './types.js';
-import { imagePositions, textPositions, type Grid } from './positions.js';
 
 export interface LayoutGeometry extends Grid {
   readonly num_patches: number;

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hasTiny, TINY_DIR } from '../../test/support/tiny-package.js';
 import { loadPackage, ModelPackageError, parseManifest } from './manifest.js';
 import { CONVERSATION_TASKS, declaredTasks } from './tasks.js';
-import { hasTiny, TINY_DIR } from '../../test/support/tiny-package.js';
 
 const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
 
@@ -33,7 +33,9 @@ function manifest(files: Record<string, string>): Record<string, unknown> {
       outputs: ['logits', 'denoised', 'present_keys', 'present_values'].map(tensor),
     },
     diffusion: { sampler: 'euler', default_steps: 10, default_guidance: 2, time_shift: 1, guidance_interval: [0, 1] },
-    files: Object.fromEntries(Object.entries(files).map(([name, body]) => [name, { sha256: sha256(body), bytes: Buffer.byteLength(body) }])),
+    files: Object.fromEntries(
+      Object.entries(files).map(([name, body]) => [name, { sha256: sha256(body), bytes: Buffer.byteLength(body) }]),
+    ),
     data_card: { name: 'none' },
   };
 }

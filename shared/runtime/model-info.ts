@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadPackage, type Manifest } from './manifest.js';
-import { tokenizerFromJson, type Tokenizer } from './tokenizer.js';
+import { type Tokenizer, tokenizerFromJson } from './tokenizer.js';
 
 export interface ModelInfo {
   readonly manifest: Manifest;

@@ -51,6 +51,8 @@ describe.skipIf(!hasTiny)('omitted.json', () => {
     await rm(join(dir, 'model.onnx'));
     await omit(['model.onnx', 'golden.json']);
     await expect(loadPackage(dir)).resolves.toBeDefined();
-    await expect(createRuntime(dir, { precision: 'fp32' })).rejects.toThrow(/model\.onnx was left out of this folder \(omitted\.json; it keeps tokenizer\.json\)/);
+    await expect(createRuntime(dir, { precision: 'fp32' })).rejects.toThrow(
+      /model\.onnx was left out of this folder \(omitted\.json; it keeps tokenizer\.json\)/,
+    );
   });
 });

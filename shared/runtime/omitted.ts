@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ModelPackageError, type Manifest } from './manifest.js';
+import { type Manifest, ModelPackageError } from './manifest.js';
 
 export const OMITTED_FILE = 'omitted.json';
 
@@ -32,7 +32,9 @@ export async function readOmitted(dir: string, manifest: Manifest): Promise<read
   if (!parsed.success) throw new ModelPackageError(`${join(dir, OMITTED_FILE)} is not {"omitted": [file names]}`);
   // The tokenizer is read by every process that serves the model: never optional.
   if (parsed.data.omitted.includes(manifest.tokenizer.file)) {
-    throw new ModelPackageError(`${join(dir, OMITTED_FILE)} leaves out the tokenizer (${manifest.tokenizer.file}), which every process needs`);
+    throw new ModelPackageError(
+      `${join(dir, OMITTED_FILE)} leaves out the tokenizer (${manifest.tokenizer.file}), which every process needs`,
+    );
   }
   return parsed.data.omitted;
 }

@@ -7,11 +7,11 @@ import { copyFile, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasTiny, maxAbsDiff, TINY_DIR } from '../../test/support/tiny-package.js';
 import { ModelPackageError, parseManifest, sha256File } from './manifest.js';
 import { graphFileFor, graphFilesFor, resolvePrecision } from './precision.js';
 import { createRuntime, type OnnxModelRuntime } from './session.js';
 import { drawContext, uncondContext } from './template.js';
-import { hasTiny, maxAbsDiff, TINY_DIR } from '../../test/support/tiny-package.js';
 import type { DenoiseRow } from './types.js';
 
 describe('resolvePrecision', () => {
@@ -24,7 +24,9 @@ describe('resolvePrecision', () => {
 
   it('defaults to int8 on the CPU only when the package recorded that int8 held quality', () => {
     const withInt8 = (accepted?: boolean) =>
-      ({ graph: { variants: { int8: { file: 'model.int8.onnx', ...(accepted === undefined ? {} : { quality: { accepted } }) } } } }) as unknown as Parameters<typeof resolvePrecision>[2];
+      ({
+        graph: { variants: { int8: { file: 'model.int8.onnx', ...(accepted === undefined ? {} : { quality: { accepted } }) } } },
+      }) as unknown as Parameters<typeof resolvePrecision>[2];
     expect(resolvePrecision(undefined, {}, withInt8(true), 'cpu')).toBe('int8');
     expect(resolvePrecision(undefined, {}, withInt8(true), 'cuda')).toBe('fp32');
     expect(resolvePrecision(undefined, {}, withInt8(false), 'cpu')).toBe('fp32');
@@ -116,7 +118,10 @@ describe.skipIf(!hasTiny)('denoising batch reused between steps', () => {
       { cond: b, uncond, x: reused.initialNoise(seed + 1), t: grid[step]!, tNext: grid[step + 1]!, guidance: 3 },
     ];
     await reused.denoiseStep(rowsAt(0, 1)); // builds the template
-    for (const [step, seed] of [[1, 5], [2, 9]] as const) {
+    for (const [step, seed] of [
+      [1, 5],
+      [2, 9],
+    ] as const) {
       const rows = rowsAt(step, seed);
       const got = await reused.denoiseStep(rows); // same pasts: reused in place
       const want = await fresh.denoiseStep(rows.map((r) => ({ ...r })));

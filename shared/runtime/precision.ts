@@ -3,7 +3,7 @@
  * under `graph.variants` (model/packaging/quantize.py writes `int8`), each with its optional
  * denoise-only cut. Chosen by the runtime option or MODEL_PRECISION; float32 unless asked.
  */
-import { ModelPackageError, type Manifest } from './manifest.js';
+import { type Manifest, ModelPackageError } from './manifest.js';
 
 export const PRECISIONS = ['fp32', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyGuidance, eulerStep, guidanceApplies, shiftTime, timeGrid } from './sampler.js';
 import { mulberry32, standardNormal } from './prng.js';
+import { applyGuidance, eulerStep, guidanceApplies, shiftTime, timeGrid } from './sampler.js';
 
 describe('sampler', () => {
   it('builds a shifted grid from 1 to 0', () => {

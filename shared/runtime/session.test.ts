@@ -3,10 +3,10 @@
  * zero-length-past workaround is exact, decoding follows the stop rules.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasTiny, maxAbsDiff, TINY_DIR } from '../../test/support/tiny-package.js';
 import { asTensorCache, TensorKvCache } from './kv-cache.js';
 import { createRuntime, type OnnxModelRuntime } from './session.js';
 import { drawContext, uncondContext, userTurn } from './template.js';
-import { hasTiny, maxAbsDiff, TINY_DIR } from '../../test/support/tiny-package.js';
 import type { DenoiseRow } from './types.js';
 
 describe.skipIf(!hasTiny)('OnnxModelRuntime on packages/tiny', () => {
@@ -90,7 +90,9 @@ describe.skipIf(!hasTiny)('OnnxModelRuntime on packages/tiny', () => {
   });
 
   it('refuses a cache from elsewhere and a bad step', async () => {
-    await expect(runtime.decodeText({ length: 0, nextIndex: 0 }, { maxTokens: 1, temperature: 0, seed: 0 })).rejects.toThrow(/not made by this runtime/);
+    await expect(runtime.decodeText({ length: 0, nextIndex: 0 }, { maxTokens: 1, temperature: 0, seed: 0 })).rejects.toThrow(
+      /not made by this runtime/,
+    );
     const cond = await runtime.prefill(uncondContext(runtime.tokenizer));
     await expect(runtime.denoiseStep([{ cond, x: runtime.initialNoise(0), t: 0, tNext: 0, guidance: 1 }])).rejects.toThrow(RangeError);
   });

@@ -4,15 +4,15 @@
  * in one batched call. The arithmetic lives in pure modules (layout, batch, mask, sampler).
  */
 import { join } from 'node:path';
-import { refillNoisyRow, rowPresent, type BatchInputs } from './batch.js';
+import { type BatchInputs, refillNoisyRow, rowPresent } from './batch.js';
 import { chooseToken } from './choose.js';
-import { ServingGraph, type GraphOptions, type GraphResult } from './graph.js';
-import { asTensorCache, TensorKvCache, type CacheDims } from './kv-cache.js';
-import { layoutSegments, type LayoutGeometry, type RowLayout } from './layout.js';
+import { type GraphOptions, type GraphResult, ServingGraph } from './graph.js';
+import { asTensorCache, type CacheDims, TensorKvCache } from './kv-cache.js';
+import { type LayoutGeometry, layoutSegments, type RowLayout } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { loadModelInfo, type ModelInfo } from './model-info.js';
 import { assertNotOmitted } from './omitted.js';
-import { graphFilesFor, resolvePrecision, type Precision } from './precision.js';
+import { graphFilesFor, type Precision, resolvePrecision } from './precision.js';
 import { mulberry32, standardNormal } from './prng.js';
 import { applyGuidance, eulerStep, guidanceApplies, timeGrid } from './sampler.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -48,7 +48,10 @@ export async function createRuntime(packageDir: string, options: RuntimeOptions 
   };
   const graph = await ServingGraph.open(join(packageDir, files.file), shape, graphOptions);
   // Opened at the first denoising step: a runtime that never denoises (the edge) never loads it.
-  const denoise = files.denoiseFile !== undefined && options.denoiseGraph !== false ? { file: files.denoiseFile, open: () => ServingGraph.open(join(packageDir, files.denoiseFile!), shape, graphOptions, ['denoised']) } : undefined;
+  const denoise =
+    files.denoiseFile !== undefined && options.denoiseGraph !== false
+      ? { file: files.denoiseFile, open: () => ServingGraph.open(join(packageDir, files.denoiseFile!), shape, graphOptions, ['denoised']) }
+      : undefined;
   return new OnnxModelRuntime(manifest, tokenizer, graph, dims, precision, denoise);
 }
 
@@ -165,7 +168,10 @@ export class OnnxModelRuntime implements ModelRuntime {
       entries.forEach((e, b) => refillNoisyRow(inputs, b, e.x, e.t, this.manifest.image.patch_dim));
     } else if (pasts.some((p) => p.length === 0)) {
       // Only a hand-made context is empty (every real one ends in <boi>): the general path.
-      const { outputs } = await this.graph.run(entries.map((e) => this.noisyRow(e.past, e.x, e.t)), ['denoised']);
+      const { outputs } = await this.graph.run(
+        entries.map((e) => this.noisyRow(e.past, e.x, e.t)),
+        ['denoised'],
+      );
       return outputs.denoised!;
     } else {
       inputs = this.graph.assemble(entries.map((e) => this.noisyRow(e.past, e.x, e.t)));

@@ -13,6 +13,8 @@ export const DEFAULT_TASKS: readonly ConversationTask[] = ['draw', 'describe'];
 export const IMAGE_INPUT_TASKS: readonly ConversationTask[] = ['describe', 'edit', 'restyle'];
 
 /** A manifest's declared tasks, or the default. */
-export function declaredTasks(manifest: { readonly conversation?: { readonly tasks?: readonly ConversationTask[] | undefined } | undefined }): readonly ConversationTask[] {
+export function declaredTasks(manifest: {
+  readonly conversation?: { readonly tasks?: readonly ConversationTask[] | undefined } | undefined;
+}): readonly ConversationTask[] {
   return manifest.conversation?.tasks ?? DEFAULT_TASKS;
 }

@@ -59,9 +59,18 @@ describe('conversation template', () => {
 
   it('refuses turns that do not alternate user, assistant, ..., user', () => {
     expect(() => conversationContext(tokenizer, [])).toThrow(/odd number/);
-    expect(() => conversationContext(tokenizer, [{ role: 'user', content: ['a'] }, { role: 'assistant', content: ['b'] }])).toThrow(/odd number/);
+    expect(() =>
+      conversationContext(tokenizer, [
+        { role: 'user', content: ['a'] },
+        { role: 'assistant', content: ['b'] },
+      ]),
+    ).toThrow(/odd number/);
     expect(() => conversationContext(tokenizer, [{ role: 'assistant', content: ['a'] }])).toThrow(/turn 0 must be the user's/);
-    const three = [{ role: 'user', content: ['a'] }, { role: 'user', content: ['b'] }, { role: 'user', content: ['c'] }] as const;
+    const three = [
+      { role: 'user', content: ['a'] },
+      { role: 'user', content: ['b'] },
+      { role: 'user', content: ['c'] },
+    ] as const;
     expect(() => conversationContext(tokenizer, three)).toThrow(/turn 1 must be the assistant's/);
   });
 

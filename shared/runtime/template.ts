@@ -4,8 +4,9 @@
  * `<user> {content} <assistant>`, with every image wrapped `<boi> patches <eoi>`. Builders
  * return segments for ModelRuntime.prefill; adjacent text is joined into one segment.
  */
-import type { Segment } from './types.js';
+
 import type { Tokenizer } from './tokenizer.js';
+import type { Segment } from './types.js';
 
 /** The prompts of the two tasks; a package may override them (manifest.conversation). */
 export interface ConversationPrompts {
@@ -24,7 +25,8 @@ export const DEFAULT_PROMPTS: ConversationPrompts = { draw_prefix: 'draw ', desc
 /** The draw prompt for a caption, with a style when one is given (the package's draw_template). */
 export function drawPromptFor(prompts: ConversationPrompts, caption: string, style?: string): string {
   if (style === undefined) return `${prompts.draw_prefix}${caption}`;
-  if (prompts.draw_template === undefined) throw new RangeError('this model takes no style (its manifest has no conversation.draw_template)');
+  if (prompts.draw_template === undefined)
+    throw new RangeError('this model takes no style (its manifest has no conversation.draw_template)');
   return prompts.draw_template.replaceAll('{caption}', caption).replaceAll('{style}', style);
 }
 

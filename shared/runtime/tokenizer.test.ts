@@ -49,7 +49,8 @@ describe('Tokenizer (byte-level BPE)', () => {
 
   it('refuses special ids that collide with merges', () => {
     expect(
-      () => new Tokenizer({ merges: [[1, 2]], specialTokens: { bos: 256, eos: 257, user: 258, assistant: 259, boi: 260, eoi: 261, pad: 262 } }),
+      () =>
+        new Tokenizer({ merges: [[1, 2]], specialTokens: { bos: 256, eos: 257, user: 258, assistant: 259, boi: 260, eoi: 261, pad: 262 } }),
     ).toThrow(/collides/);
   });
 });

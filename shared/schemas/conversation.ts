@@ -36,11 +36,16 @@ export const MessageImageUrlPart = z
 export const MessageImageReferencePart = z
   .object({
     type: z.literal('image'),
-    generation: GenerationId.meta({ description: "An earlier generation of the caller's (another tenant's, or an unknown id: 404 not_found)." }),
+    generation: GenerationId.meta({
+      description: "An earlier generation of the caller's (another tenant's, or an unknown id: 404 not_found).",
+    }),
     index: z.number().int().min(0).max(63).default(0).meta({ description: 'Which of its output images, counted from 0 (default 0).' }),
   })
   .strict()
-  .meta({ id: 'MessageImageReferencePart', description: 'An output image of an earlier generation, by its id and index: what the model drew, read again as it was stored.' });
+  .meta({
+    id: 'MessageImageReferencePart',
+    description: 'An output image of an earlier generation, by its id and index: what the model drew, read again as it was stored.',
+  });
 
 export const MessagePart = z.union([MessageTextPart, MessageImageUrlPart, MessageImageReferencePart]);
 export type MessagePart = z.infer<typeof MessagePart>;
@@ -49,7 +54,8 @@ export const Message = z
   .object({
     role: z.enum(['user', 'assistant']),
     content: z.union([z.string().min(1), z.array(MessagePart).min(1).max(64)]).meta({
-      description: 'Text, or text and image parts in order (consecutive text parts are read one after the other, with nothing added between them).',
+      description:
+        'Text, or text and image parts in order (consecutive text parts are read one after the other, with nothing added between them).',
     }),
   })
   .strict()
@@ -77,9 +83,15 @@ export const Messages = z
 export function checkMessages(messages: readonly Message[], ctx: z.RefinementCtx, path: (string | number)[] = ['messages']): void {
   messages.forEach((m, i) => {
     const expected = i % 2 === 0 ? 'user' : 'assistant';
-    if (m.role !== expected) ctx.addIssue({ code: 'custom', path: [...path, i, 'role'], message: `must be "${expected}": turns alternate user and assistant, starting with the user` });
+    if (m.role !== expected)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, i, 'role'],
+        message: `must be "${expected}": turns alternate user and assistant, starting with the user`,
+      });
   });
-  if (messages.length % 2 === 0) ctx.addIssue({ code: 'custom', path, message: "the last message must be the user's (the model answers it)" });
+  if (messages.length % 2 === 0)
+    ctx.addIssue({ code: 'custom', path, message: "the last message must be the user's (the model answers it)" });
   const parts = messages.flatMap(partsOf);
   const images = parts.filter((p) => p.type === 'image').length;
   if (images > CONVERSATION_LIMITS.images) {
@@ -88,7 +100,12 @@ export function checkMessages(messages: readonly Message[], ctx: z.RefinementCtx
   const chars = parts.reduce((n, p) => n + (p.type === 'text' ? p.text.length : 0), 0);
   if (chars > CONVERSATION_LIMITS.textChars) {
     // params.code: the edge answers this one prompt_too_long, like an oversized prompt.
-    ctx.addIssue({ code: 'custom', path, message: `${chars} characters of text in all; at most ${CONVERSATION_LIMITS.textChars}`, params: { code: 'prompt_too_long' } });
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `${chars} characters of text in all; at most ${CONVERSATION_LIMITS.textChars}`,
+      params: { code: 'prompt_too_long' },
+    });
   }
 }
 
@@ -122,5 +139,5 @@ export const MessageView = z
     ),
   })
   .strict()
-  .meta({ id: 'MessageView', description: 'A message of the request, as the model read it (images at the model\'s size).' });
+  .meta({ id: 'MessageView', description: "A message of the request, as the model read it (images at the model's size)." });
 export type MessageView = z.infer<typeof MessageView>;

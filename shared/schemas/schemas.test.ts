@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CreateGenerationRequest, Generation, JobRecord, generationView, inputImageKey, outputImageKey } from './index.js';
+import { CreateGenerationRequest, Generation, generationView, inputImageKey, JobRecord, outputImageKey } from './index.js';
 import { progressView } from './view.js';
 
 const now = '2026-01-01T00:00:00.000Z';
@@ -11,7 +11,10 @@ const record: JobRecord = {
   status: 'succeeded',
   progress: { step: 4, steps: 4 },
   params: { seed: 1, steps: 4, guidance: 2.5, max_tokens: 256, temperature: 0 },
-  context: [{ type: 'text', ids: [1, 2, 3] }, { type: 'image', key: 'inputs/gen_abc/0.png' }],
+  context: [
+    { type: 'text', ids: [1, 2, 3] },
+    { type: 'image', key: 'inputs/gen_abc/0.png' },
+  ],
   output: [
     { type: 'text', text: 'hi' },
     { type: 'image', key: 'outputs/gen_abc/0.png', width: 64, height: 64, mime_type: 'image/png' },
@@ -22,14 +25,30 @@ const record: JobRecord = {
 describe('CreateGenerationRequest', () => {
   it('accepts a minimal and a full body', () => {
     expect(CreateGenerationRequest.parse({ prompt: 'x' })).toEqual({ prompt: 'x' });
-    const full = { prompt: 'p', images: ['data:image/png;base64,AA=='], seed: 0, steps: 100, guidance: 20, max_tokens: 1024, temperature: 2 };
+    const full = {
+      prompt: 'p',
+      images: ['data:image/png;base64,AA=='],
+      seed: 0,
+      steps: 100,
+      guidance: 20,
+      max_tokens: 1024,
+      temperature: 2,
+    };
     expect(CreateGenerationRequest.parse(full)).toEqual(full);
   });
 
   it.each([
     [{}, ''],
     [{ prompt: 'x', messages: [{ role: 'user', content: 'x' }] }, ''],
-    [{ messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: 'y' }] }, 'messages'],
+    [
+      {
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'assistant', content: 'y' },
+        ],
+      },
+      'messages',
+    ],
     [{ messages: [{ role: 'user', content: [{ type: 'image', generation: 'nope' }] }] }, 'messages.0.content.0.generation'],
     [{ prompt: '' }, 'prompt'],
     [{ prompt: 'x'.repeat(4001) }, 'prompt'],
@@ -69,7 +88,11 @@ describe('JobRecord', () => {
 
 describe('generationView', () => {
   it('turns image keys into URLs and hides internals', async () => {
-    const view = await generationView({ ...record, error: { code: 'x', message: 'y', detail: 1 } }, { urlFor: async (k) => `/v1/files/${k}` }, 'shapes64');
+    const view = await generationView(
+      { ...record, error: { code: 'x', message: 'y', detail: 1 } },
+      { urlFor: async (k) => `/v1/files/${k}` },
+      'shapes64',
+    );
     expect(view).toEqual({
       id: 'gen_abc',
       model: 'shapes64',
@@ -85,7 +108,7 @@ describe('generationView', () => {
     expect(Generation.parse(view)).toEqual(view);
   });
 
-  it('shows the record\'s model, and the default model for a record older than several models', async () => {
+  it("shows the record's model, and the default model for a record older than several models", async () => {
     const store = { urlFor: async (k: string) => `/v1/files/${k}` };
     expect((await generationView({ ...record, model: 'emoji64' }, store, 'shapes64')).model).toBe('emoji64');
     expect((await generationView(record, store, 'shapes64')).model).toBe('shapes64');
@@ -93,15 +116,41 @@ describe('generationView', () => {
 });
 
 describe('progressView', () => {
-  const image = (k: number) => ({ type: 'image' as const, key: `outputs/gen_abc/${k}.png`, width: 64, height: 64, mime_type: 'image/png' as const });
-  it('keeps the worker\'s image fields', () => {
-    expect(progressView({ progress: { step: 2, steps: 4, image: 1, images_so_far: 1 }, output: [image(0)] })).toEqual({ step: 2, steps: 4, image: 1, images_so_far: 1 });
+  const image = (k: number) => ({
+    type: 'image' as const,
+    key: `outputs/gen_abc/${k}.png`,
+    width: 64,
+    height: 64,
+    mime_type: 'image/png' as const,
+  });
+  it("keeps the worker's image fields", () => {
+    expect(progressView({ progress: { step: 2, steps: 4, image: 1, images_so_far: 1 }, output: [image(0)] })).toEqual({
+      step: 2,
+      steps: 4,
+      image: 1,
+      images_so_far: 1,
+    });
   });
 
   it('fills them in for a queued record, a text answer and a record older than multi-image answers', () => {
-    expect(progressView({ progress: { step: 0, steps: 4 }, output: [{ type: 'text', text: 'hi' }] })).toEqual({ step: 0, steps: 4, image: 0, images_so_far: 0 });
+    expect(progressView({ progress: { step: 0, steps: 4 }, output: [{ type: 'text', text: 'hi' }] })).toEqual({
+      step: 0,
+      steps: 4,
+      image: 0,
+      images_so_far: 0,
+    });
     expect(progressView({ progress: { step: 0, steps: 0 }, output: [] })).toEqual({ step: 0, steps: 0, image: 0, images_so_far: 0 });
-    expect(progressView({ progress: { step: 8, steps: 8 }, output: [image(0), image(1)] })).toEqual({ step: 8, steps: 8, image: 1, images_so_far: 2 });
-    expect(progressView({ progress: { step: 3, steps: 8 }, output: [image(0)] })).toEqual({ step: 3, steps: 8, image: 1, images_so_far: 1 });
+    expect(progressView({ progress: { step: 8, steps: 8 }, output: [image(0), image(1)] })).toEqual({
+      step: 8,
+      steps: 8,
+      image: 1,
+      images_so_far: 2,
+    });
+    expect(progressView({ progress: { step: 3, steps: 8 }, output: [image(0)] })).toEqual({
+      step: 3,
+      steps: 8,
+      image: 1,
+      images_so_far: 1,
+    });
   });
 });

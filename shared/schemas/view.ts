@@ -14,12 +14,18 @@ export interface ViewExtras {
 }
 
 /** `defaultModel` names the model of a record older than several models (it has no `model`). */
-export async function generationView(record: JobRecord, store: Pick<ObjectStore, 'urlFor'>, defaultModel: string, extras: ViewExtras = {}): Promise<Generation> {
+export async function generationView(
+  record: JobRecord,
+  store: Pick<ObjectStore, 'urlFor'>,
+  defaultModel: string,
+  extras: ViewExtras = {},
+): Promise<Generation> {
   const output: OutputPart[] = await Promise.all(
-    record.output.map(async (part): Promise<OutputPart> =>
-      part.type === 'text'
-        ? { type: 'text', text: part.text }
-        : { type: 'image', url: await store.urlFor(part.key), width: part.width, height: part.height, mime_type: part.mime_type },
+    record.output.map(
+      async (part): Promise<OutputPart> =>
+        part.type === 'text'
+          ? { type: 'text', text: part.text }
+          : { type: 'image', url: await store.urlFor(part.key), width: part.width, height: part.height, mime_type: part.mime_type },
     ),
   );
   return Generation.parse({
@@ -30,7 +36,9 @@ export async function generationView(record: JobRecord, store: Pick<ObjectStore,
     progress: progressView(record),
     output,
     ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
-    ...(record.webhook ? { webhook: { url: record.webhook.url, events: record.webhook.events, deliveries: extras.webhookDeliveries ?? [] } } : {}),
+    ...(record.webhook
+      ? { webhook: { url: record.webhook.url, events: record.webhook.events, deliveries: extras.webhookDeliveries ?? [] } }
+      : {}),
     ...(record.messages ? { messages: await messagesView(record.messages, store) } : {}),
     ...(record.status === 'queued' && extras.queuePosition !== undefined ? { queue_position: extras.queuePosition } : {}),
   });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PreconditionFailedError, type ObjectStore, type PutOptions } from '../ports/store.js';
+import { type ObjectStore, PreconditionFailedError, type PutOptions } from '../ports/store.js';
 import { jitteredPauseMs, pauseCeilingMs } from './backoff.js';
-import { UpdateConflictError, conditionalUpdate, type Change } from './conditional-update.js';
+import { type Change, conditionalUpdate, UpdateConflictError } from './conditional-update.js';
 import { FileStore } from './file-store.js';
 import { encodeJson, readJsonObject } from './json-object.js';
 
@@ -34,11 +34,13 @@ class RacingStore implements Pick<ObjectStore, 'get' | 'put'> {
   }
 }
 
-const increment = (calls: Array<Counter | null>) => (current: Counter | null): Change<Counter, number> => {
-  calls.push(current);
-  const count = (current?.count ?? 0) + 1;
-  return { write: { count }, result: count };
-};
+const increment =
+  (calls: Array<Counter | null>) =>
+  (current: Counter | null): Change<Counter, number> => {
+    calls.push(current);
+    const count = (current?.count ?? 0) + 1;
+    return { write: { count }, result: count };
+  };
 
 describe('conditionalUpdate', () => {
   let dir: string;
@@ -111,14 +113,18 @@ describe('conditionalUpdate', () => {
     await expect(refused).rejects.toThrow('not allowed');
     expect(calls).toBe(1);
     const broken = { get: inner.get.bind(inner), put: async () => Promise.reject(new Error('disk full')) };
-    await expect(conditionalUpdate(broken, { key: KEY, schema: Counter, maxAttempts: 3, sleep }, increment([]))).rejects.toThrow('disk full');
+    await expect(conditionalUpdate(broken, { key: KEY, schema: Counter, maxAttempts: 3, sleep }, increment([]))).rejects.toThrow(
+      'disk full',
+    );
     expect(pauses).toEqual([]);
   });
 
   it('pauses within the jitter bounds of each lost race', async () => {
     const backoff = { baseMs: 1, capMs: 50 };
     const store = new RacingStore(inner, Infinity);
-    await expect(conditionalUpdate(store, { key: KEY, schema: Counter, maxAttempts: 8, backoff, sleep }, increment([]))).rejects.toBeInstanceOf(UpdateConflictError);
+    await expect(
+      conditionalUpdate(store, { key: KEY, schema: Counter, maxAttempts: 8, backoff, sleep }, increment([])),
+    ).rejects.toBeInstanceOf(UpdateConflictError);
     expect(pauses).toHaveLength(7);
     pauses.forEach((ms, k) => {
       expect(ms).toBeGreaterThanOrEqual(0);
@@ -126,7 +132,7 @@ describe('conditionalUpdate', () => {
     });
   });
 
-  it('draws each pause from its random source, scaled to that race\'s ceiling', async () => {
+  it("draws each pause from its random source, scaled to that race's ceiling", async () => {
     const store = new RacingStore(inner, Infinity);
     const update = { key: KEY, schema: Counter, maxAttempts: 4, sleep, random: () => 0.5 };
     await expect(conditionalUpdate(store, update, increment([]))).rejects.toBeInstanceOf(UpdateConflictError);

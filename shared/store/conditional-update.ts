@@ -7,10 +7,10 @@
  * fresh read. After `maxAttempts` lost races it gives up with UpdateConflictError.
  */
 import type { z } from 'zod';
-import { PreconditionFailedError, type ObjectStore } from '../ports/store.js';
+import { type ObjectStore, PreconditionFailedError } from '../ports/store.js';
 import { sleep } from '../queue/sleep.js';
-import { jitteredPauseMs, type Backoff } from './backoff.js';
-import { JSON_CONTENT_TYPE, encodeJson, readJsonObject } from './json-object.js';
+import { type Backoff, jitteredPauseMs } from './backoff.js';
+import { encodeJson, JSON_CONTENT_TYPE, readJsonObject } from './json-object.js';
 
 const DEFAULT_BACKOFF: Backoff = { baseMs: 5, capMs: 100 };
 

@@ -25,7 +25,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { PreconditionFailedError, type ObjectStore, type PutOptions, type StoredObject } from '../ports/store.js';
+import { type ObjectStore, PreconditionFailedError, type PutOptions, type StoredObject } from '../ports/store.js';
 import { assertValidKey, localFileUrl } from './keys.js';
 
 export const FileStoreConfig = z

@@ -16,7 +16,11 @@ const decoder = new TextDecoder();
 export const JSON_CONTENT_TYPE = 'application/json';
 
 /** The object at `key` parsed by `schema`, with its etag; null when there is none. */
-export async function readJsonObject<T>(store: Pick<ObjectStore, 'get'>, key: string, schema: z.ZodType<T>): Promise<VersionedJson<T> | null> {
+export async function readJsonObject<T>(
+  store: Pick<ObjectStore, 'get'>,
+  key: string,
+  schema: z.ZodType<T>,
+): Promise<VersionedJson<T> | null> {
   const object = await store.get(key);
   if (!object) return null;
   return { value: schema.parse(JSON.parse(decoder.decode(object.body))), etag: object.etag };

@@ -7,18 +7,12 @@
  * URLs are rounded: a generation read twice within a minute gives the same URL, so a browser's
  * cache holds and a poll equals the live event it follows.
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
-import { PreconditionFailedError, type ObjectStore, type PutOptions, type StoredObject } from '../ports/store.js';
+import { type ObjectStore, PreconditionFailedError, type PutOptions, type StoredObject } from '../ports/store.js';
 import { AwsClientConfig, awsClientOptions } from './aws-config.js';
-import { URL_SIGNING_ROUND_SECONDS, assertValidKey } from './keys.js';
+import { assertValidKey, URL_SIGNING_ROUND_SECONDS } from './keys.js';
 
 export const S3StoreConfig = AwsClientConfig.extend({
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name'),

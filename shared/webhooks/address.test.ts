@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isPublicAddress } from './address.js';
-import { checkWebhookUrl } from './url-policy.js';
 import { nextAttemptAt, RETRY_WINDOW_MS } from './schedule.js';
+import { checkWebhookUrl } from './url-policy.js';
 
 describe('isPublicAddress', () => {
   it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '93.184.216.34'])('%s is public', (a) => expect(isPublicAddress(a)).toBe(true));

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newSecret, startReceiver, type Receiver } from '../../test/webhooks/receiver.js';
+import { newSecret, type Receiver, startReceiver } from '../../test/webhooks/receiver.js';
 import { jobRepository } from '../adapters.js';
 import { createLogger } from '../logging/index.js';
 import { SqliteQueue } from '../queue/sqlite-queue.js';
@@ -91,10 +91,19 @@ describe('webhook delivery', () => {
     expect(await deliverNext(d, 0)).toBe(false);
     expect(receiver.rejected).toBe(0);
     expect(receiver.received).toHaveLength(1);
-    expect(receiver.received[0]).toMatchObject({ id: 'msg_gen_a_completed', type: 'generation.completed', verified: true, data: { id: 'gen_a', status: 'succeeded' } });
+    expect(receiver.received[0]).toMatchObject({
+      id: 'msg_gen_a_completed',
+      type: 'generation.completed',
+      verified: true,
+      data: { id: 'gen_a', status: 'succeeded' },
+    });
     const stored = (await jobs.get('gen_a'))!;
     const view = await generationView(stored, store, 'tiny', await webhookDeliveries(store, stored));
-    expect(view.webhook).toMatchObject({ url: receiver.url, events: ['completed'], deliveries: [{ event: 'completed', attempt: 1, status_code: 204, webhook_id: 'msg_gen_a_completed' }] });
+    expect(view.webhook).toMatchObject({
+      url: receiver.url,
+      events: ['completed'],
+      deliveries: [{ event: 'completed', attempt: 1, status_code: 204, webhook_id: 'msg_gen_a_completed' }],
+    });
   });
 
   it('retries a failed delivery from a new, delayed queue message with the same webhook-id', async () => {
@@ -128,12 +137,23 @@ describe('webhook delivery', () => {
     expect(receiver.received).toHaveLength(1);
   });
 
-  it('sends a message that came too early (a wait longer than SQS\'s 15-minute delay) on with the rest of its wait', async () => {
+  it("sends a message that came too early (a wait longer than SQS's 15-minute delay) on with the rest of its wait", async () => {
     const jobs = jobRepository(store);
     await jobs.create(record('gen_w', receiver.url));
     const now = Date.now();
     // As SQS would hand it over: visible now, though it is not due for another 2.5 s.
-    await queue.send(encodeWebhookMessage({ type: 'webhook', jobId: 'gen_w', requestId: 'r', event: 'completed', webhookId: 'msg_gen_w_completed', attempt: 2, firstQueuedAt: now, notBefore: now + 2500 }));
+    await queue.send(
+      encodeWebhookMessage({
+        type: 'webhook',
+        jobId: 'gen_w',
+        requestId: 'r',
+        event: 'completed',
+        webhookId: 'msg_gen_w_completed',
+        attempt: 2,
+        firstQueuedAt: now,
+        notBefore: now + 2500,
+      }),
+    );
     const d = deliverer();
     await deliverNext(d);
     expect(receiver.received).toHaveLength(0);
@@ -155,10 +175,14 @@ describe('webhook delivery', () => {
     expect(receiver.received).toHaveLength(0);
   });
 
-  it('signs with the tenant\'s own secret', async () => {
+  it("signs with the tenant's own secret", async () => {
     const other = newSecret();
     const jobs = jobRepository(store);
-    await queueWebhookEvent({ queue, store }, await jobs.create({ ...record('gen_t', receiver.url), tenant: 'acme' } as JobRecord), 'completed');
+    await queueWebhookEvent(
+      { queue, store },
+      await jobs.create({ ...record('gen_t', receiver.url), tenant: 'acme' } as JobRecord),
+      'completed',
+    );
     await deliverNext(deliverer({ secrets: { byTenant: { acme: other }, fallback: secret } }));
     // The receiver knows only the fallback secret: the tenant's signature does not verify there.
     expect(receiver.rejected).toBe(1);
@@ -170,12 +194,16 @@ describe('webhook delivery', () => {
 describe('the SSRF guard after DNS resolution', () => {
   it('refuses a name that resolves to a private address, before connecting', async () => {
     const resolve = async () => [{ address: '10.0.0.5', family: 4 }];
-    await expect(postWebhook('https://hooks.example.test/x', {}, '{}', { allowPrivate: false, timeoutMs: 1000, resolve })).rejects.toBeInstanceOf(BlockedAddressError);
+    await expect(
+      postWebhook('https://hooks.example.test/x', {}, '{}', { allowPrivate: false, timeoutMs: 1000, resolve }),
+    ).rejects.toBeInstanceOf(BlockedAddressError);
     const mixed = async () => [
       { address: '93.184.216.34', family: 4 },
       { address: '169.254.169.254', family: 4 },
     ];
-    await expect(postWebhook('https://hooks.example.test/x', {}, '{}', { allowPrivate: false, timeoutMs: 1000, resolve: mixed })).rejects.toThrow(/169\.254\.169\.254/);
+    await expect(
+      postWebhook('https://hooks.example.test/x', {}, '{}', { allowPrivate: false, timeoutMs: 1000, resolve: mixed }),
+    ).rejects.toThrow(/169\.254\.169\.254/);
   });
 
   it('connects to the address it checked (a name resolved by the guard, not again by the socket)', async () => {

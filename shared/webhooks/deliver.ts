@@ -11,7 +11,7 @@ import type { Logger } from '../logging/index.js';
 import type { JobQueue, ReceivedMessage } from '../ports/queue.js';
 import type { ObjectStore } from '../ports/store.js';
 import type { JobRecord } from '../schemas/job.js';
-import { BlockedAddressError, postWebhook, type PostOptions, type PostResult } from './http-post.js';
+import { BlockedAddressError, type PostOptions, type PostResult, postWebhook } from './http-post.js';
 import { readDeliveryLog, updateDeliveryLog } from './log.js';
 import { encodeWebhookMessage, type WebhookMessage } from './message.js';
 import { nextAttemptAt } from './schedule.js';
@@ -55,7 +55,12 @@ export class WebhookDeliverer {
   /** Starts handling a received webhook message; errors leave it for redelivery. */
   start(message: ReceivedMessage, webhook: WebhookMessage): void {
     const task: Promise<void> = this.handle(message, webhook)
-      .catch((err: unknown) => this.deps.logger.error({ err, jobId: webhook.jobId, webhookId: webhook.webhookId }, 'webhook handling failed; the message comes back after its visibility timeout'))
+      .catch((err: unknown) =>
+        this.deps.logger.error(
+          { err, jobId: webhook.jobId, webhookId: webhook.webhookId },
+          'webhook handling failed; the message comes back after its visibility timeout',
+        ),
+      )
       .finally(() => this.inFlight.delete(task));
     this.inFlight.add(task);
   }
@@ -68,7 +73,12 @@ export class WebhookDeliverer {
   async handle(message: ReceivedMessage, webhook: WebhookMessage): Promise<void> {
     const { queue, settings } = this.deps;
     const now = this.now();
-    const log = this.deps.logger.child({ jobId: webhook.jobId, requestId: webhook.requestId, webhookId: webhook.webhookId, attempt: webhook.attempt });
+    const log = this.deps.logger.child({
+      jobId: webhook.jobId,
+      requestId: webhook.requestId,
+      webhookId: webhook.webhookId,
+      attempt: webhook.attempt,
+    });
     if (webhook.notBefore - now > EARLY_SLACK_MS) {
       await queue.send(message.body, { delaySeconds: Math.ceil((webhook.notBefore - now) / 1000) });
       await queue.delete(message.receiptHandle);
@@ -110,16 +120,31 @@ export class WebhookDeliverer {
     };
     await updateDeliveryLog(this.deps.store, webhook.jobId, (current) => ({ ...current, deliveries: [...current.deliveries, delivery] }));
     if (next !== null) {
-      await queue.send(encodeWebhookMessage({ ...webhook, attempt: webhook.attempt + 1, notBefore: next }), { delaySeconds: Math.ceil((next - this.now()) / 1000) });
+      await queue.send(encodeWebhookMessage({ ...webhook, attempt: webhook.attempt + 1, notBefore: next }), {
+        delaySeconds: Math.ceil((next - this.now()) / 1000),
+      });
     }
     await queue.delete(message.receiptHandle);
     if (ok) log.info({ statusCode: result.statusCode }, 'webhook delivered');
-    else log.warn({ statusCode: result.statusCode, error: result.error, nextAttemptAt: delivery.next_attempt_at }, next === null ? 'webhook delivery failed; giving up' : 'webhook delivery failed; will retry');
+    else
+      log.warn(
+        { statusCode: result.statusCode, error: result.error, nextAttemptAt: delivery.next_attempt_at },
+        next === null ? 'webhook delivery failed; giving up' : 'webhook delivery failed; will retry',
+      );
   }
 
-  private async attempt(url: string, secret: string, webhook: WebhookMessage, record: JobRecord): Promise<{ statusCode: number | null; error?: string; permanent: boolean }> {
+  private async attempt(
+    url: string,
+    secret: string,
+    webhook: WebhookMessage,
+    record: JobRecord,
+  ): Promise<{ statusCode: number | null; error?: string; permanent: boolean }> {
     const sentAt = new Date(this.now());
-    const payload = JSON.stringify({ type: `generation.${webhook.event}`, timestamp: sentAt.toISOString(), data: await this.deps.view(record) });
+    const payload = JSON.stringify({
+      type: `generation.${webhook.event}`,
+      timestamp: sentAt.toISOString(),
+      data: await this.deps.view(record),
+    });
     const headers = {
       'webhook-id': webhook.webhookId,
       'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
@@ -127,7 +152,10 @@ export class WebhookDeliverer {
     };
     const post = this.deps.post ?? postWebhook;
     try {
-      const { statusCode } = await post(url, headers, payload, { allowPrivate: this.deps.settings.allowPrivate, timeoutMs: this.deps.settings.timeoutMs });
+      const { statusCode } = await post(url, headers, payload, {
+        allowPrivate: this.deps.settings.allowPrivate,
+        timeoutMs: this.deps.settings.timeoutMs,
+      });
       return { statusCode, permanent: false };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

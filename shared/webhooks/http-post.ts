@@ -29,7 +29,12 @@ export interface PostResult {
   statusCode: number;
 }
 
-export async function postWebhook(rawUrl: string, headers: Record<string, string>, body: string, options: PostOptions): Promise<PostResult> {
+export async function postWebhook(
+  rawUrl: string,
+  headers: Record<string, string>,
+  body: string,
+  options: PostOptions,
+): Promise<PostResult> {
   const verdict = checkWebhookUrl(rawUrl, { allowPrivate: options.allowPrivate });
   if (!verdict.ok) throw new BlockedAddressError(verdict.problem);
   const url = verdict.url;
@@ -53,7 +58,12 @@ export async function postWebhook(rawUrl: string, headers: Record<string, string
       url,
       {
         method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'unified-model-webhooks/1' },
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'user-agent': 'unified-model-webhooks/1',
+        },
         lookup: guardedLookup,
         timeout: options.timeoutMs,
         // A fresh connection per delivery: a pooled socket would skip the address check.
@@ -72,5 +82,7 @@ export async function postWebhook(rawUrl: string, headers: Record<string, string
 }
 
 function defaultResolve(hostname: string): Promise<LookupAddress[]> {
-  return new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+  return new Promise((resolve, reject) =>
+    dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
+  );
 }

@@ -29,7 +29,10 @@ export function deliveryLogKey(jobId: string): string {
 }
 
 /** The view's extra for a record with a webhook: its delivery attempts (nothing for a record without one). */
-export async function webhookDeliveries(store: Pick<ObjectStore, 'get'>, record: { id: string; webhook?: unknown }): Promise<{ webhookDeliveries?: WebhookDelivery[] }> {
+export async function webhookDeliveries(
+  store: Pick<ObjectStore, 'get'>,
+  record: { id: string; webhook?: unknown },
+): Promise<{ webhookDeliveries?: WebhookDelivery[] }> {
   if (record.webhook === undefined) return {};
   return { webhookDeliveries: (await readDeliveryLog(store, record.id))?.deliveries ?? [] };
 }
@@ -42,7 +45,11 @@ export async function readDeliveryLog(store: Pick<ObjectStore, 'get'>, jobId: st
  * Applies `mutate` (pure; may run again after a lost race) to the log, creating it when
  * missing. Null: leave it. After 20 lost races, UpdateConflictError (a PreconditionFailedError).
  */
-export async function updateDeliveryLog(store: Pick<ObjectStore, 'get' | 'put'>, jobId: string, mutate: (log: DeliveryLog) => DeliveryLog | null): Promise<DeliveryLog> {
+export async function updateDeliveryLog(
+  store: Pick<ObjectStore, 'get' | 'put'>,
+  jobId: string,
+  mutate: (log: DeliveryLog) => DeliveryLog | null,
+): Promise<DeliveryLog> {
   const update = { key: deliveryLogKey(jobId), schema: DeliveryLog, maxAttempts: 20 };
   return conditionalUpdate(store, update, (stored) => {
     const current: DeliveryLog = stored ?? { job_id: jobId, queued: [], deliveries: [] };

@@ -30,14 +30,34 @@ export function wants(record: WebhookSubject, event: WebhookEvent): StoredWebhoo
 }
 
 /** Queues `event` if the record asks for it; true when a message was sent. */
-export async function queueWebhookEvent(deps: OutboxDeps, record: WebhookSubject, event: WebhookEvent, step?: number, image?: number): Promise<boolean> {
+export async function queueWebhookEvent(
+  deps: OutboxDeps,
+  record: WebhookSubject,
+  event: WebhookEvent,
+  step?: number,
+  image?: number,
+): Promise<boolean> {
   if (!wants(record, event)) return false;
   const webhookId = webhookIdFor(record.id, event, step, image);
   const once = event !== 'progress';
   if (once && (await readDeliveryLog(deps.store, record.id))?.queued.includes(webhookId)) return false;
   const now = (deps.now ?? Date.now)();
   const requestId = typeof record.request_id === 'string' && record.request_id.length > 0 ? record.request_id : 'webhook';
-  await deps.queue.send(encodeWebhookMessage({ type: 'webhook', jobId: record.id, requestId, event, webhookId, attempt: 1, firstQueuedAt: now, notBefore: now }));
-  if (once) await updateDeliveryLog(deps.store, record.id, (log) => (log.queued.includes(webhookId) ? null : { ...log, queued: [...log.queued, webhookId] }));
+  await deps.queue.send(
+    encodeWebhookMessage({
+      type: 'webhook',
+      jobId: record.id,
+      requestId,
+      event,
+      webhookId,
+      attempt: 1,
+      firstQueuedAt: now,
+      notBefore: now,
+    }),
+  );
+  if (once)
+    await updateDeliveryLog(deps.store, record.id, (log) =>
+      log.queued.includes(webhookId) ? null : { ...log, queued: [...log.queued, webhookId] },
+    );
   return true;
 }

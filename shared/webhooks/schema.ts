@@ -13,13 +13,20 @@ export const WebhookRequest = z
     url: z
       .url({ protocol: /^https?$/, error: 'expected an absolute https URL' })
       .max(2048)
-      .meta({ description: 'Where to POST the events: https, and not a private, loopback or link-local address (checked again after DNS resolution at every delivery).', example: 'https://example.com/hooks/generations' }),
+      .meta({
+        description:
+          'Where to POST the events: https, and not a private, loopback or link-local address (checked again after DNS resolution at every delivery).',
+        example: 'https://example.com/hooks/generations',
+      }),
     events: z
       .array(WebhookEvent)
       .min(1)
       .max(WEBHOOK_EVENTS.length)
       .optional()
-      .meta({ description: 'Which events to send (default ["completed"]): start (a worker took the job), progress (denoising steps), completed (succeeded, failed or canceled).' }),
+      .meta({
+        description:
+          'Which events to send (default ["completed"]): start (a worker took the job), progress (denoising steps), completed (succeeded, failed or canceled).',
+      }),
   })
   .strict()
   .meta({

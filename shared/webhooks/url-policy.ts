@@ -26,7 +26,8 @@ export function checkWebhookUrl(raw: string, policy: WebhookUrlPolicy): UrlVerdi
   if (policy.allowPrivate) return { ok: true, url };
   const host = hostOf(url);
   if (host === 'localhost' || host.endsWith('.localhost')) return { ok: false, problem: 'webhook.url may not point at localhost' };
-  if (isIP(host) && !isPublicAddress(host)) return { ok: false, problem: 'webhook.url may not point at a private, loopback or link-local address' };
+  if (isIP(host) && !isPublicAddress(host))
+    return { ok: false, problem: 'webhook.url may not point at a private, loopback or link-local address' };
   return { ok: true, url };
 }
 

@@ -3,8 +3,8 @@
  * set (`eval "$(infra/local/servers.sh env)"`, as .ci/run does), or when LOCAL_SERVERS=1
  * asks the tests to start them; otherwise they skip and say why.
  */
-import { SQSClient, CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { ensureLocalServers, localServersEnvFrom, runningLocalServersEnv, type LocalServersEnv } from '../../infra/local/servers.js';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ensureLocalServers, type LocalServersEnv, localServersEnvFrom, runningLocalServersEnv } from '../../infra/local/servers.js';
 
 export const SKIP_REASON =
   'AWS-compatible suites skipped: the local S3/SQS servers are not running and not configured. Run ' +

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseExports } from '../../infra/local/servers.js';
 import { openQueues } from '../../shared/queue/index.js';
 import { openStore, S3Store } from '../../shared/store/index.js';
-import { parseExports } from '../../infra/local/servers.js';
 import { tempDir } from './tmp-dir.js';
 
 describe('back ends chosen by configuration', () => {

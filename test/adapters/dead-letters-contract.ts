@@ -3,9 +3,9 @@
  * reaches the dead-letter queue after 3 receives, and draining it marks the job failed.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEAD_LETTERED, drainDeadLettersOnce, encodeJobMessage, JobRepository } from '../../shared/jobs/index.js';
 import type { JobQueue } from '../../shared/ports/queue.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
-import { DEAD_LETTERED, JobRepository, drainDeadLettersOnce, encodeJobMessage } from '../../shared/jobs/index.js';
 import { newJob } from './store-contract.js';
 
 export interface DeadLetterHarness {

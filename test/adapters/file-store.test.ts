@@ -40,7 +40,9 @@ describe('FileStore specifics', () => {
     const b = new FileStore({ root: join(tmp.dir, 'root') });
     const { etag } = await a.put('jobs/x.json', new TextEncoder().encode('{}'), { contentType: 'application/json' });
     expect((await b.get('jobs/x.json'))?.etag).toBe(etag);
-    await expect(b.put('jobs/x.json', new Uint8Array(), { contentType: 'application/json', ifNoneMatch: '*' })).rejects.toThrow(/precondition/);
+    await expect(b.put('jobs/x.json', new Uint8Array(), { contentType: 'application/json', ifNoneMatch: '*' })).rejects.toThrow(
+      /precondition/,
+    );
     a.close();
     b.close();
     tmp.remove();
@@ -53,7 +55,9 @@ describe('FileStore specifics', () => {
     rmSync(join(tmp.dir, 'objects', 'outputs'), { recursive: true });
     await store.put('outputs/j1/b.png', new Uint8Array([2]), { contentType: 'image/png' });
     expect((await store.get('outputs/j1/b.png'))?.body).toEqual(new Uint8Array([2]));
-    await expect(store.put('outputs/j1/b.png', new Uint8Array([3]), { contentType: 'image/png', ifNoneMatch: '*' })).rejects.toThrow(/precondition/);
+    await expect(store.put('outputs/j1/b.png', new Uint8Array([3]), { contentType: 'image/png', ifNoneMatch: '*' })).rejects.toThrow(
+      /precondition/,
+    );
     expect(readdirSync(join(tmp.dir, '.tmp'))).toEqual([]);
     store.close();
     tmp.remove();

@@ -6,11 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type AppDeps } from '../../edge/app.js';
+import { type AppDeps, createApp } from '../../edge/app.js';
 import { jobRepository } from '../../edge/deps.js';
 import { IdempotencyClaims } from '../../edge/idempotency/claims.js';
 import { StoreRateLimiter } from '../../edge/rate-limit/store.js';
-import { testRegistry, TINY_DIR, tinyRuntime } from '../support/edge-deps.js';
 import { eventLoopDecoder } from '../../edge/text-decode.js';
 import { apiKeys } from '../../shared/config/index.js';
 import { createLogger } from '../../shared/logging/index.js';
@@ -22,6 +21,7 @@ import type { ModelRuntime } from '../../shared/runtime/index.js';
 import { Generation } from '../../shared/schemas/index.js';
 import { FileStore } from '../../shared/store/file-store.js';
 import { S3Store } from '../../shared/store/s3-store.js';
+import { TINY_DIR, testRegistry, tinyRuntime } from '../support/edge-deps.js';
 import { awsCommon, createSqsQueuePair, resolveAwsEnv } from './aws-env.js';
 import { tempDir } from './tmp-dir.js';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  InvalidJobMessageError,
-  JobRecordBase,
-  JobStatus,
   encodeJobMessage,
+  InvalidJobMessageError,
   isTerminal,
   isTransitionAllowed,
+  JobRecordBase,
+  JobStatus,
   jobKey,
   parseJobMessage,
 } from '../../shared/jobs/index.js';

@@ -3,7 +3,7 @@
  * Each test gets a fresh queue pair with a 1 s visibility timeout and maxReceiveCount 3.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MessageNotInFlightError, type JobQueue, type ReceivedMessage } from '../../shared/ports/queue.js';
+import { type JobQueue, MessageNotInFlightError, type ReceivedMessage } from '../../shared/ports/queue.js';
 
 export interface QueueHarness {
   queue: JobQueue;

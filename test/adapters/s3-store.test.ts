@@ -40,7 +40,12 @@ describe('S3Store presigned URLs', () => {
   // Presigning is local work (no request is sent), so fixed credentials and a clock suffice.
   const storeAt = (clock: { ms: number }, presignExpiresSeconds?: number) =>
     new S3Store(
-      { bucket: 'ok-bucket', region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret-test-key' }, presignExpiresSeconds },
+      {
+        bucket: 'ok-bucket',
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret-test-key' },
+        presignExpiresSeconds,
+      },
       undefined,
       () => clock.ms,
     );

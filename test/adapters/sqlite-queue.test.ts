@@ -6,7 +6,12 @@ import { tempDir } from './tmp-dir.js';
 
 queueContract('SqliteQueue', async () => {
   const tmp = tempDir('sqlite-queue');
-  const queue = new SqliteQueue({ path: join(tmp.dir, 'q.sqlite'), visibilityTimeoutSeconds: VISIBILITY_S, maxReceiveCount: 3, pollIntervalMs: 20 });
+  const queue = new SqliteQueue({
+    path: join(tmp.dir, 'q.sqlite'),
+    visibilityTimeoutSeconds: VISIBILITY_S,
+    maxReceiveCount: 3,
+    pollIntervalMs: 20,
+  });
   const deadLetters = queue.deadLetterQueue();
   return {
     queue,

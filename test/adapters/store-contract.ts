@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PreconditionFailedError, type ObjectStore, type PutOptions } from '../../shared/ports/store.js';
-import { JobAlreadyExistsError, JobNotFoundError, JobRepository, JobTransitionError, type JobRecordBase } from '../../shared/jobs/index.js';
+import { JobAlreadyExistsError, JobNotFoundError, type JobRecordBase, JobRepository, JobTransitionError } from '../../shared/jobs/index.js';
+import { type ObjectStore, PreconditionFailedError, type PutOptions } from '../../shared/ports/store.js';
 
 export interface StoreHarness {
   store: ObjectStore;

@@ -5,10 +5,16 @@
  * model.PixelHead over 64 positions, divided by 64.
  */
 import { describe, expect, it } from 'vitest';
-import { pixelHeadFlops, rowFlops, type ModelShape } from '../../bench/flops.js';
+import { type ModelShape, pixelHeadFlops, rowFlops } from '../../bench/flops.js';
 
 const trunk: ModelShape = {
-  d_model: 256, n_layers: 8, expansion: 512, qk_dim: 128, vocab_size: 366, time_freq_dim: 128, patch_dim: 192,
+  d_model: 256,
+  n_layers: 8,
+  expansion: 512,
+  qk_dim: 128,
+  vocab_size: 366,
+  time_freq_dim: 128,
+  patch_dim: 192,
 };
 const withHead: ModelShape = { ...trunk, pixel: { width: 24, features: 8, layers: 3, patch_size: 8, channels: 3 } };
 

@@ -11,9 +11,15 @@ const graph = join(REPO, 'packages/tiny/model.onnx');
 
 describe.skipIf(!existsSync(python) || !existsSync(graph))('bench/py/op_share.py', () => {
   it('splits a guided step of 1 and 2 jobs between the pixel head, the blocks and the rest', () => {
-    const run = spawnSync(python, ['bench/py/op_share.py', graph, '--jobs', '1', '2', '--reps', '2', '--threads', '1'], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(python, ['bench/py/op_share.py', graph, '--jobs', '1', '2', '--reps', '2', '--threads', '1'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(run.status, run.stderr).toBe(0);
-    const out = JSON.parse(run.stdout) as { steps: { jobs: number; rows: number; parts_percent: Record<string, number>; pixel_head_ops_percent: Record<string, number> }[] };
+    const out = JSON.parse(run.stdout) as {
+      steps: { jobs: number; rows: number; parts_percent: Record<string, number>; pixel_head_ops_percent: Record<string, number> }[];
+    };
     expect(out.steps.map((s) => [s.jobs, s.rows])).toEqual([
       [1, 2],
       [2, 4],

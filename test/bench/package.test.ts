@@ -25,7 +25,9 @@ describe('the package bench measures', () => {
   });
 
   it('says which names there are when none matches, and refuses --model with --package', () => {
-    expect(() => benchPackage({ model: 'emoji-nope', quick: false, repo: REPO, env: {} })).toThrow(/no package named emoji-nope; there are: .*tiny/);
+    expect(() => benchPackage({ model: 'emoji-nope', quick: false, repo: REPO, env: {} })).toThrow(
+      /no package named emoji-nope; there are: .*tiny/,
+    );
     expect(() => benchPackage({ model: 'tiny', package: TINY, quick: false, repo: REPO, env: {} })).toThrow(/not both/);
     expect(benchPackage({ package: 'packages/tiny', quick: false, repo: REPO, env: {} })).toMatch(/packages\/tiny$/);
   });

@@ -33,7 +33,16 @@ describe.skipIf(!hasPython || !hasTiny)('npm run bench -- --quick', () => {
     expect(readFileSync(join(out, 'bench-quick.png')).subarray(1, 4).toString()).toBe('PNG');
 
     // Worker: both modes at every concurrency, the autotuned default, the max-batch run with memory.
-    const runs = result.worker.runs as { mode: string; concurrency: number; imagesPerSecond: number; latencyP50: number; latencyP95: number; jobsPerCall: number; failed: number; peakRssMb?: number }[];
+    const runs = result.worker.runs as {
+      mode: string;
+      concurrency: number;
+      imagesPerSecond: number;
+      latencyP50: number;
+      latencyP95: number;
+      jobsPerCall: number;
+      failed: number;
+      peakRssMb?: number;
+    }[];
     for (const c of result.options.concurrency as number[]) {
       for (const mode of ['one-at-a-time', 'continuous']) {
         const run = runs.find((r) => r.mode === mode && r.concurrency === c);

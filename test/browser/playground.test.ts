@@ -11,9 +11,9 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pngBytes } from '../support/images.js';
 import { buildPlayground } from '../../edge/playground/build.js';
-import { MODEL_DIR, startEdge, startWorkerProcess, stopProcess, tempDataDir, type Edge, type WorkerProcess } from '../e2e/system.js';
+import { type Edge, MODEL_DIR, startEdge, startWorkerProcess, stopProcess, tempDataDir, type WorkerProcess } from '../e2e/system.js';
+import { pngBytes } from '../support/images.js';
 import { launchChromium, newPage, screenshot } from './browser.js';
 
 const KEY = 'playground-test-key-1';
@@ -53,7 +53,10 @@ afterAll(async () => {
 });
 
 /** Opens the page and records every status line it shows (the live region), in order. */
-async function open(base: string, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; statuses: () => Promise<string[]>; close(): Promise<void> }> {
+async function open(
+  base: string,
+  colorScheme: 'light' | 'dark' = 'light',
+): Promise<{ page: Page; statuses: () => Promise<string[]>; close(): Promise<void> }> {
   const { context, page } = await newPage(browser, { colorScheme });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -62,7 +65,11 @@ async function open(base: string, colorScheme: 'light' | 'dark' = 'light'): Prom
     (window as unknown as { __statuses: string[] }).__statuses = seen;
     document.addEventListener('DOMContentLoaded', () => {
       const status = document.getElementById('status')!;
-      new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
     });
   });
   await page.goto(`${base}/`);
@@ -77,14 +84,17 @@ async function open(base: string, colorScheme: 'light' | 'dark' = 'light'): Prom
 }
 
 const promptBox = (page: Page) => page.getByRole('textbox', { name: 'Prompt', exact: true });
-const modelLoaded = (page: Page, edge: Edge) => expect.poll(() => page.locator('#model option').first().textContent()).toBe(edge.deps.models.default.manifest.name);
+const modelLoaded = (page: Page, edge: Edge) =>
+  expect.poll(() => page.locator('#model option').first().textContent()).toBe(edge.deps.models.default.manifest.name);
 
 /** WCAG contrast of each element's text against the background it is drawn on (the nearest opaque one). */
 function contrastOf(page: Page, selectors: string[]): Promise<Record<string, number>> {
   return page.evaluate((sels) => {
     const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
     const lum = ([r, g, b]: number[]) =>
-      [r!, g!, b!].map((v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+      [r!, g!, b!]
+        .map((v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+        .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i]!, 0);
     const background = (el: Element | null): number[] => {
       for (; el; el = el.parentElement) {
         const c = rgb(getComputedStyle(el).backgroundColor);
@@ -149,7 +159,16 @@ describe('the playground in Chromium', () => {
       const entry = page.locator('#gallery li').first();
       await expect.poll(() => entry.locator('.prompt').textContent()).toBe('draw a large red circle at the top left');
       // AA contrast (4.5:1) for text: body, help, the status line, links, buttons.
-      const contrast = await contrastOf(page, ['h1', '.tagline', '#model-help', '#status', 'a[href="./docs"]', '#generate', '.gallery .meta', 'figcaption a']);
+      const contrast = await contrastOf(page, [
+        'h1',
+        '.tagline',
+        '#model-help',
+        '#status',
+        'a[href="./docs"]',
+        '#generate',
+        '.gallery .meta',
+        'figcaption a',
+      ]);
       for (const [selector, ratio] of Object.entries(contrast)) expect(ratio, selector).toBeGreaterThanOrEqual(4.5);
       await screenshot(page, `draw-${scheme}`);
       await close();
@@ -184,7 +203,9 @@ describe('the playground in Chromium', () => {
       document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }));
       const pasted = new DataTransfer();
       pasted.items.add(file());
-      document.getElementById('prompt')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }));
+      document
+        .getElementById('prompt')!
+        .dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }));
     }, png);
     const attached = page.getByRole('list', { name: 'Attached images' }).locator('img');
     await expect.poll(() => attached.count()).toBe(2);
@@ -207,7 +228,10 @@ describe('the playground in Chromium', () => {
     await expect.poll(() => entries.count(), { timeout: 60_000 }).toBe(1);
     await page.getByLabel('Seed').fill('');
     await promptBox(page).fill('something else');
-    await entries.first().getByRole('button', { name: /^Run again/ }).click();
+    await entries
+      .first()
+      .getByRole('button', { name: /^Run again/ })
+      .click();
     await expect.poll(() => entries.count(), { timeout: 60_000 }).toBe(2);
     expect(await promptBox(page).inputValue()).toBe('draw a small yellow 3 at the top right');
     expect(await page.getByLabel('Seed').inputValue()).toBe('12345');
@@ -223,7 +247,9 @@ describe('the playground in Chromium', () => {
     await modelLoaded(page, withWorker);
     const fake = join(dirs[0]!.dir, 'not-really.png');
     writeFileSync(fake, 'this is text, not a picture');
-    await page.locator('#file').setInputFiles({ name: 'not-really.png', mimeType: 'image/png', buffer: Buffer.from('this is text, not a picture') });
+    await page
+      .locator('#file')
+      .setInputFiles({ name: 'not-really.png', mimeType: 'image/png', buffer: Buffer.from('this is text, not a picture') });
     await promptBox(page).fill('describe the image');
     await page.getByRole('button', { name: 'Generate' }).click();
     const alert = page.getByRole('alert').filter({ hasText: /./ }).first();
@@ -246,7 +272,9 @@ describe('the playground in Chromium', () => {
     await cancel.click();
     await expect.poll(() => page.locator('#status').textContent()).toBe('Canceled.');
     expect(await cancel.isVisible()).toBe(false);
-    const id = await page.evaluate(() => (JSON.parse(localStorage.getItem('playground.gallery.v2')!) as { turns: { generation: string }[] }[])[0]!.turns[0]!.generation);
+    const id = await page.evaluate(
+      () => (JSON.parse(localStorage.getItem('playground.gallery.v2')!) as { turns: { generation: string }[] }[])[0]!.turns[0]!.generation,
+    );
     expect((await withoutWorker.deps.jobs.get(id))!.status).toBe('canceled');
     await screenshot(page, 'canceled');
     await close();
@@ -297,7 +325,9 @@ describe('the playground in Chromium', () => {
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
     expect(outline).toBe('solid');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#answer .asked').last().textContent(), { timeout: 30_000 }).toBe('You asked: describe the image (with 1 image)');
+    await expect
+      .poll(() => page.locator('#answer .asked').last().textContent(), { timeout: 30_000 })
+      .toBe('You asked: describe the image (with 1 image)');
     // The turn shows at once; its answer comes when the server has decoded it.
     await expect.poll(() => page.locator('#status').textContent(), { timeout: 30_000 }).toBe('Done.');
     await screenshot(page, 'keyboard');
@@ -335,13 +365,15 @@ async function drawFirstTurn(page: Page, prompt: string): Promise<void> {
 }
 
 describe('conversations in the playground', () => {
-  it('sends the whole history with a follow-up, the first answer\'s image by reference', async () => {
+  it("sends the whole history with a follow-up, the first answer's image by reference", async () => {
     const { page, close } = await open(withWorker.url);
     await modelLoaded(page, withWorker);
     const posted = postedBodies(page);
     expect(await page.locator('#thread-note').textContent()).toBe('Your message starts a new conversation.');
     await drawFirstTurn(page, 'draw a large red circle at the top left');
-    expect(await page.locator('#thread-note').textContent()).toBe('Your message continues this conversation: the answer above goes with it.');
+    expect(await page.locator('#thread-note').textContent()).toBe(
+      'Your message continues this conversation: the answer above goes with it.',
+    );
     // The composer is empty again, ready for the next turn.
     expect(await promptBox(page).inputValue()).toBe('');
     const [first] = await keptThreads(page);
@@ -363,7 +395,9 @@ describe('conversations in the playground', () => {
     expect(threads[0]!.turns.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
     const second = await withWorker.deps.jobs.get(threads[0]!.turns[1]!.generation);
     expect(second!.messages![1]!.content[0]).toMatchObject({ type: 'image', generation: g1, index: 0 });
-    expect(await page.locator('#answer .turn').last().locator('.asked').textContent()).toBe('You asked: make the circle at the top left blue');
+    expect(await page.locator('#answer .turn').last().locator('.asked').textContent()).toBe(
+      'You asked: make the circle at the top left blue',
+    );
     expect(await page.locator('#gallery li .meta').first().textContent()).toMatch(/^tiny · 2 turns · succeeded · /);
     await screenshot(page, 'conversation');
     await close();
@@ -400,7 +434,7 @@ describe('conversations in the playground', () => {
     await close();
   });
 
-  it('drags an answer\'s image into the next turn', async () => {
+  it("drags an answer's image into the next turn", async () => {
     const { page, close } = await open(withWorker.url);
     await modelLoaded(page, withWorker);
     const posted = postedBodies(page);
@@ -434,7 +468,9 @@ describe('conversations in the playground', () => {
     await expect.poll(() => page.locator('#answer .turn').count()).toBe(2);
     expect(await page.locator('#status').textContent()).toBe('Reopened a conversation of 2 turns.');
     expect(await page.locator('#answer figure img').count()).toBe(1);
-    expect(await page.locator('#thread-note').textContent()).toBe('Your message continues this conversation: the 2 turns above go with it.');
+    expect(await page.locator('#thread-note').textContent()).toBe(
+      'Your message continues this conversation: the 2 turns above go with it.',
+    );
     await promptBox(page).fill('describe the image');
     await page.getByRole('button', { name: 'Generate' }).click();
     await expect.poll(() => page.locator('#answer .turn').count()).toBe(3);
@@ -470,7 +506,15 @@ describe('conversations in the playground', () => {
     await done(page);
     expect(posted[1]).toMatchObject({
       model: SINGLE,
-      messages: [{ role: 'user', content: [{ type: 'image', generation: g1, index: 0 }, { type: 'text', text: 'make the circle at the top left blue' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image', generation: g1, index: 0 },
+            { type: 'text', text: 'make the circle at the top left blue' },
+          ],
+        },
+      ],
     });
     // A new thread on the page and in the gallery.
     expect(await page.locator('#answer .turn').count()).toBe(1);

@@ -24,7 +24,7 @@ const IMAGES: Record<JobKind, number | undefined> = { draw: 1, describe: undefin
 
 function png64(shade: number): string {
   const png = new PNG({ width: 64, height: 64 });
-  for (let i = 0; i < png.data.length; i += 4) png.data.set([shade, (i / 4) % 64 << 2, 255 - shade, 255], i);
+  for (let i = 0; i < png.data.length; i += 4) png.data.set([shade, ((i / 4) % 64) << 2, 255 - shade, 255], i);
   return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
 }
 
@@ -62,7 +62,13 @@ export async function runJob(url: string, job: Job, i: number, settleBy: () => n
 }
 
 /** Every job succeeded once (see the module comment); returns the violations and what was counted. */
-export async function madeOnce(url: string, backend: Backend, dataDir: string, jobs: Job[], logs: string): Promise<{ violations: string[]; redelivered: number; imagesHashed: number }> {
+export async function madeOnce(
+  url: string,
+  backend: Backend,
+  dataDir: string,
+  jobs: Job[],
+  logs: string,
+): Promise<{ violations: string[]; redelivered: number; imagesHashed: number }> {
   const violations: string[] = [];
   const wins = new Map<string, number>();
   const receivers = new Map<string, Set<number>>();
@@ -81,12 +87,15 @@ export async function madeOnce(url: string, backend: Backend, dataDir: string, j
       continue;
     }
     const images = job.final.output.filter((p) => p.type === 'image').length;
-    if (IMAGES[job.kind] !== undefined && images !== IMAGES[job.kind]) violations.push(`job ${job.id} (${job.kind}): ${images} images, expected ${IMAGES[job.kind]}`);
+    if (IMAGES[job.kind] !== undefined && images !== IMAGES[job.kind])
+      violations.push(`job ${job.id} (${job.kind}): ${images} images, expected ${IMAGES[job.kind]}`);
     const names = await backend.outputNames(dataDir, job.id!);
-    if (names.length !== images) violations.push(`job ${job.id}: ${images} image parts but ${names.length} output objects (${names.join(', ')})`);
+    if (names.length !== images)
+      violations.push(`job ${job.id}: ${images} image parts but ${names.length} output objects (${names.join(', ')})`);
     if ((wins.get(job.id!) ?? 0) > 1) violations.push(`job ${job.id}: ${wins.get(job.id!)} 'job succeeded' transitions, expected 1`);
     const now = await imageHashes(url, (await call(url, `/v1/generations/${job.id}`)).body.output);
-    if (JSON.stringify(now) !== JSON.stringify(job.hashes) || now.some((h) => h.startsWith('HTTP'))) violations.push(`job ${job.id}: images ${JSON.stringify(job.hashes)} read back as ${JSON.stringify(now)}`);
+    if (JSON.stringify(now) !== JSON.stringify(job.hashes) || now.some((h) => h.startsWith('HTTP')))
+      violations.push(`job ${job.id}: images ${JSON.stringify(job.hashes)} read back as ${JSON.stringify(now)}`);
     imagesHashed += now.length;
     if (job.kind === 'multi') answers.add(JSON.stringify([job.final.output.map((p) => (p.type === 'image' ? 'image' : p)), job.hashes]));
   }

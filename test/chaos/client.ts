@@ -19,7 +19,12 @@ export async function fetchRetrying(url: URL, deadline = Date.now() + 120_000): 
 }
 
 /** Retries what fails because the edge is not there (a restart), never what it answered. */
-export async function call(base: string, path: string, init?: { method?: string; body?: unknown }, deadline = Date.now() + 120_000): Promise<{ status: number; body: any }> {
+export async function call(
+  base: string,
+  path: string,
+  init?: { method?: string; body?: unknown },
+  deadline = Date.now() + 120_000,
+): Promise<{ status: number; body: any }> {
   for (;;) {
     try {
       const res = await fetch(`${base}${path}`, {
@@ -40,7 +45,13 @@ export async function imageHashes(base: string, output: { type: string; url?: st
   for (const part of output) {
     if (part.type !== 'image') continue;
     const res = await fetchRetrying(new URL(part.url!, base));
-    hashes.push(res.status === 200 ? createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex') : `HTTP ${res.status}`);
+    hashes.push(
+      res.status === 200
+        ? createHash('sha256')
+            .update(Buffer.from(await res.arrayBuffer()))
+            .digest('hex')
+        : `HTTP ${res.status}`,
+    );
   }
   return hashes;
 }

@@ -13,7 +13,11 @@ export async function undrained(backend: Backend, dataDir: string, timeoutMs = 6
   const queue =
     backend.name === 'embedded'
       ? new SqliteQueue({ path: embeddedPaths(dataDir).queue })
-      : new SqsQueue({ queueUrl: backend.env['SQS_QUEUE_URL']!, endpoint: backend.env['SQS_ENDPOINT']!, region: backend.env['AWS_REGION']! });
+      : new SqsQueue({
+          queueUrl: backend.env['SQS_QUEUE_URL']!,
+          endpoint: backend.env['SQS_ENDPOINT']!,
+          region: backend.env['AWS_REGION']!,
+        });
   const dlq = backend.deadLetters(dataDir);
   try {
     const deadline = Date.now() + timeoutMs;

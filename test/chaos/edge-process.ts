@@ -2,7 +2,7 @@
  * The edge as a process of its own (edge/server.ts, as `npm run start:edge` runs it), on a
  * fixed loopback port so that clients keep their URL across a restart.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../e2e/system.js';

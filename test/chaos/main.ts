@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveAwsEnv } from '../adapters/aws-env.js';
-import { awsBackend, embeddedBackend, type Backend } from '../e2e/backends.js';
+import { awsBackend, type Backend, embeddedBackend } from '../e2e/backends.js';
 import { REPO_ROOT } from '../e2e/system.js';
 import { runPoolChaos } from './pool-run.js';
 import { runChaos } from './run.js';
@@ -31,7 +31,12 @@ const options = {
   hookFailEvery: Number(arg('hook-fail-every', '0')),
 };
 const runs = arg('runs', 'generations,pool').split(',');
-const poolOptions = { workers: options.workers, seed: options.seed, burstSeconds: Number(arg('burst-seconds', '60')), jobEveryMs: Number(arg('job-every-ms', '500')) };
+const poolOptions = {
+  workers: options.workers,
+  seed: options.seed,
+  burstSeconds: Number(arg('burst-seconds', '60')),
+  jobEveryMs: Number(arg('job-every-ms', '500')),
+};
 
 const backends: (() => Promise<Backend | null>)[] = [];
 if (which === 'embedded' || which === 'both') backends.push(async () => embeddedBackend());
@@ -59,7 +64,12 @@ for (const make of backends) {
 }
 
 async function generations(backend: Backend): Promise<void> {
-  const report = await runChaos({ ...options, backend, log: (line) => process.stdout.write(`${line}\n`), logFile: join(REPO_ROOT, `results/chaos-${backend.name}.log`) });
+  const report = await runChaos({
+    ...options,
+    backend,
+    log: (line) => process.stdout.write(`${line}\n`),
+    logFile: join(REPO_ROOT, `results/chaos-${backend.name}.log`),
+  });
   writeFileSync(join(REPO_ROOT, `results/chaos-${backend.name}.json`), `${JSON.stringify({ options, ...report }, null, 2)}\n`);
   process.stdout.write(
     `${backend.name}: ${report.generations} generations (${JSON.stringify(report.kinds)}) -> ${JSON.stringify(report.statuses)}; ` +
@@ -72,9 +82,17 @@ async function generations(backend: Backend): Promise<void> {
 }
 
 async function pool(backend: Backend): Promise<void> {
-  const r = await runPoolChaos({ ...poolOptions, backend, log: (line) => process.stdout.write(`${line}\n`), logFile: join(REPO_ROOT, `results/chaos-pool-${backend.name}.log`) });
+  const r = await runPoolChaos({
+    ...poolOptions,
+    backend,
+    log: (line) => process.stdout.write(`${line}\n`),
+    logFile: join(REPO_ROOT, `results/chaos-pool-${backend.name}.log`),
+  });
   writeFileSync(join(REPO_ROOT, `results/chaos-pool-${backend.name}.json`), `${JSON.stringify({ options: poolOptions, ...r }, null, 2)}\n`);
-  const phases = Object.entries(r.readiness).map(([name, p]) => `${name} ${p.notReady}x503 (workers) ${p.otherNotReady}x503 (other) ${p.ready}x200${p.readyAfter ? ', back to 200' : ''}`);
+  const phases = Object.entries(r.readiness).map(
+    ([name, p]) =>
+      `${name} ${p.notReady}x503 (workers) ${p.otherNotReady}x503 (other) ${p.ready}x200${p.readyAfter ? ', back to 200' : ''}`,
+  );
   process.stdout.write(
     `${backend.name} pool: start-up kills ${JSON.stringify(r.startupKills)}, burst kills ${r.burstKills}; the pool logged ${r.diedBeforeReady} deaths before ready and ${r.diedReady} after, ${r.restarts} restarts; ` +
       `${r.jobs} jobs -> ${JSON.stringify(r.statuses)}, ${r.redelivered} redelivered, ${r.imagesHashed} images hashed twice; readiness: ${phases.join(', ')}; ${r.seconds} s; violations: ${r.violations.length}\n`,

@@ -16,12 +16,12 @@ import { writeFileSync } from 'node:fs';
 import type { Backend } from '../e2e/backends.js';
 import { systemEnv, tempDataDir } from '../e2e/system.js';
 import { logLines } from '../log-lines.js';
+import { type Job, jobKind, madeOnce, runJob } from './burst-jobs.js';
 import { prng, sleep } from './client.js';
 import { undrained } from './drain.js';
 import { freePort } from './edge-process.js';
-import { jobKind, madeOnce, runJob, type Job } from './burst-jobs.js';
-import { startReadinessProbe, type PhaseReadiness } from './readiness-probe.js';
-import { startSystemProcess, type SystemProcess } from './system-process.js';
+import { type PhaseReadiness, startReadinessProbe } from './readiness-probe.js';
+import { type SystemProcess, startSystemProcess } from './system-process.js';
 
 export interface PoolChaosOptions {
   backend: Backend;
@@ -126,7 +126,9 @@ export async function runPoolChaos(o: PoolChaosOptions): Promise<PoolChaosReport
     for (const pid of await livePids()) if (kill(pid)) startupKills.firstLoading += 1;
     await system.answering();
     await until('the pool to be whole after the first kills', 180_000, whole);
-    log(`pool chaos on ${o.backend.name}: ${o.workers} workers at ${url}, ready after ${startupKills.firstLoading} kills of loading workers`);
+    log(
+      `pool chaos on ${o.backend.name}: ${o.workers} workers at ${url}, ready after ${startupKills.firstLoading} kills of loading workers`,
+    );
 
     // Jobs from here to the burst's end, so that kills land on work in flight.
     sending = true;
@@ -151,7 +153,9 @@ export async function runPoolChaos(o: PoolChaosOptions): Promise<PoolChaosReport
       if (kill(pid)) startupKills.replacementsStarting += 1;
     }
     await until('the pool to be whole after the start-up kills', 180_000, whole);
-    log(`start-up kills: ${startupKills.ready} ready workers, then ${startupKills.replacementsStarting} replacements while they started; whole again`);
+    log(
+      `start-up kills: ${startupKills.ready} ready workers, then ${startupKills.replacementsStarting} replacements while they started; whole again`,
+    );
 
     // 2. The burst.
     probe.phase('burst');
@@ -175,15 +179,20 @@ export async function runPoolChaos(o: PoolChaosOptions): Promise<PoolChaosReport
 
     // --- invariants ---------------------------------------------------------------------
     const pool = await system.pool();
-    if (pool.ready.length !== o.workers || pool.ready.some((p) => killed.has(p))) violations.push(`the pool is not whole: ready ${JSON.stringify(pool.ready)}`);
+    if (pool.ready.length !== o.workers || pool.ready.some((p) => killed.has(p)))
+      violations.push(`the pool is not whole: ready ${JSON.stringify(pool.ready)}`);
     if (pool.restarts !== killed.size) violations.push(`${killed.size} kills but ${pool.restarts} restarts`);
     if (startupKills.replacementsStarting === 0) violations.push('no replacement was killed while it started');
     const made = await madeOnce(url, o.backend, data.dir, jobs, system.output());
     violations.push(...made.violations, ...(await undrained(o.backend, data.dir)));
     const readiness = await probe.stop();
-    for (const phase of ['startup-kills', 'burst']) if (!readiness[phase]?.notReady) violations.push(`readiness never said 503 in the ${phase} phase`);
-    for (const phase of ['start', 'startup-kills', 'recovery']) if (!readiness[phase]?.readyAfter) violations.push(`readiness did not come back to 200 after the ${phase} phase's last 503 naming the workers`);
-    if (readiness['quiet']?.notReady) violations.push(`readiness named the workers in ${readiness['quiet'].notReady} 503s once quiet: ${readiness['quiet'].firstNotReady}`);
+    for (const phase of ['startup-kills', 'burst'])
+      if (!readiness[phase]?.notReady) violations.push(`readiness never said 503 in the ${phase} phase`);
+    for (const phase of ['start', 'startup-kills', 'recovery'])
+      if (!readiness[phase]?.readyAfter)
+        violations.push(`readiness did not come back to 200 after the ${phase} phase's last 503 naming the workers`);
+    if (readiness['quiet']?.notReady)
+      violations.push(`readiness named the workers in ${readiness['quiet'].notReady} 503s once quiet: ${readiness['quiet'].firstNotReady}`);
     const deaths = logLines(system.output()).map((l) => String(l['msg'] ?? ''));
     await system.stop();
     const outlived = [...seen].filter(alive);

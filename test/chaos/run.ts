@@ -22,11 +22,11 @@ import { writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import type { Backend } from '../e2e/backends.js';
 import { startWorkerProcess, stopProcess, systemEnv, tempDataDir, type WorkerProcess } from '../e2e/system.js';
-import { newSecret, startReceiver } from '../webhooks/receiver.js';
-import { freePort, startEdgeProcess, type EdgeProcess } from './edge-process.js';
 import { logLines } from '../log-lines.js';
+import { newSecret, startReceiver } from '../webhooks/receiver.js';
 import { call, imageHashes, prng, sleep } from './client.js';
 import { undrained } from './drain.js';
+import { type EdgeProcess, freePort, startEdgeProcess } from './edge-process.js';
 
 export type Kind = 'draw' | 'draw+webhook' | 'describe' | 'multi' | 'cancel';
 
@@ -87,7 +87,7 @@ interface Gen {
 
 function png64(shade: number): string {
   const png = new PNG({ width: 64, height: 64 });
-  for (let i = 0; i < png.data.length; i += 4) png.data.set([shade, (i / 4) % 64 << 2, 255 - shade, 255], i);
+  for (let i = 0; i < png.data.length; i += 4) png.data.set([shade, ((i / 4) % 64) << 2, 255 - shade, 255], i);
   return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
 }
 
@@ -114,12 +114,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let edgeRestarts = 0;
   try {
     const startWorker = async (slot: number): Promise<void> => {
-      const w = await startWorkerProcess(data.dir, { ...o.backend.env, ...hookEnv, LOG_LEVEL: 'info', WORKER_DEAD_LETTER_WAIT_SECONDS: '1' });
+      const w = await startWorkerProcess(data.dir, {
+        ...o.backend.env,
+        ...hookEnv,
+        LOG_LEVEL: 'info',
+        WORKER_DEAD_LETTER_WAIT_SECONDS: '1',
+      });
       outputs.push(w.output);
       workers[slot] = w;
     };
     [edge] = await Promise.all([startEdgeProcess(edgeEnv, url), ...Array.from({ length: o.workers }, (_, i) => startWorker(i))]);
-    log(`chaos on ${o.backend.name}: edge ${url}, ${o.workers} workers, ${o.generations} generations, ${o.kills} kills${o.edgeRestart ? ', one edge restart' : ''}`);
+    log(
+      `chaos on ${o.backend.name}: edge ${url}, ${o.workers} workers, ${o.generations} generations, ${o.kills} kills${o.edgeRestart ? ', one edge restart' : ''}`,
+    );
 
     const gens: Gen[] = Array.from({ length: o.generations }, () => {
       const r = rand();
@@ -164,13 +171,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     };
 
     const runOne = async (g: Gen, i: number): Promise<void> => {
-      const webhook = g.webhook ? { url: `${receiver.url}?g=${i}`, events: rand() < 0.5 ? ['completed'] : ['start', 'progress', 'completed'] } : undefined;
+      const webhook = g.webhook
+        ? { url: `${receiver.url}?g=${i}`, events: rand() < 0.5 ? ['completed'] : ['start', 'progress', 'completed'] }
+        : undefined;
       const body =
         g.kind === 'describe'
           ? { prompt: 'describe the image', images: [png64((i * 37) % 256)], max_tokens: 6, seed: i, ...(webhook ? { webhook } : {}) }
           : g.kind === 'multi'
             ? { ...MULTI_IMAGE, ...(webhook ? { webhook } : {}) }
-            : { prompt: 'draw a small red circle at the top', steps: g.kind === 'cancel' ? 60 : 4 + (i % 5), seed: i, ...(webhook ? { webhook } : {}) };
+            : {
+                prompt: 'draw a small red circle at the top',
+                steps: g.kind === 'cancel' ? 60 : 4 + (i % 5),
+                seed: i,
+                ...(webhook ? { webhook } : {}),
+              };
       const created = await call(url, '/v1/generations', { body });
       if (created.status !== 201 && created.status !== 202) {
         violations.push(`generation ${i} (${g.kind}): POST answered ${created.status} ${JSON.stringify(created.body).slice(0, 200)}`);
@@ -182,7 +196,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       if (g.kind === 'cancel') {
         await sleep(rand() * 1500);
         const c = await call(url, `/v1/generations/${g.id}/cancel`, { method: 'POST' });
-        if (c.status !== 200 && !(c.status === 409 && c.body?.error?.code === 'already_finished')) violations.push(`generation ${g.id}: cancel answered ${c.status}`);
+        if (c.status !== 200 && !(c.status === 409 && c.body?.error?.code === 'already_finished'))
+          violations.push(`generation ${g.id}: cancel answered ${c.status}`);
       }
       const deadline = Date.now() + (o.settleMs ?? 300_000);
       for (;;) {
@@ -214,27 +229,41 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     // --- invariants ---------------------------------------------------------------------
     const statuses: Record<string, number> = {};
     for (const g of gens) if (g.final) statuses[g.final.status] = (statuses[g.final.status] ?? 0) + 1;
-    const allowed: Record<Kind, string[]> = { draw: ['succeeded'], 'draw+webhook': ['succeeded'], describe: ['succeeded'], multi: ['succeeded'], cancel: ['canceled', 'succeeded'] };
+    const allowed: Record<Kind, string[]> = {
+      draw: ['succeeded'],
+      'draw+webhook': ['succeeded'],
+      describe: ['succeeded'],
+      multi: ['succeeded'],
+      cancel: ['canceled', 'succeeded'],
+    };
     for (const g of gens) {
-      if (g.final && !allowed[g.kind].includes(g.final.status)) violations.push(`generation ${g.id} (${g.kind}) ended ${g.final.status}: ${JSON.stringify(g.final).slice(0, 300)}`);
+      if (g.final && !allowed[g.kind].includes(g.final.status))
+        violations.push(`generation ${g.id} (${g.kind}) ended ${g.final.status}: ${JSON.stringify(g.final).slice(0, 300)}`);
     }
 
     // Answers of several images: one request, so one answer, whatever was killed on the way.
-    const answers = gens.filter((g) => g.kind === 'multi' && g.final?.status === 'succeeded').map((g) => ({ id: g.id!, answer: JSON.stringify([g.final!.output.map((p) => (p.type === 'image' ? 'image' : p)), g.hashes]) }));
+    const answers = gens
+      .filter((g) => g.kind === 'multi' && g.final?.status === 'succeeded')
+      .map((g) => ({ id: g.id!, answer: JSON.stringify([g.final!.output.map((p) => (p.type === 'image' ? 'image' : p)), g.hashes]) }));
     for (const { id, answer } of answers) {
       const images = (JSON.parse(answer) as [unknown[], string[]])[1].length;
       if (images !== MULTI_IMAGE_COUNT) violations.push(`generation ${id} (multi): ${images} images, expected ${MULTI_IMAGE_COUNT}`);
-      if (answer !== answers[0]!.answer) violations.push(`generation ${id} (multi): answer ${answer.slice(0, 300)} differs from ${answers[0]!.id}'s ${answers[0]!.answer.slice(0, 300)}`);
+      if (answer !== answers[0]!.answer)
+        violations.push(
+          `generation ${id} (multi): answer ${answer.slice(0, 300)} differs from ${answers[0]!.id}'s ${answers[0]!.answer.slice(0, 300)}`,
+        );
     }
 
     // Webhooks: retries may still be in flight; wait for every completed event.
     const expectHook = gens.filter((g) => g.webhook && g.final);
     const hookDeadline = Date.now() + 60_000;
-    while (Date.now() < hookDeadline && !expectHook.every((g) => receiver.received.some((r) => r.id === `msg_${g.id}_completed`))) await sleep(250);
+    while (Date.now() < hookDeadline && !expectHook.every((g) => receiver.received.some((r) => r.id === `msg_${g.id}_completed`)))
+      await sleep(250);
     for (const g of expectHook) {
       const got = receiver.received.filter((r) => r.id === `msg_${g.id}_completed`);
       if (got.length === 0) violations.push(`generation ${g.id}: no completed webhook delivered`);
-      else if (got.some((r) => r.data.status !== g.final!.status)) violations.push(`generation ${g.id}: completed webhook says ${got[0]!.data.status}, the generation ${g.final!.status}`);
+      else if (got.some((r) => r.data.status !== g.final!.status))
+        violations.push(`generation ${g.id}: completed webhook says ${got[0]!.data.status}, the generation ${g.final!.status}`);
     }
     if (receiver.rejected > 0) violations.push(`${receiver.rejected} webhook deliveries failed signature verification`);
 
@@ -258,14 +287,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       if (g.final?.status !== 'succeeded') continue;
       const images = g.final.output.filter((p) => p.type === 'image');
       const names = await o.backend.outputNames(data.dir, g.id!);
-      if (names.length !== images.length) violations.push(`generation ${g.id}: ${images.length} image parts but ${names.length} output objects (${names.join(', ')})`);
+      if (names.length !== images.length)
+        violations.push(`generation ${g.id}: ${images.length} image parts but ${names.length} output objects (${names.join(', ')})`);
       const madeByWorker = images.length > 0;
       const won = wins.get(g.id!) ?? 0;
       if (won > 1) violations.push(`generation ${g.id}: ${won} 'job succeeded' transitions, expected 1`);
       if (madeByWorker && won === 0) unloggedWins += 1;
       // Read again after all the chaos: the same bytes (the output was written once, never rewritten).
       const now = await imageHashes(url, (await call(url, `/v1/generations/${g.id}`)).body.output);
-      if (JSON.stringify(now) !== JSON.stringify(g.hashes) || now.some((h) => h.startsWith('HTTP'))) violations.push(`generation ${g.id}: images ${JSON.stringify(g.hashes)} read back as ${JSON.stringify(now)}`);
+      if (JSON.stringify(now) !== JSON.stringify(g.hashes) || now.some((h) => h.startsWith('HTTP')))
+        violations.push(`generation ${g.id}: images ${JSON.stringify(g.hashes)} read back as ${JSON.stringify(now)}`);
       imagesHashed += now.length;
     }
 
@@ -280,7 +311,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     let failedAttempts = 0;
     for (const g of expectHook) {
       const view = (await call(url, `/v1/generations/${g.id}`)).body as { webhook?: { deliveries: { status_code: number | null }[] } };
-      failedAttempts += (view.webhook?.deliveries ?? []).filter((d) => d.status_code === null || d.status_code < 200 || d.status_code >= 300).length;
+      failedAttempts += (view.webhook?.deliveries ?? []).filter(
+        (d) => d.status_code === null || d.status_code < 200 || d.status_code >= 300,
+      ).length;
     }
     return {
       backend: o.backend.name,
@@ -289,7 +322,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       statuses,
       kills,
       edgeRestarts,
-      webhooks: { expected: expectHook.length, delivered: expectHook.filter((g) => receiver.received.some((r) => r.id === `msg_${g.id}_completed`)).length, rejectedSignatures: receiver.rejected, failedAttempts, refusedByReceiver: receiver.failed },
+      webhooks: {
+        expected: expectHook.length,
+        delivered: expectHook.filter((g) => receiver.received.some((r) => r.id === `msg_${g.id}_completed`)).length,
+        rejectedSignatures: receiver.rejected,
+        failedAttempts,
+        refusedByReceiver: receiver.failed,
+      },
       redelivered: [...receivers.values()].filter((s) => s.size > 1).length,
       redeliveredMulti: gens.filter((g) => g.kind === 'multi' && (receivers.get(g.id!)?.size ?? 0) > 1).length,
       unloggedWins,

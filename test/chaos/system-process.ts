@@ -4,7 +4,7 @@
  * workers are found as its child processes (`ps`), so that one can be killed while it
  * loads, before the pool has a pid to report for it.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../e2e/system.js';

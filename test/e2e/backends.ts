@@ -103,7 +103,9 @@ export async function awsBackend(env: LocalServersEnv): Promise<Backend> {
     },
     maxReceiveCount,
     // A presigned GET on the S3 server itself, path-style: the client fetches it there.
-    imageUrl: new RegExp(`^${escapeRegExp(env.AWS_ENDPOINT_URL_S3)}/${escapeRegExp(env.S3_BUCKET)}/outputs/[^?]+\\.png\\?.*X-Amz-Signature=`),
+    imageUrl: new RegExp(
+      `^${escapeRegExp(env.AWS_ENDPOINT_URL_S3)}/${escapeRegExp(env.S3_BUCKET)}/outputs/[^?]+\\.png\\?.*X-Amz-Signature=`,
+    ),
     async outputNames(_dataDir, jobId) {
       const prefix = `outputs/${jobId}/`;
       const out = await s3.send(new ListObjectsV2Command({ Bucket: env.S3_BUCKET, Prefix: prefix }));

@@ -10,7 +10,19 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from './backends.js';
-import { api, isFinished, poll, REPO_ROOT, startEdge, startWorkerProcess, stopProcess, tempDataDir, TINY_DIR, type Edge, type WorkerProcess } from './system.js';
+import {
+  api,
+  type Edge,
+  isFinished,
+  poll,
+  REPO_ROOT,
+  startEdge,
+  startWorkerProcess,
+  stopProcess,
+  TINY_DIR,
+  tempDataDir,
+  type WorkerProcess,
+} from './system.js';
 
 const SHAPES_DIR = join(REPO_ROOT, 'packages/shapes64');
 const hasShapes = existsSync(join(SHAPES_DIR, 'manifest.json'));
@@ -50,10 +62,17 @@ export function modelsSuite(title: string, setup: () => Promise<Backend>, skip =
     });
 
     it('draws with the second model, and with the default one, each job on its own model', async () => {
-      const onTiny = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a small red circle at the top', model: 'tiny', steps: 4, seed: 7 } });
-      const onShapes = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a large blue square at the center', steps: 4, seed: 8 } });
+      const onTiny = await api(edge.url, '/v1/generations', {
+        body: { prompt: 'draw a small red circle at the top', model: 'tiny', steps: 4, seed: 7 },
+      });
+      const onShapes = await api(edge.url, '/v1/generations', {
+        body: { prompt: 'draw a large blue square at the center', steps: 4, seed: 8 },
+      });
       expect([onTiny.status, onShapes.status]).toEqual([202, 202]);
-      const [tiny, shapes] = await Promise.all([poll(edge.url, onTiny.body.id, isFinished, 60_000, 100), poll(edge.url, onShapes.body.id, isFinished, 60_000, 100)]);
+      const [tiny, shapes] = await Promise.all([
+        poll(edge.url, onTiny.body.id, isFinished, 60_000, 100),
+        poll(edge.url, onShapes.body.id, isFinished, 60_000, 100),
+      ]);
       expect([tiny.status, shapes.status], worker.output()).toEqual(['succeeded', 'succeeded']);
       expect((tiny as unknown as { model: string }).model).toBe('tiny');
       expect((shapes as unknown as { model: string }).model).toBe('shapes64');
@@ -75,7 +94,9 @@ export function modelsSuite(title: string, setup: () => Promise<Backend>, skip =
     });
 
     it('refuses an unknown model with 400 unknown_model', async () => {
-      const { status, body } = await api<{ error: { code: string; message: string } }>(edge.url, '/v1/generations', { body: { prompt: 'draw a cat', model: 'emoji64' } });
+      const { status, body } = await api<{ error: { code: string; message: string } }>(edge.url, '/v1/generations', {
+        body: { prompt: 'draw a cat', model: 'emoji64' },
+      });
       expect(status).toBe(400);
       expect(body.error).toEqual({ code: 'unknown_model', message: 'unknown model "emoji64"; this server serves: shapes64, tiny' });
     });

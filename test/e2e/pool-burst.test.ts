@@ -12,7 +12,7 @@ import { poolReadinessCheck } from '../../gpu-worker/pool-readiness.js';
 import { embeddedPaths } from '../../shared/adapters.js';
 import { evaluateReadiness } from '../../shared/readiness/index.js';
 import { silentLogger } from '../worker/helpers.js';
-import { api, isFinished, poll, startEdge, systemEnv, tempDataDir, type Edge } from './system.js';
+import { api, type Edge, isFinished, poll, startEdge, systemEnv, tempDataDir } from './system.js';
 
 const DRAW = { prompt: 'draw a red circle', steps: 6 };
 
@@ -25,7 +25,11 @@ describe('the worker pool under a burst of kills', () => {
     edge = await startEdge(data.dir);
     pool = startWorkerPool({
       count: 2,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...systemEnv(data.dir, { WORKER_MAX_BATCH: '4', WORKER_PROGRESS_INTERVAL_MS: '0' }) },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: process.env['HOME'] ?? '',
+        ...systemEnv(data.dir, { WORKER_MAX_BATCH: '4', WORKER_PROGRESS_INTERVAL_MS: '0' }),
+      },
       logger: silentLogger(),
       backoff: { initialMs: 100, maxMs: 1_000 },
       stopTimeoutMs: 10_000,

@@ -3,7 +3,7 @@
  * a draw through its workers, includes their metrics in the API's /metrics, restarts a
  * worker that is SIGKILLed, and stops everything, workers included, on Ctrl-C (SIGINT).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, isFinished, MODEL_DIR, poll, REPO_ROOT, tempDataDir } from './system.js';
@@ -76,7 +76,10 @@ describe('npm start: the embedded default', () => {
     await until(() => /^\[readiness\] ready$/m.test(output), 'the ready line');
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { store: { ok: true }, queue: { ok: true }, models: { ok: true }, workers: { ok: true } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { store: { ok: true }, queue: { ok: true }, models: { ok: true }, workers: { ok: true } },
+    });
     expect(output).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/generations/);
     expect(output).toContain('npm run cli -- draw');
     expect(alive(workerPid())).toBe(true);
@@ -103,7 +106,10 @@ describe('npm start: the embedded default', () => {
     const before = output.length;
     process.kill(first, 'SIGKILL');
     // Not ready, and says why, until the replacement loads; then ready again.
-    await until(() => /^\[readiness\] not ready: workers: no worker ready: worker 0 (died|starting)/m.test(output.slice(before)), 'the not-ready line');
+    await until(
+      () => /^\[readiness\] not ready: workers: no worker ready: worker 0 (died|starting)/m.test(output.slice(before)),
+      'the not-ready line',
+    );
     await until(() => /^\[readiness\] ready$/m.test(output.slice(before)), 'ready again');
     const created = await api(url, '/v1/generations', { body: { prompt: 'draw a blue square', steps: 3 } });
     expect(created.status).toBe(202);

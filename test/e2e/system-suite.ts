@@ -14,15 +14,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { JobRepository } from '../../shared/jobs/repository.js';
 import { isTerminal } from '../../shared/jobs/status.js';
-import { fakeAgent } from '../worker/fake-ecs-agent.js';
-import { newSecret, startReceiver, type Receiver } from '../webhooks/receiver.js';
-import type { Backend } from './backends.js';
-import { api, isFinished, poll, startEdge, startWorkerProcess, stopProcess, tempDataDir, VISIBILITY_TIMEOUT_SECONDS, type Edge, type Generation, type WorkerProcess } from './system.js';
 import { logLines } from '../log-lines.js';
+import { newSecret, type Receiver, startReceiver } from '../webhooks/receiver.js';
+import { fakeAgent } from '../worker/fake-ecs-agent.js';
+import type { Backend } from './backends.js';
+import {
+  api,
+  type Edge,
+  type Generation,
+  isFinished,
+  poll,
+  startEdge,
+  startWorkerProcess,
+  stopProcess,
+  tempDataDir,
+  VISIBILITY_TIMEOUT_SECONDS,
+  type WorkerProcess,
+} from './system.js';
 
 const png64 = (): string => {
   const png = new PNG({ width: 64, height: 64 });
-  for (let i = 0; i < png.data.length; i += 4) png.data.set([(i / 4) % 64 << 2, 90, 200, 255], i);
+  for (let i = 0; i < png.data.length; i += 4) png.data.set([((i / 4) % 64) << 2, 90, 200, 255], i);
   return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
 };
 
@@ -59,7 +71,14 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
     const hookEnv = { WEBHOOK_SECRET: secret, WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '300' };
 
     const startWorker = async (): Promise<WorkerProcess> => {
-      const w = await startWorkerProcess(data.dir, { ...backend.env, ...hookEnv, LOG_LEVEL: 'info', WORKER_DEAD_LETTER_WAIT_SECONDS: '1', ECS_AGENT_URI: agent.uri, WORKER_PROTECTION_IDLE_SECONDS: '1' });
+      const w = await startWorkerProcess(data.dir, {
+        ...backend.env,
+        ...hookEnv,
+        LOG_LEVEL: 'info',
+        WORKER_DEAD_LETTER_WAIT_SECONDS: '1',
+        ECS_AGENT_URI: agent.uri,
+        WORKER_PROTECTION_IDLE_SECONDS: '1',
+      });
       outputs.push(w.output);
       return w;
     };
@@ -117,7 +136,11 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
 
     it('follows a draw live (events from queued to succeeded), waits for one (Prefer: wait), and makes one of duplicates (Idempotency-Key)', async () => {
       const post = (body: unknown, headers: Record<string, string> = {}) =>
-        fetch(`${edge.url}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+        fetch(`${edge.url}/v1/generations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
       const created = await post({ prompt: 'draw a small blue square at the center', steps: 6, seed: 3 });
       expect(created.status).toBe(202);
       const { id } = (await created.json()) as Generation;
@@ -127,7 +150,15 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
       const events = text
         .split('\n\n')
         .filter((block) => block.startsWith('event: generation'))
-        .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as Generation);
+        .map(
+          (block) =>
+            JSON.parse(
+              block
+                .split('\n')
+                .find((l) => l.startsWith('data: '))!
+                .slice(6),
+            ) as Generation,
+        );
       expect(events[events.length - 1]!.status, dump()).toBe('succeeded');
       // States in order, never back (a state shorter than the poll interval may be passed over).
       const order = ['queued', 'running', 'succeeded'];
@@ -146,7 +177,9 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
       expect([waited.status, ((await waited.json()) as Generation).status], dump()).toEqual([201, 'succeeded']);
 
       const key = randomUUID();
-      const duplicates = await Promise.all(Array.from({ length: 4 }, () => post({ prompt: 'draw a large green 4', steps: 4 }, { 'idempotency-key': key })));
+      const duplicates = await Promise.all(
+        Array.from({ length: 4 }, () => post({ prompt: 'draw a large green 4', steps: 4 }, { 'idempotency-key': key })),
+      );
       expect(duplicates.map((r) => r.status).sort()).toEqual([200, 200, 200, 202]);
       const ids = new Set(await Promise.all(duplicates.map(async (r) => ((await r.json()) as Generation).id)));
       expect(ids.size).toBe(1);
@@ -168,7 +201,14 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
     it('loses nothing when the worker is SIGKILLed mid-job: the messages come back and each job succeeds exactly once', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i += 1) {
-        const created = await api(edge.url, '/v1/generations', { body: { prompt: `draw a small green ${i} at the left`, steps: 100, seed: 100 + i, webhook: { url: `${receiver.url}?kill`, events: ['completed'] } } });
+        const created = await api(edge.url, '/v1/generations', {
+          body: {
+            prompt: `draw a small green ${i} at the left`,
+            steps: 100,
+            seed: 100 + i,
+            webhook: { url: `${receiver.url}?kill`, events: ['completed'] },
+          },
+        });
         expect(created.status).toBe(202);
         ids.push(created.body.id);
       }
@@ -203,59 +243,98 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
         expect(await backend.outputNames(data.dir, g.id)).toEqual(['0.png']);
         // One succeeded transition, by any worker of this run (the killed one included).
         // The record is written before the worker logs its line: wait for the line to reach the pipe.
-        const wins = await waitFor(`the "job succeeded" line of ${g.id}`, async () => {
-          const lines = logLines(allOutput()).filter((l) => l['msg'] === 'job succeeded' && l['jobId'] === g.id);
-          return lines.length > 0 ? lines : undefined;
-        }, 5_000);
+        const wins = await waitFor(
+          `the "job succeeded" line of ${g.id}`,
+          async () => {
+            const lines = logLines(allOutput()).filter((l) => l['msg'] === 'job succeeded' && l['jobId'] === g.id);
+            return lines.length > 0 ? lines : undefined;
+          },
+          5_000,
+        );
         expect(wins).toHaveLength(1);
       }
       // Each completed event reached the receiver, signed (same webhook-id however often it was sent).
-      await waitFor('the completed webhooks', async () => (ids.every((id) => receiver.received.some((r) => r.id === `msg_${id}_completed`)) ? true : undefined), 30_000);
+      await waitFor(
+        'the completed webhooks',
+        async () => (ids.every((id) => receiver.received.some((r) => r.id === `msg_${id}_completed`)) ? true : undefined),
+        30_000,
+      );
       for (const id of ids) expect(receiver.received.find((r) => r.id === `msg_${id}_completed`)?.data.status).toBe('succeeded');
       expect(receiver.rejected).toBe(0);
       // The new worker did them, once each.
       const metrics = await (await fetch(`http://127.0.0.1:${worker.healthPort}/metrics`)).text();
       expect(metrics).toMatch(/^jobs_total\{status="succeeded"\} 3$/m);
       // Jobs and their webhook events alike leave the queue (a delivery deletes its message just after the POST).
-      await waitFor('the queue to empty', async () => {
-        const s = await edge.deps.queue.stats();
-        return s.visible === 0 && s.inFlight === 0 ? s : undefined;
-      }, 20_000);
+      await waitFor(
+        'the queue to empty',
+        async () => {
+          const s = await edge.deps.queue.stats();
+          return s.visible === 0 && s.inFlight === 0 ? s : undefined;
+        },
+        20_000,
+      );
     });
 
     it('webhooks: signed start, progress and completed events, a failed delivery retried, every attempt on the generation', async () => {
       receiver.failNext(1, 503); // the first delivery to arrive (any event) fails once
-      const created = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a small red circle at the top', steps: 4, seed: 9, webhook: { url: receiver.url, events: ['start', 'progress', 'completed'] } } });
+      const created = await api(edge.url, '/v1/generations', {
+        body: {
+          prompt: 'draw a small red circle at the top',
+          steps: 4,
+          seed: 9,
+          webhook: { url: receiver.url, events: ['start', 'progress', 'completed'] },
+        },
+      });
       expect(created.status, JSON.stringify(created.body)).toBe(202);
       const id = created.body.id;
-      expect((created.body as unknown as { webhook: unknown }).webhook).toEqual({ url: receiver.url, events: ['start', 'progress', 'completed'], deliveries: [] });
+      expect((created.body as unknown as { webhook: unknown }).webhook).toEqual({
+        url: receiver.url,
+        events: ['start', 'progress', 'completed'],
+        deliveries: [],
+      });
       await poll(edge.url, id, isFinished);
       const mine = () => receiver.received.filter((r) => r.data.id === id);
       // Deliveries run concurrently, so the events may arrive in any order (a progress event
       // after the completed one on a fast machine): wait for all three kinds.
       const kinds = ['generation.start', 'generation.progress', 'generation.completed'];
-      await waitFor('start, progress and completed', async () => (kinds.every((k) => mine().some((r) => r.type === k)) ? true : undefined), 30_000);
+      await waitFor(
+        'start, progress and completed',
+        async () => (kinds.every((k) => mine().some((r) => r.type === k)) ? true : undefined),
+        30_000,
+      );
       expect(mine().find((r) => r.type === 'generation.completed')!.data.status).toBe('succeeded');
       expect(mine().every((r) => r.verified)).toBe(true);
       // The one delivery the receiver refused (whichever event came first) was tried again and
       // delivered, and the generation lists both attempts.
       type Delivery = { event: string; webhook_id: string; attempt: number; status_code: number | null };
-      const deliveries = async () => ((await api(edge.url, `/v1/generations/${id}`)).body as unknown as { webhook: { deliveries: Delivery[] } }).webhook.deliveries;
-      const log = await waitFor('the refused delivery retried', async () => {
-        const all = await deliveries();
-        const refused = all.filter((d) => d.status_code === 503);
-        return refused.length === 1 && all.some((d) => d.webhook_id === refused[0]!.webhook_id && d.attempt === 2 && d.status_code === 204) ? all : undefined;
-      }, 30_000);
+      const deliveries = async () =>
+        ((await api(edge.url, `/v1/generations/${id}`)).body as unknown as { webhook: { deliveries: Delivery[] } }).webhook.deliveries;
+      const log = await waitFor(
+        'the refused delivery retried',
+        async () => {
+          const all = await deliveries();
+          const refused = all.filter((d) => d.status_code === 503);
+          return refused.length === 1 &&
+            all.some((d) => d.webhook_id === refused[0]!.webhook_id && d.attempt === 2 && d.status_code === 204)
+            ? all
+            : undefined;
+        },
+        30_000,
+      );
       expect(log.find((d) => d.status_code === 503)!.attempt).toBe(1);
       expect(log.some((d) => d.event === 'start' && d.status_code === 204)).toBe(true);
       expect(log.some((d) => d.event === 'completed' && d.status_code === 204)).toBe(true);
     });
 
     it('refuses a webhook URL with credentials in it (invalid_webhook), and one that is not http(s) (invalid_request)', async () => {
-      const ftp = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a red circle', webhook: { url: 'ftp://example.com/x' } } });
+      const ftp = await api(edge.url, '/v1/generations', {
+        body: { prompt: 'draw a red circle', webhook: { url: 'ftp://example.com/x' } },
+      });
       expect(ftp.status).toBe(400);
       expect((ftp.body as unknown as { error: { code: string } }).error.code).toBe('invalid_request');
-      const res = await api(edge.url, '/v1/generations', { body: { prompt: 'draw a red circle', webhook: { url: 'https://user:secret@example.com/x' } } });
+      const res = await api(edge.url, '/v1/generations', {
+        body: { prompt: 'draw a red circle', webhook: { url: 'https://user:secret@example.com/x' } },
+      });
       expect(res.status).toBe(400);
       expect((res.body as unknown as { error: { code: string } }).error.code).toBe('invalid_webhook');
     });
@@ -278,7 +357,10 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
         tokens_used: 0,
       };
       const { store, queue } = edge.deps;
-      await store.put(`jobs/${id}.json`, new TextEncoder().encode(JSON.stringify(record)), { contentType: 'application/json', ifNoneMatch: '*' });
+      await store.put(`jobs/${id}.json`, new TextEncoder().encode(JSON.stringify(record)), {
+        contentType: 'application/json',
+        ifNoneMatch: '*',
+      });
       const deadLetters = backend.deadLetters(data.dir);
       const before = await deadLetters.stats();
       await queue.send(encodeJobMessage({ jobId: id, requestId }));

@@ -5,17 +5,17 @@
  * embedded one (SQLite queue + file store) or the local S3/SQS servers. Nothing is stubbed:
  * the fixture package answers a draw prompt with `<boi>` by itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../../edge/app.js';
-import { buildDeps, type BuiltDeps } from '../../edge/deps.js';
+import { type BuiltDeps, buildDeps } from '../../edge/deps.js';
 import { startServer } from '../../edge/server.js';
+import type { WorkerReadyMessage } from '../../gpu-worker/ipc.js';
 import { loadConfig } from '../../shared/config/index.js';
 import { createLogger } from '../../shared/logging/index.js';
-import type { WorkerReadyMessage } from '../../gpu-worker/ipc.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TINY_DIR = join(REPO_ROOT, 'packages/tiny');
@@ -69,13 +69,19 @@ export interface WorkerProcess {
 export async function startWorkerProcess(dataDir: string, extra: Record<string, string> = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'gpu-worker/main.ts')], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...systemEnv(dataDir, { WORKER_HEALTH_PORT: '0', WORKER_MAX_BATCH: '4', WORKER_PROGRESS_INTERVAL_MS: '0', ...extra }) },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '',
+      ...systemEnv(dataDir, { WORKER_HEALTH_PORT: '0', WORKER_MAX_BATCH: '4', WORKER_PROGRESS_INTERVAL_MS: '0', ...extra }),
+    },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const ready = await Promise.race([
     new Promise<WorkerReadyMessage>((resolve) => child.on('message', (m: WorkerReadyMessage) => m.type === 'worker-ready' && resolve(m))),
     exited.then(({ code }) => {
@@ -107,7 +113,11 @@ export interface Generation {
   error?: { code: string; message: string };
 }
 
-export async function api<T = Generation>(base: string, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
+export async function api<T = Generation>(
+  base: string,
+  path: string,
+  init?: { method?: string; body?: unknown },
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${base}${path}`, {
     method: init?.method ?? (init?.body === undefined ? 'GET' : 'POST'),
     ...(init?.body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
@@ -115,7 +125,13 @@ export async function api<T = Generation>(base: string, path: string, init?: { m
   return { status: res.status, body: (await res.json()) as T };
 }
 
-export async function poll(base: string, id: string, until: (g: Generation) => boolean, timeoutMs = 30_000, everyMs = 20): Promise<Generation> {
+export async function poll(
+  base: string,
+  id: string,
+  until: (g: Generation) => boolean,
+  timeoutMs = 30_000,
+  everyMs = 20,
+): Promise<Generation> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await api(base, `/v1/generations/${id}`);

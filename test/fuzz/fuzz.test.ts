@@ -16,7 +16,9 @@ describe('schemathesis against /openapi.json', () => {
       // Capped (schemathesis --max-time) so that a loaded machine ends the run, and stops its edge and worker, within the test's time.
       const report = await runFuzz({ maxExamples: 1, seed: 12, reportDir: dir, maxTimeSeconds: 150 });
       // The figures docs/reliability.md quotes, also when it passes.
-      console.info(`fuzz: ${report.cases} cases, ${report.operations} operations, ${report.seconds} s; failures ${JSON.stringify(report.failures)}; schemathesis runtime errors ${report.runtimeErrors}`);
+      console.info(
+        `fuzz: ${report.cases} cases, ${report.operations} operations, ${report.seconds} s; failures ${JSON.stringify(report.failures)}; schemathesis runtime errors ${report.runtimeErrors}`,
+      );
       expect(report.cases, report.summary).toBeGreaterThanOrEqual(100);
       expect(report.operations).toBeGreaterThanOrEqual(5);
       expect(report.serverErrors, report.summary).toBe(0);

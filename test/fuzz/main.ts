@@ -20,4 +20,5 @@ process.stdout.write(
   `fuzz: ${report.cases} test cases over ${report.operations} operations in ${report.seconds} s (${report.errored} without a response to check); server errors ${report.serverErrors}; ` +
     `spec-breaking responses ${report.gateFailures}; schema-valid requests refused ${report.rejected}; other findings ${JSON.stringify(report.failures)}\n`,
 );
-if (!(report.cases >= 1) || report.gateFailures > 0 || report.serverErrors > 0 || report.rejected > 0 || report.errored > 0) process.exitCode = 1;
+if (!(report.cases >= 1) || report.gateFailures > 0 || report.serverErrors > 0 || report.rejected > 0 || report.errored > 0)
+  process.exitCode = 1;

@@ -21,8 +21,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startWorkerProcess, stopProcess, systemEnv, tempDataDir, REPO_ROOT } from '../e2e/system.js';
 import { freePort, startEdgeProcess } from '../chaos/edge-process.js';
+import { REPO_ROOT, startWorkerProcess, stopProcess, systemEnv, tempDataDir } from '../e2e/system.js';
 import { newSecret } from '../webhooks/receiver.js';
 
 const run = promisify(execFile);
@@ -61,9 +61,14 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const data = tempDataDir();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const key = `fuzz-${newSecret().slice(6, 30).replace(/[^A-Za-z0-9]/g, 'x')}`;
+  const key = `fuzz-${newSecret()
+    .slice(6, 30)
+    .replace(/[^A-Za-z0-9]/g, 'x')}`;
   const env = { API_KEYS: key, WEBHOOK_SECRET: newSecret(), WEBHOOK_ALLOW_PRIVATE: '1', OPENAI_WAIT_SECONDS: '45' };
-  const [edge, worker] = await Promise.all([startEdgeProcess(systemEnv(data.dir, { ...env, PORT: String(port), HOST: '127.0.0.1' }), url), startWorkerProcess(data.dir, env)]);
+  const [edge, worker] = await Promise.all([
+    startEdgeProcess(systemEnv(data.dir, { ...env, PORT: String(port), HOST: '127.0.0.1' }), url),
+    startWorkerProcess(data.dir, env),
+  ]);
   const started = Date.now();
   mkdirSync(o.reportDir, { recursive: true });
   const junit = join(o.reportDir, `junit-${o.seed}-${o.maxExamples}.xml`);
@@ -132,6 +137,20 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     .reduce((n, [, v]) => n + v, 0);
   const runtimeErrors = Number(/Runtime Error: (\d+)/.exec(stdout)?.[1] ?? 0);
   const refused = existsSync(refusedLog) ? readFileSync(refusedLog, 'utf8').split('\n').filter(Boolean) : [];
-  const summary = stdout.slice(Math.max(0, stdout.lastIndexOf('SUMMARY') - 40)) + (refused.length > 0 ? `\nRefused positive cases (hooks.py):\n${refused.join('\n')}\n` : '');
-  return { cases, errored, operations, failures, gateFailures, serverErrors, rejected, runtimeErrors, refused, seconds: Math.round((Date.now() - started) / 1000), summary };
+  const summary =
+    stdout.slice(Math.max(0, stdout.lastIndexOf('SUMMARY') - 40)) +
+    (refused.length > 0 ? `\nRefused positive cases (hooks.py):\n${refused.join('\n')}\n` : '');
+  return {
+    cases,
+    errored,
+    operations,
+    failures,
+    gateFailures,
+    serverErrors,
+    rejected,
+    runtimeErrors,
+    refused,
+    seconds: Math.round((Date.now() - started) / 1000),
+    summary,
+  };
 }

@@ -85,6 +85,8 @@ describe('the worker image install steps (npm ci against the lock file)', () => 
   it('esbuild, which builds the bundle, is a declared dev dependency', () => {
     const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     expect(manifest.devDependencies['esbuild']).toBeDefined();
-    expect(execFileSync(process.execPath, ['-e', "console.log(require('esbuild').version)"], { cwd: REPO, encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(
+      execFileSync(process.execPath, ['-e', "console.log(require('esbuild').version)"], { cwd: REPO, encoding: 'utf8' }).trim(),
+    ).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

@@ -7,14 +7,14 @@
  * With EXECUTION_PROVIDER=cuda on a machine without the CUDA provider it must exit once, with
  * the configuration exit code and a message that names the cause, before opening the queue.
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedPaths } from '../../shared/adapters.js';
 import { bundleWorker, type WorkerBundle } from '../../gpu-worker/bundle.js';
 import { EXIT_CONFIG } from '../../gpu-worker/exit-codes.js';
+import { embeddedPaths } from '../../shared/adapters.js';
 import { JobRecord, outputImageKey } from '../../shared/schemas/job.js';
 import { FileStore } from '../../shared/store/file-store.js';
 import { tempDir } from '../adapters/tmp-dir.js';
@@ -45,7 +45,9 @@ function runBundle(app: string, env: Record<string, string>): Run {
     for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as Record<string, unknown>);
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal })),
+  );
   return { child, lines, stderr: () => stderr, exited };
 }
 
@@ -83,11 +85,20 @@ describe('the worker bundle (dist/worker.mjs, as the image runs it)', () => {
       LOG_LEVEL: 'info',
     });
     try {
-      await waitFor(async () => run.lines.find((l) => l['msg'] === 'worker ready') ?? (run.child.exitCode !== null ? Promise.reject(new Error(`worker exited: ${run.stderr()}`)) : undefined), 'worker ready', 60_000);
+      await waitFor(
+        async () =>
+          run.lines.find((l) => l['msg'] === 'worker ready') ??
+          (run.child.exitCode !== null ? Promise.reject(new Error(`worker exited: ${run.stderr()}`)) : undefined),
+        'worker ready',
+        60_000,
+      );
 
       // dist/smoke.mjs draw: the record and the message, as the edge writes them; then it waits.
       const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', MODEL_DIR: 'packages/tiny', DATA_DIR: dataDir };
-      const submitted = await execFileAsync(process.execPath, ['dist/smoke.mjs', 'draw', 'a small red circle at the top', '--timeout=60'], { cwd: app, env });
+      const submitted = await execFileAsync(process.execPath, ['dist/smoke.mjs', 'draw', 'a small red circle at the top', '--timeout=60'], {
+        cwd: app,
+        env,
+      });
       const result = JSON.parse(submitted.stdout.trim().split('\n').pop()!) as { id: string; status: string; images: string[] };
       expect(result.status).toBe('succeeded');
       expect(result.images).toEqual([outputImageKey(result.id, 0)]);
@@ -111,7 +122,10 @@ describe('the worker bundle (dist/worker.mjs, as the image runs it)', () => {
   it('dist/smoke.mjs steps times one guided denoising step per batch size', async () => {
     const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', MODEL_DIR: 'packages/tiny', EXECUTION_PROVIDER: 'cpu' };
     const { stdout } = await execFileAsync(process.execPath, ['dist/smoke.mjs', 'steps', '--sizes=1,3', '--reps=1'], { cwd: app, env });
-    const report = JSON.parse(stdout.trim().split('\n').pop()!) as { executionProvider: string; measurements: { batch: number; msPerCall: number }[] };
+    const report = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      executionProvider: string;
+      measurements: { batch: number; msPerCall: number }[];
+    };
     expect(report.executionProvider).toBe('cpu');
     expect(report.measurements.map((m) => m.batch)).toEqual([1, 3]);
     expect(report.measurements.every((m) => Number.isFinite(m.msPerCall) && m.msPerCall > 0)).toBe(true);
@@ -121,7 +135,14 @@ describe('the worker bundle (dist/worker.mjs, as the image runs it)', () => {
   it('with EXECUTION_PROVIDER=cuda and no CUDA provider: one clear message, the configuration exit code, no queue opened', async () => {
     const dataDir = join(tmp.dir, 'data-cuda');
     mkdirSync(dataDir);
-    const run = runBundle(app, { EXECUTION_PROVIDER: 'cuda', MODEL_DIR: 'packages/tiny', DATA_DIR: dataDir, STORE: 'file', QUEUE: 'sqlite', WORKER_HEALTH_PORT: '0' });
+    const run = runBundle(app, {
+      EXECUTION_PROVIDER: 'cuda',
+      MODEL_DIR: 'packages/tiny',
+      DATA_DIR: dataDir,
+      STORE: 'file',
+      QUEUE: 'sqlite',
+      WORKER_HEALTH_PORT: '0',
+    });
     const { code } = await run.exited;
     expect(code).toBe(EXIT_CONFIG);
     const fatal = run.lines.filter((l) => l['level'] === 'fatal');

@@ -17,11 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../infra/lib/config.js';
 import { edgeEnvironment } from '../../infra/lib/service-env.js';
 import { ensureLocalServers, type LocalServersEnv } from '../../infra/local/servers.js';
-import { bundleEdge, type BundleReport } from '../../infra/scripts/bundle-edge.js';
+import { type BundleReport, bundleEdge } from '../../infra/scripts/bundle-edge.js';
 import { awsCommon, createSqsQueuePair, resolveAwsEnv } from '../adapters/aws-env.js';
-import { httpApiEvent, type HttpApiResult } from './events.js';
+import { type HttpApiResult, httpApiEvent } from './events.js';
 import { Emulator } from './rie.js';
-import { REPO_ROOT, rieBinary, ricDirectory, skipReason } from './tools.js';
+import { REPO_ROOT, ricDirectory, rieBinary, skipReason } from './tools.js';
 
 const skip = skipReason();
 if (skip) console.warn(`edge Lambda emulator test SKIPPED: ${skip}`);
@@ -106,18 +106,25 @@ describe.skipIf(skip !== undefined)(`the edge bundle in the Lambda Runtime Inter
   });
 
   it('describes an image: the text answer decoded on the CPU inside the function (201)', async () => {
-    const res = await call(httpApiEvent('POST', '/v1/generations', { headers: auth, json: { prompt: 'describe the image', images: [redDiscPng()], seed: 1 } }));
+    const res = await call(
+      httpApiEvent('POST', '/v1/generations', { headers: auth, json: { prompt: 'describe the image', images: [redDiscPng()], seed: 1 } }),
+    );
     expect(res.statusCode, res.body).toBe(201);
     const generation = JSON.parse(res.body) as { status: string; model: string; output: { type: string; text?: string }[] };
     expect(generation.status).toBe('succeeded');
     expect(generation.model).toBe('shapes64');
-    const text = generation.output.filter((p) => p.type === 'text').map((p) => p.text).join('');
+    const text = generation.output
+      .filter((p) => p.type === 'text')
+      .map((p) => p.text)
+      .join('');
     expect(text.length).toBeGreaterThan(0);
     expect(generation.output.some((p) => p.type === 'image')).toBe(false);
   });
 
   it('queues an image job: 202, the record readable, its id on the SQS queue', async () => {
-    const res = await call(httpApiEvent('POST', '/v1/generations', { headers: auth, json: { prompt: 'draw a large red circle at the top left', seed: 7 } }));
+    const res = await call(
+      httpApiEvent('POST', '/v1/generations', { headers: auth, json: { prompt: 'draw a large red circle at the top left', seed: 7 } }),
+    );
     expect(res.statusCode, res.body).toBe(202);
     const { id, status } = JSON.parse(res.body) as { id: string; status: string };
     expect(status).toBe('queued');
@@ -137,7 +144,9 @@ describe.skipIf(skip !== undefined)(`the edge bundle in the Lambda Runtime Inter
     const bad = await call(httpApiEvent('POST', '/v1/generations', { headers: auth, json: { prompt: '' } }));
     expect(bad.statusCode, bad.body).toBe(400);
     expect(JSON.parse(bad.body)).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
-    const unknownModel = await call(httpApiEvent('POST', '/v1/generations', { headers: auth, json: { prompt: 'draw a circle', model: 'no-such-model' } }));
+    const unknownModel = await call(
+      httpApiEvent('POST', '/v1/generations', { headers: auth, json: { prompt: 'draw a circle', model: 'no-such-model' } }),
+    );
     expect(unknownModel.statusCode, unknownModel.body).toBe(400);
     expect(JSON.parse(unknownModel.body)).toMatchObject({ error: { code: 'unknown_model' } });
     const anonymous = await call(httpApiEvent('GET', '/v1/models'));

@@ -38,9 +38,18 @@ export interface HttpApiResult {
 
 const DOMAIN = 'abc123.execute-api.us-east-1.amazonaws.com';
 
-export function httpApiEvent(method: string, target: string, options: { headers?: Record<string, string>; json?: unknown } = {}): HttpApiEvent {
+export function httpApiEvent(
+  method: string,
+  target: string,
+  options: { headers?: Record<string, string>; json?: unknown } = {},
+): HttpApiEvent {
   const url = new URL(target, `https://${DOMAIN}`);
-  const headers: Record<string, string> = { host: DOMAIN, 'user-agent': 'rie-test', 'x-forwarded-proto': 'https', ...lower(options.headers ?? {}) };
+  const headers: Record<string, string> = {
+    host: DOMAIN,
+    'user-agent': 'rie-test',
+    'x-forwarded-proto': 'https',
+    ...lower(options.headers ?? {}),
+  };
   const body = options.json === undefined ? undefined : JSON.stringify(options.json);
   if (body !== undefined) {
     headers['content-type'] ??= 'application/json';

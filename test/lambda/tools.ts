@@ -30,6 +30,7 @@ export function rieBinary(): string {
 /** aws-lambda-ric's folder in the root node_modules. */
 export function ricDirectory(): string {
   const dir = join(REPO_ROOT, 'node_modules', 'aws-lambda-ric');
-  if (!existsSync(join(dir, 'index.mjs'))) throw new Error('aws-lambda-ric is not installed: run `npm ci` (scripts/setup.sh) at the repository root');
+  if (!existsSync(join(dir, 'index.mjs')))
+    throw new Error('aws-lambda-ric is not installed: run `npm ci` (scripts/setup.sh) at the repository root');
   return dir;
 }

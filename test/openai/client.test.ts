@@ -24,7 +24,13 @@ describe('the official openai client', () => {
 
   it('makes images as URLs and as base64 PNGs', async () => {
     const { width, height } = size();
-    const byUrl = await server.client.images.generate({ prompt: 'a red circle at the top left', n: 2, size: `${width}x${height}` as '256x256', response_format: 'url', model: model() });
+    const byUrl = await server.client.images.generate({
+      prompt: 'a red circle at the top left',
+      n: 2,
+      size: `${width}x${height}` as '256x256',
+      response_format: 'url',
+      model: model(),
+    });
     expect(byUrl.data).toHaveLength(2);
     for (const image of byUrl.data!) {
       expect(image.revised_prompt).toBe('draw a red circle at the top left');
@@ -41,16 +47,32 @@ describe('the official openai client', () => {
   });
 
   it('answers a chat with an image, whole and streamed alike', async () => {
-    const image = dataUrl('image/png', pngBytes(40, 40, (x, y) => (x < 20 && y < 20 ? [220, 30, 30, 255] : [255, 255, 255, 255])));
+    const image = dataUrl(
+      'image/png',
+      pngBytes(40, 40, (x, y) => (x < 20 && y < 20 ? [220, 30, 30, 255] : [255, 255, 255, 255])),
+    );
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
-      { role: 'user', content: [{ type: 'image_url', image_url: { url: image } }, { type: 'text', text: 'describe the image' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'image_url', image_url: { url: image } },
+          { type: 'text', text: 'describe the image' },
+        ],
+      },
     ];
     const whole = await server.client.chat.completions.create({ model: model(), messages, max_tokens: 10, seed: 4 });
     expect(whole.object).toBe('chat.completion');
     expect(typeof whole.choices[0]!.message.content).toBe('string');
     expect(whole.usage!.prompt_tokens).toBeGreaterThan(size().num_patches);
 
-    const stream = await server.client.chat.completions.create({ model: model(), messages, max_tokens: 10, seed: 4, stream: true, stream_options: { include_usage: true } });
+    const stream = await server.client.chat.completions.create({
+      model: model(),
+      messages,
+      max_tokens: 10,
+      seed: 4,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | null | undefined;
@@ -70,7 +92,9 @@ describe('the official openai client', () => {
     const tooMany = await server.client.images.generate({ prompt: 'a red circle', n: 9 }).catch((e: unknown) => e);
     expect(tooMany).toBeInstanceOf(OpenAI.BadRequestError);
     expect((tooMany as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
-    const unknown = await server.client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const unknown = await server.client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
     expect((unknown as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
   });

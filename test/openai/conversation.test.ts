@@ -36,7 +36,12 @@ describe('a two-turn conversation with the official openai client', () => {
       { role: 'assistant', content: `![image 1](${url})` },
       { role: 'user', content: 'make the circle blue' },
     ];
-    const answer = await server.client.chat.completions.create({ model: server.edge.deps.models.default.name, messages, max_tokens: 8, seed: 3 });
+    const answer = await server.client.chat.completions.create({
+      model: server.edge.deps.models.default.name,
+      messages,
+      max_tokens: 8,
+      seed: 3,
+    });
     expect(answer.object).toBe('chat.completion');
     expect(typeof answer.choices[0]!.message.content).toBe('string');
     // The prompt is the whole history: both user turns and the drawing's patches.
@@ -51,7 +56,11 @@ describe('a two-turn conversation with the official openai client', () => {
     // A link to a generation that is not the caller's (here: none) is the client's NotFoundError.
     const unknown = url.replace(/gen_[A-Za-z0-9_-]+/, 'gen_doesnotexist');
     const missing = await server.client.chat.completions
-      .create({ model: server.edge.deps.models.default.name, messages: [messages[1]!, { role: 'assistant', content: `![image 1](${unknown})` }, messages[3]!], max_tokens: 2 })
+      .create({
+        model: server.edge.deps.models.default.name,
+        messages: [messages[1]!, { role: 'assistant', content: `![image 1](${unknown})` }, messages[3]!],
+        max_tokens: 2,
+      })
       .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
     expect((missing as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('not_found');

@@ -24,14 +24,26 @@ describe('images.edit of the official openai client', () => {
   it('edits an image: n PNGs in base64, one by URL', async () => {
     const { width, height } = server.edge.deps.models.default.manifest.image;
     const image = await toFile(circle, 'circle.png', { type: 'image/png' });
-    const edited = await edit({ image, prompt: 'make the circle blue', n: 2, response_format: 'b64_json', size: `${width}x${height}` as '256x256', ...drawing });
+    const edited = await edit({
+      image,
+      prompt: 'make the circle blue',
+      n: 2,
+      response_format: 'b64_json',
+      size: `${width}x${height}` as '256x256',
+      ...drawing,
+    });
     expect(edited.data).toHaveLength(2);
     for (const datum of edited.data!) {
       expect(datum.revised_prompt).toBe('make the circle blue');
       const png = PNG.sync.read(Buffer.from(datum.b64_json!, 'base64'));
       expect([png.width, png.height]).toEqual([width, height]);
     }
-    const byUrl = await edit({ image: await toFile(circle, 'circle.png'), prompt: 'make the circle blue', response_format: 'url', ...drawing });
+    const byUrl = await edit({
+      image: await toFile(circle, 'circle.png'),
+      prompt: 'make the circle blue',
+      response_format: 'url',
+      ...drawing,
+    });
     const res = await fetch(byUrl.data![0]!.url!);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
@@ -45,7 +57,9 @@ describe('images.edit of the official openai client', () => {
     expect(mask).toBeInstanceOf(OpenAI.BadRequestError);
     expect((mask as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(/mask/);
     // Greedy, the random-weight model describes the image instead of drawing.
-    const text = await edit({ image: await toFile(circle, 'circle.png'), prompt: 'make the circle blue', steps: 3 }).catch((e: unknown) => e);
+    const text = await edit({ image: await toFile(circle, 'circle.png'), prompt: 'make the circle blue', steps: 3 }).catch(
+      (e: unknown) => e,
+    );
     expect(text).toBeInstanceOf(OpenAI.InternalServerError);
     expect((text as InstanceType<typeof OpenAI.InternalServerError>).code).toBe('no_image');
   });

@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll } from 'vitest';
-import { startEdge, startWorkerProcess, stopProcess, tempDataDir, type Edge, type WorkerProcess } from '../e2e/system.js';
+import { type Edge, startEdge, startWorkerProcess, stopProcess, tempDataDir, type WorkerProcess } from '../e2e/system.js';
 
 export interface OpenAiServer {
   readonly edge: Edge;

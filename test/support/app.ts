@@ -5,7 +5,7 @@
  */
 import { createApp } from '../../edge/app.js';
 import type { TestDeps } from './edge-deps.js';
-import { tinyFixture, type DepsOverrides, type TinyFixture } from './tiny-fixture.js';
+import { type DepsOverrides, type TinyFixture, tinyFixture } from './tiny-fixture.js';
 
 export type TestApp = ReturnType<typeof createApp>;
 

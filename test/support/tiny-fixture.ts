@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { AppDeps } from '../../edge/app.js';
 import type { OnnxModelRuntime, TextStop } from '../../shared/runtime/index.js';
-import { testDeps, tinyRuntime, type TestDeps } from './edge-deps.js';
+import { type TestDeps, testDeps, tinyRuntime } from './edge-deps.js';
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'store' | 'queue'>>;
 

@@ -4,8 +4,16 @@
  * out one image after another with the runtime alone (no batching, no store, no queue).
  */
 import { encodePng } from '../../shared/images/png.js';
-import { patchesToRgb, rgbToPatches, sampleImage, streamSeed, uncondContext, userTurn, type ModelRuntime } from '../../shared/runtime/index.js';
-import { outputImageKey, type JobRecord, type StoredOutputPart } from '../../shared/schemas/job.js';
+import {
+  type ModelRuntime,
+  patchesToRgb,
+  rgbToPatches,
+  sampleImage,
+  streamSeed,
+  uncondContext,
+  userTurn,
+} from '../../shared/runtime/index.js';
+import { type JobRecord, outputImageKey, type StoredOutputPart } from '../../shared/schemas/job.js';
 import { storedContext } from './helpers.js';
 
 export interface EdgeJob {
@@ -28,7 +36,11 @@ export const MULTI_IMAGE_JOB = { prompt: 'draw a small red circle at the top', t
 /** The record the edge would write, or null when the model answers without an image. */
 export async function edgeRecord(runtime: ModelRuntime, job: EdgeJob): Promise<JobRecord | null> {
   const turn = userTurn(runtime.tokenizer, [job.prompt]);
-  const decoded = await runtime.decodeText(await runtime.prefill(turn), { maxTokens: job.maxTokens, temperature: job.temperature, seed: streamSeed(job.seed, 'text', 0) });
+  const decoded = await runtime.decodeText(await runtime.prefill(turn), {
+    maxTokens: job.maxTokens,
+    temperature: job.temperature,
+    seed: streamSeed(job.seed, 'text', 0),
+  });
   if (decoded.stop !== 'boi') return null;
   const context = storedContext(turn);
   const last = context[context.length - 1];
@@ -72,13 +84,36 @@ export async function referenceAnswer(runtime: ModelRuntime, record: JobRecord, 
   const pngs: Uint8Array[] = [];
   let tokensUsed = record.tokens_used;
   for (let k = 0; ; k += 1) {
-    const x = await sampleImage(runtime, cond, uncond, { steps: params.steps, guidance: params.guidance, seed: streamSeed(params.seed, 'image-noise', k) });
+    const x = await sampleImage(runtime, cond, uncond, {
+      steps: params.steps,
+      guidance: params.guidance,
+      seed: streamSeed(params.seed, 'image-noise', k),
+    });
     const stored = rgbToPatches(patchesToRgb(x, manifest.image), manifest.image);
     pngs.push(encodePng(stored, manifest.image));
-    output.push({ type: 'image', key: outputImageKey(record.id, k), width: manifest.image.width, height: manifest.image.height, mime_type: 'image/png' });
-    const next = await runtime.prefill([{ type: 'image', patches: stored }, { type: 'text', ids: [eoi] }], cond);
+    output.push({
+      type: 'image',
+      key: outputImageKey(record.id, k),
+      width: manifest.image.width,
+      height: manifest.image.height,
+      mime_type: 'image/png',
+    });
+    const next = await runtime.prefill(
+      [
+        { type: 'image', patches: stored },
+        { type: 'text', ids: [eoi] },
+      ],
+      cond,
+    );
     const budget = params.max_tokens - tokensUsed;
-    const text = budget > 0 ? await runtime.decodeText(next, { maxTokens: budget, temperature: params.temperature, seed: streamSeed(params.seed, 'text', k + 1) }) : { ids: [], text: '', stop: 'length' as const, cache: next };
+    const text =
+      budget > 0
+        ? await runtime.decodeText(next, {
+            maxTokens: budget,
+            temperature: params.temperature,
+            seed: streamSeed(params.seed, 'text', k + 1),
+          })
+        : { ids: [], text: '', stop: 'length' as const, cache: next };
     tokensUsed += text.ids.length;
     if (text.text.length > 0) output.push({ type: 'text', text: text.text });
     if (text.stop !== 'boi' || k + 1 >= maxImages) return { output, pngs, tokensUsed };

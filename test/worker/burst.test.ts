@@ -4,11 +4,11 @@
  * denoising step in one call of 16 (issue 5's batching target).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
-import { hasTiny, TINY_DIR } from '../support/tiny-package.js';
+import { valueOf } from '../../gpu-worker/metrics.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker } from '../../gpu-worker/worker.js';
-import { valueOf } from '../../gpu-worker/metrics.js';
+import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
+import { hasTiny, TINY_DIR } from '../support/tiny-package.js';
 import { drawRecord, silentLogger, submit, tempBackend, waitFor } from './helpers.js';
 
 describe.skipIf(!hasTiny)('a burst of 16 jobs', () => {
@@ -26,7 +26,14 @@ describe.skipIf(!hasTiny)('a burst of 16 jobs', () => {
       const ids = Array.from({ length: 16 }, (_, i) => `burst${i}`);
       for (const [i, id] of ids.entries()) await submit(backend, drawRecord(runtime, { id, seed: i, steps: 4 }));
       const worker = startWorker(
-        { queue: backend.queue, deadLetters: backend.deadLetters, store: backend.store, runners: [new ModelRunner(runtime)], logger: silentLogger(), deadLetterWaitSeconds: 1 },
+        {
+          queue: backend.queue,
+          deadLetters: backend.deadLetters,
+          store: backend.store,
+          runners: [new ModelRunner(runtime)],
+          logger: silentLogger(),
+          deadLetterWaitSeconds: 1,
+        },
         { maxBatch: 16, visibilityTimeoutSeconds: 30, receiveWaitSeconds: 1 },
       );
       try {

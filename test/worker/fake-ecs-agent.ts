@@ -12,15 +12,25 @@ export interface AgentCall {
 }
 
 /** A stand-in ECS agent: records calls; `reply` decides each answer (default: 200 with the protection). */
-export async function fakeAgent(reply?: (call: AgentCall, n: number) => { status: number; body: unknown }): Promise<{ uri: string; calls: AgentCall[]; close(): Promise<void> }> {
+export async function fakeAgent(
+  reply?: (call: AgentCall, n: number) => { status: number; body: unknown },
+): Promise<{ uri: string; calls: AgentCall[]; close(): Promise<void> }> {
   const calls: AgentCall[] = [];
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => {
-      const call: AgentCall = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: raw ? JSON.parse(raw) : undefined };
+      const call: AgentCall = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        contentType: req.headers['content-type'],
+        body: raw ? JSON.parse(raw) : undefined,
+      };
       calls.push(call);
-      const out = reply?.(call, calls.length) ?? { status: 200, body: { protection: { ProtectionEnabled: (call.body as { ProtectionEnabled?: boolean })?.ProtectionEnabled } } };
+      const out = reply?.(call, calls.length) ?? {
+        status: 200,
+        body: { protection: { ProtectionEnabled: (call.body as { ProtectionEnabled?: boolean })?.ProtectionEnabled } },
+      };
       res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify(out.body));
     });
   });
@@ -28,4 +38,3 @@ export async function fakeAgent(reply?: (call: AgentCall, n: number) => { status
   const { port } = server.address() as AddressInfo;
   return { uri: `http://127.0.0.1:${port}/api/task-id`, calls, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
-

@@ -6,16 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { type ContinueOptions, ModelRunner, type StepInput } from '../../gpu-worker/model-runner.js';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { JobRepository } from '../../shared/jobs/repository.js';
 import type { Logger } from '../../shared/logging/index.js';
 import { SqliteQueue } from '../../shared/queue/sqlite-queue.js';
+import type { KvCache, TextDecodeResult } from '../../shared/runtime/index.js';
 import { drawContext, type ModelRuntime, type Segment } from '../../shared/runtime/index.js';
-import { JobRecord, type ContextSegment } from '../../shared/schemas/job.js';
+import { type ContextSegment, JobRecord } from '../../shared/schemas/job.js';
 import { FileStore } from '../../shared/store/file-store.js';
 import { ObservedStore } from '../../shared/store/observed-store.js';
-import { ModelRunner, type ContinueOptions, type StepInput } from '../../gpu-worker/model-runner.js';
-import type { KvCache, TextDecodeResult } from '../../shared/runtime/index.js';
 
 export const silentLogger = (): Logger => pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
 
@@ -115,7 +115,9 @@ export function drawRecord(runtime: ModelRuntime, job: DrawJob): JobRecord {
 /** What the edge does for a job: create the record once, then send its message. */
 export async function submit(backend: Backend, record: JobRecord): Promise<void> {
   await backend.jobs.create(record);
-  await backend.queue.send(encodeJobMessage({ jobId: record.id, requestId: record.request_id, ...(record.model !== undefined ? { model: record.model } : {}) }));
+  await backend.queue.send(
+    encodeJobMessage({ jobId: record.id, requestId: record.request_id, ...(record.model !== undefined ? { model: record.model } : {}) }),
+  );
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
@@ -157,7 +159,13 @@ export class MoreImagesRunner extends ModelRunner {
     this.asked += 1;
     const { eoi, boi } = this.specialTokens;
     const ids = this.runtime.tokenizer.encode(' and');
-    const next = await this.runtime.prefill([{ type: 'image', patches: clean }, { type: 'text', ids: [eoi, ...ids, boi] }], cache);
+    const next = await this.runtime.prefill(
+      [
+        { type: 'image', patches: clean },
+        { type: 'text', ids: [eoi, ...ids, boi] },
+      ],
+      cache,
+    );
     return { ids, text: ' and', stop: 'boi', cache: next };
   }
 }

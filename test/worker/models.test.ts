@@ -8,13 +8,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encodeJobMessage } from '../../shared/jobs/message.js';
-import { createRuntime, drawContext, sampleImage, streamSeed, uncondContext, type OnnxModelRuntime } from '../../shared/runtime/index.js';
-import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
-import { ModelRunner, type StepInput } from '../../gpu-worker/model-runner.js';
 import { valueOf } from '../../gpu-worker/metrics.js';
+import { ModelRunner, type StepInput } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';
-import { drawRecord, silentLogger, submit, tempBackend, waitFor, type Backend } from './helpers.js';
+import { encodeJobMessage } from '../../shared/jobs/message.js';
+import { createRuntime, drawContext, type OnnxModelRuntime, sampleImage, streamSeed, uncondContext } from '../../shared/runtime/index.js';
+import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
+import { type Backend, drawRecord, silentLogger, submit, tempBackend, waitFor } from './helpers.js';
 
 const SHAPES_DIR = fileURLToPath(new URL('../../packages/shapes64/', import.meta.url));
 const hasShapes = existsSync(`${SHAPES_DIR}manifest.json`);
@@ -51,16 +51,28 @@ describe.skipIf(!hasTiny || !hasShapes)('a worker serving two models', () => {
 
   const start = (runners: ModelRunner[], maxBatch = 8): Worker => {
     worker = startWorker(
-      { queue: backend.queue, deadLetters: backend.deadLetters, maxReceiveCount: 3, store: backend.store, runners, logger: silentLogger(), deadLetterWaitSeconds: 1 },
+      {
+        queue: backend.queue,
+        deadLetters: backend.deadLetters,
+        maxReceiveCount: 3,
+        store: backend.store,
+        runners,
+        logger: silentLogger(),
+        deadLetterWaitSeconds: 1,
+      },
       { maxBatch, visibilityTimeoutSeconds: 5, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0 },
     );
     return worker;
   };
   const terminal = (id: string) =>
-    waitFor(async () => {
-      const r = await backend.jobs.get(id);
-      return r && ['succeeded', 'failed', 'canceled'].includes(r.status) ? r : undefined;
-    }, `job ${id} to finish`, 60_000);
+    waitFor(
+      async () => {
+        const r = await backend.jobs.get(id);
+        return r && ['succeeded', 'failed', 'canceled'].includes(r.status) ? r : undefined;
+      },
+      `job ${id} to finish`,
+      60_000,
+    );
 
   it("batches each model's jobs on its own runner, and every image is the one its model makes alone", async () => {
     backend = tempBackend();
@@ -71,7 +83,8 @@ describe.skipIf(!hasTiny || !hasShapes)('a worker serving two models', () => {
       { id: 's1', runtime: shapes, caption: 'a small green 7 at the bottom right', seed: 4 },
     ];
     // All four are queued before the worker starts, so they join at its first tick.
-    for (const job of jobs) await submit(backend, drawRecord(job.runtime, { id: job.id, caption: job.caption, seed: job.seed, steps: 3, guidance: 2 }));
+    for (const job of jobs)
+      await submit(backend, drawRecord(job.runtime, { id: job.id, caption: job.caption, seed: job.seed, steps: 3, guidance: 2 }));
     const runners = [new RecordingRunner(tiny), new RecordingRunner(shapes)];
     const w = start(runners);
     for (const job of jobs) {
@@ -95,17 +108,32 @@ describe.skipIf(!hasTiny || !hasShapes)('a worker serving two models', () => {
       { id: 'a1', runtime: tiny, caption: 'a small red circle', seed: 22, guidance: 2 },
       { id: 'a2', runtime: shapes, caption: 'a small yellow triangle at the top right', seed: 23, guidance: 1 },
     ];
-    for (const job of jobs) await submit(backend, drawRecord(job.runtime, { id: job.id, caption: job.caption, seed: job.seed, steps: 3, guidance: job.guidance }));
+    for (const job of jobs)
+      await submit(
+        backend,
+        drawRecord(job.runtime, { id: job.id, caption: job.caption, seed: job.seed, steps: 3, guidance: job.guidance }),
+      );
     worker = startWorker(
       { queue: backend.queue, store: backend.store, runners: [new ModelRunner(tiny), new ModelRunner(shapes)], logger: silentLogger() },
-      { maxBatch: 8, visibilityTimeoutSeconds: 5, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0, onImage: (id, _k, patches) => images.set(id, patches) },
+      {
+        maxBatch: 8,
+        visibilityTimeoutSeconds: 5,
+        receiveWaitSeconds: 1,
+        progressIntervalMs: 0,
+        cancelCheckMs: 0,
+        onImage: (id, _k, patches) => images.set(id, patches),
+      },
     );
     for (const job of jobs) expect((await terminal(job.id)).status).toBe('succeeded');
     for (const job of jobs) {
       const { runtime } = job;
       const cond = await runtime.prefill(drawContext(runtime.tokenizer, job.caption));
       const uncond = await runtime.prefill(uncondContext(runtime.tokenizer));
-      const alone = await sampleImage(runtime, cond, uncond, { steps: 3, guidance: job.guidance, seed: streamSeed(job.seed, 'image-noise', 0) });
+      const alone = await sampleImage(runtime, cond, uncond, {
+        steps: 3,
+        guidance: job.guidance,
+        seed: streamSeed(job.seed, 'image-noise', 0),
+      });
       expect(maxAbsDiff(images.get(job.id)!, alone), job.id).toBeLessThan(1e-4);
     }
   });
@@ -116,7 +144,10 @@ describe.skipIf(!hasTiny || !hasShapes)('a worker serving two models', () => {
     start([new ModelRunner(tiny), new ModelRunner(shapes)]);
     const record = await terminal('x0');
     expect(record.status).toBe('failed');
-    expect(record.error).toEqual({ code: 'model_not_served', message: 'the job asks for model emoji64, which this worker does not serve (it serves: tiny, shapes64)' });
+    expect(record.error).toEqual({
+      code: 'model_not_served',
+      message: 'the job asks for model emoji64, which this worker does not serve (it serves: tiny, shapes64)',
+    });
     await waitFor(async () => {
       const s = await backend.queue.stats();
       return s.visible === 0 && s.inFlight === 0;
@@ -131,7 +162,10 @@ describe.skipIf(!hasTiny || !hasShapes)('a worker serving two models', () => {
     start([new ModelRunner(tiny), new ModelRunner(shapes)]);
     const done = await terminal('m0');
     expect(done.status).toBe('failed');
-    expect(done.error).toMatchObject({ code: 'invalid_job', message: expect.stringMatching(/message names model shapes64 but the job record tiny/) });
+    expect(done.error).toMatchObject({
+      code: 'invalid_job',
+      message: expect.stringMatching(/message names model shapes64 but the job record tiny/),
+    });
   });
 
   it('runs a record without a model (written before several models) on the default model', async () => {

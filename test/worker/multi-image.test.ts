@@ -7,15 +7,15 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
-import { hasTiny, TINY_DIR } from '../support/tiny-package.js';
-import type { JobRecord } from '../../shared/schemas/job.js';
+import type { EngineOptions } from '../../gpu-worker/engine.js';
+import { valueOf } from '../../gpu-worker/metrics.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';
-import { valueOf } from '../../gpu-worker/metrics.js';
-import type { EngineOptions } from '../../gpu-worker/engine.js';
-import { edgeRecord, MULTI_IMAGE_JOB, referenceAnswer, type Answer } from './answers.js';
-import { drawRecord, silentLogger, SlowRunner, submit, tempBackend, waitFor, type Backend } from './helpers.js';
+import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
+import type { JobRecord } from '../../shared/schemas/job.js';
+import { hasTiny, TINY_DIR } from '../support/tiny-package.js';
+import { type Answer, edgeRecord, MULTI_IMAGE_JOB, referenceAnswer } from './answers.js';
+import { type Backend, drawRecord, SlowRunner, silentLogger, submit, tempBackend, waitFor } from './helpers.js';
 
 describe.skipIf(!hasTiny)('answers with several images (packages/tiny)', () => {
   let runtime: OnnxModelRuntime;
@@ -43,7 +43,15 @@ describe.skipIf(!hasTiny)('answers with several images (packages/tiny)', () => {
 
   const start = (runner: ModelRunner = new ModelRunner(runtime), options: Partial<EngineOptions> = {}): Worker => {
     const w = startWorker(
-      { queue: backend.queue, deadLetters: backend.deadLetters, maxReceiveCount: 3, store: backend.store, runners: [runner], logger: silentLogger(), deadLetterWaitSeconds: 1 },
+      {
+        queue: backend.queue,
+        deadLetters: backend.deadLetters,
+        maxReceiveCount: 3,
+        store: backend.store,
+        runners: [runner],
+        logger: silentLogger(),
+        deadLetterWaitSeconds: 1,
+      },
       { maxBatch: 4, visibilityTimeoutSeconds: 2, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0, ...options },
     );
     workers.push(w);
@@ -64,7 +72,8 @@ describe.skipIf(!hasTiny)('answers with several images (packages/tiny)', () => {
     expect(done.output).toEqual(expected.output);
     expect(done.tokens_used).toBe(expected.tokensUsed);
     expect(done.progress).toEqual({ step: steps, steps, image: n - 1, images_so_far: n });
-    for (const [k, png] of expected.pngs.entries()) expect(Buffer.from((await backend.store.get(`outputs/${done.id}/${k}.png`))!.body).equals(Buffer.from(png))).toBe(true);
+    for (const [k, png] of expected.pngs.entries())
+      expect(Buffer.from((await backend.store.get(`outputs/${done.id}/${k}.png`))!.body).equals(Buffer.from(png))).toBe(true);
     expect(outputObjects(done.id)).toEqual(expected.pngs.map((_, k) => `${k}.png`));
   }
 
@@ -136,7 +145,9 @@ describe.skipIf(!hasTiny)('answers with several images (packages/tiny)', () => {
     const n = expected.pngs.length;
     expect(await valueOf(second.metrics.denoiseCalls)).toBe((n - 1) * steps);
     expect(await valueOf(second.metrics.images)).toBe(n - 1);
-    const restarts = (backend.store.records('multi') as unknown as JobRecord[]).filter((r) => r.status === 'running' && r.progress.step === 0 && r.progress.image === 1 && images(r) === 1);
+    const restarts = (backend.store.records('multi') as unknown as JobRecord[]).filter(
+      (r) => r.status === 'running' && r.progress.step === 0 && r.progress.image === 1 && images(r) === 1,
+    );
     expect(restarts.length).toBeGreaterThanOrEqual(1);
   });
 });

@@ -5,17 +5,17 @@
  */
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cancelKey } from '../../shared/jobs/record.js';
-import { encodeJobMessage } from '../../shared/jobs/message.js';
-import { JobRepository } from '../../shared/jobs/repository.js';
-import { createRuntime, drawContext, sampleImage, streamSeed, uncondContext, type OnnxModelRuntime } from '../../shared/runtime/index.js';
-import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
-import { inputImageKey } from '../../shared/schemas/job.js';
+import type { EngineOptions } from '../../gpu-worker/engine.js';
+import { valueOf } from '../../gpu-worker/metrics.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';
-import { valueOf } from '../../gpu-worker/metrics.js';
-import type { EngineOptions } from '../../gpu-worker/engine.js';
-import { drawRecord, MoreImagesRunner, silentLogger, SlowRunner, submit, tempBackend, waitFor, type Backend } from './helpers.js';
+import { encodeJobMessage } from '../../shared/jobs/message.js';
+import { cancelKey } from '../../shared/jobs/record.js';
+import { JobRepository } from '../../shared/jobs/repository.js';
+import { createRuntime, drawContext, type OnnxModelRuntime, sampleImage, streamSeed, uncondContext } from '../../shared/runtime/index.js';
+import { inputImageKey } from '../../shared/schemas/job.js';
+import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
+import { type Backend, drawRecord, MoreImagesRunner, SlowRunner, silentLogger, submit, tempBackend, waitFor } from './helpers.js';
 
 describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
   let runtime: OnnxModelRuntime;
@@ -36,20 +36,30 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
 
   const start = (options: Partial<EngineOptions> = {}, runner = new ModelRunner(runtime)): Worker => {
     worker = startWorker(
-      { queue: backend.queue, deadLetters: backend.deadLetters, maxReceiveCount: 3, store: backend.store, runners: [runner], logger: silentLogger(), deadLetterWaitSeconds: 1 },
+      {
+        queue: backend.queue,
+        deadLetters: backend.deadLetters,
+        maxReceiveCount: 3,
+        store: backend.store,
+        runners: [runner],
+        logger: silentLogger(),
+        deadLetterWaitSeconds: 1,
+      },
       { maxBatch: 4, visibilityTimeoutSeconds: 2, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0, ...options },
     );
     return worker;
   };
   const statusOf = async (id: string) => (await backend.jobs.get(id))?.status;
-  const terminal = (id: string) => waitFor(async () => {
-    const r = await backend.jobs.get(id);
-    return r && ['succeeded', 'failed', 'canceled'].includes(r.status) ? r : undefined;
-  }, `job ${id} to finish`);
-  const queueEmpty = () => waitFor(async () => {
-    const s = await backend.queue.stats();
-    return s.visible === 0 && s.inFlight === 0;
-  }, 'the queue to empty');
+  const terminal = (id: string) =>
+    waitFor(async () => {
+      const r = await backend.jobs.get(id);
+      return r && ['succeeded', 'failed', 'canceled'].includes(r.status) ? r : undefined;
+    }, `job ${id} to finish`);
+  const queueEmpty = () =>
+    waitFor(async () => {
+      const s = await backend.queue.stats();
+      return s.visible === 0 && s.inFlight === 0;
+    }, 'the queue to empty');
 
   it('takes a 4-step job queued -> running -> succeeded, writes a 64x64 PNG and deletes the message', async () => {
     backend = tempBackend();
@@ -91,7 +101,11 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const uncond = await runtime.prefill(uncondContext(runtime.tokenizer));
     for (const job of jobs) {
       const cond = await runtime.prefill(drawContext(runtime.tokenizer, job.caption));
-      const alone = await sampleImage(runtime, cond, uncond, { steps: job.steps, guidance: job.guidance, seed: streamSeed(job.seed, 'image-noise', 0) });
+      const alone = await sampleImage(runtime, cond, uncond, {
+        steps: job.steps,
+        guidance: job.guidance,
+        seed: streamSeed(job.seed, 'image-noise', 0),
+      });
       expect(maxAbsDiff(images.get(job.id)!, alone)).toBeLessThan(1e-4);
     }
   });
@@ -102,7 +116,12 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     start({ maxImages: 2 }, new MoreImagesRunner(runtime, 5));
     const record = await terminal('n1');
     expect(record.status).toBe('succeeded');
-    expect(record.output.map((p) => (p.type === 'image' ? p.key : p.text))).toEqual(['outputs/n1/0.png', ' and', 'outputs/n1/1.png', ' and']);
+    expect(record.output.map((p) => (p.type === 'image' ? p.key : p.text))).toEqual([
+      'outputs/n1/0.png',
+      ' and',
+      'outputs/n1/1.png',
+      ' and',
+    ]);
     expect(record.progress).toEqual({ step: 3, steps: 3, image: 1, images_so_far: 2 });
     expect(record.tokens_used).toBe(2 * runtime.tokenizer.encode(' and').length);
     // Each image went back into the context by its key, followed by <eoi> and the text after it.

@@ -1,15 +1,19 @@
 /** GET /v1/generations/{id}/events: streamed (Node) and buffered (Lambda), through the app. */
 import { describe, expect, it } from 'vitest';
 import { ApiErrorBody, Generation } from '../../../shared/schemas/index.js';
-import type { AppDeps } from '../../app.js';
 import { appFixture } from '../../../test/support/app.js';
 import { playWorker } from '../../../test/support/play-worker.js';
+import type { AppDeps } from '../../app.js';
 
 const api = appFixture((tiny) => ({ textDecoder: tiny.decodeTo('hi', 'boi') }));
 const setup = (events: AppDeps['events'] = {}) => api.setup({ events: { pollMs: 5, ...events } });
 
 async function create(): Promise<string> {
-  const res = await api.app.request('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"prompt":"draw"}' });
+  const res = await api.app.request('/v1/generations', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: '{"prompt":"draw"}',
+  });
   expect(res.status).toBe(202);
   return Generation.parse(await res.json()).id;
 }
@@ -56,7 +60,8 @@ async function readFrames(res: Response, stop: (frames: Frame[]) => boolean = ()
   return frames;
 }
 
-const generations = (frames: Frame[]) => frames.filter((f) => f.event === 'generation').map((f) => ({ id: f.id!, g: Generation.parse(JSON.parse(f.data!)) }));
+const generations = (frames: Frame[]) =>
+  frames.filter((f) => f.event === 'generation').map((f) => ({ id: f.id!, g: Generation.parse(JSON.parse(f.data!)) }));
 
 describe('events, streamed', () => {
   it('sends the generation at every change, from queued to the final state, then ends', async () => {
@@ -98,15 +103,22 @@ describe('events, streamed', () => {
   it('resumes after Last-Event-ID: a state the client has is not sent again; after the final one, 204', async () => {
     setup();
     const id = await create();
-    const [first] = generations(await readFrames(await api.app.request(`/v1/generations/${id}/events`), (f) => generations(f).length === 1));
+    const [first] = generations(
+      await readFrames(await api.app.request(`/v1/generations/${id}/events`), (f) => generations(f).length === 1),
+    );
     // Nothing changed: a reconnect with that id gets no event until something does.
     await api.deps.jobs.update(id, (r) => ({ ...r, status: 'running', progress: { step: 1, steps: 3 } }));
     const resumed = generations(
-      await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': first!.id } }), (f) => generations(f).length === 1),
+      await readFrames(
+        await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': first!.id } }),
+        (f) => generations(f).length === 1,
+      ),
     );
     expect(resumed.map(({ g }) => [g.status, g.progress.step])).toEqual([['running', 1]]);
     await playWorker(api.deps, id, 3);
-    const rest = generations(await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': resumed[0]!.id } })));
+    const rest = generations(
+      await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': resumed[0]!.id } })),
+    );
     expect(rest.map(({ g }) => g.status)).toEqual(['succeeded']);
     const done = await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': rest[0]!.id } });
     expect(done.status).toBe(204);
@@ -141,7 +153,9 @@ describe('events, buffered (Lambda)', () => {
     const idle = await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': queued!.id } }));
     expect(idle).toEqual([{ retry: 1500 }]);
     await playWorker(api.deps, id, 2);
-    const last = generations(await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': queued!.id } })));
+    const last = generations(
+      await readFrames(await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': queued!.id } })),
+    );
     expect(last.map(({ g }) => g.status)).toEqual(['succeeded']);
     expect((await api.app.request(`/v1/generations/${id}/events`, { headers: { 'Last-Event-ID': last[0]!.id } })).status).toBe(204);
   });

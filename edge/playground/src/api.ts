@@ -65,7 +65,8 @@ export class ApiClient {
     });
     if (!res.ok) throw await problemOf(res);
     const parsed = schema.safeParse(await res.json());
-    if (!parsed.success) throw new ApiProblem(res.status, 'unexpected_response', `the server answered ${path} with something this page does not understand`);
+    if (!parsed.success)
+      throw new ApiProblem(res.status, 'unexpected_response', `the server answered ${path} with something this page does not understand`);
     return parsed.data;
   }
 }

@@ -12,7 +12,8 @@ export const tasksOf = (m: Model | undefined): readonly string[] => m?.tasks ?? 
 export const can = (m: Model | undefined, task: string): boolean => tasksOf(m).includes(task);
 
 /** Turns the model reads back as history: answered ones (a failed or canceled turn has no answer to alternate with). */
-export const answeredTurns = (thread: Thread): Turn[] => thread.turns.filter((t) => t.status === 'succeeded' && t.generation !== null && t.output.length > 0);
+export const answeredTurns = (thread: Thread): Turn[] =>
+  thread.turns.filter((t) => t.status === 'succeeded' && t.generation !== null && t.output.length > 0);
 
 export type NextTurn = { kind: 'continue'; thread: Thread } | { kind: 'new'; why: 'empty' | 'single_turn' | 'other_model' };
 
@@ -60,7 +61,8 @@ export interface TurnRequest {
 
 /** Whether any image of the request is sent by reference (so a data-URL retry can help). */
 export const usesRefs = (r: TurnRequest): boolean =>
-  r.turn.inputs.some((i) => i.ref) || r.history.some((t) => t.inputs.some((i) => i.ref) || t.output.some((p) => p.type === 'image' && p.ref));
+  r.turn.inputs.some((i) => i.ref) ||
+  r.history.some((t) => t.inputs.some((i) => i.ref) || t.output.some((p) => p.type === 'image' && p.ref));
 
 /**
  * A first turn of data-URL images goes as `prompt`/`images` (what every server takes, and

@@ -36,17 +36,33 @@ export function renderGallery(list: HTMLOListElement, empty: HTMLElement, galler
       return h(
         'li',
         {},
-        shown ? h('img', { class: 'pixels', src: shown.src, alt: shown.drawn ? `Drawn for: ${last.prompt}` : 'The image that was described', width: '128', height: '128' }) : null,
+        shown
+          ? h('img', {
+              class: 'pixels',
+              src: shown.src,
+              alt: shown.drawn ? `Drawn for: ${last.prompt}` : 'The image that was described',
+              width: '128',
+              height: '128',
+            })
+          : null,
         h('p', { class: 'prompt' }, prompt),
         turns > 1 ? h('p', { class: 'reply' }, `… ${last.prompt}`) : null,
         text ? h('p', { class: 'reply' }, `→ ${text}`) : null,
-        h('p', { class: 'meta' }, `${thread.model} · ${turns > 1 ? `${plural(turns, 'turn')} · ` : ''}${last.status} · ${new Date(thread.createdAt).toLocaleString()}`),
+        h(
+          'p',
+          { class: 'meta' },
+          `${thread.model} · ${turns > 1 ? `${plural(turns, 'turn')} · ` : ''}${last.status} · ${new Date(thread.createdAt).toLocaleString()}`,
+        ),
         h(
           'div',
           { class: 'buttons' },
           button('Open', () => actions.open(thread), { 'aria-label': `Open the conversation: ${prompt}` }),
           button('Run again', () => actions.rerun(thread), { 'aria-label': `Run again: ${prompt}` }),
-          shown ? button('Describe this image', () => actions.describe(shown.src, thread.model), { 'aria-label': `Describe the image of: ${prompt}` }) : null,
+          shown
+            ? button('Describe this image', () => actions.describe(shown.src, thread.model), {
+                'aria-label': `Describe the image of: ${prompt}`,
+              })
+            : null,
           button('Delete', () => (gallery.remove(thread.id), actions.changed()), { 'aria-label': `Delete: ${prompt}` }),
         ),
       );

@@ -56,11 +56,20 @@ const OldEntry = z.object({
   inputs: z.array(z.string()),
   settings: Settings,
   status: z.string(),
-  output: z.array(z.union([z.object({ type: z.literal('text'), text: z.string() }), z.object({ type: z.literal('image'), src: z.string() })])),
+  output: z.array(
+    z.union([z.object({ type: z.literal('text'), text: z.string() }), z.object({ type: z.literal('image'), src: z.string() })]),
+  ),
 });
 
 function fromOld(e: z.infer<typeof OldEntry>): Thread {
-  const turn: Turn = { prompt: e.prompt, inputs: e.inputs.map((src) => ({ src })), settings: e.settings, generation: e.id, status: e.status, output: e.output };
+  const turn: Turn = {
+    prompt: e.prompt,
+    inputs: e.inputs.map((src) => ({ src })),
+    settings: e.settings,
+    generation: e.id,
+    status: e.status,
+    output: e.output,
+  };
   return { id: e.id, createdAt: e.createdAt, model: e.model, turns: [turn] };
 }
 

@@ -126,7 +126,10 @@ function answerImageOf(data: DataTransfer | null): Attached | null {
   try {
     const item = JSON.parse(raw) as Partial<Attached>;
     if (typeof item.dataUrl !== 'string') return null;
-    const ref = item.ref && typeof item.ref.generation === 'string' && typeof item.ref.index === 'number' ? { generation: item.ref.generation, index: item.ref.index } : undefined;
+    const ref =
+      item.ref && typeof item.ref.generation === 'string' && typeof item.ref.index === 'number'
+        ? { generation: item.ref.generation, index: item.ref.index }
+        : undefined;
     // An image the page could not copy (another origin) travels only by its reference.
     if (!ref && !item.dataUrl.startsWith('data:image/')) return null;
     return { name: typeof item.name === 'string' ? item.name : 'image from an answer', dataUrl: item.dataUrl, ...(ref ? { ref } : {}) };

@@ -5,16 +5,16 @@
  * browser's gallery to reopen, continue, run again or describe.
  */
 import { ApiClient, ApiProblem, describeFailure } from './api.js';
-import { answeredTurns, nextTurn, requestBody, usesRefs, type TurnRequest } from './conversation.js';
+import { answeredTurns, nextTurn, requestBody, type TurnRequest, usesRefs } from './conversation.js';
 import { button, byId, h } from './dom.js';
 import { follow } from './follow.js';
 import { Gallery, type Settings, type Thread, type Turn } from './gallery.js';
 import { renderGallery as drawGallery } from './gallery-view.js';
-import { InputImages, readAsDataUrl, wireImageInputs, type Attached } from './inputs.js';
+import { type Attached, InputImages, readAsDataUrl, wireImageInputs } from './inputs.js';
 import { askForKey } from './key-dialog.js';
 import { OutputImages } from './output-images.js';
 import { finalText, progressText } from './progress.js';
-import { Generation, ModelList, OpenApiLimits, type Model } from './schemas.js';
+import { Generation, type Model, ModelList, OpenApiLimits } from './schemas.js';
 import { ThreadView } from './thread-view.js';
 
 const FALLBACK_PROMPTS = { draw_prefix: 'draw ', describe_prompt: 'describe the image' };
@@ -97,14 +97,22 @@ function onModelChange(): void {
   const { draw_prefix: draw } = promptsOf(m);
   const styles = m?.prompts?.styles;
   const examples = styles?.length
-    ? [`${draw}snake in ${styles[0]} style`, `${draw}red heart`]   // captions as the model learned them (OpenMoji annotations)
+    ? [`${draw}snake in ${styles[0]} style`, `${draw}red heart`] // captions as the model learned them (OpenMoji annotations)
     : [`${draw}a large red circle at the top left`, `${draw}a small blue 7 at the bottom right and a large green square at the center`];
   ui.examples.replaceChildren(
     ...examples.map((text) =>
-      h('li', {}, button(text, () => {
-        ui.prompt.value = text;
-        ui.prompt.focus();
-      }, { 'aria-label': `Use the example prompt: ${text}` })),
+      h(
+        'li',
+        {},
+        button(
+          text,
+          () => {
+            ui.prompt.value = text;
+            ui.prompt.focus();
+          },
+          { 'aria-label': `Use the example prompt: ${text}` },
+        ),
+      ),
     ),
   );
   // The follow-ups an answer offers follow the model's tasks.
@@ -118,7 +126,11 @@ async function loadLimits(): Promise<void> {
   const parsed = OpenApiLimits.safeParse(await res?.json().catch(() => null));
   if (!parsed.success) return;
   const props = parsed.data.components.schemas.CreateGenerationRequest.properties;
-  for (const [input, bound] of [[ui.steps, props.steps], [ui.guidance, props.guidance], [ui.seed, props.seed]] as const) {
+  for (const [input, bound] of [
+    [ui.steps, props.steps],
+    [ui.guidance, props.guidance],
+    [ui.seed, props.seed],
+  ] as const) {
     if (bound?.minimum !== undefined) input.min = String(bound.minimum);
     if (bound?.maximum !== undefined) input.max = String(bound.maximum);
   }
@@ -134,7 +146,11 @@ interface Ask {
 
 function readSettings(): Settings | null {
   const settings: Settings = {};
-  for (const [name, input] of [['steps', ui.steps], ['guidance', ui.guidance], ['seed', ui.seed]] as const) {
+  for (const [name, input] of [
+    ['steps', ui.steps],
+    ['guidance', ui.guidance],
+    ['seed', ui.seed],
+  ] as const) {
     if (input.value.trim() === '') continue;
     if (!input.checkValidity()) {
       showError(`${input.labels?.[0]?.textContent ?? name}: ${input.validationMessage}`);
@@ -175,7 +191,8 @@ function newThread(model: string): Thread {
  */
 async function send(request: Ask, options: { fresh?: boolean; fromComposer?: boolean } = {}): Promise<boolean> {
   // One job on the page at a time: one still running (a gallery action started another) is canceled, not left unseen.
-  if (running?.id) void api.json(Generation, `/v1/generations/${encodeURIComponent(running.id)}/cancel`, { method: 'POST' }).catch(() => {});
+  if (running?.id)
+    void api.json(Generation, `/v1/generations/${encodeURIComponent(running.id)}/cancel`, { method: 'POST' }).catch(() => {});
   running?.abort.abort();
   const abort = new AbortController();
   const mine = { id: null as string | null, abort };
@@ -189,7 +206,14 @@ async function send(request: Ask, options: { fresh?: boolean; fromComposer?: boo
   }
   const here = thread as Thread;
   const history = answeredTurns(here);
-  const turn: Turn = { prompt: request.prompt, inputs: request.inputs.map((i) => ({ src: i.dataUrl, ...(i.ref ? { ref: i.ref } : {}) })), settings: request.settings, generation: null, status: 'sending', output: [] };
+  const turn: Turn = {
+    prompt: request.prompt,
+    inputs: request.inputs.map((i) => ({ src: i.dataUrl, ...(i.ref ? { ref: i.ref } : {}) })),
+    settings: request.settings,
+    generation: null,
+    status: 'sending',
+    output: [],
+  };
   here.turns.push(turn);
   const k = here.turns.length - 1;
   const redraw = (isRunning: boolean) => thread === here && view.renderTurn(turn, k, currentModel(), isRunning);
@@ -381,7 +405,8 @@ function fillSettings(settings: Settings): void {
   ui.seed.value = settings.seed?.toString() ?? '';
 }
 
-const attachedOf = (turn: Turn): Attached[] => turn.inputs.map((i, k) => ({ name: `image ${k + 1}`, dataUrl: i.src, ...(i.ref ? { ref: i.ref } : {}) }));
+const attachedOf = (turn: Turn): Attached[] =>
+  turn.inputs.map((i, k) => ({ name: `image ${k + 1}`, dataUrl: i.src, ...(i.ref ? { ref: i.ref } : {}) }));
 
 /** A kept thread back on the page, to read and continue. */
 function openThread(entry: Thread): void {

@@ -3,7 +3,7 @@
  * URLs, each fetched once however often the answer is redrawn while it grows, and each
  * carrying its reference (generation, index) for the next turn.
  */
-import { ApiProblem, type ApiClient } from './api.js';
+import { type ApiClient, ApiProblem } from './api.js';
 import type { StoredPart } from './gallery.js';
 import { readAsDataUrl } from './inputs.js';
 import type { OutputPart } from './schemas.js';

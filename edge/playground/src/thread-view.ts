@@ -6,7 +6,7 @@
 import { can } from './conversation.js';
 import { button, h } from './dom.js';
 import type { StoredPart, Thread, Turn } from './gallery.js';
-import { makeDraggable, type Attached } from './inputs.js';
+import { type Attached, makeDraggable } from './inputs.js';
 import type { Model } from './schemas.js';
 
 export interface FollowUps {
@@ -61,10 +61,21 @@ export class ThreadView {
       'div',
       { class: 'you' },
       h('p', { class: 'asked' }, `You asked: ${turn.prompt}${n > 0 ? ` (with ${plural(n, 'image')})` : ''}`),
-      n > 0 ? h('div', { class: 'given' }, ...turn.inputs.map((img, i) => h('img', { class: 'pixels', src: img.src, alt: `The image you gave (${i + 1})`, width: '128', height: '128' }))) : null,
+      n > 0
+        ? h(
+            'div',
+            { class: 'given' },
+            ...turn.inputs.map((img, i) =>
+              h('img', { class: 'pixels', src: img.src, alt: `The image you gave (${i + 1})`, width: '128', height: '128' }),
+            ),
+          )
+        : null,
     );
     const reply = h('div', { class: 'reply' });
-    if (turn.output.length === 0 && !running) reply.append(h('p', { class: 'text' }, turn.status === 'succeeded' ? '(The model gave an empty answer.)' : `(No answer: ${turn.status}.)`));
+    if (turn.output.length === 0 && !running)
+      reply.append(
+        h('p', { class: 'text' }, turn.status === 'succeeded' ? '(The model gave an empty answer.)' : `(No answer: ${turn.status}.)`),
+      );
     let image = 0;
     turn.output.forEach((part) => {
       if (part.type === 'text') reply.append(h('p', { class: 'text' }, part.text));
@@ -79,7 +90,13 @@ export class ThreadView {
     return h('article', { class: 'turn', 'data-turn': String(k), 'aria-label': `Turn ${k + 1}` }, you, reply);
   }
 
-  private figure(part: Extract<StoredPart, { type: 'image' }>, turn: Turn, k: number, index: number, model: Model | undefined): HTMLElement {
+  private figure(
+    part: Extract<StoredPart, { type: 'image' }>,
+    turn: Turn,
+    k: number,
+    index: number,
+    model: Model | undefined,
+  ): HTMLElement {
     const name = `answer ${k + 1}, image ${index + 1}`;
     const item: Attached = { name, dataUrl: part.src, ...(part.ref ? { ref: part.ref } : {}) };
     const img = h('img', { class: 'pixels', src: part.src, alt: `Image the model drew for: ${turn.prompt}`, width: '320', height: '320' });
