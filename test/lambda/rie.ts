@@ -7,9 +7,12 @@
  * kept for the timings.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+
+/** USER_HZ: Linux reports process times in these. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface EmulatorOptions {
   readonly rieBin: string;
@@ -82,6 +85,28 @@ export class Emulator {
     const init = /INIT REPORT\(durationMs: ([\d.]+)\)/.exec(this.log);
     const invokeMs = [...this.log.matchAll(/INVOKE RTDONE\(status: \w+, produced bytes: \d+, duration: ([\d.]+)ms\)/g)].map((m) => Number(m[1]));
     return { initMs: init ? Number(init[1]) : undefined, invokeMs };
+  }
+
+  /**
+   * CPU time (user + system, every thread) the runtime process has used so far: on a busy
+   * machine the wall-clock timings stretch with the load, this much less. Linux only.
+   */
+  runtimeCpuMs(): number | undefined {
+    const pid = this.child.pid;
+    if (pid === undefined) return undefined;
+    try {
+      // The emulator's children, whichever of its threads started them.
+      const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+      let ticks = 0;
+      for (const child of children) {
+        // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+        const fields = readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
+      }
+      return children.length > 0 ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The emulator's REPORT lines, as Lambda writes them to CloudWatch. */
