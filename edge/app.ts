@@ -10,6 +10,7 @@ import type { Config } from '../shared/config/index.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
 import type { Logger } from '../shared/logging/index.js';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics, sourceOf, type MetricsSource } from '../shared/metrics/index.js';
+import type { JobChanges } from '../shared/ports/job-changes.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
 import type { ModelRegistry } from '../shared/models/index.js';
@@ -23,6 +24,7 @@ import { bodyLimit, eventLoopBodyParser, type BodyParser } from './body/index.js
 import { LocalUrlSigner } from './auth/signed-urls.js';
 import { Authenticator } from './auth/tenants.js';
 import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
+import { pollingJobChanges } from './changes/polling.js';
 import { DEFAULT_EVENTS, type EventsOptions } from './generations/events/route.js';
 import { registerGenerationRoutes } from './generations/register.js';
 import type { GenerationService } from './generations/service.js';
@@ -63,6 +65,12 @@ export interface AppDeps {
   events?: Partial<EventsOptions>;
   /** The longest `Prefer: wait` honoured (60; less under Lambda's 29 s limit). */
   maxWaitSeconds?: number;
+  /**
+   * When waiting requests (Prefer: wait, events, the OpenAI routes) read a job again: told by
+   * the workers in the embedded default (`npm start`); default: a read schedule from 50 ms
+   * doubling to `events.pollMs` (edge/changes).
+   */
+  jobChanges?: JobChanges;
   /** The models as GET /v1/models and the OpenAI routes see them; default: the registry's (`models`). */
   catalog?: ModelCatalog;
   /** The playground's built files (edge/playground/dist); default: beside its source. */
@@ -77,6 +85,9 @@ export interface AppDeps {
   textDecoder: TextDecodeFn;
   now?: () => Date;
 }
+
+/** The first pause of a wait's read schedule where nothing tells the edge of changes (S3, Lambda). */
+export const FIRST_READ_MS = 50;
 
 /** OPENAI_WAIT_SECONDS's default, for apps built without a full config (tests). */
 export const DEFAULT_OPENAI_WAIT_SECONDS = 60;
@@ -113,6 +124,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   const claims = new IdempotencyClaims(deps.store, deps.idempotency);
   const events: EventsOptions = { ...DEFAULT_EVENTS, ...deps.events };
   const maxWait = Math.min(deps.maxWaitSeconds ?? MAX_WAIT_SECONDS, MAX_WAIT_SECONDS);
+  const changes = deps.jobChanges ?? pollingJobChanges({ firstMs: FIRST_READ_MS, capMs: events.pollMs });
   const perMinute = deps.config.rateLimitPerMinute;
   const limiter = perMinute === undefined ? undefined : (deps.rateLimiter ?? new MemoryRateLimiter());
 
@@ -137,11 +149,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   app.onError(onError);
   app.notFound(notFound);
 
-  registerGenerationRoutes(app, { service, claims, urls, events, maxWait });
+  registerGenerationRoutes(app, { service, claims, urls, events, changes, maxWait });
 
   const catalog = deps.catalog ?? registryCatalog(deps.models);
   registerModelRoutes(app, catalog);
-  registerOpenAiRoutes(app, { catalog, service, urls, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
+  registerOpenAiRoutes(app, { catalog, service, urls, changes, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
   registerPlayground(app, deps.playgroundDir);
 
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store, signer));

@@ -1,9 +1,11 @@
 /**
- * Poll until finished: read again every `intervalMs` until the value is done, the deadline
- * passes or the signal aborts. The one loop behind `Prefer: wait` and the OpenAI routes
- * that answer with finished images: both wait by reading job records, which works the same
- * on every back end.
+ * Poll until finished: read again when `watch` says to (a job changed, or its read is due:
+ * shared/ports/job-changes.ts), else every `intervalMs`, until the value is done, the
+ * deadline passes or the signal aborts. The one loop behind `Prefer: wait` and the OpenAI
+ * routes that answer with finished images: both read job records, which works the same on
+ * every back end; only when to read differs.
  */
+import type { JobWatch } from '../shared/ports/job-changes.js';
 import { sleep } from '../shared/queue/sleep.js';
 
 export interface PollOptions<T> {
@@ -13,7 +15,9 @@ export interface PollOptions<T> {
   next: (value: T) => Promise<T>;
   /** Give up at this time (ms since the epoch); the value as last read is returned. */
   deadline: number;
-  intervalMs: number;
+  intervalMs?: number;
+  /** When to read again (closed by the caller); without it, every `intervalMs`. */
+  watch?: JobWatch;
   /** Stops waiting early (the client went away); the pause ends at once. */
   signal?: AbortSignal;
 }
@@ -30,7 +34,8 @@ export async function pollUntil<T>(initial: T, options: PollOptions<T>): Promise
     if (options.isDone(value)) return { value, done: true };
     const left = options.deadline - Date.now();
     if (left <= 0 || options.signal?.aborted) return { value, done: false };
-    await sleep(Math.min(options.intervalMs, left), options.signal);
+    if (options.watch) await options.watch.next(left, options.signal);
+    else await sleep(Math.min(options.intervalMs ?? 250, left), options.signal);
     value = await options.next(value);
   }
 }

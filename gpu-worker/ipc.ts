@@ -7,7 +7,9 @@ export type WorkerMessage =
   /** Once it takes jobs. */
   | { type: 'worker-ready'; healthPort: number; maxBatch: number; pid: number }
   /** Every METRICS_PUSH_MS: its metrics as prom-client JSON, for the parent's /metrics. */
-  | { type: 'worker-metrics'; metrics: MetricsJson };
+  | { type: 'worker-metrics'; metrics: MetricsJson }
+  /** After each write of a job record: the edge wakes the requests waiting on it (edge/changes/notified.ts). */
+  | { type: 'job-changed'; jobId: string };
 import type { MetricsJson } from '../shared/metrics/index.js';
 
 export type WorkerReadyMessage = Extract<WorkerMessage, { type: 'worker-ready' }>;
@@ -20,5 +22,6 @@ export function tell(message: WorkerMessage): void {
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   const type = (value as { type?: unknown } | null)?.type;
+  if (type === 'job-changed') return typeof (value as { jobId?: unknown }).jobId === 'string';
   return type === 'worker-ready' || type === 'worker-metrics';
 }

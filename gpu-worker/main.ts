@@ -16,6 +16,7 @@ import type { ModelRunner } from './model-runner.js';
 import { ExecutionProviderUnavailable, openWorkerRuntime } from './provider-check.js';
 import { startWorker, type Worker } from './worker.js';
 import { METRICS_PUSH_MS, tell } from './ipc.js';
+import { TellingStore } from './telling-store.js';
 import { loadWorkerEnv } from './worker-env.js';
 import { EcsAgentTaskProtection, ScaleInProtection } from './task-protection.js';
 
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
     process.exit(EXIT_CONFIG);
   }
   const adapters = openAdapters(config);
+  // A worker of `npm start`'s pool tells the edge beside it of each job record it writes.
+  const store = process.send ? new TellingStore(adapters.store, (jobId) => tell({ type: 'job-changed', jobId })) : adapters.store;
   let maxBatch: number;
   if (config.workerMaxBatch === 'auto') {
     // One bound for the whole running set: the smallest batch any model needs for its best throughput.
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
     ? new ScaleInProtection({ port: new EcsAgentTaskProtection(tp.agentUri), expiresInMinutes: tp.expiresInMinutes, idleMs: tp.idleMs, logger: logger.child({ part: 'task-protection' }) })
     : undefined;
   worker = startWorker(
-    { ...adapters, runners, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds, webhooks: config.webhooks },
+    { ...adapters, store, runners, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds, webhooks: config.webhooks },
     {
       maxBatch,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,

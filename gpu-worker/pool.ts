@@ -5,11 +5,13 @@
  * (before it is ready, while it loads, or after hours of work), is started again after a
  * capped backoff for as long as the pool runs; only a configuration error (EXIT_CONFIG),
  * which would fail the same way again, stops a slot. Their metrics come over IPC and are
- * served, labelled by worker, by the parent's /metrics.
+ * served, labelled by worker, by the parent's /metrics; so does each job record they write
+ * (`onJobChange`), which wakes the edge's waiting requests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logging/index.js';
+import type { JobChangeListener } from '../shared/ports/job-changes.js';
 import { withLabels, type MetricsJson, type MetricsSource } from '../shared/metrics/index.js';
 import { DEFAULT_BACKOFF, restartDelayMs, type Backoff } from './backoff.js';
 import { EXIT_CONFIG } from './exit-codes.js';
@@ -70,6 +72,8 @@ export interface WorkerPool {
   status(): SlotStatus[];
   /** Called after every change of a slot's state; returns the unsubscribe. */
   onChange(listener: () => void): () => void;
+  /** Called with a job's id after a worker wrote its record (the edge wakes its waits); returns the unsubscribe. */
+  onJobChange(listener: JobChangeListener): () => void;
   /** The workers' metrics (prom-client JSON), labelled worker="<index>" (at most a second old), and the pool's own. */
   readonly metrics: MetricsSource;
   /** SIGTERM to every worker (they finish or hand back their jobs), then wait for them. */
@@ -100,6 +104,7 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
   const workerArgs = options.workerArgs ?? ['--import', 'tsx', ENTRY];
   const slots: Slot[] = Array.from({ length: options.count }, (_, index) => ({ index, state: 'starting', restarts: 0, deaths: 0, metrics: [], settled: false }));
   const listeners = new Set<() => void>();
+  const jobListeners = new Set<JobChangeListener>();
   let stopping = false;
 
   let resolveStarted!: () => void;
@@ -138,6 +143,10 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
 
     child.on('message', (message: unknown) => {
       if (!isWorkerMessage(message) || slot.child !== child) return;
+      if (message.type === 'job-changed') {
+        for (const listener of jobListeners) listener(message.jobId);
+        return;
+      }
       if (message.type === 'worker-metrics') {
         slot.metrics = withLabels(message.metrics, { worker: String(slot.index) });
         return;
@@ -209,6 +218,10 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onJobChange(listener) {
+      jobListeners.add(listener);
+      return () => jobListeners.delete(listener);
+    },
     metrics: {
       json: async () => [...slots.flatMap((s) => s.metrics), ...(await poolMetricsJson(slots.map((s) => ({ index: s.index, pid: s.info?.pid, restarts: s.restarts }))))],
     },
@@ -230,6 +243,7 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
         }),
       );
       listeners.clear();
+      jobListeners.clear();
     },
   };
 }

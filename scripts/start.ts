@@ -9,6 +9,8 @@
  *   npm start -- --worker-only   one worker, no API (same as gpu-worker/main.ts)
  */
 import { createApp } from '../edge/app.js';
+import { NotifiedJobChanges } from '../edge/changes/notified.js';
+import { DEFAULT_EVENTS } from '../edge/generations/events/route.js';
 import { buildDeps, type BuiltDeps } from '../edge/deps.js';
 import { assertSafeBind, startServer, type RunningServer } from '../edge/server.js';
 import { ConfigError, configFromProcessEnv, FALLBACK_MODEL_DIR, type Config } from '../shared/config/index.js';
@@ -92,7 +94,11 @@ async function main(): Promise<void> {
     deps = await buildDeps(config, { logger: logger.child({ part: 'edge' }) });
     // The workers are part of readiness here: without one, a queued job would wait for ever.
     const readiness = [...(deps.readiness ?? []), poolReadinessCheck(pool)];
-    server = await startServer(createApp({ ...deps, metrics: [pool.metrics], readiness }), config);
+    // The workers tell this edge of each job record they write: a waiting request is answered
+    // when its image is stored; reads every events.pollMs still catch what nobody tells.
+    const jobChanges = new NotifiedJobChanges(DEFAULT_EVENTS.pollMs);
+    pool.onJobChange((jobId) => jobChanges.notify(jobId));
+    server = await startServer(createApp({ ...deps, metrics: [pool.metrics], readiness, jobChanges }), config);
     // A line whenever readiness changes, and why it is not ready: a worker still loading, one
     // that keeps dying, a configuration error that stopped it, a store or queue gone.
     watch = watchReadiness(readinessChecks({ ...deps, readiness }), (line) => process.stdout.write(`[readiness] ${line}\n`));

@@ -6,6 +6,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { JobRepository } from '../../shared/jobs/repository.js';
+import type { JobChanges } from '../../shared/ports/job-changes.js';
 import { isTerminal } from '../../shared/jobs/status.js';
 import type { CreateGenerationRequest, Generation } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
@@ -23,9 +24,9 @@ export interface CreateRouteDeps {
   service: GenerationService;
   claims: IdempotencyClaims;
   jobs: JobRepository<JobRecord>;
-  /** The longest Prefer: wait honoured, and how often a wait polls. */
+  /** The longest Prefer: wait honoured, and when a wait reads the record again. */
   maxWait: number;
-  pollMs: number;
+  changes: JobChanges;
   view(record: JobRecord): Promise<Generation>;
 }
 
@@ -40,7 +41,7 @@ export function createResponder(deps: CreateRouteDeps): CreateResponder {
     const wait = preferredWait(headers.prefer, deps.maxWait);
     if (wait !== undefined) {
       c.header('Preference-Applied', `wait=${wait}`);
-      record = await waitUntilTerminal(deps.jobs, record, wait, deps.pollMs);
+      record = await waitUntilTerminal(deps.jobs, record, wait, deps.changes, c.req.raw.signal);
       if (status === 202 && isTerminal(record.status)) status = 201;
     }
     return c.json(await deps.view(record), status);

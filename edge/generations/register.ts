@@ -3,6 +3,7 @@
  * GET /v1/generations/{id}, POST /v1/generations/{id}/cancel and the live events.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import type { CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
@@ -25,18 +26,20 @@ export interface GenerationRoutesDeps {
   /** Output image URLs (presigned, or the local store's signed paths). */
   urls: Pick<ObjectStore, 'urlFor'>;
   events: EventsOptions;
+  /** When a waiting request reads a record again (edge/changes). */
+  changes: JobChanges;
   /** The longest `Prefer: wait` honoured, in seconds. */
   maxWait: number;
 }
 
 export function registerGenerationRoutes(app: OpenAPIHono<EdgeEnv>, deps: GenerationRoutesDeps): void {
-  const { service, claims, urls, events } = deps;
+  const { service, claims, urls, events, changes } = deps;
   const { jobs, queue, store } = service;
   const defaultModel = service.models.default.name;
   const view = async (record: JobRecord) =>
     generationView(record, urls, defaultModel, { queuePosition: await queuePosition(queue, record), ...(await webhookDeliveries(store, record)) });
 
-  const create = createResponder({ service, claims, jobs, maxWait: deps.maxWait, pollMs: events.pollMs, view });
+  const create = createResponder({ service, claims, jobs, maxWait: deps.maxWait, changes, view });
   registerGenerationForm(app, create);
   app.openapi(createGenerationRoute, (c) => {
     // The route documents two bodies, one of them by reference, so its types lose the JSON one; zod-openapi validated it.
@@ -61,6 +64,6 @@ export function registerGenerationRoutes(app: OpenAPIHono<EdgeEnv>, deps: Genera
     const state = await readState(jobs, queue, id);
     if (!state) throw new ApiError('not_found', `no generation ${JSON.stringify(id)}`);
     // A raw Response (a stream): the route's typed responses only document it.
-    return (await generationEvents(c, { jobs, queue, store, urls, defaultModel, options: events }, state)) as never;
+    return (await generationEvents(c, { jobs, queue, store, urls, defaultModel, options: events, changes }, state)) as never;
   });
 }

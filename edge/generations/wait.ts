@@ -6,6 +6,7 @@
  */
 import { isTerminal } from '../../shared/jobs/status.js';
 import type { JobRepository } from '../../shared/jobs/repository.js';
+import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { pollUntil } from '../poll.js';
 
@@ -21,13 +22,21 @@ export function preferredWait(prefer: string | undefined, max: number = MAX_WAIT
   return undefined;
 }
 
-/** The record once terminal, or as it is when `seconds` have passed. */
-export async function waitUntilTerminal(jobs: JobRepository<JobRecord>, record: JobRecord, seconds: number, pollMs: number): Promise<JobRecord> {
-  const { value } = await pollUntil(record, {
-    isDone: (current) => isTerminal(current.status),
-    next: async (current) => (await jobs.get(current.id)) ?? current,
-    deadline: Date.now() + seconds * 1000,
-    intervalMs: pollMs,
-  });
-  return value;
+/** The record once terminal, or as it is when `seconds` have passed; read again whenever `changes` says to. */
+export async function waitUntilTerminal(jobs: JobRepository<JobRecord>, record: JobRecord, seconds: number, changes: JobChanges, signal?: AbortSignal): Promise<JobRecord> {
+  const watch = changes.watch([record.id]);
+  try {
+    // Read once first: the job may have ended between its creation and the watch.
+    const current = isTerminal(record.status) ? record : ((await jobs.get(record.id)) ?? record);
+    const { value } = await pollUntil(current, {
+      isDone: (r) => isTerminal(r.status),
+      next: async (r) => (await jobs.get(r.id)) ?? r,
+      deadline: Date.now() + seconds * 1000,
+      watch,
+      ...(signal ? { signal } : {}),
+    });
+    return value;
+  } finally {
+    watch.close();
+  }
 }

@@ -7,6 +7,7 @@
  * reads back from the history (./history.ts), so a follow-up edits what was drawn.
  */
 import type { JobRepository } from '../../shared/jobs/repository.js';
+import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { Logger } from '../../shared/logging/index.js';
 import type { Message, MessagePart } from '../../shared/schemas/conversation.js';
 import type { CreateGenerationRequest } from '../../shared/schemas/generation.js';
@@ -19,6 +20,8 @@ export interface ChatImageDeps {
   /** POST /v1/generations's use case, bound to this request (its id, log and tenant). */
   createGeneration: (body: CreateGenerationRequest) => Promise<JobRecord>;
   jobs: JobRepository<JobRecord>;
+  /** When the wait for the image reads it again. */
+  changes: JobChanges;
   /** An output image's URL as the API gives it (relative URLs are made absolute with baseUrl). */
   urlFor: (key: string) => Promise<string>;
   baseUrl: string;
@@ -52,7 +55,7 @@ export async function imageAnswer(
 ): Promise<ImageAnswer> {
   const created = await deps.createGeneration({ ...request, messages: messagesOf(turns) });
   deps.log.info({ generation: created.id }, 'openai chat: the answer goes on with an image');
-  const waited = await waitForGenerations(deps.jobs, [created], { deadline: Date.now() + deps.waitMs, ...(deps.signal ? { signal: deps.signal } : {}) });
+  const waited = await waitForGenerations(deps.jobs, [created], { deadline: Date.now() + deps.waitMs, changes: deps.changes, ...(deps.signal ? { signal: deps.signal } : {}) });
   const record = waited.records[0]!;
   if (!waited.done) {
     throw new OpenAiError(

@@ -17,6 +17,7 @@ export function imagesDeps(c: Context<EdgeEnv>, deps: OpenAiDeps, model: string 
     createGeneration: async (request) =>
       (await createGeneration(service, { ...request, model: served.entry.id }, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
     jobs: service.jobs,
+    changes: deps.changes,
     store: service.store,
     urlFor: (key) => deps.urls.urlFor(key),
     now: service.now,

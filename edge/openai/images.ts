@@ -6,6 +6,7 @@
  */
 import type { JobRepository } from '../../shared/jobs/repository.js';
 import type { Logger } from '../../shared/logging/index.js';
+import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import { LIMITS, type CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
@@ -17,6 +18,8 @@ export interface ImagesDeps {
   /** POST /v1/generations's use case, bound to this request (its id, log, and whatever else the route knows). */
   createGeneration: (body: CreateGenerationRequest) => Promise<JobRecord>;
   jobs: JobRepository<JobRecord>;
+  /** When the wait reads the generations again. */
+  changes: JobChanges;
   /** Reads output images (b64_json). */
   store: Pick<ObjectStore, 'get'>;
   /** An output image's URL as the API gives it (relative URLs are made absolute with baseUrl). */
@@ -76,11 +79,7 @@ export async function answerImages(
   const created = await Promise.all(requests.map((request) => deps.createGeneration(request)));
   const ids = created.map((r) => r.id);
   deps.log.info({ generations: ids, user: options.user }, 'openai images: generations created');
-  const waited = await waitForGenerations(
-    deps.jobs,
-    created,
-    { deadline: Date.now() + deps.waitMs, ...(deps.signal ? { signal: deps.signal } : {}) },
-  );
+  const waited = await waitForGenerations(deps.jobs, created, { deadline: Date.now() + deps.waitMs, changes: deps.changes, ...(deps.signal ? { signal: deps.signal } : {}) });
   if (!waited.done) {
     const running = waited.records.filter((r) => r.status === 'queued' || r.status === 'running').map((r) => r.id);
     throw new OpenAiError(

@@ -6,6 +6,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import type { CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import type { EdgeEnv } from '../env.js';
@@ -86,6 +87,8 @@ export interface OpenAiDeps {
   service: GenerationService;
   /** Output image URLs as the API gives them (signed, expiring). */
   urls: Pick<ObjectStore, 'urlFor'>;
+  /** When a wait for the answer's images reads them again. */
+  changes: JobChanges;
   waitMs: number;
 }
 
@@ -107,6 +110,7 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
         // An answer's images are a generation for the caller's tenant, waited for like the images route's.
         createGeneration: async (request: CreateGenerationRequest) => (await createGeneration(service, request, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
         jobs: service.jobs,
+        changes: deps.changes,
         urlFor: (key: string) => deps.urls.urlFor(key),
         baseUrl: c.req.url,
         waitMs: deps.waitMs,

@@ -36,6 +36,7 @@ from model.network.sequence import Image, attention_mask, build_row, collate, im
 from model.network.tokenizer import CHUNK, Tokenizer, train_default
 from model.network.transformer import ModelConfig, UnifiedModel
 from model.packaging.manifest import FORMAT, FORMAT_VERSION, write_manifest
+from model.packaging.sampling import parse_steps, sampling_fields
 from model.sampling.diffusion import DiffusionConfig
 from model.sampling.inference import Runtime, seeded_noise
 
@@ -189,9 +190,11 @@ def build_manifest(
     data_card: dict | None = None,
     styles: list[str] | None = None,
     tasks: list[str] | None = None,
+    sampling: dict | None = None,
 ) -> dict:
     """`styles`: a corpus model's training styles; its draw prompts may name one of them.
-    `tasks`: what a conversation-trained model does (none: draw and describe, one turn)."""
+    `tasks`: what a conversation-trained model does (none: draw and describe, one turn).
+    `sampling`: how a few-step student samples (model/packaging/sampling.py; none: as before)."""
     cfg = model.cfg
     conversation = {
         "template": "<bos> <user> {user} <assistant> {assistant} <eos>",
@@ -258,6 +261,7 @@ def build_manifest(
             "default_guidance": dcfg.default_guidance,
             "time_shift": dcfg.time_shift,
             "guidance_interval": list(dcfg.guidance_interval),
+            **(sampling or {}),
         },
         "data_card": data_card or SHAPES64_CARD,
         "source_commit": git_commit(),
@@ -338,6 +342,7 @@ def export_package(
     data_card: dict | None = None,
     styles: list[str] | None = None,
     tasks: list[str] | None = None,
+    sampling: dict | None = None,
 ) -> dict:
     if model.cfg.research_only:
         raise ValueError(
@@ -356,7 +361,7 @@ def export_package(
         with open(os.path.join(out_dir, fname), "w") as f:
             json.dump(content, f, indent=2)
         files.append(fname)
-    return write_manifest(out_dir, build_manifest(name, model, tok, dcfg, extra or {}, data_card, styles, tasks), files)
+    return write_manifest(out_dir, build_manifest(name, model, tok, dcfg, extra or {}, data_card, styles, tasks, sampling), files)
 
 
 def tiny(steps: int = 150, **overrides) -> tuple[UnifiedModel, Tokenizer, DiffusionConfig]:
@@ -418,6 +423,10 @@ class ExportArgs:
     default_guidance: float | None = None  # sampler default chosen by evaluation
     time_shift: float | None = None  # sampler time shift chosen by evaluation
     guidance_interval: str | None = None  # lo,hi chosen by evaluation
+    default_steps: int | None = None  # sampler default steps (a few-step student: 1 or 2)
+    steps: str | None = None  # the only step counts served, e.g. 1,2 (default: any)
+    max_steps: int | None = None  # the most steps served (instead of --steps)
+    fixed_guidance: bool = False  # the default guidance is distilled into the network: no unconditional rows, no other value
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -445,6 +454,12 @@ def main(argv: list[str] | None = None) -> None:
             dcfg.time_shift = args.time_shift
         if args.guidance_interval:
             dcfg.guidance_interval = interval(args.guidance_interval)
+        if args.default_steps is not None:
+            dcfg.default_steps = args.default_steps
+        try:
+            sampling = sampling_fields(dcfg.default_steps, parse_steps(args.steps), args.max_steps, args.fixed_guidance)
+        except ValueError as e:
+            raise SystemExit(f"error: {e}") from None
         extra_files = {
             "train_config.json": {
                 "train_config": ck["train_config"],
@@ -477,6 +492,7 @@ def main(argv: list[str] | None = None) -> None:
             data_card=data_card,
             styles=styles,
             tasks=tasks,
+            sampling=sampling,
         )
     print(json.dumps({k: v for k, v in m["files"].items()}, indent=1))
 

@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 
+from model.packaging.sampling import check_sampling
+
 FORMAT = "unified-model-package"
 FORMAT_VERSION = 1
 
@@ -68,6 +70,11 @@ def load_manifest(package_dir: str, verify: bool = True) -> dict:
         raise PackageError(
             f"{path}: format {manifest['format']} v{manifest['format_version']} is not {FORMAT} v{FORMAT_VERSION}"
         )
+    if "steps" in manifest["diffusion"] or "guidance" in manifest["diffusion"]:
+        try:
+            check_sampling(manifest["diffusion"])
+        except (KeyError, ValueError) as e:
+            raise PackageError(f"{path}: {e}") from e
     for name in (manifest["graph"].get("file"), manifest["tokenizer"].get("file")):
         if name not in manifest["files"]:
             raise PackageError(f"{path}: '{name}' is referenced but not listed in files")

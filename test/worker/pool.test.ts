@@ -5,10 +5,15 @@
  * are a stand-in (./pool-stand-in.ts) that speaks the worker's IPC without a model.
  * Short backoffs keep it quick; nothing here asserts a timing.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NotifiedJobChanges } from '../../edge/changes/notified.js';
+import { FileStore } from '../../shared/store/file-store.js';
 import { startWorkerPool, type PoolOptions, type SlotStatus, type WorkerPool } from '../../gpu-worker/pool.js';
 import { silentLogger, waitFor } from './helpers.js';
 
@@ -146,6 +151,25 @@ describe('the worker pool', () => {
     await waitFor(async () => slot(p).restarts >= 3, 'three restarts');
     expect(slot(p).state).not.toBe('stopped');
     expect(slot(p).lastExit).toBe('exit 1');
+  });
+
+  it('passes on each job record a worker writes (the edge wakes its waits on it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pool-jobs-'));
+    try {
+      const p = pool({ STAND_IN_WRITE_JOB: 'gen_told', STAND_IN_STORE_DIR: dir });
+      const changes = new NotifiedJobChanges(3_600_000);
+      p.onJobChange((id) => changes.notify(id));
+      const watch = changes.watch(['gen_told']);
+      // Resolves only when told: its fallback read is an hour away.
+      await watch.next(3_600_000);
+      watch.close();
+      // Told after the record was stored: a read on the wake finds it.
+      const files = new FileStore({ root: dir });
+      expect(await files.get('jobs/gen_told.json')).not.toBeNull();
+      files.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('starts nothing once stopped', async () => {

@@ -15,6 +15,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { JobRepository } from '../../../shared/jobs/repository.js';
+import type { JobChanges } from '../../../shared/ports/job-changes.js';
 import type { JobQueue } from '../../../shared/ports/queue.js';
 import type { ObjectStore } from '../../../shared/ports/store.js';
 import type { JobRecord } from '../../../shared/schemas/job.js';
@@ -25,7 +26,7 @@ import { watchGeneration, type GenerationState } from './watch.js';
 
 export interface EventsOptions {
   mode: 'stream' | 'buffered';
-  /** How often the record is read for changes. */
+  /** The longest pause between reads of the record (the cap of the read schedule, or the notified adapter's fallback). */
   pollMs: number;
   /** A comment this often while nothing changes (stream mode). */
   heartbeatMs: number;
@@ -46,6 +47,8 @@ export interface EventsDeps {
   /** The model a record older than several models ran on. */
   defaultModel: string;
   options: EventsOptions;
+  /** When to read the record again. */
+  changes: JobChanges;
 }
 
 /** Answers for generation `current` (already found and owned by the caller's tenant). */
@@ -65,7 +68,7 @@ export async function generationEvents(c: Context, deps: EventsDeps, current: Ge
   if (options.mode === 'buffered') {
     const signal = AbortSignal.timeout(options.bufferedWaitMs);
     let body = formatRetry(options.retryMs);
-    for await (const state of watchGeneration(deps.jobs, deps.queue, id, { pollMs: options.pollMs, signal })) {
+    for await (const state of watchGeneration(deps.jobs, deps.queue, id, { changes: deps.changes, signal })) {
       if (state.id === lastEventId) continue;
       body += formatEvent(await toEvent(state));
       break; // the first change answers; the client is back within retryMs for the next
@@ -80,7 +83,7 @@ export async function generationEvents(c: Context, deps: EventsDeps, current: Ge
     const heartbeat = setInterval(() => void stream.write(HEARTBEAT), options.heartbeatMs);
     try {
       await stream.write(formatRetry(options.retryMs));
-      for await (const state of watchGeneration(deps.jobs, deps.queue, id, { pollMs: options.pollMs, signal: done.signal })) {
+      for await (const state of watchGeneration(deps.jobs, deps.queue, id, { changes: deps.changes, signal: done.signal })) {
         if (state.id === lastEventId) continue;
         await stream.writeSSE(await toEvent(state));
       }

@@ -1,13 +1,14 @@
 /**
- * The states of one generation as they change, read from the store every `pollMs` (the
- * worker writes progress at most every WORKER_PROGRESS_INTERVAL_MS; the store has no
- * change feed). Yields the first state at once, then each state whose event id differs,
- * and returns after a terminal state or when `signal` aborts.
+ * The states of one generation as they change, read from the store whenever `changes` says
+ * to (the worker wrote the record, or a read is due: shared/ports/job-changes.ts; the worker
+ * writes progress at most every WORKER_PROGRESS_INTERVAL_MS). Yields the first state at
+ * once, then each state whose event id differs, and returns after a terminal state or when
+ * `signal` aborts.
  */
 import { isTerminal } from '../../../shared/jobs/status.js';
 import type { JobRepository } from '../../../shared/jobs/repository.js';
 import type { JobQueue } from '../../../shared/ports/queue.js';
-import { sleep } from '../../../shared/queue/sleep.js';
+import type { JobChanges } from '../../../shared/ports/job-changes.js';
 import type { JobRecord } from '../../../shared/schemas/job.js';
 import { queuePosition } from '../queue-position.js';
 import { eventId } from './event-id.js';
@@ -20,7 +21,7 @@ export interface GenerationState {
 }
 
 export interface WatchOptions {
-  pollMs: number;
+  changes: JobChanges;
   signal?: AbortSignal;
 }
 
@@ -33,14 +34,20 @@ export async function readState(jobs: JobRepository<JobRecord>, queue: JobQueue,
 
 export async function* watchGeneration(jobs: JobRepository<JobRecord>, queue: JobQueue, id: string, options: WatchOptions): AsyncGenerator<GenerationState> {
   let last: string | undefined;
-  while (!options.signal?.aborted) {
-    const state = await readState(jobs, queue, id);
-    if (!state) return; // deleted (expired) meanwhile
-    if (state.id !== last) {
-      last = state.id;
-      yield state;
+  // Watched before the first read, so that a write between the two is not missed.
+  const watch = options.changes.watch([id]);
+  try {
+    while (!options.signal?.aborted) {
+      const state = await readState(jobs, queue, id);
+      if (!state) return; // deleted (expired) meanwhile
+      if (state.id !== last) {
+        last = state.id;
+        yield state;
+      }
+      if (state.terminal) return;
+      await watch.next(Infinity, options.signal);
     }
-    if (state.terminal) return;
-    await sleep(options.pollMs, options.signal);
+  } finally {
+    watch.close();
   }
 }
