@@ -23,7 +23,7 @@ export function int8Quality(r: BenchResult): { held: boolean; worstDrop: number 
     (c) =>
       c.precision === 'int8' && JSON.stringify(c.guidance_interval) === JSON.stringify(base?.guidance_interval) && c.steps === base?.steps,
   );
-  if (!base || base.precision !== 'fp32' || !int8) return undefined;
+  if (base?.precision !== 'fp32' || !int8) return undefined;
   const worstDrop = Math.max(0, ...Object.values(int8.delta_points).map((d) => -d));
   return { held: worstDrop <= 2, worstDrop };
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { type AutoBatch, measureAutoBatch } from '../gpu-worker/autotune.js';
-import { createWorkerMetrics, valueOf, type WorkerMetrics } from '../gpu-worker/metrics.js';
+import { counterValue, createWorkerMetrics, type WorkerMetrics } from '../gpu-worker/metrics.js';
 import { ModelRunner } from '../gpu-worker/model-runner.js';
 import { startWorker } from '../gpu-worker/worker.js';
 import { encodeJobMessage } from '../shared/jobs/message.js';
@@ -138,8 +138,8 @@ async function runLoad(
     const wall = (Math.max(...ends) - start) / 1000;
     const latencies = ends.map((e) => (e - start) / 1000);
     const busy = (runtime.denoiseMs + runtime.otherModelMs) / 1000;
-    const calls = await valueOf(metrics.denoiseCalls);
-    const failed = (await valueOf(metrics.jobs, { status: 'failed' })) + (await valueOf(metrics.jobs, { status: 'canceled' }));
+    const calls = await counterValue(metrics.denoiseCalls);
+    const failed = (await counterValue(metrics.jobs, { status: 'failed' })) + (await counterValue(metrics.jobs, { status: 'canceled' }));
     await worker.stop(5000);
     const run: LoadRun = {
       mode,
@@ -150,7 +150,7 @@ async function runLoad(
       latencyP50: round(percentile(latencies, 50), 3),
       latencyP95: round(percentile(latencies, 95), 3),
       latencyMean: round(mean(latencies), 3),
-      jobsPerCall: round((await valueOf(metrics.denoiseRows)) / calls, 2),
+      jobsPerCall: round((await counterValue(metrics.denoiseRows)) / calls, 2),
       networkRowsPerCall: round(runtime.denoiseRows / runtime.denoiseCalls, 2),
       denoiseCalls: calls,
       modelBusy: round(busy / wall, 3),

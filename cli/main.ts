@@ -25,7 +25,7 @@ export interface CliIO {
 }
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseCli>;
   try {
     args = parseCli(argv, io.env);
   } catch (err) {

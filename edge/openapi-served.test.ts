@@ -60,7 +60,9 @@ describe('stateServedModels', () => {
     stateServedModels(schemas, [model('small', 32, ['draw'], true), model('big', 64, ['draw'])]);
     expect(schemas['ImageSize']!['enum']).toEqual(['32x32', '64x64']);
     expect(schemas['ImagesRequest']!['allOf']).toEqual([
+      // biome-ignore lint/suspicious/noThenProperty: a JSON Schema if/then rule, as the served document has it
       { if: { properties: { model: { const: 'small' } }, required: ['model'] }, then: { properties: { size: { enum: ['32x32', null] } } } },
+      // biome-ignore lint/suspicious/noThenProperty: a JSON Schema if/then rule, as the served document has it
       { if: { properties: { model: { const: 'big' } }, required: ['model'] }, then: { properties: { size: { enum: ['64x64', null] } } } },
       { if: { properties: { model: { type: 'string' } }, required: ['model'] }, else: { properties: { size: { enum: ['32x32', null] } } } },
     ]);

@@ -39,7 +39,8 @@ describe('check-cuda-libs.sh', () => {
   afterAll(() => tmp.remove());
   let n = 0;
   const fresh = (): string => {
-    const dir = join(tmp.dir, `case${(n += 1)}`);
+    n += 1;
+    const dir = join(tmp.dir, `case${n}`);
     mkdirSync(join(dir, 'bin'), { recursive: true });
     return dir;
   };

@@ -68,7 +68,7 @@ export function countJob(metrics: WorkerMetrics, status: FinalStatus): void {
 }
 
 /** A counter's current value (tests and benchmarks). */
-export async function valueOf(counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
+export async function counterValue(counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
   const { values } = await counter.get();
   return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((sum, v) => sum + v.value, 0);
 }

@@ -60,7 +60,8 @@ export function openChannel(options: { logger: Logger; name: ThreadName }): Chan
       if (closed) return Promise.reject(new BodyThreadError('the body parser is closed'));
       const id = nextId++;
       const answer = new Promise<FromThread>((resolve, reject) => pending.set(id, { resolve, reject }));
-      (worker ??= spawn()).postMessage({ ...request, id }, transfer);
+      worker ??= spawn();
+      worker.postMessage({ ...request, id }, transfer);
       return answer;
     },
     async close() {

@@ -24,13 +24,11 @@ import {
 
 export const FORM_TYPE = /^multipart\/form-data\s*;/i;
 
-const Upload = z
-  .instanceof(File, { message: 'expected an image file' })
-  .meta({
-    type: 'string',
-    format: 'binary',
-    description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB and 16.7 megapixels; its type is read from its bytes.',
-  });
+const Upload = z.instanceof(File, { message: 'expected an image file' }).meta({
+  type: 'string',
+  format: 'binary',
+  description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB and 16.7 megapixels; its type is read from its bytes.',
+});
 /** A safe parse's data; a failure is thrown as the JSON body's validator throws it (invalid_request, prompt_too_long). */
 function checked<T>(result: z.ZodSafeParseResult<T>): T {
   if (!result.success) validationHook(result);
@@ -63,15 +61,10 @@ export const CreateGenerationForm = z
         description:
           'Up to 4 image files, one part each (the field repeated); they come before the prompt, in order. Send them as `images` or as `images[]`, not both: both is 400 `invalid_request`.',
       }),
-    'images[]': z
-      .array(Upload)
-      .min(1)
-      .max(LIMITS.images)
-      .optional()
-      .meta({
-        description:
-          'The same as `images`, as clients that name a list with [] send it. Not both: a form with `images` and `images[]` is 400 `invalid_request`.',
-      }),
+    'images[]': z.array(Upload).min(1).max(LIMITS.images).optional().meta({
+      description:
+        'The same as `images`, as clients that name a list with [] send it. Not both: a form with `images` and `images[]` is 400 `invalid_request`.',
+    }),
     model: ModelName.optional(),
     seed: formNumber({ min: 0, max: LIMITS.seedMax, int: true }),
     steps: formNumber({ min: LIMITS.steps.min, max: LIMITS.steps.max, int: true }),

@@ -36,7 +36,10 @@ export function parseLargeJson(bytes: Uint8Array, options: { images: boolean }):
 function replaceImages(body: unknown, inline: (url: string) => string): void {
   if (!isObject(body)) return;
   const { images, messages } = body;
-  if (Array.isArray(images)) images.forEach((url, k) => looksLikeDataUrl(url) && (images[k] = inline(url)));
+  if (Array.isArray(images))
+    images.forEach((url, k) => {
+      if (looksLikeDataUrl(url)) images[k] = inline(url);
+    });
   if (!Array.isArray(messages)) return;
   for (const message of messages) {
     if (!isObject(message) || !Array.isArray(message.content)) continue;

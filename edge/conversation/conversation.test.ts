@@ -304,14 +304,24 @@ describe('what a conversation request may be', () => {
     ],
   ])('refuses %s with 400 %s before any work', async (_name, code, message, body) => {
     let decoded = 0;
-    setup({ textDecoder: async () => ((decoded += 1), { ids: [], text: '', stop: 'eos' }) });
+    setup({
+      textDecoder: async () => {
+        decoded += 1;
+        return { ids: [], text: '', stop: 'eos' };
+      },
+    });
     expect(await expectError(await post(body), 400, code)).toMatch(message);
     expect(decoded).toBe(0);
   });
 
   it('refuses a context longer than the position limit before reading any image', async () => {
     let decoded = 0;
-    setup({ textDecoder: async () => ((decoded += 1), { ids: [], text: '', stop: 'eos' }) });
+    setup({
+      textDecoder: async () => {
+        decoded += 1;
+        return { ids: [], text: '', stop: 'eos' };
+      },
+    });
     // 4000 two-byte characters: about one token each on tiny's byte-level vocabulary.
     const text = 'é'.repeat(4000);
     expect(tiny.runtime.tokenizer.encode(text).length + 8 * 64).toBeGreaterThan(CONVERSATION_LIMITS.positions);

@@ -80,12 +80,14 @@ export async function startDecodeThread(options: DecodeThreadOptions): Promise<D
     const handle = (m: FromThread): void => {
       if (m.type === 'ready') {
         options.onLoad?.();
-        return settle?.resolve();
+        settle?.resolve();
+        return;
       }
       if (m.type === 'failed-to-start') {
         const err = new DecodeThreadError(`the decode thread could not load the model: ${m.message}`);
         options.onLoad?.(err);
-        return settle?.reject(err);
+        settle?.reject(err);
+        return;
       }
       const p = pending.get(m.id);
       if (!p) return;

@@ -18,7 +18,9 @@ async function pixels(mime: string, bytes: Uint8Array): Promise<Uint8Array> {
 }
 const at = (rgb: Uint8Array, x: number, y: number): number[] => [...rgb.subarray((y * 64 + x) * 3, (y * 64 + x) * 3 + 3)];
 const near = (actual: number[], expected: number[], tolerance = 12): void => {
-  actual.forEach((v, i) => expect(Math.abs(v - expected[i]!), `${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance));
+  actual.forEach((v, i) => {
+    expect(Math.abs(v - expected[i]!), `${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance);
+  });
 };
 
 async function errorOf(mime: string, bytes: Uint8Array): Promise<{ code: string; status: number; message: string }> {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: a synthesized CloudFormation template is untyped JSON, and these tests read it by path
 /**
  * Assertions on the synthesized template. One synthesis (with cdk-nag's AwsSolutions
  * checks, which throw on any unacknowledged finding) is shared by every test here.

@@ -36,7 +36,11 @@ export function openQueues(config: QueueConfig): Queues {
     const { kind: _, ...rest } = c;
     const queue = new SqliteQueue(rest);
     const deadLetters = queue.deadLetterQueue();
-    return { queue, deadLetters, close: async () => (await deadLetters.close(), await queue.close()) };
+    const close = async (): Promise<void> => {
+      await deadLetters.close();
+      await queue.close();
+    };
+    return { queue, deadLetters, close };
   }
   const { kind: _, deadLetterQueueUrl, ...rest } = c;
   const client = new SQSClient(awsClientOptions(rest, 'sqs'));

@@ -44,14 +44,23 @@ export function assembleBatch(rows: readonly BatchRow[], dims: CacheDims, patchD
   const positions = new BigInt64Array(batch * newLength * 3);
   rows.forEach(({ next }, b) => {
     const base = b * newLength;
-    next.tokens.forEach((id, t) => (tokens[base + t] = BigInt(id)));
+    next.tokens.forEach((id, t) => {
+      tokens[base + t] = BigInt(id);
+    });
     patches.set(next.patches, base * patchDim);
     noiseLevel.set(next.noiseLevel, base);
-    next.imageIds.forEach((id, t) => (isImage[base + t] = id >= 0 ? 1 : 0));
-    next.positions.forEach((p, i) => (positions[base * 3 + i] = BigInt(p)));
+    next.imageIds.forEach((id, t) => {
+      isImage[base + t] = id >= 0 ? 1 : 0;
+    });
+    next.positions.forEach((p, i) => {
+      positions[base * 3 + i] = BigInt(p);
+    });
     // Padding positions repeat the row's last real position, so that rotary stays in range.
     const last = next.positions.slice(-3);
-    for (let t = next.length; t < newLength; t += 1) last.forEach((p, c) => (positions[(base + t) * 3 + c] = BigInt(p)));
+    for (let t = next.length; t < newLength; t += 1)
+      last.forEach((p, c) => {
+        positions[(base + t) * 3 + c] = BigInt(p);
+      });
   });
   return {
     batch,

@@ -165,7 +165,9 @@ export class OnnxModelRuntime implements ModelRuntime {
     let inputs: BatchInputs;
     if (reusable) {
       inputs = template.inputs;
-      entries.forEach((e, b) => refillNoisyRow(inputs, b, e.x, e.t, this.manifest.image.patch_dim));
+      entries.forEach((e, b) => {
+        refillNoisyRow(inputs, b, e.x, e.t, this.manifest.image.patch_dim);
+      });
     } else if (pasts.some((p) => p.length === 0)) {
       // Only a hand-made context is empty (every real one ends in <boi>): the general path.
       const { outputs } = await this.graph.run(

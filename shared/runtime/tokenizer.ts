@@ -40,7 +40,6 @@ export class Tokenizer {
     this.mergePairs = spec.merges;
     for (let b = 0; b < BYTE_COUNT; b += 1) this.bytesOf.push(Uint8Array.of(b));
     spec.merges.forEach(([left, right], rank) => {
-      const id = BYTE_COUNT + rank;
       const leftBytes = this.bytesOf[left];
       const rightBytes = this.bytesOf[right];
       if (!leftBytes || !rightBytes) throw new Error(`tokenizer merge ${rank} refers to an unknown id (${left}, ${right})`);

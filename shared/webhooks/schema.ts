@@ -18,15 +18,10 @@ export const WebhookRequest = z
           'Where to POST the events: https, and not a private, loopback or link-local address (checked again after DNS resolution at every delivery).',
         example: 'https://example.com/hooks/generations',
       }),
-    events: z
-      .array(WebhookEvent)
-      .min(1)
-      .max(WEBHOOK_EVENTS.length)
-      .optional()
-      .meta({
-        description:
-          'Which events to send (default ["completed"]): start (a worker took the job), progress (denoising steps), completed (succeeded, failed or canceled).',
-      }),
+    events: z.array(WebhookEvent).min(1).max(WEBHOOK_EVENTS.length).optional().meta({
+      description:
+        'Which events to send (default ["completed"]): start (a worker took the job), progress (denoising steps), completed (succeeded, failed or canceled).',
+    }),
   })
   .strict()
   .meta({

@@ -93,7 +93,10 @@ function contrastOf(page: Page, selectors: string[]): Promise<Record<string, num
     const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
     const lum = ([r, g, b]: number[]) =>
       [r!, g!, b!]
-        .map((v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+        .map((c) => {
+          const v = c / 255;
+          return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        })
         .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i]!, 0);
     const background = (el: Element | null): number[] => {
       for (; el; el = el.parentElement) {

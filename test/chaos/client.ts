@@ -24,6 +24,7 @@ export async function call(
   path: string,
   init?: { method?: string; body?: unknown },
   deadline = Date.now() + 120_000,
+  // biome-ignore lint/suspicious/noExplicitAny: whatever JSON the edge answered; each caller reads the fields its check needs
 ): Promise<{ status: number; body: any }> {
   for (;;) {
     try {

@@ -59,14 +59,17 @@ export function startReadinessProbe(url: string, everyMs = 100): ReadinessProbe 
     }
   })();
   return {
-    phase: (name) => void (phase = name),
+    phase: (name) => {
+      phase = name;
+    },
     latest: () => samples.at(-1),
     async stop() {
       running = false;
       await loop;
       const byPhase: Record<string, PhaseReadiness> = {};
       for (const s of samples) {
-        const p = (byPhase[s.phase] ??= { samples: 0, ready: 0, notReady: 0, otherNotReady: 0, readyAfter: true });
+        const p = byPhase[s.phase] ?? { samples: 0, ready: 0, notReady: 0, otherNotReady: 0, readyAfter: true };
+        byPhase[s.phase] = p;
         p.samples += 1;
         if (s.status === 200) {
           p.ready += 1;

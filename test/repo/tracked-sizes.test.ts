@@ -13,7 +13,7 @@ const REPO = resolve(import.meta.dirname, '../..');
 const LIMIT_BYTES = 30_000_000;
 
 /** Tracked files under `folders` of the repository at `root` larger than `limit` bytes, with their sizes. */
-export function oversized(root: string, folders: string[], limit: number): { path: string; bytes: number }[] {
+function oversized(root: string, folders: string[], limit: number): { path: string; bytes: number }[] {
   const listed = execFileSync('git', ['ls-files', '-z', '--', ...folders], { cwd: root, encoding: 'utf8' });
   return listed
     .split('\0')

@@ -4,7 +4,7 @@
  * denoising step in one call of 16 (issue 5's batching target).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { valueOf } from '../../gpu-worker/metrics.js';
+import { counterValue } from '../../gpu-worker/metrics.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker } from '../../gpu-worker/worker.js';
 import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
@@ -40,8 +40,8 @@ describe.skipIf(!hasTiny)('a burst of 16 jobs', () => {
         for (const id of ids) {
           await waitFor(async () => (await backend.jobs.get(id))?.status === 'succeeded', `${id} to succeed`, 60_000); // 16 jobs on a busy CI machine
         }
-        expect(await valueOf(worker.metrics.denoiseCalls)).toBe(4);
-        expect(await valueOf(worker.metrics.denoiseRows)).toBe(64);
+        expect(await counterValue(worker.metrics.denoiseCalls)).toBe(4);
+        expect(await counterValue(worker.metrics.denoiseRows)).toBe(64);
       } finally {
         await worker.stop(0);
       }

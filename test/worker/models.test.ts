@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { valueOf } from '../../gpu-worker/metrics.js';
+import { counterValue } from '../../gpu-worker/metrics.js';
 import { ModelRunner, type StepInput } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
@@ -97,7 +97,7 @@ describe.skipIf(!hasTiny || !hasShapes)('a worker serving two models', () => {
     // 3 steps of each model's 2 jobs: 3 calls of 2 per runner, none with the other model's jobs.
     expect(runners[0]!.calls).toEqual([2, 2, 2]);
     expect(runners[1]!.calls).toEqual([2, 2, 2]);
-    expect(await valueOf(w.metrics.denoiseCalls)).toBe(6);
+    expect(await counterValue(w.metrics.denoiseCalls)).toBe(6);
   });
 
   it('makes the same image for a job whatever the other model runs beside it', async () => {

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineOptions } from '../../gpu-worker/engine.js';
-import { valueOf } from '../../gpu-worker/metrics.js';
+import { counterValue } from '../../gpu-worker/metrics.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';
 import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
@@ -116,9 +116,9 @@ describe.skipIf(!hasTiny)('answers with several images (packages/tiny)', () => {
     const w = start();
     await expectTheAnswer(await terminal('multi'));
     expect((await terminal('long')).status).toBe('succeeded');
-    expect(await valueOf(w.metrics.denoiseCalls)).toBe(n * steps);
-    expect(await valueOf(w.metrics.denoiseRows)).toBe(2 * n * steps);
-    expect(await valueOf(w.metrics.images)).toBe(n + 1);
+    expect(await counterValue(w.metrics.denoiseCalls)).toBe(n * steps);
+    expect(await counterValue(w.metrics.denoiseRows)).toBe(2 * n * steps);
+    expect(await counterValue(w.metrics.images)).toBe(n + 1);
   });
 
   it('resumes a job stopped mid-answer after its last finished image, and makes none twice', async () => {
@@ -143,8 +143,8 @@ describe.skipIf(!hasTiny)('answers with several images (packages/tiny)', () => {
     await expectTheAnswer(await terminal('multi'));
     // The second attempt made only the images after the first.
     const n = expected.pngs.length;
-    expect(await valueOf(second.metrics.denoiseCalls)).toBe((n - 1) * steps);
-    expect(await valueOf(second.metrics.images)).toBe(n - 1);
+    expect(await counterValue(second.metrics.denoiseCalls)).toBe((n - 1) * steps);
+    expect(await counterValue(second.metrics.images)).toBe(n - 1);
     const restarts = (backend.store.records('multi') as unknown as JobRecord[]).filter(
       (r) => r.status === 'running' && r.progress.step === 0 && r.progress.image === 1 && images(r) === 1,
     );

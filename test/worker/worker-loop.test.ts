@@ -6,7 +6,7 @@
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineOptions } from '../../gpu-worker/engine.js';
-import { valueOf } from '../../gpu-worker/metrics.js';
+import { counterValue } from '../../gpu-worker/metrics.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
@@ -78,9 +78,9 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const png = PNG.sync.read(Buffer.from((await backend.store.get('outputs/job1/0.png'))!.body));
     expect([png.width, png.height]).toEqual([64, 64]);
     await queueEmpty();
-    expect(await valueOf(w.metrics.jobs, { status: 'succeeded' })).toBe(1);
-    expect(await valueOf(w.metrics.images)).toBe(1);
-    expect(await valueOf(w.metrics.denoiseCalls)).toBe(4);
+    expect(await counterValue(w.metrics.jobs, { status: 'succeeded' })).toBe(1);
+    expect(await counterValue(w.metrics.images)).toBe(1);
+    expect(await counterValue(w.metrics.denoiseCalls)).toBe(4);
     expect(await w.metrics.render()).toMatch(/^job_latency_seconds_count 1$/m);
   });
 
@@ -96,8 +96,8 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const w = start({ maxBatch: 4, onImage: (id, _k, patches) => images.set(id, patches) });
     for (const job of jobs) expect((await terminal(job.id)).status).toBe('succeeded');
     // All three were received before the first tick: 4 calls of 3 jobs, then 2 of 1.
-    expect(await valueOf(w.metrics.denoiseCalls)).toBe(6);
-    expect(await valueOf(w.metrics.denoiseRows)).toBe(3 * 4 + 2);
+    expect(await counterValue(w.metrics.denoiseCalls)).toBe(6);
+    expect(await counterValue(w.metrics.denoiseRows)).toBe(3 * 4 + 2);
     const uncond = await runtime.prefill(uncondContext(runtime.tokenizer));
     for (const job of jobs) {
       const cond = await runtime.prefill(drawContext(runtime.tokenizer, job.caption));
@@ -148,7 +148,7 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     expect(record.output).toEqual([]);
     expect(await backend.store.get('outputs/c1/0.png')).toBeNull();
     await queueEmpty();
-    expect(await valueOf(w.metrics.jobs, { status: 'canceled' })).toBe(1);
+    expect(await counterValue(w.metrics.jobs, { status: 'canceled' })).toBe(1);
   });
 
   it('cancels a job whose marker is set before it is received, without running it', async () => {
@@ -158,7 +158,7 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const w = start();
     expect((await terminal('c2')).status).toBe('canceled');
     await queueEmpty();
-    expect(await valueOf(w.metrics.denoiseCalls)).toBe(0);
+    expect(await counterValue(w.metrics.denoiseCalls)).toBe(0);
   });
 
   it('deletes a redelivered message of a succeeded job without redoing it', async () => {
@@ -167,10 +167,10 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
     const w = start();
     const done = await terminal('r1');
     await queueEmpty();
-    const calls = await valueOf(w.metrics.denoiseCalls);
+    const calls = await counterValue(w.metrics.denoiseCalls);
     await backend.queue.send(encodeJobMessage({ jobId: 'r1', requestId: 'req-r1' }));
     await queueEmpty();
-    expect(await valueOf(w.metrics.denoiseCalls)).toBe(calls);
+    expect(await counterValue(w.metrics.denoiseCalls)).toBe(calls);
     expect(await backend.jobs.get('r1')).toEqual(done);
     expect(backend.store.statuses('r1').filter((s) => s === 'succeeded')).toHaveLength(1);
   });

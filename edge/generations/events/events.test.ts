@@ -47,8 +47,7 @@ async function readFrames(res: Response, stop: (frames: Frame[]) => boolean = ()
     const { done, value } = await reader.read();
     if (done) break;
     buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
       frames.push(parseFrame(buffer.slice(0, end)));
       buffer = buffer.slice(end + 2);
     }

@@ -53,7 +53,14 @@ async function viaPolling(api: ApiClient, id: string, onUpdate: (g: Generation) 
     if (isTerminal(g.status)) return g;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, POLL_MS);
-      signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
   }
 }

@@ -63,7 +63,14 @@ export function renderGallery(list: HTMLOListElement, empty: HTMLElement, galler
                 'aria-label': `Describe the image of: ${prompt}`,
               })
             : null,
-          button('Delete', () => (gallery.remove(thread.id), actions.changed()), { 'aria-label': `Delete: ${prompt}` }),
+          button(
+            'Delete',
+            () => {
+              gallery.remove(thread.id);
+              actions.changed();
+            },
+            { 'aria-label': `Delete: ${prompt}` },
+          ),
         ),
       );
     }),
