@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { DEFAULTS } from '../../infra/lib/config.js';
 import { edgeEnvironment } from '../../infra/lib/service-env.js';
 import { bundleEdge } from '../../infra/scripts/bundle-edge.js';
-import { httpApiEvent, type HttpApiResult } from './events.js';
+import { type HttpApiResult, httpApiEvent } from './events.js';
 import { Emulator } from './rie.js';
-import { REPO_ROOT, rieBinary, ricDirectory } from './tools.js';
+import { REPO_ROOT, ricDirectory, rieBinary } from './tools.js';
 
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] ?? 5) || 5;
@@ -52,7 +52,16 @@ try {
       ricDir,
       taskRoot,
       handler: 'index.handler',
-      env: { ...env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048', AWS_LAMBDA_FUNCTION_TIMEOUT: '29', PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work },
+      env: {
+        ...env,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'x',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048',
+        AWS_LAMBDA_FUNCTION_TIMEOUT: '29',
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: work,
+      },
     });
     try {
       const res = await emulator.invoke<HttpApiResult>(httpApiEvent('GET', '/healthz'));
@@ -62,7 +71,9 @@ try {
       init.push(t.initMs!);
       first.push(t.invokeMs[0]!);
       if (cpuMs !== undefined) cpu.push(cpuMs);
-      console.log(`run ${i + 1}: init ${t.initMs!.toFixed(0)} ms, first invocation ${t.invokeMs[0]!.toFixed(0)} ms, runtime CPU time ${cpuMs?.toFixed(0) ?? '?'} ms`);
+      console.log(
+        `run ${i + 1}: init ${t.initMs!.toFixed(0)} ms, first invocation ${t.invokeMs[0]!.toFixed(0)} ms, runtime CPU time ${cpuMs?.toFixed(0) ?? '?'} ms`,
+      );
     } finally {
       await emulator.stop();
     }

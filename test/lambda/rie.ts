@@ -6,7 +6,7 @@
  * emulator's invoke endpoint; its log (START/END/REPORT and the rapid INIT/INVOKE lines) is
  * kept for the timings.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -48,7 +48,9 @@ export class Emulator {
   static async start(options: EmulatorOptions): Promise<Emulator> {
     const ricEntry = join(options.ricDir, 'index.mjs');
     if (!existsSync(join(options.ricDir, 'rapid-client.node'))) {
-      throw new Error(`${options.ricDir} has no rapid-client.node: aws-lambda-ric's native part was not built (run scripts/setup.sh; it needs cmake, make and a C++ compiler)`);
+      throw new Error(
+        `${options.ricDir} has no rapid-client.node: aws-lambda-ric's native part was not built (run scripts/setup.sh; it needs cmake, make and a C++ compiler)`,
+      );
     }
     const [invokePort, runtimeApiPort] = [await freePort(), await freePort()];
     const args = [
@@ -77,13 +79,16 @@ export class Emulator {
     const text = await res.text();
     if (res.status !== 200) throw new Error(`invoke answered ${res.status}: ${text}\n--- emulator log ---\n${this.tail()}`);
     const parsed = JSON.parse(text) as T & { errorType?: string; errorMessage?: string };
-    if (parsed.errorType !== undefined) throw new Error(`the function failed: ${parsed.errorType}: ${parsed.errorMessage}\n--- emulator log ---\n${this.tail()}`);
+    if (parsed.errorType !== undefined)
+      throw new Error(`the function failed: ${parsed.errorType}: ${parsed.errorMessage}\n--- emulator log ---\n${this.tail()}`);
     return parsed;
   }
 
   timings(): Timings {
     const init = /INIT REPORT\(durationMs: ([\d.]+)\)/.exec(this.log);
-    const invokeMs = [...this.log.matchAll(/INVOKE RTDONE\(status: \w+, produced bytes: \d+, duration: ([\d.]+)ms\)/g)].map((m) => Number(m[1]));
+    const invokeMs = [...this.log.matchAll(/INVOKE RTDONE\(status: \w+, produced bytes: \d+, duration: ([\d.]+)ms\)/g)].map((m) =>
+      Number(m[1]),
+    );
     return { initMs: init ? Number(init[1]) : undefined, invokeMs };
   }
 
@@ -96,7 +101,9 @@ export class Emulator {
     if (pid === undefined) return undefined;
     try {
       // The emulator's children, whichever of its threads started them.
-      const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+      const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+        readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean),
+      );
       let ticks = 0;
       for (const child of children) {
         // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.

@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,10 +28,13 @@ export function rieBinary(): string {
   return out.trim().split('\n').pop()!;
 }
 
-/** aws-lambda-ric's folder in the root node_modules. */
+/** aws-lambda-ric's folder, found as Node finds the package (it is started by path, never imported). */
 export function ricDirectory(): string {
-  const dir = join(REPO_ROOT, 'node_modules', 'aws-lambda-ric');
-  if (!existsSync(join(dir, 'index.mjs')))
+  let manifest: string;
+  try {
+    manifest = createRequire(import.meta.url).resolve('aws-lambda-ric/package.json');
+  } catch {
     throw new Error('aws-lambda-ric is not installed: run `npm ci` (scripts/setup.sh) at the repository root');
-  return dir;
+  }
+  return dirname(manifest);
 }
