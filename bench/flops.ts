@@ -47,9 +47,3 @@ export function rowFlops(m: ModelShape, past: number, newPositions: number, logi
   const heads = (logits ? 2 * d * V : 0) + 2 * d * pd + pixelHeadFlops(m); // lm_head (full graph only), patch_out, pixel head
   return newPositions * (embed + L * layer + heads);
 }
-
-/** Weights of the dense layers (what int8 quantizes), for the record. */
-export function denseParams(m: ModelShape): number {
-  const { d_model: d, n_layers: L, expansion: e, qk_dim: s, vocab_size: V, time_freq_dim: tf, patch_dim: pd } = m;
-  return pd * d + tf * d + d * d + L * (d * (2 * e + s) + e * d) + d * V + d * pd;
-}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test of the project: the Python lint (ruff), the model (pytest), the TypeScript services (vitest, including
+# Every test of the project: the lint of both languages (ruff for Python; biome and knip for TypeScript),
+# the model (pytest), the TypeScript services (vitest, including
 # the suites against local S3- and SQS-compatible servers, which this script starts and
 # stops), and the infrastructure (CDK assertions and cdk-nag).
 set -uo pipefail
@@ -14,6 +15,11 @@ trap cleanup EXIT
 echo "== python lint and format (ruff; pyproject.toml configures it)"
 .venv/bin/ruff check . || status=1
 .venv/bin/ruff format --check . || status=1
+
+echo "== typescript lint and format (biome; biome.jsonc configures it)"
+npx biome ci --error-on-warnings || status=1
+echo "== unused files, exports and dependencies (knip; knip.jsonc configures it)"
+npx knip --no-progress || status=1
 
 echo "== model (pytest)"
 .venv/bin/python -m pytest -q model/tests || status=1

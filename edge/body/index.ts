@@ -16,8 +16,7 @@ import { type ParsedBody, parseLargeJson } from './parse.js';
 import { type ParsedForm, parseForm } from './parse-form.js';
 import { joinChunks } from './read.js';
 
-export { BodyThreadError } from './channel.js';
-export { type InlineImage, type InlineImages, inlineKey, looksLikeDataUrl } from './inline-images.js';
+export type { InlineImage, InlineImages } from './inline-images.js';
 export { bodyLimit } from './limit.js';
 export type { ParsedBody } from './parse.js';
 export type { ParsedForm } from './parse-form.js';

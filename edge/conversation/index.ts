@@ -1,5 +1,4 @@
 /** A request's conversation: its turns (spec), the model's tasks, its images, its context. */
 
-export { type PreparedConversation, type PrepareOptions, prepareConversation, type RefusalFactory } from './prepare.js';
+export { prepareConversation, type RefusalFactory } from './prepare.js';
 export { type ImageSource, type PartSpec, storedMessages, type TurnSpec, turnsFromBody } from './spec.js';
-export { unsupportedBy } from './tasks.js';

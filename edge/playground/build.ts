@@ -12,7 +12,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-export const PLAYGROUND_SOURCE_DIR = HERE;
 export const PLAYGROUND_DIST_DIR = join(HERE, 'dist');
 
 export interface PlaygroundBuild {

@@ -58,10 +58,6 @@ export async function runningLocalServersEnv(): Promise<LocalServersEnv | null> 
   }
 }
 
-export async function stopLocalServers(): Promise<void> {
-  await run('bash', [SCRIPT, 'stop'], { timeout: 60_000 });
-}
-
 /** `export K=V` lines to an object. */
 export function parseExports(text: string): Record<string, string> {
   const out: Record<string, string> = {};

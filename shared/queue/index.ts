@@ -9,9 +9,6 @@ import { awsClientOptions } from '../store/aws-config.js';
 import { SqliteQueue, SqliteQueueConfig } from './sqlite-queue.js';
 import { SqsQueue, SqsQueueConfig } from './sqs-queue.js';
 
-export { SqliteQueue, SqliteQueueConfig } from './sqlite-queue.js';
-export { SqsQueue, SqsQueueConfig } from './sqs-queue.js';
-
 export const QueueConfig = z.discriminatedUnion('kind', [
   SqliteQueueConfig.extend({ kind: z.literal('sqlite') }),
   SqsQueueConfig.extend({

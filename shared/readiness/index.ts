@@ -1,4 +1,4 @@
-export { queueCheck, STORE_PROBE_KEY, storeCheck } from './checks.js';
-export { CHECK_TIMEOUT_MS, describeReadiness, evaluateReadiness } from './evaluate.js';
-export { CheckResult, type ReadinessCheck, ReadinessReport } from './report.js';
+export { queueCheck, storeCheck } from './checks.js';
+export { evaluateReadiness } from './evaluate.js';
+export { type ReadinessCheck, ReadinessReport } from './report.js';
 export { type ReadinessWatch, watchReadiness } from './watch.js';

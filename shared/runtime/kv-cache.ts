@@ -47,16 +47,3 @@ export function asTensorCache(cache: KvCache): TensorKvCache {
   if (!(cache instanceof TensorKvCache)) throw new TypeError('KvCache was not made by this runtime');
   return cache;
 }
-
-/**
- * Copy `count` positions per layer starting at `from` out of an [L, S, D] array (S = `total`)
- * into [L, count, D]; used to drop a masked dummy position from a present tensor.
- */
-export function slicePositions(data: Float32Array, layers: number, total: number, dim: number, from: number, count: number): Float32Array {
-  const out = new Float32Array(layers * count * dim);
-  for (let l = 0; l < layers; l += 1) {
-    const src = (l * total + from) * dim;
-    out.set(data.subarray(src, src + count * dim), l * count * dim);
-  }
-  return out;
-}

@@ -6,9 +6,7 @@ import type { ObjectStore } from '../ports/store.js';
 import { FileStore, FileStoreConfig } from './file-store.js';
 import { S3Store, S3StoreConfig } from './s3-store.js';
 
-export { CorruptObjectError, FileStore, FileStoreConfig } from './file-store.js';
-export { assertValidKey, InvalidKeyError, localFileUrl } from './keys.js';
-export { S3Store, S3StoreConfig } from './s3-store.js';
+export { S3Store } from './s3-store.js';
 
 export const StoreConfig = z.discriminatedUnion('kind', [
   FileStoreConfig.extend({ kind: z.literal('file') }),

@@ -32,7 +32,3 @@ export function tenantOf(record: object): string | undefined {
 export function secretFor(secrets: WebhookSecrets, tenant: string | undefined): string | undefined {
   return (tenant !== undefined ? secrets.byTenant[tenant] : undefined) ?? secrets.fallback;
 }
-
-export function hasAnySecret(secrets: WebhookSecrets): boolean {
-  return secrets.fallback !== undefined || Object.keys(secrets.byTenant).length > 0;
-}
