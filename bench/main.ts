@@ -5,6 +5,8 @@
  *   npm run bench -- --model emoji64       the package of that model name (MODELS, the shipped ones, packages/*)
  *   npm run bench -- --quick               CI smoke: packages/tiny, small sizes, seconds
  *   npm run bench -- --package=DIR --out=results --worker-precision=int8   (default: the package's default precision)
+ *   npm run bench -- --sampling --steps=10,2 [--packages=DIR,DIR]   only issue 30's section: per package and step count,
+ *                                          network evaluations per image, one job alone, 1/4/16 clients through the API
  *
  * Writes <out>/bench.json, bench.md and bench.png (bench-quick.* with --quick) and prints the
  * Markdown. Sections: matrix-multiply ceiling, the denoising step in onnxruntime-node (fp32,
@@ -29,6 +31,7 @@ import { progress, round, type TimeOptions } from './stats.js';
 import { contextSection, stepSection } from './step.js';
 import { torchSection } from './torch.js';
 import type { BenchResult, MetricsCheck, QualityReport } from './types.js';
+import { samplingMarkdown, samplingSection } from './sampling.js';
 import { workerSection } from './worker-load.js';
 
 export const REQUIRED_METRICS = [
@@ -160,6 +163,9 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       out: { type: 'string', default: join(REPO, 'results') },
       'worker-precision': { type: 'string' },
+      sampling: { type: 'boolean', default: false },
+      steps: { type: 'string' },
+      packages: { type: 'string' },
     },
   });
   const quick = values.quick!;
@@ -173,6 +179,19 @@ async function main(): Promise<void> {
   });
   const out = resolve(values.out!);
   await mkdir(out, { recursive: true });
+  const steps = values.steps?.split(',').map(Number);
+  const samplingPlan = {
+    packages: values.packages?.split(',').map((d) => resolve(d)) ?? [packageDir],
+    ...(steps ? { steps } : {}),
+    clients: quick ? [1, 4] : [1, 4, 16],
+    imagesPerLevel: quick ? 4 : 32,
+    aloneJobs: quick ? 3 : 8,
+    maxBatch: plan.workerBatch,
+  };
+  if (values.sampling) {
+    await samplingOnly(samplingPlan, out, quick, benchFlags(quick, values.model, values.package) + (values.steps ? ` --steps=${values.steps}` : '') + (values.packages ? ` --packages=${values.packages}` : ''));
+    return;
+  }
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const load = loadavg()[0]!;
@@ -207,6 +226,7 @@ async function main(): Promise<void> {
       seconds: plan.edgeSeconds,
       workerMetrics: { json: async () => workerMetricsJson },
     });
+    const sampling = await samplingSection(samplingPlan);
     const { metricsText: edgeMetricsText, ...edgeResult } = edge;
     const { metricsText: _w, metricsJson: _j, ...workerResult } = worker;
     void _w;
@@ -255,6 +275,7 @@ async function main(): Promise<void> {
         checkMetrics('API /metrics with the worker merged (embedded start)', edgeMetricsText),
       ],
       ...(quality ? { quality } : {}),
+      sampling,
       gpu: {
         available: false,
         reason: 'no GPU on this machine (the PyTorch step against batch size on a GPU is measured only where one is lent)',
@@ -262,7 +283,7 @@ async function main(): Promise<void> {
     };
     const base = join(out, quick ? 'bench-quick' : 'bench');
     await writeFile(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
-    const md = markdown(result);
+    const md = `${markdown(result)}\n## Sampling through the API (issue 30)\n\n${samplingMarkdown(sampling)}`;
     await writeFile(`${base}.md`, md);
     try {
       await runPython(['bench/py/chart.py', `${base}.json`, `${base}.png`]);
@@ -274,6 +295,27 @@ async function main(): Promise<void> {
   } finally {
     await pkg.cleanup();
   }
+}
+
+/** `--sampling`: issue 30's section alone (bench-sampling.json and .md), with the machine's load beside it. */
+async function samplingOnly(options: Parameters<typeof samplingSection>[0], out: string, quick: boolean, flags: string): Promise<void> {
+  const load = loadavg()[0]!;
+  const busyAtStart = busyProcesses();
+  const started = performance.now();
+  const section = await samplingSection(options);
+  const result = {
+    command: `npm run bench -- --sampling${flags.replace(/^ -- /, ' ')}`,
+    startedAt: new Date().toISOString(),
+    seconds: round((performance.now() - started) / 1000, 1),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', load, busyAtStart, busyAtEnd: busyProcesses() },
+    sampling: section,
+  };
+  const base = join(out, quick ? 'bench-sampling-quick' : 'bench-sampling');
+  const md = `${samplingMarkdown(section)}\nLoad average at the start ${load.toFixed(2)} on ${cpus().length} CPUs; busy then: ${busyAtStart.join('; ') || 'nothing over 20 %'}.\n`;
+  await writeFile(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(`${base}.md`, md);
+  process.stdout.write(md);
+  progress(`wrote ${base}.json and ${base}.md in ${result.seconds} s`);
 }
 
 await main();

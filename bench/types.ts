@@ -1,6 +1,7 @@
 /** The benchmark's JSON (results/bench.json). */
 import type { EdgeSection } from './edge-load.js';
 import type { MatmulSection } from './matmul.js';
+import type { SamplingSection } from './sampling.js';
 import type { ContextSection, StepSection } from './step.js';
 import type { TorchSection } from './torch.js';
 import type { WorkerSection } from './worker-load.js';
@@ -54,5 +55,7 @@ export interface BenchResult {
   edge: Omit<EdgeSection, 'metricsText'>;
   metrics: MetricsCheck[];
   quality?: QualityReport;
+  /** Issue 30: per package and step count, through the public API. */
+  sampling?: SamplingSection;
   gpu: { available: boolean; reason?: string };
 }

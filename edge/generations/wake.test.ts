@@ -7,9 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { jobRepository } from '../../shared/adapters.js';
+import type { JobRepository } from '../../shared/jobs/repository.js';
+import type { ObjectStore } from '../../shared/ports/store.js';
 import { Generation } from '../../shared/schemas/index.js';
+import { outputImageKey, type JobRecord } from '../../shared/schemas/job.js';
 import { appFixture } from '../../test/support/app.js';
-import { playWorker } from '../../test/support/play-worker.js';
+import { pngBytes } from '../../test/support/images.js';
 import { waitFor } from '../../test/worker/helpers.js';
 import { TellingStore } from '../../gpu-worker/telling-store.js';
 import { NotifiedJobChanges } from '../changes/notified.js';
@@ -21,6 +24,15 @@ const api = appFixture((tiny) => {
   return { textDecoder: tiny.decodeTo('hi', 'boi'), jobChanges: changes, events: { pollMs: HOUR, heartbeatMs: HOUR } };
 });
 
+/** The worker's writes of a job: running, each step, its PNG, succeeded. */
+async function finish(jobs: JobRepository<JobRecord>, store: ObjectStore, id: string, steps: number): Promise<void> {
+  await jobs.update(id, (r) => ({ ...r, status: 'running', progress: { step: 0, steps } }));
+  for (let step = 1; step < steps; step += 1) await jobs.update(id, (r) => ({ ...r, progress: { step, steps } }));
+  const key = outputImageKey(id, 0);
+  await store.put(key, pngBytes(2, 2, () => [9, 9, 9, 255]), { contentType: 'image/png' });
+  await jobs.update(id, (r) => ({ ...r, status: 'succeeded', progress: { step: steps, steps }, output: [...r.output, { type: 'image', key, width: 2, height: 2, mime_type: 'image/png' }] }));
+}
+
 /** Plays the worker once a request watches: its record writes go through the telling store, as a pool worker's do. */
 async function workerOnceWatched(steps = 2): Promise<string> {
   const store = new TellingStore(api.deps.store, (id) => changes.notify(id));
@@ -30,7 +42,7 @@ async function workerOnceWatched(steps = 2): Promise<string> {
   }, 'the job message');
   const { jobId } = JSON.parse(m!.body) as { jobId: string };
   await waitFor(async () => changes.watching > 0, 'the request to watch its generation');
-  await playWorker({ jobs: jobRepository(store), store }, jobId, steps);
+  await finish(jobRepository(store), store, jobId, steps);
   await api.deps.queue.delete(m!.receiptHandle);
   return jobId;
 }

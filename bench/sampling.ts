@@ -1,0 +1,208 @@
+/**
+ * Sampling through the public API (issue 30): for each package and each step count, the
+ * embedded default as `npm start` runs it (edge/deps.ts's edge with its decode thread, a real
+ * worker pool of one child process, SQLite queue and file store in a temporary DATA_DIR, the
+ * workers waking waiting requests over IPC) and clients that POST /v1/generations with
+ * `Prefer: wait` over loopback HTTP. Reports per image the network evaluations (batched calls)
+ * and rows (unconditional rows included), the latency of one job alone (submit to image, the
+ * median of sequential jobs), and throughput at 1, 4 and 16 concurrent clients. A few-step
+ * student is compared beside the 10-step sampler by listing both step counts (and packages).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../edge/app.js';
+import { NotifiedJobChanges } from '../edge/changes/notified.js';
+import { buildDeps } from '../edge/deps.js';
+import { DEFAULT_EVENTS } from '../edge/generations/events/route.js';
+import { startServer } from '../edge/server.js';
+import { startWorkerPool } from '../gpu-worker/pool.js';
+import { loadConfig } from '../shared/config/index.js';
+import { createLogger } from '../shared/logging/index.js';
+import type { MetricsJson } from '../shared/metrics/index.js';
+import { guidanceApplies, loadPackage, samplingOf, timeGrid, type Manifest } from '../shared/runtime/index.js';
+import { REPO } from './python.js';
+import { mean, percentile, progress, round } from './stats.js';
+
+const CAPTIONS = ['a small red circle at the top left', 'a large blue square at the center', 'a small green 7 at the bottom right', 'a large yellow triangle at the top'];
+
+export interface SamplingLevel {
+  clients: number;
+  images: number;
+  wallSeconds: number;
+  imagesPerSecond: number;
+  latencyP50: number;
+  latencyP95: number;
+  latencyMean: number;
+  failed: number;
+}
+
+export interface SamplingRun {
+  package: string;
+  steps: number;
+  guidance: number;
+  guidanceMode: 'adjustable' | 'fixed';
+  /** Sequential network calls an image needs (its steps). */
+  evaluationsPerImage: number;
+  /** Network rows an image costs: one a step, plus an unconditional row at each guided step. */
+  rowsPerImage: number;
+  unconditionalRowsPerImage: number;
+  /** The worker's own count over the run (denoise_calls_total / images_total): calls shared by batched jobs count once. */
+  measuredCallsPerImage: number;
+  /** Median submit-to-image latency of one job alone (sequential jobs, one client). */
+  aloneSeconds: number;
+  levels: SamplingLevel[];
+}
+
+export interface SamplingSection {
+  clients: number[];
+  maxBatch: number;
+  /** How the edge learns of completion (the embedded default: the workers tell it). */
+  wake: string;
+  runs: SamplingRun[];
+}
+
+export interface SamplingOptions {
+  packages: string[];
+  /** Step counts; default: each package's default. */
+  steps?: number[];
+  clients: number[];
+  /** Images per level: at least this many, each client the same number. */
+  imagesPerLevel: number;
+  aloneJobs: number;
+  maxBatch: number;
+}
+
+/** Rows an image costs with this sampler: each step's conditional row, and the unconditional one where guidance applies. */
+export function rowsPerImage(manifest: Manifest, steps: number, guidance: number): { rows: number; unconditional: number } {
+  const sampling = samplingOf(manifest);
+  const grid = timeGrid(steps, manifest.diffusion.time_shift);
+  let unconditional = 0;
+  if (sampling.guidance === 'adjustable') for (let i = 0; i < steps; i += 1) if (guidanceApplies(grid[i]!, guidance, manifest.diffusion)) unconditional += 1;
+  return { rows: steps + unconditional, unconditional };
+}
+
+function metricSum(json: MetricsJson, name: string): number {
+  return json.filter((m) => m.name === name).reduce((sum, m) => sum + m.values.reduce((s, v) => s + v.value, 0), 0);
+}
+
+export async function samplingSection(options: SamplingOptions): Promise<SamplingSection> {
+  const runs: SamplingRun[] = [];
+  for (const dir of options.packages) runs.push(...(await benchPackageSampling(dir, options)));
+  return { clients: options.clients, maxBatch: options.maxBatch, wake: 'notified (worker -> edge over IPC), fallback read every 250 ms', runs };
+}
+
+async function benchPackageSampling(packageDir: string, options: SamplingOptions): Promise<SamplingRun[]> {
+  const { manifest } = await loadPackage(packageDir);
+  const name = manifest.name ?? packageDir;
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-sampling-'));
+  const env = { ...process.env, DATA_DIR: dataDir, MODELS: packageDir, MODEL_DIR: undefined, WORKER_MAX_BATCH: String(options.maxBatch), WORKER_CONCURRENCY: '1', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', API_KEYS: undefined };
+  const config = loadConfig(env, { cwd: REPO });
+  const logger = createLogger({ logLevel: 'warn' });
+  progress(`sampling: ${name}: starting the embedded system (edge + one worker process, WORKER_MAX_BATCH=${options.maxBatch})`);
+  const pool = startWorkerPool({ count: 1, env, logger });
+  const deps = await buildDeps(config, { logger });
+  const jobChanges = new NotifiedJobChanges(DEFAULT_EVENTS.pollMs);
+  pool.onJobChange((id) => jobChanges.notify(id));
+  const server = await startServer(createApp({ ...deps, jobChanges }), config);
+  try {
+    await pool.started;
+    if (pool.workers().length === 0) throw new Error('the worker did not start');
+    const out: SamplingRun[] = [];
+    let posted = 0; // images made by this worker so far
+    for (const steps of options.steps ?? [manifest.diffusion.default_steps]) {
+      const guidance = manifest.diffusion.default_guidance;
+      const draw = (seed: number) => ({ prompt: `${manifest.conversation?.draw_prefix ?? 'draw '}${CAPTIONS[seed % CAPTIONS.length]}`, steps, seed });
+      const post = async (seed: number): Promise<number> => {
+        const start = performance.now();
+        const res = await fetch(`${server.url}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'wait=60' }, body: JSON.stringify(draw(seed)) });
+        const body = (await res.json()) as { status?: string };
+        if (res.status !== 201 || body.status !== 'succeeded') throw new Error(`POST /v1/generations answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+        posted += 1;
+        return (performance.now() - start) / 1000;
+      };
+      progress(`sampling: ${name}, ${steps} steps: warm-up, then ${options.aloneJobs} jobs alone`);
+      for (let i = 0; i < 2; i += 1) await post(1000 + i);
+      const before = await settledMetrics(pool, posted);
+      const alone: number[] = [];
+      for (let i = 0; i < options.aloneJobs; i += 1) alone.push(await post(i));
+      const afterAlone = await settledMetrics(pool, posted);
+      const calls = metricSum(afterAlone, 'denoise_calls_total') - metricSum(before, 'denoise_calls_total');
+      const images = metricSum(afterAlone, 'images_total') - metricSum(before, 'images_total');
+      const levels: SamplingLevel[] = [];
+      for (const clients of options.clients) {
+        const each = Math.max(1, Math.ceil(options.imagesPerLevel / clients));
+        progress(`sampling: ${name}, ${steps} steps: ${clients} client(s) x ${each} image(s)`);
+        const latencies: number[] = [];
+        let failed = 0;
+        const start = performance.now();
+        await Promise.all(
+          Array.from({ length: clients }, async (_, c) => {
+            for (let k = 0; k < each; k += 1) {
+              try {
+                latencies.push(await post(c * 100 + k));
+              } catch (err) {
+                failed += 1;
+                progress(`sampling: a request failed: ${(err as Error).message}`);
+              }
+            }
+          }),
+        );
+        const wall = (performance.now() - start) / 1000;
+        levels.push({
+          clients,
+          images: latencies.length,
+          wallSeconds: round(wall, 3),
+          imagesPerSecond: round(latencies.length / wall, 2),
+          latencyP50: round(percentile(latencies, 50), 3),
+          latencyP95: round(percentile(latencies, 95), 3),
+          latencyMean: round(mean(latencies), 3),
+          failed,
+        });
+      }
+      const { rows, unconditional } = rowsPerImage(manifest, steps, guidance);
+      out.push({
+        package: name,
+        steps,
+        guidance,
+        guidanceMode: samplingOf(manifest).guidance,
+        evaluationsPerImage: steps,
+        rowsPerImage: rows,
+        unconditionalRowsPerImage: unconditional,
+        measuredCallsPerImage: images > 0 ? round(calls / images, 2) : Number.NaN,
+        aloneSeconds: round(percentile(alone, 50), 3),
+        levels,
+      });
+    }
+    return out;
+  } finally {
+    await server.close();
+    await pool.stop();
+    await deps.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The pool's metrics arrive about once a second: wait until they count every image made so far. */
+async function settledMetrics(pool: { metrics: { json(): Promise<MetricsJson> } }, images: number): Promise<MetricsJson> {
+  for (let i = 0; i < 50; i += 1) {
+    const now = await pool.metrics.json();
+    if (metricSum(now, 'images_total') >= images) return now;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return pool.metrics.json();
+}
+
+/** The section as Markdown: one row per package and step count. */
+export function samplingMarkdown(s: SamplingSection): string {
+  const head = `| package | steps | guidance | evaluations / image | rows / image (uncond.) | measured calls / image | one job alone (s) | ${s.clients.map((c) => `${c} client${c > 1 ? 's' : ''} img/s (p50 s)`).join(' | ')} |`;
+  const rule = `|${'---|'.repeat(7 + s.clients.length)}`;
+  const rows = s.runs.map((r) => {
+    const levels = s.clients.map((c) => {
+      const l = r.levels.find((x) => x.clients === c);
+      return l ? `${l.imagesPerSecond} (${l.latencyP50})${l.failed ? `, ${l.failed} failed` : ''}` : '-';
+    });
+    return `| ${r.package} | ${r.steps} | ${r.guidance} (${r.guidanceMode}) | ${r.evaluationsPerImage} | ${r.rowsPerImage} (${r.unconditionalRowsPerImage}) | ${r.measuredCallsPerImage} | ${r.aloneSeconds} | ${levels.join(' | ')} |`;
+  });
+  return [`Through the public API, embedded default (WORKER_MAX_BATCH=${s.maxBatch}; wake: ${s.wake}):`, '', head, rule, ...rows, ''].join('\n');
+}
