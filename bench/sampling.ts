@@ -20,11 +20,16 @@ import { startWorkerPool } from '../gpu-worker/pool.js';
 import { loadConfig } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
 import type { MetricsJson } from '../shared/metrics/index.js';
-import { guidanceApplies, loadPackage, samplingOf, timeGrid, type Manifest } from '../shared/runtime/index.js';
+import { guidanceApplies, loadPackage, type Manifest, samplingOf, timeGrid } from '../shared/runtime/index.js';
 import { REPO } from './python.js';
 import { mean, percentile, progress, round } from './stats.js';
 
-const CAPTIONS = ['a small red circle at the top left', 'a large blue square at the center', 'a small green 7 at the bottom right', 'a large yellow triangle at the top'];
+const CAPTIONS = [
+  'a small red circle at the top left',
+  'a large blue square at the center',
+  'a small green 7 at the bottom right',
+  'a large yellow triangle at the top',
+];
 
 export interface SamplingLevel {
   clients: number;
@@ -78,7 +83,8 @@ export function rowsPerImage(manifest: Manifest, steps: number, guidance: number
   const sampling = samplingOf(manifest);
   const grid = timeGrid(steps, manifest.diffusion.time_shift);
   let unconditional = 0;
-  if (sampling.guidance === 'adjustable') for (let i = 0; i < steps; i += 1) if (guidanceApplies(grid[i]!, guidance, manifest.diffusion)) unconditional += 1;
+  if (sampling.guidance === 'adjustable')
+    for (let i = 0; i < steps; i += 1) if (guidanceApplies(grid[i]!, guidance, manifest.diffusion)) unconditional += 1;
   return { rows: steps + unconditional, unconditional };
 }
 
@@ -89,14 +95,30 @@ function metricSum(json: MetricsJson, name: string): number {
 export async function samplingSection(options: SamplingOptions): Promise<SamplingSection> {
   const runs: SamplingRun[] = [];
   for (const dir of options.packages) runs.push(...(await benchPackageSampling(dir, options)));
-  return { clients: options.clients, maxBatch: options.maxBatch, wake: 'notified (worker -> edge over IPC), fallback read every 250 ms', runs };
+  return {
+    clients: options.clients,
+    maxBatch: options.maxBatch,
+    wake: 'notified (worker -> edge over IPC), fallback read every 250 ms',
+    runs,
+  };
 }
 
 async function benchPackageSampling(packageDir: string, options: SamplingOptions): Promise<SamplingRun[]> {
   const { manifest } = await loadPackage(packageDir);
   const name = manifest.name ?? packageDir;
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-sampling-'));
-  const env = { ...process.env, DATA_DIR: dataDir, MODELS: packageDir, MODEL_DIR: undefined, WORKER_MAX_BATCH: String(options.maxBatch), WORKER_CONCURRENCY: '1', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', API_KEYS: undefined };
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    MODELS: packageDir,
+    MODEL_DIR: undefined,
+    WORKER_MAX_BATCH: String(options.maxBatch),
+    WORKER_CONCURRENCY: '1',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    API_KEYS: undefined,
+  };
   const config = loadConfig(env, { cwd: REPO });
   const logger = createLogger({ logLevel: 'warn' });
   progress(`sampling: ${name}: starting the embedded system (edge + one worker process, WORKER_MAX_BATCH=${options.maxBatch})`);
@@ -112,12 +134,21 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
     let posted = 0; // images made by this worker so far
     for (const steps of options.steps ?? [manifest.diffusion.default_steps]) {
       const guidance = manifest.diffusion.default_guidance;
-      const draw = (seed: number) => ({ prompt: `${manifest.conversation?.draw_prefix ?? 'draw '}${CAPTIONS[seed % CAPTIONS.length]}`, steps, seed });
+      const draw = (seed: number) => ({
+        prompt: `${manifest.conversation?.draw_prefix ?? 'draw '}${CAPTIONS[seed % CAPTIONS.length]}`,
+        steps,
+        seed,
+      });
       const post = async (seed: number): Promise<number> => {
         const start = performance.now();
-        const res = await fetch(`${server.url}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'wait=60' }, body: JSON.stringify(draw(seed)) });
+        const res = await fetch(`${server.url}/v1/generations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', prefer: 'wait=60' },
+          body: JSON.stringify(draw(seed)),
+        });
         const body = (await res.json()) as { status?: string };
-        if (res.status !== 201 || body.status !== 'succeeded') throw new Error(`POST /v1/generations answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+        if (res.status !== 201 || body.status !== 'succeeded')
+          throw new Error(`POST /v1/generations answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
         posted += 1;
         return (performance.now() - start) / 1000;
       };
@@ -204,5 +235,7 @@ export function samplingMarkdown(s: SamplingSection): string {
     });
     return `| ${r.package} | ${r.steps} | ${r.guidance} (${r.guidanceMode}) | ${r.evaluationsPerImage} | ${r.rowsPerImage} (${r.unconditionalRowsPerImage}) | ${r.measuredCallsPerImage} | ${r.aloneSeconds} | ${levels.join(' | ')} |`;
   });
-  return [`Through the public API, embedded default (WORKER_MAX_BATCH=${s.maxBatch}; wake: ${s.wake}):`, '', head, rule, ...rows, ''].join('\n');
+  return [`Through the public API, embedded default (WORKER_MAX_BATCH=${s.maxBatch}; wake: ${s.wake}):`, '', head, rule, ...rows, ''].join(
+    '\n',
+  );
 }

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../edge/app.js';
-import { startServer, type RunningServer } from '../edge/server.js';
+import { type RunningServer, startServer } from '../edge/server.js';
 import type { OnnxModelRuntime } from '../shared/runtime/index.js';
-import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from '../test/support/edge-deps.js';
+import { type TestDeps, TINY_DIR, testDeps, tinyRuntime } from '../test/support/edge-deps.js';
 import { DeclaredRuntime } from '../test/support/student-runtime.js';
 import { main } from './main.js';
 
@@ -48,7 +48,7 @@ describe('cli and what a model samples with', () => {
     return { code, stdout, stderr };
   }
 
-  it('lists each model\'s steps and guidance', async () => {
+  it("lists each model's steps and guidance", async () => {
     const { code, stdout } = await run(['models']);
     expect(code).toBe(0);
     expect(stdout).toContain('  sampling  1 to 100 steps (default 4), guidance adjustable (default 2.5)');
@@ -58,7 +58,9 @@ describe('cli and what a model samples with', () => {
   it('reports the 400 for steps or guidance the model cannot do, and nothing is queued', async () => {
     const steps = await run(['draw', 'a cat', '--model', 'student', '--steps', '10', '-o', join(dir, 'a.png')]);
     expect(steps.code).toBe(1);
-    expect(steps.stderr).toContain('the server answered 400 unsupported_steps: steps: student samples with 1 or 2 steps (default 1), not 10');
+    expect(steps.stderr).toContain(
+      'the server answered 400 unsupported_steps: steps: student samples with 1 or 2 steps (default 1), not 10',
+    );
     const guidance = await run(['draw', 'a cat', '--model', 'student', '--guidance', '6', '-o', join(dir, 'b.png')]);
     expect(guidance.stderr).toContain('the server answered 400 unsupported_guidance: guidance: student has its guidance fixed at 2.5');
     expect((await deps.queue.stats()).visible).toBe(0);

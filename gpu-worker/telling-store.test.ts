@@ -7,7 +7,11 @@ import { jobIdOfKey, TellingStore } from './telling-store.js';
 
 describe('the telling store (a pool worker tells the edge of its job writes)', () => {
   const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterEach(() => {
+    dirs.splice(0).forEach((d) => {
+      rmSync(d, { recursive: true, force: true });
+    });
+  });
 
   it('tells each job record written, after it is stored, and nothing else', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'telling-'));

@@ -4,9 +4,10 @@
  * waiting request as soon as its image is stored instead of at its next read. The record
  * is written first: a reader woken by the message sees it.
  */
-import { ObservedStore } from '../shared/store/observed-store.js';
-import type { ObjectStore } from '../shared/ports/store.js';
+
 import type { JobChangeListener } from '../shared/ports/job-changes.js';
+import type { ObjectStore } from '../shared/ports/store.js';
+import { ObservedStore } from '../shared/store/observed-store.js';
 
 const JOB_RECORD = /^jobs\/([^/]+)\.json$/;
 

@@ -19,7 +19,10 @@ function manualTimers() {
       return next;
     },
     clear: (handle: unknown) => void pending.delete(handle as number),
-    fireAll: () => [...pending.values()].forEach((t) => t.fn()),
+    fireAll: () =>
+      [...pending.values()].forEach((t) => {
+        t.fn();
+      }),
   };
 }
 

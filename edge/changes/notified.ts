@@ -42,7 +42,10 @@ export class NotifiedJobChanges implements JobChanges {
     const watcher: Watcher = { changed: false };
     for (const id of ids) {
       let set = this.byJob.get(id);
-      if (!set) this.byJob.set(id, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.byJob.set(id, set);
+      }
       set.add(watcher);
     }
     return {

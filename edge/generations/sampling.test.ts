@@ -9,11 +9,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../app.js';
 import type { OnnxModelRuntime } from '../../shared/runtime/index.js';
 import { ModelList } from '../../shared/schemas/models.js';
-import { testDeps, TINY_DIR, tinyRuntime, type TestDeps } from '../../test/support/edge-deps.js';
+import { type TestDeps, TINY_DIR, testDeps, tinyRuntime } from '../../test/support/edge-deps.js';
 import { DeclaredRuntime } from '../../test/support/student-runtime.js';
+import { createApp } from '../app.js';
 
 describe('sampling a model cannot do', () => {
   let runtime: OnnxModelRuntime;
@@ -36,8 +36,10 @@ describe('sampling a model cannot do', () => {
     ]);
     app = createApp(deps);
   };
-  const post = (path: string, body: unknown) => app.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string; param?: string | null } }).error;
+  const post = (path: string, body: unknown) =>
+    app.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const errorOf = async (res: Response) =>
+    ((await res.json()) as { error: { code: string; message: string; param?: string | null } }).error;
   const nothingKept = async () => {
     expect((await deps.queue.stats()).visible).toBe(0);
     const jobs = join(deps.dir, 'store', 'jobs');
@@ -48,7 +50,10 @@ describe('sampling a model cannot do', () => {
     setup();
     const steps = await post('/v1/generations', { prompt: 'draw a red circle', model: 'student', steps: 4 });
     expect(steps.status).toBe(400);
-    expect(await errorOf(steps)).toEqual({ code: 'unsupported_steps', message: 'steps: student samples with 1 or 2 steps (default 1), not 4' });
+    expect(await errorOf(steps)).toEqual({
+      code: 'unsupported_steps',
+      message: 'steps: student samples with 1 or 2 steps (default 1), not 4',
+    });
     const guidance = await post('/v1/generations', { prompt: 'draw a red circle', model: 'student', guidance: 6 });
     expect(guidance.status).toBe(400);
     const error = await errorOf(guidance);
@@ -73,7 +78,11 @@ describe('sampling a model cannot do', () => {
 
   it('refuses the same in a conversation and in the multipart form', async () => {
     setup();
-    const messages = await post('/v1/generations', { model: 'student', steps: 3, messages: [{ role: 'user', content: 'draw a red circle' }] });
+    const messages = await post('/v1/generations', {
+      model: 'student',
+      steps: 3,
+      messages: [{ role: 'user', content: 'draw a red circle' }],
+    });
     expect(messages.status).toBe(400);
     expect((await errorOf(messages)).code).toBe('unsupported_steps');
     const form = new FormData();
@@ -86,7 +95,7 @@ describe('sampling a model cannot do', () => {
     await nothingKept();
   });
 
-  it('refuses on the OpenAI image routes in OpenAI\'s shape, naming the parameter', async () => {
+  it("refuses on the OpenAI image routes in OpenAI's shape, naming the parameter", async () => {
     setup();
     const images = await post('/v1/images/generations', { prompt: 'a red circle', model: 'student', steps: 10 });
     expect(images.status).toBe(400);
@@ -102,7 +111,7 @@ describe('sampling a model cannot do', () => {
     await nothingKept();
   });
 
-  it('lists each model\'s sampling in GET /v1/models', async () => {
+  it("lists each model's sampling in GET /v1/models", async () => {
     setup();
     const list = ModelList.parse(await (await app.request('/v1/models')).json());
     expect(list.data.map((m) => [m.id, m.sampling])).toEqual([
@@ -113,10 +122,14 @@ describe('sampling a model cannot do', () => {
 
   it('states it in the OpenAPI document: the Model schema and a rule per model on the request', async () => {
     setup();
-    const doc = (await (await app.request('/openapi.json')).json()) as { components: { schemas: Record<string, { allOf?: unknown[]; properties?: Record<string, unknown> }> } };
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      components: { schemas: Record<string, { allOf?: unknown[]; properties?: Record<string, unknown> }> };
+    };
     expect(doc.components.schemas['ModelSampling']).toBeDefined();
     const rules = JSON.stringify(doc.components.schemas['CreateGenerationRequest']!.allOf);
-    expect(rules).toContain('{"if":{"properties":{"model":{"const":"student"}},"required":["model"]},"then":{"properties":{"steps":{"enum":[1,2,null]},"guidance":{"enum":[2.5,null]}}}}');
+    expect(rules).toContain(
+      '{"if":{"properties":{"model":{"const":"student"}},"required":["model"]},"then":{"properties":{"steps":{"enum":[1,2,null]},"guidance":{"enum":[2.5,null]}}}}',
+    );
     expect(JSON.stringify(doc.components.schemas['ImagesRequest']!.allOf)).toContain('"steps":{"enum":[1,2,null]}');
   });
 });

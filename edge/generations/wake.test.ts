@@ -6,15 +6,15 @@
  * only if the wake happened (else it runs into the test timeout). No duration is asserted.
  */
 import { describe, expect, it } from 'vitest';
+import { TellingStore } from '../../gpu-worker/telling-store.js';
 import { jobRepository } from '../../shared/adapters.js';
 import type { JobRepository } from '../../shared/jobs/repository.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
 import { Generation } from '../../shared/schemas/index.js';
-import { outputImageKey, type JobRecord } from '../../shared/schemas/job.js';
+import { type JobRecord, outputImageKey } from '../../shared/schemas/job.js';
 import { appFixture } from '../../test/support/app.js';
 import { pngBytes } from '../../test/support/images.js';
 import { waitFor } from '../../test/worker/helpers.js';
-import { TellingStore } from '../../gpu-worker/telling-store.js';
 import { NotifiedJobChanges } from '../changes/notified.js';
 
 const HOUR = 3_600_000;
@@ -29,8 +29,17 @@ async function finish(jobs: JobRepository<JobRecord>, store: ObjectStore, id: st
   await jobs.update(id, (r) => ({ ...r, status: 'running', progress: { step: 0, steps } }));
   for (let step = 1; step < steps; step += 1) await jobs.update(id, (r) => ({ ...r, progress: { step, steps } }));
   const key = outputImageKey(id, 0);
-  await store.put(key, pngBytes(2, 2, () => [9, 9, 9, 255]), { contentType: 'image/png' });
-  await jobs.update(id, (r) => ({ ...r, status: 'succeeded', progress: { step: steps, steps }, output: [...r.output, { type: 'image', key, width: 2, height: 2, mime_type: 'image/png' }] }));
+  await store.put(
+    key,
+    pngBytes(2, 2, () => [9, 9, 9, 255]),
+    { contentType: 'image/png' },
+  );
+  await jobs.update(id, (r) => ({
+    ...r,
+    status: 'succeeded',
+    progress: { step: steps, steps },
+    output: [...r.output, { type: 'image', key, width: 2, height: 2, mime_type: 'image/png' }],
+  }));
 }
 
 /** Plays the worker once a request watches: its record writes go through the telling store, as a pool worker's do. */
@@ -47,7 +56,7 @@ async function workerOnceWatched(steps = 2): Promise<string> {
   return jobId;
 }
 
-describe('a waiting request is woken by the worker\'s write', () => {
+describe("a waiting request is woken by the worker's write", () => {
   it('Prefer: wait answers 201 with the finished generation', async () => {
     api.setup();
     const worker = workerOnceWatched();

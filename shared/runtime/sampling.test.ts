@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadPackage, parseManifest, type Manifest } from './manifest.js';
-import { checkSampling, describeSteps, needsUnconditional, samplingOf } from './sampling.js';
 import { hasTiny, TINY_DIR } from '../../test/support/tiny-package.js';
+import { loadPackage, type Manifest, parseManifest } from './manifest.js';
+import { checkSampling, describeSteps, needsUnconditional, samplingOf } from './sampling.js';
 
 const tensor = (name: string) => ({ name, dtype: 'float32', shape: ['batch', 'new'] });
 /** A manifest whose `diffusion` is the given one (files are not checked by parseManifest). */
@@ -10,7 +10,12 @@ function withDiffusion(diffusion: Record<string, unknown>): unknown {
     format: 'unified-model-package',
     format_version: 1,
     image: { height: 64, width: 64, channels: 3, patch_size: 8, grid_h: 8, grid_w: 8, num_patches: 64, patch_dim: 192 },
-    tokenizer: { file: 't.json', type: 'byte-bpe', vocab_size: 263, special_tokens: { bos: 256, eos: 257, user: 258, assistant: 259, boi: 260, eoi: 261, pad: 262 } },
+    tokenizer: {
+      file: 't.json',
+      type: 'byte-bpe',
+      vocab_size: 263,
+      special_tokens: { bos: 256, eos: 257, user: 258, assistant: 259, boi: 260, eoi: 261, pad: 262 },
+    },
     rope: { sections: 3 },
     graph: {
       file: 'm.onnx',
@@ -47,7 +52,10 @@ describe('sampling declared by the manifest', () => {
     expect(s.max_steps).toBe(4);
     expect(describeSteps(s)).toBe('1, 2 or 4');
     for (const steps of [1, 2, 4]) expect(checkSampling('student', s, { steps })).toBeNull();
-    expect(checkSampling('student', s, { steps: 3 })).toEqual({ code: 'unsupported_steps', message: 'steps: student samples with 1, 2 or 4 steps (default 1), not 3' });
+    expect(checkSampling('student', s, { steps: 3 })).toEqual({
+      code: 'unsupported_steps',
+      message: 'steps: student samples with 1, 2 or 4 steps (default 1), not 3',
+    });
     expect(checkSampling('student', s, { steps: 10 })?.code).toBe('unsupported_steps');
   });
 

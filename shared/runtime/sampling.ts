@@ -57,9 +57,16 @@ export function describeSteps(s: Sampling): string {
 export type SamplingRefusal = { code: 'unsupported_steps' | 'unsupported_guidance'; message: string };
 
 /** Null when `model` can sample with these values (absent: its defaults), else why not. */
-export function checkSampling(model: string, s: Sampling, request: { steps?: number | undefined; guidance?: number | undefined }): SamplingRefusal | null {
+export function checkSampling(
+  model: string,
+  s: Sampling,
+  request: { steps?: number | undefined; guidance?: number | undefined },
+): SamplingRefusal | null {
   if (request.steps !== undefined && !stepsSupported(s, request.steps)) {
-    return { code: 'unsupported_steps', message: `steps: ${model} samples with ${describeSteps(s)} steps (default ${s.default_steps}), not ${request.steps}` };
+    return {
+      code: 'unsupported_steps',
+      message: `steps: ${model} samples with ${describeSteps(s)} steps (default ${s.default_steps}), not ${request.steps}`,
+    };
   }
   if (request.guidance !== undefined && s.guidance === 'fixed' && request.guidance !== s.default_guidance) {
     return {

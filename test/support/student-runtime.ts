@@ -4,9 +4,17 @@
  * tiny's; what is tested is that the edge and the worker follow the declaration. Every
  * denoising call is counted, unconditional rows apart.
  */
-import type { DenoiseRow, KvCache, Manifest, ModelRuntime, Segment, TextDecodeOptions, TextDecodeResult } from '../../shared/runtime/index.js';
+import type {
+  DenoiseRow,
+  KvCache,
+  Manifest,
+  ModelRuntime,
+  Segment,
+  TextDecodeOptions,
+  TextDecodeResult,
+} from '../../shared/runtime/index.js';
 
-export const STUDENT_DIFFUSION = { default_steps: 1, steps: { supported: [1, 2] }, guidance: 'fixed' } as const;
+export const STUDENT_DIFFUSION: Partial<Manifest['diffusion']> = { default_steps: 1, steps: { supported: [1, 2] }, guidance: 'fixed' };
 
 export class DeclaredRuntime implements ModelRuntime {
   readonly manifest: Manifest;

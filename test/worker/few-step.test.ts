@@ -6,11 +6,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
 import { startWorker, type Worker } from '../../gpu-worker/worker.js';
-import { createRuntime, drawContext, sampleImage, streamSeed, type OnnxModelRuntime } from '../../shared/runtime/index.js';
+import { createRuntime, drawContext, type OnnxModelRuntime, sampleImage, streamSeed } from '../../shared/runtime/index.js';
 import { parseWebhookMessage } from '../../shared/webhooks/message.js';
 import { DeclaredRuntime } from '../support/student-runtime.js';
 import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
-import { drawRecord, silentLogger, submit, tempBackend, waitFor, type Backend } from './helpers.js';
+import { type Backend, drawRecord, silentLogger, submit, tempBackend, waitFor } from './helpers.js';
 
 describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
   let runtime: OnnxModelRuntime;
@@ -31,22 +31,34 @@ describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
 
   const start = (runner: ModelRunner): void => {
     worker = startWorker(
-      { queue: backend.queue, deadLetters: backend.deadLetters, maxReceiveCount: 3, store: backend.store, runners: [runner], logger: silentLogger(), deadLetterWaitSeconds: 1 },
+      {
+        queue: backend.queue,
+        deadLetters: backend.deadLetters,
+        maxReceiveCount: 3,
+        store: backend.store,
+        runners: [runner],
+        logger: silentLogger(),
+        deadLetterWaitSeconds: 1,
+      },
       // Every step written, so that each one is seen.
       { maxBatch: 4, visibilityTimeoutSeconds: 5, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0 },
     );
   };
-  const succeeded = (id: string) => waitFor(async () => {
-    const r = await backend.jobs.get(id);
-    return r?.status === 'succeeded' ? r : undefined;
-  }, `job ${id} to succeed`);
+  const succeeded = (id: string) =>
+    waitFor(async () => {
+      const r = await backend.jobs.get(id);
+      return r?.status === 'succeeded' ? r : undefined;
+    }, `job ${id} to succeed`);
 
   for (const steps of [1, 2]) {
     it(`writes progress and sends progress webhooks for each of ${steps} step(s), counted of ${steps}`, async () => {
       backend = tempBackend();
       const sent = vi.spyOn(backend.queue, 'send');
       const id = `few${steps}`;
-      await submit(backend, { ...drawRecord(runtime, { id, steps }), webhook: { url: 'https://example.com/hook', events: ['progress', 'completed'] } });
+      await submit(backend, {
+        ...drawRecord(runtime, { id, steps }),
+        webhook: { url: 'https://example.com/hook', events: ['progress', 'completed'] },
+      });
       start(new ModelRunner(runtime));
       const done = await succeeded(id);
       expect(done.progress).toMatchObject({ step: steps, steps });
@@ -79,8 +91,16 @@ describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
     expect(student.unconditionalRows).toBe(0);
     // The image is the conditional sampler's: what sampleImage gives without an unconditional context.
     const cond = await runtime.prefill(drawContext(runtime.tokenizer, 'a small red circle at the top'));
-    const expected = await sampleImage(student, cond, await runtime.prefill(drawContext(runtime.tokenizer, '')), { steps: 1, guidance: 2.5, noise: runtime.initialNoise(streamSeed(1, 'image-noise', 0)) });
-    const alone = await sampleImage(runtime, cond, undefined, { steps: 1, guidance: 2.5, noise: runtime.initialNoise(streamSeed(1, 'image-noise', 0)) });
+    const expected = await sampleImage(student, cond, await runtime.prefill(drawContext(runtime.tokenizer, '')), {
+      steps: 1,
+      guidance: 2.5,
+      noise: runtime.initialNoise(streamSeed(1, 'image-noise', 0)),
+    });
+    const alone = await sampleImage(runtime, cond, undefined, {
+      steps: 1,
+      guidance: 2.5,
+      noise: runtime.initialNoise(streamSeed(1, 'image-noise', 0)),
+    });
     expect(maxAbsDiff(expected, alone)).toBe(0);
   });
 });
