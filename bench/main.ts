@@ -27,11 +27,11 @@ import { matmulSection } from './matmul.js';
 import { benchPackage } from './package.js';
 import { REPO, runPython } from './python.js';
 import { markdown } from './report.js';
+import { samplingMarkdown, samplingSection } from './sampling.js';
 import { progress, round, type TimeOptions } from './stats.js';
 import { contextSection, stepSection } from './step.js';
 import { torchSection } from './torch.js';
 import type { BenchResult, MetricsCheck, QualityReport } from './types.js';
-import { samplingMarkdown, samplingSection } from './sampling.js';
 import { workerSection } from './worker-load.js';
 
 export const REQUIRED_METRICS = [
@@ -189,7 +189,14 @@ async function main(): Promise<void> {
     maxBatch: plan.workerBatch,
   };
   if (values.sampling) {
-    await samplingOnly(samplingPlan, out, quick, benchFlags(quick, values.model, values.package) + (values.steps ? ` --steps=${values.steps}` : '') + (values.packages ? ` --packages=${values.packages}` : ''));
+    await samplingOnly(
+      samplingPlan,
+      out,
+      quick,
+      benchFlags(quick, values.model, values.package) +
+        (values.steps ? ` --steps=${values.steps}` : '') +
+        (values.packages ? ` --packages=${values.packages}` : ''),
+    );
     return;
   }
   const started = performance.now();

@@ -1,12 +1,12 @@
 /** draw and describe: send the request, wait for the generation with progress, write the results. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { DEFAULT_PROMPTS, drawPromptFor, type ConversationPrompts } from '../shared/runtime/template.js';
 import { isTerminal } from '../shared/jobs/status.js';
+import { type ConversationPrompts, DEFAULT_PROMPTS, drawPromptFor } from '../shared/runtime/template.js';
 import type { CreateGenerationRequest, Generation } from '../shared/schemas/generation.js';
 import type { ModelObject } from '../shared/schemas/models.js';
 import type { CliArgs } from './args.js';
-import { CliError, type ApiClient } from './client.js';
+import { type ApiClient, CliError } from './client.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
 
 export interface CommandIO {
@@ -45,7 +45,8 @@ export async function waitFor(client: ApiClient, first: Generation, io: CommandI
   } finally {
     progress.done();
   }
-  if (g.status === 'failed') throw new CliError(`generation ${g.id} failed: ${g.error ? `${g.error.code}: ${g.error.message}` : 'no reason given'}`);
+  if (g.status === 'failed')
+    throw new CliError(`generation ${g.id} failed: ${g.error ? `${g.error.code}: ${g.error.message}` : 'no reason given'}`);
   if (g.status === 'canceled') throw new CliError(`generation ${g.id} was canceled`);
   return g;
 }
@@ -82,9 +83,12 @@ export async function promptsFor(client: ApiClient, model: string | undefined): 
 /** The model's draw prompt: `draw <caption>`, or its template with a style (a caption already starting with the prefix is sent as is). */
 export function drawPrompt(caption: string, prompts: ConversationPrompts = DEFAULT_PROMPTS, style?: string): string {
   if (style !== undefined) {
-    if (prompts.draw_template === undefined) throw new CliError('--style: this model takes no style (GET /v1/models shows no draw_template for it)');
+    if (prompts.draw_template === undefined)
+      throw new CliError('--style: this model takes no style (GET /v1/models shows no draw_template for it)');
     if (prompts.styles && !prompts.styles.includes(style)) {
-      throw new CliError(`--style: the model knows the styles ${prompts.styles.join(', ')}, not ${JSON.stringify(style)} (to send it anyway, write the whole prompt as the caption)`);
+      throw new CliError(
+        `--style: the model knows the styles ${prompts.styles.join(', ')}, not ${JSON.stringify(style)} (to send it anyway, write the whole prompt as the caption)`,
+      );
     }
     return drawPromptFor(prompts, caption, style);
   }
@@ -131,7 +135,9 @@ export async function models(client: ApiClient, io: CommandIO): Promise<void> {
 
 export function describeModel(m: ModelObject): string {
   const lines = [`${m.id}${m.default ? ' (default)' : ''}: ${m.description}`, `  images    ${m.image.width} x ${m.image.height}`];
-  lines.push(`  draw      ${JSON.stringify(`${m.prompts.draw_prefix}<caption>`)}${m.prompts.draw_template ? `, or ${JSON.stringify(m.prompts.draw_template)}` : ''}`);
+  lines.push(
+    `  draw      ${JSON.stringify(`${m.prompts.draw_prefix}<caption>`)}${m.prompts.draw_template ? `, or ${JSON.stringify(m.prompts.draw_template)}` : ''}`,
+  );
   if (m.prompts.styles) lines.push(`  styles    ${m.prompts.styles.join(', ')}`);
   lines.push(`  tasks     ${m.tasks.join(', ')}`);
   lines.push(`  sampling  ${samplingLine(m.sampling)}`);
@@ -143,8 +149,13 @@ export function describeModel(m: ModelObject): string {
 /** "1 or 2 steps (default 1), guidance fixed at 6": what --steps and --guidance the model takes. */
 export function samplingLine(s: ModelObject['sampling']): string {
   const list = s.supported_steps;
-  const steps = !list ? `1 to ${s.max_steps}` : list.length === 1 ? String(list[0]) : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
-  const guidance = s.guidance === 'fixed' ? `guidance fixed at ${s.default_guidance}` : `guidance adjustable (default ${s.default_guidance})`;
+  const steps = !list
+    ? `1 to ${s.max_steps}`
+    : list.length === 1
+      ? String(list[0])
+      : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
+  const guidance =
+    s.guidance === 'fixed' ? `guidance fixed at ${s.default_guidance}` : `guidance adjustable (default ${s.default_guidance})`;
   return `${steps} steps (default ${s.default_steps}), ${guidance}`;
 }
 

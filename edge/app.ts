@@ -3,47 +3,47 @@
  * tests drive it with app.request() and the Node and Lambda adapters wrap the same app.
  */
 import { randomBytes } from 'node:crypto';
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { Config } from '../shared/config/index.js';
 import type { JobRepository } from '../shared/jobs/repository.js';
 import type { Logger } from '../shared/logging/index.js';
-import { PROMETHEUS_CONTENT_TYPE, renderMetrics, sourceOf, type MetricsSource } from '../shared/metrics/index.js';
+import { type MetricsSource, PROMETHEUS_CONTENT_TYPE, renderMetrics, sourceOf } from '../shared/metrics/index.js';
+import type { ModelRegistry } from '../shared/models/index.js';
 import type { JobChanges } from '../shared/ports/job-changes.js';
 import type { JobQueue } from '../shared/ports/queue.js';
 import type { ObjectStore } from '../shared/ports/store.js';
-import type { ModelRegistry } from '../shared/models/index.js';
+import type { ReadinessCheck } from '../shared/readiness/index.js';
 import { LIMITS } from '../shared/schemas/generation.js';
 import type { JobRecord } from '../shared/schemas/job.js';
-import type { ReadinessCheck } from '../shared/readiness/index.js';
-import type { EdgeEnv } from './env.js';
-import { ApiError, errorResponse } from './errors.js';
 import { tenantAuth } from './auth/middleware.js';
-import { bodyLimit, eventLoopBodyParser, type BodyParser } from './body/index.js';
 import { LocalUrlSigner } from './auth/signed-urls.js';
 import { Authenticator } from './auth/tenants.js';
-import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
+import { type BodyParser, bodyLimit, eventLoopBodyParser } from './body/index.js';
 import { pollingJobChanges } from './changes/polling.js';
+import type { EdgeEnv } from './env.js';
+import { ApiError, errorResponse } from './errors.js';
+import { FILES_PREFIX, registerFilesDoc, serveFile } from './files.js';
 import { DEFAULT_EVENTS, type EventsOptions } from './generations/events/route.js';
 import { registerGenerationRoutes } from './generations/register.js';
 import type { GenerationService } from './generations/service.js';
 import { MAX_WAIT_SECONDS } from './generations/wait.js';
 import { IdempotencyClaims, type IdempotencyOptions } from './idempotency/claims.js';
 import { createEdgeMetrics } from './metrics.js';
-import { registryCatalog, type ModelCatalog } from './models/catalog.js';
+import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
+import { requestContext } from './middleware/request-context.js';
+import { type ModelCatalog, registryCatalog } from './models/catalog.js';
 import { registerModelRoutes } from './models/routes.js';
 import { openAiErrorShape } from './openai/errors.js';
 import { OPENAI_PATHS, registerOpenAiRoutes } from './openai/routes.js';
-import { registerPlayground } from './playground/serve.js';
-import { registerHealth } from './readiness/health.js';
-import { readinessChecks, registerReadiness } from './readiness/route.js';
-import { methodNotAllowedResponse, notFound, onError, validationHook } from './middleware/errors.js';
-import { requestContext } from './middleware/request-context.js';
 import { openApiDocument } from './openapi.js';
+import { registerPlayground } from './playground/serve.js';
 import type { RateLimiter } from './rate-limit/limiter.js';
 import { MemoryRateLimiter } from './rate-limit/memory.js';
 import { rateLimit } from './rate-limit/middleware.js';
+import { registerHealth } from './readiness/health.js';
+import { readinessChecks, registerReadiness } from './readiness/route.js';
 import type { TextDecodeFn } from './text-decode.js';
 
 export interface AppDeps {
@@ -54,7 +54,8 @@ export interface AppDeps {
   jobs: JobRepository<JobRecord>;
   logger: Logger;
   /** API keys and their tenants; a rate limit per tenant when set (counted in this process's memory unless `rateLimiter` is given). */
-  config: Pick<Config, 'apiKeys'> & Partial<Pick<Config, 'rateLimitPerMinute' | 'presignExpiresSeconds' | 'openAiWaitSeconds' | 'webhooks'>>;
+  config: Pick<Config, 'apiKeys'> &
+    Partial<Pick<Config, 'rateLimitPerMinute' | 'presignExpiresSeconds' | 'openAiWaitSeconds' | 'webhooks'>>;
   /** Where the per-tenant limit is counted (buildDeps: on the store for S3, shared by every instance). */
   rateLimiter?: RateLimiter;
   /** Signs the local store's file URLs; default: a random key (URLs die with the process). */
@@ -137,7 +138,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
   // Outside every other middleware: auth and method errors on these paths are rewritten too.
   for (const path of OPENAI_PATHS) app.use(path, openAiErrorShape);
   app.use('*', methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
-  app.use('/v1/*', tenantAuth(auth, (path) => path.startsWith(FILES_PREFIX)));
+  app.use(
+    '/v1/*',
+    tenantAuth(auth, (path) => path.startsWith(FILES_PREFIX)),
+  );
   if (limiter && perMinute !== undefined) app.use('/v1/*', rateLimit(limiter, perMinute));
   app.use(
     '/v1/*',
@@ -153,7 +157,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<EdgeEnv> {
 
   const catalog = deps.catalog ?? registryCatalog(deps.models);
   registerModelRoutes(app, catalog);
-  registerOpenAiRoutes(app, { catalog, service, urls, changes, waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000 });
+  registerOpenAiRoutes(app, {
+    catalog,
+    service,
+    urls,
+    changes,
+    waitMs: (deps.config.openAiWaitSeconds ?? DEFAULT_OPENAI_WAIT_SECONDS) * 1000,
+  });
   registerPlayground(app, deps.playgroundDir);
 
   app.get(`${FILES_PREFIX}*`, (c) => serveFile(c, deps.store, signer));

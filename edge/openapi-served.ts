@@ -6,9 +6,10 @@
  * checks the same things (the registry, checkSize, the conversation's tasks, checkSampling), so
  * a schema-valid request is served.
  */
+
+import type { ConversationTask } from '../shared/runtime/tasks.js';
 import { LIMITS } from '../shared/schemas/generation.js';
 import type { ModelSampling } from '../shared/schemas/models.js';
-import type { ConversationTask } from '../shared/runtime/tasks.js';
 
 export interface SpecModel {
   id: string;
@@ -40,11 +41,17 @@ function isNumeric(property: unknown): boolean {
   const p = property as JsonSchema | undefined;
   if (!p) return false;
   const type = p['type'];
-  if (typeof type === 'string' ? NUMERIC.includes(type) : Array.isArray(type) && type.some((t) => NUMERIC.includes(t as string))) return true;
+  if (typeof type === 'string' ? NUMERIC.includes(type) : Array.isArray(type) && type.some((t) => NUMERIC.includes(t as string)))
+    return true;
   return Array.isArray(p['anyOf']) && (p['anyOf'] as unknown[]).some(isNumeric);
 }
 const sizeOf = (m: SpecModel): string => `${m.image.width}x${m.image.height}`;
-const TEXT_ONLY_CONTENT = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/MessageTextPart' } }] };
+const TEXT_ONLY_CONTENT = {
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/MessageTextPart' } },
+  ],
+};
 
 /** A schema's properties, or its `oneOf` branches' together (POST /v1/generations's body: a prompt or a conversation). */
 function propertiesOf(schema: JsonSchema): Record<string, unknown> | undefined {
@@ -57,8 +64,10 @@ function propertiesOf(schema: JsonSchema): Record<string, unknown> | undefined {
 export function stateServedModels(schemas: Record<string, JsonSchema>, models: readonly SpecModel[]): void {
   const names = models.map((m) => m.id);
   const sizes = [...new Set(models.map(sizeOf))];
-  if (schemas['ModelName']) schemas['ModelName'] = { type: 'string', enum: names, description: schemas['ModelName']['description'], example: names[0] };
-  if (schemas['ImageSize']) schemas['ImageSize'] = { type: 'string', enum: sizes, description: schemas['ImageSize']['description'], example: sizes[0] };
+  if (schemas['ModelName'])
+    schemas['ModelName'] = { type: 'string', enum: names, description: schemas['ModelName']['description'], example: names[0] };
+  if (schemas['ImageSize'])
+    schemas['ImageSize'] = { type: 'string', enum: sizes, description: schemas['ImageSize']['description'], example: sizes[0] };
   for (const [name, schema] of Object.entries(schemas)) {
     nullableRefs(schema);
     const conversation = name === CONVERSATION_REQUEST;

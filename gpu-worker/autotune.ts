@@ -4,7 +4,7 @@
  * A CPU, already full at one job, gets a small batch (no latency traded for nothing); a GPU
  * gets a large one.
  */
-import { drawContext, needsUnconditional, type DenoiseRow } from '../shared/runtime/index.js';
+import { type DenoiseRow, drawContext, needsUnconditional } from '../shared/runtime/index.js';
 import type { ModelRunner } from './model-runner.js';
 
 export interface BatchMeasurement {
@@ -54,7 +54,14 @@ export async function measureAutoBatch(runner: ModelRunner, options: MeasureOpti
   const guidance = diffusion.default_guidance === 1 ? 2 : diffusion.default_guidance;
   const measurements: BatchMeasurement[] = [];
   for (const batch of sizes) {
-    const rows: DenoiseRow[] = Array.from({ length: batch }, (_, i) => ({ cond, ...(uncond ? { uncond } : {}), x: runner.noise(i, 0), t, tNext: t / 2, guidance }));
+    const rows: DenoiseRow[] = Array.from({ length: batch }, (_, i) => ({
+      cond,
+      ...(uncond ? { uncond } : {}),
+      x: runner.noise(i, 0),
+      t,
+      tNext: t / 2,
+      guidance,
+    }));
     await runtime.denoiseStep(rows);
     // The fastest call: on a shared machine the slow ones measure the neighbours, not the model.
     let msPerCall = Infinity;

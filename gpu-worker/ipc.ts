@@ -10,6 +10,7 @@ export type WorkerMessage =
   | { type: 'worker-metrics'; metrics: MetricsJson }
   /** After each write of a job record: the edge wakes the requests waiting on it (edge/changes/notified.ts). */
   | { type: 'job-changed'; jobId: string };
+
 import type { MetricsJson } from '../shared/metrics/index.js';
 
 export type WorkerReadyMessage = Extract<WorkerMessage, { type: 'worker-ready' }>;

@@ -5,7 +5,7 @@
  * job's guidance rows, and the time grids. Everything else it is given.
  */
 import type { DenoiseRow, KvCache, ModelRuntime, Segment, TextDecodeResult } from '../shared/runtime/index.js';
-import { needsUnconditional, patchesToRgb, rgbToPatches, streamSeed, uncondContext, type ImageGeometry } from '../shared/runtime/index.js';
+import { type ImageGeometry, needsUnconditional, patchesToRgb, rgbToPatches, streamSeed, uncondContext } from '../shared/runtime/index.js';
 
 /** One job's image in a batched step. */
 export interface StepInput {
@@ -74,7 +74,14 @@ export class ModelRunner {
     const rows: DenoiseRow[] = inputs.map((input) => {
       const grid = this.grid(input.steps);
       if (input.step < 0 || input.step >= input.steps) throw new RangeError(`step ${input.step} outside 0..${input.steps - 1}`);
-      return { cond: input.cond, ...(uncond ? { uncond } : {}), x: input.x, t: grid[input.step]!, tNext: grid[input.step + 1]!, guidance: input.guidance };
+      return {
+        cond: input.cond,
+        ...(uncond ? { uncond } : {}),
+        x: input.x,
+        t: grid[input.step]!,
+        tNext: grid[input.step + 1]!,
+        guidance: input.guidance,
+      };
     });
     return this.runtime.denoiseStep(rows);
   }
@@ -93,7 +100,13 @@ export class ModelRunner {
    * `<eos>`, another `<boi>` or the budget. A zero budget decodes nothing.
    */
   async continueText(cache: KvCache, clean: Float32Array, options: ContinueOptions): Promise<TextDecodeResult> {
-    const next = await this.runtime.prefill([{ type: 'image', patches: clean }, { type: 'text', ids: [this.specialTokens.eoi] }], cache);
+    const next = await this.runtime.prefill(
+      [
+        { type: 'image', patches: clean },
+        { type: 'text', ids: [this.specialTokens.eoi] },
+      ],
+      cache,
+    );
     if (options.maxTokens <= 0) return { ids: [], text: '', stop: 'length', cache: next };
     return this.runtime.decodeText(next, options);
   }

@@ -8,12 +8,12 @@
  * served, labelled by worker, by the parent's /metrics; so does each job record they write
  * (`onJobChange`), which wakes the edge's waiting requests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logging/index.js';
+import { type MetricsJson, type MetricsSource, withLabels } from '../shared/metrics/index.js';
 import type { JobChangeListener } from '../shared/ports/job-changes.js';
-import { withLabels, type MetricsJson, type MetricsSource } from '../shared/metrics/index.js';
-import { DEFAULT_BACKOFF, restartDelayMs, type Backoff } from './backoff.js';
+import { type Backoff, DEFAULT_BACKOFF, restartDelayMs } from './backoff.js';
 import { EXIT_CONFIG } from './exit-codes.js';
 import { isWorkerMessage } from './ipc.js';
 import { poolMetricsJson } from './pool-metrics.js';
@@ -102,7 +102,14 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
   const stopTimeoutMs = options.stopTimeoutMs ?? 60_000;
   const backoff: Backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const workerArgs = options.workerArgs ?? ['--import', 'tsx', ENTRY];
-  const slots: Slot[] = Array.from({ length: options.count }, (_, index) => ({ index, state: 'starting', restarts: 0, deaths: 0, metrics: [], settled: false }));
+  const slots: Slot[] = Array.from({ length: options.count }, (_, index) => ({
+    index,
+    state: 'starting',
+    restarts: 0,
+    deaths: 0,
+    metrics: [],
+    settled: false,
+  }));
   const listeners = new Set<() => void>();
   const jobListeners = new Set<JobChangeListener>();
   let stopping = false;
@@ -151,7 +158,13 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
         slot.metrics = withLabels(message.metrics, { worker: String(slot.index) });
         return;
       }
-      slot.info = { index: slot.index, pid: message.pid, healthPort: message.healthPort, maxBatch: message.maxBatch, restarts: slot.restarts };
+      slot.info = {
+        index: slot.index,
+        pid: message.pid,
+        healthPort: message.healthPort,
+        maxBatch: message.maxBatch,
+        restarts: slot.restarts,
+      };
       slot.state = 'ready';
       // A worker that stays up a while has recovered: its next death restarts it quickly.
       setTimer(slot, backoff.resetAfterMs, () => (slot.deaths = 0));
@@ -188,7 +201,9 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
       slot.state = 'waiting';
       log.warn(
         { code, signal, restartInMs: delayMs, restarts: slot.restarts, ...(err ? { err } : {}) },
-        wasReady ? 'worker died; its jobs come back to the queue after their visibility timeout; restarting it' : 'worker died before it was ready; restarting it',
+        wasReady
+          ? 'worker died; its jobs come back to the queue after their visibility timeout; restarting it'
+          : 'worker died before it was ready; restarting it',
       );
       setTimer(slot, delayMs, () => launch(slot));
       changed(slot);
@@ -223,7 +238,10 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
       return () => jobListeners.delete(listener);
     },
     metrics: {
-      json: async () => [...slots.flatMap((s) => s.metrics), ...(await poolMetricsJson(slots.map((s) => ({ index: s.index, pid: s.info?.pid, restarts: s.restarts }))))],
+      json: async () => [
+        ...slots.flatMap((s) => s.metrics),
+        ...(await poolMetricsJson(slots.map((s) => ({ index: s.index, pid: s.info?.pid, restarts: s.restarts })))),
+      ],
     },
     async stop() {
       stopping = true;

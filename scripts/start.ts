@@ -10,16 +10,16 @@
  */
 import { createApp } from '../edge/app.js';
 import { NotifiedJobChanges } from '../edge/changes/notified.js';
+import { type BuiltDeps, buildDeps } from '../edge/deps.js';
 import { DEFAULT_EVENTS } from '../edge/generations/events/route.js';
-import { buildDeps, type BuiltDeps } from '../edge/deps.js';
-import { assertSafeBind, startServer, type RunningServer } from '../edge/server.js';
-import { ConfigError, configFromProcessEnv, FALLBACK_MODEL_DIR, type Config } from '../shared/config/index.js';
+import { readinessChecks } from '../edge/readiness/route.js';
+import { assertSafeBind, type RunningServer, startServer } from '../edge/server.js';
+import { type PoolWorker, startWorkerPool, type WorkerPool } from '../gpu-worker/pool.js';
+import { poolReadinessCheck } from '../gpu-worker/pool-readiness.js';
+import { type Config, ConfigError, configFromProcessEnv, FALLBACK_MODEL_DIR } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
 import { ModelRegistryError } from '../shared/models/index.js';
-import { startWorkerPool, type PoolWorker, type WorkerPool } from '../gpu-worker/pool.js';
-import { poolReadinessCheck } from '../gpu-worker/pool-readiness.js';
-import { readinessChecks } from '../edge/readiness/route.js';
-import { watchReadiness, type ReadinessWatch } from '../shared/readiness/index.js';
+import { type ReadinessWatch, watchReadiness } from '../shared/readiness/index.js';
 
 function readConfig(): Config {
   try {
@@ -33,7 +33,9 @@ function readConfig(): Config {
 /** Where to send requests, for a person reading the terminal. */
 export function banner(url: string, config: Config, workers: readonly PoolWorker[]): string {
   const fixture = (dir: string) => (dir === FALLBACK_MODEL_DIR ? '  (the test fixture: no shipped package is there yet)' : '');
-  const models = config.modelDirs.map((dir, i) => `${i === 0 ? '  Models    ' : '            '}${dir}${i === 0 ? '  (default)' : ''}${fixture(dir)}`);
+  const models = config.modelDirs.map(
+    (dir, i) => `${i === 0 ? '  Models    ' : '            '}${dir}${i === 0 ? '  (default)' : ''}${fixture(dir)}`,
+  );
   const auth = config.apiKeys.length > 0 ? " -H 'authorization: Bearer <API key>'" : '';
   const batches = workers.map((w) => `pid ${w.pid}, max batch ${w.maxBatch}, metrics :${w.healthPort}/metrics`).join('; ');
   const missing = config.workerConcurrency - workers.length;

@@ -3,21 +3,22 @@
  * and the multipart form (registered before it: it answers multipart requests itself and
  * passes any other on). One answer for both: the idempotent create, `Prefer: wait`, the view.
  */
-import type { Context, MiddlewareHandler } from 'hono';
+
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { JobRepository } from '../../shared/jobs/repository.js';
-import type { JobChanges } from '../../shared/ports/job-changes.js';
 import { isTerminal } from '../../shared/jobs/status.js';
+import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { CreateGenerationRequest, Generation } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { CreateGenerationForm, FORM_TYPE, readGenerationForm } from '../body/form.js';
 import type { InlineImages } from '../body/index.js';
 import type { EdgeEnv } from '../env.js';
-import type { GenerationService } from './service.js';
 import type { IdempotencyClaims } from '../idempotency/claims.js';
 import { createIdempotently } from '../idempotency/generations.js';
 import { validationHook } from '../middleware/errors.js';
 import { CreateGenerationHeaders, FORM_SCHEMA } from './routes.js';
+import type { GenerationService } from './service.js';
 import { preferredWait, waitUntilTerminal } from './wait.js';
 
 export interface CreateRouteDeps {
@@ -32,11 +33,22 @@ export interface CreateRouteDeps {
 
 export type CreateHeaders = { 'idempotency-key'?: string | undefined; prefer?: string | undefined };
 
-export type CreateResponder = (c: Context<EdgeEnv>, body: CreateGenerationRequest, headers: CreateHeaders, inline?: InlineImages) => Promise<Response>;
+export type CreateResponder = (
+  c: Context<EdgeEnv>,
+  body: CreateGenerationRequest,
+  headers: CreateHeaders,
+  inline?: InlineImages,
+) => Promise<Response>;
 
 export function createResponder(deps: CreateRouteDeps): CreateResponder {
   return async (c, body, headers, inline) => {
-    const ctx = { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant, idempotencyKey: headers['idempotency-key'], ...(inline ? { inline } : {}) };
+    const ctx = {
+      requestId: c.var.requestId,
+      log: c.var.log,
+      tenant: c.var.tenant,
+      idempotencyKey: headers['idempotency-key'],
+      ...(inline ? { inline } : {}),
+    };
     let { status, record } = await createIdempotently(deps.service, deps.claims, body, ctx);
     const wait = preferredWait(headers.prefer, deps.maxWait);
     if (wait !== undefined) {

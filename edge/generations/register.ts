@@ -14,11 +14,11 @@ import { ApiError } from '../errors.js';
 import type { IdempotencyClaims } from '../idempotency/claims.js';
 import { cancelIdempotently } from '../idempotency/generations.js';
 import { createResponder, registerGenerationForm } from './create.js';
-import { generationEvents, type EventsOptions } from './events/route.js';
+import { type EventsOptions, generationEvents } from './events/route.js';
 import { readState } from './events/watch.js';
 import { queuePosition } from './queue-position.js';
 import { cancelGenerationRoute, createGenerationRoute, generationEventsRoute, getGenerationRoute } from './routes.js';
-import { getGeneration, type GenerationService } from './service.js';
+import { type GenerationService, getGeneration } from './service.js';
 
 export interface GenerationRoutesDeps {
   service: GenerationService;
@@ -37,7 +37,10 @@ export function registerGenerationRoutes(app: OpenAPIHono<EdgeEnv>, deps: Genera
   const { jobs, queue, store } = service;
   const defaultModel = service.models.default.name;
   const view = async (record: JobRecord) =>
-    generationView(record, urls, defaultModel, { queuePosition: await queuePosition(queue, record), ...(await webhookDeliveries(store, record)) });
+    generationView(record, urls, defaultModel, {
+      queuePosition: await queuePosition(queue, record),
+      ...(await webhookDeliveries(store, record)),
+    });
 
   const create = createResponder({ service, claims, jobs, maxWait: deps.maxWait, changes, view });
   registerGenerationForm(app, create);

@@ -40,7 +40,9 @@ const Prefer = z
 export const CreateGenerationHeaders = z.object({ 'idempotency-key': IdempotencyKey, prefer: Prefer });
 
 const IdParam = z.object({
-  id: z.string().meta({ param: { name: 'id', in: 'path' }, description: 'The generation id (gen_...).', example: 'gen_q2b4Xk1yq3Lr2mS9vTfW0A' }),
+  id: z
+    .string()
+    .meta({ param: { name: 'id', in: 'path' }, description: 'The generation id (gen_...).', example: 'gen_q2b4Xk1yq3Lr2mS9vTfW0A' }),
 });
 
 export const createGenerationRoute = createRoute({
@@ -63,7 +65,10 @@ export const createGenerationRoute = createRoute({
       content: {
         'application/json': { schema: CreateGenerationRequest },
         // A reference, not the zod schema: zod-openapi would otherwise validate every request as a form too (edge/body/form.ts reads it).
-        'multipart/form-data': { schema: { $ref: `#/components/schemas/${FORM_SCHEMA}` }, encoding: { images: { contentType: INPUT_IMAGE_TYPES.join(', ') }, 'images[]': { contentType: INPUT_IMAGE_TYPES.join(', ') } } },
+        'multipart/form-data': {
+          schema: { $ref: `#/components/schemas/${FORM_SCHEMA}` },
+          encoding: { images: { contentType: INPUT_IMAGE_TYPES.join(', ') }, 'images[]': { contentType: INPUT_IMAGE_TYPES.join(', ') } },
+        },
       },
     },
   },
@@ -78,8 +83,12 @@ export const createGenerationRoute = createRoute({
         "unsupported_steps or unsupported_guidance (steps or a guidance scale the model does not sample with: GET /v1/models's `sampling`; the message names the model and what it takes).",
     ),
     401: error('unauthorized: missing or wrong API key.'),
-    404: error("not_found: an image reference in `messages` to a generation that is not the caller's, or to an output image it does not have."),
-    409: error('idempotency_conflict: the Idempotency-Key was used with another body, or its first request is still running (Retry-After).'),
+    404: error(
+      "not_found: an image reference in `messages` to a generation that is not the caller's, or to an output image it does not have.",
+    ),
+    409: error(
+      'idempotency_conflict: the Idempotency-Key was used with another body, or its first request is still running (Retry-After).',
+    ),
     413: error('payload_too_large (the whole body) or image_too_large (one image over 5 MB or over 16.7 megapixels).'),
     429: error('rate_limited: over RATE_LIMIT_PER_MINUTE for this tenant; retry after Retry-After seconds.'),
   },
@@ -115,7 +124,9 @@ export const cancelGenerationRoute = createRoute({
     400: error('invalid_request: a malformed Idempotency-Key (1-255 printable ASCII characters).'),
     401: error('unauthorized'),
     404: error('not_found'),
-    409: error('already_finished: the generation succeeded or failed before the cancel; idempotency_conflict: the key was used for another request.'),
+    409: error(
+      'already_finished: the generation succeeded or failed before the cancel; idempotency_conflict: the key was used for another request.',
+    ),
     429: error('rate_limited'),
   },
 });
@@ -139,7 +150,10 @@ export const generationEventsRoute = createRoute({
         .string()
         .max(128)
         .optional()
-        .meta({ param: { name: 'last-event-id', in: 'header' }, description: 'The id of the last event received (EventSource sends it on reconnect).' }),
+        .meta({
+          param: { name: 'last-event-id', in: 'header' },
+          description: 'The id of the last event received (EventSource sends it on reconnect).',
+        }),
     }),
   },
   responses: {
@@ -152,7 +166,9 @@ export const generationEventsRoute = createRoute({
             .object({
               event: z.literal('generation').optional(),
               id: z.string().optional(),
-              data: z.string().meta({ description: 'The Generation, as JSON (GET /v1/generations/{id}).', contentMediaType: 'application/json' }),
+              data: z
+                .string()
+                .meta({ description: 'The Generation, as JSON (GET /v1/generations/{id}).', contentMediaType: 'application/json' }),
               retry: z.number().int().optional(),
             })
             .meta({ description: 'One server-sent event.' }),

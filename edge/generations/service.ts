@@ -9,22 +9,22 @@ import { JobId } from '../../shared/jobs/record.js';
 import type { JobRepository } from '../../shared/jobs/repository.js';
 import { isTerminal } from '../../shared/jobs/status.js';
 import type { Logger } from '../../shared/logging/index.js';
+import { type ModelRegistry, type ServedModel, UnknownModelError } from '../../shared/models/index.js';
 import type { JobQueue } from '../../shared/ports/queue.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
-import { UnknownModelError, type ModelRegistry, type ServedModel } from '../../shared/models/index.js';
-import { checkSampling, samplingOf, streamSeed, type ModelInfo, type Segment } from '../../shared/runtime/index.js';
+import { checkSampling, type ModelInfo, type Segment, samplingOf, streamSeed } from '../../shared/runtime/index.js';
 import { CONVERSATION_LIMITS } from '../../shared/schemas/conversation.js';
-import { LIMITS, type CreateGenerationRequest } from '../../shared/schemas/generation.js';
-import { inputImageKey, type ContextSegment, type JobParams, type JobRecord, type StoredOutputPart } from '../../shared/schemas/job.js';
+import { type CreateGenerationRequest, LIMITS } from '../../shared/schemas/generation.js';
+import { type ContextSegment, inputImageKey, type JobParams, type JobRecord, type StoredOutputPart } from '../../shared/schemas/job.js';
+import type { WebhookSettings } from '../../shared/webhooks/deliver.js';
+import { queueWebhookEvent } from '../../shared/webhooks/outbox.js';
 import { ownedBy } from '../auth/tenants.js';
 import type { InlineImages } from '../body/index.js';
-import { ApiError } from '../errors.js';
 import { prepareConversation, storedMessages, turnsFromBody } from '../conversation/index.js';
+import { ApiError } from '../errors.js';
 import type { EdgeMetrics } from '../metrics.js';
 import type { TextDecodeFn } from '../text-decode.js';
 import { checkWebhookRequest } from './webhook-request.js';
-import type { WebhookSettings } from '../../shared/webhooks/deliver.js';
-import { queueWebhookEvent } from '../../shared/webhooks/outbox.js';
 
 export interface GenerationService {
   models: ModelRegistry;
@@ -94,12 +94,21 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   const webhook = body.webhook ? checkWebhookRequest(body.webhook, s.webhooks, ctx.tenant) : undefined;
   const turns = turnsFromBody(body);
   // The model's tasks, the context's length and every image are checked before any model work.
-  const conversation = await prepareConversation({ jobs: s.jobs, store: s.store, tenant: ctx.tenant, ...(ctx.inline ? { inline: ctx.inline } : {}) }, model, turns, {
-    ...(body.messages !== undefined ? { maxPositions: CONVERSATION_LIMITS.positions } : {}),
-  });
+  const conversation = await prepareConversation(
+    { jobs: s.jobs, store: s.store, tenant: ctx.tenant, ...(ctx.inline ? { inline: ctx.inline } : {}) },
+    model,
+    turns,
+    {
+      ...(body.messages !== undefined ? { maxPositions: CONVERSATION_LIMITS.positions } : {}),
+    },
+  );
   const { images, segments: turn } = conversation;
   const params = resolveParams(body, model);
-  const decoded = await s.decode(model.name, turn, { maxTokens: params.max_tokens, temperature: params.temperature, seed: streamSeed(params.seed, 'text', 0) });
+  const decoded = await s.decode(model.name, turn, {
+    maxTokens: params.max_tokens,
+    temperature: params.temperature,
+    seed: streamSeed(params.seed, 'text', 0),
+  });
 
   const id = ctx.id ?? newGenerationId();
   await Promise.all(images.map((img, k) => s.store.put(inputImageKey(id, k), img.png, { contentType: 'image/png' })));
@@ -127,7 +136,18 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
   };
   await s.jobs.create(record);
   s.metrics.generationsCreated.inc({ kind: queued ? 'image' : 'text' });
-  log.info({ job_id: id, model: model.name, stop: decoded.stop, tokens: decoded.ids.length, images_in: images.length, turns: turns.length, positions: conversation.positions }, 'generation created');
+  log.info(
+    {
+      job_id: id,
+      model: model.name,
+      stop: decoded.stop,
+      tokens: decoded.ids.length,
+      images_in: images.length,
+      turns: turns.length,
+      positions: conversation.positions,
+    },
+    'generation created',
+  );
   if (!queued) {
     // Finished here: no worker will see it, so its `completed` event is queued now.
     await queueWebhookEvent({ queue: s.queue, store: s.store }, record, 'completed').catch((err: unknown) =>
@@ -151,7 +171,9 @@ export async function createGeneration(s: GenerationService, body: CreateGenerat
 /** The prefilled context with images as their input keys, then the generated ids (and stop token). */
 function storedContext(id: string, turn: readonly Segment[], generated: readonly number[]): ContextSegment[] {
   let k = 0;
-  const context: ContextSegment[] = turn.map((seg) => (seg.type === 'text' ? { type: 'text', ids: [...seg.ids] } : { type: 'image', key: inputImageKey(id, k++) }));
+  const context: ContextSegment[] = turn.map((seg) =>
+    seg.type === 'text' ? { type: 'text', ids: [...seg.ids] } : { type: 'image', key: inputImageKey(id, k++) },
+  );
   const last = context[context.length - 1];
   // A context always ends with the `<assistant>` text segment, so the answer joins it.
   if (last?.type === 'text') last.ids.push(...generated);

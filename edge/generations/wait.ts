@@ -4,8 +4,9 @@
  * platform cuts a response short: Lambda); the applied value is echoed in
  * `Preference-Applied`. Other preferences in the header are ignored, as the RFC asks.
  */
-import { isTerminal } from '../../shared/jobs/status.js';
+
 import type { JobRepository } from '../../shared/jobs/repository.js';
+import { isTerminal } from '../../shared/jobs/status.js';
 import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { pollUntil } from '../poll.js';
@@ -23,7 +24,13 @@ export function preferredWait(prefer: string | undefined, max: number = MAX_WAIT
 }
 
 /** The record once terminal, or as it is when `seconds` have passed; read again whenever `changes` says to. */
-export async function waitUntilTerminal(jobs: JobRepository<JobRecord>, record: JobRecord, seconds: number, changes: JobChanges, signal?: AbortSignal): Promise<JobRecord> {
+export async function waitUntilTerminal(
+  jobs: JobRepository<JobRecord>,
+  record: JobRecord,
+  seconds: number,
+  changes: JobChanges,
+  signal?: AbortSignal,
+): Promise<JobRecord> {
   const watch = changes.watch([record.id]);
   try {
     // Read once first: the job may have ended between its creation and the watch.

@@ -7,8 +7,8 @@
  * reads back from the history (./history.ts), so a follow-up edits what was drawn.
  */
 import type { JobRepository } from '../../shared/jobs/repository.js';
-import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { Logger } from '../../shared/logging/index.js';
+import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { Message, MessagePart } from '../../shared/schemas/conversation.js';
 import type { CreateGenerationRequest } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
@@ -43,7 +43,9 @@ export function messagesOf(turns: readonly TurnSpec[]): Message[] {
     content: turn.parts.map((part): MessagePart => {
       if (part.type === 'text') return { type: 'text', text: part.text };
       const { source } = part;
-      return source.kind === 'data_url' ? { type: 'image', url: source.url } : { type: 'image', generation: source.generation, index: source.index };
+      return source.kind === 'data_url'
+        ? { type: 'image', url: source.url }
+        : { type: 'image', generation: source.generation, index: source.index };
     }),
   }));
 }
@@ -55,7 +57,11 @@ export async function imageAnswer(
 ): Promise<ImageAnswer> {
   const created = await deps.createGeneration({ ...request, messages: messagesOf(turns) });
   deps.log.info({ generation: created.id }, 'openai chat: the answer goes on with an image');
-  const waited = await waitForGenerations(deps.jobs, [created], { deadline: Date.now() + deps.waitMs, changes: deps.changes, ...(deps.signal ? { signal: deps.signal } : {}) });
+  const waited = await waitForGenerations(deps.jobs, [created], {
+    deadline: Date.now() + deps.waitMs,
+    changes: deps.changes,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
   const record = waited.records[0]!;
   if (!waited.done) {
     throw new OpenAiError(
@@ -68,7 +74,9 @@ export async function imageAnswer(
   let images = 0;
   const numbered = record.output.map((part) => ({ part, number: part.type === 'image' ? ++images : 0 }));
   const pieces = await Promise.all(
-    numbered.map(async ({ part, number }) => (part.type === 'text' ? part.text : `![image ${number}](${new URL(await deps.urlFor(part.key), deps.baseUrl).href})`)),
+    numbered.map(async ({ part, number }) =>
+      part.type === 'text' ? part.text : `![image ${number}](${new URL(await deps.urlFor(part.key), deps.baseUrl).href})`,
+    ),
   );
   return { content: pieces.join(''), record };
 }

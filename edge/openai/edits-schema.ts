@@ -12,25 +12,48 @@ import { ImageSize, ModelName } from '../../shared/schemas/models.js';
 import { formNumber } from '../body/form-fields.js';
 import { MAX_IMAGES_PER_REQUEST } from './schemas.js';
 
-const Upload = z.instanceof(File, { message: 'expected an image file' }).meta({ type: 'string', format: 'binary', description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB.' });
+const Upload = z
+  .instanceof(File, { message: 'expected an image file' })
+  .meta({ type: 'string', format: 'binary', description: 'A PNG, JPEG, WebP or GIF file, at most 5 MB.' });
 
 export const ImageEditForm = z
   .object({
-    image: Upload.optional().meta({ description: 'The image to change: one file (PNG, JPEG, WebP or GIF, at most 5 MB), read at the model\'s size.' }),
-    'image[]': z.array(Upload).min(1).max(1).optional().meta({ description: 'The same as `image`, as OpenAI\'s clients send a list (one image only).' }),
-    prompt: z
-      .string()
+    image: Upload.optional().meta({
+      description: "The image to change: one file (PNG, JPEG, WebP or GIF, at most 5 MB), read at the model's size.",
+    }),
+    'image[]': z
+      .array(Upload)
       .min(1)
-      .max(LIMITS.promptChars)
-      .meta({ description: 'The instruction, sent to the model as it is after the image: `make the circle blue`, `draw this in twitter style`.', example: 'make the circle at the top left blue' }),
+      .max(1)
+      .optional()
+      .meta({ description: "The same as `image`, as OpenAI's clients send a list (one image only)." }),
+    prompt: z.string().min(1).max(LIMITS.promptChars).meta({
+      description: 'The instruction, sent to the model as it is after the image: `make the circle blue`, `draw this in twitter style`.',
+      example: 'make the circle at the top left blue',
+    }),
     model: ModelName.optional(),
-    n: formNumber({ min: 1, max: MAX_IMAGES_PER_REQUEST, int: true, description: 'Edits to make, 1 to 4 (default 1); separate generations that batch together.' }),
+    n: formNumber({
+      min: 1,
+      max: MAX_IMAGES_PER_REQUEST,
+      int: true,
+      description: 'Edits to make, 1 to 4 (default 1); separate generations that batch together.',
+    }),
     size: ImageSize.optional(),
     response_format: z.enum(['url', 'b64_json']).optional().meta({ description: '`url` (default) or `b64_json`.' }),
     user: z.string().max(256).optional(),
     seed: formNumber({ min: 0, max: LIMITS.seedMax, int: true, description: 'Seed (this API): edit k uses seed + k; random when absent.' }),
-    steps: formNumber({ min: LIMITS.steps.min, max: LIMITS.steps.max, int: true, description: 'Denoising steps (this API); the counts GET /v1/models lists under `sampling` (else 400 unsupported_steps).' }),
-    guidance: formNumber({ min: LIMITS.guidance.min, max: LIMITS.guidance.max, description: 'Classifier-free guidance scale (this API); only the default where the model\'s `sampling.guidance` is `fixed` (else 400 unsupported_guidance).' }),
+    steps: formNumber({
+      min: LIMITS.steps.min,
+      max: LIMITS.steps.max,
+      int: true,
+      description: 'Denoising steps (this API); the counts GET /v1/models lists under `sampling` (else 400 unsupported_steps).',
+    }),
+    guidance: formNumber({
+      min: LIMITS.guidance.min,
+      max: LIMITS.guidance.max,
+      description:
+        "Classifier-free guidance scale (this API); only the default where the model's `sampling.guidance` is `fixed` (else 400 unsupported_guidance).",
+    }),
     temperature: formNumber({
       min: LIMITS.temperature.min,
       max: LIMITS.temperature.max,

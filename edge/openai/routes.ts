@@ -15,10 +15,10 @@ import { jsonBody } from '../middleware/json-body.js';
 import type { ModelCatalog } from '../models/catalog.js';
 import { resolveOrThrow } from '../models/routes.js';
 import { answerChat, completionBody, completionChunks } from './chat.js';
-import { respondWithImages } from './images-deps.js';
-import { OpenAiErrorBody, openAiHook } from './errors.js';
 import { registerImageEditsRoute } from './edits-route.js';
+import { OpenAiErrorBody, openAiHook } from './errors.js';
 import { generateImages } from './images.js';
+import { respondWithImages } from './images-deps.js';
 import { ChatCompletion, ChatRequest, ImagesRequest, ImagesResponse } from './schemas.js';
 
 /** The paths whose errors are answered in OpenAI's shape. */
@@ -40,7 +40,9 @@ export const imagesRoute = createRoute({
   request: { body: { required: true, ...json(ImagesRequest, 'The prompt and how many images.') } },
   responses: {
     200: json(ImagesResponse, 'The images, as URLs or base64 PNGs.'),
-    400: error('invalid_request (with `param`), prompt_too_long, unsupported_steps / unsupported_guidance (`param` steps or guidance: what the model samples with, GET /v1/models).'),
+    400: error(
+      'invalid_request (with `param`), prompt_too_long, unsupported_steps / unsupported_guidance (`param` steps or guidance: what the model samples with, GET /v1/models).',
+    ),
     401: error('unauthorized'),
     404: error('model_not_found'),
     500: error('a generation failed or the model answered without an image (`error.generation_ids`).'),
@@ -55,7 +57,7 @@ export const chatRoute = createRoute({
   summary: 'Chat completion (OpenAI-compatible)',
   description:
     "OpenAI's chat completions over a conversation. The whole history is read: user and assistant messages (system and developer " +
-    'messages are not; consecutive messages of one role are one turn), their text and `image_url` parts in order, and in an assistant\'s text ' +
+    "messages are not; consecutive messages of one role are one turn), their text and `image_url` parts in order, and in an assistant's text " +
     "markdown image links `![...](url)`: how an earlier answer's image comes back. An image URL is a data URL or one of this server's output " +
     "image URLs (the caller's own generations; another's is 404). Several turns need a model with the multi_turn task (400 unsupported_conversation). " +
     "An image alone in the last user message is asked the model's describe prompt. `stream: true` answers with server-sent " +
@@ -70,7 +72,13 @@ export const chatRoute = createRoute({
       content: {
         'application/json': { schema: ChatCompletion },
         // One event's fields, as SSE clients (and schemathesis) read a stream: `data` is a chunk as JSON, or `[DONE]`.
-        'text/event-stream': { schema: z.object({ event: z.string().optional(), id: z.string().optional(), data: z.string().meta({ description: 'A chat.completion.chunk as JSON, or `[DONE]` last.' }) }) },
+        'text/event-stream': {
+          schema: z.object({
+            event: z.string().optional(),
+            id: z.string().optional(),
+            data: z.string().meta({ description: 'A chat.completion.chunk as JSON, or `[DONE]` last.' }),
+          }),
+        },
       },
     },
     400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long, unsupported_conversation.'),
@@ -94,11 +102,7 @@ export interface OpenAiDeps {
 
 export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps): void {
   registerImageEditsRoute(app, deps);
-  app.openapi(
-    imagesRoute,
-    (c) => respondWithImages(c, deps, c.req.valid('json'), generateImages),
-    openAiHook,
-  );
+  app.openapi(imagesRoute, (c) => respondWithImages(c, deps, c.req.valid('json'), generateImages), openAiHook);
 
   app.openapi(
     chatRoute,
@@ -108,7 +112,8 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
       const { service } = deps;
       const images = {
         // An answer's images are a generation for the caller's tenant, waited for like the images route's.
-        createGeneration: async (request: CreateGenerationRequest) => (await createGeneration(service, request, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
+        createGeneration: async (request: CreateGenerationRequest) =>
+          (await createGeneration(service, request, { requestId: c.var.requestId, log: c.var.log, tenant: c.var.tenant })).record,
         jobs: service.jobs,
         changes: deps.changes,
         urlFor: (key: string) => deps.urls.urlFor(key),
@@ -118,7 +123,15 @@ export function registerOpenAiRoutes(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps
         signal: c.req.raw.signal,
       };
       const answer = await answerChat(
-        { model: { id: served.entry.id, info: served.info }, decode: service.decode, now: service.now, jobs: service.jobs, store: service.store, tenant: c.var.tenant, images },
+        {
+          model: { id: served.entry.id, info: served.info },
+          decode: service.decode,
+          now: service.now,
+          jobs: service.jobs,
+          store: service.store,
+          tenant: c.var.tenant,
+          images,
+        },
         body,
       );
       if (!body.stream) return c.json(completionBody(answer), 200);

@@ -9,23 +9,41 @@ import { ImageSize, ModelName } from '../../shared/schemas/models.js';
 
 export const MAX_IMAGES_PER_REQUEST = 4;
 
-const seed = z.number().int().min(0).max(LIMITS.seedMax).nullish().meta({ description: 'Seed of the noise (image k uses its own stream); random when absent.' });
+const seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(LIMITS.seedMax)
+  .nullish()
+  .meta({ description: 'Seed of the noise (image k uses its own stream); random when absent.' });
 
 export const ImagesRequest = z
   .object({
     model: ModelName.nullish(),
-    prompt: z
-      .string()
+    prompt: z.string().min(1).max(LIMITS.promptChars).meta({
+      description:
+        "What to draw. It is put into the model's drawing request (its draw prefix): `a red circle` asks for `draw a red circle`.",
+      example: 'a large red circle at the top left',
+    }),
+    n: z
+      .number()
+      .int()
       .min(1)
-      .max(LIMITS.promptChars)
-      .meta({ description: "What to draw. It is put into the model's drawing request (its draw prefix): `a red circle` asks for `draw a red circle`.", example: 'a large red circle at the top left' }),
-    n: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST).nullish().meta({ description: 'Images to make, 1 to 4 (default 1); they run as separate generations that batch together.' }),
+      .max(MAX_IMAGES_PER_REQUEST)
+      .nullish()
+      .meta({ description: 'Images to make, 1 to 4 (default 1); they run as separate generations that batch together.' }),
     size: ImageSize.nullish(),
     response_format: z.enum(['url', 'b64_json']).nullish().meta({ description: '`url` (default) or `b64_json` (the PNG in base64).' }),
     user: z.string().max(256).nullish().meta({ description: 'Your end user, for your own tracing; logged, not stored.' }),
     seed,
-    steps: z.number().int().min(LIMITS.steps.min).max(LIMITS.steps.max).nullish().meta({ description: 'Denoising steps (this API); the model\'s default when absent; the counts GET /v1/models lists under `sampling` (else 400 unsupported_steps).' }),
-    guidance: z.number().min(LIMITS.guidance.min).max(LIMITS.guidance.max).nullish().meta({ description: 'Classifier-free guidance scale (this API); only the default where the model\'s `sampling.guidance` is `fixed` (else 400 unsupported_guidance).' }),
+    steps: z.number().int().min(LIMITS.steps.min).max(LIMITS.steps.max).nullish().meta({
+      description:
+        "Denoising steps (this API); the model's default when absent; the counts GET /v1/models lists under `sampling` (else 400 unsupported_steps).",
+    }),
+    guidance: z.number().min(LIMITS.guidance.min).max(LIMITS.guidance.max).nullish().meta({
+      description:
+        "Classifier-free guidance scale (this API); only the default where the model's `sampling.guidance` is `fixed` (else 400 unsupported_guidance).",
+    }),
   })
   .strict()
   .meta({ id: 'ImagesRequest' });
@@ -39,7 +57,7 @@ export const ImagesResponse = z
   .object({
     created: z.number().int(),
     data: z.array(ImageDatum),
-    generation_ids: z.array(z.string()).meta({ description: 'This API\'s generations behind the images (GET /v1/generations/{id}).' }),
+    generation_ids: z.array(z.string()).meta({ description: "This API's generations behind the images (GET /v1/generations/{id})." }),
   })
   .meta({ id: 'ImagesResponse' });
 export type ImagesResponse = z.infer<typeof ImagesResponse>;
@@ -61,7 +79,8 @@ const ImageUrlContent = z
     image_url: z
       .object({
         url: z.string().meta({
-          description: "A data URL (data:image/png;base64,... or data:image/jpeg;base64,...), or the URL of one of this server's output images (the caller's own); other URLs are not fetched.",
+          description:
+            "A data URL (data:image/png;base64,... or data:image/jpeg;base64,...), or the URL of one of this server's output images (the caller's own); other URLs are not fetched.",
           // What edge/openai/history.ts reads; the server checks the same (400 unsupported_image otherwise).
           anyOf: [{ pattern: IMAGE_DATA_URL_PATTERN }, { pattern: OUTPUT_IMAGE_URL_PATTERN }],
         }),
@@ -82,7 +101,11 @@ const UserContent = z.union([
     .min(1)
     .refine((parts) => parts.some(readable), 'a user message needs text or an image')
     // What the refinement checks, in the document: at least one part that is an image or non-empty text.
-    .meta({ contains: { anyOf: [{ properties: { type: { const: 'image_url' } } }, { properties: { type: { const: 'text' }, text: { minLength: 1 } } }] } }),
+    .meta({
+      contains: {
+        anyOf: [{ properties: { type: { const: 'image_url' } } }, { properties: { type: { const: 'text' }, text: { minLength: 1 } } }],
+      },
+    }),
 ]);
 
 export const ChatMessage = z.discriminatedUnion('role', [
@@ -106,7 +129,7 @@ export const ChatRequest = z
       .max(64)
       .meta({
         description:
-          'The conversation; the model answers the last message, which is the user\'s. User and assistant messages are read in order (system and developer messages are not; ' +
+          "The conversation; the model answers the last message, which is the user's. User and assistant messages are read in order (system and developer messages are not; " +
           "consecutive messages of one role are one turn); an assistant's earlier images come back as `image_url` parts or markdown image links `![...](url)` in its text. " +
           'In all at most 8 images and 8000 characters of text, and a context of 4096 positions.',
       }),
@@ -114,7 +137,12 @@ export const ChatRequest = z
     stream_options: z.object({ include_usage: z.boolean().nullish() }).strict().nullish(),
     max_tokens: z.number().int().min(LIMITS.maxTokens.min).max(LIMITS.maxTokens.max).nullish(),
     max_completion_tokens: z.number().int().min(LIMITS.maxTokens.min).max(LIMITS.maxTokens.max).nullish(),
-    temperature: z.number().min(LIMITS.temperature.min).max(LIMITS.temperature.max).nullish().meta({ description: '0 (the default) is greedy.' }),
+    temperature: z
+      .number()
+      .min(LIMITS.temperature.min)
+      .max(LIMITS.temperature.max)
+      .nullish()
+      .meta({ description: '0 (the default) is greedy.' }),
     seed,
     n: z.literal(1).nullish().meta({ description: 'Only 1.' }),
     user: z.string().max(256).nullish(),

@@ -25,7 +25,11 @@ export interface WaitResult {
   done: boolean;
 }
 
-export async function waitForGenerations(jobs: JobRepository<JobRecord>, initial: readonly JobRecord[], options: WaitOptions): Promise<WaitResult> {
+export async function waitForGenerations(
+  jobs: JobRepository<JobRecord>,
+  initial: readonly JobRecord[],
+  options: WaitOptions,
+): Promise<WaitResult> {
   // Reads before the first check: the records given may be stale by now.
   const refresh = (records: readonly JobRecord[]) =>
     Promise.all(records.map(async (r) => (isTerminal(r.status) ? r : ((await jobs.get(r.id)) ?? r))));

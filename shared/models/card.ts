@@ -3,7 +3,16 @@
  * fields (`description`, `licenses`, `conversation.draw_template`, `conversation.styles`,
  * `conversation.tasks`, `data_card`) get plain defaults when a package does not have them.
  */
-import { declaredTasks, DEFAULT_PROMPTS, samplingOf, type ConversationPrompts, type ConversationTask, type Manifest, type ManifestLicense, type Sampling } from '../runtime/index.js';
+import {
+  type ConversationPrompts,
+  type ConversationTask,
+  DEFAULT_PROMPTS,
+  declaredTasks,
+  type Manifest,
+  type ManifestLicense,
+  type Sampling,
+  samplingOf,
+} from '../runtime/index.js';
 
 export type ModelPrompts = ConversationPrompts;
 

@@ -168,12 +168,18 @@ export const manifestSchema = z
     check(image.height === image.grid_h * image.patch_size, ['image', 'grid_h'], 'must equal height / patch_size');
     check(image.width === image.grid_w * image.patch_size, ['image', 'grid_w'], 'must equal width / patch_size');
     check(image.num_patches === image.grid_h * image.grid_w, ['image', 'num_patches'], 'must equal grid_h * grid_w');
-    check(image.patch_dim === image.patch_size * image.patch_size * image.channels, ['image', 'patch_dim'], 'must equal patch_size^2 * channels');
+    check(
+      image.patch_dim === image.patch_size * image.patch_size * image.channels,
+      ['image', 'patch_dim'],
+      'must equal patch_size^2 * channels',
+    );
     const [lo, hi] = m.diffusion.guidance_interval;
     check(lo <= hi, ['diffusion', 'guidance_interval'], 'must be [lo, hi] with lo <= hi');
     const { steps, default_steps: defaultSteps } = m.diffusion;
-    if (steps && 'supported' in steps) check(steps.supported.includes(defaultSteps), ['diffusion', 'steps', 'supported'], `must include default_steps (${defaultSteps})`);
-    if (steps && 'max' in steps) check(defaultSteps <= steps.max, ['diffusion', 'steps', 'max'], `must be at least default_steps (${defaultSteps})`);
+    if (steps && 'supported' in steps)
+      check(steps.supported.includes(defaultSteps), ['diffusion', 'steps', 'supported'], `must include default_steps (${defaultSteps})`);
+    if (steps && 'max' in steps)
+      check(defaultSteps <= steps.max, ['diffusion', 'steps', 'max'], `must be at least default_steps (${defaultSteps})`);
     for (const name of SPECIAL_TOKEN_NAMES) {
       const id = m.tokenizer.special_tokens[name];
       check(id < m.tokenizer.vocab_size, ['tokenizer', 'special_tokens', name], 'must be below vocab_size');
@@ -184,11 +190,16 @@ export const manifestSchema = z
     for (const name of GRAPH_OUTPUTS) check(outputs.includes(name), ['graph', 'outputs'], `must list output ${name}`);
     check(m.graph.file in m.files, ['files'], `must list the graph file ${m.graph.file}`);
     check(m.tokenizer.file in m.files, ['files'], `must list the tokenizer file ${m.tokenizer.file}`);
-    if (m.graph.denoise_file !== undefined) check(m.graph.denoise_file in m.files, ['graph', 'denoise_file'], `must be listed in files (${m.graph.denoise_file})`);
+    if (m.graph.denoise_file !== undefined)
+      check(m.graph.denoise_file in m.files, ['graph', 'denoise_file'], `must be listed in files (${m.graph.denoise_file})`);
     for (const [name, variant] of Object.entries(m.graph.variants ?? {})) {
       check(variant.file in m.files, ['graph', 'variants', name, 'file'], `must be listed in files (${variant.file})`);
       if (variant.denoise_file !== undefined) {
-        check(variant.denoise_file in m.files, ['graph', 'variants', name, 'denoise_file'], `must be listed in files (${variant.denoise_file})`);
+        check(
+          variant.denoise_file in m.files,
+          ['graph', 'variants', name, 'denoise_file'],
+          `must be listed in files (${variant.denoise_file})`,
+        );
       }
     }
   });
@@ -247,7 +258,8 @@ async function verifyFile(dir: string, name: string, expected: { sha256: string;
     (s) => s.size,
     () => undefined,
   );
-  if (size === undefined) throw new ModelPackageError(`model package file ${name} is missing (listed in manifest.json, not found at ${path})`);
+  if (size === undefined)
+    throw new ModelPackageError(`model package file ${name} is missing (listed in manifest.json, not found at ${path})`);
   if (size !== expected.bytes) {
     throw new ModelPackageError(`model package file ${name} has ${size} bytes, manifest.json says ${expected.bytes}`);
   }

@@ -15,7 +15,12 @@ export interface SampleImageOptions {
 }
 
 /** Denoise one image from noise given its context (ending in `<boi>`) and the unconditional one. */
-export async function sampleImage(runtime: ModelRuntime, cond: KvCache, uncond: KvCache | undefined, options: SampleImageOptions = {}): Promise<Float32Array> {
+export async function sampleImage(
+  runtime: ModelRuntime,
+  cond: KvCache,
+  uncond: KvCache | undefined,
+  options: SampleImageOptions = {},
+): Promise<Float32Array> {
   const { diffusion } = runtime.manifest;
   const steps = options.steps ?? diffusion.default_steps;
   const guidance = options.guidance ?? diffusion.default_guidance;
@@ -24,9 +29,7 @@ export async function sampleImage(runtime: ModelRuntime, cond: KvCache, uncond: 
   // Fixed guidance is in the network: the unconditional context is never run.
   if (!needsUnconditional(runtime.manifest)) uncond = undefined;
   for (let i = 0; i < steps; i += 1) {
-    const [next] = await runtime.denoiseStep([
-      { cond, ...(uncond ? { uncond } : {}), x, t: grid[i]!, tNext: grid[i + 1]!, guidance },
-    ]);
+    const [next] = await runtime.denoiseStep([{ cond, ...(uncond ? { uncond } : {}), x, t: grid[i]!, tNext: grid[i + 1]!, guidance }]);
     x = next!;
     options.onStep?.(i + 1, steps);
   }

@@ -13,15 +13,17 @@ export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * registry); the OpenAPI document states that as enums, written when the document is built
  * (edge/openapi-served.ts replaces these components), so a schema-valid request is served.
  */
-export const ModelName = z
-  .string()
-  .min(1)
-  .max(64)
-  .meta({ id: 'ModelName', description: 'A model this server serves (GET /v1/models); the default model when absent.', example: 'shapes64' });
+export const ModelName = z.string().min(1).max(64).meta({
+  id: 'ModelName',
+  description: 'A model this server serves (GET /v1/models); the default model when absent.',
+  example: 'shapes64',
+});
 
-export const ImageSize = z
-  .string()
-  .meta({ id: 'ImageSize', description: "An image size, `WIDTHxHEIGHT`: the model's own (GET /v1/models, `image`); no other size is made.", example: '64x64' });
+export const ImageSize = z.string().meta({
+  id: 'ImageSize',
+  description: "An image size, `WIDTHxHEIGHT`: the model's own (GET /v1/models, `image`); no other size is made.",
+  example: '64x64',
+});
 
 export const ModelLicense = z
   .object({
@@ -49,18 +51,19 @@ export const ModelSampling = z
   .object({
     default_steps: z.number().int().positive().meta({ description: 'Denoising steps per image when a request gives none.' }),
     max_steps: z.number().int().positive().meta({ description: 'The most steps it takes.' }),
-    supported_steps: z
-      .array(z.number().int().positive())
-      .optional()
-      .meta({ description: 'When present, the only step counts it takes (a few-step model: e.g. [1, 2]); absent: any count from 1 to max_steps.' }),
+    supported_steps: z.array(z.number().int().positive()).optional().meta({
+      description: 'When present, the only step counts it takes (a few-step model: e.g. [1, 2]); absent: any count from 1 to max_steps.',
+    }),
     guidance: z.enum(['adjustable', 'fixed']).meta({
-      description: 'adjustable: `guidance` is any scale (0-20; an unconditional row per image at the guided steps). fixed: the scale is distilled into the network, which runs no unconditional row; only default_guidance is taken.',
+      description:
+        'adjustable: `guidance` is any scale (0-20; an unconditional row per image at the guided steps). fixed: the scale is distilled into the network, which runs no unconditional row; only default_guidance is taken.',
     }),
     default_guidance: z.number().meta({ description: 'Guidance scale when a request gives none.' }),
   })
   .meta({
     id: 'ModelSampling',
-    description: 'How it draws: POST /v1/generations and the image routes refuse other `steps` (400 unsupported_steps) or `guidance` (400 unsupported_guidance).',
+    description:
+      'How it draws: POST /v1/generations and the image routes refuse other `steps` (400 unsupported_steps) or `guidance` (400 unsupported_guidance).',
   });
 export type ModelSampling = z.infer<typeof ModelSampling>;
 
@@ -72,7 +75,9 @@ export const ModelObject = z
     owned_by: z.string(),
     name: z.string().meta({ description: 'Same as id.' }),
     description: z.string(),
-    image: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).meta({ description: 'Size of the images it reads and draws.' }),
+    image: z
+      .object({ width: z.number().int().positive(), height: z.number().int().positive() })
+      .meta({ description: 'Size of the images it reads and draws.' }),
     prompts: ModelPromptsSchema,
     tasks: z.array(z.enum(CONVERSATION_TASKS)).meta({
       description:
@@ -83,7 +88,10 @@ export const ModelObject = z
     }),
     sampling: ModelSampling,
     licenses: z.array(ModelLicense),
-    data_card: z.record(z.string(), z.unknown()).optional().meta({ description: 'What the model was trained on (the package manifest\'s data card).' }),
+    data_card: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: "What the model was trained on (the package manifest's data card)." }),
     default: z.boolean().meta({ description: 'Whether a generation without `model` uses it.' }),
   })
   .meta({ id: 'Model' });

@@ -22,7 +22,7 @@ import type { JobRecord } from '../../../shared/schemas/job.js';
 import { generationView } from '../../../shared/schemas/view.js';
 import { webhookDeliveries } from '../../../shared/webhooks/log.js';
 import { formatEvent, formatRetry, HEARTBEAT, type SseEvent } from './format.js';
-import { watchGeneration, type GenerationState } from './watch.js';
+import { type GenerationState, watchGeneration } from './watch.js';
 
 export interface EventsOptions {
   mode: 'stream' | 'buffered';
@@ -60,7 +60,10 @@ export async function generationEvents(c: Context, deps: EventsDeps, current: Ge
     event: 'generation',
     id: s.id,
     data: JSON.stringify(
-      await generationView(s.record, deps.urls, deps.defaultModel, { queuePosition: s.queuePosition, ...(deps.store ? await webhookDeliveries(deps.store, s.record) : {}) }),
+      await generationView(s.record, deps.urls, deps.defaultModel, {
+        queuePosition: s.queuePosition,
+        ...(deps.store ? await webhookDeliveries(deps.store, s.record) : {}),
+      }),
     ),
   });
   const id = current.record.id;

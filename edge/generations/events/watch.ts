@@ -5,10 +5,11 @@
  * once, then each state whose event id differs, and returns after a terminal state or when
  * `signal` aborts.
  */
-import { isTerminal } from '../../../shared/jobs/status.js';
+
 import type { JobRepository } from '../../../shared/jobs/repository.js';
-import type { JobQueue } from '../../../shared/ports/queue.js';
+import { isTerminal } from '../../../shared/jobs/status.js';
 import type { JobChanges } from '../../../shared/ports/job-changes.js';
+import type { JobQueue } from '../../../shared/ports/queue.js';
 import type { JobRecord } from '../../../shared/schemas/job.js';
 import { queuePosition } from '../queue-position.js';
 import { eventId } from './event-id.js';
@@ -32,7 +33,12 @@ export async function readState(jobs: JobRepository<JobRecord>, queue: JobQueue,
   return { record, queuePosition: position, id: eventId(record, position), terminal: isTerminal(record.status) };
 }
 
-export async function* watchGeneration(jobs: JobRepository<JobRecord>, queue: JobQueue, id: string, options: WatchOptions): AsyncGenerator<GenerationState> {
+export async function* watchGeneration(
+  jobs: JobRepository<JobRecord>,
+  queue: JobQueue,
+  id: string,
+  options: WatchOptions,
+): AsyncGenerator<GenerationState> {
   let last: string | undefined;
   // Watched before the first read, so that a write between the two is not missed.
   const watch = options.changes.watch([id]);
