@@ -3,26 +3,27 @@
  * the signals. SIGTERM/SIGINT: stop receiving, finish or hand back the held jobs within the
  * grace period, exit 0. Started by the container (Dockerfile) or by `npm start` as a child.
  */
+
+import { openAdapters } from '../shared/adapters.js';
 import { ConfigError, configFromProcessEnv } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
-import { loadModelRegistry, ModelRegistryError, type ModelRegistry } from '../shared/models/index.js';
+import { loadModelRegistry, type ModelRegistry, ModelRegistryError } from '../shared/models/index.js';
 import { createRuntime, type OnnxModelRuntime } from '../shared/runtime/index.js';
-import { openAdapters } from '../shared/adapters.js';
 import { measureAutoBatch } from './autotune.js';
 import { EXIT_CONFIG } from './exit-codes.js';
 import { startHealthServer } from './health.js';
+import { METRICS_PUSH_MS, tell } from './ipc.js';
 import { createWorkerMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
 import { ExecutionProviderUnavailable, openWorkerRuntime } from './provider-check.js';
-import { startWorker, type Worker } from './worker.js';
-import { METRICS_PUSH_MS, tell } from './ipc.js';
-import { TellingStore } from './telling-store.js';
-import { loadWorkerEnv } from './worker-env.js';
 import { EcsAgentTaskProtection, ScaleInProtection } from './task-protection.js';
+import { TellingStore } from './telling-store.js';
+import { startWorker, type Worker } from './worker.js';
+import { loadWorkerEnv } from './worker-env.js';
 
 async function main(): Promise<void> {
-  let config;
-  let env;
+  let config: ReturnType<typeof configFromProcessEnv>;
+  let env: ReturnType<typeof loadWorkerEnv>;
   try {
     config = configFromProcessEnv();
     env = loadWorkerEnv(process.env);
@@ -91,7 +92,18 @@ async function main(): Promise<void> {
     for (const runner of runners) {
       const auto = await measureAutoBatch(runner);
       maxBatch = Math.min(maxBatch, auto.chosen);
-      logger.info({ model: runner.name, chosen: auto.chosen, measurements: auto.measurements.map((m) => ({ batch: m.batch, msPerCall: round(m.msPerCall), rowsPerSecond: round(m.rowsPerSecond) })) }, 'WORKER_MAX_BATCH=auto: measured');
+      logger.info(
+        {
+          model: runner.name,
+          chosen: auto.chosen,
+          measurements: auto.measurements.map((m) => ({
+            batch: m.batch,
+            msPerCall: round(m.msPerCall),
+            rowsPerSecond: round(m.rowsPerSecond),
+          })),
+        },
+        'WORKER_MAX_BATCH=auto: measured',
+      );
     }
   } else {
     maxBatch = config.workerMaxBatch;
@@ -99,7 +111,12 @@ async function main(): Promise<void> {
 
   const tp = env.taskProtection;
   const protection = tp
-    ? new ScaleInProtection({ port: new EcsAgentTaskProtection(tp.agentUri), expiresInMinutes: tp.expiresInMinutes, idleMs: tp.idleMs, logger: logger.child({ part: 'task-protection' }) })
+    ? new ScaleInProtection({
+        port: new EcsAgentTaskProtection(tp.agentUri),
+        expiresInMinutes: tp.expiresInMinutes,
+        idleMs: tp.idleMs,
+        logger: logger.child({ part: 'task-protection' }),
+      })
     : undefined;
   worker = startWorker(
     { ...adapters, store, runners, logger, metrics, deadLetterWaitSeconds: env.deadLetterWaitSeconds, webhooks: config.webhooks },
@@ -113,9 +130,21 @@ async function main(): Promise<void> {
     },
   );
   state = 'ready';
-  logger.info({ models: registry.names, executionProvider: config.executionProvider, maxBatch, healthPort: health.port, queue: config.queue, store: config.store, taskProtection: protection !== undefined }, 'worker ready');
+  logger.info(
+    {
+      models: registry.names,
+      executionProvider: config.executionProvider,
+      maxBatch,
+      healthPort: health.port,
+      queue: config.queue,
+      store: config.store,
+      taskProtection: protection !== undefined,
+    },
+    'worker ready',
+  );
   tell({ type: 'worker-ready', healthPort: health.port, maxBatch, pid: process.pid });
-  if (process.send) setInterval(() => void metrics.json().then((json) => tell({ type: 'worker-metrics', metrics: json })), METRICS_PUSH_MS).unref();
+  if (process.send)
+    setInterval(() => void metrics.json().then((json) => tell({ type: 'worker-metrics', metrics: json })), METRICS_PUSH_MS).unref();
 
   let signals = 0;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {

@@ -5,14 +5,13 @@
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { z } from 'zod';
 import { INPUT_IMAGE_TYPES } from '../../shared/schemas/image-url.js';
 import type { EdgeEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import { editImages } from './edits.js';
 import { ImageEditForm } from './edits-schema.js';
-import { respondWithImages } from './images-deps.js';
 import { OpenAiErrorBody, openAiHook } from './errors.js';
+import { respondWithImages } from './images-deps.js';
 import type { OpenAiDeps } from './routes.js';
 import { ImagesResponse } from './schemas.js';
 
@@ -42,12 +41,23 @@ export const imageEditsRoute = createRoute({
     'A model that answers with text instead of an image is 500 `no_image`.',
   security: [{ bearerAuth: [] }],
   middleware: [formBody] as const,
-  request: { body: { required: true, content: {
-        'multipart/form-data': { schema: ImageEditForm, encoding: { image: { contentType: IMAGE_PARTS }, 'image[]': { contentType: IMAGE_PARTS } } },
-      }, description: 'The image file and the instruction.' } },
+  request: {
+    body: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: ImageEditForm,
+          encoding: { image: { contentType: IMAGE_PARTS }, 'image[]': { contentType: IMAGE_PARTS } },
+        },
+      },
+      description: 'The image file and the instruction.',
+    },
+  },
   responses: {
     200: { content: { 'application/json': { schema: ImagesResponse } }, description: 'The edited images, as URLs or base64 PNGs.' },
-    400: error('invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long, unsupported_steps / unsupported_guidance (`param` steps or guidance: what the model samples with, GET /v1/models).'),
+    400: error(
+      'invalid_request (with `param`), unsupported_image, invalid_base64, prompt_too_long, unsupported_steps / unsupported_guidance (`param` steps or guidance: what the model samples with, GET /v1/models).',
+    ),
     401: error('unauthorized'),
     404: error('model_not_found'),
     413: error('image_too_large'),
@@ -57,9 +67,5 @@ export const imageEditsRoute = createRoute({
 });
 
 export function registerImageEditsRoute(app: OpenAPIHono<EdgeEnv>, deps: OpenAiDeps): void {
-  app.openapi(
-    imageEditsRoute,
-    (c) => respondWithImages(c, deps, c.req.valid('form'), editImages),
-    openAiHook,
-  );
+  app.openapi(imageEditsRoute, (c) => respondWithImages(c, deps, c.req.valid('form'), editImages), openAiHook);
 }

@@ -8,7 +8,7 @@ import type { JobRepository } from '../../shared/jobs/repository.js';
 import type { Logger } from '../../shared/logging/index.js';
 import type { JobChanges } from '../../shared/ports/job-changes.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
-import { LIMITS, type CreateGenerationRequest } from '../../shared/schemas/generation.js';
+import { type CreateGenerationRequest, LIMITS } from '../../shared/schemas/generation.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { OpenAiError } from './errors.js';
 import type { ImagesRequest, ImagesResponse } from './schemas.js';
@@ -44,7 +44,9 @@ export function drawingPrompt(prompt: string, drawPrefix: string): string {
 export function checkSize(size: string | null | undefined, model: ImagesDeps['model']): void {
   const own = `${model.width}x${model.height}`;
   if (size != null && size !== own) {
-    throw new OpenAiError('invalid_request', `size: ${JSON.stringify(size)} is not made by ${model.id}; it draws ${own} only`, { param: 'size' });
+    throw new OpenAiError('invalid_request', `size: ${JSON.stringify(size)} is not made by ${model.id}; it draws ${own} only`, {
+      param: 'size',
+    });
   }
 }
 
@@ -79,7 +81,11 @@ export async function answerImages(
   const created = await Promise.all(requests.map((request) => deps.createGeneration(request)));
   const ids = created.map((r) => r.id);
   deps.log.info({ generations: ids, user: options.user }, 'openai images: generations created');
-  const waited = await waitForGenerations(deps.jobs, created, { deadline: Date.now() + deps.waitMs, changes: deps.changes, ...(deps.signal ? { signal: deps.signal } : {}) });
+  const waited = await waitForGenerations(deps.jobs, created, {
+    deadline: Date.now() + deps.waitMs,
+    changes: deps.changes,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
   if (!waited.done) {
     const running = waited.records.filter((r) => r.status === 'queued' || r.status === 'running').map((r) => r.id);
     throw new OpenAiError(
@@ -92,10 +98,15 @@ export async function answerImages(
   return { created: Math.floor(deps.now().getTime() / 1000), data, generation_ids: ids };
 }
 
-async function imageDatum(deps: ImagesDeps, record: JobRecord, format: 'url' | 'b64_json', prompt: string): Promise<ImagesResponse['data'][number]> {
+async function imageDatum(
+  deps: ImagesDeps,
+  record: JobRecord,
+  format: 'url' | 'b64_json',
+  prompt: string,
+): Promise<ImagesResponse['data'][number]> {
   assertSucceeded(record);
   const image = record.output.find((p) => p.type === 'image');
-  if (!image || image.type !== 'image') {
+  if (image?.type !== 'image') {
     const text = record.output.map((p) => (p.type === 'text' ? p.text : '')).join('');
     throw new OpenAiError('internal_error', `the model answered with text instead of an image: ${JSON.stringify(text.slice(0, 200))}`, {
       status: 500,
@@ -105,6 +116,10 @@ async function imageDatum(deps: ImagesDeps, record: JobRecord, format: 'url' | '
   }
   if (format === 'url') return { url: new URL(await deps.urlFor(image.key), deps.baseUrl).href, revised_prompt: prompt };
   const object = await deps.store.get(image.key);
-  if (!object) throw new OpenAiError('internal_error', `the image of generation ${record.id} is missing from the store`, { status: 500, code: 'internal_error' });
+  if (!object)
+    throw new OpenAiError('internal_error', `the image of generation ${record.id} is missing from the store`, {
+      status: 500,
+      code: 'internal_error',
+    });
   return { b64_json: Buffer.from(object.body).toString('base64'), revised_prompt: prompt };
 }

@@ -24,7 +24,7 @@ export const LIMITS = {
   seedMax: 0xffff_ffff,
 } as const;
 
-export { INPUT_IMAGE_TYPES, IMAGE_DATA_URL_PATTERN, ImageDataUrl } from './image-url.js';
+export { IMAGE_DATA_URL_PATTERN, INPUT_IMAGE_TYPES } from './image-url.js';
 
 /** An optional number within `bounds` (an integer where `int`), as the document describes it. */
 function bounded(bounds: { min: number; max: number; int?: boolean }, description: string) {
@@ -33,12 +33,10 @@ function bounded(bounds: { min: number; max: number; int?: boolean }, descriptio
 
 export const CreateGenerationRequest = z
   .object({
-    prompt: z
-      .string()
-      .min(1)
-      .max(LIMITS.promptChars)
-      .optional()
-      .meta({ description: 'The user turn, 1 to 4000 characters (one turn; or `messages` for a conversation: exactly one of the two).', example: 'draw a red circle on a blue background' }),
+    prompt: z.string().min(1).max(LIMITS.promptChars).optional().meta({
+      description: 'The user turn, 1 to 4000 characters (one turn; or `messages` for a conversation: exactly one of the two).',
+      example: 'draw a red circle on a blue background',
+    }),
     model: ModelName.optional(),
     images: z
       .array(ImageDataUrl)
@@ -47,8 +45,14 @@ export const CreateGenerationRequest = z
       .meta({ description: 'Up to 4 input images; they come before the prompt in the user turn (with `prompt` only).' }),
     messages: Messages.optional(),
     seed: bounded({ min: 0, max: LIMITS.seedMax, int: true }, 'Seed of the text sampler and of the image noise; random when absent.'),
-    steps: bounded({ ...LIMITS.steps, int: true }, "Denoising steps per image; the model's default when absent. Each model takes the counts GET /v1/models lists under `sampling` (else 400 unsupported_steps)."),
-    guidance: bounded(LIMITS.guidance, "Classifier-free guidance scale; the model's default when absent. A model whose `sampling.guidance` is `fixed` takes only its default (else 400 unsupported_guidance)."),
+    steps: bounded(
+      { ...LIMITS.steps, int: true },
+      "Denoising steps per image; the model's default when absent. Each model takes the counts GET /v1/models lists under `sampling` (else 400 unsupported_steps).",
+    ),
+    guidance: bounded(
+      LIMITS.guidance,
+      "Classifier-free guidance scale; the model's default when absent. A model whose `sampling.guidance` is `fixed` takes only its default (else 400 unsupported_guidance).",
+    ),
     max_tokens: bounded({ ...LIMITS.maxTokens, int: true }, 'Budget of generated text tokens for the whole answer (default 256).'),
     temperature: bounded(LIMITS.temperature, 'Text sampling temperature; 0 (the default) is greedy.'),
     webhook: WebhookRequest.optional(),
@@ -74,11 +78,22 @@ export const Progress = z
   .object({
     step: z.number().int().min(0),
     steps: z.number().int().min(0),
-    image: z.number().int().min(0).meta({ description: 'Index (from 0) of the image being made, or of the last one made once the answer is done.' }),
-    images_so_far: z.number().int().min(0).meta({ description: 'Images of the answer finished so far (each is in `output` as soon as it is made).' }),
+    image: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Index (from 0) of the image being made, or of the last one made once the answer is done.' }),
+    images_so_far: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Images of the answer finished so far (each is in `output` as soon as it is made).' }),
   })
   .strict()
-  .meta({ description: 'Denoising step `step` of `steps` of image `image` of the answer (0 of n while queued); an answer may hold several images.' });
+  .meta({
+    description:
+      'Denoising step `step` of `steps` of image `image` of the answer (0 of n while queued); an answer may hold several images.',
+  });
 
 export const GenerationError = z.object({ code: z.string().min(1), message: z.string() }).strict();
 
@@ -92,16 +107,13 @@ export const Generation = z
     output: z.array(OutputPart),
     error: GenerationError.optional(),
     webhook: WebhookView.optional(),
-    messages: z
-      .array(MessageView)
-      .optional()
-      .meta({ description: 'The conversation the request sent in `messages` (absent for a `prompt` request); `output` is the answer to its last turn.' }),
-    queue_position: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .meta({ description: 'While queued: generations waiting ahead of this one (0: next). Exact on the local queue, approximate on SQS.' }),
+    messages: z.array(MessageView).optional().meta({
+      description:
+        'The conversation the request sent in `messages` (absent for a `prompt` request); `output` is the answer to its last turn.',
+    }),
+    queue_position: z.number().int().min(0).optional().meta({
+      description: 'While queued: generations waiting ahead of this one (0: next). Exact on the local queue, approximate on SQS.',
+    }),
   })
   .strict()
   .meta({ id: 'Generation' });

@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotifiedJobChanges } from '../../edge/changes/notified.js';
+import { type PoolOptions, type SlotStatus, startWorkerPool, type WorkerPool } from '../../gpu-worker/pool.js';
 import { FileStore } from '../../shared/store/file-store.js';
-import { startWorkerPool, type PoolOptions, type SlotStatus, type WorkerPool } from '../../gpu-worker/pool.js';
 import { silentLogger, waitFor } from './helpers.js';
 
 const STAND_IN = fileURLToPath(new URL('./pool-stand-in.ts', import.meta.url));
@@ -42,7 +42,11 @@ function pool(env: Record<string, string>, options: Partial<PoolOptions> = {}): 
     ...options,
   });
   // Every process the pool ever ran, to prove that none outlives it.
-  p.onChange(() => p.status().forEach((s) => s.pid !== undefined && seen.add(s.pid)));
+  p.onChange(() =>
+    p.status().forEach((s) => {
+      if (s.pid !== undefined) seen.add(s.pid);
+    }),
+  );
   pools.push(p);
   return p;
 }
@@ -56,7 +60,8 @@ const startingPid = (p: WorkerPool, index = 0, not?: number): Promise<number> =>
     return s.state === 'starting' && s.pid !== undefined && s.pid !== not && s.pid;
   }, `worker ${index} starting`);
 
-const whole = (p: WorkerPool): Promise<boolean> => waitFor(async () => p.status().every((s) => s.state === 'ready'), 'every slot ready', 30_000);
+const whole = (p: WorkerPool): Promise<boolean> =>
+  waitFor(async () => p.status().every((s) => s.state === 'ready'), 'every slot ready', 30_000);
 
 afterEach(async () => {
   await Promise.all(pools.map((p) => p.stop()));
@@ -131,7 +136,12 @@ describe('the worker pool', () => {
 
   it('stops a slot on a configuration error (exit 2), says so once, and keeps the others', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     const logger = pino({ level: 'warn' }, sink);
     const p = pool({ STAND_IN_READY_MS: '100', STAND_IN_EXIT_CODE: '2' }, { logger, count: 2 });
     await p.started;
