@@ -3,7 +3,7 @@ type, default and the comment above it.
 
 They also accept the spellings the project's scripts have always used, so no caller changes:
 `--key=value`, `--flag=true|false` (tyro's own: `--flag` / `--no-flag`), JSON-quoted strings
-(`--model.image_input="vq"`) and JSON lists (`--diffusion.guidance_interval=[0.7,1]`).
+(`--conversations="shapes64"`) and JSON lists (`--diffusion.guidance_interval=[0.7,1]`).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from model.sampling.inference import Runtime
 def load_runtime(ckpt_path: str, raw: bool = False, device: str = "cpu") -> tuple[Runtime, Tokenizer]:
     ck = load_checkpoint(ckpt_path)  # a .pt file or a package folder
     tok = Tokenizer.from_json(ck["tokenizer"])
-    model = UnifiedModel(ModelConfig(**ck["model_config"]))
+    model = UnifiedModel(ModelConfig.from_dict(ck["model_config"]))
     model.load_state_dict(ck["model" if raw else "ema"])
     model.to(device)
     return Runtime(model, tok.pad, DiffusionConfig(**ck["diffusion_config"])), tok

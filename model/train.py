@@ -108,9 +108,6 @@ class TrainConfig:
     # which (model/data/examples.py): "mild", "style" (palette, line work, shading too) or "parts"
     # (and parts' colours, detail)
     augmentation: str = "mild"
-    # A research model reading finished images as codes (--model.image_input="vq", docs/thesis.md):
-    # the codebook file model/research/vq.py wrote, fixed for the run (a resumed run keeps its own).
-    vq_codebook: str = ""
     # "shapes64": train on conversations (model/data/shapes64_dialogues.py: draw, describe, edit,
     # several turns, refusals) instead of the two one-turn directions.
     conversations: str = ""
@@ -234,17 +231,16 @@ def as_is(item):
     return item
 
 
-def image_attention(model) -> str:
-    """The model's rule inside images (a research variant may be causal); a stand-in network
-    without a config (as in tests) gets the default."""
-    cfg = getattr(model, "cfg", None)
-    return cfg.image_attention if cfg is not None else "bidirectional"
+def mask_rule(model):
+    """The model's attention rule (a research variant may have its own); a stand-in network
+    without one (as in tests) gets the core's."""
+    return getattr(model, "attention_mask", attention_mask)
 
 
 def training_loss(net, model: UnifiedModel, b, tgt, x0_target, diff_weight, tcfg: TrainConfig):
     """Cross-entropy on the assistant's text plus the x0 regression on drawn images, a weighted
     mean over their values (all weights 1 without --edge_weight: the plain mean)."""
-    mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
+    mask = mask_rule(model)(b.valid, b.image_id)
     pk, pv = model.empty_cache(b.tokens.shape[0], device=b.tokens.device)
     with torch.autocast(b.tokens.device.type, dtype=torch.bfloat16, enabled=tcfg.bf16):
         logits, denoised, _, _ = net(b.tokens, b.patches, b.is_image, b.noise_level, b.positions, mask, pk, pv)
@@ -289,7 +285,7 @@ def denoise(
     model: UnifiedModel, b: Batch, patches: torch.Tensor, levels: torch.Tensor, tcfg: TrainConfig
 ) -> torch.Tensor:
     """The network's x0 prediction for every position of b with these image inputs (no gradient)."""
-    mask = attention_mask(b.valid, b.image_id, image_attention=image_attention(model))
+    mask = mask_rule(model)(b.valid, b.image_id)
     with torch.no_grad(), torch.autocast(b.tokens.device.type, dtype=torch.bfloat16, enabled=tcfg.bf16):
         _, x0, _, _ = model(
             b.tokens,
@@ -346,21 +342,6 @@ def roll_in(
     return dataclasses.replace(b, patches=torch.where(at, x_t, b.patches))
 
 
-def install_codebook(model: UnifiedModel, path: str) -> None:
-    """Copies a model/research/vq.py codebook into a fresh VQ model (it must match the model's shape)."""
-    from model.research.vq import load_codebook
-
-    if not path:
-        raise SystemExit("--model.image_input=vq needs --vq_codebook=<file from model/research/vq.py>")
-    cb = torch.from_numpy(load_codebook(path))
-    if tuple(cb.shape) != tuple(model.codebook.shape):
-        raise SystemExit(
-            f"{path}: codebook {tuple(cb.shape)}, the model wants {tuple(model.codebook.shape)} "
-            "(--model.codebook_size and the patch size must match the tokenizer)"
-        )
-    model.codebook.copy_(cb)
-
-
 def conversation_source(tcfg: TrainConfig, corpus=None):
     """--conversations: "shapes64" (model/data/shapes64_dialogues.py) or "corpus" (the emoji tasks of
     model/data/emoji_dialogues.py over --corpus); None for the two one-turn directions."""
@@ -396,8 +377,18 @@ def save_checkpoint(path: str, state: dict) -> None:
     os.replace(tmp, path)  # atomic: a kill mid-save never leaves a broken checkpoint
 
 
-def main(argv: list[str] | None = None) -> None:
-    tcfg = parse_args(argv)
+def main(
+    argv: list[str] | None = None,
+    *,
+    parse_config=None,
+    config: type[ModelConfig] = ModelConfig,
+    network: type[UnifiedModel] = UnifiedModel,
+    on_fresh=None,
+) -> None:
+    """Trains (or resumes) a model. model/research/train.py runs the study's variants through the
+    keywords: its own command line (parse_config), config and network classes, and on_fresh(model,
+    tcfg), called once on a fresh model before the EMA copies it."""
+    tcfg = (parse_config or parse_args)(argv)
     ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank, world = 0, 1
     if ddp:
@@ -436,17 +427,17 @@ def main(argv: list[str] | None = None) -> None:
             )
     if resume:
         tok = Tokenizer.from_json(resume["tokenizer"])
-        mcfg = ModelConfig(**resume["model_config"])
+        mcfg = config.from_dict(resume["model_config"])
         # A continued run may change how noise levels are drawn (--diffusion.t_mean=...); the
         # model's shape comes from the checkpoint alone.
         dcfg = DiffusionConfig(**{**resume["diffusion_config"], **given(tcfg.diffusion)})
     else:
         tok = corpus_tokenizer(corpus, tcfg.merges) if corpus is not None else train_default()
-        mcfg = ModelConfig(**{**given(tcfg.model), "vocab_size": tok.vocab_size})
+        mcfg = config(**{**given(tcfg.model), "vocab_size": tok.vocab_size})
         dcfg = DiffusionConfig(**given(tcfg.diffusion))
     torch.manual_seed(tcfg.seed)
-    model = UnifiedModel(mcfg).to(device)
-    ema = UnifiedModel(mcfg).to(device)
+    model = network(mcfg).to(device)
+    ema = network(mcfg).to(device)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         if tcfg.train_only and not re.search(tcfg.train_only, name):
@@ -472,8 +463,8 @@ def main(argv: list[str] | None = None) -> None:
         else:  # a slim checkpoint, or other parameters trained: fresh moments, warm up again
             opt_start = step
     else:
-        if mcfg.image_input == "vq":
-            install_codebook(model, tcfg.vq_codebook)
+        if on_fresh is not None:
+            on_fresh(model, tcfg)
         ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
     net = model

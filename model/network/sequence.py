@@ -125,30 +125,18 @@ def collate(rows: list[Row], pad_id: int, patch_dim: int) -> Batch:
     return Batch(t(tokens), t(patches), t(is_image), t(noise), t(positions), t(valid), t(image_id))
 
 
-IMAGE_ATTENTION = ("bidirectional", "causal")
-
-
 def attention_mask(
     new_valid: torch.Tensor,
     new_image_id: torch.Tensor,
     past_valid: torch.Tensor | None = None,
-    image_attention: str = "bidirectional",
 ) -> torch.Tensor:
     """Additive mask [B,T,P+T]. A query sees a key iff the key is valid and (it is not later,
-    or both are patches of the same image). Past keys are all earlier than new queries.
-    image_attention "causal" (a research variant, docs/thesis.md) drops the second rule: a
-    patch sees only the patches of its image at or before it in raster order (an image's
-    patches are consecutive and row-major); text is causal either way."""
-    if image_attention not in IMAGE_ATTENTION:
-        raise ValueError(f"image_attention {image_attention!r}: want one of {', '.join(IMAGE_ATTENTION)}")
+    or both are patches of the same image). Past keys are all earlier than new queries."""
     B, T = new_valid.shape
     idx = torch.arange(T, device=new_valid.device)
     causal = idx[None, :, None] >= idx[None, None, :]  # [1,T,T]
-    if image_attention == "causal":
-        allowed = causal & new_valid[:, None, :]
-    else:
-        same_image = (new_image_id[:, :, None] == new_image_id[:, None, :]) & (new_image_id[:, :, None] >= 0)
-        allowed = (causal | same_image) & new_valid[:, None, :]
+    same_image = (new_image_id[:, :, None] == new_image_id[:, None, :]) & (new_image_id[:, :, None] >= 0)
+    allowed = (causal | same_image) & new_valid[:, None, :]
     if past_valid is not None and past_valid.shape[1] > 0:
         allowed = torch.cat([past_valid[:, None, :].expand(B, T, -1), allowed], dim=2)
     return torch.where(allowed, 0.0, NEG).to(torch.float32)

@@ -15,13 +15,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from model.network.sequence import IMAGE_ATTENTION
+from model.network.sequence import attention_mask
 
 
 @dataclass
@@ -42,35 +43,8 @@ class ModelConfig:
     pixel_width: int = 0  # channels of its convolutions
     pixel_features: int = 8  # features per pixel that the patch's token hands it
     pixel_layers: int = 3  # 3 x 3 convolutions; each needs one more pixel of halo
-    # Research variants for docs/thesis.md (model/research/ablate.py), never exported. At their
-    # defaults the model is the shipped one and to_dict() leaves them out, so manifests,
-    # checkpoints and the ONNX graph of every raw model stay exactly as they were.
-    # image_input "vq": a finished image (noise level 0: what describe reads, or a drawn image
-    # put back in the context) is read through a k-means tokenizer of its patches (model/research/vq.py)
-    # instead of the raw pixels; noisy images being denoised are read raw in both, so drawing
-    # is the same network and only the reading of images differs.
-    image_input: str = "raw"  # "raw" | "vq"
-    codebook_size: int = 0  # the tokenizer's codes (image_input "vq")
-    # "table": a learned vector per code, as token-based multimodal models embed image tokens;
-    # "project": the code's patch (its reconstruction) through the same linear patch_in, which
-    # isolates the information the tokenizer loses from learning a table.
-    vq_embed: str = "table"
-    image_attention: str = "bidirectional"  # or "causal": an image's patches see earlier ones, raster order
-
-    def __post_init__(self):
-        if self.image_input not in ("raw", "vq"):
-            raise ValueError(f"image_input {self.image_input!r}: want raw or vq")
-        if self.image_input == "vq" and self.codebook_size < 2:
-            raise ValueError("image_input vq needs codebook_size >= 2")
-        if self.vq_embed not in ("table", "project"):
-            raise ValueError(f"vq_embed {self.vq_embed!r}: want table or project")
-        if self.image_attention not in IMAGE_ATTENTION:
-            raise ValueError(f"image_attention {self.image_attention!r}: want one of {', '.join(IMAGE_ATTENTION)}")
-
-    @property
-    def research_only(self) -> bool:
-        """True when a research variant is on: such a model is not exported or served."""
-        return any(getattr(self, k) != v for k, v in RESEARCH_DEFAULTS.items())
+    # A research variant (model/research/network.py's ResearchConfig) says so; it is not exported.
+    research_only: ClassVar[bool] = False
 
     @property
     def grid(self) -> int:
@@ -89,25 +63,19 @@ class ModelConfig:
         return self.pixel_layers
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        for k, v in RESEARCH_DEFAULTS.items():
-            if d[k] == v:
-                del d[k]
-        return d
+        return asdict(self)
 
-
-RESEARCH_DEFAULTS = {"image_input": "raw", "codebook_size": 0, "vq_embed": "table", "image_attention": "bidirectional"}
-
-
-@torch.no_grad()
-def nearest_code(patches: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
-    """[..., patch_dim] -> int64 [...]: the index of each patch's nearest codebook row (squared
-    L2), in float32 even under autocast (bf16 distances would pick wrong codes)."""
-    flat = patches.reshape(-1, patches.shape[-1]).float()
-    cb = codebook.float()
-    with torch.autocast(flat.device.type, enabled=False):
-        d = (cb * cb).sum(1)[None, :] - 2 * flat @ cb.T  # |x|^2 is the same for every code
-    return d.argmin(1).view(patches.shape[:-1])
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        """A saved config (a checkpoint's model_config). One with fields this class lacks, a
+        research variant's (image_input, image_attention, ...), is refused by name."""
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(
+                f"model config fields {unknown} belong to a research variant: load it through "
+                "model.research.network (load_runtime, load_model), train it with model.research.train"
+            )
+        return cls(**d)
 
 
 class RMSNorm(nn.Module):
@@ -253,11 +221,6 @@ class UnifiedModel(nn.Module):
         d = cfg.d_model
         self.tok_emb = nn.Embedding(cfg.vocab_size, d)
         self.patch_in = nn.Linear(cfg.patch_dim, d)
-        if cfg.image_input == "vq":
-            # The tokenizer: fixed (a buffer, saved with the weights), set by train.py from
-            # model/research/vq.py's codebook.
-            self.register_buffer("codebook", torch.zeros(cfg.codebook_size, cfg.patch_dim))
-            self.code_emb = nn.Embedding(cfg.codebook_size, d) if cfg.vq_embed == "table" else None
         self.patch_pos = nn.Parameter(torch.zeros(cfg.num_patches, d))
         self.time_mlp = nn.Sequential(nn.Linear(cfg.time_freq_dim, d), nn.SiLU(), nn.Linear(d, d))
         self.blocks = nn.ModuleList(GAU(cfg) for _ in range(cfg.n_layers))
@@ -313,14 +276,13 @@ class UnifiedModel(nn.Module):
         return self.lm_head(h), denoised, torch.stack(keys), torch.stack(values)
 
     def read_patches(self, patches: torch.Tensor, noise_level: torch.Tensor) -> torch.Tensor:
-        """[B,T,patch_dim] -> [B,T,d]: raw pixels projected linearly; with image_input "vq", the
-        finished images' patches (noise level 0) read as their codes instead."""
-        raw = self.patch_in(patches)
-        if self.cfg.image_input != "vq":
-            return raw
-        codes = nearest_code(patches, self.codebook)
-        coded = self.code_emb(codes) if self.code_emb is not None else self.patch_in(self.codebook[codes])
-        return torch.where((noise_level == 0)[..., None], coded.to(raw.dtype), raw)
+        """[B,T,patch_dim] -> [B,T,d]: raw pixels projected linearly (noise_level is for
+        model/research/network.py's variant, which reads finished images as codes)."""
+        return self.patch_in(patches)
+
+    def attention_mask(self, new_valid, new_image_id, past_valid=None) -> torch.Tensor:
+        """The model's attention rule (network/sequence.py), which training and sampling use."""
+        return attention_mask(new_valid, new_image_id, past_valid)
 
     def empty_cache(self, batch: int, device=None, dtype=torch.float32):
         cfg = self.cfg

@@ -7,7 +7,7 @@
 2. attention: an image's patches attending to each other both ways (`raw`) against causally
    in raster order (`causal`), scored on drawing at the same 10 network evaluations.
 
-Every arm trains with the same steps, batch and Transformer (train.py, in this process), on
+Every arm trains with the same steps, batch and Transformer (model/research/train.py, in this process), on
 Shapes64 and on the emoji corpus, for each seed; every run is scored on everything, and the
 summary reports each figure's mean and spread over seeds.
 
@@ -275,7 +275,7 @@ class Study:
 
     def train(self, data: str, arm: str, seed: int) -> dict:
         """Trains one arm (resumes an interrupted run); returns its CPU and wall seconds."""
-        from model import train
+        from model.research import train
 
         b, run = self.budget, self.run_dir(data, arm, seed)
         ckpt = os.path.join(run, "ckpt.pt")
@@ -320,7 +320,7 @@ class Study:
 
     # --- evaluation ---
     def evaluate(self, data: str, arm: str, seed: int, timing: dict) -> dict:
-        from model.sample import load_runtime
+        from model.research.network import load_runtime
 
         path = os.path.join(self.out, "runs", self.run_name(data, arm, seed) + ".json")
         if os.path.exists(path):
@@ -410,7 +410,7 @@ class Study:
         """The same prompts and starting noise drawn by each arm's model (first seed's runs)."""
         from model.evaluation.evaluate import draw
         from model.evaluation.plots import plt
-        from model.sample import load_runtime
+        from model.research.network import load_runtime
 
         n = self.budget.grid_prompts
         if data == "shapes64":

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     from model.evaluation.eval_corpus import sample, training_rows
     from model.network.chat import draw_context
     from model.network.sequence import Image, image_to_patches, patches_to_image
-    from model.sample import load_runtime
+    from model.research.network import load_runtime
     from model.sampling.inference import seeded_noise
 
     args = parse(ExposureBiasArgs, argv, description=__doc__)

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(GrowArgs, argv, description=__doc__)
     torch.manual_seed(args.seed)
     ck = load_checkpoint(args.ckpt)
-    cfg = ModelConfig(**ck["model_config"])
+    cfg = ModelConfig.from_dict(ck["model_config"])
     layers = args.layers or cfg.n_layers
     pixel = (
         {"pixel_width": args.pixel_width, "pixel_features": args.pixel_features, "pixel_layers": args.pixel_layers}

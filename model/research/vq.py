@@ -29,7 +29,7 @@ import torch
 from model.cli import parse
 from model.evaluation.score import psnr
 from model.network.sequence import image_to_patches, patches_to_image
-from model.network.transformer import nearest_code
+from model.research.network import nearest_code
 
 
 def encode(patches: np.ndarray, codebook: np.ndarray, chunk: int = 16384) -> np.ndarray:

@@ -59,6 +59,8 @@ class Runtime:
         self.cfg = model.cfg
         self.pad_id = pad_id
         self.diffusion = diffusion or DiffusionConfig()
+        # the model's attention rule (a research variant may have its own); the core's for a stand-in
+        self.attention_mask = getattr(model, "attention_mask", attention_mask)
         # a stand-in network without parameters (eval_onnx.OrtModel) runs on the CPU
         self.device = next(model.parameters()).device if hasattr(model, "parameters") else torch.device("cpu")
 
@@ -76,7 +78,7 @@ class Runtime:
             rows.append(row)
             nexts.append(n)
         b = collate(rows, self.pad_id, self.cfg.patch_dim).to(self.device)
-        mask = attention_mask(b.valid, b.image_id, cache.valid, self.cfg.image_attention)
+        mask = self.attention_mask(b.valid, b.image_id, cache.valid)
         logits, denoised, keys, values = self.model(
             b.tokens, b.patches, b.is_image, b.noise_level, b.positions, mask, cache.keys, cache.values
         )

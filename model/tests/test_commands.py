@@ -48,7 +48,7 @@ def test_a_command_runs_as_a_module():
 
 
 def test_train_takes_the_spellings_scripts_have_always_used():
-    from model.train import parse_args
+    from model.research.train import parse_args
 
     c = parse_args(
         [

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from model.network.sequence import Image, attention_mask, build_row, collate
-from model.network.transformer import ModelConfig, UnifiedModel
+from model.network.sequence import Image, build_row, collate
+from model.research.network import ResearchConfig as ModelConfig
+from model.research.network import ResearchModel as UnifiedModel
+from model.research.network import attention_mask
 from model.sampling.diffusion import DiffusionConfig
 from model.sampling.inference import Runtime, seeded_noise
 

@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from model.network.sequence import Image, attention_mask, build_row, collate, image_to_patches
-from model.network.transformer import ModelConfig, UnifiedModel, nearest_code
 from model.research import vq
+from model.research.network import ResearchConfig as ModelConfig
+from model.research.network import ResearchModel as UnifiedModel
+from model.research.network import nearest_code
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -190,7 +192,7 @@ def test_research_models_are_not_exported(tmp_path):
 
 
 def test_train_installs_the_codebook_and_refuses_a_mismatch(tmp_path):
-    from model import train
+    from model.research import train
 
     cb = vq.kmeans(vq.image_patches(vq.shapes64_images(range(10)), 8), 16, iters=5, batch=128)[0]
     path = str(tmp_path / "k16.npz")
