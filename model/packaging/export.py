@@ -361,7 +361,9 @@ def export_package(
         with open(os.path.join(out_dir, fname), "w") as f:
             json.dump(content, f, indent=2)
         files.append(fname)
-    return write_manifest(out_dir, build_manifest(name, model, tok, dcfg, extra or {}, data_card, styles, tasks, sampling), files)
+    return write_manifest(
+        out_dir, build_manifest(name, model, tok, dcfg, extra or {}, data_card, styles, tasks, sampling), files
+    )
 
 
 def tiny(steps: int = 150, **overrides) -> tuple[UnifiedModel, Tokenizer, DiffusionConfig]:
@@ -426,7 +428,9 @@ class ExportArgs:
     default_steps: int | None = None  # sampler default steps (a few-step student: 1 or 2)
     steps: str | None = None  # the only step counts served, e.g. 1,2 (default: any)
     max_steps: int | None = None  # the most steps served (instead of --steps)
-    fixed_guidance: bool = False  # the default guidance is distilled into the network: no unconditional rows, no other value
+    fixed_guidance: bool = (
+        False  # the default guidance is distilled into the network: no unconditional rows, no other value
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

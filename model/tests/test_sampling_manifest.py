@@ -44,7 +44,9 @@ def test_export_writes_the_declaration_and_load_checks_it(tmp_path):
     assert "steps" not in manifest["diffusion"] and "guidance" not in manifest["diffusion"]
     dcfg.default_steps = 1
     student = str(tmp_path / "student")
-    manifest = export_package(student, "student", model, tok, dcfg, sampling=sampling_fields(1, [1, 2], fixed_guidance=True))
+    manifest = export_package(
+        student, "student", model, tok, dcfg, sampling=sampling_fields(1, [1, 2], fixed_guidance=True)
+    )
     assert manifest["diffusion"]["steps"] == {"supported": [1, 2]}
     assert manifest["diffusion"]["guidance"] == "fixed"
     assert load_manifest(student)["diffusion"]["default_steps"] == 1
