@@ -13,7 +13,7 @@ import type { Message, MessagePart } from '../shared/schemas/conversation.js';
 import type { Generation } from '../shared/schemas/generation.js';
 import type { CliArgs } from './args.js';
 import { type ApiClient, CliError } from './client.js';
-import { type CommandIO, imageDataUrl, samplingOf } from './commands.js';
+import { type CommandIO, imageDataUrl, pollAgain, samplingOf, succeeded } from './commands.js';
 import { ProgressReporter } from './progress.js';
 
 export interface ChatInput {
@@ -118,15 +118,10 @@ async function follow(
       }
       if (isTerminal(g.status)) break;
       progress.update(g);
-      if (Date.now() > deadline) throw new CliError(`gave up after ${timeoutSeconds} s; the generation ${g.id} is still ${g.status}`);
-      await io.sleep(io.pollIntervalMs);
-      g = await client.get(g.id);
+      g = await pollAgain(client, g, io, deadline, timeoutSeconds);
     }
   } finally {
     progress.done();
   }
-  if (g.status === 'failed')
-    throw new CliError(`generation ${g.id} failed: ${g.error ? `${g.error.code}: ${g.error.message}` : 'no reason given'}`);
-  if (g.status === 'canceled') throw new CliError(`generation ${g.id} was canceled`);
-  return g;
+  return succeeded(g);
 }

@@ -37,14 +37,30 @@ export async function waitFor(client: ApiClient, first: Generation, io: CommandI
   try {
     while (!isTerminal(g.status)) {
       progress.update(g);
-      if (Date.now() > deadline) throw new CliError(`gave up after ${timeoutSeconds} s; the generation ${g.id} is still ${g.status}`);
-      await io.sleep(io.pollIntervalMs);
-      g = await client.get(g.id);
+      g = await pollAgain(client, g, io, deadline, timeoutSeconds);
     }
     if (g.progress.steps > 0) progress.update(g);
   } finally {
     progress.done();
   }
+  return succeeded(g);
+}
+
+/** One more poll of a generation that is not terminal yet: gives up past the deadline, else waits and fetches it again. */
+export async function pollAgain(
+  client: ApiClient,
+  g: Generation,
+  io: CommandIO,
+  deadline: number,
+  timeoutSeconds: number,
+): Promise<Generation> {
+  if (Date.now() > deadline) throw new CliError(`gave up after ${timeoutSeconds} s; the generation ${g.id} is still ${g.status}`);
+  await io.sleep(io.pollIntervalMs);
+  return client.get(g.id);
+}
+
+/** A terminal generation, or the CliError that says why it did not succeed. */
+export function succeeded(g: Generation): Generation {
   if (g.status === 'failed')
     throw new CliError(`generation ${g.id} failed: ${g.error ? `${g.error.code}: ${g.error.message}` : 'no reason given'}`);
   if (g.status === 'canceled') throw new CliError(`generation ${g.id} was canceled`);

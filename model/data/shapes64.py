@@ -83,18 +83,19 @@ def scene_from_seed(seed: int) -> Scene:
     rng = random.Random(seed)
     n = rng.randint(1, 3)
     cells = sorted(rng.sample(range(9), n))
-    objects = tuple(
-        SceneObject(
-            cell=c,
-            size=rng.choice(list(SIZES)),
-            colour=rng.choice(list(COLOURS)),
-            kind=rng.choice(KINDS),
-            dx=rng.randint(-2, 2),
-            dy=rng.randint(-2, 2),
-        )
-        for c in cells
+    return Scene(tuple(random_object(c, rng) for c in cells))
+
+
+def random_object(cell: int, rng: random.Random) -> SceneObject:
+    """An object of random size, colour, kind and offset in `cell`."""
+    return SceneObject(
+        cell=cell,
+        size=rng.choice(list(SIZES)),
+        colour=rng.choice(list(COLOURS)),
+        kind=rng.choice(KINDS),
+        dx=rng.randint(-2, 2),
+        dy=rng.randint(-2, 2),
     )
-    return Scene(objects)
 
 
 def object_alpha(obj: SceneObject) -> np.ndarray:

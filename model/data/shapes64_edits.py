@@ -18,7 +18,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from model.data.shapes64 import CELLS, COLOURS, KINDS, SIZES, Scene, SceneObject
+from model.data.shapes64 import CELLS, COLOURS, KINDS, SIZES, Scene, SceneObject, random_object
 
 EDIT_KINDS = ("recolour", "move", "remove", "add", "resize")
 MAX_OBJECTS = 3
@@ -64,14 +64,7 @@ def random_edit(scene: Scene, rng: random.Random, kind: str | None = None) -> Ed
     empty = [c for c in range(9) if _at(scene, c) is None]
     if kind == "add":
         cell = rng.choice(empty)
-        new = SceneObject(
-            cell=cell,
-            size=rng.choice(list(SIZES)),
-            colour=rng.choice(list(COLOURS)),
-            kind=rng.choice(KINDS),
-            dx=rng.randint(-2, 2),
-            dy=rng.randint(-2, 2),
-        )
+        new = random_object(cell, rng)
         text = f"add a {new.size} {new.colour} {new.kind} at the {CELLS[cell]}"
         return Edit(kind, text, scene, _sorted([*scene.objects, new]), (cell,))
     obj = rng.choice(scene.objects)

@@ -23,6 +23,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -33,7 +34,7 @@ from PIL import ImageFilter
 from model.cli import interval, parse
 from model.data.corpus import Corpus, load_corpus
 from model.data.examples import draw_text
-from model.evaluation.evaluate import describe, draw
+from model.evaluation.evaluate import describe, draw, percent
 from model.network.chat import describe_context
 from model.network.sequence import image_to_patches
 from model.network.tokenizer import Tokenizer
@@ -266,9 +267,7 @@ def quick_corpus_eval(
 
 
 def summary_line(r: dict) -> str:
-    def pct(k):
-        return f"{100 * r[k]['accuracy']:.0f}%" if k in r else "-"
-
+    pct = partial(percent, r)
     return (
         f"describe seen {pct('describe_seen')} held-out {pct('describe_heldout_greedy')} "
         f"(ranked top1 {pct('describe_heldout_top1')} top5 {pct('describe_heldout_top5')}; "

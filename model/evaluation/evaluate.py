@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 import numpy as np
 import torch
@@ -55,26 +56,27 @@ def evaluate(
     """Returns (results, examples). Results are split by direction and number of objects."""
     tallies = defaultdict(lambda: defaultdict(int))
     examples = []
-    draws = [c for c in convs if c.direction == "draw"]
-    describes = [c for c in convs if c.direction == "describe"]
-    for i in range(0, len(draws), batch_size):
-        chunk = draws[i : i + batch_size]
-        imgs = draw(runtime, tok, [c.scene.caption() for c in chunk], list(range(i, i + len(chunk))), steps, guidance)
-        for c, im in zip(chunk, imgs):
-            s = score_image(im, c.scene)
-            tally(tallies, "draw", s["objects"], s["objects_drawn"], s["right"])
-            examples.append(("draw", c, im, s["right"]))
-        if progress:
-            progress.update(len(chunk))
-    for i in range(0, len(describes), batch_size):
-        chunk = describes[i : i + batch_size]
-        answers = describe(runtime, tok, [c.scene.render() for c in chunk])
-        for c, a in zip(chunk, answers):
-            s = score_caption(a, c.scene)
-            tally(tallies, "describe", s["objects"], s["objects_right"], s["right"])
-            examples.append(("describe", c, a, s["right"]))
-        if progress:
-            progress.update(len(chunk))
+
+    def run(direction: str, generate, score, objects_right: str) -> None:
+        """Generates for `direction`'s conversations in batches (generate(first index, batch)), scores and tallies."""
+        mine = [c for c in convs if c.direction == direction]
+        for i in range(0, len(mine), batch_size):
+            chunk = mine[i : i + batch_size]
+            for c, out in zip(chunk, generate(i, chunk)):
+                s = score(out, c.scene)
+                tally(tallies, direction, s["objects"], s[objects_right], s["right"])
+                examples.append((direction, c, out, s["right"]))
+            if progress:
+                progress.update(len(chunk))
+
+    def drawn(i: int, chunk: list[Conversation]) -> list[np.ndarray]:  # seeds: index among the draws
+        return draw(runtime, tok, [c.scene.caption() for c in chunk], list(range(i, i + len(chunk))), steps, guidance)
+
+    def described(_: int, chunk: list[Conversation]) -> list[str]:
+        return describe(runtime, tok, [c.scene.render() for c in chunk])
+
+    run("draw", drawn, score_image, "objects_drawn")
+    run("describe", described, score_caption, "objects_right")
     results = {
         k: {"n": v["n"], "accuracy": v["right"] / v["n"], "object_accuracy": v["objects_right"] / max(1, v["objects"])}
         for k, v in sorted(tallies.items())
@@ -82,10 +84,13 @@ def evaluate(
     return results, examples
 
 
-def summary_line(results: dict) -> str:
-    def acc(k):
-        return f"{100 * results[k]['accuracy']:.0f}%" if k in results else "-"
+def percent(results: dict, key: str) -> str:
+    """results[key]'s accuracy as a whole percentage, "-" where results has no such key."""
+    return f"{100 * results[key]['accuracy']:.0f}%" if key in results else "-"
 
+
+def summary_line(results: dict) -> str:
+    acc = partial(percent, results)
     return (
         f"draw {acc('draw/all')} (1:{acc('draw/1')} 2:{acc('draw/2')} 3:{acc('draw/3')}) "
         f"describe {acc('describe/all')} (1:{acc('describe/1')} 2:{acc('describe/2')} 3:{acc('describe/3')})"

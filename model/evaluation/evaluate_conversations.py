@@ -102,6 +102,12 @@ def scene_from_caption(caption: str) -> Scene | None:
     return Scene(tuple(sorted(objects, key=lambda o: o.cell))) if len(set(cells)) == len(cells) else None
 
 
+def _random_edits(split: list[tuple[int, str]], rng_seed: int) -> list:
+    """One edit of each (scene seed, kind) of `split`, drawn in order from one generator seeded `rng_seed`."""
+    rng = random.Random(rng_seed)
+    return [random_edit(scene_from_seed(seed), rng, kind) for seed, kind in split]
+
+
 def _rate(right: int, n: int) -> float:
     return right / n if n else 0.0
 
@@ -119,8 +125,7 @@ def evaluate_edits(
 ) -> dict:
     """Direct edits (and the two-step pipeline beside them) on (seed, kind) pairs. `examples`,
     if given, collects (instruction, input, direct output, pipeline output, target) per edit."""
-    rng = random.Random(12345)
-    edits = [random_edit(scene_from_seed(seed), rng, kind) for seed, kind in split]
+    edits = _random_edits(split, 12345)
     tallies = defaultdict(lambda: defaultdict(int))
     faith = {"direct": Faithfulness(), "pipeline": Faithfulness()}
     for start in range(0, len(edits), batch_size):
@@ -193,8 +198,7 @@ def evaluate_second_turn(
 ) -> dict:
     """`draw <caption>` -> the model's drawing, then an edit: right against the edited scene,
     beside the same edit asked in one turn of the true image."""
-    rng = random.Random(54321)
-    edits = [random_edit(scene_from_seed(seed), rng, kind) for seed, kind in split]
+    edits = _random_edits(split, 54321)
     right = {"second_turn": 0, "one_turn": 0}
     for start in range(0, len(edits), batch_size):
         chunk = edits[start : start + batch_size]

@@ -35,7 +35,16 @@ export interface BatchInputs {
  */
 export function assembleBatch(rows: readonly BatchRow[], dims: CacheDims, patchDim: number, padId: number, minPast = 0): BatchInputs {
   const batch = rows.length;
-  const pastLength = Math.max(minPast, ...rows.map((r) => r.past.length));
+  const pastLengths = rows.map((r) => r.past.length);
+  const pastLength = Math.max(minPast, ...pastLengths);
+  const padPast = (part: 'keys' | 'values', dim: number) =>
+    padPasts(
+      rows.map((r) => r.past[part]),
+      pastLengths,
+      dims.layers,
+      dim,
+      pastLength,
+    );
   const newLength = Math.max(...rows.map((r) => r.next.length));
   const tokens = new BigInt64Array(batch * newLength).fill(BigInt(padId));
   const patches = new Float32Array(batch * newLength * patchDim);
@@ -76,20 +85,8 @@ export function assembleBatch(rows: readonly BatchRow[], dims: CacheDims, patchD
       pastLength,
       newLength,
     ),
-    pastKeys: padPasts(
-      rows.map((r) => r.past.keys),
-      rows.map((r) => r.past.length),
-      dims.layers,
-      dims.keyDim,
-      pastLength,
-    ),
-    pastValues: padPasts(
-      rows.map((r) => r.past.values),
-      rows.map((r) => r.past.length),
-      dims.layers,
-      dims.valueDim,
-      pastLength,
-    ),
+    pastKeys: padPast('keys', dims.keyDim),
+    pastValues: padPast('values', dims.valueDim),
   };
 }
 
