@@ -351,6 +351,7 @@ describe('operations', () => {
       'image',
       'prompts',
       'tasks',
+      'sampling',
       'licenses',
       'data_card',
       'default',

@@ -62,6 +62,8 @@ describe.skipIf(!hasTiny)('loadModelRegistry', () => {
         styles: ['flat', 'outline'],
       },
       tasks: ['draw', 'restyle'],
+      // a package that declares no sampling: any steps up to the cap, guidance adjustable
+      sampling: { default_steps: 4, default_guidance: 2.5, max_steps: 100, guidance: 'adjustable' },
       licenses: [{ name: 'Art', spdx: 'CC-BY-4.0', source: 'somewhere@1.0.0', attribution: 'Art by someone, CC-BY 4.0.' }],
       data_card: expect.any(Object),
       default: false,
