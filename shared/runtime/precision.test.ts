@@ -82,7 +82,9 @@ describe.skipIf(!hasTiny)('graph variants on packages/tiny', () => {
   });
 
   it('refuses a variant the package lacks, naming the command that adds it', async () => {
-    await expect(createRuntime(TINY_DIR, { intraOpThreads: 1, precision: 'int8' })).rejects.toThrow(/no int8 graph.*python -m model\.packaging\.quantize/);
+    await expect(createRuntime(TINY_DIR, { intraOpThreads: 1, precision: 'int8' })).rejects.toThrow(
+      /no int8 graph.*python -m model\.packaging\.quantize/,
+    );
   });
 
   it('refuses a manifest whose variant file is not listed', async () => {
