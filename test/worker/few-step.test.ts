@@ -5,12 +5,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
-import { startWorker, type Worker } from '../../gpu-worker/worker.js';
+import type { Worker } from '../../gpu-worker/worker.js';
 import { createRuntime, drawContext, type OnnxModelRuntime, sampleImage, streamSeed } from '../../shared/runtime/index.js';
 import { parseWebhookMessage } from '../../shared/webhooks/message.js';
 import { DeclaredRuntime } from '../support/student-runtime.js';
 import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
-import { type Backend, drawRecord, silentLogger, submit, tempBackend, waitFor } from './helpers.js';
+import { type Backend, drawRecord, startTestWorker, submit, tempBackend, waitFor } from './helpers.js';
 
 describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
   let runtime: OnnxModelRuntime;
@@ -30,19 +30,7 @@ describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
   });
 
   const start = (runner: ModelRunner): void => {
-    worker = startWorker(
-      {
-        queue: backend.queue,
-        deadLetters: backend.deadLetters,
-        maxReceiveCount: 3,
-        store: backend.store,
-        runners: [runner],
-        logger: silentLogger(),
-        deadLetterWaitSeconds: 1,
-      },
-      // Every step written, so that each one is seen.
-      { maxBatch: 4, visibilityTimeoutSeconds: 5, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0 },
-    );
+    worker = startTestWorker(backend, runner, { visibilityTimeoutSeconds: 5 });
   };
   const succeeded = (id: string) =>
     waitFor(async () => {

@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import type { EngineOptions } from '../../gpu-worker/engine.js';
 import { type ContinueOptions, ModelRunner, type StepInput } from '../../gpu-worker/model-runner.js';
+import { startWorker, type Worker } from '../../gpu-worker/worker.js';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { JobRepository } from '../../shared/jobs/repository.js';
 import type { Logger } from '../../shared/logging/index.js';
@@ -71,6 +73,25 @@ export function tempBackend(options: { visibilityTimeoutSeconds?: number; maxRec
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A worker on the backend with one runner, as the worker tests run it: every step written and
+ * no cancel throttle (so each one is seen), short receives and dead-lettering; `options` override.
+ */
+export function startTestWorker(backend: Backend, runner: ModelRunner, options: Partial<EngineOptions> = {}): Worker {
+  return startWorker(
+    {
+      queue: backend.queue,
+      deadLetters: backend.deadLetters,
+      maxReceiveCount: 3,
+      store: backend.store,
+      runners: [runner],
+      logger: silentLogger(),
+      deadLetterWaitSeconds: 1,
+    },
+    { maxBatch: 4, visibilityTimeoutSeconds: 2, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0, ...options },
+  );
 }
 
 export interface DrawJob {

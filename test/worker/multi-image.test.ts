@@ -10,12 +10,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineOptions } from '../../gpu-worker/engine.js';
 import { counterValue } from '../../gpu-worker/metrics.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
-import { startWorker, type Worker } from '../../gpu-worker/worker.js';
+import type { Worker } from '../../gpu-worker/worker.js';
 import { createRuntime, type OnnxModelRuntime } from '../../shared/runtime/index.js';
 import type { JobRecord } from '../../shared/schemas/job.js';
 import { hasTiny, TINY_DIR } from '../support/tiny-package.js';
 import { type Answer, edgeRecord, MULTI_IMAGE_JOB, referenceAnswer } from './answers.js';
-import { type Backend, drawRecord, SlowRunner, silentLogger, submit, tempBackend, waitFor } from './helpers.js';
+import { type Backend, drawRecord, SlowRunner, startTestWorker, submit, tempBackend, waitFor } from './helpers.js';
 
 describe.skipIf(!hasTiny)('answers with several images (packages/tiny)', () => {
   let runtime: OnnxModelRuntime;
@@ -42,18 +42,7 @@ describe.skipIf(!hasTiny)('answers with several images (packages/tiny)', () => {
   });
 
   const start = (runner: ModelRunner = new ModelRunner(runtime), options: Partial<EngineOptions> = {}): Worker => {
-    const w = startWorker(
-      {
-        queue: backend.queue,
-        deadLetters: backend.deadLetters,
-        maxReceiveCount: 3,
-        store: backend.store,
-        runners: [runner],
-        logger: silentLogger(),
-        deadLetterWaitSeconds: 1,
-      },
-      { maxBatch: 4, visibilityTimeoutSeconds: 2, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0, ...options },
-    );
+    const w = startTestWorker(backend, runner, options);
     workers.push(w);
     return w;
   };

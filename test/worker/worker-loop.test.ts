@@ -8,14 +8,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineOptions } from '../../gpu-worker/engine.js';
 import { counterValue } from '../../gpu-worker/metrics.js';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
-import { startWorker, type Worker } from '../../gpu-worker/worker.js';
+import type { Worker } from '../../gpu-worker/worker.js';
 import { encodeJobMessage } from '../../shared/jobs/message.js';
 import { cancelKey } from '../../shared/jobs/record.js';
 import { JobRepository } from '../../shared/jobs/repository.js';
 import { createRuntime, drawContext, type OnnxModelRuntime, sampleImage, streamSeed, uncondContext } from '../../shared/runtime/index.js';
 import { inputImageKey } from '../../shared/schemas/job.js';
 import { hasTiny, maxAbsDiff, TINY_DIR } from '../support/tiny-package.js';
-import { type Backend, drawRecord, MoreImagesRunner, SlowRunner, silentLogger, submit, tempBackend, waitFor } from './helpers.js';
+import { type Backend, drawRecord, MoreImagesRunner, SlowRunner, startTestWorker, submit, tempBackend, waitFor } from './helpers.js';
 
 describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
   let runtime: OnnxModelRuntime;
@@ -35,18 +35,7 @@ describe.skipIf(!hasTiny)('worker loop on packages/tiny', () => {
   });
 
   const start = (options: Partial<EngineOptions> = {}, runner = new ModelRunner(runtime)): Worker => {
-    worker = startWorker(
-      {
-        queue: backend.queue,
-        deadLetters: backend.deadLetters,
-        maxReceiveCount: 3,
-        store: backend.store,
-        runners: [runner],
-        logger: silentLogger(),
-        deadLetterWaitSeconds: 1,
-      },
-      { maxBatch: 4, visibilityTimeoutSeconds: 2, receiveWaitSeconds: 1, progressIntervalMs: 0, cancelCheckMs: 0, ...options },
-    );
+    worker = startTestWorker(backend, runner, options);
     return worker;
   };
   const statusOf = async (id: string) => (await backend.jobs.get(id))?.status;
