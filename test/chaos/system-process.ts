@@ -4,19 +4,14 @@
  * workers are found as its child processes (`ps`), so that one can be killed while it
  * loads, before the pool has a pid to report for it.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../e2e/system.js';
-import { sleep } from './client.js';
+import { spawnTsx, type TsxProcess, untilHealthy } from './tsx-process.js';
 
 const run = promisify(execFile);
 const WORKER_ENTRY = 'gpu-worker/main.ts';
 
-export interface SystemProcess {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<unknown>;
+export interface SystemProcess extends TsxProcess {
   /** Resolves once /healthz answers (the edge listens; its workers may still load). */
   answering(timeoutMs?: number): Promise<void>;
   /** Live worker processes of the pool (loading or ready). */
@@ -29,32 +24,11 @@ export interface SystemProcess {
 
 /** Starts scripts/start.ts with `env`; `answering` waits for /healthz (the workers may still load). */
 export function startSystemProcess(env: Record<string, string>, url: string): SystemProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts/start.ts')], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const system = spawnTsx('scripts/start.ts', env);
+  const { child } = system;
   return {
-    child,
-    output: () => output,
-    exited,
-    async answering(timeoutMs = 120_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`npm start's process exited before it answered:\n${output}`);
-        try {
-          if ((await fetch(`${url}/healthz`)).ok) return;
-        } catch {
-          // not listening yet
-        }
-        if (Date.now() > deadline) throw new Error(`npm start's process not answering after ${timeoutMs} ms:\n${output}`);
-        await sleep(100);
-      }
-    },
+    ...system,
+    answering: (timeoutMs = 120_000) => untilHealthy(system, url, "npm start's process", timeoutMs),
     async workerPids() {
       const { stdout } = await run('ps', ['-A', '-o', 'pid=,ppid=,args=']);
       return stdout
@@ -73,7 +47,7 @@ export function startSystemProcess(env: Record<string, string>, url: string): Sy
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      await exited;
+      await system.exited;
       clearTimeout(timer);
     },
   };
