@@ -16,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import type { Backend } from '../e2e/backends.js';
 import { systemEnv, tempDataDir } from '../e2e/system.js';
 import { logLines } from '../log-lines.js';
+import { processAlive } from '../support/process-alive.js';
 import { type Job, jobKind, madeOnce, runJob } from './burst-jobs.js';
 import { prng, sleep } from './client.js';
 import { undrained } from './drain.js';
@@ -53,15 +54,6 @@ export interface PoolChaosReport {
   seconds: number;
   violations: string[];
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function until(what: string, timeoutMs: number, test: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -195,7 +187,7 @@ export async function runPoolChaos(o: PoolChaosOptions): Promise<PoolChaosReport
       violations.push(`readiness named the workers in ${readiness['quiet'].notReady} 503s once quiet: ${readiness['quiet'].firstNotReady}`);
     const deaths = logLines(system.output()).map((l) => String(l['msg'] ?? ''));
     await system.stop();
-    const outlived = [...seen].filter(alive);
+    const outlived = [...seen].filter(processAlive);
     if (outlived.length > 0) violations.push(`worker processes outlived the system: ${outlived.join(', ')}`);
 
     const statuses: Record<string, number> = {};

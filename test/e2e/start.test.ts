@@ -6,16 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processAlive } from '../support/process-alive.js';
 import { api, isFinished, MODEL_DIR, poll, REPO_ROOT, tempDataDir } from './system.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function until<T>(probe: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -82,7 +74,7 @@ describe('npm start: the embedded default', () => {
     });
     expect(output).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/generations/);
     expect(output).toContain('npm run cli -- draw');
-    expect(alive(workerPid())).toBe(true);
+    expect(processAlive(workerPid())).toBe(true);
   });
 
   it('serves a draw through its worker and shows the worker in /metrics', async () => {
@@ -117,18 +109,18 @@ describe('npm start: the embedded default', () => {
     const now = await servingPid();
     expect(now.restarts, now.seen).toBe(1);
     expect(now.pid).not.toBe(first);
-    expect(alive(now.pid!)).toBe(true);
+    expect(processAlive(now.pid!)).toBe(true);
   });
 
   it('stops everything on SIGINT', async () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('worker="0"');
     const worker = (await servingPid()).pid!;
-    expect(alive(worker)).toBe(true);
+    expect(processAlive(worker)).toBe(true);
     parent.kill('SIGINT');
     expect(await exited, output).toEqual({ code: 0, signal: null });
     // No worker left behind: the pool waited for it to stop.
-    expect(alive(worker), `worker ${worker}`).toBe(false);
+    expect(processAlive(worker), `worker ${worker}`).toBe(false);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 });

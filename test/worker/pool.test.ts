@@ -15,18 +15,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NotifiedJobChanges } from '../../edge/changes/notified.js';
 import { type PoolOptions, type SlotStatus, startWorkerPool, type WorkerPool } from '../../gpu-worker/pool.js';
 import { FileStore } from '../../shared/store/file-store.js';
+import { processAlive } from '../support/process-alive.js';
 import { silentLogger, waitFor } from './helpers.js';
 
 const STAND_IN = fileURLToPath(new URL('./pool-stand-in.ts', import.meta.url));
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 let pools: WorkerPool[] = [];
 const seen = new Set<number>();
@@ -66,7 +58,7 @@ const whole = (p: WorkerPool): Promise<boolean> =>
 afterEach(async () => {
   await Promise.all(pools.map((p) => p.stop()));
   pools = [];
-  for (const pid of seen) expect(alive(pid), `worker ${pid} outlived the pool`).toBe(false);
+  for (const pid of seen) expect(processAlive(pid), `worker ${pid} outlived the pool`).toBe(false);
   seen.clear();
 });
 
@@ -82,7 +74,7 @@ describe('the worker pool', () => {
     await whole(p);
     expect(slot(p)).toMatchObject({ state: 'ready', restarts: 2 });
     expect(p.workers()).toHaveLength(1);
-    expect(alive(p.workers()[0]!.pid)).toBe(true);
+    expect(processAlive(p.workers()[0]!.pid)).toBe(true);
   });
 
   it('starts again the replacement of a killed worker that is killed while it starts', async () => {
@@ -96,7 +88,7 @@ describe('the worker pool', () => {
     const now = p.workers()[0]!;
     expect(now.pid).not.toBe(first);
     expect(now.pid).not.toBe(replacement);
-    expect(alive(now.pid)).toBe(true);
+    expect(processAlive(now.pid)).toBe(true);
   });
 
   it('is whole after a burst of kills (every 1-3 s, ready or starting), then quiet', async () => {
@@ -122,7 +114,7 @@ describe('the worker pool', () => {
     expect(workers).toHaveLength(2);
     for (const w of workers) {
       expect(killed.has(w.pid)).toBe(false);
-      expect(alive(w.pid)).toBe(true);
+      expect(processAlive(w.pid)).toBe(true);
     }
   });
 
@@ -187,7 +179,7 @@ describe('the worker pool', () => {
     await p.started;
     const pid = p.workers()[0]!.pid;
     await p.stop();
-    expect(alive(pid)).toBe(false);
+    expect(processAlive(pid)).toBe(false);
     expect(slot(p).state).toBe('stopped');
     await new Promise((r) => setTimeout(r, 500));
     expect(slot(p)).toMatchObject({ state: 'stopped', restarts: 0 });
