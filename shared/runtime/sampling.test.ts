@@ -1,33 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { smallManifest } from '../../test/support/manifest.js';
 import { hasTiny, TINY_DIR } from '../../test/support/tiny-package.js';
 import { loadPackage, type Manifest, parseManifest } from './manifest.js';
 import { checkSampling, describeSteps, needsUnconditional, samplingOf } from './sampling.js';
 
-const tensor = (name: string) => ({ name, dtype: 'float32', shape: ['batch', 'new'] });
-/** A manifest whose `diffusion` is the given one (files are not checked by parseManifest). */
+/** A manifest whose `diffusion` is the given one over a guided 10-step sampler (files are not checked by parseManifest). */
 function withDiffusion(diffusion: Record<string, unknown>): unknown {
-  return {
-    format: 'unified-model-package',
-    format_version: 1,
-    image: { height: 64, width: 64, channels: 3, patch_size: 8, grid_h: 8, grid_w: 8, num_patches: 64, patch_dim: 192 },
-    tokenizer: {
-      file: 't.json',
-      type: 'byte-bpe',
-      vocab_size: 263,
-      special_tokens: { bos: 256, eos: 257, user: 258, assistant: 259, boi: 260, eoi: 261, pad: 262 },
-    },
-    rope: { sections: 3 },
-    graph: {
-      file: 'm.onnx',
-      num_layers: 2,
-      key_dim: 16,
-      value_dim: 32,
-      inputs: ['tokens', 'patches', 'is_image', 'noise_level', 'positions', 'attention_mask', 'past_keys', 'past_values'].map(tensor),
-      outputs: ['logits', 'denoised', 'present_keys', 'present_values'].map(tensor),
-    },
-    diffusion: { sampler: 'euler', default_steps: 10, default_guidance: 6, time_shift: 2, guidance_interval: [0.8, 1], ...diffusion },
-    files: { 'm.onnx': { sha256: 'a'.repeat(64), bytes: 1 }, 't.json': { sha256: 'b'.repeat(64), bytes: 1 } },
-  };
+  const diffusionBase = { sampler: 'euler', default_steps: 10, default_guidance: 6, time_shift: 2, guidance_interval: [0.8, 1] };
+  return { ...smallManifest({ 'model.onnx': 'graph', 'tokenizer.json': '{}' }), diffusion: { ...diffusionBase, ...diffusion } };
 }
 const parse = (d: Record<string, unknown>): Manifest => parseManifest(withDiffusion(d));
 
