@@ -39,6 +39,7 @@ from model.packaging.weights import load_checkpoint
 from model.sampling.diffusion import DiffusionConfig, euler_update, guided_x0, sample_t, step_up
 
 ModelOverrides = overrides(ModelConfig)
+RESUMABLE_MODEL_FIELDS = {"image_gap"}  # layout, not shape: a continued run may set them
 DiffusionOverrides = overrides(DiffusionConfig)
 
 
@@ -177,7 +178,7 @@ def make_batch(
             t, patches = 0.0, x0
         text = ex.draw_text if direction == "draw" else ex.caption
         items = training_items(tok, direction, text, patches, t, bool(drop[i]))
-        row, _ = build_row(items, 0, mcfg.grid, tok.pad, mcfg.patch_dim)
+        row, _ = build_row(items, 0, mcfg.grid, tok.pad, mcfg.patch_dim, mcfg.image_gap)
         rows.append(row)
         targets.append(text_targets(row.tokens, row.is_image, tok.assistant))
         weights = pixel_weights(img, tcfg.edge_weight, mcfg.patch_size) if direction == "draw" else None
@@ -427,9 +428,11 @@ def main(
             )
     if resume:
         tok = Tokenizer.from_json(resume["tokenizer"])
-        mcfg = config.from_dict(resume["model_config"])
-        # A continued run may change how noise levels are drawn (--diffusion.t_mean=...); the
-        # model's shape comes from the checkpoint alone.
+        # The model's shape comes from the checkpoint; how images are laid out may change
+        # (--model.image_gap=64 starts using a fixed offset between consecutive images).
+        layout = {k: v for k, v in given(tcfg.model).items() if k in RESUMABLE_MODEL_FIELDS}
+        mcfg = config.from_dict({**resume["model_config"], **layout})
+        # A continued run may change how noise levels are drawn (--diffusion.t_mean=...).
         dcfg = DiffusionConfig(**{**resume["diffusion_config"], **given(tcfg.diffusion)})
     else:
         tok = corpus_tokenizer(corpus, tcfg.merges) if corpus is not None else train_default()

@@ -50,7 +50,7 @@ def make_dialogue_batch(
             noisy = ((1 - t) * x0 + t * noise).astype(np.float32)
             items = training_items(tok, d, to_patches, noisy, t, bool(drop[i]))
             weights = pixel_weights(target, tcfg.edge_weight, mcfg.patch_size)
-        row, _ = build_row(items, 0, mcfg.grid, tok.pad, mcfg.patch_dim)
+        row, _ = build_row(items, 0, mcfg.grid, tok.pad, mcfg.patch_dim, mcfg.image_gap)
         rows.append(row)
         targets.append(assistant_text_targets(row.tokens, row.is_image, tok))
         clean.append((x0, weights, row.noise_level))

@@ -57,12 +57,36 @@ class Row:
         return len(self.tokens)
 
 
-def build_row(items: list, start_index: int, grid: int, pad_id: int, patch_dim: int) -> tuple[Row, int]:
-    """Lay out items from running rotary index `start_index`; returns the row and the next index."""
-    row, n, image_count = Row(), start_index, 0
+@dataclass(frozen=True)
+class Cursor:
+    """Where a sequence stands: the running rotary index, and where its latest image started."""
+
+    index: int = 0
+    last_image: int | None = None
+
+
+def image_start(cursor: Cursor, image_gap: int) -> int:
+    """Where the next image starts. With image_gap > 0, an image after an earlier one starts
+    image_gap positions after that image's start (the running index if the text between took
+    more room): a patch and the same cell of the image before it then always sit at one
+    rotary offset, (gap, gap, gap), so copying an input image is one attention pattern
+    whatever instruction lies between. 0: the running index (packages trained before it)."""
+    if image_gap <= 0 or cursor.last_image is None:
+        return cursor.index
+    return max(cursor.index, cursor.last_image + image_gap)
+
+
+def build_row(
+    items: list, start: Cursor | int, grid: int, pad_id: int, patch_dim: int, image_gap: int = 0
+) -> tuple[Row, Cursor]:
+    """Lay out items from `start` (a cursor, or a running rotary index with no image before it);
+    returns the row and the cursor after it."""
+    cursor = start if isinstance(start, Cursor) else Cursor(start)
+    row, n, last_image, image_count = Row(), cursor.index, cursor.last_image, 0
     zero = np.zeros(patch_dim, np.float32)
     for item in items:
         if isinstance(item, Image):
+            n = image_start(Cursor(n, last_image), image_gap)
             for r in range(grid):
                 for c in range(grid):
                     row.tokens.append(pad_id)
@@ -72,6 +96,7 @@ def build_row(items: list, start_index: int, grid: int, pad_id: int, patch_dim: 
                     row.patches.append(item.patches[r * grid + c])
                     row.noise_level.append(item.noise_level)
             image_count += 1
+            last_image = n
             n += grid
         else:
             row.tokens.append(int(item))
@@ -81,7 +106,7 @@ def build_row(items: list, start_index: int, grid: int, pad_id: int, patch_dim: 
             row.patches.append(zero)
             row.noise_level.append(0.0)
             n += 1
-    return row, n
+    return row, Cursor(n, last_image)
 
 
 @dataclass

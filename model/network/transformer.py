@@ -43,6 +43,11 @@ class ModelConfig:
     pixel_width: int = 0  # channels of its convolutions
     pixel_features: int = 8  # features per pixel that the patch's token hands it
     pixel_layers: int = 3  # 3 x 3 convolutions; each needs one more pixel of halo
+    # Rotary distance from an image's start to the start of the image after it
+    # (sequence.image_start): a fixed offset between a patch and the same cell of the image
+    # before it, so that an edit's copy of its input is one attention pattern. 0: the running
+    # index, as models trained before it lay images out.
+    image_gap: int = 0
     # A research variant (model/research/network.py's ResearchConfig) says so; it is not exported.
     research_only: ClassVar[bool] = False
 

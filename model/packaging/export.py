@@ -178,6 +178,7 @@ CONVERSATION_TASKS = {
     "shapes64": ["draw", "describe", "edit", "multi_turn", "refuse"],
     "corpus": ["draw", "describe", "restyle", "every_style", "multi_turn", "refuse"],
 }
+TASK_ORDER = ["draw", "describe", "edit", "restyle", "every_style", "multi_turn", "refuse"]
 MULTI_TURN_TEMPLATE = "<bos> (<user> {user} <assistant> {assistant} <eos>)* <user> {user} <assistant>"
 
 
@@ -242,6 +243,8 @@ def build_manifest(
             "assignment": "rotary pair i rotates by positions[..., i % 3]",
             "text": "(n, n, n)",
             "patch": "(n, n + row, n + col); the image advances n by max(grid_h, grid_w)",
+            # an image after an earlier one starts at max(n, that image's start + image_gap)
+            "image_gap": cfg.image_gap,
         },
         "graph": {
             "file": "model.onnx",
@@ -313,6 +316,11 @@ def golden(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig) -> dict:
     uncond, _ = rt.prefill([unconditional_context(tok)])
     noise = seeded_noise(noise_seed, cfg.num_patches, cfg.patch_dim)
     final = rt.sample_images(cond, uncond, noise[None], steps, guidance)[0]
+    # An edit: the answer's image follows the user's, so it starts at the image gap (rope.image_gap).
+    instruction = tok.encode("make the circle at the top left blue")
+    edit_ctx = [tok.bos, tok.user, tok.boi, Image(image), tok.eoi, *instruction, tok.assistant, tok.boi]
+    edit_cond, _ = rt.prefill([edit_ctx])
+    edited = rt.sample_images(edit_cond, uncond, noise[None], steps, guidance)[0]
     return {
         "tolerance": {"logits": 1e-4, "patches": 1e-3},
         "tokenizer": vectors,
@@ -327,6 +335,7 @@ def golden(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig) -> dict:
             "noise": b64(noise.numpy()),
             "final": b64(final.numpy()),
         },
+        "edit": {"cond_segments": segments_json(edit_ctx), "final": b64(edited.numpy())},
     }
 
 
@@ -383,6 +392,7 @@ def tiny(steps: int = 150, **overrides) -> tuple[UnifiedModel, Tokenizer, Diffus
             "time_freq_dim": 16,
             "pixel_width": 8,
             "pixel_features": 4,
+            "image_gap": 40,  # past the golden edit's instruction, so the gap decides where its image starts
             **overrides,
         }
     )
@@ -445,6 +455,8 @@ def main(argv: list[str] | None = None) -> None:
             dcfg,
             {"purpose": "test fixture: tiny, trained for seconds (knows the template, not the pictures)"},
             with_golden=True,
+            # every task, so that the services' conversation paths run against it (it knows none of them)
+            tasks=sorted({t for tasks in CONVERSATION_TASKS.values() for t in tasks}, key=TASK_ORDER.index),
         )
     else:
         ck = torch.load(args.ckpt, weights_only=False, map_location="cpu")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from model.network.sequence import Image, attention_mask, build_row, collate
+from model.network.sequence import Cursor, Image, attention_mask, build_row, collate
 from model.network.transformer import UnifiedModel
 from model.sampling.diffusion import DiffusionConfig, euler_update, guidance_applies, guided_x0, time_grid
 
@@ -19,7 +19,7 @@ class Cache:
     keys: torch.Tensor  # [L,B,S,s]
     values: torch.Tensor  # [L,B,S,e]
     valid: torch.Tensor  # [B,S] bool
-    next_index: list[int]  # running rotary index per row
+    cursors: list[Cursor]  # where each row stands (running rotary index, latest image)
 
     @property
     def batch(self) -> int:
@@ -27,7 +27,7 @@ class Cache:
 
     def select(self, rows: list[int]) -> Cache:
         idx = torch.tensor(rows, device=self.valid.device)
-        return Cache(self.keys[:, idx], self.values[:, idx], self.valid[idx], [self.next_index[i] for i in rows])
+        return Cache(self.keys[:, idx], self.values[:, idx], self.valid[idx], [self.cursors[i] for i in rows])
 
 
 def concat_caches(caches: list[Cache]) -> Cache:
@@ -46,7 +46,7 @@ def concat_caches(caches: list[Cache]) -> Cache:
         torch.cat([pad(c.keys, 2) for c in caches], 1),
         torch.cat([pad(c.values, 2) for c in caches], 1),
         torch.cat([pad(c.valid, 1) for c in caches], 0),
-        [i for c in caches for i in c.next_index],
+        [i for c in caches for i in c.cursors],
     )
 
 
@@ -66,15 +66,16 @@ class Runtime:
 
     def empty(self, batch: int) -> Cache:
         k, v = self.model.empty_cache(batch, device=self.device)
-        return Cache(k, v, torch.zeros(batch, 0, dtype=torch.bool, device=self.device), [0] * batch)
+        return Cache(k, v, torch.zeros(batch, 0, dtype=torch.bool, device=self.device), [Cursor()] * batch)
 
     @torch.no_grad()
     def step(self, cache: Cache, items_per_row: list[list]):
         """Run new items on top of a cache: returns logits, denoised (both [B,T,...]), the new
         cache and, per row, the index of its last new position."""
         rows, nexts = [], []
-        for items, start in zip(items_per_row, cache.next_index):
-            row, n = build_row(items, start, self.cfg.grid, self.pad_id, self.cfg.patch_dim)
+        image_gap = getattr(self.cfg, "image_gap", 0)  # a stand-in's config may predate it
+        for items, start in zip(items_per_row, cache.cursors):
+            row, n = build_row(items, start, self.cfg.grid, self.pad_id, self.cfg.patch_dim, image_gap)
             rows.append(row)
             nexts.append(n)
         b = collate(rows, self.pad_id, self.cfg.patch_dim).to(self.device)

@@ -90,7 +90,7 @@ def test_multi_turn_context_ends_each_answer_with_eos_and_positions_run_on():
     assert items[0] == TOK.bos and items[-1] == TOK.assistant
     assert items.count(TOK.eos) == len(d.turns) // 2 - 1
     row, n = build_row(items, 0, 8, TOK.pad, 192)
-    assert n == row.positions[-1][0] + 1
+    assert n.index == row.positions[-1][0] + 1
 
 
 def test_text_targets_cover_every_assistant_turn_and_no_user_text():

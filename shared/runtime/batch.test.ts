@@ -4,7 +4,7 @@ import { TensorKvCache } from './kv-cache.js';
 import { layoutSegments } from './layout.js';
 
 const dims = { layers: 2, keyDim: 2, valueDim: 1 };
-const geometry = { grid_h: 2, grid_w: 2, num_patches: 4, patch_dim: 3, padId: 9 };
+const geometry = { grid_h: 2, grid_w: 2, num_patches: 4, patch_dim: 3, padId: 9, imageGap: 0 };
 
 /** A cache of `length` text positions whose key values encode (layer, position). */
 function cache(length: number): TensorKvCache {
@@ -13,7 +13,7 @@ function cache(length: number): TensorKvCache {
     (_, i) => 100 * Math.floor(i / (length * 2)) + Math.floor((i % (length * 2)) / 2) + 1,
   );
   const values = Float32Array.from({ length: dims.layers * length }, (_, i) => i + 1);
-  return new TensorKvCache(dims, keys, values, new Int32Array(length).fill(-1), length, 0, undefined);
+  return new TensorKvCache(dims, keys, values, new Int32Array(length).fill(-1), length, 0, undefined, undefined);
 }
 
 describe('layoutSegments', () => {
@@ -24,22 +24,43 @@ describe('layoutSegments', () => {
         { type: 'image', patches: new Float32Array(12).fill(0.5) },
         { type: 'text', ids: [7] },
       ],
-      { nextIndex: 3, nextImageId: 1 },
+      { nextIndex: 3, nextImageId: 1, lastImageStart: undefined },
       geometry,
     );
     expect(row.tokens).toEqual([5, 6, 9, 9, 9, 9, 7]);
     expect(Array.from(row.imageIds)).toEqual([-1, -1, 1, 1, 1, 1, -1]);
     expect(row.positions.slice(6, 9)).toEqual([5, 5, 5]);
     expect(row.positions.slice(-3)).toEqual([7, 7, 7]);
-    expect(row.end).toEqual({ nextIndex: 8, nextImageId: 2 });
+    expect(row.end).toEqual({ nextIndex: 8, nextImageId: 2, lastImageStart: 5 });
     expect(row.patches[6]).toBe(0.5);
     expect(row.patches[0]).toBe(0);
   });
 
-  it('refuses an image of the wrong size', () => {
-    expect(() => layoutSegments([{ type: 'image', patches: new Float32Array(5) }], { nextIndex: 0, nextImageId: 0 }, geometry)).toThrow(
-      RangeError,
+  it('starts an image that follows another at the earlier start + image gap, the text after it from there', () => {
+    const gapped = { ...geometry, imageGap: 10 };
+    const image = { type: 'image', patches: new Float32Array(12) } as const;
+    const row = layoutSegments(
+      [image, { type: 'text', ids: [5, 6] }, image, { type: 'text', ids: [7] }],
+      { nextIndex: 0, nextImageId: 0, lastImageStart: undefined },
+      gapped,
     );
+    const p0 = row.positions.filter((_, i) => i % 3 === 0);
+    // the first image at 0 (spans 2), text at 2 and 3, the second image at 0 + 10, the text after it at 12
+    expect(p0).toEqual([0, 0, 0, 0, 2, 3, 10, 10, 10, 10, 12]);
+    expect(row.end).toEqual({ nextIndex: 13, nextImageId: 2, lastImageStart: 10 });
+    // an image in a later call measures from the cache's latest image
+    const later = layoutSegments([image], row.end, gapped);
+    expect(later.positions.slice(0, 3)).toEqual([20, 20, 20]);
+  });
+
+  it('refuses an image of the wrong size', () => {
+    expect(() =>
+      layoutSegments(
+        [{ type: 'image', patches: new Float32Array(5) }],
+        { nextIndex: 0, nextImageId: 0, lastImageStart: undefined },
+        geometry,
+      ),
+    ).toThrow(RangeError);
   });
 });
 

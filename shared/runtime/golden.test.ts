@@ -27,6 +27,8 @@ interface Golden {
     noise: string;
     final: string;
   };
+  /** The user's image, an instruction, <assistant><boi>: the answer's image starts at the image gap. */
+  edit: { cond_segments: JsonSegment[]; final: string };
 }
 
 const segments = (json: JsonSegment[]): Segment[] =>
@@ -79,5 +81,18 @@ describe.skipIf(!hasTiny)('golden outputs of packages/tiny', () => {
       noise: decodeFloat32(denoise.noise),
     });
     expect(maxAbsDiff(x, decodeFloat32(denoise.final))).toBeLessThan(golden.tolerance.patches);
+  });
+
+  it('samples the same edit, its image placed by the package image gap', async () => {
+    const { denoise, edit } = golden;
+    expect(runtime.manifest.rope.image_gap).toBeGreaterThan(0);
+    const cond = await runtime.prefill(segments(edit.cond_segments));
+    const uncond = await runtime.prefill(segments(denoise.uncond_segments));
+    const x = await sampleImage(runtime, cond, uncond, {
+      steps: denoise.steps,
+      guidance: denoise.guidance,
+      noise: decodeFloat32(denoise.noise),
+    });
+    expect(maxAbsDiff(x, decodeFloat32(edit.final))).toBeLessThan(golden.tolerance.patches);
   });
 });

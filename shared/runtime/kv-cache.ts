@@ -24,6 +24,8 @@ export class TensorKvCache implements KvCache {
     readonly nextIndex: number,
     /** Id the next image in this sequence will take. */
     readonly nextImageId: number,
+    /** Running index at which the latest image started (undefined before the first). */
+    readonly lastImageStart: number | undefined,
     /** Logits [vocab] after the last position; undefined for an empty cache. */
     readonly lastLogits: Float32Array | undefined,
   ) {
@@ -38,7 +40,7 @@ export class TensorKvCache implements KvCache {
   }
 
   static empty(dims: CacheDims): TensorKvCache {
-    return new TensorKvCache(dims, new Float32Array(0), new Float32Array(0), new Int32Array(0), 0, 0, undefined);
+    return new TensorKvCache(dims, new Float32Array(0), new Float32Array(0), new Int32Array(0), 0, 0, undefined, undefined);
   }
 }
 

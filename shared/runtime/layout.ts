@@ -4,19 +4,22 @@
  * positions carry the `pad` token, which the graph ignores there.
  */
 
-import { type Grid, imagePositions, textPositions } from './positions.js';
+import { type Grid, imagePositions, imageStart, textPositions } from './positions.js';
 import type { Segment } from './types.js';
 
 export interface LayoutGeometry extends Grid {
   readonly num_patches: number;
   readonly patch_dim: number;
   readonly padId: number;
+  /** The package's `rope.image_gap` (0 when it has none). */
+  readonly imageGap: number;
 }
 
-/** Where a sequence stands: the running rotary index and the next image's id. */
+/** Where a sequence stands: the running rotary index, the next image's id and where its latest image started. */
 export interface SequenceState {
   readonly nextIndex: number;
   readonly nextImageId: number;
+  readonly lastImageStart: number | undefined;
 }
 
 export interface RowLayout {
@@ -40,7 +43,7 @@ export function layoutSegments(segments: readonly Segment[], start: SequenceStat
   const noise = new Float32Array(length);
   const positions: number[] = [];
   const imageIds = new Int32Array(length).fill(-1);
-  let { nextIndex, nextImageId } = start;
+  let { nextIndex, nextImageId, lastImageStart } = start;
   for (const segment of segments) {
     const offset = tokens.length;
     if (segment.type === 'text') {
@@ -54,7 +57,8 @@ export function layoutSegments(segments: readonly Segment[], start: SequenceStat
     if (segment.patches.length !== expected) {
       throw new RangeError(`image segment has ${segment.patches.length} values, expected ${expected} (num_patches * patch_dim)`);
     }
-    const placed = imagePositions(nextIndex, geometry);
+    lastImageStart = imageStart(nextIndex, lastImageStart, geometry.imageGap);
+    const placed = imagePositions(lastImageStart, geometry);
     for (let i = 0; i < geometry.num_patches; i += 1) tokens.push(geometry.padId);
     patches.set(segment.patches, offset * geometry.patch_dim);
     noise.fill(noiseLevel, offset, offset + geometry.num_patches);
@@ -63,5 +67,5 @@ export function layoutSegments(segments: readonly Segment[], start: SequenceStat
     nextIndex = placed.next;
     nextImageId += 1;
   }
-  return { length, tokens, patches, noiseLevel: noise, positions, imageIds, end: { nextIndex, nextImageId } };
+  return { length, tokens, patches, noiseLevel: noise, positions, imageIds, end: { nextIndex, nextImageId, lastImageStart } };
 }

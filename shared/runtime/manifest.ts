@@ -80,7 +80,11 @@ const graphSchema = z.looseObject({
 });
 
 /** The graph does the rotary arithmetic; the runtime only reads this for the record. */
-const ropeSchema = z.looseObject({ sections: z.union([positiveInt, z.array(positiveInt)]) });
+const ropeSchema = z.looseObject({
+  sections: z.union([positiveInt, z.array(positiveInt)]),
+  /** Rotary distance from an image's start to the next image's start (positions.ts, imageStart); absent: 0, the running index. */
+  image_gap: z.number().int().nonnegative().optional(),
+});
 
 const conversationSchema = z.looseObject({
   draw_prefix: z.string(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imagePositions, textPositions } from './positions.js';
+import { imagePositions, imageStart, textPositions } from './positions.js';
 
 describe('multimodal rotary positions', () => {
   it('gives text (n, n, n) with a running index', () => {
@@ -19,5 +19,12 @@ describe('multimodal rotary positions', () => {
     const eoi = textPositions(image.next, 1);
     expect(image.positions.slice(-3)).toEqual([3, 10, 10]);
     expect(eoi.positions).toEqual([11, 11, 11]);
+  });
+
+  it('starts an image after an earlier one at that image start + gap, unless the text ran past it', () => {
+    expect(imageStart(30, 10, 64)).toBe(74);
+    expect(imageStart(80, 10, 64)).toBe(80);
+    expect(imageStart(30, undefined, 64)).toBe(30);
+    expect(imageStart(30, 10, 0)).toBe(30);
   });
 });

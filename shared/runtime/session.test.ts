@@ -71,7 +71,16 @@ describe.skipIf(!hasTiny)('OnnxModelRuntime on packages/tiny', () => {
     // Force <boi>: make it the only likely token.
     const logits = new Float32Array(start.lastLogits!.length).fill(-100);
     logits[boi] = 100;
-    const forced = new TensorKvCache(start.dims, start.keys, start.values, start.imageIds, start.nextIndex, start.nextImageId, logits);
+    const forced = new TensorKvCache(
+      start.dims,
+      start.keys,
+      start.values,
+      start.imageIds,
+      start.nextIndex,
+      start.nextImageId,
+      start.lastImageStart,
+      logits,
+    );
     const result = await runtime.decodeText(forced, { maxTokens: 5, temperature: 0, seed: 0 });
     expect(result.stop).toBe('boi');
     expect(result.ids).toEqual([]);

@@ -84,7 +84,7 @@ export class OnnxModelRuntime implements ModelRuntime {
     private readonly denoise?: { readonly file: string; open(): Promise<ServingGraph> },
   ) {
     const { image } = manifest;
-    this.geometry = { ...image, padId: manifest.tokenizer.special_tokens.pad };
+    this.geometry = { ...image, padId: manifest.tokenizer.special_tokens.pad, imageGap: manifest.rope.image_gap ?? 0 };
     this.patchValues = image.num_patches * image.patch_dim;
   }
 
@@ -238,6 +238,7 @@ export class OnnxModelRuntime implements ModelRuntime {
       imageIds,
       next.end.nextIndex,
       next.end.nextImageId,
+      next.end.lastImageStart,
       outputs.logits!.slice(last, last + vocab),
     );
   }

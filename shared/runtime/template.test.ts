@@ -75,16 +75,16 @@ describe('conversation template', () => {
   });
 
   it('continues the running index across turns (positions never restart)', () => {
-    const geometry = { grid_h: 2, grid_w: 2, num_patches: 4, patch_dim: 1, padId: special.pad };
+    const geometry = { grid_h: 2, grid_w: 2, num_patches: 4, patch_dim: 1, padId: special.pad, imageGap: 0 };
     const segments = conversationContext(tokenizer, [
       { role: 'user', content: ['ab'] },
       { role: 'assistant', content: [{ type: 'image', patches: new Float32Array(4) }] },
       { role: 'user', content: ['c'] },
     ]);
-    const layout = layoutSegments(segments, { nextIndex: 0, nextImageId: 0 }, geometry);
+    const layout = layoutSegments(segments, { nextIndex: 0, nextImageId: 0, lastImageStart: undefined }, geometry);
     // <bos><user>ab<assistant><boi> = 6 text positions (0..5); the image at 6 spans max(2, 2) = 2; then <eoi><eos><user>c<assistant>.
     const p0 = layout.positions.filter((_, i) => i % 3 === 0);
     expect(p0).toEqual([0, 1, 2, 3, 4, 5, 6, 6, 6, 6, 8, 9, 10, 11, 12]);
-    expect(layout.end).toEqual({ nextIndex: 13, nextImageId: 1 });
+    expect(layout.end).toEqual({ nextIndex: 13, nextImageId: 1, lastImageStart: 6 });
   });
 });
