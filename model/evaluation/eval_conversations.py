@@ -5,6 +5,8 @@ edits, refusals, beside draw and describe.
         (choose settings on the validation split)
     python -m model.evaluation.eval_conversations --ckpt=... --split=eval --n_per_kind=200 --out=...
         (report once, on the evaluation split)
+    python -m model.evaluation.eval_conversations --ckpt=packages/shapes64 --precision=int8 --split=val ...
+        (the package's int8 graph in onnxruntime, as the CPU workers run it)
 
 Writes results.json under --out and prints one line per figure.
 """
@@ -22,6 +24,7 @@ from tqdm import tqdm
 from model.cli import parse
 from model.data.shapes64 import EVAL_SEEDS, VAL_SEEDS, eval_split, val_split
 from model.data.shapes64_dialogues import eval_edit_split, val_edit_split
+from model.evaluation.eval_onnx import load_ort_runtime
 from model.evaluation.evaluate import evaluate, summary_line
 from model.evaluation.evaluate_conversations import edit_grid, evaluate_edits, evaluate_refusals, evaluate_second_turn
 from model.sample import load_runtime
@@ -40,17 +43,22 @@ class EvalConversationsArgs:
     guidance: float | None = None  # guidance scale (default: the checkpoint's sampler)
     no_pipeline: bool = False  # skip the two-step pipeline baseline
     out: str = ""  # a folder for results.json and edit-examples.png (empty: none)
+    # Score a package's ONNX graph (fp32, or a variant such as int8) in onnxruntime instead of
+    # its weights in PyTorch: whether a cheaper graph keeps the copy an edit needs.
+    precision: str | None = None
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(EvalConversationsArgs, argv, description=__doc__)
-    rt, tok = load_runtime(args.ckpt)
+    rt, tok = load_ort_runtime(args.ckpt, args.precision)[:2] if args.precision else load_runtime(args.ckpt)
     steps = args.steps or rt.diffusion.default_steps
     guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance
     edits = (eval_edit_split if args.split == "eval" else val_edit_split)(args.n_per_kind)
     seeds = EVAL_SEEDS if args.split == "eval" else VAL_SEEDS
     t0 = time.time()
     report = {"checkpoint": os.path.abspath(args.ckpt), "split": args.split, "steps": steps, "guidance": guidance}
+    if args.precision:
+        report["precision"] = args.precision
     examples: list = []
     with tqdm(total=len(edits), desc="edits") as bar:
         report["edits"] = evaluate_edits(

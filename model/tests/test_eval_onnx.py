@@ -7,9 +7,11 @@ import pytest
 from model.data.shapes64 import scene_from_seed
 from model.evaluation.eval_onnx import load_ort_runtime
 from model.evaluation.evaluate import describe, draw
+from model.network.chat import unconditional_context
+from model.network.sequence import Image, image_to_patches
 from model.packaging.export import export_package, tiny
 from model.sampling.diffusion import DiffusionConfig
-from model.sampling.inference import Runtime
+from model.sampling.inference import Runtime, seeded_noise
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +45,19 @@ def test_settings_come_from_the_manifest_unless_overridden(both):
     narrowed, _, _ = load_ort_runtime(out, "fp32", interval=(0.5, 1.0), threads=1)
     assert narrowed.diffusion.guidance_interval == (0.5, 1.0)
     assert isinstance(narrowed.diffusion, DiffusionConfig)
+
+
+def test_an_edit_samples_as_in_pytorch_with_the_manifest_image_gap(both):
+    torch_rt, tok, ort_rt, _, _ = both
+    assert ort_rt.cfg.image_gap == torch_rt.cfg.image_gap == 40  # read back from the manifest's model config
+    image = image_to_patches(scene_from_seed(5).render(), torch_rt.cfg.patch_size)
+    instruction = tok.encode("remove the circle at the top left")
+    context = [tok.bos, tok.user, tok.boi, Image(image), tok.eoi, *instruction, tok.assistant, tok.boi]
+    noise = seeded_noise(9, torch_rt.cfg.num_patches, torch_rt.cfg.patch_dim)[None]
+    images = []
+    for rt in (torch_rt, ort_rt):
+        cond, _ = rt.prefill([context])
+        assert cond.cursors[0].last_image == 3  # the user's image; the answer's goes to 3 + 40
+        uncond, _ = rt.prefill([unconditional_context(tok)])
+        images.append(rt.sample_images(cond, uncond, noise, 4, 2.5))
+    assert (images[0] - images[1]).abs().max() < 1e-3
