@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Evaluate a trained checkpoint and export it as the shipped package, with its evaluation.
 #   model/ship.sh [ckpt] [guidance] [time_shift] [guidance_interval lo,hi] [n_per_direction]
+#   CONVERSATIONS=1 model/ship.sh model/runs/conv3/ckpt.pt     (a conversation-trained model)
 # The sampler settings are the ones chosen by evaluation (README, "What each change did").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,12 +18,21 @@ PY=.venv/bin/python
 # train.py --init_from=packages/shapes64 trains on from it (model/packaging/weights.py).
 $PY -m model.packaging.slim "$CK" "$RUN/slim.pt"
 CK=$RUN/slim.pt
-$PY -m model.evaluation.eval --ckpt="$CK" --n="$N" --guidance="$G" --time_shift="$S" --guidance_interval="$GI" --out="$RUN/eval"
+mkdir -p docs/images
+if [ "${CONVERSATIONS:-0}" = 1 ]; then
+  # A conversation-trained model (train.py --conversations=shapes64): edits, second turns and
+  # refusals on the evaluation split, beside draw and describe (its sampler: the checkpoint's
+  # time shift and interval, guidance G).
+  $PY -m model.evaluation.eval_conversations --ckpt="$CK" --split=eval --n_per_kind=200 --n_turns=200 \
+    --n_refusals=200 --n_draw="$N" --guidance="$G" --out="$RUN/eval"
+  cp "$RUN/eval/edit-examples.png" docs/images/conversations-edits.png
+else
+  $PY -m model.evaluation.eval --ckpt="$CK" --n="$N" --guidance="$G" --time_shift="$S" --guidance_interval="$GI" --out="$RUN/eval"
+  cp "$RUN/eval/examples.png" docs/images/eval-examples.png
+fi
 $PY -m model.packaging.export --ckpt="$CK" --out=packages/shapes64 --default_guidance="$G" --time_shift="$S" \
   --guidance_interval="$GI" --eval_json="$RUN/eval/results.json"
-mkdir -p docs/images
-cp "$RUN/loss.png" docs/images/training-loss.png
-cp "$RUN/eval/examples.png" docs/images/eval-examples.png
+[ -f "$RUN/loss.png" ] && cp "$RUN/loss.png" docs/images/training-loss.png
 # Cheaper CPU graphs (int8, denoise-only), then whether int8 holds quality on the split
 # (recorded in the manifest; the runtime defaults to int8 on CPU only if it did).
 # The fp32 denoise-only graph is left out (as large as the model, in git); `npm run bench`
