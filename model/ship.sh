@@ -26,13 +26,15 @@ if [ "${CONVERSATIONS:-0}" = 1 ]; then
   $PY -m model.evaluation.eval_conversations --ckpt="$CK" --split=eval --n_per_kind=200 --n_turns=200 \
     --n_refusals=200 --n_draw="$N" --guidance="$G" --out="$RUN/eval"
   cp "$RUN/eval/edit-examples.png" docs/images/conversations-edits.png
+  LOSS_IMAGE=conversations-loss-latest.png
 else
   $PY -m model.evaluation.eval --ckpt="$CK" --n="$N" --guidance="$G" --time_shift="$S" --guidance_interval="$GI" --out="$RUN/eval"
   cp "$RUN/eval/examples.png" docs/images/eval-examples.png
+  LOSS_IMAGE=training-loss.png
 fi
 $PY -m model.packaging.export --ckpt="$CK" --out=packages/shapes64 --default_guidance="$G" --time_shift="$S" \
   --guidance_interval="$GI" --eval_json="$RUN/eval/results.json"
-[ -f "$RUN/loss.png" ] && cp "$RUN/loss.png" docs/images/training-loss.png
+[ -f "$RUN/loss.png" ] && cp "$RUN/loss.png" "docs/images/$LOSS_IMAGE"
 # Cheaper CPU graphs (int8, denoise-only), then whether int8 holds quality on the split
 # (recorded in the manifest; the runtime defaults to int8 on CPU only if it did).
 # The fp32 denoise-only graph is left out (as large as the model, in git); `npm run bench`
