@@ -72,7 +72,8 @@ def main() -> None:
                 # The batch's inputs, built once (what changes per step: patches, noise level).
                 items = [[Image(x[i % batch].numpy(), t)] for i in range(2 * batch)]
                 rows = [
-                    build_row(it, st, cfg.grid, rt.pad_id, cfg.patch_dim)[0] for it, st in zip(items, both.next_index)
+                    build_row(it, cursor, cfg.grid, rt.pad_id, cfg.patch_dim, cfg.image_gap)[0]
+                    for it, cursor in zip(items, both.cursors)
                 ]
                 b = collate(rows, rt.pad_id, cfg.patch_dim)
                 mask = attention_mask(b.valid, b.image_id, both.valid)

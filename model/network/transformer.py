@@ -68,7 +68,10 @@ class ModelConfig:
         return self.pixel_layers
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["image_gap"] == 0:  # the layout before the field existed: older packages' configs stay as they were
+            del d["image_gap"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
