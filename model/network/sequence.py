@@ -65,15 +65,15 @@ class Cursor:
     last_image: int | None = None
 
 
-def image_start(cursor: Cursor, image_gap: int) -> int:
+def image_start(index: int, last_image: int | None, image_gap: int) -> int:
     """Where the next image starts. With image_gap > 0, an image after an earlier one starts
     image_gap positions after that image's start (the running index if the text between took
     more room): a patch and the same cell of the image before it then always sit at one
     rotary offset, (gap, gap, gap), so copying an input image is one attention pattern
     whatever instruction lies between. 0: the running index (packages trained before it)."""
-    if image_gap <= 0 or cursor.last_image is None:
-        return cursor.index
-    return max(cursor.index, cursor.last_image + image_gap)
+    if image_gap <= 0 or last_image is None:
+        return index
+    return max(index, last_image + image_gap)
 
 
 def build_row(
@@ -86,7 +86,7 @@ def build_row(
     zero = np.zeros(patch_dim, np.float32)
     for item in items:
         if isinstance(item, Image):
-            n = image_start(Cursor(n, last_image), image_gap)
+            n = image_start(n, last_image, image_gap)
             for r in range(grid):
                 for c in range(grid):
                     row.tokens.append(pad_id)

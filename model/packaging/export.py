@@ -178,7 +178,8 @@ CONVERSATION_TASKS = {
     "shapes64": ["draw", "describe", "edit", "multi_turn", "refuse"],
     "corpus": ["draw", "describe", "restyle", "every_style", "multi_turn", "refuse"],
 }
-TASK_ORDER = ["draw", "describe", "edit", "restyle", "every_style", "multi_turn", "refuse"]
+# every task, in the order shared/runtime/tasks.ts lists them
+ALL_TASKS = ["draw", "describe", "edit", "restyle", "every_style", "multi_turn", "refuse"]
 MULTI_TURN_TEMPLATE = "<bos> (<user> {user} <assistant> {assistant} <eos>)* <user> {user} <assistant>"
 
 
@@ -456,7 +457,7 @@ def main(argv: list[str] | None = None) -> None:
             {"purpose": "test fixture: tiny, trained for seconds (knows the template, not the pictures)"},
             with_golden=True,
             # every task, so that the services' conversation paths run against it (it knows none of them)
-            tasks=sorted({t for tasks in CONVERSATION_TASKS.values() for t in tasks}, key=TASK_ORDER.index),
+            tasks=ALL_TASKS,
         )
     else:
         ck = torch.load(args.ckpt, weights_only=False, map_location="cpu")

@@ -73,9 +73,8 @@ class Runtime:
         """Run new items on top of a cache: returns logits, denoised (both [B,T,...]), the new
         cache and, per row, the index of its last new position."""
         rows, nexts = [], []
-        image_gap = getattr(self.cfg, "image_gap", 0)  # a stand-in's config may predate it
         for items, start in zip(items_per_row, cache.cursors):
-            row, n = build_row(items, start, self.cfg.grid, self.pad_id, self.cfg.patch_dim, image_gap)
+            row, n = build_row(items, start, self.cfg.grid, self.pad_id, self.cfg.patch_dim, self.cfg.image_gap)
             rows.append(row)
             nexts.append(n)
         b = collate(rows, self.pad_id, self.cfg.patch_dim).to(self.device)
