@@ -353,10 +353,10 @@ def conversation_source(tcfg: TrainConfig, corpus=None):
 
         return DialogueSource(training_dialogues)
     if tcfg.conversations == "corpus" and corpus is not None:
-        from model.data.emoji_dialogues import EmojiDialogues
+        from model.data.emoji_dialogues import SOURCE_ONLY_STYLES, EmojiDialogues
         from model.data.examples import AUGMENTATIONS
 
-        styles = sorted({corpus.styles[i] for i in corpus.indices("train")} - {"outline", None})
+        styles = sorted({corpus.styles[i] for i in corpus.indices("train")} - {*SOURCE_ONLY_STYLES, None})
         d = EmojiDialogues(
             corpus, styles, AUGMENTATIONS[tcfg.augmentation], tcfg.augment_fraction, tcfg.style_free_fraction
         )

@@ -240,9 +240,14 @@ def build(out: str, cache: str) -> None:
     parts = manifests(rows)
     for name, part in parts.items():
         write(os.path.join(out, name), part)
-    for name, manifest in (("card.json", "emoji-core.jsonl"), ("card+outline.json", "emoji-core+outline.jsonl")):
+    cards = {
+        "card.json": card(parts["emoji-core.jsonl"]),
+        "card+outline.json": card(parts["emoji-core+outline.jsonl"]),
+        "card+conversations.json": conversations_card(parts["emoji-core+outline.jsonl"]),
+    }
+    for name, content in cards.items():
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
-            json.dump(card(parts[manifest]), f, indent=2)
+            json.dump(content, f, indent=2)
     summary(rows)
 
 
@@ -269,6 +274,26 @@ def card(rows: list[dict]) -> dict:
             },
         },
     }
+
+
+def conversations_card(rows: list[dict]) -> dict:
+    """The card of a model trained on conversations (train.py --conversations=corpus) over
+    `rows`: it draws in the training styles only; OpenMoji's outline is a restyle source."""
+    base = card([r for r in rows if r["style"] not in EXTRA_STYLES])
+    styles = [s for s in TRAIN_STYLES if any(r["style"] == s for r in rows)]
+    base["description"] = (
+        f"Emoji artwork at 64 x 64, in conversation: draws an emoji from its name in the {', '.join(styles[:-1])} "
+        f"or {styles[-1]} style (or all of them at once), names an emoji from its picture, and redraws a given "
+        "emoji in another style, whatever style it comes in. Trained on the everyday groups "
+        f"({', '.join(CORE_GROUPS)}): {len({r['caption'] for r in rows})} concepts."
+    )
+    base["data_card"]["prompts"] |= {
+        "restyle": "an image + draw this in <style> style",
+        "every_style": "draw <caption> in every style",
+        "follow_up": "after a description: draw it in <style> style; after a drawing: draw this in <style> style",
+    }
+    base["data_card"]["restyle_sources"] = [*TRAIN_STYLES, *EXTRA_STYLES]
+    return base
 
 
 def write(path: str, rows: list[dict]) -> None:

@@ -32,6 +32,9 @@ REFUSAL = (
     '"draw red heart in every style", or send an emoji with "describe the image" or "draw this in google style".'
 )
 
+# Styles a restyle may start from but the model never draws in (OpenMoji's line art).
+SOURCE_ONLY_STYLES = ("outline",)
+
 TRAIN_MIX = {"draw": 0.30, "describe": 0.20, "restyle": 0.22, "every_style": 0.08, "multi_turn": 0.12, "refuse": 0.08}
 
 _OUT_OF_SCOPE = {
@@ -84,7 +87,7 @@ class EmojiDialogues:
         augment,
         augment_fraction: float,
         style_free_fraction: float,
-        source_styles: tuple[str, ...] = ("outline",),
+        source_styles: tuple[str, ...] = SOURCE_ONLY_STYLES,
     ):
         self.c, self.styles, self.augment = corpus, styles, augment
         self.augment_fraction, self.style_free_fraction = augment_fraction, style_free_fraction

@@ -15,17 +15,16 @@ import random
 from collections import defaultdict
 
 import numpy as np
-import torch
 
 from model.data.dialogues import Turn, context_items
 from model.data.shapes64 import CELLS, DESCRIBE_PROMPT, DRAW_PREFIX, EDGES, Scene, SceneObject, scene_from_seed
 from model.data.shapes64_dialogues import out_of_scope_prompt
 from model.data.shapes64_edits import apply_instruction, random_edit
 from model.evaluation.score import PHRASE, psnr, score_image
-from model.network.chat import unconditional_context
-from model.network.sequence import image_to_patches, patches_to_image
+from model.network.sequence import image_to_patches
 from model.network.tokenizer import Tokenizer
-from model.sampling.inference import Runtime, seeded_noise
+from model.sampling.conversation import answer_parts, text_and_first_image
+from model.sampling.inference import Runtime
 
 MARGIN = 2  # pixels round a touched cell that faithfulness leaves out
 
@@ -39,24 +38,10 @@ def answer(
     guidance: float,
     max_tokens: int = 160,
 ) -> list[tuple[str, np.ndarray | None]]:
-    """Greedy text until <boi> or <eos>; at <boi> one image by the sampler. Returns (text, image)
-    per conversation, as the serving path answers a one-image turn."""
-    cfg = runtime.cfg
-    to_patches = lambda img: image_to_patches(img, cfg.patch_size)  # noqa: E731
-    contexts = [context_items(tok, turns, to_patches) for turns in convs]
-    outs = runtime.decode_greedy(contexts, max_tokens, {tok.eos, tok.boi})
-    results: list = [None] * len(convs)
-    drawing = [i for i, ids in enumerate(outs) if ids and ids[-1] == tok.boi]
-    for i, ids in enumerate(outs):
-        results[i] = (tok.decode([t for t in ids if t not in (tok.eos, tok.boi)]), None)
-    if drawing:
-        cond, _ = runtime.prefill([contexts[i] + outs[i] for i in drawing])
-        uncond, _ = runtime.prefill([unconditional_context(tok) for _ in drawing])
-        noise = torch.stack([seeded_noise(seeds[i], cfg.num_patches, cfg.patch_dim) for i in drawing])
-        x = runtime.sample_images(cond, uncond, noise, steps, guidance)
-        for j, i in enumerate(drawing):
-            results[i] = (results[i][0], patches_to_image(x[j].numpy(), cfg.patch_size, cfg.image_size))
-    return results
+    """(text, image or None) per conversation: an answer of one image, as the serving path
+    answers an edit or a draw (model/sampling/conversation.py)."""
+    outs = answer_parts(runtime, tok, convs, seeds, steps, guidance, max_tokens, max_images=1)
+    return [text_and_first_image(parts) for parts in outs]
 
 
 def untouched_mask(scene: Scene, touched: tuple[int, ...]) -> np.ndarray:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from model.cli import interval, parse
+from model.data.emoji_dialogues import SOURCE_ONLY_STYLES
 from model.data.examples import STYLE_TEMPLATE
 from model.data.shapes64 import (
     COLOURS,
@@ -171,6 +172,12 @@ def corpus_card(manifest_path: str) -> dict:
                 if row["style"]:
                     styles.add(row["style"])
     return {"corpus": os.path.basename(manifest_path), "styles": sorted(styles), "concepts": len(captions)}
+
+
+def drawn_styles(styles: list[str], conversations: str) -> list[str]:
+    """The styles a corpus model draws in: a conversation model reads OpenMoji's outline as a
+    restyle source (model/data/emoji_dialogues.py) but never draws in it."""
+    return [s for s in styles if s not in SOURCE_ONLY_STYLES] if conversations == "corpus" else styles
 
 
 # What a model trained on conversations (train.py --conversations) declares it does.
@@ -495,6 +502,7 @@ def main(argv: list[str] | None = None) -> None:
         data_card = styles = None
         if corpus:
             data_card = {**corpus_card(corpus), **card.get("data_card", {})}
+            data_card["styles"] = drawn_styles(data_card["styles"], ck["train_config"].get("conversations", ""))
             styles = data_card["styles"]
         name = args.name or (os.path.splitext(os.path.basename(corpus))[0] if corpus else "shapes64")
         tasks = CONVERSATION_TASKS.get(ck["train_config"].get("conversations", ""))

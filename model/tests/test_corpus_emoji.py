@@ -2,7 +2,17 @@
 
 from collections import Counter
 
-from model.data.corpus_emoji import EXTRA_STYLES, TRAIN_STYLES, assign_splits, card, corpus_rows, key, manifests, slug
+from model.data.corpus_emoji import (
+    EXTRA_STYLES,
+    TRAIN_STYLES,
+    assign_splits,
+    card,
+    conversations_card,
+    corpus_rows,
+    key,
+    manifests,
+    slug,
+)
 
 
 def test_fluent_slugs_and_codepoint_keys():
@@ -61,3 +71,17 @@ def test_the_card_names_the_styles_its_rows_train_on():
     assert "in the google, twitter or openmoji style" in card(rows)["description"]
     rows.append({"caption": "snake", "style": "outline", "group": "animals-nature"})
     assert "in the google, twitter, openmoji or outline style" in card(rows)["description"]
+
+
+def test_a_conversation_models_card_draws_in_the_training_styles_and_restyles_from_outline():
+    rows = [
+        {"caption": "snake", "style": s, "group": "animals-nature"}
+        for s in ("google", "twitter", "openmoji", "fluent", "outline")
+    ]
+    c = conversations_card(rows)
+    assert "in the google, twitter or openmoji style" in c["description"]
+    assert "outline style" not in c["description"]
+    assert c["data_card"]["prompts"]["restyle"] == "an image + draw this in <style> style"
+    assert c["data_card"]["prompts"]["every_style"] == "draw <caption> in every style"
+    assert "outline" in c["data_card"]["restyle_sources"]
+    assert c["licenses"] == card(rows)["licenses"]

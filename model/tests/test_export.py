@@ -12,7 +12,7 @@ import torch
 
 from model.network.chat import draw_context, unconditional_context
 from model.network.sequence import Image, attention_mask, build_row, collate
-from model.packaging.export import example_inputs, export_package, tiny
+from model.packaging.export import drawn_styles, example_inputs, export_package, tiny
 from model.packaging.manifest import PackageError, load_manifest
 from model.sampling.inference import Runtime, seeded_noise
 
@@ -129,3 +129,9 @@ def test_a_missing_field_or_file_is_refused(exported, tmp_path):
 def test_shipped_fixture_matches_its_manifest():
     root = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "tiny")
     load_manifest(root)
+
+
+def test_a_conversation_corpus_model_draws_in_its_training_styles_not_its_restyle_sources():
+    styles = ["google", "openmoji", "outline", "twitter"]
+    assert drawn_styles(styles, "corpus") == ["google", "openmoji", "twitter"]
+    assert drawn_styles(styles, "") == styles  # a one-turn corpus model trained to draw in each
