@@ -38,7 +38,7 @@ export const imageEditsRoute = createRoute({
     "OpenAI's image edits: the image and the prompt are one user turn (`<boi> image <eoi> prompt`, the layout of a describe), " +
     'sent as they are: `make the circle blue` (an edit), `draw this in twitter style` (a restyle). Each of the n edits is a generation; ' +
     'the request waits for them as POST /v1/images/generations does (504 with `error.generation_ids` past OPENAI_WAIT_SECONDS). ' +
-    'A model that answers with text instead of an image is 500 `no_image`.',
+    'A model that answers in words instead of an image (what it cannot do, say) is 422 `no_image`, its words in `error.message`.',
   security: [{ bearerAuth: [] }],
   middleware: [formBody] as const,
   request: {
@@ -61,7 +61,8 @@ export const imageEditsRoute = createRoute({
     401: error('unauthorized'),
     404: error('model_not_found'),
     413: error('image_too_large'),
-    500: error('a generation failed or the model answered without an image (`no_image`, with `error.generation_ids`).'),
+    422: error('no_image: the model answered in words instead of an image; its words in `message`, `error.generation_ids`.'),
+    500: error('a generation failed (its error code, with `error.generation_ids`).'),
     504: error('generation_timeout: not ready in time; `error.generation_ids` to follow.'),
   },
 });

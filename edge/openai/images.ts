@@ -108,8 +108,10 @@ async function imageDatum(
   const image = record.output.find((p) => p.type === 'image');
   if (image?.type !== 'image') {
     const text = record.output.map((p) => (p.type === 'text' ? p.text : '')).join('');
-    throw new OpenAiError('internal_error', `the model answered with text instead of an image: ${JSON.stringify(text.slice(0, 200))}`, {
-      status: 500,
+    // The model's own answer, not a failure: 422, which OpenAI's clients do not retry (they
+    // retry a 500, and each retry would be new generations answered the same way).
+    throw new OpenAiError('invalid_request', `the model answered in words instead of an image: ${JSON.stringify(text.slice(0, 200))}`, {
+      status: 422,
       code: 'no_image',
       generationIds: [record.id],
     });

@@ -45,7 +45,8 @@ export const imagesRoute = createRoute({
     ),
     401: error('unauthorized'),
     404: error('model_not_found'),
-    500: error('a generation failed or the model answered without an image (`error.generation_ids`).'),
+    422: error('no_image: the model answered in words instead of an image; its words in `message`, `error.generation_ids`.'),
+    500: error('a generation failed (its error code, with `error.generation_ids`).'),
     504: error('generation_timeout: not ready in time; `error.generation_ids` to follow.'),
   },
 });

@@ -77,6 +77,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   let stdout = '';
   try {
     const args = [
+      '--config-file',
+      join(HOOKS_DIR, 'schemathesis.toml'),
       'run',
       `${url}/openapi.json`,
       '--header',

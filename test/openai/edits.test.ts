@@ -60,7 +60,9 @@ describe('images.edit of the official openai client', () => {
     const text = await edit({ image: await toFile(circle, 'circle.png'), prompt: 'make the circle blue', steps: 3 }).catch(
       (e: unknown) => e,
     );
-    expect(text).toBeInstanceOf(OpenAI.InternalServerError);
-    expect((text as InstanceType<typeof OpenAI.InternalServerError>).code).toBe('no_image');
+    // 422, not a 500: the client raises at once, without retrying into more generations.
+    expect(text).toBeInstanceOf(OpenAI.UnprocessableEntityError);
+    expect((text as InstanceType<typeof OpenAI.UnprocessableEntityError>).code).toBe('no_image');
+    expect((text as InstanceType<typeof OpenAI.UnprocessableEntityError>).message).toMatch(/answered in words/);
   });
 });
