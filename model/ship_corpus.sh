@@ -4,6 +4,9 @@
 #   model/ship_corpus.sh CKPT NAME CORPUS [CARD] [N_INT8]
 # The sampler (chosen on the validation cells) from G (guidance), S (time shift), GI (lo,hi); default: the checkpoint's.
 #   model/ship_corpus.sh model/runs/emoji/ckpt.pt emoji64 .cache/emoji/corpus/emoji-core.jsonl .cache/emoji/corpus/card.json
+# A conversation-trained model (train.py --conversations=corpus) with its conversations scored too:
+#   CONVERSATIONS=1 model/ship_corpus.sh model/runs/econv1/ckpt.pt emoji64 .cache/emoji/corpus/emoji-core.jsonl \
+#     .cache/emoji/corpus/card+conversations.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CK=$1
@@ -22,6 +25,21 @@ CK=$RUN/slim.pt
 SAMPLER=(${G:+--guidance=$G} ${S:+--time_shift=$S} ${GI:+--guidance_interval=$GI})
 # Ranking every caption for an image takes seconds on a CPU: RANK_N of the held-out images (default 150).
 $PY -m model.evaluation.eval_corpus --ckpt="$CK" --corpus="$CORPUS" --split=eval --out="$RUN/eval" --rank_n="${RANK_N:-150}" "${SAMPLER[@]}"
+if [ "${CONVERSATIONS:-0}" = 1 ]; then
+  # A conversation-trained model (train.py --conversations=corpus): restyles, every style,
+  # second turns and refusals on the evaluation split (fluent scored here once), merged into
+  # the package's eval.json beside draw and describe; the restyle picture for the docs.
+  $PY -m model.evaluation.eval_emoji_conversations --ckpt="$CK" --corpus="$CORPUS" --split=eval \
+    ${G:+--guidance=$G} --out="$RUN/eval-conversations"
+  $PY - "$RUN/eval/results.json" "$RUN/eval-conversations/results.json" <<'PYEOF'
+import json, sys
+results = json.load(open(sys.argv[1]))
+results["conversations"] = json.load(open(sys.argv[2]))
+json.dump(results, open(sys.argv[1], "w"), indent=2)
+PYEOF
+  mkdir -p docs/images
+  cp "$RUN/eval-conversations/restyles.png" "docs/images/$NAME-restyles.png"
+fi
 $PY -m model.packaging.export --ckpt="$CK" --out="$PKG" --name="$NAME" ${CARD:+--card="$CARD"} --eval_json="$RUN/eval/results.json" \
   ${G:+--default_guidance=$G} ${S:+--time_shift=$S} ${GI:+--guidance_interval=$GI}
 # Cheaper CPU graphs, then whether int8 holds quality on the evaluation cells (recorded in the

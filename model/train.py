@@ -114,6 +114,11 @@ class TrainConfig:
     conversations: str = ""
     length_buckets: int = 1  # micro-batches of rows of similar length (conversations: 3)
     high_noise_from: float = 1.0  # conversations: half the answers with an image in context get t >= this (1: off)
+    # A few-step student (issue 30): a folder of teacher pairs (python -m model.distill.pairs)
+    # over the --conversations mix; the images are learned from the pairs, the text from the
+    # mix's text answers, this share of each batch.
+    distill_pairs: str = ""
+    distill_text_fraction: float = 0.25
     # ModelConfig overrides (--model.d_model=...) for a fresh model; a resumed one keeps its shape.
     model: ModelOverrides = field(default_factory=ModelOverrides)
     # DiffusionConfig overrides (--diffusion.t_mean=...), over a resumed checkpoint's too.
@@ -364,6 +369,22 @@ def conversation_source(tcfg: TrainConfig, corpus=None):
     raise SystemExit(f"--conversations={tcfg.conversations}: want shapes64, or corpus with --corpus")
 
 
+def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig):
+    """--distill_pairs: the student's dialogues (model/distill/source.py); None without it."""
+    if not tcfg.distill_pairs:
+        return None
+    mix = conversation_source(tcfg, corpus)
+    if mix is None:
+        raise SystemExit("--distill_pairs needs the --conversations mix its pairs were made from")
+    from model.distill.source import DistillSource
+
+    source = DistillSource(tcfg.distill_pairs, mix.make, mcfg.patch_size, tcfg.distill_text_fraction)
+    made_from = {k: source.meta.get(k, "") for k in ("conversations", "corpus")}
+    if made_from != {"conversations": tcfg.conversations, "corpus": tcfg.corpus}:
+        raise SystemExit(f"{tcfg.distill_pairs} was made from {made_from}: train with the same mix")
+    return source
+
+
 def lr_at(step: int, c: TrainConfig) -> float:
     if step < c.warmup:
         return c.lr * (step + 1) / c.warmup
@@ -500,10 +521,14 @@ def main(
             },
         )
 
-    source = conversation_source(tcfg, corpus) or (
-        CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction, tcfg.augmentation)
-        if corpus is not None
-        else Shapes64Source()
+    source = (
+        distill_source(tcfg, corpus, mcfg)
+        or conversation_source(tcfg, corpus)
+        or (
+            CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction, tcfg.augmentation)
+            if corpus is not None
+            else Shapes64Source()
+        )
     )
     deadline = time.time() + tcfg.minutes * 60
     bar = tqdm(total=tcfg.max_steps, initial=step, disable=not master, dynamic_ncols=True, mininterval=5)

@@ -47,8 +47,12 @@ def make_dialogue_batch(
             noise = torch.randn(x0.shape, generator=gen).numpy()
             copies = high[i] and tcfg.high_noise_from < 1 and any(t.images() for t in d.turns[:-1])
             t = 0.0 if clean_draw[i] else float(t_high[i] if copies else t_all[i])
+            dropped = bool(drop[i])
+            if d.noise is not None:  # a distillation pair: its own noise, one of its levels, the condition kept
+                noise, dropped = d.noise, False
+                t = d.levels[int(torch.randint(len(d.levels), (1,), generator=gen))]
             noisy = ((1 - t) * x0 + t * noise).astype(np.float32)
-            items = training_items(tok, d, to_patches, noisy, t, bool(drop[i]))
+            items = training_items(tok, d, to_patches, noisy, t, dropped)
             weights = pixel_weights(target, tcfg.edge_weight, mcfg.patch_size)
         row, _ = build_row(items, 0, mcfg.grid, tok.pad, mcfg.patch_dim, mcfg.image_gap)
         rows.append(row)

@@ -38,6 +38,11 @@ class Dialogue:
     # False: the answer goes on after its last part (an answer of several images, cut after
     # the image that is the diffusion target), so no <eos> is trained there.
     complete: bool = True
+    # A distillation pair (model/distill/): the answer's last image is a teacher's sample from
+    # this starting noise (patches), trained at one of these noise levels on the straight line
+    # between the two, with its condition always kept. None: noise and level drawn as usual.
+    noise: np.ndarray | None = None
+    levels: tuple[float, ...] = ()
 
     def __post_init__(self):
         roles = [t.role for t in self.turns]

@@ -1,0 +1,51 @@
+"""Training dialogues for a few-step student (train.py --distill_pairs): the pairs of
+pairs.py, each rebuilt from its chunk's seed with the teacher's image as the answer's target,
+its noise and the student's levels attached (dialogue_batch.py trains them on the straight
+line from the noise to that image, condition always kept), mixed with a share of the mix's
+text answers so that what the model says stays as it was."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import torch
+
+from model.data.dialogues import Dialogue, Turn
+from model.distill.pairs import chunk_dialogues, load_pairs, noise_seed
+from model.network.sequence import image_to_patches
+from model.sampling.inference import seeded_noise
+
+
+class DistillSource:
+    def __init__(self, folder: str, make, patch_size: int, text_fraction: float = 0.25):
+        self.meta, self.pairs = load_pairs(folder)
+        self.make, self.patch_size, self.text_fraction = make, patch_size, text_fraction
+        self.levels = tuple(self.meta["levels"])
+        self._chunks: dict[int, list[Dialogue]] = {}
+
+    def __len__(self) -> int:
+        return len(self.pairs["index"])
+
+    def pair(self, j: int) -> Dialogue:
+        """Pair j as a training dialogue."""
+        seed, i = int(self.pairs["chunk_seed"][j]), int(self.pairs["index"][j])
+        if seed not in self._chunks:
+            self._chunks[seed] = chunk_dialogues(self.make, seed)
+        d = self._chunks[seed][i]
+        answer = d.turns[-1]
+        teacher = self.pairs["image"][j]
+        turns = [*d.turns[:-1], Turn(answer.role, [*answer.parts[:-1], teacher])]
+        shape = image_to_patches(teacher, self.patch_size).shape
+        noise = seeded_noise(noise_seed(seed, i), shape[0], shape[1]).numpy()
+        return dataclasses.replace(d, turns=turns, noise=noise, levels=self.levels)
+
+    def examples(self, step: int, rank: int, world: int, n: int, gen: torch.Generator) -> list[Dialogue]:
+        n_text = int(round(n * self.text_fraction))
+        picks = torch.randint(len(self), (n - n_text,), generator=gen).tolist()
+        out = [self.pair(j) for j in picks]
+        rng = random.Random(int(torch.randint(1 << 62, (1,), generator=gen)))
+        text: list[Dialogue] = []
+        while len(text) < n_text:  # the mix's text answers (describe, refuse, ...) are a small share of it
+            text += [d for d in self.make(8 * n_text, rng) if d.target_image is None]
+        return out + text[:n_text]

@@ -1,0 +1,89 @@
+"""model/distill/: teacher pairs for a few-step student, and the batches a student trains on."""
+
+import dataclasses
+import os
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from model.data.dialogue_batch import make_dialogue_batch
+from model.data.shapes64_dialogues import training_dialogues
+from model.distill.pairs import load_pairs, student_levels
+from model.distill.pairs import main as make_pairs
+from model.distill.source import DistillSource
+from model.network.sequence import image_to_patches
+from model.network.tokenizer import Tokenizer
+from model.network.transformer import ModelConfig
+from model.packaging.weights import load_checkpoint
+from model.sampling.diffusion import DiffusionConfig, shift_level
+from model.sampling.inference import seeded_noise
+from model.train import TrainConfig, pixel_weights
+
+TINY = "packages/tiny"
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("pairs"))
+    make_pairs([f"--teacher={TINY}", "--conversations=shapes64", "--n=6", "--shard=4", "--steps=2", f"--out={out}"])
+    return out
+
+
+def test_the_student_learns_each_step_counts_levels():
+    assert student_levels("1", 2.0) == (1.0,)
+    assert student_levels("1,2", 2.0) == (1.0, pytest.approx(shift_level(0.5, 2.0), abs=1e-6))
+
+
+def test_pairs_are_written_in_shards_and_a_rerun_resumes_with_the_same_pairs(pairs):
+    meta, p = load_pairs(pairs)
+    assert len(p["index"]) == 6 and p["image"].shape == (6, 64, 64, 3) and p["image"].dtype == np.uint8
+    assert meta["conversations"] == "shapes64" and meta["levels"][0] == 1.0
+    second = os.path.join(pairs, "pairs-00001.npz")
+    before = np.load(second)["image"].copy()
+    os.remove(second)
+    make_pairs([f"--teacher={TINY}", "--conversations=shapes64", "--n=6", "--shard=4", "--steps=2", f"--out={pairs}"])
+    np.testing.assert_array_equal(np.load(second)["image"], before)
+
+
+def test_a_pair_is_its_dialogue_with_the_teachers_image_its_noise_and_the_students_levels(pairs):
+    src = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0)
+    for j in range(len(src)):
+        d = src.pair(j)
+        np.testing.assert_array_equal(d.target_image, src.pairs["image"][j])
+        seed, i = int(src.pairs["chunk_seed"][j]), int(src.pairs["index"][j])
+        original = training_dialogues(64, random.Random(seed))[i]
+        assert [t.role for t in d.turns] == [t.role for t in original.turns]
+        assert d.turns[-1].parts[:-1] == original.turns[-1].parts[:-1]
+        np.testing.assert_array_equal(d.noise, seeded_noise(seed * 64 + i, 64, 192).numpy())
+        assert d.levels == tuple(src.meta["levels"])
+
+
+def test_a_students_batch_puts_the_image_on_the_line_from_its_noise_to_the_teachers_image(pairs):
+    ck = load_checkpoint(TINY)
+    tok = Tokenizer.from_json(ck["tokenizer"])
+    mcfg = ModelConfig.from_dict(ck["model_config"])
+    dcfg = DiffusionConfig(**ck["diffusion_config"])
+    tcfg = TrainConfig(cond_dropout=1.0, clean_draw_fraction=0.0)  # a pair keeps its condition whatever this says
+    src = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0)
+    for level in src.levels:
+        d = dataclasses.replace(src.pair(0), levels=(level,))
+        b, _, x0_target, weight = make_dialogue_batch(
+            tok, mcfg, dcfg, tcfg, [d], torch.Generator().manual_seed(0), pixel_weights
+        )
+        at = weight[0].sum(-1) > 0
+        x0 = torch.from_numpy(image_to_patches(d.target_image, 8))
+        torch.testing.assert_close(x0_target[0, at], x0)
+        torch.testing.assert_close(b.patches[0, at], (1 - level) * x0 + level * torch.from_numpy(d.noise))
+        assert b.noise_level[0, at].unique().tolist() == [pytest.approx(level)]
+        # the condition is kept (a dropped one is 6 tokens round the image: <bos> <user> <assistant> <boi> <eoi> <eos>)
+        assert int((b.is_image[0] == 0).sum()) > 6
+
+
+def test_a_batch_mixes_the_mixes_text_answers_in(pairs):
+    src = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.5)
+    batch = src.examples(0, 0, 1, 8, torch.Generator().manual_seed(3))
+    assert len(batch) == 8
+    assert sum(d.noise is not None for d in batch) == 4
+    assert all(d.target_image is None for d in batch if d.noise is None)
