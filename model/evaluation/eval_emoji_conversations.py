@@ -95,14 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "results.json"), "w") as f:
-            json.dump(strip_private(report), f, indent=2)
-
-
-def strip_private(d):
-    """The report without the images and answers kept for pictures (keys starting with _)."""
-    if isinstance(d, dict):
-        return {k: strip_private(v) for k, v in d.items() if not k.startswith("_")}
-    return d
+            json.dump(report, f, indent=2)
 
 
 def show(name: str, figures: dict) -> None:

@@ -20,6 +20,7 @@ counts for a concept when the nearest real images of the asked style name it.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,18 +55,16 @@ def drawn_rows(corpus: Corpus) -> tuple[list[str], list[int]]:
 BLANK = np.full((64, 64, 3), 255, np.uint8)  # where an answer held no image: retrieves nothing useful
 
 
+@dataclass
 class Answers:
-    """Batched one-image answers with fixed seeds; a text answer scores as a white image."""
+    """Batched answers with fixed seeds; a text answer scores as a white image."""
 
-    def __init__(self, rt: Runtime, tok: Tokenizer, steps: int, guidance: float, batch: int = 32, progress=None):
-        self.rt, self.tok, self.steps, self.guidance, self.batch, self.progress = (
-            rt,
-            tok,
-            steps,
-            guidance,
-            batch,
-            progress,
-        )
+    rt: Runtime
+    tok: Tokenizer
+    steps: int
+    guidance: float
+    batch: int = 32
+    progress: object = None  # a tqdm bar, updated per batch
 
     def parts(self, convs: list[list[Turn]], seeds: list[int], max_images: int = 1) -> list[list]:
         out: list[list] = []
@@ -126,7 +125,7 @@ def evaluate_restyle_heldout(answers: Answers, corpus: Corpus, pools: Pools, pai
     _, images, drew = answers.one(convs, seeds)
     top5 = hits_in_style(pools, images, styles, caps, 5)
     top1 = hits_in_style(pools, images, styles, caps, 1)
-    # Drawing from the caption: one drawing per target cell, counted once per pair as above.
+    # Drawing from the caption, the same seed: one drawing per held-out cell, counted for each of its pairs.
     draws = [[Turn("user", ["draw " + draw_text(c, st)])] for c, st in zip(caps, styles)]
     _, drawn, _ = answers.one(draws, seeds)
     training_styles, _ = drawn_rows(corpus)
@@ -139,7 +138,6 @@ def evaluate_restyle_heldout(answers: Answers, corpus: Corpus, pools: Pools, pai
         "draw_from_caption_top5": rate(hits_in_style(pools, drawn, styles, caps, 5)),
         "draw_from_caption_top1": rate(hits_in_style(pools, drawn, styles, caps, 1)),
         "copy_input_top5": {"n": len(pairs), "accuracy": float(np.mean([copies[t] for _, t in pairs]))},
-        "_images": images,
     }
 
 
@@ -166,7 +164,6 @@ def evaluate_restyle_fluent(answers: Answers, corpus: Corpus, pools: Pools, n: i
         "pipeline_describe_exact": rate([d.strip() == c for d, c in zip(described, caps)]),
         "pixel_nn_top1": rate([r[0] == c for r, c in zip(nn, caps)]),
         "copy_input_top1": rate(copied),
-        "_images": images,
     }
 
 
@@ -199,7 +196,6 @@ def evaluate_every_style(answers: Answers, corpus: Corpus, pools: Pools, n: int)
         "single_draw_top1": rate(hits_in_style(pools, drawn, img_styles, img_caps, 1)),
         "labels_exact": rate(labels_right),
         "by_style": {s: rate([h for h, st in zip(every, img_styles) if st == s]) for s in styles},
-        "_answers": list(zip(concepts, outs)),
     }
 
 
