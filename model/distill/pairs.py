@@ -147,13 +147,15 @@ def main(argv: list[str] | None = None) -> None:
             seeds += [chunk_seed] * len(picked)
             index += picked
             images.append(made)
+        partial = os.path.join(args.out, f"partial-{s:05d}.npz")  # renamed when whole: never half a shard
         np.savez(
-            path,
+            partial,
             chunk_seed=np.array(seeds, np.int64),
             index=np.array(index, np.int32),
             image=np.concatenate(images),
             next_chunk=np.array(k),
         )
+        os.replace(partial, path)
         done = min(args.n, (s + 1) * args.shard)
         print(f"{done}/{args.n} pairs ({time.time() - t0:.0f} s) -> {path}", flush=True)
 
