@@ -39,6 +39,7 @@ from model.evaluation.evaluate import evaluate, summary_line
 from model.network.tokenizer import Tokenizer
 from model.network.transformer import ModelConfig
 from model.packaging.manifest import load_manifest, write_manifest
+from model.packaging.sampling import sampler_guidance
 from model.sampling.diffusion import DiffusionConfig
 from model.sampling.inference import Runtime
 
@@ -92,7 +93,7 @@ def diffusion_config(manifest: dict, interval: tuple[float, float] | None) -> Di
     d = manifest["diffusion"]
     return DiffusionConfig(
         default_steps=d["default_steps"],
-        default_guidance=d["default_guidance"],
+        default_guidance=sampler_guidance(d),
         time_shift=d["time_shift"],
         guidance_interval=tuple(interval if interval is not None else d["guidance_interval"]),
     )
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
 
     manifest = load_manifest(args.package, verify=True)
     d = manifest["diffusion"]
-    guidance = d["default_guidance"] if args.guidance is None else args.guidance
+    guidance = sampler_guidance(d) if args.guidance is None else args.guidance
     precisions = [p.strip() for p in args.precision.split(",") if p.strip()]
     intervals = [cli.interval(v) for v in args.guidance_interval] or [tuple(d["guidance_interval"])]
     steps_list = [int(s) for s in args.steps.split(",")] if args.steps else [d["default_steps"]]

@@ -55,3 +55,10 @@ def parse_steps(text: str | None) -> list[int] | None:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise SystemExit(f"error: --steps: comma-separated step counts, not {text!r}") from None
+
+
+def sampler_guidance(diffusion: dict) -> float:
+    """The guidance scale a runtime applies for a manifest's `diffusion` block by default: 1 (no
+    unconditional row) when the guidance is fixed, since the network already carries its
+    default; otherwise that default."""
+    return 1.0 if diffusion.get("guidance") == "fixed" else float(diffusion["default_guidance"])

@@ -31,6 +31,7 @@ import tyro
 from model.cli import parse
 from model.network.transformer import ModelConfig, UnifiedModel
 from model.packaging.manifest import PackageError, load_manifest
+from model.packaging.sampling import sampler_guidance
 from model.sampling.diffusion import DiffusionConfig
 
 # Parameters indexed by row in forward (GAU: z * qk_scale[i] + qk_bias[i]): the exporter folds
@@ -140,7 +141,7 @@ def diffusion_config(manifest: dict, train_config: dict) -> dict:
     cfg = {**asdict(DiffusionConfig()), **given}
     cfg.update(
         default_steps=d["default_steps"],
-        default_guidance=d["default_guidance"],
+        default_guidance=sampler_guidance(d),
         time_shift=d["time_shift"],
         guidance_interval=tuple(d["guidance_interval"]),
     )

@@ -6,11 +6,9 @@ A training cell's real image is re-noised to one of the sampler's levels below t
 interval (the layout is then given) and brought back to t = 0 by the model's unguided Euler
 steps, as the sampler would. Two figures of the returned image against the real one:
 - the mean absolute error, in 0-255 levels;
-- speckle: inside the real image's coloured fills (not the white background; a pixel whose
-  5 x 5 neighbourhood is within 8 levels, so at least two pixels from an edge, and an edge
-  drawn a pixel off does not count), the returned image's mean absolute deviation from its
-  own 3 x 3 mean. A real emoji scores 0; the mottled fills of a model that compounds its own
-  errors score high.
+- speckle (model/evaluation/speckle.py): inside the real image's coloured fills, the returned
+  image's mean absolute deviation from its own 3 x 3 mean. A real emoji scores 0; the mottled
+  fills of a model that compounds its own errors score high.
 
     python -m model.research.exposure_bias --ckpt=model/runs/emoji10/ckpt.pt \
         --corpus=.cache/emoji/corpus/emoji-core.jsonl --grid=results/exposure.png
@@ -26,13 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from model.cli import parse
+from model.evaluation.speckle import speckle
 from model.sampling.diffusion import add_noise, euler_update, time_grid
-
-FLAT_RANGE = 8  # levels: a 5 x 5 neighbourhood within this counts as flat
-WHITE = 240  # a pixel with every channel above this is background
 
 # (x_t [B,N,pd], t) -> the network's x0 [B,N,pd]
 Denoiser = Callable[[torch.Tensor, float], torch.Tensor]
@@ -46,16 +41,6 @@ def return_trip(
     for t, t_next in zip(grid[start:-1], grid[start + 1 :]):
         x = euler_update(x, denoise(x, t), t, t_next)
     return x
-
-
-def speckle(real: np.ndarray, drawn: np.ndarray) -> float:
-    """uint8 [B,H,W,3] each: drawn's mean 3 x 3 deviation, in levels, in real's flat fills."""
-    r = torch.from_numpy(real.astype(np.float32)).permute(0, 3, 1, 2)
-    d = torch.from_numpy(drawn.astype(np.float32)).permute(0, 3, 1, 2)
-    spread = (F.max_pool2d(r, 5, 1, 2) + F.max_pool2d(-r, 5, 1, 2)).amax(1)  # 5 x 5 max - min
-    flat = (spread < FLAT_RANGE) & (r.amin(1) <= WHITE)
-    deviation = (d - F.avg_pool2d(d, 3, 1, 1, count_include_pad=False)).abs().mean(1)
-    return float(deviation[flat].mean()) if flat.any() else 0.0
 
 
 def mean_abs_levels(a: np.ndarray, b: np.ndarray) -> float:

@@ -3,7 +3,8 @@
 import numpy as np
 import torch
 
-from model.research.exposure_bias import mean_abs_levels, return_trip, speckle
+from model.evaluation.speckle import speckle
+from model.research.exposure_bias import mean_abs_levels, return_trip
 from model.sampling.diffusion import time_grid
 
 

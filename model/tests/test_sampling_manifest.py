@@ -9,7 +9,8 @@ import pytest
 
 from model.packaging.export import export_package, tiny
 from model.packaging.manifest import PackageError, load_manifest
-from model.packaging.sampling import check_sampling, parse_steps, sampling_fields
+from model.packaging.sampling import check_sampling, parse_steps, sampler_guidance, sampling_fields
+from model.packaging.weights import load_checkpoint
 
 
 def test_nothing_declared_by_default():
@@ -50,6 +51,10 @@ def test_export_writes_the_declaration_and_load_checks_it(tmp_path):
     assert manifest["diffusion"]["steps"] == {"supported": [1, 2]}
     assert manifest["diffusion"]["guidance"] == "fixed"
     assert load_manifest(student)["diffusion"]["default_steps"] == 1
+    # Python samples it as the worker does: its guidance is in the network, so no unconditional row
+    assert sampler_guidance(manifest["diffusion"]) == 1.0
+    assert load_checkpoint(student)["diffusion_config"]["default_guidance"] == 1.0
+    assert load_checkpoint(plain)["diffusion_config"]["default_guidance"] == dcfg.default_guidance
     path = os.path.join(student, "manifest.json")
     broken = {**manifest, "diffusion": {**manifest["diffusion"], "steps": {"supported": [2]}}}
     with open(path, "w") as f:
