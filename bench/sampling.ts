@@ -20,7 +20,7 @@ import { startWorkerPool } from '../gpu-worker/pool.js';
 import { loadConfig } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
 import type { MetricsJson } from '../shared/metrics/index.js';
-import { guidanceApplies, loadPackage, type Manifest, samplingOf, timeGrid } from '../shared/runtime/index.js';
+import { guidanceApplies, loadPackage, type Manifest, samplingOf, stepsSupported, timeGrid } from '../shared/runtime/index.js';
 import { REPO } from './python.js';
 import { mean, percentile, progress, round } from './stats.js';
 
@@ -132,7 +132,12 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
     if (pool.workers().length === 0) throw new Error('the worker did not start');
     const out: SamplingRun[] = [];
     let posted = 0; // images made by this worker so far
-    for (const steps of options.steps ?? [manifest.diffusion.default_steps]) {
+    // Each package at the listed step counts it serves (a student refuses 10; the teacher serves 1 and 2).
+    const sampling = samplingOf(manifest);
+    const listed = options.steps ?? [manifest.diffusion.default_steps];
+    const skipped = listed.filter((steps) => !stepsSupported(sampling, steps));
+    if (skipped.length > 0) progress(`sampling: ${name} does not serve ${skipped.join(', ')} steps: left out`);
+    for (const steps of listed.filter((n) => stepsSupported(sampling, n))) {
       const guidance = manifest.diffusion.default_guidance;
       const draw = (seed: number) => ({
         prompt: `${manifest.conversation?.draw_prefix ?? 'draw '}${CAPTIONS[seed % CAPTIONS.length]}`,
@@ -196,7 +201,7 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
         package: name,
         steps,
         guidance,
-        guidanceMode: samplingOf(manifest).guidance,
+        guidanceMode: sampling.guidance,
         evaluationsPerImage: steps,
         rowsPerImage: rows,
         unconditionalRowsPerImage: unconditional,

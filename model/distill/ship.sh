@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Score a few-step Shapes64 student beside its teacher on the evaluation split, then export it
+# as the shipped package in the teacher's place (docs/few-step.md).
+#   model/distill/ship.sh STUDENT_CKPT [default_steps=1] [steps served=1,2]
+# The teacher is packages/shapes64 as it is before this runs, copied beside the run first (the
+# student replaces it; the copy is what `npm run bench -- --sampling` compares against).
+# Run it once per candidate you would ship: the evaluation split only reports.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CK=$1
+DEFAULT_STEPS=${2:-1}
+STEPS=${3:-1,2}
+PKG=${PKG:-packages/shapes64}  # another folder: a dry run that leaves the shipped package alone
+RUN=$(dirname "$CK")
+PY=.venv/bin/python
+TEACHER=$RUN/teacher-package
+if [ ! -d "$TEACHER" ]; then
+  cp -r "$PKG" "$TEACHER.tmp" && mv "$TEACHER.tmp" "$TEACHER"
+fi
+# The teacher's sampler, distilled into the student: declared as its fixed guidance.
+read -r G S GI < <($PY -c "import json, sys
+d = json.load(open(sys.argv[1]))['diffusion']
+print(d['default_guidance'], d['time_shift'], ','.join(map(str, d['guidance_interval'])))" "$TEACHER/manifest.json")
+$PY -m model.packaging.slim "$CK" "$RUN/slim.pt"
+# Both in PyTorch, each as it ships: the teacher's 10 guided steps, the student's 1 and 2.
+$PY -m model.evaluation.eval_few_step --teacher="$TEACHER" --student="$RUN/slim.pt" --split=eval \
+  --student_steps="$STEPS" --out="$RUN/eval"
+$PY -m model.packaging.export --ckpt="$RUN/slim.pt" --out="$PKG" --default_guidance="$G" --time_shift="$S" \
+  --guidance_interval="$GI" --default_steps="$DEFAULT_STEPS" --steps="$STEPS" --fixed_guidance \
+  --eval_json="$RUN/eval/results.json"
+# The CPU graphs as ship.sh makes them (model/ship.sh explains the fp32 output projections).
+$PY -m model.packaging.quantize "$PKG" --no-fp32-denoise --keep-fp32 'out/MatMul'
+$PY -m model.packaging.compact "$PKG"
+$PY -m model.evaluation.eval_onnx --package="$PKG" --n="${NQ:-200}" --precision=fp32,int8 --record \
+  --out="$RUN/eval/quality-int8.json"
