@@ -24,10 +24,9 @@ from tqdm import tqdm
 from model.cli import parse
 from model.data.shapes64 import EVAL_SEEDS, VAL_SEEDS, eval_split, val_split
 from model.data.shapes64_dialogues import eval_edit_split, val_edit_split
-from model.evaluation.eval_onnx import load_ort_runtime
+from model.evaluation.eval_onnx import load_scored_runtime
 from model.evaluation.evaluate import evaluate, summary_line
 from model.evaluation.evaluate_conversations import edit_grid, evaluate_edits, evaluate_refusals, evaluate_second_turn
-from model.sample import load_runtime
 
 
 @dataclass
@@ -50,7 +49,7 @@ class EvalConversationsArgs:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(EvalConversationsArgs, argv, description=__doc__)
-    rt, tok = load_ort_runtime(args.ckpt, args.precision)[:2] if args.precision else load_runtime(args.ckpt)
+    rt, tok = load_scored_runtime(args.ckpt, args.precision)
     steps = args.steps or rt.diffusion.default_steps
     guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance
     edits = (eval_edit_split if args.split == "eval" else val_edit_split)(args.n_per_kind)

@@ -29,7 +29,7 @@ from model.data.corpus import Corpus, load_corpus
 from model.data.dialogues import Turn
 from model.data.emoji_dialogues import RESTYLE
 from model.evaluation.eval_corpus import HELD_OUT_STYLE, Pools, sample
-from model.evaluation.eval_onnx import load_ort_runtime
+from model.evaluation.eval_onnx import load_scored_runtime
 from model.evaluation.evaluate_emoji_conversations import (
     Answers,
     drawn_rows,
@@ -40,7 +40,6 @@ from model.evaluation.evaluate_emoji_conversations import (
     evaluate_second_turn,
     heldout_restyles,
 )
-from model.sample import load_runtime
 
 
 @dataclass
@@ -63,7 +62,7 @@ class EvalEmojiConversationsArgs:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(EvalEmojiConversationsArgs, argv, description=__doc__)
-    rt, tok = load_ort_runtime(args.ckpt, args.precision)[:2] if args.precision else load_runtime(args.ckpt)
+    rt, tok = load_scored_runtime(args.ckpt, args.precision)
     steps = args.steps or rt.diffusion.default_steps
     guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance
     corpus = load_corpus(args.corpus, rt.cfg.image_size)

@@ -15,8 +15,8 @@ answers, which the sampler does not touch), speckle of the drawn and edited imag
 their references (model/evaluation/speckle.py), and network rows an image. The table's last
 rows are the student's gaps to the teacher in points.
 
-A model is a checkpoint (scored in PyTorch) or a package folder (in PyTorch, or in
-onnxruntime with --precision, as the worker runs it).
+A model is a checkpoint or a package folder, scored in PyTorch; with --precision both must be
+package folders, scored in onnxruntime as the workers run them.
 """
 
 from __future__ import annotations
@@ -32,11 +32,10 @@ import numpy as np
 from model.cli import parse
 from model.data.shapes64 import EVAL_SEEDS, VAL_SEEDS, eval_split, val_split
 from model.data.shapes64_dialogues import eval_edit_split, val_edit_split
-from model.evaluation.eval_onnx import guided_steps, load_ort_runtime
+from model.evaluation.eval_onnx import guided_steps, load_scored_runtime
 from model.evaluation.evaluate import evaluate
 from model.evaluation.evaluate_conversations import evaluate_edits, evaluate_refusals, evaluate_second_turn
 from model.evaluation.speckle import speckle
-from model.sample import load_runtime
 from model.sampling.inference import Runtime
 
 EDIT_KINDS = ("recolour", "move", "remove", "add", "resize")
@@ -67,13 +66,6 @@ class Sampler:
     steps: int
     guidance: float
     rows_per_image: int
-
-
-def load(path: str, precision: str | None) -> tuple[Runtime, object]:
-    if precision and os.path.isdir(path):
-        rt, tok, _ = load_ort_runtime(path, precision)
-        return rt, tok
-    return load_runtime(path)
 
 
 def score(s: Sampler, args: EvalFewStepArgs) -> dict:
@@ -153,7 +145,7 @@ def table(columns: dict[str, dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(EvalFewStepArgs, argv, description=__doc__)
-    rt, tok = load(args.teacher, args.precision)
+    rt, tok = load_scored_runtime(args.teacher, args.precision)
     d = rt.diffusion
     samplers = [
         Sampler(
@@ -165,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
             d.default_steps + guided_steps(d.default_steps, d.time_shift, d.guidance_interval, d.default_guidance),
         )
     ]
-    srt, stok = load(args.student, args.precision)
+    srt, stok = load_scored_runtime(args.student, args.precision)
     for n in (int(x) for x in args.student_steps.split(",")):
         samplers.append(Sampler(f"student, {n} step{'s' if n > 1 else ''}", srt, stok, n, 1.0, n))
     reports, columns = {}, {}

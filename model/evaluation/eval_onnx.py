@@ -40,6 +40,7 @@ from model.network.tokenizer import Tokenizer
 from model.network.transformer import ModelConfig
 from model.packaging.manifest import load_manifest, write_manifest
 from model.packaging.sampling import sampler_guidance
+from model.sample import load_runtime
 from model.sampling.diffusion import DiffusionConfig
 from model.sampling.inference import Runtime
 
@@ -116,6 +117,17 @@ def load_ort_runtime(
         OrtModel(session, cfg), manifest["tokenizer"]["special_tokens"]["pad"], diffusion_config(manifest, interval)
     )
     return runtime, tok, manifest
+
+
+def load_scored_runtime(path: str, precision: str | None = None) -> tuple[Runtime, Tokenizer]:
+    """A model to score: a checkpoint or package folder in PyTorch, or with `precision` (fp32,
+    int8) a package's ONNX graph in onnxruntime, as the workers run it."""
+    if not precision:
+        return load_runtime(path)
+    if not os.path.isdir(path):
+        raise SystemExit(f"--precision scores a package folder's ONNX graph; {path} is not one")
+    rt, tok, _ = load_ort_runtime(path, precision)
+    return rt, tok
 
 
 def guided_steps(grid_steps: int, shift: float, interval: tuple[float, float], guidance: float) -> int:
