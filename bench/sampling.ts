@@ -12,11 +12,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../edge/app.js';
-import { NotifiedJobChanges } from '../edge/changes/notified.js';
 import { buildDeps } from '../edge/deps.js';
-import { DEFAULT_EVENTS } from '../edge/generations/events/route.js';
 import { startServer } from '../edge/server.js';
 import { startWorkerPool } from '../gpu-worker/pool.js';
+import { linkEdgeToPool } from '../scripts/pool-links.js';
 import { loadConfig } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
 import type { MetricsJson } from '../shared/metrics/index.js';
@@ -98,7 +97,7 @@ export async function samplingSection(options: SamplingOptions): Promise<Samplin
   return {
     clients: options.clients,
     maxBatch: options.maxBatch,
-    wake: 'notified (worker -> edge over IPC), fallback read every 250 ms',
+    wake: 'told over IPC both ways (edge -> workers: jobs queued; workers -> edge: records written), fallback reads every 100 ms (queue) and 250 ms (records)',
     runs,
   };
 }
@@ -124,9 +123,7 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
   progress(`sampling: ${name}: starting the embedded system (edge + one worker process, WORKER_MAX_BATCH=${options.maxBatch})`);
   const pool = startWorkerPool({ count: 1, env, logger });
   const deps = await buildDeps(config, { logger });
-  const jobChanges = new NotifiedJobChanges(DEFAULT_EVENTS.pollMs);
-  pool.onJobChange((id) => jobChanges.notify(id));
-  const server = await startServer(createApp({ ...deps, jobChanges }), config);
+  const server = await startServer(createApp({ ...deps, ...linkEdgeToPool(pool, deps.queue) }), config);
   try {
     await pool.started;
     if (pool.workers().length === 0) throw new Error('the worker did not start');

@@ -32,7 +32,7 @@ import { type JobRun, newJobRun, tokensLeft } from './job-run.js';
 import { Leases } from './leases.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
-import { runReceiveLoop } from './receive-loop.js';
+import { ReceiveWake, runReceiveLoop } from './receive-loop.js';
 import { emptyScheduler, enqueue, remove, type SchedulerState, schedule } from './scheduler.js';
 
 export interface EngineOptions {
@@ -85,6 +85,7 @@ export class Engine {
   private readonly runners: ReadonlyMap<string, ModelRunner>;
   private readonly served: { readonly names: readonly string[] };
   private readonly waiters = new Set<() => void>();
+  private readonly receiveWake = new ReceiveWake();
   private draining = false;
   private abandon = false;
   private loopDone: Promise<void> | undefined;
@@ -139,6 +140,11 @@ export class Engine {
     return this.opts.maxBatch;
   }
 
+  /** Jobs were queued (the embedded default's edge says so): receive now instead of at the queue's next poll. */
+  jobsQueued(): void {
+    this.receiveWake.wake();
+  }
+
   /** Jobs held (waiting, running or finishing). */
   get held(): number {
     return this.leases.size;
@@ -158,6 +164,7 @@ export class Engine {
       room: () => this.opts.maxBatch + this.opts.lookahead - this.leases.size,
       idle: (ms) => this.idle(ms),
       onBatch: (messages) => this.intake(messages),
+      wake: this.receiveWake,
     }).catch((err: unknown) => this.deps.logger.fatal({ err }, 'intake loop crashed'));
     this.loopDone = this.tickLoop().finally(async () => {
       await intake;

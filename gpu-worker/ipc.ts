@@ -1,6 +1,6 @@
 /**
- * What a worker process started by a parent (`npm start`, gpu-worker/pool.ts) tells it over
- * the IPC channel. A worker without a parent channel sends nothing.
+ * What a worker process started by a parent (`npm start`, gpu-worker/pool.ts) and the parent
+ * tell each other over the IPC channel. A worker without a parent channel sends nothing.
  */
 
 export type WorkerMessage =
@@ -12,6 +12,15 @@ export type WorkerMessage =
   | { type: 'job-changed'; jobId: string };
 
 import type { MetricsJson } from '../shared/metrics/index.js';
+
+/** What the parent tells a worker it started. */
+export type ParentMessage =
+  /** The edge beside the pool queued a job: look now, not at the queue's next poll (receive-loop.ts). */
+  { type: 'jobs-queued' };
+
+export function isParentMessage(value: unknown): value is ParentMessage {
+  return (value as { type?: unknown } | null)?.type === 'jobs-queued';
+}
 
 export type WorkerReadyMessage = Extract<WorkerMessage, { type: 'worker-ready' }>;
 

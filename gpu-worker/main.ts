@@ -12,7 +12,7 @@ import { createRuntime, type OnnxModelRuntime } from '../shared/runtime/index.js
 import { measureAutoBatch } from './autotune.js';
 import { EXIT_CONFIG } from './exit-codes.js';
 import { startHealthServer } from './health.js';
-import { METRICS_PUSH_MS, tell } from './ipc.js';
+import { isParentMessage, METRICS_PUSH_MS, tell } from './ipc.js';
 import { createWorkerMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
 import { ExecutionProviderUnavailable, openWorkerRuntime } from './provider-check.js';
@@ -143,8 +143,12 @@ async function main(): Promise<void> {
     'worker ready',
   );
   tell({ type: 'worker-ready', healthPort: health.port, maxBatch, pid: process.pid });
-  if (process.send)
+  if (process.send) {
     setInterval(() => void metrics.json().then((json) => tell({ type: 'worker-metrics', metrics: json })), METRICS_PUSH_MS).unref();
+    process.on('message', (message: unknown) => {
+      if (isParentMessage(message)) worker?.engine.jobsQueued();
+    });
+  }
 
   let signals = 0;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {

@@ -15,7 +15,7 @@ import { type MetricsJson, type MetricsSource, withLabels } from '../shared/metr
 import type { JobChangeListener } from '../shared/ports/job-changes.js';
 import { type Backoff, DEFAULT_BACKOFF, restartDelayMs } from './backoff.js';
 import { EXIT_CONFIG } from './exit-codes.js';
-import { isWorkerMessage } from './ipc.js';
+import { isWorkerMessage, type ParentMessage } from './ipc.js';
 import { poolMetricsJson } from './pool-metrics.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -74,6 +74,8 @@ export interface WorkerPool {
   onChange(listener: () => void): () => void;
   /** Called with a job's id after a worker wrote its record (the edge wakes its waits); returns the unsubscribe. */
   onJobChange(listener: JobChangeListener): () => void;
+  /** Tells every ready worker that the edge queued jobs, so that it receives now (ipc.ts, `jobs-queued`). */
+  jobsQueued(): void;
   /** The workers' metrics (prom-client JSON), labelled worker="<index>" (at most a second old), and the pool's own. */
   readonly metrics: MetricsSource;
   /** SIGTERM to every worker (they finish or hand back their jobs), then wait for them. */
@@ -236,6 +238,13 @@ export function startWorkerPool(options: PoolOptions): WorkerPool {
     onJobChange(listener) {
       jobListeners.add(listener);
       return () => jobListeners.delete(listener);
+    },
+    jobsQueued() {
+      const message: ParentMessage = { type: 'jobs-queued' };
+      for (const slot of slots) {
+        // A channel closing under a dying worker is no error here: its jobs wait for the next worker.
+        if (slot.state === 'ready' && slot.child?.connected) slot.child.send(message, () => {});
+      }
     },
     metrics: {
       json: async () => [

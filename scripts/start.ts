@@ -9,9 +9,7 @@
  *   npm start -- --worker-only   one worker, no API (same as gpu-worker/main.ts)
  */
 import { createApp } from '../edge/app.js';
-import { NotifiedJobChanges } from '../edge/changes/notified.js';
 import { type BuiltDeps, buildDeps } from '../edge/deps.js';
-import { DEFAULT_EVENTS } from '../edge/generations/events/route.js';
 import { readinessChecks } from '../edge/readiness/route.js';
 import { assertSafeBind, type RunningServer, startServer } from '../edge/server.js';
 import { type PoolWorker, startWorkerPool, type WorkerPool } from '../gpu-worker/pool.js';
@@ -20,6 +18,7 @@ import { type Config, ConfigError, configFromProcessEnv, FALLBACK_MODEL_DIR } fr
 import { createLogger } from '../shared/logging/index.js';
 import { ModelRegistryError } from '../shared/models/index.js';
 import { type ReadinessWatch, watchReadiness } from '../shared/readiness/index.js';
+import { linkEdgeToPool } from './pool-links.js';
 
 function readConfig(): Config {
   try {
@@ -96,11 +95,9 @@ async function main(): Promise<void> {
     deps = await buildDeps(config, { logger: logger.child({ part: 'edge' }) });
     // The workers are part of readiness here: without one, a queued job would wait for ever.
     const readiness = [...(deps.readiness ?? []), poolReadinessCheck(pool)];
-    // The workers tell this edge of each job record they write: a waiting request is answered
-    // when its image is stored; reads every events.pollMs still catch what nobody tells.
-    const jobChanges = new NotifiedJobChanges(DEFAULT_EVENTS.pollMs);
-    pool.onJobChange((jobId) => jobChanges.notify(jobId));
-    server = await startServer(createApp({ ...deps, metrics: [pool.metrics], readiness, jobChanges }), config);
+    // The edge and the workers tell each other of queued jobs and written records (pool-links.ts).
+    const links = linkEdgeToPool(pool, deps.queue);
+    server = await startServer(createApp({ ...deps, ...links, metrics: [pool.metrics], readiness }), config);
     // A line whenever readiness changes, and why it is not ready: a worker still loading, one
     // that keeps dying, a configuration error that stopped it, a store or queue gone.
     watch = watchReadiness(readinessChecks({ ...deps, readiness }), (line) => process.stdout.write(`[readiness] ${line}\n`));

@@ -4,9 +4,11 @@
  * exits with STAND_IN_EXIT_CODE instead, and then idles until SIGTERM or its parent goes.
  * No model, so a test can start and kill it many times in a few seconds. With
  * STAND_IN_WRITE_JOB=<id> (and STAND_IN_STORE_DIR) it then writes that job's record through
- * the worker's TellingStore, as a pool worker does, which tells the parent.
+ * the worker's TellingStore, as a pool worker does, which tells the parent. With
+ * STAND_IN_ECHO_QUEUED=<id>, each `jobs-queued` from the parent is answered with a
+ * `job-changed` for that id: the test's proof that the telling reached a ready worker.
  */
-import { tell } from '../../gpu-worker/ipc.js';
+import { isParentMessage, tell } from '../../gpu-worker/ipc.js';
 import { TellingStore } from '../../gpu-worker/telling-store.js';
 import { FileStore } from '../../shared/store/file-store.js';
 
@@ -20,6 +22,10 @@ const stop = (): void => {
 };
 process.on('SIGTERM', stop);
 process.on('disconnect', stop);
+const echo = process.env['STAND_IN_ECHO_QUEUED'];
+process.on('message', (message: unknown) => {
+  if (echo && isParentMessage(message)) tell({ type: 'job-changed', jobId: echo });
+});
 
 if (readyMs !== 'never') {
   setTimeout(() => {

@@ -174,6 +174,18 @@ describe('the worker pool', () => {
     }
   });
 
+  it('tells each ready worker that jobs were queued (it receives at once)', async () => {
+    const p = pool({ STAND_IN_ECHO_QUEUED: 'heard' });
+    const changes = new NotifiedJobChanges(3_600_000);
+    p.onJobChange((id) => changes.notify(id));
+    await p.started;
+    const watch = changes.watch(['heard']);
+    p.jobsQueued();
+    // Resolves only when the worker answers: the fallback read is an hour away.
+    await watch.next(3_600_000);
+    watch.close();
+  });
+
   it('starts nothing once stopped', async () => {
     const p = pool({ STAND_IN_READY_MS: '100' });
     await p.started;
