@@ -29,6 +29,17 @@ function singleTurnCopy(): string {
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   return dir;
 }
+/** A copy of the test model declared as a few-step student: 1 or 2 steps, its guidance fixed in the network. */
+const STUDENT = 'tiny-student';
+function studentCopy(): string {
+  const dir = join(dirs[0]!.dir, 'student-model');
+  cpSync(MODEL_DIR, dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name: string; diffusion: Record<string, unknown> };
+  manifest.name = STUDENT;
+  manifest.diffusion = { ...manifest.diffusion, default_steps: 1, steps: { supported: [1, 2] }, guidance: 'fixed' };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
 let browser: Browser;
 let withWorker: Edge;
 let withoutWorker: Edge;
@@ -37,7 +48,7 @@ let worker: WorkerProcess;
 
 beforeAll(async () => {
   buildPlayground();
-  const models = { MODELS: `${MODEL_DIR},${singleTurnCopy()}` };
+  const models = { MODELS: `${MODEL_DIR},${singleTurnCopy()},${studentCopy()}` };
   [browser, withWorker, withoutWorker, withKeys, worker] = await Promise.all([
     launchChromium(),
     startEdge(dirs[0]!.dir, models),
@@ -242,6 +253,36 @@ describe('the playground in Chromium', () => {
     const [again, first] = await entries.locator('img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src')));
     expect(again).toBe(first);
     expect(await page.locator('#status').textContent()).toBe('Done: 4 denoising steps.');
+    await close();
+  });
+
+  it("fits the settings to the model's sampling: a few-step model's steps, its guidance fixed", async () => {
+    const { page, close } = await open(withWorker.url);
+    await modelLoaded(page, withWorker);
+    await page.getByText('Settings').click();
+    const steps = page.getByLabel('Denoising steps');
+    const guidance = page.getByLabel('Guidance');
+    await expect.poll(() => steps.getAttribute('max')).toBe('100');
+    await guidance.fill('3');
+    await page.getByLabel('Model', { exact: true }).selectOption(STUDENT);
+    expect(await steps.getAttribute('max')).toBe('2');
+    expect(await page.locator('#steps-help').textContent()).toBe(`${STUDENT} draws in 1 or 2 steps. Empty: 1.`);
+    expect(await guidance.isDisabled()).toBe(true);
+    expect(await guidance.inputValue()).toBe('');
+    expect(await page.locator('#guidance-help').textContent()).toMatch(new RegExp(`^Fixed at [0-9.]+ for ${STUDENT}`));
+    await screenshot(page, 'few-step-model-settings');
+    // It draws in the steps it serves; the page sends no guidance for it.
+    const posted = postedBodies(page);
+    await steps.fill('2');
+    await promptBox(page).fill('draw a small red circle at the top left');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 60_000 }).toBe('Done: 2 denoising steps.');
+    expect(posted[0]).toMatchObject({ model: STUDENT, steps: 2 });
+    expect(posted[0]).not.toHaveProperty('guidance');
+    // Back on the default model, guidance is the client's again.
+    await page.getByLabel('Model', { exact: true }).selectOption(withWorker.deps.models.default.manifest.name ?? '');
+    expect(await guidance.isDisabled()).toBe(false);
+    expect(await steps.getAttribute('max')).toBe('100');
     await close();
   });
 

@@ -14,6 +14,7 @@ import { type Attached, InputImages, readAsDataUrl, wireImageInputs } from './in
 import { askForKey } from './key-dialog.js';
 import { OutputImages } from './output-images.js';
 import { finalText, progressText } from './progress.js';
+import { samplingSettings } from './sampling.js';
 import { Generation, type Model, ModelList, OpenApiLimits } from './schemas.js';
 import { ThreadView } from './thread-view.js';
 
@@ -29,7 +30,9 @@ const ui = {
   drop: byId('drop', HTMLDivElement),
   inputs: byId('inputs', HTMLUListElement),
   steps: byId('steps', HTMLInputElement),
+  stepsHelp: byId('steps-help', HTMLParagraphElement),
   guidance: byId('guidance', HTMLInputElement),
+  guidanceHelp: byId('guidance-help', HTMLParagraphElement),
   seed: byId('seed', HTMLInputElement),
   generate: byId('generate', HTMLButtonElement),
   describe: byId('describe', HTMLButtonElement),
@@ -94,6 +97,7 @@ function onModelChange(): void {
   const m = currentModel();
   const size = m?.image ? `${m.image.width} x ${m.image.height} images` : 'images';
   ui.modelHelp.textContent = m?.description ?? `Draws ${size} and describes them.`;
+  applySampling(m);
   const { draw_prefix: draw } = promptsOf(m);
   const styles = m?.prompts?.styles;
   const examples = styles?.length
@@ -120,6 +124,9 @@ function onModelChange(): void {
   showNextTurn();
 }
 
+/** The API's own bound on steps (its schema's), which a model's sampling may narrow. */
+let apiStepsMax: number | undefined;
+
 /** The settings' limits as the API's own schema states them. */
 async function loadLimits(): Promise<void> {
   const res = await fetch(api.url('/openapi.json')).catch(() => null);
@@ -134,6 +141,18 @@ async function loadLimits(): Promise<void> {
     if (bound?.minimum !== undefined) input.min = String(bound.minimum);
     if (bound?.maximum !== undefined) input.max = String(bound.maximum);
   }
+  apiStepsMax = props.steps?.maximum;
+  applySampling(currentModel());
+}
+
+/** The steps and guidance inputs as the chosen model samples (sampling.ts). */
+function applySampling(m: Model | undefined): void {
+  const s = samplingSettings(m, apiStepsMax);
+  if (s.stepsMax !== undefined) ui.steps.max = String(s.stepsMax);
+  ui.stepsHelp.textContent = s.stepsHelp;
+  ui.guidance.disabled = s.guidanceFixed;
+  if (s.guidanceFixed) ui.guidance.value = '';
+  ui.guidanceHelp.textContent = s.guidanceHelp;
 }
 
 // ---- asking ---------------------------------------------------------------------------
@@ -151,7 +170,8 @@ function readSettings(): Settings | null {
     ['guidance', ui.guidance],
     ['seed', ui.seed],
   ] as const) {
-    if (input.value.trim() === '') continue;
+    // A disabled input (guidance a model has fixed) is the model's own: not sent.
+    if (input.disabled || input.value.trim() === '') continue;
     if (!input.checkValidity()) {
       showError(`${input.labels?.[0]?.textContent ?? name}: ${input.validationMessage}`);
       input.focus();

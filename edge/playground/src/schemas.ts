@@ -38,6 +38,16 @@ export const Model = z.looseObject({
       styles: z.optional(z.array(z.string())),
     }),
   ),
+  /** How it samples (a few-step model: some step counts only, guidance fixed); absent on older servers. */
+  sampling: z.optional(
+    z.looseObject({
+      default_steps: z.number(),
+      max_steps: z.number(),
+      supported_steps: z.optional(z.array(z.number())),
+      guidance: z.string(),
+      default_guidance: z.number(),
+    }),
+  ),
   /** What it was trained to do (`multi_turn`, `edit`, `restyle`, ...); absent on older servers. */
   tasks: z.optional(z.array(z.string())),
   default: z.optional(z.boolean()),
