@@ -18,28 +18,25 @@ import { launchChromium, newPage, screenshot } from './browser.js';
 
 const KEY = 'playground-test-key-1';
 const dirs = [tempDataDir(), tempDataDir(), tempDataDir()];
+type ManifestJson = { name: string; conversation: Record<string, unknown>; diffusion: Record<string, unknown> };
+
+/** A copy of the test model under another name, its manifest changed by `change`. */
+function modelCopy(name: string, change: (manifest: ManifestJson) => void): string {
+  const dir = join(dirs[0]!.dir, `${name}-model`);
+  cpSync(MODEL_DIR, dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ManifestJson;
+  manifest.name = name;
+  change(manifest);
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
 /** A copy of the test model that declares no multi_turn (nor restyle): a follow-up to it starts a new single-turn request. */
 const SINGLE = 'tiny-single';
-function singleTurnCopy(): string {
-  const dir = join(dirs[0]!.dir, 'single-turn-model');
-  cpSync(MODEL_DIR, dir, { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name: string; conversation: Record<string, unknown> };
-  manifest.name = SINGLE;
-  manifest.conversation['tasks'] = ['draw', 'describe', 'edit'];
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-  return dir;
-}
+const singleTurnCopy = (): string => modelCopy(SINGLE, (m) => (m.conversation['tasks'] = ['draw', 'describe', 'edit']));
 /** A copy of the test model declared as a few-step student: 1 or 2 steps, its guidance fixed in the network. */
 const STUDENT = 'tiny-student';
-function studentCopy(): string {
-  const dir = join(dirs[0]!.dir, 'student-model');
-  cpSync(MODEL_DIR, dir, { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name: string; diffusion: Record<string, unknown> };
-  manifest.name = STUDENT;
-  manifest.diffusion = { ...manifest.diffusion, default_steps: 1, steps: { supported: [1, 2] }, guidance: 'fixed' };
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-  return dir;
-}
+const studentCopy = (): string =>
+  modelCopy(STUDENT, (m) => (m.diffusion = { ...m.diffusion, default_steps: 1, steps: { supported: [1, 2] }, guidance: 'fixed' }));
 let browser: Browser;
 let withWorker: Edge;
 let withoutWorker: Edge;
