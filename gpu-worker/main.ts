@@ -145,9 +145,12 @@ async function main(): Promise<void> {
   tell({ type: 'worker-ready', healthPort: health.port, maxBatch, pid: process.pid });
   if (process.send) {
     setInterval(() => void metrics.json().then((json) => tell({ type: 'worker-metrics', metrics: json })), METRICS_PUSH_MS).unref();
-    process.on('message', (message: unknown) => {
-      if (isParentMessage(message)) worker?.engine.jobsQueued();
-    });
+    // SQLite's long poll only looks now and then: cut it short. SQS's returns as soon as a
+    // message arrives, and cutting its request short could drop messages it was returning.
+    if (config.queue === 'sqlite')
+      process.on('message', (message: unknown) => {
+        if (isParentMessage(message)) worker?.engine.jobsQueued();
+      });
   }
 
   let signals = 0;
