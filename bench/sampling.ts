@@ -55,6 +55,8 @@ export interface SamplingRun {
   measuredCallsPerImage: number;
   /** Median submit-to-image latency of one job alone (sequential jobs, one client). */
   aloneSeconds: number;
+  /** Where one job alone spends that time: medians in ms of each stretch (see `Stretches`). */
+  aloneStretchesMs: Stretches;
   levels: SamplingLevel[];
 }
 
@@ -77,6 +79,23 @@ export interface SamplingOptions {
   maxBatch: number;
 }
 
+/**
+ * One job alone, cut at the moments the edge and the pool tell each other of (scripts/pool-links.ts):
+ * - `edge`: POST sent to job queued (validation, the text decode up to `<boi>`, the record, the send);
+ * - `start`: queued to the worker's first record write (`running`: receive, context read, the
+ *   worker's prefill; the write runs beside the first denoising calls, so some of them land here);
+ * - `image`: that write to the worker's last (denoising, PNG, image and record writes);
+ * - `answer`: the last write to the answer in the client's hands (the wake, a record read, the response);
+ * - `receive`: of `start`, the worker's own measure from the send to taking the job (queue_wait_seconds, mean).
+ */
+export interface Stretches {
+  edge: number;
+  start: number;
+  image: number;
+  answer: number;
+  receive: number;
+}
+
 /** Rows an image costs with this sampler: each step's conditional row, and the unconditional one where guidance applies. */
 export function rowsPerImage(manifest: Manifest, steps: number, guidance: number): { rows: number; unconditional: number } {
   const sampling = samplingOf(manifest);
@@ -85,6 +104,18 @@ export function rowsPerImage(manifest: Manifest, steps: number, guidance: number
   if (sampling.guidance === 'adjustable')
     for (let i = 0; i < steps; i += 1) if (guidanceApplies(grid[i]!, guidance, manifest.diffusion)) unconditional += 1;
   return { rows: steps + unconditional, unconditional };
+}
+
+/** A histogram's observations between two snapshots, as their mean (NaN without any). */
+function histogramMean(after: MetricsJson, before: MetricsJson, name: string): number {
+  const part = (json: MetricsJson, suffix: string): number =>
+    json
+      .filter((m) => m.name === name)
+      .flatMap((m) => m.values as { metricName?: string; value: number }[])
+      .filter((v) => v.metricName === `${name}${suffix}`)
+      .reduce((sum, v) => sum + v.value, 0);
+  const count = part(after, '_count') - part(before, '_count');
+  return count > 0 ? (part(after, '_sum') - part(before, '_sum')) / count : Number.NaN;
 }
 
 function metricSum(json: MetricsJson, name: string): number {
@@ -123,7 +154,21 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
   progress(`sampling: ${name}: starting the embedded system (edge + one worker process, WORKER_MAX_BATCH=${options.maxBatch})`);
   const pool = startWorkerPool({ count: 1, env, logger });
   const deps = await buildDeps(config, { logger });
-  const server = await startServer(createApp({ ...deps, ...linkEdgeToPool(pool, deps.queue) }), config);
+  // The moments a job alone passes (Stretches): told by the pool links, stamped on the way.
+  let queuedAt = 0;
+  const writes = new Map<string, number[]>();
+  const stamped = {
+    onJobChange: (listener: (jobId: string) => void) =>
+      pool.onJobChange((jobId) => {
+        writes.set(jobId, [...(writes.get(jobId) ?? []), performance.now()]);
+        listener(jobId);
+      }),
+    jobsQueued: () => {
+      queuedAt = performance.now();
+      pool.jobsQueued();
+    },
+  };
+  const server = await startServer(createApp({ ...deps, ...linkEdgeToPool(stamped, deps.queue) }), config);
   try {
     await pool.started;
     if (pool.workers().length === 0) throw new Error('the worker did not start');
@@ -141,24 +186,34 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
         steps,
         seed,
       });
-      const post = async (seed: number): Promise<number> => {
+      const stretches: Omit<Stretches, 'receive'>[] = [];
+      const post = async (seed: number, timeline = false): Promise<number> => {
         const start = performance.now();
         const res = await fetch(`${server.url}/v1/generations`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', prefer: 'wait=60' },
           body: JSON.stringify(draw(seed)),
         });
-        const body = (await res.json()) as { status?: string };
+        const body = (await res.json()) as { status?: string; id?: string };
+        const end = performance.now();
         if (res.status !== 201 || body.status !== 'succeeded')
           throw new Error(`POST /v1/generations answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
         posted += 1;
-        return (performance.now() - start) / 1000;
+        const times = writes.get(body.id ?? '') ?? [];
+        if (timeline && times.length > 0)
+          stretches.push({
+            edge: queuedAt - start,
+            start: times[0]! - queuedAt,
+            image: times[times.length - 1]! - times[0]!,
+            answer: end - times[times.length - 1]!,
+          });
+        return (end - start) / 1000;
       };
       progress(`sampling: ${name}, ${steps} steps: warm-up, then ${options.aloneJobs} jobs alone`);
       for (let i = 0; i < 2; i += 1) await post(1000 + i);
       const before = await settledMetrics(pool, posted);
       const alone: number[] = [];
-      for (let i = 0; i < options.aloneJobs; i += 1) alone.push(await post(i));
+      for (let i = 0; i < options.aloneJobs; i += 1) alone.push(await post(i, true));
       const afterAlone = await settledMetrics(pool, posted);
       const calls = metricSum(afterAlone, 'denoise_calls_total') - metricSum(before, 'denoise_calls_total');
       const images = metricSum(afterAlone, 'images_total') - metricSum(before, 'images_total');
@@ -194,6 +249,14 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
         });
       }
       const { rows, unconditional } = rowsPerImage(manifest, steps, guidance);
+      const median = (stretch: Exclude<keyof Stretches, 'receive'>): number =>
+        round(
+          percentile(
+            stretches.map((x) => x[stretch]),
+            50,
+          ),
+          1,
+        );
       out.push({
         package: name,
         steps,
@@ -204,6 +267,13 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
         unconditionalRowsPerImage: unconditional,
         measuredCallsPerImage: images > 0 ? round(calls / images, 2) : Number.NaN,
         aloneSeconds: round(percentile(alone, 50), 3),
+        aloneStretchesMs: {
+          edge: median('edge'),
+          start: median('start'),
+          image: median('image'),
+          answer: median('answer'),
+          receive: round(1000 * histogramMean(afterAlone, before, 'queue_wait_seconds'), 1),
+        },
         levels,
       });
     }
@@ -237,7 +307,24 @@ export function samplingMarkdown(s: SamplingSection): string {
     });
     return `| ${r.package} | ${r.steps} | ${r.guidance} (${r.guidanceMode}) | ${r.evaluationsPerImage} | ${r.rowsPerImage} (${r.unconditionalRowsPerImage}) | ${r.measuredCallsPerImage} | ${r.aloneSeconds} | ${levels.join(' | ')} |`;
   });
-  return [`Through the public API, embedded default (WORKER_MAX_BATCH=${s.maxBatch}; wake: ${s.wake}):`, '', head, rule, ...rows, ''].join(
-    '\n',
-  );
+  const stretches = [
+    '| package | steps | guidance | edge: POST to queued (ms) | start: queued to running (of it, receive) | image: running to stored | answer: stored to client |',
+    '|---|---|---|---|---|---|---|',
+    ...s.runs.map((r) => {
+      const x = r.aloneStretchesMs;
+      return `| ${r.package} | ${r.steps} | ${r.guidance} (${r.guidanceMode}) | ${x.edge} | ${x.start} (${x.receive}) | ${x.image} | ${x.answer} |`;
+    }),
+  ];
+  return [
+    `Through the public API, embedded default (WORKER_MAX_BATCH=${s.maxBatch}; wake: ${s.wake}):`,
+    '',
+    head,
+    rule,
+    ...rows,
+    '',
+    'Where one job alone spends its time (medians):',
+    '',
+    ...stretches,
+    '',
+  ].join('\n');
 }

@@ -77,5 +77,11 @@ describe.skipIf(!hasPython || !hasTiny)('npm run bench -- --quick', () => {
     expect(result.edge.overheadMs.p99).toBeGreaterThanOrEqual(result.edge.overheadMs.p50);
     for (const m of result.metrics) expect(m.missing, m.source).toEqual([]);
     expect(result.gpu).toHaveProperty('available');
+    // Sampling through the API: each run says where one job alone spent its time, stretch by stretch.
+    for (const r of result.sampling.runs as { aloneStretchesMs: Record<string, number> }[]) {
+      expect(Object.keys(r.aloneStretchesMs)).toEqual(['edge', 'start', 'image', 'answer', 'receive']);
+      for (const ms of Object.values(r.aloneStretchesMs)) expect(ms).toBeGreaterThanOrEqual(0);
+    }
+    expect(readFileSync(join(out, 'bench-quick.md'), 'utf8')).toContain('Where one job alone spends its time');
   }, 180_000);
 });
