@@ -257,8 +257,8 @@ describe('the playground in Chromium', () => {
     const { page, close } = await open(withWorker.url);
     await modelLoaded(page, withWorker);
     await page.getByText('Settings').click();
-    const steps = page.getByLabel('Denoising steps');
-    const guidance = page.getByLabel('Guidance');
+    const steps = page.getByLabel('Denoising steps', { exact: true });
+    const guidance = page.getByLabel('Guidance', { exact: true });
     await expect.poll(() => steps.getAttribute('max')).toBe('100');
     await guidance.fill('3');
     await page.getByLabel('Model', { exact: true }).selectOption(STUDENT);
