@@ -127,9 +127,15 @@ def figures(r: dict) -> dict[str, float | None]:
     return out
 
 
+# The must's figures: every draw figure, and the edit figures the conversations issue sets
+# (edits right overall, second-turn edits). Per-kind edits are reported beside them: at the
+# validation split's 20 a kind one edit is 5 points, too coarse for a 3-point rule.
+MUST_FIGURES = ("draw all", "draw 1", "draw 2", "draw 3", "edit all", "second turn second_turn")
+
+
 def gaps(teacher: dict, student: dict) -> dict[str, float]:
-    """Student minus teacher, in points, on each draw and edit figure (the issue's must)."""
-    keys = [k for k in teacher if (k.startswith(("draw ", "edit ", "second turn"))) and teacher[k] is not None]
+    """Student minus teacher, in points, on each draw and edit figure (per kind too)."""
+    keys = [k for k in teacher if k.startswith(("draw ", "edit ", "second turn")) and teacher[k] is not None]
     return {k: round(student[k] - teacher[k], 1) for k in keys if student.get(k) is not None}
 
 
@@ -169,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     verdicts = {}
     for s in samplers[1:]:
         g = gaps(teacher, columns[s.name])
-        worst = min(g.values())
+        worst = min(v for k, v in g.items() if k in MUST_FIGURES)
         verdicts[s.name] = {"gaps_points": g, "worst_gap_points": worst, "within_must": worst >= -MUST_POINTS}
     text = (
         table(columns)
