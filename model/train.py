@@ -119,6 +119,8 @@ class TrainConfig:
     # mix's text answers, this share of each batch.
     distill_pairs: str = ""
     distill_text_fraction: float = 0.25
+    # Only the pairs the teacher got right, where the data set can score them (model/distill/judges.py)
+    distill_right_only: bool = False
     # ModelConfig overrides (--model.d_model=...) for a fresh model; a resumed one keeps its shape.
     model: ModelOverrides = field(default_factory=ModelOverrides)
     # DiffusionConfig overrides (--diffusion.t_mean=...), over a resumed checkpoint's too.
@@ -378,7 +380,15 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig):
         raise SystemExit("--distill_pairs needs the --conversations mix its pairs were made from")
     from model.distill.source import DistillSource
 
-    source = DistillSource(tcfg.distill_pairs, mix.make, mcfg.patch_size, tcfg.distill_text_fraction)
+    judge = None
+    if tcfg.distill_right_only:
+        from model.distill.judges import JUDGES
+
+        if tcfg.conversations not in JUDGES:
+            raise SystemExit(f"--distill_right_only: no judge of {tcfg.conversations} images (model/distill/judges.py)")
+        judge = JUDGES[tcfg.conversations]
+    source = DistillSource(tcfg.distill_pairs, mix.make, mcfg.patch_size, tcfg.distill_text_fraction, judge)
+    print(f"distillation: {len(source)} of {len(source.pairs['index'])} pairs", flush=True)
     made_from = {k: source.meta.get(k, "") for k in ("conversations", "corpus")}
     if made_from != {"conversations": tcfg.conversations, "corpus": tcfg.corpus}:
         raise SystemExit(f"{tcfg.distill_pairs} was made from {made_from}: train with the same mix")

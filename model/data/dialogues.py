@@ -43,6 +43,9 @@ class Dialogue:
     # between the two, with its condition always kept. None: noise and level drawn as usual.
     noise: np.ndarray | None = None
     levels: tuple[float, ...] = ()
+    # The target image's caption in its data set's grammar, where the data set has one
+    # (Shapes64): what a teacher's sample of it is scored against (model/distill/judges.py).
+    target_caption: str = ""
 
     def __post_init__(self):
         roles = [t.role for t in self.turns]

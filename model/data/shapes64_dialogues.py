@@ -182,13 +182,19 @@ def dialogue(task: str, seed: int, split: str = "train") -> Dialogue:
     rng = random.Random(f"{task}:{seed}")
     scene = scene_from_seed(seed)
     if task == "draw":
-        return Dialogue([Turn("user", [DRAW_PREFIX + scene.caption()]), Turn("assistant", [scene.render()])], task)
+        return Dialogue(
+            [Turn("user", [DRAW_PREFIX + scene.caption()]), Turn("assistant", [scene.render()])],
+            task,
+            target_caption=scene.caption(),
+        )
     if task == "describe":
         return Dialogue([Turn("user", [scene.render(), DESCRIBE_PROMPT]), Turn("assistant", [scene.caption()])], task)
     if task == "edit":
         edit = random_edit(scene, rng)
         return Dialogue(
-            [Turn("user", [scene.render(), edit.instruction]), Turn("assistant", [edit.after.render()])], task
+            [Turn("user", [scene.render(), edit.instruction]), Turn("assistant", [edit.after.render()])],
+            task,
+            target_caption=edit.after.caption(),
         )
     if task == "multi_turn":
         if rng.random() < 0.7:  # draw, then one or two edits of the assistant's own image
@@ -199,7 +205,7 @@ def dialogue(task: str, seed: int, split: str = "train") -> Dialogue:
             edit = random_edit(scene, rng)
             scene = edit.after
             turns += [Turn("user", [edit.instruction]), Turn("assistant", [scene.render()])]
-        return Dialogue(turns, task)
+        return Dialogue(turns, task, target_caption=scene.caption())
     if task == "refuse":
         return _refuse(rng, split)
     raise ValueError(f"unknown task {task!r}")

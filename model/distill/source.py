@@ -12,27 +12,37 @@ import random
 import torch
 
 from model.data.dialogues import Dialogue, Turn
+from model.distill.judges import Judge
 from model.distill.pairs import chunk_dialogues, load_pairs, noise_seed
 from model.network.sequence import image_to_patches
 from model.sampling.inference import seeded_noise
 
 
 class DistillSource:
-    def __init__(self, folder: str, make, patch_size: int, text_fraction: float = 0.25):
+    def __init__(self, folder: str, make, patch_size: int, text_fraction: float = 0.25, judge: Judge | None = None):
         self.meta, self.pairs = load_pairs(folder)
         self.make, self.patch_size, self.text_fraction = make, patch_size, text_fraction
         self.levels = tuple(self.meta["levels"])
         self._chunks: dict[int, list[Dialogue]] = {}
+        # The pairs trained on: all, or with a judge only those the teacher got right.
+        every = range(len(self.pairs["index"]))
+        self.kept = [j for j in every if judge is None or judge(self._dialogue(j), self.pairs["image"][j])]
+        if not self.kept:
+            raise SystemExit(f"{folder}: the judge keeps none of its {len(every)} pairs")
 
     def __len__(self) -> int:
-        return len(self.pairs["index"])
+        return len(self.kept)
 
-    def pair(self, j: int) -> Dialogue:
-        """Pair j as a training dialogue."""
+    def _dialogue(self, j: int) -> Dialogue:
         seed, i = int(self.pairs["chunk_seed"][j]), int(self.pairs["index"][j])
         if seed not in self._chunks:
             self._chunks[seed] = chunk_dialogues(self.make, seed)
-        d = self._chunks[seed][i]
+        return self._chunks[seed][i]
+
+    def pair(self, j: int) -> Dialogue:
+        """Pair j (of all stored) as a training dialogue."""
+        seed, i = int(self.pairs["chunk_seed"][j]), int(self.pairs["index"][j])
+        d = self._dialogue(j)
         answer = d.turns[-1]
         teacher = self.pairs["image"][j]
         turns = [*d.turns[:-1], Turn(answer.role, [*answer.parts[:-1], teacher])]
@@ -43,7 +53,7 @@ class DistillSource:
     def examples(self, step: int, rank: int, world: int, n: int, gen: torch.Generator) -> list[Dialogue]:
         n_text = int(round(n * self.text_fraction))
         picks = torch.randint(len(self), (n - n_text,), generator=gen).tolist()
-        out = [self.pair(j) for j in picks]
+        out = [self.pair(self.kept[k]) for k in picks]
         rng = random.Random(int(torch.randint(1 << 62, (1,), generator=gen)))
         text: list[Dialogue] = []
         while len(text) < n_text:  # the mix's text answers (describe, refuse, ...) are a small share of it

@@ -87,3 +87,27 @@ def test_a_batch_mixes_the_mixes_text_answers_in(pairs):
     assert len(batch) == 8
     assert sum(d.noise is not None for d in batch) == 4
     assert all(d.target_image is None for d in batch if d.noise is None)
+
+
+def test_a_judge_keeps_only_the_pairs_the_teacher_got_right(pairs):
+    images = load_pairs(pairs)[1]["image"]
+    # A judge that calls only the first pair's teacher image right
+    only_first = DistillSource(
+        pairs, training_dialogues, patch_size=8, text_fraction=0.0, judge=lambda d, img: np.array_equal(img, images[0])
+    )
+    assert only_first.kept == [0] and len(only_first) == 1
+    batch = only_first.examples(0, 0, 1, 4, torch.Generator().manual_seed(0))
+    assert len(batch) == 4 and all(np.array_equal(d.target_image, images[0]) for d in batch)
+    with pytest.raises(SystemExit, match="keeps none"):
+        DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, judge=lambda d, img: False)
+
+
+def test_the_shapes64_judge_scores_the_teachers_image_against_the_target_caption():
+    from model.data.shapes64_dialogues import dialogue
+    from model.distill.judges import shapes64_right
+
+    d = dialogue("edit", 7)
+    assert d.target_caption and shapes64_right(d, d.target_image)  # the true target is right
+    assert not shapes64_right(d, np.full_like(d.target_image, 255))  # a blank canvas is not
+    with pytest.raises(ValueError, match="target caption"):
+        shapes64_right(dataclasses.replace(d, target_caption=""), d.target_image)
