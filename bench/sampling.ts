@@ -156,11 +156,13 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
   const deps = await buildDeps(config, { logger });
   // The moments a job alone passes (Stretches): told by the pool links, stamped on the way.
   let queuedAt = 0;
-  const writes = new Map<string, number[]>();
+  // Per job, its first and latest record write by the worker.
+  const writes = new Map<string, { first: number; last: number }>();
   const stamped = {
     onJobChange: (listener: (jobId: string) => void) =>
       pool.onJobChange((jobId) => {
-        writes.set(jobId, [...(writes.get(jobId) ?? []), performance.now()]);
+        const now = performance.now();
+        writes.set(jobId, { first: writes.get(jobId)?.first ?? now, last: now });
         listener(jobId);
       }),
     jobsQueued: () => {
@@ -199,13 +201,13 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
         if (res.status !== 201 || body.status !== 'succeeded')
           throw new Error(`POST /v1/generations answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
         posted += 1;
-        const times = writes.get(body.id ?? '') ?? [];
-        if (timeline && times.length > 0)
+        const written = writes.get(body.id ?? '');
+        if (timeline && written)
           stretches.push({
             edge: queuedAt - start,
-            start: times[0]! - queuedAt,
-            image: times[times.length - 1]! - times[0]!,
-            answer: end - times[times.length - 1]!,
+            start: written.first - queuedAt,
+            image: written.last - written.first,
+            answer: end - written.last,
           });
         return (end - start) / 1000;
       };

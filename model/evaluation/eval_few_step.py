@@ -36,6 +36,7 @@ from model.evaluation.eval_onnx import guided_steps, load_scored_runtime
 from model.evaluation.evaluate import evaluate
 from model.evaluation.evaluate_conversations import evaluate_edits, evaluate_refusals, evaluate_second_turn
 from model.evaluation.speckle import speckle
+from model.network.tokenizer import Tokenizer
 from model.sampling.inference import Runtime
 
 EDIT_KINDS = ("recolour", "move", "remove", "add", "resize")
@@ -62,19 +63,17 @@ class EvalFewStepArgs:
 class Sampler:
     name: str
     runtime: Runtime
-    tok: object
+    tok: Tokenizer
     steps: int
     guidance: float
     rows_per_image: int
 
 
-def score(s: Sampler, args: EvalFewStepArgs) -> dict:
+def score(s: Sampler, args: EvalFewStepArgs, convs: list, edits_split: list[tuple[int, str]]) -> dict:
     """Every figure of one sampler on the split's conversations (the same for every sampler)."""
     t0 = time.time()
-    convs = (eval_split if args.split == "eval" else val_split)(args.n_draw)
     draws, examples = evaluate(s.runtime, s.tok, convs, s.steps, s.guidance)
     drawn = [(c.scene.render(), out) for direction, c, out, _ in examples if direction == "draw"]
-    edits_split = (eval_edit_split if args.split == "eval" else val_edit_split)(args.n_per_kind)
     edit_examples: list = []
     edits = evaluate_edits(s.runtime, s.tok, edits_split, s.steps, s.guidance, pipeline=False, examples=edit_examples)
     edited = [(target, out) for _, _, out, _, target in edit_examples if out is not None]
@@ -166,9 +165,11 @@ def main(argv: list[str] | None = None) -> None:
     srt, stok = load_scored_runtime(args.student, args.precision)
     for n in (int(x) for x in args.student_steps.split(",")):
         samplers.append(Sampler(f"student, {n} step{'s' if n > 1 else ''}", srt, stok, n, 1.0, n))
+    convs = (eval_split if args.split == "eval" else val_split)(args.n_draw)
+    edits_split = (eval_edit_split if args.split == "eval" else val_edit_split)(args.n_per_kind)
     reports, columns = {}, {}
     for s in samplers:
-        reports[s.name] = score(s, args)
+        reports[s.name] = score(s, args, convs, edits_split)
         columns[s.name] = figures(reports[s.name])
         print(f"{s.name}: {json.dumps(columns[s.name])} ({reports[s.name]['seconds']} s)", flush=True)
     teacher = columns[samplers[0].name]
