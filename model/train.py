@@ -12,6 +12,7 @@ to the terminal and log.jsonl, sample grids and a loss curve to out_dir as it go
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -114,6 +115,8 @@ class TrainConfig:
     conversations: str = ""
     length_buckets: int = 1  # micro-batches of rows of similar length (conversations: 3)
     high_noise_from: float = 1.0  # conversations: half the answers with an image in context get t >= this (1: off)
+    # shapes64 conversations: relative weights of edit kinds, "move=3" (the rest 1; empty: uniform)
+    edit_weights: str = ""
     # A few-step student (issue 30): a folder of teacher pairs (python -m model.distill.pairs)
     # over the --conversations mix; the images are learned from the pairs, the text from the
     # mix's text answers, this share of each batch.
@@ -357,8 +360,16 @@ def conversation_source(tcfg: TrainConfig, corpus=None):
         return None
     if tcfg.conversations == "shapes64":
         from model.data.shapes64_dialogues import training_dialogues
+        from model.data.shapes64_edits import parse_edit_weights
 
-        return DialogueSource(training_dialogues)
+        try:
+            weights = parse_edit_weights(tcfg.edit_weights)
+        except ValueError as err:
+            raise SystemExit(f"--edit_weights: {err}") from None
+        make = functools.partial(training_dialogues, edit_weights=weights) if weights else training_dialogues
+        return DialogueSource(make)
+    if tcfg.edit_weights:
+        raise SystemExit("--edit_weights weighs Shapes64's edits: it needs --conversations=shapes64")
     if tcfg.conversations == "corpus" and corpus is not None:
         from model.data.emoji_dialogues import SOURCE_ONLY_STYLES, EmojiDialogues
         from model.data.examples import AUGMENTATIONS
@@ -375,6 +386,8 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig):
     """--distill_pairs: the student's dialogues (model/distill/source.py); None without it."""
     if not tcfg.distill_pairs:
         return None
+    if tcfg.edit_weights:  # the pairs hold the dialogues a seed gave without weights
+        raise SystemExit("--edit_weights changes the dialogues the pairs were made from: leave it out")
     mix = conversation_source(tcfg, corpus)
     if mix is None:
         raise SystemExit("--distill_pairs needs the --conversations mix its pairs were made from")

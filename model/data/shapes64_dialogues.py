@@ -10,6 +10,7 @@ refusal phrasings are split too: evaluation asks in words training never used.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 
 from model.data.dialogues import Dialogue, Turn
 from model.data.shapes64 import (
@@ -177,8 +178,9 @@ def _refuse(rng: random.Random, split: str) -> Dialogue:
     return Dialogue([Turn("user", parts), Turn("assistant", [REFUSAL])], "refuse")
 
 
-def dialogue(task: str, seed: int, split: str = "train") -> Dialogue:
-    """One conversation of `task` from `seed` (its scene comes from the seed's split range)."""
+def dialogue(task: str, seed: int, split: str = "train", edit_weights: Mapping[str, float] | None = None) -> Dialogue:
+    """One conversation of `task` from `seed` (its scene comes from the seed's split range); its
+    edits drawn by `edit_weights` (model/data/shapes64_edits.py `random_edit`)."""
     rng = random.Random(f"{task}:{seed}")
     scene = scene_from_seed(seed)
     if task == "draw":
@@ -190,7 +192,7 @@ def dialogue(task: str, seed: int, split: str = "train") -> Dialogue:
     if task == "describe":
         return Dialogue([Turn("user", [scene.render(), DESCRIBE_PROMPT]), Turn("assistant", [scene.caption()])], task)
     if task == "edit":
-        edit = random_edit(scene, rng)
+        edit = random_edit(scene, rng, weights=edit_weights)
         return Dialogue(
             [Turn("user", [scene.render(), edit.instruction]), Turn("assistant", [edit.after.render()])],
             task,
@@ -202,7 +204,7 @@ def dialogue(task: str, seed: int, split: str = "train") -> Dialogue:
         else:  # describe, then an edit of the image the user sent
             turns = [Turn("user", [scene.render(), DESCRIBE_PROMPT]), Turn("assistant", [scene.caption()])]
         for _ in range(rng.choice([1, 1, 2])):
-            edit = random_edit(scene, rng)
+            edit = random_edit(scene, rng, weights=edit_weights)
             scene = edit.after
             turns += [Turn("user", [edit.instruction]), Turn("assistant", [scene.render()])]
         return Dialogue(turns, task, target_caption=scene.caption())
@@ -211,14 +213,14 @@ def dialogue(task: str, seed: int, split: str = "train") -> Dialogue:
     raise ValueError(f"unknown task {task!r}")
 
 
-def training_dialogues(n: int, rng: random.Random) -> list[Dialogue]:
+def training_dialogues(n: int, rng: random.Random, edit_weights: Mapping[str, float] | None = None) -> list[Dialogue]:
     """n dialogues in TRAIN_MIX proportions (rounded, the rest draws), scenes from training seeds."""
     counts = {k: round(n * f) for k, f in TRAIN_MIX.items()}
     counts["draw"] += n - sum(counts.values())
     out = []
     for task, k in counts.items():
         for _ in range(k):
-            out.append(dialogue(task, rng.randrange(*TRAIN_SEEDS)))
+            out.append(dialogue(task, rng.randrange(*TRAIN_SEEDS), edit_weights=edit_weights))
     return out
 
 

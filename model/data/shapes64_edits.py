@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from model.data.shapes64 import CELLS, COLOURS, KINDS, SIZES, Scene, SceneObject, random_object
@@ -55,10 +56,34 @@ def possible_kinds(scene: Scene) -> list[str]:
     return out
 
 
-def random_edit(scene: Scene, rng: random.Random, kind: str | None = None) -> Edit:
-    """A valid edit of `scene`, of `kind` if given (it must be possible for the scene)."""
+def parse_edit_weights(text: str) -> dict[str, float]:
+    """`"move=3,add=0.5"` -> {"move": 3.0, "add": 0.5}: relative weights of edit kinds in training."""
+    out: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        if not sep or name not in EDIT_KINDS:
+            raise ValueError(f"edit weight {item!r}: want KIND=WEIGHT, KIND one of {', '.join(EDIT_KINDS)}")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise ValueError(f"edit weight {item!r}: {value!r} is not a number") from None
+        if not weight > 0 or weight == float("inf"):
+            raise ValueError(f"edit weight {item!r}: want a finite weight above 0")
+        out[name] = weight
+    return out
+
+
+def random_edit(
+    scene: Scene, rng: random.Random, kind: str | None = None, weights: Mapping[str, float] | None = None
+) -> Edit:
+    """A valid edit of `scene`, of `kind` if given (it must be possible for the scene), else of a
+    possible kind drawn uniformly or, where `weights` names a kind, with that relative weight
+    (1 for a kind it leaves out)."""
     kinds = possible_kinds(scene)
-    kind = kind or rng.choice(kinds)
+    if kind is None:
+        # Without weights the draw is the one training always made, so pairs made earlier
+        # (model/distill) still match the dialogues a seed gives.
+        kind = rng.choices(kinds, [weights.get(k, 1.0) for k in kinds])[0] if weights else rng.choice(kinds)
     if kind not in kinds:
         raise ValueError(f"a {kind} is not possible on {scene.caption()!r}")
     empty = [c for c in range(9) if _at(scene, c) is None]

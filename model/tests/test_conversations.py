@@ -155,3 +155,30 @@ def test_refusal_phrasings_are_split():
 def test_the_evaluation_split_has_every_kind():
     split = eval_edit_split(5)
     assert [k for _, k in split] == [k for k in EDIT_KINDS for _ in range(5)]
+
+
+def test_edit_weights_tilt_the_kinds_and_leave_the_unweighted_draw_as_it_was():
+    from model.data.shapes64_edits import parse_edit_weights
+
+    assert parse_edit_weights("move=3, add=0.5") == {"move": 3.0, "add": 0.5}
+    assert parse_edit_weights("") == {}
+    for bad in ("move", "teleport=2", "move=0", "move=-1", "move=x", "move=inf"):
+        with pytest.raises(ValueError, match="edit weight"):
+            parse_edit_weights(bad)
+    scenes = [scene_from_seed(s) for s in range(400)]
+    plain = [random_edit(s, random.Random(i)).kind for i, s in enumerate(scenes)]
+    unweighted = [random_edit(s, random.Random(i), weights={}).kind for i, s in enumerate(scenes)]
+    assert plain == unweighted  # pairs made before the flag still match their seeds
+    tilted = [random_edit(s, random.Random(i), weights={"move": 4.0}).kind for i, s in enumerate(scenes)]
+    assert tilted.count("move") > 2 * plain.count("move")
+    assert set(tilted) == set(EDIT_KINDS)  # the others still come
+    ds = training_dialogues(60, random.Random(1), edit_weights={"move": 4.0})
+    assert [d.task for d in ds] == [d.task for d in training_dialogues(60, random.Random(1))]
+
+
+def test_edit_weights_need_the_shapes64_mix():
+    from model.train import TrainConfig, conversation_source
+
+    with pytest.raises(SystemExit, match="edit_weights"):
+        conversation_source(TrainConfig(conversations="shapes64", edit_weights="fly=2"))
+    assert conversation_source(TrainConfig(conversations="shapes64", edit_weights="move=3")) is not None
