@@ -5,7 +5,8 @@
   round them excluded), output against input;
 - the two-step pipeline with the same model (describe, apply the instruction to the caption,
   draw it), scored the same way;
-- second-turn edits (draw, then edit the model's own drawing) beside the same edit in one turn;
+- second-turn edits (draw, then edit the model's own drawing) beside the same edit in one turn
+  (of that drawing, and of the true image);
 - refusals: out-of-scope prompts answered in text, and valid requests wrongly answered in text.
 """
 
@@ -181,35 +182,42 @@ def evaluate_second_turn(
     batch_size: int = 32,
     progress=None,
 ) -> dict:
-    """`draw <caption>` -> the model's drawing, then an edit: right against the edited scene,
-    beside the same edit asked in one turn of the true image."""
+    """`draw <caption>` -> the model's drawing, then an edit: right against the edited scene.
+
+    Beside it, the same edit asked in one turn, twice: of the model's own drawing sent as the
+    user's image (the same request, pixel for pixel: what the second turn is measured against,
+    as the conversations issue's must reads it) and of the true image (which also counts the
+    drawing's own mistakes against the second turn: a wrong drawing makes a wrong edit). And
+    how often the drawing itself was right."""
     edits = _random_edits(split, 54321)
-    right = {"second_turn": 0, "one_turn": 0}
+    right = {"second_turn": 0, "one_turn_own_drawing": 0, "one_turn": 0, "first_drawing": 0}
     for start in range(0, len(edits), batch_size):
         chunk = edits[start : start + batch_size]
         seeds = list(range(start, start + len(chunk)))
         first = answer(
             runtime, tok, [[Turn("user", [DRAW_PREFIX + e.before.caption()])] for e in chunk], seeds, steps, guidance
         )
+        drawn = [img if img is not None else e.before.render() for e, (_, img) in zip(chunk, first)]
         convs = [
             [
                 Turn("user", [DRAW_PREFIX + e.before.caption()]),
-                Turn("assistant", [img if img is not None else e.before.render()]),
+                Turn("assistant", [img]),
                 Turn("user", [e.instruction]),
             ]
-            for e, (_, img) in zip(chunk, first)
+            for e, img in zip(chunk, drawn)
         ]
-        second = answer(runtime, tok, convs, [s + 100_000 for s in seeds], steps, guidance)
-        single = answer(
-            runtime,
-            tok,
-            [[Turn("user", [e.before.render(), e.instruction])] for e in chunk],
-            [s + 100_000 for s in seeds],
-            steps,
-            guidance,
+        later = [s + 100_000 for s in seeds]  # the edit's noise: the same in all three
+        second = answer(runtime, tok, convs, later, steps, guidance)
+        own = answer(
+            runtime, tok, [[Turn("user", [img, e.instruction])] for e, img in zip(chunk, drawn)], later, steps, guidance
         )
-        for e, (_, a), (_, b) in zip(chunk, second, single):
+        single = answer(
+            runtime, tok, [[Turn("user", [e.before.render(), e.instruction])] for e in chunk], later, steps, guidance
+        )
+        for e, (_, d), (_, a), (_, o), (_, b) in zip(chunk, first, second, own, single):
+            right["first_drawing"] += d is not None and score_image(d, e.before)["right"]
             right["second_turn"] += a is not None and score_image(a, e.after)["right"]
+            right["one_turn_own_drawing"] += o is not None and score_image(o, e.after)["right"]
             right["one_turn"] += b is not None and score_image(b, e.after)["right"]
         if progress:
             progress.update(len(chunk))

@@ -30,6 +30,9 @@ def test_teacher_and_student_are_scored_side_by_side(tmp_path):
     assert report["figures"][teacher]["network rows an image"] > d["default_steps"]
     assert report["figures"]["student, 1 step"]["network rows an image"] == 1
     assert report["samplers"]["student, 2 steps"]["guidance"] == 1.0
+    # second turns beside the same edit of the model's own drawing, of the true image, and the drawing itself
+    turns = {f"second turn {k}" for k in ("second_turn", "one_turn_own_drawing", "one_turn", "first_drawing")}
+    assert turns <= set(report["figures"][teacher])
     for name in ("student, 1 step", "student, 2 steps"):
         gaps = report["verdicts"][name]["gaps_points"]
         assert {"draw all", "edit all", "edit move", "second turn second_turn"} <= set(gaps)
