@@ -43,6 +43,11 @@ export class ModelRunner {
     return this.runtime.manifest.image;
   }
 
+  /** The manifest's `conversation.image_ends_answer`: no read-back after an image. */
+  get imageEndsAnswer(): boolean {
+    return this.runtime.manifest.conversation?.image_ends_answer === true;
+  }
+
   get specialTokens() {
     return this.runtime.tokenizer.specialTokens;
   }
@@ -100,6 +105,10 @@ export class ModelRunner {
    * `<eos>`, another `<boi>` or the budget. A zero budget decodes nothing.
    */
   async continueText(cache: KvCache, clean: Float32Array, options: ContinueOptions): Promise<TextDecodeResult> {
+    // A model whose answers end at their image (its manifest says so) would read the image
+    // back only to say <eos>: as costly as a denoising call, and a one-step image's half.
+    // A later turn's context is rebuilt from the stored PNG, so nothing needs the cache.
+    if (this.imageEndsAnswer) return { ids: [], text: '', stop: 'eos', cache };
     const next = await this.runtime.prefill(
       [
         { type: 'image', patches: clean },

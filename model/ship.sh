@@ -18,6 +18,7 @@ PY=.venv/bin/python
 # train.py --init_from=packages/shapes64 trains on from it (model/packaging/weights.py).
 $PY -m model.packaging.slim "$CK" "$RUN/slim.pt"
 CK=$RUN/slim.pt
+ENDS=()
 mkdir -p docs/images
 if [ "${CONVERSATIONS:-0}" = 1 ]; then
   # A conversation-trained model (train.py --conversations=shapes64): edits, second turns and
@@ -27,13 +28,17 @@ if [ "${CONVERSATIONS:-0}" = 1 ]; then
     --n_refusals=200 --n_draw="$N" --guidance="$G" --out="$RUN/eval"
   cp "$RUN/eval/edit-examples.png" docs/images/conversations-edits.png
   LOSS_IMAGE=conversations-loss-latest.png
+  # Whether its answers end at their image (on validation: the declaration is a setting); the
+  # export declares conversation.image_ends_answer only where none went on (exit 1 otherwise).
+  $PY -m model.evaluation.ends_at_image --ckpt="$CK" --split=val --n=100 --out="$RUN/eval/ends-at-image.json" || true
+  ENDS=(--ends_at_image="$RUN/eval/ends-at-image.json")
 else
   $PY -m model.evaluation.eval --ckpt="$CK" --n="$N" --guidance="$G" --time_shift="$S" --guidance_interval="$GI" --out="$RUN/eval"
   cp "$RUN/eval/examples.png" docs/images/eval-examples.png
   LOSS_IMAGE=training-loss.png
 fi
 $PY -m model.packaging.export --ckpt="$CK" --out=packages/shapes64 --default_guidance="$G" --time_shift="$S" \
-  --guidance_interval="$GI" --eval_json="$RUN/eval/results.json"
+  --guidance_interval="$GI" --eval_json="$RUN/eval/results.json" "${ENDS[@]}"
 [ -f "$RUN/loss.png" ] && cp "$RUN/loss.png" "docs/images/$LOSS_IMAGE"
 # Cheaper CPU graphs (int8, denoise-only), then whether int8 holds quality on the split
 # (recorded in the manifest; the runtime defaults to int8 on CPU only if it did).

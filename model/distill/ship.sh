@@ -25,9 +25,12 @@ $PY -m model.packaging.slim "$CK" "$RUN/slim.pt"
 # Both in PyTorch, each as it ships: the teacher's 10 guided steps, the student's 1 and 2.
 $PY -m model.evaluation.eval_few_step --teacher="$TEACHER" --student="$RUN/slim.pt" --split=eval \
   --student_steps="$STEPS" --out="$RUN/eval"
+# Whether the student's answers end at their image, as model/ship.sh checks a teacher's.
+$PY -m model.evaluation.ends_at_image --ckpt="$RUN/slim.pt" --split=val --n=100 --steps="$DEFAULT_STEPS" \
+  --guidance=1 --out="$RUN/eval/ends-at-image.json" || true
 $PY -m model.packaging.export --ckpt="$RUN/slim.pt" --out="$PKG" --default_guidance="$G" --time_shift="$S" \
   --guidance_interval="$GI" --default_steps="$DEFAULT_STEPS" --steps="$STEPS" --fixed_guidance \
-  --eval_json="$RUN/eval/results.json"
+  --eval_json="$RUN/eval/results.json" --ends_at_image="$RUN/eval/ends-at-image.json"
 # The CPU graphs as ship.sh makes them (model/ship.sh explains the fp32 output projections).
 $PY -m model.packaging.quantize "$PKG" --no-fp32-denoise --keep-fp32 'out/MatMul'
 $PY -m model.packaging.compact "$PKG"

@@ -88,7 +88,7 @@ def scene_from_caption(caption: str) -> Scene | None:
     return Scene(tuple(sorted(objects, key=lambda o: o.cell))) if len(set(cells)) == len(cells) else None
 
 
-def _random_edits(split: list[tuple[int, str]], rng_seed: int) -> list:
+def random_edits(split: list[tuple[int, str]], rng_seed: int) -> list:
     """One edit of each (scene seed, kind) of `split`, drawn in order from one generator seeded `rng_seed`."""
     rng = random.Random(rng_seed)
     return [random_edit(scene_from_seed(seed), rng, kind) for seed, kind in split]
@@ -111,7 +111,7 @@ def evaluate_edits(
 ) -> dict:
     """Direct edits (and the two-step pipeline beside them) on (seed, kind) pairs. `examples`,
     if given, collects (instruction, input, direct output, pipeline output, target) per edit."""
-    edits = _random_edits(split, 12345)
+    edits = random_edits(split, 12345)
     tallies = defaultdict(lambda: defaultdict(int))
     faith = {"direct": Faithfulness(), "pipeline": Faithfulness()}
     for start in range(0, len(edits), batch_size):
@@ -189,7 +189,7 @@ def evaluate_second_turn(
     as the conversations issue's must reads it) and of the true image (which also counts the
     drawing's own mistakes against the second turn: a wrong drawing makes a wrong edit). And
     how often the drawing itself was right."""
-    edits = _random_edits(split, 54321)
+    edits = random_edits(split, 54321)
     right = {"second_turn": 0, "one_turn_own_drawing": 0, "one_turn": 0, "first_drawing": 0}
     for start in range(0, len(edits), batch_size):
         chunk = edits[start : start + batch_size]

@@ -200,10 +200,12 @@ def build_manifest(
     styles: list[str] | None = None,
     tasks: list[str] | None = None,
     sampling: dict | None = None,
+    image_ends_answer: bool = False,
 ) -> dict:
     """`styles`: a corpus model's training styles; its draw prompts may name one of them.
     `tasks`: what a conversation-trained model does (none: draw and describe, one turn).
-    `sampling`: how a few-step student samples (model/packaging/sampling.py; none: as before)."""
+    `sampling`: how a few-step student samples (model/packaging/sampling.py; none: as before).
+    `image_ends_answer`: its answers were checked to end at their image (model/evaluation/ends_at_image.py)."""
     cfg = model.cfg
     conversation = {
         "template": "<bos> <user> {user} <assistant> {assistant} <eos>",
@@ -218,6 +220,8 @@ def build_manifest(
     if tasks:
         conversation["tasks"] = tasks
         conversation["multi_turn_template"] = MULTI_TURN_TEMPLATE
+    if image_ends_answer:
+        conversation["image_ends_answer"] = True
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -360,6 +364,7 @@ def export_package(
     styles: list[str] | None = None,
     tasks: list[str] | None = None,
     sampling: dict | None = None,
+    image_ends_answer: bool = False,
 ) -> dict:
     if model.cfg.research_only:
         raise ValueError(
@@ -379,7 +384,9 @@ def export_package(
             json.dump(content, f, indent=2)
         files.append(fname)
     return write_manifest(
-        out_dir, build_manifest(name, model, tok, dcfg, extra or {}, data_card, styles, tasks, sampling), files
+        out_dir,
+        build_manifest(name, model, tok, dcfg, extra or {}, data_card, styles, tasks, sampling, image_ends_answer),
+        files,
     )
 
 
@@ -430,6 +437,19 @@ def brief_training(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, s
     model.eval()
 
 
+def image_ends_answer(report_path: str | None, ckpt: str) -> bool:
+    """Whether an ends_at_image report (of this checkpoint) found that every answer ends at its image."""
+    if not report_path:
+        return False
+    with open(report_path) as f:
+        report = json.load(f)
+    if os.path.abspath(report.get("checkpoint", "")) != os.path.abspath(ckpt):
+        raise SystemExit(f"error: {report_path} checked {report.get('checkpoint')!r}, not {ckpt!r}")
+    if not report.get("image_ends_answer"):
+        print(f"{report_path}: {report.get('went_on')} answers went on after their image: not declared")
+    return bool(report.get("image_ends_answer"))
+
+
 @dataclass
 class ExportArgs:
     out: str
@@ -449,6 +469,9 @@ class ExportArgs:
     fixed_guidance: bool = (
         False  # the default guidance is distilled into the network: no unconditional rows, no other value
     )
+    # A model.evaluation.ends_at_image report of this checkpoint: where it found that every
+    # answer ends at its image, the manifest declares conversation.image_ends_answer.
+    ends_at_image: str | None = None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -518,6 +541,7 @@ def main(argv: list[str] | None = None) -> None:
             styles=styles,
             tasks=tasks,
             sampling=sampling,
+            image_ends_answer=image_ends_answer(args.ends_at_image, args.ckpt),
         )
     print(json.dumps({k: v for k, v in m["files"].items()}, indent=1))
 

@@ -64,6 +64,15 @@ describe('manifest', () => {
     expect(declaredTasks(declared)).toEqual(['draw', 'edit', 'multi_turn']);
   });
 
+  it('reads conversation.image_ends_answer as a boolean only', () => {
+    const withFlag = (flag: unknown) => ({
+      ...manifest(bodies),
+      conversation: { draw_prefix: 'draw ', describe_prompt: 'd', image_ends_answer: flag },
+    });
+    expect(parseManifest(withFlag(true)).conversation?.image_ends_answer).toBe(true);
+    expect(() => parseManifest(withFlag('yes'))).toThrow(/conversation\.image_ends_answer/);
+  });
+
   it('refuses an unknown, repeated or empty task list', () => {
     const withTasks = (tasks: unknown) => ({ ...manifest(bodies), conversation: { draw_prefix: 'draw ', describe_prompt: 'd', tasks } });
     expect(() => parseManifest(withTasks(['draw', 'fly']))).toThrow(/conversation\.tasks\.1/);

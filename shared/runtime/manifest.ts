@@ -96,6 +96,13 @@ const conversationSchema = z.looseObject({
     .optional(),
   /** The styles draw_template's `{style}` understands. */
   styles: z.array(z.string().min(1)).optional(),
+  /**
+   * Every answer of this model ends at its image (its training answers never went on after
+   * one, and the packaging checked that it does not): the worker ends the answer there
+   * instead of reading the image back into the context to decode what follows, a network
+   * evaluation of the whole image (docs/model-package.md). Absent: read back, decode on.
+   */
+  image_ends_answer: z.boolean().optional(),
   /** What the model was trained to do (./tasks.ts); absent: draw and describe. */
   tasks: z
     .array(z.enum(CONVERSATION_TASKS))

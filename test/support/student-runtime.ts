@@ -2,7 +2,7 @@
  * A stand-in for a few-step student package: packages/tiny's network under a manifest that
  * declares how a student samples (its own name, a step list, guidance fixed). The network is
  * tiny's; what is tested is that the edge and the worker follow the declaration. Every
- * denoising call is counted, unconditional rows apart.
+ * denoising call is counted, unconditional rows apart, and every image read back.
  */
 import type {
   DenoiseRow,
@@ -21,12 +21,17 @@ export class DeclaredRuntime implements ModelRuntime {
   denoiseCalls = 0;
   unconditionalRows = 0;
 
+  /** Prefills that read an image back after a cache (the worker's, after each image it makes). */
+  readBacks = 0;
+
   constructor(
     private readonly inner: ModelRuntime,
     diffusion: Partial<Manifest['diffusion']> = STUDENT_DIFFUSION,
     name = 'student',
+    conversation: Partial<NonNullable<Manifest['conversation']>> = {},
   ) {
-    this.manifest = { ...inner.manifest, name, diffusion: { ...inner.manifest.diffusion, ...diffusion } };
+    const declared = inner.manifest.conversation ? { conversation: { ...inner.manifest.conversation, ...conversation } } : {};
+    this.manifest = { ...inner.manifest, name, diffusion: { ...inner.manifest.diffusion, ...diffusion }, ...declared };
   }
 
   get tokenizer() {
@@ -34,6 +39,7 @@ export class DeclaredRuntime implements ModelRuntime {
   }
 
   prefill(segments: readonly Segment[], cache?: KvCache): Promise<KvCache> {
+    if (cache !== undefined && segments.some((s) => s.type === 'image')) this.readBacks += 1;
     return this.inner.prefill(segments, cache);
   }
 

@@ -91,4 +91,25 @@ describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
     });
     expect(maxAbsDiff(expected, alone)).toBe(0);
   });
+
+  it('ends the answer at its image, without reading it back, where the manifest says answers end there', async () => {
+    backend = tempBackend();
+    // Tiny's answer ends after its image either way; without the declaration the worker reads the image back to learn so.
+    const plain = new DeclaredRuntime(runtime, {}, 'plain');
+    const ending = new DeclaredRuntime(runtime, {}, 'ending', { image_ends_answer: true });
+    worker = startTestWorker(backend, [new ModelRunner(plain, 'plain'), new ModelRunner(ending, 'ending')], {
+      visibilityTimeoutSeconds: 5,
+    });
+    for (const model of ['plain', 'ending']) await submit(backend, drawRecord(runtime, { id: model, model, steps: 1, maxTokens: 16 }));
+    const [went, ended] = [await succeeded('plain'), await succeeded('ending')];
+    expect(plain.readBacks).toBe(1);
+    expect(ending.readBacks).toBe(0);
+    expect(ended.output).toHaveLength(1);
+    expect(ended.output[0]).toMatchObject({ type: 'image' });
+    expect(ended.tokens_used).toBe(0);
+    // The same image either way: the declaration changes what follows it, not the drawing.
+    expect(went.output[0]).toMatchObject({ type: 'image' });
+    const png = async (r: typeof went) => (await backend.store.get((r.output[0] as { key: string }).key))?.body;
+    expect(Buffer.from((await png(ended))!).equals(Buffer.from((await png(went))!))).toBe(true);
+  });
 });

@@ -79,14 +79,19 @@ export function tempBackend(options: { visibilityTimeoutSeconds?: number; maxRec
  * A worker on the backend with one runner, as the worker tests run it: every step written and
  * no cancel throttle (so each one is seen), short receives and dead-lettering; `options` override.
  */
-export function startTestWorker(backend: Backend, runner: ModelRunner, options: Partial<EngineOptions> = {}): Worker {
+/** A worker over the backend: one runner, or several (one model each, the default first). */
+export function startTestWorker(
+  backend: Backend,
+  runner: ModelRunner | readonly ModelRunner[],
+  options: Partial<EngineOptions> = {},
+): Worker {
   return startWorker(
     {
       queue: backend.queue,
       deadLetters: backend.deadLetters,
       maxReceiveCount: 3,
       store: backend.store,
-      runners: [runner],
+      runners: Array.isArray(runner) ? runner : [runner],
       logger: silentLogger(),
       deadLetterWaitSeconds: 1,
     },
