@@ -36,7 +36,7 @@ from model.network.chat import describe_context, draw_context, unconditional_con
 from model.network.sequence import Image, attention_mask, build_row, collate, image_to_patches
 from model.network.tokenizer import CHUNK, Tokenizer, train_default
 from model.network.transformer import ModelConfig, UnifiedModel
-from model.packaging.manifest import FORMAT, FORMAT_VERSION, write_manifest
+from model.packaging.manifest import FORMAT, FORMAT_VERSION, image_ends_answer, write_manifest
 from model.packaging.sampling import parse_steps, sampling_fields
 from model.sampling.diffusion import DiffusionConfig
 from model.sampling.inference import Runtime, seeded_noise
@@ -435,19 +435,6 @@ def brief_training(model: UnifiedModel, tok: Tokenizer, dcfg: DiffusionConfig, s
         loss.backward()
         opt.step()
     model.eval()
-
-
-def image_ends_answer(report_path: str | None, ckpt: str) -> bool:
-    """Whether an ends_at_image report (of this checkpoint) found that every answer ends at its image."""
-    if not report_path:
-        return False
-    with open(report_path) as f:
-        report = json.load(f)
-    if os.path.abspath(report.get("checkpoint", "")) != os.path.abspath(ckpt):
-        raise SystemExit(f"error: {report_path} checked {report.get('checkpoint')!r}, not {ckpt!r}")
-    if not report.get("image_ends_answer"):
-        print(f"{report_path}: {report.get('went_on')} answers went on after their image: not declared")
-    return bool(report.get("image_ends_answer"))
 
 
 @dataclass

@@ -90,3 +90,16 @@ def load_manifest(package_dir: str, verify: bool = True) -> dict:
                     f"(manifest {info['sha256'][:12]}..., file {actual[:12]}...)"
                 )
     return manifest
+
+
+def image_ends_answer(report_path: str | None, ckpt: str) -> bool:
+    """Whether an ends_at_image report (of this checkpoint) found that every answer ends at its image."""
+    if not report_path:
+        return False
+    with open(report_path) as f:
+        report = json.load(f)
+    if os.path.abspath(report.get("checkpoint", "")) != os.path.abspath(ckpt):
+        raise SystemExit(f"error: {report_path} checked {report.get('checkpoint')!r}, not {ckpt!r}")
+    if not report.get("image_ends_answer"):
+        print(f"{report_path}: {report.get('went_on')} answers went on after their image: not declared")
+    return bool(report.get("image_ends_answer"))

@@ -1,9 +1,11 @@
-"""Change a model package's default sampler (guidance, time shift, guidance interval) and the
-evaluation it ships, without exporting the graphs again: the weights and their files stay
-byte for byte, only manifest.json (and eval.json) change.
+"""Change a model package's default sampler (guidance, time shift, guidance interval), the
+evaluation it ships, or whether its answers end at their image, without exporting the graphs
+again: the weights and their files stay byte for byte, only manifest.json (and eval.json) change.
 
     python -m model.packaging.set_sampler packages/shapes64 --default_guidance=5 --time_shift=2 \\
         --guidance_interval=0.8,1 --eval_json=model/runs/ship/eval/results.json
+    python -m model.evaluation.ends_at_image --ckpt=packages/shapes64 --out=/tmp/ends.json
+    python -m model.packaging.set_sampler packages/shapes64 --ends_at_image=/tmp/ends.json
 
 The package is verified first (every file against its sha256). A precision variant's quality
 record (model/evaluation/eval_onnx.py --record) was measured with the old sampler, so it is dropped:
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import tyro
 
 from model.cli import interval, parse
-from model.packaging.manifest import PackageError, load_manifest, write_manifest
+from model.packaging.manifest import PackageError, image_ends_answer, load_manifest, write_manifest
 from model.sampling.diffusion import check_interval
 
 
@@ -29,8 +31,10 @@ def set_sampler(
     time_shift: float | None = None,
     guidance_interval: tuple[float, float] | None = None,
     eval_json: str | None = None,
+    ends_at_image: str | None = None,
 ) -> dict:
     manifest = load_manifest(package_dir)
+    sampler_changed = any(v is not None for v in (default_guidance, time_shift, guidance_interval))
     diffusion = dict(manifest["diffusion"])
     if default_guidance is not None:
         if default_guidance < 1:
@@ -55,11 +59,16 @@ def set_sampler(
         if "eval.json" not in files:
             files.append("eval.json")
     graph = dict(manifest["graph"])
-    if "variants" in graph:
+    if sampler_changed and "variants" in graph:
         graph["variants"] = {
             name: {k: v for k, v in variant.items() if k != "quality"} for name, variant in graph["variants"].items()
         }
     updated = {k: v for k, v in manifest.items() if k != "files"}
+    if ends_at_image:  # the same images either way: the variants' quality records stand
+        conversation = {k: v for k, v in manifest.get("conversation", {}).items() if k != "image_ends_answer"}
+        if image_ends_answer(ends_at_image, package_dir):
+            conversation["image_ends_answer"] = True
+        updated["conversation"] = conversation
     return write_manifest(package_dir, {**updated, "diffusion": diffusion, "graph": graph}, files)
 
 
@@ -71,14 +80,20 @@ class SetSamplerArgs:
     time_shift: float | None = None
     guidance_interval: str | None = None  # lo,hi
     eval_json: str | None = None  # evaluation results (python -m model.evaluation.eval) to ship as eval.json
+    ends_at_image: str | None = None  # a model.evaluation.ends_at_image report of this package: declare what it found
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(SetSamplerArgs, argv, description=__doc__.split("\n\n")[0])
     m = set_sampler(
-        args.package, args.default_guidance, args.time_shift, interval(args.guidance_interval), args.eval_json
+        args.package,
+        args.default_guidance,
+        args.time_shift,
+        interval(args.guidance_interval),
+        args.eval_json,
+        args.ends_at_image,
     )
-    print(json.dumps(m["diffusion"], indent=1))
+    print(json.dumps({"diffusion": m["diffusion"], "conversation": m.get("conversation")}, indent=1))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.evaluation.ends_at_image import main, went_on
-from model.packaging.export import image_ends_answer
+from model.packaging.manifest import image_ends_answer
 
 IMG = np.zeros((64, 64, 3), np.uint8)
 

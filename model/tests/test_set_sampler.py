@@ -51,6 +51,26 @@ def test_drops_a_quality_record_measured_with_the_old_sampler(package):
     assert load_manifest(package)["graph"]["variants"] == {"int8": {"file": m["graph"]["file"]}}
 
 
+def test_declares_that_answers_end_at_their_image_from_a_report_keeping_quality(package, tmp_path):
+    m = load_manifest(package)
+    variant = {"file": m["graph"]["file"], "quality": {"accepted": True}}
+    write_manifest(
+        package,
+        {**{k: v for k, v in m.items() if k != "files"}, "graph": {**m["graph"], "variants": {"int8": variant}}},
+        list(m["files"]),
+    )
+    report = tmp_path / "ends.json"
+    report.write_text(json.dumps({"checkpoint": package, "image_ends_answer": True, "went_on": 0}))
+    set_sampler(package, ends_at_image=str(report))
+    after = load_manifest(package)
+    assert after["conversation"] == {**m["conversation"], "image_ends_answer": True}
+    assert after["graph"]["variants"] == {"int8": variant}  # the same images: the record stands
+    assert after["diffusion"] == m["diffusion"]
+    report.write_text(json.dumps({"checkpoint": package, "image_ends_answer": False, "went_on": 2}))
+    set_sampler(package, ends_at_image=str(report))  # a later check that found answers going on withdraws it
+    assert "image_ends_answer" not in load_manifest(package)["conversation"]
+
+
 def test_refuses_bad_settings_and_a_package_that_does_not_verify(package):
     with pytest.raises(PackageError, match="guidance interval"):
         set_sampler(package, guidance_interval=(0.9, 0.8))
