@@ -94,11 +94,12 @@ export class Emitter {
     }
   }
 
-  /** Images, then the succeeded record, then the message: each step is idempotent. */
+  /** Images (beside earlier writes), then the succeeded record, then the message: each step is idempotent. */
   async complete(run: JobRun): Promise<void> {
     const log = this.logFor(run);
-    await run.writes;
-    await this.putImages(run);
+    // The PNGs go beside the record writes still in flight: none of those names the last image
+    // (it enters the record with the success only), so nothing waits for the other.
+    await Promise.all([run.writes, this.putImages(run)]);
     const { won, record } = await this.transition(run.id, toSucceeded(allCheckpoints(run), finalProgress(run)));
     if (won) {
       const { metrics } = this.deps;
