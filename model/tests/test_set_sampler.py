@@ -39,7 +39,8 @@ def test_changes_the_sampler_and_eval_keeping_the_graph(package, tmp_path):
     assert "eval.json" in after["files"]
 
 
-def test_drops_a_quality_record_measured_with_the_old_sampler(package):
+def with_a_quality_record(package: str) -> tuple[dict, dict]:
+    """The package's manifest before, and the int8 variant (with a quality record) it now has."""
     m = load_manifest(package)
     variant = {"file": m["graph"]["file"], "quality": {"accepted": True}}
     write_manifest(
@@ -47,18 +48,17 @@ def test_drops_a_quality_record_measured_with_the_old_sampler(package):
         {**{k: v for k, v in m.items() if k != "files"}, "graph": {**m["graph"], "variants": {"int8": variant}}},
         list(m["files"]),
     )
+    return m, variant
+
+
+def test_drops_a_quality_record_measured_with_the_old_sampler(package):
+    m, _ = with_a_quality_record(package)
     set_sampler(package, time_shift=2)
     assert load_manifest(package)["graph"]["variants"] == {"int8": {"file": m["graph"]["file"]}}
 
 
 def test_declares_that_answers_end_at_their_image_from_a_report_keeping_quality(package, tmp_path):
-    m = load_manifest(package)
-    variant = {"file": m["graph"]["file"], "quality": {"accepted": True}}
-    write_manifest(
-        package,
-        {**{k: v for k, v in m.items() if k != "files"}, "graph": {**m["graph"], "variants": {"int8": variant}}},
-        list(m["files"]),
-    )
+    m, variant = with_a_quality_record(package)
     report = tmp_path / "ends.json"
     report.write_text(json.dumps({"checkpoint": package, "image_ends_answer": True, "went_on": 0}))
     set_sampler(package, ends_at_image=str(report))
