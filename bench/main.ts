@@ -185,7 +185,8 @@ async function main(): Promise<void> {
     ...(steps ? { steps } : {}),
     clients: quick ? [1, 4] : [1, 4, 16],
     imagesPerLevel: quick ? 4 : 32,
-    aloneJobs: quick ? 3 : 8,
+    // A few-step image alone takes tens of ms, where a stray pause of the machine is as long: 24 for a steady median.
+    aloneJobs: quick ? 3 : 24,
     maxBatch: plan.workerBatch,
   };
   if (values.sampling) {
