@@ -623,6 +623,10 @@ def main(
         checkpoint()  # after the evaluation, so that the checkpoint's history holds it
         print(f"stopped at step {step}; checkpoint {ckpt_path}", flush=True)
     if ddp:
+        # The others wait for the master's last evaluation and checkpoint: a rank that tore its
+        # process group down while a peer still held it was aborted by gloo ("terminate called
+        # without an active exception"), failing the run after its last step.
+        dist.barrier()
         dist.destroy_process_group()
 
 
