@@ -31,21 +31,19 @@ export class ModelRunner {
 
   /** The model's name (jobs name it); default: the manifest's `name`. */
   readonly name: string;
+  /** The manifest's `conversation.image_ends_answer`: no read-back after an image. */
+  readonly imageEndsAnswer: boolean;
 
   constructor(
     readonly runtime: ModelRuntime,
     name?: string,
   ) {
     this.name = name ?? runtime.manifest.name ?? 'model';
+    this.imageEndsAnswer = runtime.manifest.conversation?.image_ends_answer === true;
   }
 
   get image(): ImageGeometry {
     return this.runtime.manifest.image;
-  }
-
-  /** The manifest's `conversation.image_ends_answer`: no read-back after an image. */
-  get imageEndsAnswer(): boolean {
-    return this.runtime.manifest.conversation?.image_ends_answer === true;
   }
 
   get specialTokens() {

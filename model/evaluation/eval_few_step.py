@@ -32,6 +32,7 @@ import numpy as np
 from model.cli import parse
 from model.data.shapes64 import EVAL_SEEDS, VAL_SEEDS, eval_split, val_split
 from model.data.shapes64_dialogues import eval_edit_split, val_edit_split
+from model.data.shapes64_edits import EDIT_KINDS
 from model.evaluation.eval_onnx import guided_steps, load_scored_runtime
 from model.evaluation.evaluate import evaluate
 from model.evaluation.evaluate_conversations import evaluate_edits, evaluate_refusals, evaluate_second_turn
@@ -39,7 +40,6 @@ from model.evaluation.speckle import speckle
 from model.network.tokenizer import Tokenizer
 from model.sampling.inference import Runtime
 
-EDIT_KINDS = ("recolour", "move", "remove", "add", "resize")
 MUST_POINTS = 3.0  # the must: every draw and edit figure within 3 points of the teacher
 
 
