@@ -117,6 +117,9 @@ class TrainConfig:
     high_noise_from: float = 1.0  # conversations: half the answers with an image in context get t >= this (1: off)
     # shapes64 conversations: relative weights of edit kinds, "move=3" (the rest 1; empty: uniform)
     edit_weights: str = ""
+    # shapes64 conversations: tasks' shares of a batch, "multi_turn=0.3,edit=0.25" (the rest as
+    # TRAIN_MIX has them; all must add up to 1; empty: TRAIN_MIX)
+    task_mix: str = ""
     # A few-step student (issue 30): a folder of teacher pairs (python -m model.distill.pairs)
     # over the --conversations mix; the images are learned from the pairs, the text from the
     # mix's text answers, this share of each batch.
@@ -356,20 +359,25 @@ def roll_in(
 def conversation_source(tcfg: TrainConfig, corpus=None):
     """--conversations: "shapes64" (model/data/shapes64_dialogues.py) or "corpus" (the emoji tasks of
     model/data/emoji_dialogues.py over --corpus); None for the two one-turn directions."""
+    if (tcfg.edit_weights or tcfg.task_mix) and tcfg.conversations != "shapes64":
+        raise SystemExit("--edit_weights and --task_mix shape Shapes64's mix: they need --conversations=shapes64")
     if not tcfg.conversations:
         return None
     if tcfg.conversations == "shapes64":
-        from model.data.shapes64_dialogues import training_dialogues
+        from model.data.shapes64_dialogues import TRAIN_MIX, parse_task_mix, training_dialogues
         from model.data.shapes64_edits import parse_edit_weights
 
         try:
             weights = parse_edit_weights(tcfg.edit_weights)
         except ValueError as err:
             raise SystemExit(f"--edit_weights: {err}") from None
-        make = functools.partial(training_dialogues, edit_weights=weights) if weights else training_dialogues
-        return DialogueSource(make)
-    if tcfg.edit_weights:
-        raise SystemExit("--edit_weights weighs Shapes64's edits: it needs --conversations=shapes64")
+        try:
+            mix = parse_task_mix(tcfg.task_mix)
+        except ValueError as err:
+            raise SystemExit(f"--task_mix: {err}") from None
+        if not weights and mix == TRAIN_MIX:
+            return DialogueSource(training_dialogues)
+        return DialogueSource(functools.partial(training_dialogues, edit_weights=weights or None, mix=mix))
     if tcfg.conversations == "corpus" and corpus is not None:
         from model.data.emoji_dialogues import SOURCE_ONLY_STYLES, EmojiDialogues
         from model.data.examples import AUGMENTATIONS
@@ -386,8 +394,8 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig):
     """--distill_pairs: the student's dialogues (model/distill/source.py); None without it."""
     if not tcfg.distill_pairs:
         return None
-    if tcfg.edit_weights:  # the pairs hold the dialogues a seed gave without weights
-        raise SystemExit("--edit_weights changes the dialogues the pairs were made from: leave it out")
+    if tcfg.edit_weights or tcfg.task_mix:  # the pairs hold the dialogues a seed gave by TRAIN_MIX
+        raise SystemExit("--edit_weights and --task_mix change the dialogues the pairs were made from: leave them out")
     mix = conversation_source(tcfg, corpus)
     if mix is None:
         raise SystemExit("--distill_pairs needs the --conversations mix its pairs were made from")
