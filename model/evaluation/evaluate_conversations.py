@@ -191,6 +191,7 @@ def evaluate_second_turn(
     how often the drawing itself was right."""
     edits = random_edits(split, 54321)
     right = {"second_turn": 0, "one_turn_own_drawing": 0, "one_turn": 0, "first_drawing": 0}
+    by_kind = {k: defaultdict(lambda: [0, 0]) for k in right}  # figure -> edit kind -> [right, n]
     for start in range(0, len(edits), batch_size):
         chunk = edits[start : start + batch_size]
         seeds = list(range(start, start + len(chunk)))
@@ -215,13 +216,27 @@ def evaluate_second_turn(
             runtime, tok, [[Turn("user", [e.before.render(), e.instruction])] for e in chunk], later, steps, guidance
         )
         for e, (_, d), (_, a), (_, o), (_, b) in zip(chunk, first, second, own, single):
-            right["first_drawing"] += d is not None and score_image(d, e.before)["right"]
-            right["second_turn"] += a is not None and score_image(a, e.after)["right"]
-            right["one_turn_own_drawing"] += o is not None and score_image(o, e.after)["right"]
-            right["one_turn"] += b is not None and score_image(b, e.after)["right"]
+            got = {
+                "first_drawing": d is not None and score_image(d, e.before)["right"],
+                "second_turn": a is not None and score_image(a, e.after)["right"],
+                "one_turn_own_drawing": o is not None and score_image(o, e.after)["right"],
+                "one_turn": b is not None and score_image(b, e.after)["right"],
+            }
+            for k, ok in got.items():
+                right[k] += ok
+                by_kind[k][e.kind][0] += ok
+                by_kind[k][e.kind][1] += 1
         if progress:
             progress.update(len(chunk))
-    return {k: {"n": len(edits), "accuracy": v / len(edits)} for k, v in right.items()}
+    # Each figure also by edit kind: where the turns differ
+    return {
+        k: {
+            "n": len(edits),
+            "accuracy": v / len(edits),
+            "by_kind": {e: _rate(*c) for e, c in sorted(by_kind[k].items())},
+        }
+        for k, v in right.items()
+    }
 
 
 def evaluate_refusals(
