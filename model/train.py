@@ -117,8 +117,8 @@ class TrainConfig:
     high_noise_from: float = 1.0  # conversations: half the answers with an image in context get t >= this (1: off)
     # shapes64 conversations: relative weights of edit kinds, "move=3" (the rest 1; empty: uniform)
     edit_weights: str = ""
-    # shapes64 conversations: tasks' shares of a batch, "multi_turn=0.3,edit=0.25" (the rest as
-    # TRAIN_MIX has them; all must add up to 1; empty: TRAIN_MIX)
+    # conversations: tasks' shares of a batch, "multi_turn=0.3,edit=0.25" (the rest as the data
+    # set's TRAIN_MIX has them; all must add up to 1; empty: TRAIN_MIX)
     task_mix: str = ""
     # A few-step student (issue 30): a folder of teacher pairs (python -m model.distill.pairs)
     # over the --conversations mix; the images are learned from the pairs, the text from the
@@ -359,35 +359,46 @@ def roll_in(
 def conversation_source(tcfg: TrainConfig, corpus=None):
     """--conversations: "shapes64" (model/data/shapes64_dialogues.py) or "corpus" (the emoji tasks of
     model/data/emoji_dialogues.py over --corpus); None for the two one-turn directions."""
-    if (tcfg.edit_weights or tcfg.task_mix) and tcfg.conversations != "shapes64":
-        raise SystemExit("--edit_weights and --task_mix shape Shapes64's mix: they need --conversations=shapes64")
+    if tcfg.edit_weights and tcfg.conversations != "shapes64":
+        raise SystemExit("--edit_weights weighs Shapes64's edits: it needs --conversations=shapes64")
+    if tcfg.task_mix and not tcfg.conversations:
+        raise SystemExit("--task_mix shares out a conversation mix: it needs --conversations")
     if not tcfg.conversations:
         return None
     if tcfg.conversations == "shapes64":
-        from model.data.shapes64_dialogues import TRAIN_MIX, parse_task_mix, training_dialogues
+        from model.data import shapes64_dialogues
         from model.data.shapes64_edits import parse_edit_weights
 
         try:
             weights = parse_edit_weights(tcfg.edit_weights)
         except ValueError as err:
             raise SystemExit(f"--edit_weights: {err}") from None
-        try:
-            mix = parse_task_mix(tcfg.task_mix)
-        except ValueError as err:
-            raise SystemExit(f"--task_mix: {err}") from None
-        if not weights and mix == TRAIN_MIX:
-            return DialogueSource(training_dialogues)
-        return DialogueSource(functools.partial(training_dialogues, edit_weights=weights or None, mix=mix))
+        mix = task_mix(tcfg, shapes64_dialogues.TRAIN_MIX)
+        make = shapes64_dialogues.training_dialogues
+        if not weights and mix == shapes64_dialogues.TRAIN_MIX:
+            return DialogueSource(make)  # the draw distillation pairs were made from
+        return DialogueSource(functools.partial(make, edit_weights=weights or None, mix=mix))
     if tcfg.conversations == "corpus" and corpus is not None:
-        from model.data.emoji_dialogues import SOURCE_ONLY_STYLES, EmojiDialogues
+        from model.data import emoji_dialogues
         from model.data.examples import AUGMENTATIONS
 
-        styles = sorted({corpus.styles[i] for i in corpus.indices("train")} - {*SOURCE_ONLY_STYLES, None})
-        d = EmojiDialogues(
+        drawn = {corpus.styles[i] for i in corpus.indices("train")}
+        styles = sorted(drawn - {*emoji_dialogues.SOURCE_ONLY_STYLES, None})
+        d = emoji_dialogues.EmojiDialogues(
             corpus, styles, AUGMENTATIONS[tcfg.augmentation], tcfg.augment_fraction, tcfg.style_free_fraction
         )
-        return DialogueSource(d.training_dialogues)
+        return DialogueSource(functools.partial(d.training_dialogues, mix=task_mix(tcfg, emoji_dialogues.TRAIN_MIX)))
     raise SystemExit(f"--conversations={tcfg.conversations}: want shapes64, or corpus with --corpus")
+
+
+def task_mix(tcfg: TrainConfig, base: dict[str, float]) -> dict[str, float]:
+    """--task_mix over a data set's TRAIN_MIX (model/data/dialogues.py parse_task_mix)."""
+    from model.data.dialogues import parse_task_mix
+
+    try:
+        return parse_task_mix(tcfg.task_mix, base)
+    except ValueError as err:
+        raise SystemExit(f"--task_mix: {err}") from None
 
 
 def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -178,8 +179,9 @@ class EmojiDialogues:
             return Dialogue([Turn("user", parts), Turn("assistant", [REFUSAL])], task)
         raise ValueError(f"unknown task {task!r}")
 
-    def training_dialogues(self, n: int, rng: random.Random) -> list[Dialogue]:
-        counts = {k: round(n * f) for k, f in TRAIN_MIX.items()}
+    def training_dialogues(self, n: int, rng: random.Random, mix: Mapping[str, float] = TRAIN_MIX) -> list[Dialogue]:
+        """n dialogues in `mix` proportions (TRAIN_MIX unless told; rounded, the rest draws)."""
+        counts = {k: round(n * f) for k, f in mix.items()}
         counts["draw"] += n - sum(counts.values())
         return [self.dialogue(task, rng) for task, k in counts.items() for _ in range(k)]
 

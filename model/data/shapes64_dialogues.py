@@ -213,27 +213,6 @@ def dialogue(task: str, seed: int, split: str = "train", edit_weights: Mapping[s
     raise ValueError(f"unknown task {task!r}")
 
 
-def parse_task_mix(text: str) -> dict[str, float]:
-    """`"multi_turn=0.3,edit=0.25"` -> TRAIN_MIX with those tasks' shares of a batch replaced; the
-    shares must still add up to 1 (empty: TRAIN_MIX as it is)."""
-    mix = dict(TRAIN_MIX)
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        if not sep or name not in TRAIN_MIX:
-            raise ValueError(f"task share {item!r}: want TASK=SHARE, TASK one of {', '.join(TRAIN_MIX)}")
-        try:
-            share = float(value)
-        except ValueError:
-            raise ValueError(f"task share {item!r}: {value!r} is not a number") from None
-        if not 0 <= share <= 1:
-            raise ValueError(f"task share {item!r}: want a share from 0 to 1")
-        mix[name] = share
-    if abs(sum(mix.values()) - 1) > 1e-6:
-        shares = ", ".join(f"{k}={v:g}" for k, v in mix.items())
-        raise ValueError(f"task shares add up to {sum(mix.values()):g}, not 1: {shares}")
-    return mix
-
-
 def training_dialogues(
     n: int,
     rng: random.Random,

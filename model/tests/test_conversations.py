@@ -185,14 +185,14 @@ def test_edit_weights_need_the_shapes64_mix():
 
 
 def test_task_mix_replaces_named_shares_and_must_add_up_to_one():
-    from model.data.shapes64_dialogues import parse_task_mix
+    from model.data.dialogues import parse_task_mix
 
-    assert parse_task_mix("") == TRAIN_MIX
-    mix = parse_task_mix("multi_turn=0.30, edit=0.25")
+    assert parse_task_mix("", TRAIN_MIX) == TRAIN_MIX
+    mix = parse_task_mix("multi_turn=0.30, edit=0.25", TRAIN_MIX)
     assert mix["multi_turn"] == 0.30 and mix["edit"] == 0.25 and mix["draw"] == TRAIN_MIX["draw"]
     for bad in ("multi_turn", "juggle=0.1", "edit=x", "edit=-0.1", "edit=1.5", "multi_turn=0.5"):
         with pytest.raises(ValueError, match="task share"):
-            parse_task_mix(bad)
+            parse_task_mix(bad, TRAIN_MIX)
     tasks = [d.task for d in training_dialogues(100, random.Random(2), mix=mix)]
     assert tasks.count("multi_turn") == 30 and tasks.count("edit") == 25 and tasks.count("draw") == 33
 
@@ -204,7 +204,7 @@ def test_task_mix_is_checked_by_train_and_refused_with_pairs(tmp_path):
         conversation_source(TrainConfig(conversations="shapes64", task_mix="multi_turn=0.5"))
     source = conversation_source(TrainConfig(conversations="shapes64", task_mix="multi_turn=0.30,edit=0.25"))
     assert [d.task for d in source.make(100, random.Random(3))].count("multi_turn") == 30
-    with pytest.raises(SystemExit, match="shape Shapes64's mix"):
+    with pytest.raises(SystemExit, match="needs --conversations"):
         conversation_source(TrainConfig(task_mix="multi_turn=0.30,edit=0.25"))
     cfg = TrainConfig(conversations="shapes64", task_mix="multi_turn=0.30,edit=0.25", distill_pairs=str(tmp_path))
     with pytest.raises(SystemExit, match="pairs were made from"):

@@ -97,3 +97,13 @@ def test_the_mix_follows_its_fractions(source):
         if task not in ("draw", "multi_turn", "restyle"):  # multi_turn may fall back to a restyle
             assert tasks.count(task) == round(100 * f)
     assert isinstance(Turn("user", []), Turn)
+
+
+def test_a_task_mix_reshares_the_batch(source):
+    from model.data.dialogues import parse_task_mix
+
+    _, src = source
+    mix = parse_task_mix("restyle=0.32,every_style=0.12,describe=0.10,multi_turn=0.08", TRAIN_MIX)
+    tasks = [d.task for d in src.training_dialogues(100, random.Random(5), mix=mix)]
+    assert tasks.count("every_style") == 12 and tasks.count("describe") == 10
+    assert tasks.count("restyle") >= 32  # (a multi-turn conversation may fall back to a restyle)
