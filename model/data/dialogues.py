@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model.data.named_numbers import parse_named_numbers
 from model.network.sequence import Image
 from model.network.tokenizer import Tokenizer
 
@@ -126,18 +127,7 @@ def assistant_text_targets(tokens: list[int], is_image: list[float], tok: Tokeni
 def parse_task_mix(text: str, base: Mapping[str, float]) -> dict[str, float]:
     """`"multi_turn=0.3,edit=0.25"` -> `base` (a data set's TRAIN_MIX) with those tasks' shares of
     a batch replaced; the shares must still add up to 1 (empty: `base` as it is)."""
-    mix = dict(base)
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        if not sep or name not in base:
-            raise ValueError(f"task share {item!r}: want TASK=SHARE, TASK one of {', '.join(base)}")
-        try:
-            share = float(value)
-        except ValueError:
-            raise ValueError(f"task share {item!r}: {value!r} is not a number") from None
-        if not 0 <= share <= 1:
-            raise ValueError(f"task share {item!r}: want a share from 0 to 1")
-        mix[name] = share
+    mix = dict(base) | parse_named_numbers(text, base, "task share", lambda f: 0 <= f <= 1, "a share from 0 to 1")
     if abs(sum(mix.values()) - 1) > 1e-6:
         shares = ", ".join(f"{k}={v:g}" for k, v in mix.items())
         raise ValueError(f"task shares add up to {sum(mix.values()):g}, not 1: {shares}")

@@ -14,11 +14,13 @@ pixels are the same; a moved object keeps its own offset, an added one gets a fr
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from model.data.named_numbers import parse_named_numbers
 from model.data.shapes64 import CELLS, COLOURS, KINDS, SIZES, Scene, SceneObject, random_object
 
 EDIT_KINDS = ("recolour", "move", "remove", "add", "resize")
@@ -58,19 +60,7 @@ def possible_kinds(scene: Scene) -> list[str]:
 
 def parse_edit_weights(text: str) -> dict[str, float]:
     """`"move=3,add=0.5"` -> {"move": 3.0, "add": 0.5}: relative weights of edit kinds in training."""
-    out: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        if not sep or name not in EDIT_KINDS:
-            raise ValueError(f"edit weight {item!r}: want KIND=WEIGHT, KIND one of {', '.join(EDIT_KINDS)}")
-        try:
-            weight = float(value)
-        except ValueError:
-            raise ValueError(f"edit weight {item!r}: {value!r} is not a number") from None
-        if not weight > 0 or weight == float("inf"):
-            raise ValueError(f"edit weight {item!r}: want a finite weight above 0")
-        out[name] = weight
-    return out
+    return parse_named_numbers(text, EDIT_KINDS, "edit weight", lambda w: 0 < w < math.inf, "a finite weight above 0")
 
 
 def random_edit(

@@ -1,0 +1,28 @@
+"""`"move=3,add=0.5"`: the NAME=NUMBER lists training's command line takes (edit weights,
+task shares), parsed in one place so that every such flag refuses bad input the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+
+def parse_named_numbers(
+    text: str, names: Iterable[str], what: str, valid: Callable[[float], bool], range_text: str
+) -> dict[str, float]:
+    """{name: number} of a comma-separated `text`; a ValueError naming `what` and the item for an
+    unknown name, a value that is no number, or one `valid` refuses (`range_text` says what is)."""
+    names = list(names)
+    label = what.split()[-1].upper()
+    out: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        if not sep or name not in names:
+            raise ValueError(f"{what} {item!r}: want NAME={label}, NAME one of {', '.join(names)}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"{what} {item!r}: {value!r} is not a number") from None
+        if not valid(number):
+            raise ValueError(f"{what} {item!r}: want {range_text}")
+        out[name] = number
+    return out
