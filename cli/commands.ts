@@ -170,8 +170,11 @@ export function samplingLine(s: ModelObject['sampling']): string {
     : list.length === 1
       ? String(list[0])
       : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
+  const bySteps = Object.entries(s.guidance_by_steps ?? {}).map(([steps, g]) => `; ${g} at ${steps} ${steps === '1' ? 'step' : 'steps'}`);
   const guidance =
-    s.guidance === 'fixed' ? `guidance fixed at ${s.default_guidance}` : `guidance adjustable (default ${s.default_guidance})`;
+    s.guidance === 'fixed'
+      ? `guidance fixed at ${s.default_guidance}`
+      : `guidance adjustable (default ${s.default_guidance}${bySteps.join('')})`;
   return `${steps} steps (default ${s.default_steps}), ${guidance}`;
 }
 

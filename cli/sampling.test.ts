@@ -12,6 +12,7 @@ import { type RunningServer, startServer } from '../edge/server.js';
 import type { OnnxModelRuntime } from '../shared/runtime/index.js';
 import { type TestDeps, TINY_DIR, testDeps, tinyRuntime } from '../test/support/edge-deps.js';
 import { DeclaredRuntime } from '../test/support/student-runtime.js';
+import { samplingLine } from './commands.js';
 import { main } from './main.js';
 
 describe('cli and what a model samples with', () => {
@@ -53,6 +54,17 @@ describe('cli and what a model samples with', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('  sampling  1 to 100 steps (default 4), guidance adjustable (default 2.5)');
     expect(stdout).toContain('  sampling  1 or 2 steps (default 1), guidance fixed at 2.5');
+  });
+
+  it('says the guidance a model chose for some step counts', () => {
+    const line = samplingLine({
+      default_steps: 10,
+      max_steps: 100,
+      guidance: 'adjustable',
+      default_guidance: 6,
+      guidance_by_steps: { '1': 2, '4': 3 },
+    });
+    expect(line).toBe('1 to 100 steps (default 10), guidance adjustable (default 6; 2 at 1 step; 3 at 4 steps)');
   });
 
   it('reports the 400 for steps or guidance the model cannot do, and nothing is queued', async () => {

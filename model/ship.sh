@@ -2,6 +2,7 @@
 # Evaluate a trained checkpoint and export it as the shipped package, with its evaluation.
 #   model/ship.sh [ckpt] [guidance] [time_shift] [guidance_interval lo,hi] [n_per_direction]
 #   CONVERSATIONS=1 model/ship.sh model/runs/conv3/ckpt.pt     (a conversation-trained model)
+#   GUIDANCE_BY_STEPS=1=2,4=3 model/ship.sh ...   (a request's default guidance for those steps, chosen on validation)
 # The sampler settings are the ones chosen by evaluation (README, "What each change did").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,7 @@ else
   LOSS_IMAGE=training-loss.png
 fi
 $PY -m model.packaging.export --ckpt="$CK" --out=packages/shapes64 --default_guidance="$G" --time_shift="$S" \
+  ${GUIDANCE_BY_STEPS:+--guidance_by_steps="$GUIDANCE_BY_STEPS"} \
   --guidance_interval="$GI" --eval_json="$RUN/eval/results.json" "${ENDS[@]}"
 [ -f "$RUN/loss.png" ] && cp "$RUN/loss.png" "docs/images/$LOSS_IMAGE"
 # Cheaper CPU graphs (int8, denoise-only), then whether int8 holds quality on the split

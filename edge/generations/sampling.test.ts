@@ -132,4 +132,33 @@ describe('sampling a model cannot do', () => {
     );
     expect(JSON.stringify(doc.components.schemas['ImagesRequest']!.allOf)).toContain('"steps":{"enum":[1,2,null]}');
   });
+
+  it("gives a request that names no guidance the package's choice for its steps, and keeps a request's own", async () => {
+    // tiny's network under a manifest that chose guidance 1.5 for 2 steps (default 2.5 at 4)
+    const declared = new DeclaredRuntime(runtime, { guidance_by_steps: { '2': 1.5 } }, 'per-steps');
+    deps = testDeps([{ dir: TINY_DIR, runtime: declared }]);
+    app = createApp(deps);
+    const paramsOf = async (body: Record<string, unknown>) => {
+      const res = await app.request('/v1/generations', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ prompt: 'draw a red circle', ...body }),
+      });
+      expect([201, 202]).toContain(res.status);
+      const { id } = (await res.json()) as { id: string };
+      return (await deps.jobs.get(id))!.params;
+    };
+    expect(await paramsOf({ steps: 2 })).toMatchObject({ steps: 2, guidance: 1.5 });
+    expect(await paramsOf({ steps: 2, guidance: 4 })).toMatchObject({ steps: 2, guidance: 4 });
+    expect(await paramsOf({})).toMatchObject({ steps: 4, guidance: 2.5 });
+    expect(await paramsOf({ steps: 3 })).toMatchObject({ steps: 3, guidance: 2.5 });
+    const list = ModelList.parse(await (await app.request('/v1/models')).json());
+    expect(list.data[0]!.sampling).toEqual({
+      default_steps: 4,
+      max_steps: 100,
+      guidance: 'adjustable',
+      default_guidance: 2.5,
+      guidance_by_steps: { '2': 1.5 },
+    });
+  });
 });

@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/logging/index.js';
 import { type ModelRegistry, type ServedModel, UnknownModelError } from '../../shared/models/index.js';
 import type { JobQueue } from '../../shared/ports/queue.js';
 import type { ObjectStore } from '../../shared/ports/store.js';
-import { checkSampling, type ModelInfo, type Segment, samplingOf, streamSeed } from '../../shared/runtime/index.js';
+import { checkSampling, defaultGuidance, type ModelInfo, type Segment, samplingOf, streamSeed } from '../../shared/runtime/index.js';
 import { CONVERSATION_LIMITS } from '../../shared/schemas/conversation.js';
 import { type CreateGenerationRequest, LIMITS } from '../../shared/schemas/generation.js';
 import { type ContextSegment, inputImageKey, type JobParams, type JobRecord, type StoredOutputPart } from '../../shared/schemas/job.js';
@@ -60,11 +60,11 @@ export function newGenerationId(): string {
 }
 
 export function resolveParams(body: CreateGenerationRequest, model: ModelInfo): JobParams {
-  const { diffusion } = model.manifest;
+  const steps = body.steps ?? model.manifest.diffusion.default_steps;
   return {
     seed: body.seed ?? randomInt(0, LIMITS.seedMax + 1),
-    steps: body.steps ?? diffusion.default_steps,
-    guidance: body.guidance ?? diffusion.default_guidance,
+    steps,
+    guidance: body.guidance ?? defaultGuidance(model.manifest, steps),
     max_tokens: body.max_tokens ?? LIMITS.maxTokens.default,
     temperature: body.temperature ?? LIMITS.temperature.default,
   };

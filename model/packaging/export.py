@@ -37,7 +37,7 @@ from model.network.sequence import Image, attention_mask, build_row, collate, im
 from model.network.tokenizer import CHUNK, Tokenizer, train_default
 from model.network.transformer import ModelConfig, UnifiedModel
 from model.packaging.manifest import FORMAT, FORMAT_VERSION, image_ends_answer, write_manifest
-from model.packaging.sampling import parse_steps, sampling_fields
+from model.packaging.sampling import parse_guidance_by_steps, parse_steps, sampling_fields
 from model.sampling.diffusion import DiffusionConfig
 from model.sampling.inference import Runtime, seeded_noise
 
@@ -456,6 +456,9 @@ class ExportArgs:
     fixed_guidance: bool = (
         False  # the default guidance is distilled into the network: no unconditional rows, no other value
     )
+    # A request's default guidance for some step counts, "1=2,4=3", chosen by evaluation (the
+    # default guidance, chosen for the default steps, overshoots over a few large ones)
+    guidance_by_steps: str | None = None
     # A model.evaluation.ends_at_image report of this checkpoint: where it found that every
     # answer ends at its image, the manifest declares conversation.image_ends_answer.
     ends_at_image: str | None = None
@@ -491,7 +494,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.default_steps is not None:
             dcfg.default_steps = args.default_steps
         try:
-            sampling = sampling_fields(dcfg.default_steps, parse_steps(args.steps), args.max_steps, args.fixed_guidance)
+            by_steps = parse_guidance_by_steps(args.guidance_by_steps or "")
+            sampling = sampling_fields(
+                dcfg.default_steps, parse_steps(args.steps), args.max_steps, args.fixed_guidance, by_steps
+            )
         except ValueError as e:
             raise SystemExit(f"error: {e}") from None
         extra_files = {

@@ -1,11 +1,16 @@
 """How a package samples, as its manifest's `diffusion` block declares it (docs/model-package.md,
 "Diffusion"): `steps` ({"supported": [...]} or {"max": n}) and `guidance` ("adjustable" or
 "fixed": the default guidance distilled into the network, which then runs no unconditional
-row). A package that declares neither samples as every package did before: any steps, guidance
-adjustable. The serving side (shared/runtime/sampling.ts) refuses what a package does not declare.
+row), and `guidance_by_steps` ({"4": 3}: the default guidance of a request for that many
+steps, where the one chosen for the default steps overshoots). A package that declares none
+samples as every package did before: any steps, guidance adjustable, one default. The serving
+side (shared/runtime/sampling.ts) refuses what a package does not declare.
 """
 
+from model.data.named_numbers import parse_named_numbers
+
 GUIDANCE_MODES = ("adjustable", "fixed")
+MAX_API_STEPS = 100  # the API's bound on steps (shared/runtime/sampling.ts)
 
 
 def sampling_fields(
@@ -13,6 +18,7 @@ def sampling_fields(
     steps: list[int] | None = None,
     max_steps: int | None = None,
     fixed_guidance: bool = False,
+    guidance_by_steps: dict[str, float] | None = None,
 ) -> dict:
     """The fields to add to `diffusion`; empty when nothing is declared (today's exports)."""
     fields: dict = {}
@@ -24,6 +30,8 @@ def sampling_fields(
         fields["steps"] = {"max": max_steps}
     if fixed_guidance:
         fields["guidance"] = "fixed"
+    if guidance_by_steps:
+        fields["guidance_by_steps"] = dict(guidance_by_steps)
     check_sampling({"default_steps": default_steps, **fields})
     return fields
 
@@ -45,6 +53,25 @@ def check_sampling(diffusion: dict) -> None:
             raise ValueError(f"diffusion.steps.max: a step count of at least default_steps ({default})")
     if diffusion.get("guidance", "adjustable") not in GUIDANCE_MODES:
         raise ValueError(f"diffusion.guidance: one of {', '.join(GUIDANCE_MODES)}")
+    by_steps = diffusion.get("guidance_by_steps")
+    if by_steps is not None:
+        if diffusion.get("guidance") == "fixed":
+            raise ValueError("diffusion.guidance_by_steps: needs adjustable guidance (fixed guidance has one value)")
+        counts = {str(n) for n in range(1, MAX_API_STEPS + 1)}
+        well_formed = isinstance(by_steps, dict) and by_steps
+        if not well_formed or any(k not in counts or not _is_guidance(v) for k, v in by_steps.items()):
+            raise ValueError('diffusion.guidance_by_steps: {"<step count>": guidance >= 0}, at least one')
+
+
+def _is_guidance(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def parse_guidance_by_steps(text: str) -> dict[str, float]:
+    """`"1=2,4=3"` -> {"1": 2.0, "4": 3.0}: a request's default guidance for those step counts."""
+    counts = [str(n) for n in range(1, MAX_API_STEPS + 1)]
+    known = f"a step count from 1 to {MAX_API_STEPS}"
+    return parse_named_numbers(text, counts, "guidance by steps", lambda g: g >= 0, "a guidance of 0 or more", known)
 
 
 def parse_steps(text: str | None) -> list[int] | None:

@@ -6,10 +6,12 @@ again: the weights and their files stay byte for byte, only manifest.json (and e
         --guidance_interval=0.8,1 --eval_json=model/runs/ship/eval/results.json
     python -m model.evaluation.ends_at_image --ckpt=packages/shapes64 --out=/tmp/ends.json
     python -m model.packaging.set_sampler packages/shapes64 --ends_at_image=/tmp/ends.json
+    python -m model.packaging.set_sampler packages/shapes64 --guidance_by_steps=1=2,2=3,4=3
 
 The package is verified first (every file against its sha256). A precision variant's quality
 record (model/evaluation/eval_onnx.py --record) was measured with the old sampler, so it is dropped:
-measure it again, or the runtime serves fp32 until it is.
+measure it again, or the runtime serves fp32 until it is. Guidance for other step counts than
+the default (`--guidance_by_steps`; empty: none) leaves it: that record is of the default steps.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import tyro
 
 from model.cli import interval, parse
 from model.packaging.manifest import PackageError, image_ends_answer, load_manifest, write_manifest
+from model.packaging.sampling import check_sampling, parse_guidance_by_steps
 from model.sampling.diffusion import check_interval
 
 
@@ -32,6 +35,7 @@ def set_sampler(
     guidance_interval: tuple[float, float] | None = None,
     eval_json: str | None = None,
     ends_at_image: str | None = None,
+    guidance_by_steps: str | None = None,
 ) -> dict:
     manifest = load_manifest(package_dir)
     sampler_changed = any(v is not None for v in (default_guidance, time_shift, guidance_interval))
@@ -50,6 +54,15 @@ def set_sampler(
         except ValueError as e:
             raise PackageError(str(e)) from None
         diffusion["guidance_interval"] = list(guidance_interval)
+    if guidance_by_steps is not None:
+        diffusion.pop("guidance_by_steps", None)
+        try:
+            chosen = parse_guidance_by_steps(guidance_by_steps)
+            if chosen:
+                diffusion["guidance_by_steps"] = chosen
+            check_sampling(diffusion)
+        except ValueError as e:
+            raise PackageError(str(e)) from None
     files = list(manifest["files"])
     if eval_json:
         with open(eval_json) as f:
@@ -81,6 +94,7 @@ class SetSamplerArgs:
     guidance_interval: str | None = None  # lo,hi
     eval_json: str | None = None  # evaluation results (python -m model.evaluation.eval) to ship as eval.json
     ends_at_image: str | None = None  # a model.evaluation.ends_at_image report of this package: declare what it found
+    guidance_by_steps: str | None = None  # "1=2,4=3": a request's default guidance for those steps ("": none)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -92,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         interval(args.guidance_interval),
         args.eval_json,
         args.ends_at_image,
+        args.guidance_by_steps,
     )
     print(json.dumps({"diffusion": m["diffusion"], "conversation": m.get("conversation")}, indent=1))
 

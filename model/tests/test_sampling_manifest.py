@@ -23,6 +23,16 @@ def test_a_student_declares_its_steps_and_fixed_guidance():
     assert parse_steps("1,2") == [1, 2]
 
 
+def test_guidance_chosen_per_step_count_is_declared():
+    from model.packaging.sampling import parse_guidance_by_steps
+
+    by_steps = parse_guidance_by_steps("1=2,4=3")
+    assert by_steps == {"1": 2.0, "4": 3.0}
+    assert sampling_fields(10, guidance_by_steps=by_steps) == {"guidance_by_steps": {"1": 2.0, "4": 3.0}}
+    with pytest.raises(ValueError, match="a step count from 1 to 100"):
+        parse_guidance_by_steps("101=2")
+
+
 @pytest.mark.parametrize(
     "diffusion",
     [
@@ -31,6 +41,12 @@ def test_a_student_declares_its_steps_and_fixed_guidance():
         {"default_steps": 1, "steps": {"supported": [1, 1]}},
         {"default_steps": 1, "steps": {"supported": [1], "max": 1}},
         {"default_steps": 1, "guidance": "sometimes"},
+        {"default_steps": 10, "guidance": "fixed", "guidance_by_steps": {"1": 2}},
+        {"default_steps": 10, "guidance_by_steps": {}},
+        {"default_steps": 10, "guidance_by_steps": {"0": 2}},
+        {"default_steps": 10, "guidance_by_steps": {"4": -1}},
+        {"default_steps": 10, "guidance_by_steps": {"4": True}},
+        {"default_steps": 10, "guidance_by_steps": [3]},
     ],
 )
 def test_a_contradiction_is_refused(diffusion):

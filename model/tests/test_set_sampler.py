@@ -82,3 +82,24 @@ def test_refuses_bad_settings_and_a_package_that_does_not_verify(package):
         f.write(" ")
     with pytest.raises(PackageError, match="tokenizer.json"):
         set_sampler(package, time_shift=2)
+
+
+def test_sets_and_clears_guidance_per_step_count_keeping_quality(package):
+    _, variant = with_a_quality_record(package)
+    set_sampler(package, guidance_by_steps="1=2, 4=3")
+    after = load_manifest(package)
+    assert after["diffusion"]["guidance_by_steps"] == {"1": 2.0, "4": 3.0}
+    assert after["graph"]["variants"]["int8"] == variant  # the default steps' record stands
+    for bad in ("0=3", "4=-1", "four=3", "4"):
+        with pytest.raises(PackageError, match="guidance by steps"):
+            set_sampler(package, guidance_by_steps=bad)
+    set_sampler(package, guidance_by_steps="")
+    assert "guidance_by_steps" not in load_manifest(package)["diffusion"]
+
+
+def test_refuses_guidance_per_step_count_for_fixed_guidance(package):
+    m = load_manifest(package)
+    fixed = {**m["diffusion"], "guidance": "fixed"}
+    write_manifest(package, {**{k: v for k, v in m.items() if k != "files"}, "diffusion": fixed}, list(m["files"]))
+    with pytest.raises(PackageError, match="needs adjustable guidance"):
+        set_sampler(package, guidance_by_steps="1=2")

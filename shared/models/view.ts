@@ -25,6 +25,7 @@ export function modelObject(model: ServedModel): ModelObject {
       ...(card.sampling.supported_steps ? { supported_steps: [...card.sampling.supported_steps] } : {}),
       guidance: card.sampling.guidance,
       default_guidance: card.sampling.default_guidance,
+      ...(card.sampling.guidance_by_steps ? { guidance_by_steps: { ...card.sampling.guidance_by_steps } } : {}),
     },
     licenses: card.licenses.map((l) => ({
       name: l.name,

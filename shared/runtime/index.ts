@@ -21,6 +21,7 @@ export { type SampleImageOptions, sampleImage } from './sample-image.js';
 export { applyGuidance, eulerStep, guidanceApplies, shiftTime, timeGrid } from './sampler.js';
 export {
   checkSampling,
+  defaultGuidance,
   describeSteps,
   type GuidanceMode,
   MAX_API_STEPS,

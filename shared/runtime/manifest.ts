@@ -147,6 +147,12 @@ const diffusionSchema = z.looseObject({
   steps: stepsSchema.optional(),
   /** fixed: default_guidance is distilled into the network, which runs no unconditional row. Absent: adjustable. */
   guidance: z.enum(['adjustable', 'fixed']).optional(),
+  /**
+   * The default guidance of a request for this many steps ("4": 3): a scale chosen for 10 steps
+   * can overshoot over a few large ones (docs/api.md, "Steps and guidance"). A count it does not
+   * name takes default_guidance; a request's own guidance always wins. Adjustable guidance only.
+   */
+  guidance_by_steps: z.record(z.string().regex(/^[1-9][0-9]*$/, 'keys are step counts'), z.number().nonnegative()).optional(),
 });
 
 const fileEntrySchema = z.looseObject({
@@ -191,6 +197,12 @@ export const manifestSchema = z
       check(steps.supported.includes(defaultSteps), ['diffusion', 'steps', 'supported'], `must include default_steps (${defaultSteps})`);
     if (steps && 'max' in steps)
       check(defaultSteps <= steps.max, ['diffusion', 'steps', 'max'], `must be at least default_steps (${defaultSteps})`);
+    if (m.diffusion.guidance_by_steps)
+      check(
+        m.diffusion.guidance !== 'fixed',
+        ['diffusion', 'guidance_by_steps'],
+        'needs adjustable guidance (fixed guidance has one value)',
+      );
     for (const name of SPECIAL_TOKEN_NAMES) {
       const id = m.tokenizer.special_tokens[name];
       check(id < m.tokenizer.vocab_size, ['tokenizer', 'special_tokens', name], 'must be below vocab_size');

@@ -2,7 +2,7 @@
  * sampleImage: the whole Euler sampler for one image, for single-job use (tests, CLI). The
  * worker batches many jobs itself by calling denoiseStep once per tick.
  */
-import { needsUnconditional } from './sampling.js';
+import { defaultGuidance, needsUnconditional } from './sampling.js';
 import type { KvCache, ModelRuntime } from './types.js';
 
 export interface SampleImageOptions {
@@ -23,7 +23,7 @@ export async function sampleImage(
 ): Promise<Float32Array> {
   const { diffusion } = runtime.manifest;
   const steps = options.steps ?? diffusion.default_steps;
-  const guidance = options.guidance ?? diffusion.default_guidance;
+  const guidance = options.guidance ?? defaultGuidance(runtime.manifest, steps);
   const grid = runtime.timeGrid(steps);
   let x = options.noise ?? runtime.initialNoise(options.seed ?? 0);
   // Fixed guidance is in the network: the unconditional context is never run.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { smallManifest } from '../../test/support/manifest.js';
 import { hasTiny, TINY_DIR } from '../../test/support/tiny-package.js';
 import { loadPackage, type Manifest, parseManifest } from './manifest.js';
-import { checkSampling, describeSteps, needsUnconditional, samplingOf } from './sampling.js';
+import { checkSampling, defaultGuidance, describeSteps, needsUnconditional, samplingOf } from './sampling.js';
 
 /** A manifest whose `diffusion` is the given one over a guided 10-step sampler (files are not checked by parseManifest). */
 function withDiffusion(diffusion: Record<string, unknown>): unknown {
@@ -55,6 +55,17 @@ describe('sampling declared by the manifest', () => {
     const refused = checkSampling('student', s, { guidance: 3 });
     expect(refused?.code).toBe('unsupported_guidance');
     expect(refused?.message).toContain('student has its guidance fixed at 6');
+  });
+
+  it('takes a default guidance per step count, for adjustable guidance only', () => {
+    const m = parse({ guidance_by_steps: { '1': 2, '4': 3 } });
+    expect(samplingOf(m).guidance_by_steps).toEqual({ '1': 2, '4': 3 });
+    expect([1, 2, 4, 10].map((steps) => defaultGuidance(m, steps))).toEqual([2, 6, 3, 6]);
+    expect(defaultGuidance(parse({}), 1)).toBe(6);
+    expect(() => parse({ guidance: 'fixed', guidance_by_steps: { '1': 2 } })).toThrow(/guidance_by_steps: needs adjustable guidance/);
+    expect(() => parse({ guidance_by_steps: { four: 3 } })).toThrow(/diffusion\.guidance_by_steps/);
+    expect(() => parse({ guidance_by_steps: { '0': 3 } })).toThrow(/diffusion\.guidance_by_steps/);
+    expect(() => parse({ guidance_by_steps: { '2': -1 } })).toThrow(/guidance_by_steps/);
   });
 
   it('refuses a declaration that contradicts itself or is not one of the two forms', () => {

@@ -20,6 +20,8 @@ export interface Sampling {
   /** fixed: the default guidance is in the network (no unconditional rows); no other value is served. */
   readonly guidance: GuidanceMode;
   readonly default_guidance: number;
+  /** A request's default guidance for these step counts, where it differs from default_guidance. */
+  readonly guidance_by_steps?: Readonly<Record<string, number>>;
 }
 
 export function samplingOf(manifest: Pick<Manifest, 'diffusion'>): Sampling {
@@ -33,7 +35,14 @@ export function samplingOf(manifest: Pick<Manifest, 'diffusion'>): Sampling {
     max_steps: max,
     guidance: d.guidance ?? 'adjustable',
     default_guidance: d.default_guidance,
+    ...(d.guidance_by_steps ? { guidance_by_steps: { ...d.guidance_by_steps } } : {}),
   };
+}
+
+/** The guidance a request for `steps` gets when it names none: the package's choice for that count, else its default. */
+export function defaultGuidance(manifest: Pick<Manifest, 'diffusion'>, steps: number): number {
+  const d = manifest.diffusion;
+  return d.guidance_by_steps?.[String(steps)] ?? d.default_guidance;
 }
 
 /** Whether unconditional rows are ever needed: never when guidance is fixed (baked into the network). */

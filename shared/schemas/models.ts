@@ -59,6 +59,14 @@ export const ModelSampling = z
         'adjustable: `guidance` is any scale (0-20; an unconditional row per image at the guided steps). fixed: the scale is distilled into the network, which runs no unconditional row; only default_guidance is taken.',
     }),
     default_guidance: z.number().meta({ description: 'Guidance scale when a request gives none.' }),
+    guidance_by_steps: z
+      .record(z.string(), z.number())
+      .optional()
+      .meta({
+        description:
+          'When present, the guidance a request for that many steps gets when it gives none, instead of default_guidance (a scale chosen for the default steps overshoots over a few large ones).',
+        example: { '1': 3, '2': 3, '4': 3 },
+      }),
   })
   .meta({
     id: 'ModelSampling',

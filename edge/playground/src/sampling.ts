@@ -35,6 +35,18 @@ export function samplingSettings(model: Model | undefined, apiStepsMax: number |
   const guidanceFixed = s.guidance === 'fixed';
   const guidanceHelp = guidanceFixed
     ? `Fixed at ${s.default_guidance} for ${name}: learned by the model, no extra work a step.`
-    : `Empty: ${name}'s default, ${s.default_guidance}.`;
+    : `Empty: ${name}'s default, ${s.default_guidance}${byStepsText(s.guidance_by_steps)}.`;
   return { stepsMax, stepsHelp, guidanceFixed, guidanceHelp };
+}
+
+/** " (3 at 2 or 4 steps)": the guidance the model chose for some step counts, grouped by value. */
+function byStepsText(by: Readonly<Record<string, number>> | undefined): string {
+  if (!by) return '';
+  const groups = new Map<number, number[]>();
+  for (const [steps, g] of Object.entries(by)) groups.set(g, [...(groups.get(g) ?? []), Number(steps)]);
+  const parts = [...groups].map(([g, counts]) => {
+    counts.sort((a, b) => a - b);
+    return `${g} at ${either(counts)} ${counts.length === 1 && counts[0] === 1 ? 'step' : 'steps'}`;
+  });
+  return ` (${parts.join(', ')})`;
 }

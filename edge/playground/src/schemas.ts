@@ -46,6 +46,7 @@ export const Model = z.looseObject({
       supported_steps: z.optional(z.array(z.number())),
       guidance: z.string(),
       default_guidance: z.number(),
+      guidance_by_steps: z.optional(z.record(z.string(), z.number())),
     }),
   ),
   /** What it was trained to do (`multi_turn`, `edit`, `restyle`, ...); absent on older servers. */
