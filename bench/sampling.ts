@@ -19,7 +19,15 @@ import { linkEdgeToPool } from '../scripts/pool-links.js';
 import { loadConfig } from '../shared/config/index.js';
 import { createLogger } from '../shared/logging/index.js';
 import type { MetricsJson } from '../shared/metrics/index.js';
-import { guidanceApplies, loadPackage, type Manifest, samplingOf, stepsSupported, timeGrid } from '../shared/runtime/index.js';
+import {
+  defaultGuidance,
+  guidanceApplies,
+  loadPackage,
+  type Manifest,
+  samplingOf,
+  stepsSupported,
+  timeGrid,
+} from '../shared/runtime/index.js';
 import { REPO } from './python.js';
 import { mean, percentile, progress, round } from './stats.js';
 
@@ -182,7 +190,7 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
     const skipped = listed.filter((steps) => !stepsSupported(sampling, steps));
     if (skipped.length > 0) progress(`sampling: ${name} does not serve ${skipped.join(', ')} steps: left out`);
     for (const steps of listed.filter((n) => stepsSupported(sampling, n))) {
-      const guidance = manifest.diffusion.default_guidance;
+      const guidance = defaultGuidance(manifest, steps); // what the server gives a request that names none
       const draw = (seed: number) => ({
         prompt: `${manifest.conversation?.draw_prefix ?? 'draw '}${CAPTIONS[seed % CAPTIONS.length]}`,
         steps,
