@@ -374,10 +374,9 @@ def conversation_source(tcfg: TrainConfig, corpus=None):
         except ValueError as err:
             raise SystemExit(f"--edit_weights: {err}") from None
         mix = task_mix(tcfg, shapes64_dialogues.TRAIN_MIX)
-        make = shapes64_dialogues.training_dialogues
-        if not weights and mix == shapes64_dialogues.TRAIN_MIX:
-            return DialogueSource(make)  # the draw distillation pairs were made from
-        return DialogueSource(functools.partial(make, edit_weights=weights or None, mix=mix))
+        # Without either flag these are TRAIN_MIX's unweighted dialogues, those distillation pairs are made from
+        make = functools.partial(shapes64_dialogues.training_dialogues, edit_weights=weights or None, mix=mix)
+        return DialogueSource(make)
     if tcfg.conversations == "corpus" and corpus is not None:
         from model.data import emoji_dialogues
         from model.data.examples import AUGMENTATIONS

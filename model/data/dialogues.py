@@ -127,7 +127,8 @@ def assistant_text_targets(tokens: list[int], is_image: list[float], tok: Tokeni
 def parse_task_mix(text: str, base: Mapping[str, float]) -> dict[str, float]:
     """`"multi_turn=0.3,edit=0.25"` -> `base` (a data set's TRAIN_MIX) with those tasks' shares of
     a batch replaced; the shares must still add up to 1 (empty: `base` as it is)."""
-    mix = dict(base) | parse_named_numbers(text, base, "task share", lambda f: 0 <= f <= 1, "a share from 0 to 1")
+    shares = parse_named_numbers(text, base, "task share", "SHARE", lambda f: 0 <= f <= 1, "a share from 0 to 1")
+    mix = dict(base) | shares
     if abs(sum(mix.values()) - 1) > 1e-6:
         shares = ", ".join(f"{k}={v:g}" for k, v in mix.items())
         raise ValueError(f"task shares add up to {sum(mix.values()):g}, not 1: {shares}")

@@ -10,21 +10,22 @@ def parse_named_numbers(
     text: str,
     names: Iterable[str],
     what: str,
+    value_label: str,
     valid: Callable[[float], bool],
     range_text: str,
     names_text: str | None = None,
 ) -> dict[str, float]:
     """{name: number} of a comma-separated `text`; a ValueError naming `what` and the item for an
     unknown name (`names_text` says which are known; default: the list), a value that is no
-    number, or one `valid` refuses (`range_text` says what is)."""
+    number, or one `valid` refuses (`range_text` says what is). `value_label`: what the number
+    is, as the message's NAME=VALUE spells it ("WEIGHT")."""
     names = list(names)
-    label = what.split()[-1].upper()
     known = names_text or f"one of {', '.join(names)}"
     out: dict[str, float] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, value = item.partition("=")
         if not sep or name not in names:
-            raise ValueError(f"{what} {item!r}: want NAME={label}, NAME {known}")
+            raise ValueError(f"{what} {item!r}: want NAME={value_label}, NAME {known}")
         try:
             number = float(value)
         except ValueError:

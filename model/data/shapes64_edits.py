@@ -60,7 +60,9 @@ def possible_kinds(scene: Scene) -> list[str]:
 
 def parse_edit_weights(text: str) -> dict[str, float]:
     """`"move=3,add=0.5"` -> {"move": 3.0, "add": 0.5}: relative weights of edit kinds in training."""
-    return parse_named_numbers(text, EDIT_KINDS, "edit weight", lambda w: 0 < w < math.inf, "a finite weight above 0")
+    return parse_named_numbers(
+        text, EDIT_KINDS, "edit weight", "WEIGHT", lambda w: 0 < w < math.inf, "a finite weight above 0"
+    )
 
 
 def random_edit(

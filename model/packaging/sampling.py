@@ -11,6 +11,7 @@ from model.data.named_numbers import parse_named_numbers
 
 GUIDANCE_MODES = ("adjustable", "fixed")
 MAX_API_STEPS = 100  # the API's bound on steps (shared/runtime/sampling.ts)
+STEP_COUNTS = [str(n) for n in range(1, MAX_API_STEPS + 1)]  # guidance_by_steps' keys
 
 
 def sampling_fields(
@@ -57,9 +58,8 @@ def check_sampling(diffusion: dict) -> None:
     if by_steps is not None:
         if diffusion.get("guidance") == "fixed":
             raise ValueError("diffusion.guidance_by_steps: needs adjustable guidance (fixed guidance has one value)")
-        counts = {str(n) for n in range(1, MAX_API_STEPS + 1)}
         well_formed = isinstance(by_steps, dict) and by_steps
-        if not well_formed or any(k not in counts or not _is_guidance(v) for k, v in by_steps.items()):
+        if not well_formed or any(k not in STEP_COUNTS or not _is_guidance(v) for k, v in by_steps.items()):
             raise ValueError('diffusion.guidance_by_steps: {"<step count>": guidance >= 0}, at least one')
 
 
@@ -69,9 +69,10 @@ def _is_guidance(value) -> bool:
 
 def parse_guidance_by_steps(text: str) -> dict[str, float]:
     """`"1=2,4=3"` -> {"1": 2.0, "4": 3.0}: a request's default guidance for those step counts."""
-    counts = [str(n) for n in range(1, MAX_API_STEPS + 1)]
     known = f"a step count from 1 to {MAX_API_STEPS}"
-    return parse_named_numbers(text, counts, "guidance by steps", lambda g: g >= 0, "a guidance of 0 or more", known)
+    return parse_named_numbers(
+        text, STEP_COUNTS, "guidance by steps", "GUIDANCE", lambda g: g >= 0, "a guidance of 0 or more", known
+    )
 
 
 def parse_steps(text: str | None) -> list[int] | None:
