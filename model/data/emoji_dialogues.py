@@ -2,9 +2,16 @@
 
 Tasks: draw and describe (as before, with their augmentations), restyle (an emoji of any
 training style, or OpenMoji's `outline` when the corpus has it, then `draw this in <style>
-style` -> the same concept in that style), every_style (`draw <caption> in every style` ->
-`<style>:` and that style's image, for each training style in order), multi_turn (describe ->
-caption -> `draw it in <style> style`; a drawing -> `draw this in <style> style`) and refuse.
+style` -> `<caption> in <style> style`, then the same concept in that style), every_style
+(`draw <caption> in every style` -> `<style>:` and that style's image, for each training style
+in order), multi_turn (describe -> caption -> `draw it in <style> style`; a drawing -> `draw
+this in <style> style`) and refuse.
+
+A restyle first says, in words, what it read and what it will draw: the answer's text is the
+draw request's own caption (`draw_text`), then the image follows it. Reading an emoji and
+drawing a caption are the two things the model already does well; answering in that order
+lets the image lean on both, and the input image stays in the context for everything the
+words leave out (docs/conversations.md: the image-only answer of the first run, beside it).
 
 Only training cells are ever an input or a target: a held-out cell (a concept x style of the
 draw evaluation or validation sets) and every `fluent` image stay out, so the restyle and
@@ -26,6 +33,7 @@ from model.data.examples import draw_text
 DESCRIBE = "describe the image"
 RESTYLE = "draw this in {style} style"
 RESTYLE_FOLLOW_UP = "draw it in {style} style"
+RESTYLE_ANSWER = "{caption} in {style} style"  # the text before a restyle's image: what it read
 EVERY_STYLE = "draw {caption} in every style"
 STYLE_LABEL = "{style}:"
 REFUSAL = (
@@ -36,46 +44,139 @@ REFUSAL = (
 # Styles a restyle may start from but the model never draws in (OpenMoji's line art).
 SOURCE_ONLY_STYLES = ("outline",)
 
-TRAIN_MIX = {"draw": 0.30, "describe": 0.20, "restyle": 0.22, "every_style": 0.08, "multi_turn": 0.12, "refuse": 0.08}
+TRAIN_MIX = {"draw": 0.30, "describe": 0.14, "restyle": 0.24, "every_style": 0.12, "multi_turn": 0.10, "refuse": 0.10}
 
-_OUT_OF_SCOPE = {
+# Out-of-scope requests by kind, train and held-out (eval) phrasings kept apart; the eval ones
+# are what evaluate_emoji_conversations scores and never appear in training.
+_GREETINGS = {
     "train": [
         "hello",
         "hi",
+        "hey",
         "hey there",
+        "hi there",
+        "hello there",
         "good morning",
+        "good afternoon",
+        "good night",
         "thanks",
+        "thank you",
+        "bye",
+        "goodbye",
+        "yo",
+        "hiya",
+        "morning",
+        "welcome",
+        "nice to meet you",
+        "cheers",
+        "greetings",
+        "hello friend",
+        "hi again",
+        "ok",
+        "cool",
+        "great",
+    ],
+    "eval": ["good evening", "howdy", "see you later"],
+}
+_QUESTIONS = {
+    "train": [
         "what is 2+2",
+        "what is 3 plus 4",
+        "what is 9 minus 2",
+        "what is 5 times 6",
+        "how much is 12 divided by 4",
         "who are you",
+        "what can you do",
         "what time is it",
         "tell me a joke",
         "write a poem",
         "how are you",
         "what is the capital of france",
+        "what is your name",
+        "how old are you",
+        "what is the weather",
+        "explain quantum physics",
+        "what day is it today",
+        "translate hello to german",
+        "help",
+        "where are you from",
+        "do you like music",
+        "write an essay",
+        "give me a recipe",
+        "sing a song",
+        "what is love",
+        "how far is the moon",
+        "play a game",
+        "what should i eat",
+        "are you alive",
+        "who won the game",
+        "tell me a fact",
+        "count to ten",
+        "spell cat",
+        "what does emoji mean",
+        "which emoji is best",
+        "list three colours",
+        "is it going to rain",
+    ],
+    "eval": ["what is 7 times 8", "recommend a book", "tell me a story", "who made you", "what year is it"],
+}
+_NO_IMAGE = {  # asks about an image that was not sent
+    "train": [
         DESCRIBE,
         "describe this",
         "what is in the picture",
-        "help",
-        "translate hello to german",
-        "bye",
+        "describe the picture",
+        "what do you see",
+        "what is this",
+        "name this emoji",
+        RESTYLE,
     ],
-    "eval": [
-        "good evening",
-        "howdy",
-        "what is 7 times 8",
-        "recommend a book",
-        "describe this image",
-        "what is in the image",
-        "tell me a story",
-        "who made you",
-        "what year is it",
-        "see you later",
-    ],
+    "eval": ["describe this image", "what is in the image"],
 }
-_IMAGE_ASKS = {
-    "train": ["make it prettier", "what is this worth", "translate this", "rotate it"],
+_STYLES_IT_CANNOT = {  # styles the model does not draw in (fluent is the unseen one it reads only)
+    "train": ["fluent", "picasso", "pixel", "anime", "watercolour", "apple", "samsung", "cartoon", "outline"],
+    "eval": ["oil painting", "lego", "photo"],
+}
+_IMAGE_ASKS = {  # an image with a request that is none of the model's tasks
+    "train": [
+        "make it prettier",
+        "what is this worth",
+        "translate this",
+        "rotate it",
+        "is this art",
+        "make it bigger",
+        "crop it",
+        "how many are there",
+        "what colour is it",
+        "print this",
+        "make it move",
+        "is it happy",
+        "remove the background",
+        "add a hat",
+        "who drew this",
+        "make it darker",
+        "what does it mean",
+    ],
     "eval": ["make it look like a photo", "sell this to me", "flip it upside down"],
 }
+REFUSAL_KINDS = ("greeting", "question", "ask_without_image", "style_it_cannot_draw", "image_request")
+
+
+def out_of_scope_prompt(rng: random.Random, split: str, styles: list[str], captions: list[str]) -> tuple[str, bool]:
+    """(text, with an image) of a request none of the model's tasks answers, in the split's phrasings."""
+    kind = rng.choice(REFUSAL_KINDS)
+    if kind == "greeting":
+        return rng.choice(_GREETINGS[split]), False
+    if kind == "question":
+        return rng.choice(_QUESTIONS[split]), False
+    if kind == "ask_without_image":
+        return rng.choice(_NO_IMAGE[split]).format(style=rng.choice(styles)), False
+    if kind == "style_it_cannot_draw":  # the grammar's shape with a style it has no pictures of
+        style = rng.choice(_STYLES_IT_CANNOT[split])
+        if rng.random() < 0.5:
+            return RESTYLE.format(style=style), True
+        return "draw " + draw_text(rng.choice(captions), style), False
+    return rng.choice(_IMAGE_ASKS[split]), True
 
 
 class EmojiDialogues:
@@ -108,6 +209,11 @@ class EmojiDialogues:
     def image(self, row: int) -> np.ndarray:
         return self.c.images[row]
 
+    @staticmethod
+    def named(concept: str, style: str) -> str:
+        """The words a restyle answers with before its image."""
+        return RESTYLE_ANSWER.format(caption=concept, style=style)
+
     def seen(self, row: int, rng: random.Random) -> np.ndarray:
         """What a user sends: sometimes augmented, so reading is about the concept, not the pixels."""
         if rng.random() < self.augment_fraction:
@@ -133,7 +239,7 @@ class EmojiDialogues:
             return Dialogue(
                 [
                     Turn("user", [self.seen(cells[source], rng), RESTYLE.format(style=target)]),
-                    Turn("assistant", [self.image(cells[target])]),
+                    Turn("assistant", [self.named(concept, target), self.image(cells[target])]),
                 ],
                 task,
             )
@@ -160,6 +266,7 @@ class EmojiDialogues:
                     Turn("assistant", [concept]),
                     Turn("user", [RESTYLE_FOLLOW_UP.format(style=target)]),
                 ]
+                answer = [self.image(cells[target])]  # the caption is in the context already
             else:
                 drawn = first if first in self.styles else target
                 if drawn == target:
@@ -169,13 +276,11 @@ class EmojiDialogues:
                     Turn("assistant", [self.image(cells[drawn])]),
                     Turn("user", [RESTYLE.format(style=target)]),
                 ]
-            return Dialogue([*turns, Turn("assistant", [self.image(cells[target])])], task)
+                answer = [self.named(concept, target), self.image(cells[target])]
+            return Dialogue([*turns, Turn("assistant", answer)], task)
         if task == "refuse":
-            if rng.random() < 0.2:
-                i = rng.choice(self.train_rows)
-                parts = [self.seen(i, rng), rng.choice(_IMAGE_ASKS["train"])]
-            else:
-                parts = [rng.choice(_OUT_OF_SCOPE["train"])]
+            text, with_image = out_of_scope_prompt(rng, "train", self.styles, self.concepts)
+            parts = [self.seen(rng.choice(self.train_rows), rng), text] if with_image else [text]
             return Dialogue([Turn("user", parts), Turn("assistant", [REFUSAL])], task)
         raise ValueError(f"unknown task {task!r}")
 
@@ -186,10 +291,7 @@ class EmojiDialogues:
         return [self.dialogue(task, rng) for task, k in counts.items() for _ in range(k)]
 
 
-def out_of_scope_prompts(n: int, seed: int = 0) -> list[tuple[str, bool]]:
+def out_of_scope_prompts(n: int, styles: list[str], captions: list[str], seed: int = 0) -> list[tuple[str, bool]]:
     """n held-out out-of-scope requests: (text, with an image)."""
     rng = random.Random(seed)
-    return [
-        (rng.choice(_IMAGE_ASKS["eval"]), True) if rng.random() < 0.2 else (rng.choice(_OUT_OF_SCOPE["eval"]), False)
-        for _ in range(n)
-    ]
+    return [out_of_scope_prompt(rng, "eval", styles, captions) for _ in range(n)]

@@ -37,7 +37,6 @@ from model.data.emoji_dialogues import (
 )
 from model.data.examples import draw_text
 from model.evaluation.eval_corpus import HELD_OUT_STYLE, Pools, copy_baseline, rate, sample, training_rows
-from model.evaluation.evaluate_conversations import _first_tokens
 from model.network.sequence import image_to_patches
 from model.network.tokenizer import Tokenizer
 from model.sampling.conversation import answer_parts, text_and_first_image
@@ -226,12 +225,12 @@ def evaluate_second_turn(answers: Answers, corpus: Corpus, pools: Pools, pairs: 
     }
 
 
-def evaluate_refusals(rt: Runtime, tok: Tokenizer, corpus: Corpus, n: int, batch: int = 32) -> dict:
+def evaluate_refusals(rt: Runtime, tok: Tokenizer, corpus: Corpus, n: int, batch: int = 32, max_text: int = 48) -> dict:
     """Held-out out-of-scope phrasings (an image, a fluent one, where the ask is about one)
     answered in text; valid draws, restyles and every-style requests wrongly answered in text."""
     styles, train = drawn_rows(corpus)
     fluent = corpus.indices("eval", HELD_OUT_STYLE) or train
-    asks = out_of_scope_prompts(n, seed=5)
+    asks = out_of_scope_prompts(n, styles, sorted(set(corpus.captions[i] for i in train)), seed=5)
     convs = [
         [Turn("user", [corpus.images[fluent[j % len(fluent)]], text] if with_image else [text])]
         for j, (text, with_image) in enumerate(asks)
@@ -250,22 +249,17 @@ def evaluate_refusals(rt: Runtime, tok: Tokenizer, corpus: Corpus, n: int, batch
             valid.append([Turn("user", [EVERY_STYLE.format(caption=corpus.captions[i])])])
 
     def in_text(cs: list[list[Turn]]) -> list[bool]:
-        firsts: list[int] = []
+        """Answered in text: the answer ends (or runs past `max_text` tokens) before any image.
+        A restyle and an every-style answer open with words, so the first token cannot tell."""
+        out: list[bool] = []
         for s in range(0, len(cs), batch):
-            firsts += _first_tokens(rt, tok, cs[s : s + batch])
-        return [f != tok.boi for f in firsts]
+            ctx = [_context(tok, rt, turns) for turns in cs[s : s + batch]]
+            out += [not (ids and ids[-1] == tok.boi) for ids in rt.decode_greedy(ctx, max_text, {tok.eos, tok.boi})]
+        return out
 
-    text_first = in_text(valid)
-    # An every-style answer starts with its label, text, before its first <boi>: a refusal is
-    # text that never reaches an image, so those requests are decoded a few tokens further.
-    every_rows = [j for j in range(n) if j % 3 == 2]
-    if every_rows:
-        outs = rt.decode_greedy([_context(tok, rt, valid[j]) for j in every_rows], 12, {tok.eos, tok.boi})
-        for j, ids in zip(every_rows, outs):
-            text_first[j] = not (ids and ids[-1] == tok.boi)  # answered without reaching an image
     return {
         "out_of_scope_answered_in_text": rate(in_text(convs)),
-        "valid_answered_in_text": rate(text_first),
+        "valid_answered_in_text": rate(in_text(valid)),
     }
 
 

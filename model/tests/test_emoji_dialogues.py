@@ -7,7 +7,7 @@ import pytest
 
 from model.data.corpus import Corpus
 from model.data.dialogues import Turn
-from model.data.emoji_dialogues import REFUSAL, TRAIN_MIX, EmojiDialogues, out_of_scope_prompts
+from model.data.emoji_dialogues import REFUSAL, TRAIN_MIX, EmojiDialogues, out_of_scope_prompt, out_of_scope_prompts
 from model.data.examples import augment
 
 STYLES = ["google", "openmoji", "twitter"]
@@ -51,16 +51,37 @@ def test_no_held_out_cell_or_fluent_image_is_ever_used(source):
             assert int(img[0, 0, 0]) not in held, d.task
 
 
-def test_a_restyle_answers_the_same_concept_in_the_asked_style(source):
+def test_a_restyle_names_what_it_read_then_draws_the_same_concept_in_the_asked_style(source):
     c, src = source
     rng = random.Random(1)
     for _ in range(50):
         d = src.dialogue("restyle", rng)
-        (given, asked), (answer,) = d.turns[0].parts, d.turns[1].parts
+        (given, asked), (said, answer) = d.turns[0].parts, d.turns[1].parts
         style = asked.removeprefix("draw this in ").removesuffix(" style")
         src_cell, out_cell = cell_of(c, given), cell_of(c, answer)
         assert src_cell[0] == out_cell[0] and out_cell[1] == style and src_cell[1] != style
         assert style in STYLES
+        assert said == f"{src_cell[0]} in {style} style"
+
+
+def test_a_restyle_after_a_drawing_names_it_and_one_after_a_description_does_not_repeat_it(source):
+    c, src = source
+    rng = random.Random(6)
+    kinds = set()
+    for _ in range(60):
+        d = src.dialogue("multi_turn", rng)
+        if d.task != "multi_turn":
+            continue
+        first_ask, answer = d.turns[0].parts, d.turns[-1].parts
+        concept = cell_of(c, answer[-1])[0]
+        if isinstance(first_ask[0], str):  # drew first: the restyle names what it redraws
+            style = cell_of(c, answer[-1])[1]
+            assert answer[0] == f"{concept} in {style} style" and len(answer) == 2
+            kinds.add("after drawing")
+        else:  # described first: the caption is in the context, the answer is the image alone
+            assert d.turns[1].parts == [concept] and len(answer) == 1
+            kinds.add("after describing")
+    assert kinds == {"after drawing", "after describing"}
 
 
 def test_every_style_labels_each_image_in_order_and_is_cut_after_its_target(source):
@@ -86,8 +107,25 @@ def test_multi_turn_and_refusals(source):
         assert len(d.turns) in (2, 4) and d.target_image is not None
     d = src.dialogue("refuse", rng)
     assert d.turns[-1].parts == [REFUSAL] and d.target_image is None
-    asks = out_of_scope_prompts(20)
+    asks = out_of_scope_prompts(20, STYLES, ["cat", "dog"])
     assert len(asks) == 20 and all(isinstance(t, str) for t, _ in asks)
+
+
+def test_held_out_refusal_phrasings_never_reach_training(source):
+    _, src = source
+    rng = random.Random(7)
+    held_out = {out_of_scope_prompt(rng, "eval", STYLES, ["cat"])[0].replace("cat", "") for _ in range(400)}
+    trained = set()
+    for _ in range(2000):
+        parts = src.dialogue("refuse", rng).turns[0].parts
+        trained.add((parts[-1], len(parts) == 2))  # (text, with an image)
+    assert len(trained) > 60  # many phrasings, so the rule and not the list is what is learned
+    for text, _ in trained:
+        assert not any(h and h in text for h in held_out if len(h) > 6), text
+    valid = {("describe the image", True), *((f"draw this in {s} style", True) for s in STYLES)}
+    valid |= {(f"draw {c} in {s} style", False) for c in ["cat", "dog", "red heart", "snake"] for s in STYLES}
+    assert not trained & valid
+    assert ("draw this in google style", False) in trained  # asked of an image that was not sent
 
 
 def test_the_mix_follows_its_fractions(source):
@@ -103,7 +141,7 @@ def test_a_task_mix_reshares_the_batch(source):
     from model.data.dialogues import parse_task_mix
 
     _, src = source
-    mix = parse_task_mix("restyle=0.32,every_style=0.12,describe=0.10,multi_turn=0.08", TRAIN_MIX)
+    mix = parse_task_mix("restyle=0.32,every_style=0.12,describe=0.10,multi_turn=0.06", TRAIN_MIX)
     tasks = [d.task for d in src.training_dialogues(100, random.Random(5), mix=mix)]
     assert tasks.count("every_style") == 12 and tasks.count("describe") == 10
     assert tasks.count("restyle") >= 32  # (a multi-turn conversation may fall back to a restyle)

@@ -1,10 +1,14 @@
 """model/evaluation/evaluate_emoji_conversations.py: which restyles are asked, and how a drawing counts."""
 
+import re
+from types import SimpleNamespace
+
 import numpy as np
 
 from model.data.corpus import Corpus
 from model.evaluation.eval_corpus import Pools
 from model.evaluation.evaluate_emoji_conversations import heldout_restyles, hits_in_style
+from model.network.tokenizer import Tokenizer
 
 STYLES = ["google", "openmoji", "twitter"]
 CONCEPTS = ["cat", "dog", "red heart", "snake", "sun"]
@@ -52,3 +56,47 @@ def test_a_drawing_counts_for_the_concept_whose_real_image_of_the_asked_style_it
     hits = hits_in_style(pools, images, ["twitter", "twitter", "google"], ["cat", "dog", "cat"], 1)
     assert hits == [True, False, True]
     assert hits_in_style(pools, images[:1], ["twitter"], ["dog"], len(CONCEPTS)) == [True]
+
+
+class ScriptedRuntime:
+    """A runtime whose greedy answer is scripted by the request's text: the refusal measure
+    only reads where an answer goes (text to its end, or words then an image)."""
+
+    def __init__(self, tok, answer_kind):
+        self.tok, self.answer_kind = tok, answer_kind
+        self.cfg = SimpleNamespace(patch_size=8)
+
+    def decode_greedy(self, contexts, max_tokens, stop_ids):
+        out = []
+        for items in contexts:
+            asked = self.tok.decode([t for t in items if isinstance(t, int)])
+            ids = {
+                "refusal": self.tok.encode("i draw and describe emoji") + [self.tok.eos],
+                "image": [self.tok.boi],
+                "words then image": self.tok.encode("cat in google style") + [self.tok.boi],
+                "rambling": self.tok.encode("cat " * 100),
+            }[self.answer_kind(asked)]
+            out.append(ids[:max_tokens])
+        return out
+
+
+def test_an_answer_counts_as_text_only_when_it_never_reaches_an_image():
+    from model.evaluation.evaluate_emoji_conversations import evaluate_refusals
+
+    tok = Tokenizer.load("packages/emoji64/tokenizer.json")
+    c = corpus()
+    # Out of scope: refused in words. Valid: a draw's image at once; a restyle and an every-style
+    # answer open with words before their image, so none of the valid ones is "in text".
+    styles = "|".join(STYLES)
+
+    def answer_kind(asked: str) -> str:
+        if re.fullmatch(rf"draw (this in ({styles})|.+ in every) style", asked):
+            return "words then image"
+        return "image" if re.fullmatch(rf"draw .+ in ({styles}) style", asked) else "refusal"
+
+    r = evaluate_refusals(ScriptedRuntime(tok, answer_kind), tok, c, 30)
+    assert r["out_of_scope_answered_in_text"]["accuracy"] == 1.0
+    assert r["valid_answered_in_text"]["accuracy"] == 0.0
+    # Words that run on past the budget without an image are a text answer too.
+    rt = ScriptedRuntime(tok, lambda asked: "rambling")
+    assert evaluate_refusals(rt, tok, c, 9, max_text=16)["valid_answered_in_text"]["accuracy"] == 1.0
