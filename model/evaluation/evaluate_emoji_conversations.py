@@ -33,6 +33,7 @@ from model.data.emoji_dialogues import (
     RESTYLE_FOLLOW_UP,
     SOURCE_ONLY_STYLES,
     STYLE_LABEL,
+    EmojiDialogues,
     out_of_scope_prompts,
 )
 from model.data.examples import draw_text
@@ -98,6 +99,11 @@ def hits_in_style(pools: Pools, images: np.ndarray, styles: list[str], concepts:
     return out
 
 
+def named_right(said: list[str], captions: list[str], styles: list[str]) -> list[bool]:
+    """Per restyle answer: do its words (before the image) name the concept and the asked style exactly?"""
+    return [t.strip() == EmojiDialogues.named(c, s) for t, c, s in zip(said, captions, styles)]
+
+
 def heldout_restyles(corpus: Corpus, split: str, n: int) -> list[tuple[int, int]]:
     """(source row, held-out target row): each held-out cell of the split in a training style,
     from the same concept in every other training style (training cells only)."""
@@ -121,7 +127,7 @@ def evaluate_restyle_heldout(answers: Answers, corpus: Corpus, pools: Pools, pai
     styles = [corpus.styles[t] for _, t in pairs]
     seeds = [5000 + t for _, t in pairs]
     convs = [[Turn("user", [corpus.images[s], RESTYLE.format(style=st)])] for (s, _), st in zip(pairs, styles)]
-    _, images, drew = answers.one(convs, seeds)
+    said, images, drew = answers.one(convs, seeds)
     top5 = hits_in_style(pools, images, styles, caps, 5)
     top1 = hits_in_style(pools, images, styles, caps, 1)
     # Drawing from the caption, the same seed: one drawing per held-out cell, counted for each of its pairs.
@@ -134,6 +140,7 @@ def evaluate_restyle_heldout(answers: Answers, corpus: Corpus, pools: Pools, pai
         "restyle_top5": rate(top5),
         "restyle_top1": rate(top1),
         "answered_with_image": rate(drew),
+        "named_exact": rate(named_right(said, caps, styles)),
         "draw_from_caption_top5": rate(hits_in_style(pools, drawn, styles, caps, 5)),
         "draw_from_caption_top1": rate(hits_in_style(pools, drawn, styles, caps, 1)),
         "copy_input_top5": {"n": len(pairs), "accuracy": float(np.mean([copies[t] for _, t in pairs]))},
@@ -148,7 +155,7 @@ def evaluate_restyle_fluent(answers: Answers, corpus: Corpus, pools: Pools, n: i
     caps = [corpus.captions[i] for i in rows]
     seeds = [9000 + i for i in rows]
     convs = [[Turn("user", [corpus.images[i], RESTYLE.format(style=st)])] for i, st in zip(rows, targets)]
-    _, images, drew = answers.one(convs, seeds)
+    said, images, drew = answers.one(convs, seeds)
     restyle = hits_in_style(pools, images, targets, caps, 1)
     # The pipeline: the model describes the image, then draws its own caption in the style.
     described, _, _ = answers.one([[Turn("user", [corpus.images[i], DESCRIBE])] for i in rows], seeds)
@@ -159,6 +166,7 @@ def evaluate_restyle_fluent(answers: Answers, corpus: Corpus, pools: Pools, n: i
     return {
         "restyle_top1": rate(restyle),
         "answered_with_image": rate(drew),
+        "named_exact": rate(named_right(said, caps, targets)),
         "pipeline_top1": rate(hits_in_style(pools, drawn, targets, caps, 1)),
         "pipeline_describe_exact": rate([d.strip() == c for d, c in zip(described, caps)]),
         "pixel_nn_top1": rate([r[0] == c for r, c in zip(nn, caps)]),
