@@ -114,7 +114,10 @@ class TrainConfig:
     # several turns, refusals) instead of the two one-turn directions.
     conversations: str = ""
     length_buckets: int = 1  # micro-batches of rows of similar length (conversations: 3)
-    high_noise_from: float = 1.0  # conversations: half the answers with an image in context get t >= this (1: off)
+    # conversations: high_noise_share of the answers decided by their context (an image earlier, words
+    # before the image: dialogue_batch.decided_by_context) get t from U(high_noise_from, 1) (1: off)
+    high_noise_from: float = 1.0
+    high_noise_share: float = 0.5
     # shapes64 conversations: relative weights of edit kinds, "move=3" (the rest 1; empty: uniform)
     edit_weights: str = ""
     # conversations: tasks' shares of a batch, "multi_turn=0.3,edit=0.25" (the rest as the data
@@ -365,6 +368,8 @@ def conversation_source(tcfg: TrainConfig, corpus=None):
         raise SystemExit("--task_mix shares out a conversation mix: it needs --conversations")
     if not tcfg.conversations:
         return None
+    if not 0 <= tcfg.high_noise_share <= 1:
+        raise SystemExit(f"--high_noise_share={tcfg.high_noise_share}: a share of the rows, from 0 to 1")
     if tcfg.conversations == "shapes64":
         from model.data import shapes64_dialogues
         from model.data.shapes64_edits import parse_edit_weights

@@ -24,16 +24,29 @@ class DialogueSource:
         return self.make(n, rng)
 
 
+def decided_by_context(d: Dialogue) -> bool:
+    """Whether the answer's image is more than a one-turn draw: an image earlier in the
+    conversation (an edit, a restyle, a later turn), or words before it in the answer (an
+    every-style image after its label, a restyle that names what it read). Such an image's
+    layout is set at the top noise levels from a context the draws never trained: at t = 0.5
+    the noisy target already shows the picture, so without more high levels the network learns
+    to clean its input long before it learns to read the context (an edit copies the input's
+    pixels; an emoji restyle at step 38,450 erred twice as much as a draw of the same image at
+    t = 0.97, and as little at t = 0.3: docs/conversations.md)."""
+    answer = d.turns[-1].parts
+    return any(t.images() for t in d.turns[:-1]) or any(isinstance(p, str) for p in answer[:-1])
+
+
 def make_dialogue_batch(
     tok, mcfg, dcfg: DiffusionConfig, tcfg, dialogues: list[Dialogue], gen: torch.Generator, pixel_weights
 ):
     """The same four tensors as train.make_batch: inputs, text targets, x0 target, its weights."""
     to_patches = lambda img: image_to_patches(img, mcfg.patch_size)  # noqa: E731
     t_all = sample_t(len(dialogues), dcfg, gen)
-    # An answer drawn with an image in its context (an edit, a later turn) is decided at high
-    # noise, where the network must copy the context's pixels rather than clean its own input:
-    # half of those rows get t from U(high_noise_from, 1), which the logit-normal rarely draws.
-    high = torch.rand(len(dialogues), generator=gen) < 0.5
+    # An answer whose image is more than a one-turn draw is decided at high noise (see
+    # decided_by_context): high_noise_share of those rows get t from U(high_noise_from, 1),
+    # which the logit-normal rarely draws.
+    high = torch.rand(len(dialogues), generator=gen) < tcfg.high_noise_share
     t_high = tcfg.high_noise_from + (1 - tcfg.high_noise_from) * torch.rand(len(dialogues), generator=gen)
     drop = torch.rand(len(dialogues), generator=gen) < tcfg.cond_dropout
     clean_draw = torch.rand(len(dialogues), generator=gen) < tcfg.clean_draw_fraction
@@ -45,7 +58,7 @@ def make_dialogue_batch(
         else:
             x0 = to_patches(target)
             noise = torch.randn(x0.shape, generator=gen).numpy()
-            copies = high[i] and tcfg.high_noise_from < 1 and any(t.images() for t in d.turns[:-1])
+            copies = high[i] and tcfg.high_noise_from < 1 and decided_by_context(d)
             t = 0.0 if clean_draw[i] else float(t_high[i] if copies else t_all[i])
             dropped = bool(drop[i])
             if d.noise is not None:  # a distillation pair: its own noise, one of its levels, the condition kept

@@ -145,3 +145,31 @@ def test_a_task_mix_reshares_the_batch(source):
     tasks = [d.task for d in src.training_dialogues(100, random.Random(5), mix=mix)]
     assert tasks.count("every_style") == 12 and tasks.count("describe") == 10
     assert tasks.count("restyle") >= 32  # (a multi-turn conversation may fall back to a restyle)
+
+
+def test_high_noise_levels_go_to_answers_decided_by_their_context(source):
+    """Every-style images (words before them) and restyles (an image in the context) may be drawn
+    at the top levels; a plain draw keeps the logit-normal levels it was trained on."""
+    import torch
+
+    from model.data.dialogue_batch import decided_by_context, make_dialogue_batch
+    from model.network.tokenizer import Tokenizer
+    from model.network.transformer import ModelConfig
+    from model.sampling.diffusion import DiffusionConfig
+    from model.train import TrainConfig, pixel_weights
+
+    _, src = source
+    rng = random.Random(9)
+    dialogues = [src.dialogue(task, rng) for task in ["draw", "every_style", "restyle"] for _ in range(40)]
+    by_task = {d.task: decided_by_context(d) for d in dialogues if d.task != "every_style"}
+    assert by_task == {"draw": False, "restyle": True}
+    assert all(decided_by_context(d) for d in dialogues if d.task == "every_style" and len(d.turns[1].parts) > 1)
+    tok = Tokenizer.load("packages/emoji64/tokenizer.json")
+    tcfg = TrainConfig(high_noise_from=0.9, high_noise_share=1.0, clean_draw_fraction=0.0)
+    b, *_ = make_dialogue_batch(
+        tok, ModelConfig(), DiffusionConfig(), tcfg, dialogues, torch.Generator().manual_seed(0), pixel_weights
+    )
+    levels = b.noise_level.max(dim=1).values
+    high = torch.tensor([decided_by_context(d) for d in dialogues])
+    assert (levels[high] >= 0.9).all()
+    assert (levels[~high] < 0.9).float().mean() > 0.5  # the draws' own levels, mostly lower
