@@ -100,3 +100,15 @@ def test_an_answer_counts_as_text_only_when_it_never_reaches_an_image():
     # Words that run on past the budget without an image are a text answer too.
     rt = ScriptedRuntime(tok, lambda asked: "rambling")
     assert evaluate_refusals(rt, tok, c, 9, max_text=16)["valid_answered_in_text"]["accuracy"] == 1.0
+
+
+def test_the_format_probe_asks_for_one_image_three_ways():
+    from model.evaluation.format_probe import FORMATS, dialogue
+
+    answer, source = np.zeros((64, 64, 3), np.uint8), np.ones((64, 64, 3), np.uint8)
+    asked = {kind: dialogue(kind, "snake", answer, source, "google") for kind in FORMATS}
+    assert all(d.target_image is answer for d in asked.values())
+    assert asked["draw"].turns[0].parts == ["draw snake in google style"]
+    assert asked["every_style"].turns[1].parts[0] == "google:" and not asked["every_style"].complete
+    (given, ask), (said, _) = asked["restyle"].turns[0].parts, asked["restyle"].turns[1].parts
+    assert given is source and ask == "draw this in google style" and said == "snake in google style"
