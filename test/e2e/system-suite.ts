@@ -232,10 +232,18 @@ export function systemSuite(title: string, setup: () => Promise<Backend>, skip =
       // once its visibility lapsed: no sooner than the timeout less one heartbeat period.
       const received = logLines(worker.output()).filter((l) => l['msg'] === 'job received' && ids.includes(l['jobId'] as string));
       expect(received.map((l) => l['jobId']).sort()).toEqual([...ids].sort());
-      const redelivered = received.filter((l) => l['receiveCount'] === 2);
-      expect(redelivered.map((l) => l['jobId'])).toContain(ids[0]);
-      expect(received.every((l) => l['receiveCount'] === 1 || l['receiveCount'] === 2)).toBe(true);
-      for (const l of redelivered) expect(logTime(l)).toBeGreaterThanOrEqual(killedAt + (VISIBILITY_TIMEOUT_SECONDS * 1000 * 2) / 3 - 100);
+      // A count above 2 is allowed: on a loaded machine a heartbeat of the killed worker can miss
+      // the 2 s visibility before the kill, so the message came back to it once already (seen in
+      // CI). What must hold is that it comes back, and that each job still succeeds exactly once.
+      const redelivered = received.filter((l) => (l['receiveCount'] as number) >= 2);
+      expect(
+        redelivered.map((l) => l['jobId']),
+        JSON.stringify(received),
+      ).toContain(ids[0]);
+      expect(received.every((l) => Number.isInteger(l['receiveCount']) && (l['receiveCount'] as number) >= 1)).toBe(true);
+      // (a message that came back before the kill says nothing of the heartbeat's timing)
+      for (const l of redelivered.filter((r) => r['receiveCount'] === 2))
+        expect(logTime(l)).toBeGreaterThanOrEqual(killedAt + (VISIBILITY_TIMEOUT_SECONDS * 1000 * 2) / 3 - 100);
       for (const g of finals) {
         expect(g.status, dump()).toBe('succeeded');
         expect(g.output.filter((p) => p.type === 'image')).toHaveLength(1);
