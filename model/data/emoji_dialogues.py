@@ -33,7 +33,6 @@ from model.data.examples import draw_text
 DESCRIBE = "describe the image"
 RESTYLE = "draw this in {style} style"
 RESTYLE_FOLLOW_UP = "draw it in {style} style"
-RESTYLE_ANSWER = "{caption} in {style} style"  # the text before a restyle's image: what it read
 EVERY_STYLE = "draw {caption} in every style"
 STYLE_LABEL = "{style}:"
 REFUSAL = (
@@ -209,11 +208,6 @@ class EmojiDialogues:
     def image(self, row: int) -> np.ndarray:
         return self.c.images[row]
 
-    @staticmethod
-    def named(concept: str, style: str) -> str:
-        """The words a restyle answers with before its image."""
-        return RESTYLE_ANSWER.format(caption=concept, style=style)
-
     def seen(self, row: int, rng: random.Random) -> np.ndarray:
         """What a user sends: sometimes augmented, so reading is about the concept, not the pixels."""
         if rng.random() < self.augment_fraction:
@@ -239,7 +233,7 @@ class EmojiDialogues:
             return Dialogue(
                 [
                     Turn("user", [self.seen(cells[source], rng), RESTYLE.format(style=target)]),
-                    Turn("assistant", [self.named(concept, target), self.image(cells[target])]),
+                    Turn("assistant", [draw_text(concept, target), self.image(cells[target])]),
                 ],
                 task,
             )
@@ -276,7 +270,7 @@ class EmojiDialogues:
                     Turn("assistant", [self.image(cells[drawn])]),
                     Turn("user", [RESTYLE.format(style=target)]),
                 ]
-                answer = [self.named(concept, target), self.image(cells[target])]
+                answer = [draw_text(concept, target), self.image(cells[target])]
             return Dialogue([*turns, Turn("assistant", answer)], task)
         if task == "refuse":
             text, with_image = out_of_scope_prompt(rng, "train", self.styles, self.concepts)

@@ -33,7 +33,6 @@ from model.data.emoji_dialogues import (
     RESTYLE_FOLLOW_UP,
     SOURCE_ONLY_STYLES,
     STYLE_LABEL,
-    EmojiDialogues,
     out_of_scope_prompts,
 )
 from model.data.examples import draw_text
@@ -100,8 +99,9 @@ def hits_in_style(pools: Pools, images: np.ndarray, styles: list[str], concepts:
 
 
 def named_right(said: list[str], captions: list[str], styles: list[str]) -> list[bool]:
-    """Per restyle answer: do its words (before the image) name the concept and the asked style exactly?"""
-    return [t.strip() == EmojiDialogues.named(c, s) for t, c, s in zip(said, captions, styles)]
+    """Per restyle answer: do its words (before the image) name the concept and the asked style
+    exactly, as the draw request's caption does (`draw_text`)?"""
+    return [t.strip() == draw_text(c, s) for t, c, s in zip(said, captions, styles)]
 
 
 def heldout_restyles(corpus: Corpus, split: str, n: int) -> list[tuple[int, int]]:

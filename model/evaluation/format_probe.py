@@ -26,11 +26,11 @@ import torch
 from model.cli import parse
 from model.data.corpus import load_corpus
 from model.data.dialogues import Dialogue, Turn, training_items
-from model.data.emoji_dialogues import EVERY_STYLE, RESTYLE, STYLE_LABEL, EmojiDialogues
+from model.data.emoji_dialogues import EVERY_STYLE, RESTYLE, STYLE_LABEL
 from model.data.examples import draw_text
 from model.evaluation.eval_onnx import load_scored_runtime
 from model.network.sequence import build_row, collate, image_to_patches
-from model.train import mask_rule
+from model.train import TrainConfig, denoise
 
 FORMATS = ("draw", "every_style", "restyle")
 
@@ -57,7 +57,7 @@ def dialogue(kind: str, caption: str, answer: np.ndarray, source: np.ndarray, st
         return Dialogue(turns, kind, complete=False)
     turns = [
         Turn("user", [source, RESTYLE.format(style=style)]),
-        Turn("assistant", [EmojiDialogues.named(caption, style), answer]),
+        Turn("assistant", [draw_text(caption, style), answer]),
     ]
     return Dialogue(turns, kind)
 
@@ -88,11 +88,7 @@ def x0_errors(ckpt: str, corpus_path: str, n: int, levels, style: str, source: s
                 rows.append(build_row(items, 0, cfg.grid, tok.pad, cfg.patch_dim, cfg.image_gap)[0])
                 targets.append(torch.from_numpy(x0))
             b = collate(rows, tok.pad, cfg.patch_dim)
-            mask = mask_rule(model)(b.valid, b.image_id)
-            with torch.no_grad():
-                _, x0_pred, _, _ = model(
-                    b.tokens, b.patches, b.is_image, b.noise_level, b.positions, mask, *model.empty_cache(len(rows))
-                )
+            x0_pred = denoise(model, b, b.patches, b.noise_level, TrainConfig(bf16=False))
             errors = []
             for i, target in enumerate(targets):
                 answer = (b.is_image[i] > 0).nonzero().squeeze(-1)[-cfg.num_patches :]  # the last image
