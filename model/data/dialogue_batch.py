@@ -66,7 +66,7 @@ def make_dialogue_batch(
                 t = d.levels[int(torch.randint(len(d.levels), (1,), generator=gen))]
             noisy = ((1 - t) * x0 + t * noise).astype(np.float32)
             items = training_items(tok, d, to_patches, noisy, t, dropped)
-            weights = pixel_weights(target, tcfg.edge_weight, mcfg.patch_size)
+            weights = pixel_weights(target, tcfg.edge_weight, mcfg.patch_size, tcfg.ink_weight)
         row, _ = build_row(items, 0, mcfg.grid, tok.pad, mcfg.patch_dim, mcfg.image_gap)
         rows.append(row)
         targets.append(assistant_text_targets(row.tokens, row.is_image, tok))

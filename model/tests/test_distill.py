@@ -79,6 +79,12 @@ def test_a_students_batch_puts_the_image_on_the_line_from_its_noise_to_the_teach
         assert b.noise_level[0, at].unique().tolist() == [pytest.approx(level)]
         # the condition is kept (a dropped one is 6 tokens round the image: <bos> <user> <assistant> <boi> <eoi> <eos>)
         assert int((b.is_image[0] == 0).sum()) > 6
+    # --ink_weight weighs the teacher image's ink, as it weighs a training image's
+    inked = dataclasses.replace(tcfg, ink_weight=3.0)
+    _, _, _, weight = make_dialogue_batch(tok, mcfg, dcfg, inked, [src.pair(0)], torch.Generator(), pixel_weights)
+    at = weight[0].sum(-1) > 0
+    torch.testing.assert_close(weight[0, at], torch.from_numpy(pixel_weights(src.pair(0).target_image, 0.0, 8, 3.0)))
+    assert weight[0, at].max() == 4.0
 
 
 def test_a_batch_mixes_the_mixes_text_answers_in(pairs):

@@ -16,7 +16,7 @@ from model.network.sequence import attention_mask, image_to_patches
 from model.network.tokenizer import train_default
 from model.network.transformer import ModelConfig, UnifiedModel
 from model.sampling.diffusion import DiffusionConfig
-from model.train import TrainConfig, edge_map, lr_at, make_batch, parse_args, pixel_weights, training_loss
+from model.train import TrainConfig, edge_map, ink_map, lr_at, make_batch, parse_args, pixel_weights, training_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -177,6 +177,20 @@ def test_edge_weights_mark_both_sides_of_an_objects_outline_and_nothing_else():
     w = pixel_weights(img, 4.0, 8)
     assert w.shape == image_to_patches(img, 8).shape
     assert sorted(np.unique(w)) == [1.0, 5.0] and (w == 5.0).sum() == 3 * edge.sum()
+
+
+def test_ink_weights_mark_an_objects_pixels_on_a_mottled_background_and_nothing_else():
+    small = SceneObject(cell=8, size="small", colour="blue", kind="circle", dx=0, dy=0)
+    img = Scene((small,)).render()
+    # A generated image's background is not flat: mottle it by a few levels, as a teacher's sample is.
+    rng = np.random.default_rng(0)
+    mottled = np.clip(img.astype(np.int16) - rng.integers(0, 12, img.shape), 0, 255).astype(np.uint8)
+    ink = ink_map(mottled)
+    object_pixels = (np.abs(img.astype(np.int16) - 255) > 48).any(-1)
+    assert ink.sum() == object_pixels.sum() > 50 and (ink == object_pixels).all()
+    w = pixel_weights(mottled, 0.0, 8, ink_weight=3.0)
+    assert sorted(np.unique(w)) == [1.0, 4.0] and (w == 4.0).sum() == 3 * ink.sum()
+    assert (pixel_weights(mottled, 0.0, 8) == 1.0).all()  # the default leaves the plain mean
 
 
 def test_edge_weight_zero_is_the_plain_mean_and_a_weight_counts_edge_errors_more():
