@@ -134,6 +134,8 @@ class TrainConfig:
     distill_text_fraction: float = 0.25
     # Only the pairs the teacher got right, where the data set can score them (model/distill/judges.py)
     distill_right_only: bool = False
+    # How often each task's pairs are drawn (`draw=2`), the others weighing 1
+    distill_task_weights: str = ""
     # ModelConfig overrides (--model.d_model=...) for a fresh model; a resumed one keeps its shape.
     model: ModelOverrides = field(default_factory=ModelOverrides)
     # DiffusionConfig overrides (--diffusion.t_mean=...), over a resumed checkpoint's too.
@@ -441,7 +443,9 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig):
         if tcfg.conversations not in JUDGES:
             raise SystemExit(f"--distill_right_only: no judge of {tcfg.conversations} images (model/distill/judges.py)")
         judge = JUDGES[tcfg.conversations]
-    source = DistillSource(tcfg.distill_pairs, mix.make, mcfg.patch_size, tcfg.distill_text_fraction, judge)
+    source = DistillSource(
+        tcfg.distill_pairs, mix.make, mcfg.patch_size, tcfg.distill_text_fraction, judge, tcfg.distill_task_weights
+    )
     print(f"distillation: {len(source)} of {len(source.pairs['index'])} pairs", flush=True)
     made_from = {k: source.meta.get(k, "") for k in ("conversations", "corpus")}
     if made_from != {"conversations": tcfg.conversations, "corpus": tcfg.corpus}:

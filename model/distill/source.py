@@ -12,6 +12,7 @@ import random
 import torch
 
 from model.data.dialogues import Dialogue, Turn
+from model.data.named_numbers import parse_named_numbers
 from model.distill.judges import Judge
 from model.distill.pairs import chunk_dialogues, load_pairs, noise_seed
 from model.network.sequence import image_to_patches
@@ -19,7 +20,15 @@ from model.sampling.inference import seeded_noise
 
 
 class DistillSource:
-    def __init__(self, folder: str, make, patch_size: int, text_fraction: float = 0.25, judge: Judge | None = None):
+    def __init__(
+        self,
+        folder: str,
+        make,
+        patch_size: int,
+        text_fraction: float = 0.25,
+        judge: Judge | None = None,
+        task_weights: str = "",
+    ):
         self.meta, self.pairs = load_pairs(folder)
         self.make, self.patch_size, self.text_fraction = make, patch_size, text_fraction
         self.levels = tuple(self.meta["levels"])
@@ -29,6 +38,23 @@ class DistillSource:
         self.kept = [j for j in every if judge is None or judge(self._dialogue(j), self.pairs["image"][j])]
         if not self.kept:
             raise SystemExit(f"{folder}: the judge keeps none of its {len(every)} pairs")
+        self.weights = self._task_weights(task_weights) if task_weights else None
+
+    def _task_weights(self, text: str) -> torch.Tensor:
+        """Each kept pair's chance of being drawn, by its dialogue's task (`draw=2`: a draw pair
+        twice as often as any other): the pairs stay as the teacher made them, only the share
+        of each task in a batch changes."""
+        tasks = [self._dialogue(j).task for j in self.kept]
+        try:
+            by_task = parse_named_numbers(
+                text, sorted(set(tasks)), "--distill_task_weights", "WEIGHT", lambda w: w >= 0, "a weight >= 0"
+            )
+        except ValueError as err:
+            raise SystemExit(str(err)) from None
+        weights = torch.tensor([by_task.get(t, 1.0) for t in tasks], dtype=torch.float64)
+        if not weights.sum() > 0:
+            raise SystemExit(f"--distill_task_weights={text}: every pair weighs 0")
+        return weights
 
     def __len__(self) -> int:
         return len(self.kept)
@@ -52,7 +78,10 @@ class DistillSource:
 
     def examples(self, step: int, rank: int, world: int, n: int, gen: torch.Generator) -> list[Dialogue]:
         n_text = int(round(n * self.text_fraction))
-        picks = torch.randint(len(self), (n - n_text,), generator=gen).tolist()
+        if self.weights is None:
+            picks = torch.randint(len(self), (n - n_text,), generator=gen).tolist()
+        else:
+            picks = torch.multinomial(self.weights, n - n_text, replacement=True, generator=gen).tolist()
         out = [self.pair(self.kept[k]) for k in picks]
         rng = random.Random(int(torch.randint(1 << 62, (1,), generator=gen)))
         text: list[Dialogue] = []

@@ -108,6 +108,26 @@ def test_a_judge_keeps_only_the_pairs_the_teacher_got_right(pairs):
         DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, judge=lambda d, img: False)
 
 
+def test_task_weights_change_each_tasks_share_of_a_batch_and_refuse_an_unknown_task(tmp_path):
+    pairs = str(tmp_path)  # a chunk's pairs: draws, edits and later turns
+    make_pairs([f"--teacher={TINY}", "--conversations=shapes64", "--n=40", "--shard=40", "--steps=1", f"--out={pairs}"])
+    plain = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0)
+    tasks = {plain.pair(j).task for j in plain.kept}
+    assert "draw" in tasks and len(tasks) > 1
+    only_draws = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, task_weights="draw=1")
+    # every other task weighs 1 too: the same chances as no weights
+    assert torch.allclose(only_draws.weights, torch.ones(len(plain), dtype=torch.float64))
+    others = ",".join(f"{t}=0" for t in sorted(tasks - {"draw"}))
+    draws = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, task_weights=others)
+    batch = draws.examples(0, 0, 1, 16, torch.Generator().manual_seed(0))
+    assert len(batch) == 16 and all(d.task == "draw" for d in batch)
+    with pytest.raises(SystemExit, match="NAME one of"):
+        DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, task_weights="paint=2")
+    with pytest.raises(SystemExit, match="every pair weighs 0"):
+        zero = ",".join(f"{t}=0" for t in sorted(tasks))
+        DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, task_weights=zero)
+
+
 def test_the_shapes64_judge_scores_the_teachers_image_against_the_target_caption():
     from model.data.shapes64_dialogues import dialogue
     from model.distill.judges import shapes64_right
