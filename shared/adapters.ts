@@ -17,7 +17,8 @@ export function embeddedPaths(dataDir: string): { queue: string; store: string }
   return { queue: join(dataDir, 'queue.db'), store: join(dataDir, 'store') };
 }
 
-/** Receives before the SQLite queue moves a message to its dead-letter queue (SQS: the redrive policy's). */
+/** Receives before the SQLite queue moves a message to its dead-letter queue, unless QUEUE_MAX_RECEIVE_COUNT
+ * says otherwise (SQS: the redrive policy's). */
 export const SQLITE_MAX_RECEIVE_COUNT = 3;
 
 export type AdapterConfig = Pick<
@@ -33,7 +34,8 @@ export type AdapterConfig = Pick<
   | 'awsRegion'
   | 'visibilityTimeoutSeconds'
   | 'presignExpiresSeconds'
->;
+> &
+  Partial<Pick<Config, 'queueMaxReceiveCount'>>;
 
 export interface Adapters {
   queue: JobQueue;
@@ -70,18 +72,19 @@ export function openAdapters(config: AdapterConfig): Adapters {
       : { kind: 'file', root: paths.store },
   );
   if (config.queue === 'sqlite') {
+    const maxReceiveCount = config.queueMaxReceiveCount ?? SQLITE_MAX_RECEIVE_COUNT;
     const queues = openQueues({
       kind: 'sqlite',
       path: paths.queue,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-      maxReceiveCount: SQLITE_MAX_RECEIVE_COUNT,
+      maxReceiveCount,
     });
     return {
       queue: queues.queue,
       deadLetters: queues.deadLetters,
       store,
       jobs: jobRepository(store),
-      maxReceiveCount: SQLITE_MAX_RECEIVE_COUNT,
+      maxReceiveCount,
       close: async () => {
         await queues.close();
         store.close();

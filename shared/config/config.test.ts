@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       workerMaxBatch: 'auto',
       workerConcurrency: 1,
       visibilityTimeoutSeconds: 60,
+      queueMaxReceiveCount: 3,
       warnings: [],
     });
   });
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'debug',
         EXECUTION_PROVIDER: 'cuda',
         WORKER_MAX_BATCH: '16',
+        QUEUE_MAX_RECEIVE_COUNT: '10',
         SQS_DLQ_URL: '',
       },
       { cwd: '/w', exists: () => true },
@@ -70,13 +72,23 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 120,
       workerMaxBatch: 16,
       executionProvider: 'cuda',
+      queueMaxReceiveCount: 10,
     });
     expect(c.sqsDlqUrl).toBeUndefined();
   });
 
   it('names each bad variable and its value, but never a key', () => {
-    const p = problems({ PORT: 'abc', STORE: 'disk', LOG_LEVEL: 'loud', WORKER_MAX_BATCH: '0', API_KEYS: 'short', S3_ENDPOINT: 'ftp://x' });
-    expect(p).toHaveLength(6);
+    const p = problems({
+      PORT: 'abc',
+      STORE: 'disk',
+      LOG_LEVEL: 'loud',
+      WORKER_MAX_BATCH: '0',
+      API_KEYS: 'short',
+      S3_ENDPOINT: 'ftp://x',
+      QUEUE_MAX_RECEIVE_COUNT: '0',
+    });
+    expect(p).toHaveLength(7);
+    expect(p.some((s) => s.startsWith('QUEUE_MAX_RECEIVE_COUNT:'))).toBe(true);
     expect(p.find((s) => s.startsWith('PORT:'))).toMatch(/"abc"/);
     expect(p.find((s) => s.startsWith('STORE:'))).toMatch(/"disk"/);
     expect(p.some((s) => s.startsWith('LOG_LEVEL:'))).toBe(true);

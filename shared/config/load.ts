@@ -39,6 +39,8 @@ export interface Config {
   workerMaxBatch: number | 'auto';
   workerConcurrency: number;
   visibilityTimeoutSeconds: number;
+  /** Receives before the SQLite queue dead-letters a message (SQS takes its redrive policy's). */
+  queueMaxReceiveCount: number;
   presignExpiresSeconds: number;
   /** Webhook signing secrets, the SSRF guard's exception and the retry timing. */
   webhooks: WebhookSettings;
@@ -124,6 +126,7 @@ export function loadConfig(env: EnvInput, options: LoadConfigOptions = {}): Conf
     workerMaxBatch: e.WORKER_MAX_BATCH,
     workerConcurrency: e.WORKER_CONCURRENCY,
     visibilityTimeoutSeconds: e.VISIBILITY_TIMEOUT_SECONDS,
+    queueMaxReceiveCount: e.QUEUE_MAX_RECEIVE_COUNT,
     presignExpiresSeconds: e.PRESIGN_EXPIRES_SECONDS,
     webhooks: {
       secrets: { byTenant, ...(e.WEBHOOK_SECRET ? { fallback: e.WEBHOOK_SECRET } : {}) },

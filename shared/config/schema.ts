@@ -60,6 +60,8 @@ export const EnvSchema = z.object({
     .default('auto'),
   WORKER_CONCURRENCY: int(1, 64).default(1),
   VISIBILITY_TIMEOUT_SECONDS: int(1, 43_200).default(60),
+  /** Receives before the embedded (SQLite) queue dead-letters a message; SQS: its redrive policy's. */
+  QUEUE_MAX_RECEIVE_COUNT: int(1, 1000).default(3),
   PRESIGN_EXPIRES_SECONDS: int(1, 604_800).default(3600),
   /** `tenant:whsec_...`, comma-separated: each tenant's webhook signing secret. */
   WEBHOOK_SECRETS: z

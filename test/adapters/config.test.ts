@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseExports } from '../../infra/local/servers.js';
+import { openAdapters } from '../../shared/adapters.js';
 import { openQueues } from '../../shared/queue/index.js';
 import { openStore, S3Store } from '../../shared/store/index.js';
 import { tempDir } from './tmp-dir.js';
@@ -13,6 +14,23 @@ describe('back ends chosen by configuration', () => {
     expect(await queue.stats()).toEqual({ visible: 0, inFlight: 0 });
     expect(await deadLetters.stats()).toEqual({ visible: 1, inFlight: 0 });
     await close();
+    tmp.remove();
+  });
+
+  it('dead-letters after QUEUE_MAX_RECEIVE_COUNT receives on the embedded queue, 3 unless told', async () => {
+    const tmp = tempDir('config');
+    const base = { store: 'file', queue: 'sqlite', dataDir: tmp.dir, visibilityTimeoutSeconds: 1, presignExpiresSeconds: 60 } as const;
+    const told = openAdapters({ ...base, queueMaxReceiveCount: 1 });
+    await told.queue.send('poison');
+    expect((await told.queue.receive({ maxMessages: 1, waitSeconds: 0 })).length).toBe(1);
+    await new Promise((r) => setTimeout(r, 1_100)); // its visibility lapses: one receive was all it had
+    expect(await told.queue.receive({ maxMessages: 1, waitSeconds: 0 })).toEqual([]);
+    expect(await told.deadLetters!.stats()).toEqual({ visible: 1, inFlight: 0 });
+    expect(told.maxReceiveCount).toBe(1);
+    await told.close();
+    const plain = openAdapters(base);
+    expect(plain.maxReceiveCount).toBe(3);
+    await plain.close();
     tmp.remove();
   });
 

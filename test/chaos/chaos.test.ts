@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAwsEnv } from '../adapters/aws-env.js';
 import { awsBackend, embeddedBackend } from '../e2e/backends.js';
-import { runPoolChaos } from './pool-run.js';
+import { POOL_MAX_RECEIVE_COUNT, runPoolChaos } from './pool-run.js';
 import { runChaos } from './run.js';
 
 /** Every 4th webhook delivery is refused by the receiver: the completed events must arrive by their retries. */
@@ -53,7 +53,7 @@ describe("npm start's pool under start-up kills and a burst, readiness probed", 
   it('on the local S3/SQS servers', async (ctx) => {
     const env = await resolveAwsEnv('chaos on S3/SQS');
     if (!env) ctx.skip();
-    const backend = await awsBackend(env!);
+    const backend = await awsBackend(env!, { maxReceiveCount: POOL_MAX_RECEIVE_COUNT });
     try {
       const report = await runPoolChaos({ ...pool, backend });
       expect(report.violations, JSON.stringify(report)).toEqual([]);

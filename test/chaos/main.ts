@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { resolveAwsEnv } from '../adapters/aws-env.js';
 import { awsBackend, type Backend, embeddedBackend } from '../e2e/backends.js';
 import { REPO_ROOT } from '../e2e/system.js';
-import { runPoolChaos } from './pool-run.js';
+import { POOL_MAX_RECEIVE_COUNT, runPoolChaos } from './pool-run.js';
 import { runChaos } from './run.js';
 
 const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
@@ -43,7 +43,8 @@ if (which === 'embedded' || which === 'both') backends.push(async () => embedded
 if (which === 'aws' || which === 'both') {
   backends.push(async () => {
     const env = await resolveAwsEnv('chaos on S3/SQS');
-    return env ? awsBackend(env) : null;
+    // The pool run's queue takes more receives than its kills (pool-run.ts); the generations run only needs some.
+    return env ? awsBackend(env, runs.includes('pool') ? { maxReceiveCount: POOL_MAX_RECEIVE_COUNT } : {}) : null;
   });
 }
 

@@ -65,7 +65,7 @@ export function embeddedBackend(): Backend {
  * process.env (as on AWS, where they come from the role), so they are set here when the
  * servers were found some other way, and put back by `close`.
  */
-export async function awsBackend(env: LocalServersEnv): Promise<Backend> {
+export async function awsBackend(env: LocalServersEnv, options: { maxReceiveCount?: number } = {}): Promise<Backend> {
   // A fresh settings object for each client: the SDK marks the credentials object it is given.
   const common = (): ReturnType<typeof awsCommon> => awsCommon(env);
   const sqs = new SQSClient({ ...common(), endpoint: env.AWS_ENDPOINT_URL_SQS });
@@ -74,10 +74,12 @@ export async function awsBackend(env: LocalServersEnv): Promise<Backend> {
   );
   sqs.destroy();
   const redrive = JSON.parse(configured.Attributes?.RedrivePolicy ?? '{}') as { maxReceiveCount?: number | string };
-  const maxReceiveCount = Number(redrive.maxReceiveCount);
-  if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
+  const configuredCount = Number(redrive.maxReceiveCount);
+  if (!Number.isInteger(configuredCount) || configuredCount < 1) {
     throw new Error(`${env.SQS_QUEUE_URL} has no redrive policy (got ${JSON.stringify(configured.Attributes)})`);
   }
+  // A run may want another count than the configured queue's (the chaos pool run: more receives than its kills).
+  const maxReceiveCount = options.maxReceiveCount ?? configuredCount;
   const pair = await createSqsQueuePair(env, {
     visibilityTimeoutSeconds: Number(configured.Attributes?.VisibilityTimeout ?? 30),
     maxReceiveCount,
