@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { embeddedPaths, SQLITE_MAX_RECEIVE_COUNT } from '../shared/adapters.js';
+import { embeddedPaths } from '../shared/adapters.js';
 import { configFromProcessEnv } from '../shared/config/index.js';
 import { encodeJobMessage } from '../shared/jobs/message.js';
 import { JobRepository } from '../shared/jobs/repository.js';
@@ -68,7 +68,7 @@ async function draw(caption: string, timeoutSeconds: number): Promise<void> {
   const queue = new SqliteQueue({
     path: paths.queue,
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-    maxReceiveCount: SQLITE_MAX_RECEIVE_COUNT,
+    maxReceiveCount: config.queueMaxReceiveCount,
   });
   const jobs = new JobRepository<JobRecord>(store, { schema: JobRecord });
   try {

@@ -4,7 +4,7 @@
  * Both halves open the same paths because both come here.
  */
 import { join } from 'node:path';
-import type { Config } from './config/index.js';
+import { type Config, SQLITE_MAX_RECEIVE_COUNT } from './config/index.js';
 import { JobRepository } from './jobs/repository.js';
 import type { JobQueue } from './ports/queue.js';
 import type { ObjectStore } from './ports/store.js';
@@ -16,10 +16,6 @@ import { openStore } from './store/index.js';
 export function embeddedPaths(dataDir: string): { queue: string; store: string } {
   return { queue: join(dataDir, 'queue.db'), store: join(dataDir, 'store') };
 }
-
-/** Receives before the SQLite queue moves a message to its dead-letter queue, unless QUEUE_MAX_RECEIVE_COUNT
- * says otherwise (SQS: the redrive policy's). */
-export const SQLITE_MAX_RECEIVE_COUNT = 3;
 
 export type AdapterConfig = Pick<
   Config,

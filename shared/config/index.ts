@@ -9,3 +9,4 @@ export {
   SHIPPED_MODEL_DIRS,
 } from './load.js';
 export { isLoopbackHost } from './loopback.js';
+export { SQLITE_MAX_RECEIVE_COUNT } from './schema.js';

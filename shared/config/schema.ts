@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { ApiKeysSchema } from './api-keys.js';
 
+/** Receives before the embedded (SQLite) queue dead-letters a message, unless QUEUE_MAX_RECEIVE_COUNT says otherwise. */
+export const SQLITE_MAX_RECEIVE_COUNT = 3;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const int = (min: number, max: number) =>
@@ -61,7 +64,7 @@ export const EnvSchema = z.object({
   WORKER_CONCURRENCY: int(1, 64).default(1),
   VISIBILITY_TIMEOUT_SECONDS: int(1, 43_200).default(60),
   /** Receives before the embedded (SQLite) queue dead-letters a message; SQS: its redrive policy's. */
-  QUEUE_MAX_RECEIVE_COUNT: int(1, 1000).default(3),
+  QUEUE_MAX_RECEIVE_COUNT: int(1, 1000).default(SQLITE_MAX_RECEIVE_COUNT),
   PRESIGN_EXPIRES_SECONDS: int(1, 604_800).default(3600),
   /** `tenant:whsec_...`, comma-separated: each tenant's webhook signing secret. */
   WEBHOOK_SECRETS: z
