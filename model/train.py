@@ -136,6 +136,9 @@ class TrainConfig:
     distill_right_only: bool = False
     # How often each task's pairs are drawn (`draw=2`), the others weighing 1
     distill_task_weights: str = ""
+    # The step counts the student learns, of those its pairs were made for ("1": one step's level
+    # only; empty: every level the pairs hold)
+    distill_steps: str = ""
     # ModelConfig overrides (--model.d_model=...) for a fresh model; a resumed one keeps its shape.
     model: ModelOverrides = field(default_factory=ModelOverrides)
     # DiffusionConfig overrides (--diffusion.t_mean=...), over a resumed checkpoint's too.
@@ -425,7 +428,7 @@ def task_mix(tcfg: TrainConfig, base: dict[str, float]) -> dict[str, float]:
         raise SystemExit(f"--task_mix: {err}") from None
 
 
-def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig):
+def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig, time_shift: float):
     """--distill_pairs: the student's dialogues (model/distill/source.py); None without it."""
     if not tcfg.distill_pairs:
         return None
@@ -444,7 +447,14 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig):
             raise SystemExit(f"--distill_right_only: no judge of {tcfg.conversations} images (model/distill/judges.py)")
         judge = JUDGES[tcfg.conversations]
     source = DistillSource(
-        tcfg.distill_pairs, mix.make, mcfg.patch_size, tcfg.distill_text_fraction, judge, tcfg.distill_task_weights
+        tcfg.distill_pairs,
+        mix.make,
+        mcfg.patch_size,
+        tcfg.distill_text_fraction,
+        judge,
+        tcfg.distill_task_weights,
+        tcfg.distill_steps,
+        time_shift,
     )
     print(f"distillation: {len(source)} of {len(source.pairs['index'])} pairs", flush=True)
     made_from = {k: source.meta.get(k, "") for k in ("conversations", "corpus")}
@@ -590,7 +600,7 @@ def main(
         )
 
     source = (
-        distill_source(tcfg, corpus, mcfg)
+        distill_source(tcfg, corpus, mcfg, dcfg.time_shift)
         or conversation_source(tcfg, corpus)
         or (
             CorpusSource(corpus, tcfg.style_free_fraction, tcfg.augment_fraction, tcfg.augmentation)

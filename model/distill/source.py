@@ -14,7 +14,7 @@ import torch
 from model.data.dialogues import Dialogue, Turn
 from model.data.named_numbers import parse_named_numbers
 from model.distill.judges import Judge
-from model.distill.pairs import chunk_dialogues, load_pairs, noise_seed
+from model.distill.pairs import chunk_dialogues, load_pairs, noise_seed, student_levels
 from model.network.sequence import image_to_patches
 from model.sampling.inference import seeded_noise
 
@@ -28,10 +28,12 @@ class DistillSource:
         text_fraction: float = 0.25,
         judge: Judge | None = None,
         task_weights: str = "",
+        steps: str = "",
+        time_shift: float | None = None,
     ):
         self.meta, self.pairs = load_pairs(folder)
         self.make, self.patch_size, self.text_fraction = make, patch_size, text_fraction
-        self.levels = tuple(self.meta["levels"])
+        self.levels = self._levels(steps, time_shift) if steps else tuple(self.meta["levels"])
         self._chunks: dict[int, list[Dialogue]] = {}
         # The pairs trained on: all, or with a judge only those the teacher got right.
         every = range(len(self.pairs["index"]))
@@ -39,6 +41,24 @@ class DistillSource:
         if not self.kept:
             raise SystemExit(f"{folder}: the judge keeps none of its {len(every)} pairs")
         self.weights = self._task_weights(task_weights) if task_weights else None
+
+    def _levels(self, steps: str, time_shift: float | None) -> tuple[float, ...]:
+        """The noise levels of only these step counts (`1`: a student trained for one step alone),
+        which must be among those the pairs were made for, on the same time grid."""
+        made_for = self.meta["student_steps"]
+        try:
+            asked = {int(s) for s in steps.split(",")}
+        except ValueError:
+            raise SystemExit(f"--distill_steps={steps}: want step counts such as 1 or 1,2") from None
+        if not asked <= {int(s) for s in made_for.split(",")}:
+            raise SystemExit(f"--distill_steps={steps}: the pairs were made for {made_for} steps")
+        if time_shift is None:
+            raise ValueError("choosing the pairs' step counts needs the time grid's shift")
+        levels = student_levels(",".join(map(str, sorted(asked))), time_shift)
+        stored = self.meta["levels"]
+        if not all(any(abs(t - s) < 1e-5 for s in stored) for t in levels):
+            raise SystemExit(f"--distill_steps={steps}: levels {levels} (shift {time_shift}) not the pairs' {stored}")
+        return levels
 
     def _task_weights(self, text: str) -> torch.Tensor:
         """Each kept pair's chance of being drawn, by its dialogue's task (`draw=2`: a draw pair

@@ -84,22 +84,28 @@ def shape_of(blob: np.ndarray) -> str:
     return "square" if fill > 0.9 else "circle"
 
 
-def object_drawn(img: np.ndarray, obj: SceneObject) -> bool:
+def why_not_drawn(img: np.ndarray, obj: SceneObject) -> str | None:
+    """The first of the card's checks that `obj` fails in `img`, or None when it is drawn:
+    "missing" (no pixel of its colour in its cell), "too small", "too large", "wrong shape"."""
     ys, xs = cell_slice(obj.cell)
     mask = colour_mask(img[ys, xs], obj.colour)
     if not mask.any():
-        return False
+        return "missing"
     blob = largest_blob(mask)
     area = blob.sum()
     by, bx = np.nonzero(blob)
     side = max(by.max() - by.min() + 1, bx.max() - bx.min() + 1)
     if area < MIN_AREA_FRACTION * ideal_area(obj.kind, obj.size, obj.colour):
-        return False
+        return "too small"
     if side > MAX_BOX_FACTOR * SIZES[obj.size]:
-        return False
+        return "too large"
     if obj.kind in GEOMETRIC and shape_of(blob) != obj.kind:
-        return False
-    return True
+        return "wrong shape"
+    return None
+
+
+def object_drawn(img: np.ndarray, obj: SceneObject) -> bool:
+    return why_not_drawn(img, obj) is None
 
 
 def stray_pixels(img: np.ndarray, scene: Scene) -> int:
@@ -109,6 +115,13 @@ def stray_pixels(img: np.ndarray, scene: Scene) -> int:
         ys, xs = cell_slice(obj.cell)
         outside[ys, xs] = False
     return max(int((colour_mask(img, c) & outside).sum()) for c in COLOURS)
+
+
+def failure_causes(img: np.ndarray, scene: Scene) -> list[str]:
+    """Why a drawing of `scene` is wrong: each object's failed check (why_not_drawn), then
+    "stray" for paint outside the named cells; empty when it is right."""
+    causes = [c for c in (why_not_drawn(img, o) for o in scene.objects) if c is not None]
+    return causes + (["stray"] if stray_pixels(img, scene) > STRAY_PIXELS else [])
 
 
 def score_image(img: np.ndarray, scene: Scene) -> dict:
@@ -150,7 +163,7 @@ def score_digits(answer: str, scene: Scene) -> dict:
     return {"digits": len(digits), "digits_right": sum(said.get(CELLS[o.cell]) == o.kind for o in digits)}
 
 
-__all__ = ["score_image", "score_caption", "score_digits", "CELLS"]
+__all__ = ["score_image", "score_caption", "score_digits", "failure_causes", "why_not_drawn", "CELLS"]
 
 
 def psnr(mse: float, peak: float = 255.0) -> float:

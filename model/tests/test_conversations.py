@@ -208,4 +208,4 @@ def test_task_mix_is_checked_by_train_and_refused_with_pairs(tmp_path):
         conversation_source(TrainConfig(task_mix="multi_turn=0.30,edit=0.25"))
     cfg = TrainConfig(conversations="shapes64", task_mix="multi_turn=0.30,edit=0.25", distill_pairs=str(tmp_path))
     with pytest.raises(SystemExit, match="pairs were made from"):
-        distill_source(cfg, None, None)
+        distill_source(cfg, None, None, 2.0)

@@ -137,3 +137,19 @@ def test_the_shapes64_judge_scores_the_teachers_image_against_the_target_caption
     assert not shapes64_right(d, np.full_like(d.target_image, 255))  # a blank canvas is not
     with pytest.raises(ValueError, match="target caption"):
         shapes64_right(dataclasses.replace(d, target_caption=""), d.target_image)
+
+
+def test_distill_steps_trains_only_the_chosen_step_counts_levels(pairs):
+    meta, _ = load_pairs(pairs)
+    shift = DiffusionConfig(**load_checkpoint(TINY)["diffusion_config"]).time_shift
+    assert meta["student_steps"] == "1,2" and len(meta["levels"]) == 2
+    one = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, steps="1", time_shift=shift)
+    assert one.levels == (1.0,) and one.pair(0).levels == (1.0,)
+    both = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, steps="2", time_shift=shift)
+    assert both.levels == pytest.approx(tuple(meta["levels"]), abs=1e-5)  # two steps start at t = 1 too
+    with pytest.raises(SystemExit, match="made for 1,2 steps"):
+        DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, steps="4", time_shift=shift)
+    with pytest.raises(SystemExit, match="want step counts"):
+        DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, steps="one", time_shift=shift)
+    with pytest.raises(SystemExit, match="not the pairs'"):
+        DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, steps="2", time_shift=shift + 1)
