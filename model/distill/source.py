@@ -54,7 +54,7 @@ class DistillSource:
             raise SystemExit(f"--distill_steps={steps}: the pairs were made for {made_for} steps")
         if time_shift is None:
             raise ValueError("choosing the pairs' step counts needs the time grid's shift")
-        levels = student_levels(",".join(map(str, sorted(asked))), time_shift)
+        levels = student_levels(steps, time_shift)
         stored = self.meta["levels"]
         if not all(any(abs(t - s) < 1e-5 for s in stored) for t in levels):
             raise SystemExit(f"--distill_steps={steps}: levels {levels} (shift {time_shift}) not the pairs' {stored}")

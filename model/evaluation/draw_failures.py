@@ -3,7 +3,7 @@
     python -m model.evaluation.draw_failures --ckpt=packages/shapes64 --split=val --n=1000
     python -m model.evaluation.draw_failures --ckpt=RUN/slim.pt --split=val --n=1000 --steps=1 --guidance=1
 
-The drawings are the evaluation's own (the same captions and noise seeds as `evaluate`), so
+The drawings are the evaluation's own (drawn by `evaluate`, with its captions and noise seeds), so
 the right rate is the draw figure of eval_few_step and eval_conversations. A wrong drawing
 counts once under each cause it has (model/evaluation/score.py `failure_causes`): an object
 "missing", "too small", "too large" or of the "wrong shape" (a square whose soft corners fill
@@ -20,7 +20,7 @@ from typing import Literal
 from model.cli import parse
 from model.data.shapes64 import eval_split, val_split
 from model.evaluation.eval_onnx import load_scored_runtime
-from model.evaluation.evaluate import draw
+from model.evaluation.evaluate import evaluate
 from model.evaluation.score import failure_causes
 
 
@@ -64,12 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     steps = args.steps or rt.diffusion.default_steps
     guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance
     split = eval_split if args.split == "eval" else val_split
-    scenes = [c.scene for c in split(args.n) if c.direction == "draw"]
-    images = []
-    for i in range(0, len(scenes), args.batch_size):
-        chunk = scenes[i : i + args.batch_size]  # seeds: the index among the draws, as evaluate's
-        images += draw(rt, tok, [s.caption() for s in chunk], list(range(i, i + len(chunk))), steps, guidance)
-    tally = tally_failures(scenes, images)
+    draws = [c for c in split(args.n) if c.direction == "draw"]
+    _, examples = evaluate(rt, tok, draws, steps, guidance, args.batch_size)  # its drawings, its seeds
+    tally = tally_failures([c.scene for _, c, _, _ in examples], [img for _, _, img, _ in examples])
     print(f"{args.ckpt}, {steps} steps, guidance {guidance}, {args.split} split:")
     print(table(tally))
     if args.out:
