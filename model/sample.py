@@ -14,9 +14,9 @@ import numpy as np
 from PIL import Image as PILImage
 
 from model.cli import parse
+from model.distill.split import load_split
 from model.evaluation.evaluate import describe, draw
 from model.network.tokenizer import Tokenizer
-from model.network.transformer import ModelConfig, UnifiedModel
 from model.packaging.weights import load_checkpoint
 from model.sampling.diffusion import DiffusionConfig
 from model.sampling.inference import Runtime
@@ -25,8 +25,7 @@ from model.sampling.inference import Runtime
 def load_runtime(ckpt_path: str, raw: bool = False, device: str = "cpu") -> tuple[Runtime, Tokenizer]:
     ck = load_checkpoint(ckpt_path)  # a .pt file or a package folder
     tok = Tokenizer.from_json(ck["tokenizer"])
-    model = UnifiedModel(ModelConfig.from_dict(ck["model_config"]))
-    model.load_state_dict(ck["model" if raw else "ema"])
+    model = load_split(ck, "model" if raw else "ema")  # a student trained with a reader: both (distill/split.py)
     model.to(device)
     return Runtime(model, tok.pad, DiffusionConfig(**ck["diffusion_config"])), tok
 

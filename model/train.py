@@ -139,6 +139,14 @@ class TrainConfig:
     # The step counts the student learns, of those its pairs were made for ("1": one step's level
     # only; empty: every level the pairs hold)
     distill_steps: str = ""
+    # The teacher (a package or checkpoint) whose weights read everything but the image being
+    # denoised: the student learns only to denoise on top of its cache, and ships as the
+    # package's denoise graph beside the teacher's serving graph (model/distill/split.py). Its
+    # batches are pairs only (no text share): the student's weights never run a text position.
+    distill_reader: str = ""
+    # The pseudo-Huber constant c of a --distill_reader student's x0 loss, sqrt(e^2 + c^2) - c
+    # (0: the squared error)
+    distill_huber: float = 0.0
     # ModelConfig overrides (--model.d_model=...) for a fresh model; a resumed one keeps its shape.
     model: ModelOverrides = field(default_factory=ModelOverrides)
     # DiffusionConfig overrides (--diffusion.t_mean=...), over a resumed checkpoint's too.
@@ -287,6 +295,42 @@ def training_loss(net, model: UnifiedModel, b, tgt, x0_target, diff_weight, tcfg
     text_loss = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), tgt.view(-1), ignore_index=-100)
     diff_loss = (diff_weight * (denoised.float() - x0_target) ** 2).sum() / diff_weight.sum().clamp_min(1e-8)
     return text_loss + tcfg.diffusion_weight * diff_loss, text_loss, diff_loss
+
+
+def reader_loss(net, reader: UnifiedModel, b, tgt, x0_target, diff_weight, tcfg: TrainConfig):
+    """training_loss's triple for a --distill_reader student: its x0 loss on the reader's cache
+    (model/distill/split.py), no text loss (the reader's weights say every word)."""
+    from model.distill.split import denoiser_loss
+
+    diff_loss = denoiser_loss(net, reader, b, x0_target, diff_weight, tcfg.distill_huber)
+    return tcfg.diffusion_weight * diff_loss, torch.zeros((), device=diff_loss.device), diff_loss
+
+
+def load_reader(tcfg: TrainConfig, mcfg: ModelConfig, tok: Tokenizer, device) -> UnifiedModel | None:
+    """--distill_reader's frozen model (None without it), which must be the student's shape and
+    tokenizer; refused without pairs, or with a text share (no text position is the student's)."""
+    if not tcfg.distill_reader:
+        return None
+    if not tcfg.distill_pairs or tcfg.distill_text_fraction != 0:
+        raise SystemExit("--distill_reader trains on --distill_pairs alone: give them, with --distill_text_fraction=0")
+    ck = load_checkpoint(tcfg.distill_reader)
+    if (
+        ModelConfig.from_dict(ck["model_config"]) != mcfg
+        or Tokenizer.from_json(ck["tokenizer"]).to_json() != tok.to_json()
+    ):
+        raise SystemExit(f"--distill_reader={tcfg.distill_reader}: not the student's shape and tokenizer")
+    reader = UnifiedModel(mcfg)
+    reader.load_state_dict(ck["ema"])
+    return reader.float().to(device).eval().requires_grad_(False)
+
+
+def as_served(ema: UnifiedModel, reader: UnifiedModel | None):
+    """The EMA weights as they sample: alone, or denoising on the reader's cache."""
+    if reader is None:
+        return ema
+    from model.distill.split import SplitModel
+
+    return SplitModel(reader, ema)
 
 
 def length_buckets(b: Batch, tgt, x0_target, diff_weight, n: int):
@@ -596,9 +640,11 @@ def main(
                 "diffusion_config": asdict(dcfg),
                 "train_config": tcfg.to_dict(),
                 "tokenizer": tok.to_json(),
+                **({"reader": reader.state_dict()} if reader is not None else {}),
             },
         )
 
+    reader = load_reader(tcfg, mcfg, tok, device)
     source = (
         distill_source(tcfg, corpus, mcfg, dcfg.time_shift)
         or conversation_source(tcfg, corpus)
@@ -635,7 +681,9 @@ def main(
         loss = text_loss = diff_loss = 0.0
         for part in length_buckets(b, tgt, x0_target, diff_weight, tcfg.length_buckets):
             *inputs, share = part
-            parts = training_loss(net, model, *inputs, tcfg)
+            parts = (
+                training_loss(net, model, *inputs, tcfg) if reader is None else reader_loss(net, reader, *inputs, tcfg)
+            )
             (share * parts[0]).backward()
             loss, text_loss, diff_loss = (
                 acc + share * p.detach() for acc, p in zip((loss, text_loss, diff_loss), parts)
@@ -670,11 +718,11 @@ def main(
             if step % tcfg.ckpt_every == 0:
                 checkpoint()
             if step % tcfg.eval_every == 0:
-                quick_eval(ema, tok, dcfg, tcfg, step, history, log, corpus)
+                quick_eval(as_served(ema, reader), tok, dcfg, tcfg, step, history, log, corpus)
         if ddp and step % tcfg.ckpt_every == 0:
             dist.barrier()
     if master:
-        quick_eval(ema, tok, dcfg, tcfg, step, history, log, corpus)
+        quick_eval(as_served(ema, reader), tok, dcfg, tcfg, step, history, log, corpus)
         checkpoint()  # after the evaluation, so that the checkpoint's history holds it
         print(f"stopped at step {step}; checkpoint {ckpt_path}", flush=True)
     if ddp:

@@ -32,7 +32,14 @@ $PY -m model.packaging.export --ckpt="$RUN/slim.pt" --out="$PKG" --default_guida
   --guidance_interval="$GI" --default_steps="$DEFAULT_STEPS" --steps="$STEPS" --fixed_guidance \
   --eval_json="$RUN/eval/results.json" --ends_at_image="$RUN/eval/ends-at-image.json"
 # The CPU graphs as ship.sh makes them (model/ship.sh explains the fp32 output projections).
-$PY -m model.packaging.quantize "$PKG" --no-fp32-denoise --keep-fp32 'out/MatMul'
+# A denoise-only student (train.py --distill_reader) keeps its denoise graphs of both precisions
+# and takes the teacher's serving graphs (model/packaging/join_reader.py).
+if $PY -c "import sys, torch; sys.exit('reader' not in torch.load(sys.argv[1], weights_only=False))" "$RUN/slim.pt"; then
+  $PY -m model.packaging.quantize "$PKG" --keep-fp32 'out/MatMul'
+  $PY -m model.packaging.join_reader "$PKG" --reader="$TEACHER"
+else
+  $PY -m model.packaging.quantize "$PKG" --no-fp32-denoise --keep-fp32 'out/MatMul'
+fi
 $PY -m model.packaging.compact "$PKG"
 $PY -m model.evaluation.eval_onnx --package="$PKG" --n="${NQ:-200}" --precision=fp32,int8 --record \
   --out="$RUN/eval/quality-int8.json"

@@ -35,6 +35,7 @@ import tyro
 from model import cli
 from model.cli import parse
 from model.data.shapes64 import eval_split
+from model.distill.split import SplitModel
 from model.evaluation.evaluate import evaluate, summary_line
 from model.network.tokenizer import Tokenizer
 from model.network.transformer import ModelConfig
@@ -75,19 +76,23 @@ class OrtModel:
             "past_keys": np.ascontiguousarray(past_keys.numpy(), dtype=np.float32),
             "past_values": np.ascontiguousarray(past_values.numpy(), dtype=np.float32),
         }
-        logits, denoised, keys, values = self.session.run(None, feeds)
-        return torch.from_numpy(logits), torch.from_numpy(denoised), torch.from_numpy(keys), torch.from_numpy(values)
+        names = [o.name for o in self.session.get_outputs()]
+        out = {n: torch.from_numpy(v) for n, v in zip(names, self.session.run(None, feeds))}
+        if names == ["denoised"]:  # a denoise graph: a step's logits and cache are never read after it
+            return tokens.new_zeros((*tokens.shape, 0), dtype=torch.float32), out["denoised"], past_keys, past_values
+        return out["logits"], out["denoised"], out["present_keys"], out["present_values"]
 
 
-def graph_file(manifest: dict, precision: str) -> str:
+def graph_file(manifest: dict, precision: str, key: str = "file") -> str:
+    """The precision's serving graph (`key` "denoise_file": its denoise cut)."""
     if precision == "fp32":
-        return manifest["graph"]["file"]
+        return manifest["graph"][key]
     variants = manifest["graph"].get("variants") or {}
     if precision not in variants:
         raise SystemExit(
             f"the package has no {precision} graph: run python -m model.packaging.quantize <package> first"
         )
-    return variants[precision]["file"]
+    return variants[precision][key]
 
 
 def diffusion_config(manifest: dict, interval: tuple[float, float] | None) -> DiffusionConfig:
@@ -109,13 +114,15 @@ def load_ort_runtime(
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
         opts.intra_op_num_threads = threads
-    session = ort.InferenceSession(
-        os.path.join(package_dir, graph_file(manifest, precision)), opts, providers=["CPUExecutionProvider"]
-    )
+
+    def model(key: str) -> OrtModel:
+        path = os.path.join(package_dir, graph_file(manifest, precision, key))
+        return OrtModel(ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"]), cfg)
+
+    # A student's denoise graph holds its own weights, run on the serving graph's cache (distill/split.py).
+    net = SplitModel(model("file"), model("denoise_file")) if manifest["graph"].get("split_weights") else model("file")
     tok = Tokenizer.load(os.path.join(package_dir, manifest["tokenizer"]["file"]))
-    runtime = Runtime(
-        OrtModel(session, cfg), manifest["tokenizer"]["special_tokens"]["pad"], diffusion_config(manifest, interval)
-    )
+    runtime = Runtime(net, manifest["tokenizer"]["special_tokens"]["pad"], diffusion_config(manifest, interval))
     return runtime, tok, manifest
 
 

@@ -1,6 +1,6 @@
-"""Store a package's float32 graph with float16 weights, when that loses nothing.
+"""Store the float32 weights of a package's graphs as float16, when that loses nothing.
 
-    python -m model.packaging.compact packages/shapes64        # rewrites model.onnx and manifest.json
+    python -m model.packaging.compact packages/shapes64        # rewrites its graphs and manifest.json
 
 Weights trained here are kept in fp16 (model/packaging/slim.py), so their fp32 copies in model.onnx are
 fp16 values written in twice the bytes. Each such weight becomes an fp16 initializer and a
@@ -82,18 +82,29 @@ def expand(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
+def graph_files(manifest: dict) -> list[str]:
+    """Every graph file a manifest names: the serving graph, its denoise cut, and each variant's."""
+    graph = manifest["graph"]
+    names = [graph["file"], graph.get("denoise_file")]
+    for variant in (graph.get("variants") or {}).values():
+        names += [variant["file"], variant.get("denoise_file")]
+    return [n for n in dict.fromkeys(names) if n]
+
+
 def compact_package(package_dir: str) -> dict:
-    """Compacts the package's fp32 graph in place and rewrites the manifest's hashes."""
+    """Compacts each of the package's graphs in place (an int8 graph's float weights too: the
+    output projections it keeps in fp32) and rewrites the manifest's hashes."""
     manifest = load_manifest(package_dir, verify=True)
-    path = os.path.join(package_dir, manifest["graph"]["file"])
-    model, stored = compact(onnx.load(path))
-    onnx.checker.check_model(model)
-    onnx.save(model, path + ".tmp")
-    os.replace(path + ".tmp", path)
+    counts = {}
+    for name in graph_files(manifest):
+        path = os.path.join(package_dir, name)
+        model, counts[name] = compact(onnx.load(path))
+        onnx.checker.check_model(model)
+        onnx.save(model, path + ".tmp")
+        os.replace(path + ".tmp", path)
     written = write_manifest(package_dir, manifest, list(manifest["files"]))
-    print(
-        f"{path}: {stored} weights stored as fp16, {written['files'][manifest['graph']['file']]['bytes'] / 1e6:.2f} MB"
-    )
+    for name, stored in counts.items():
+        print(f"{name}: {stored} weights stored as fp16, {written['files'][name]['bytes'] / 1e6:.2f} MB")
     return written
 
 

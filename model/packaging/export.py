@@ -484,6 +484,8 @@ def main(argv: list[str] | None = None) -> None:
         tok = Tokenizer.from_json(ck["tokenizer"])
         model = UnifiedModel(ModelConfig(**ck["model_config"]))
         model.load_state_dict(ck["model" if args.raw else "ema"])
+        if "reader" in ck:  # train.py --distill_reader: its own weights only denoise
+            print("a denoise-only student: give its package its teacher's serving graphs (model.packaging.join_reader)")
         dcfg = DiffusionConfig(**ck["diffusion_config"])
         if args.default_guidance is not None:
             dcfg.default_guidance = args.default_guidance

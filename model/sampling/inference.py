@@ -61,8 +61,9 @@ class Runtime:
         self.diffusion = diffusion or DiffusionConfig()
         # the model's attention rule (a research variant may have its own); the core's for a stand-in
         self.attention_mask = getattr(model, "attention_mask", attention_mask)
-        # a stand-in network without parameters (eval_onnx.OrtModel) runs on the CPU
-        self.device = next(model.parameters()).device if hasattr(model, "parameters") else torch.device("cpu")
+        # a stand-in network without parameters (eval_onnx.OrtModel, or two in a SplitModel) runs on the CPU
+        first = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+        self.device = first.device if first is not None else torch.device("cpu")
 
     def empty(self, batch: int) -> Cache:
         k, v = self.model.empty_cache(batch, device=self.device)

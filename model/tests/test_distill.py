@@ -3,6 +3,8 @@
 import dataclasses
 import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,10 +15,12 @@ from model.data.shapes64_dialogues import training_dialogues
 from model.distill.pairs import load_pairs, student_levels
 from model.distill.pairs import main as make_pairs
 from model.distill.source import DistillSource
+from model.distill.split import SplitModel
 from model.network.sequence import image_to_patches
 from model.network.tokenizer import Tokenizer
 from model.network.transformer import ModelConfig
 from model.packaging.weights import load_checkpoint
+from model.sample import load_runtime
 from model.sampling.diffusion import DiffusionConfig, shift_level
 from model.sampling.inference import seeded_noise
 from model.train import TrainConfig, pixel_weights
@@ -153,3 +157,26 @@ def test_distill_steps_trains_only_the_chosen_step_counts_levels(pairs):
         DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, steps="one", time_shift=shift)
     with pytest.raises(SystemExit, match="not the pairs'"):
         DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, steps="2", time_shift=shift + 1)
+
+
+def test_a_student_trains_to_denoise_on_the_readers_cache_and_keeps_the_reader(pairs, tmp_path):
+    """train.py --distill_reader: the batches are pairs alone, the reader's weights are stored
+    beside the student's and never change, and the checkpoint samples as the pair."""
+    out = str(tmp_path / "student")
+    common = [
+        sys.executable, "-m", "model.train", f"--out_dir={out}", f"--init_from={TINY}", "--conversations=shapes64",
+        f"--distill_pairs={pairs}", f"--distill_reader={TINY}", "--batch_size=4", "--bf16=false",
+        "--eval_every=1000", "--eval_n=1", "--log_every=1", "--ckpt_every=2", "--max_steps=2",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    refused = subprocess.run(common, capture_output=True, text=True, timeout=300, env=env)
+    assert refused.returncode != 0 and "--distill_text_fraction=0" in refused.stderr
+    run = subprocess.run([*common, "--distill_text_fraction=0"], capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    ck = torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)
+    teacher = load_checkpoint(TINY)["ema"]
+    assert ck["step"] == 2 and ck["reader"].keys() == teacher.keys()
+    assert all(torch.equal(ck["reader"][k].float(), teacher[k].float()) for k in teacher)
+    assert any(not torch.equal(ck["model"][k].float(), teacher[k].float()) for k in teacher)
+    rt, _ = load_runtime(os.path.join(out, "ckpt.pt"))
+    assert isinstance(rt.model, SplitModel)

@@ -77,6 +77,12 @@ const graphSchema = z.looseObject({
    * denoising step runs on it and skips the logits and present keys/values it would discard.
    */
   denoise_file: z.string().min(1).optional(),
+  /**
+   * The denoise graphs hold other weights than the serving graphs: a few-step student that
+   * denoises on the cache its teacher's serving graph builds (model/distill/split.py). Every
+   * denoising step must run on a denoise graph, so each precision needs one.
+   */
+  split_weights: z.boolean().optional(),
 });
 
 /** The graph does the rotary arithmetic; the runtime only reads this for the record. */
@@ -215,8 +221,16 @@ export const manifestSchema = z
     check(m.tokenizer.file in m.files, ['files'], `must list the tokenizer file ${m.tokenizer.file}`);
     if (m.graph.denoise_file !== undefined)
       check(m.graph.denoise_file in m.files, ['graph', 'denoise_file'], `must be listed in files (${m.graph.denoise_file})`);
+    if (m.graph.split_weights === true)
+      check(m.graph.denoise_file !== undefined, ['graph', 'denoise_file'], 'is required with split_weights (its denoising weights)');
     for (const [name, variant] of Object.entries(m.graph.variants ?? {})) {
       check(variant.file in m.files, ['graph', 'variants', name, 'file'], `must be listed in files (${variant.file})`);
+      if (m.graph.split_weights === true)
+        check(
+          variant.denoise_file !== undefined,
+          ['graph', 'variants', name, 'denoise_file'],
+          'is required with split_weights (its denoising weights)',
+        );
       if (variant.denoise_file !== undefined) {
         check(
           variant.denoise_file in m.files,

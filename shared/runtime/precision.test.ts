@@ -87,6 +87,26 @@ describe.skipIf(!hasTiny)('graph variants on packages/tiny', () => {
     );
   });
 
+  it('runs a package with split weights only on its denoise graphs, each precision needing one', async () => {
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    const split = await mkdtemp(join(tmpdir(), 'split-'));
+    try {
+      await cp(dir, split, { recursive: true });
+      await writeFile(join(split, 'manifest.json'), JSON.stringify({ ...manifest, graph: { ...manifest.graph, split_weights: true } }));
+      await expect(createRuntime(split, { intraOpThreads: 1, denoiseGraph: false })).rejects.toThrow(/split_weights/);
+      const runtime = await createRuntime(split, { intraOpThreads: 1, precision: 'int8' });
+      expect(runtime.denoiseGraphFile).toBe('model.int8.denoise.onnx');
+      await runtime.close();
+    } finally {
+      await rm(split, { recursive: true, force: true });
+    }
+    const noInt8Denoise = { ...manifest.graph, split_weights: true, variants: { int8: { file: 'model.int8.onnx' } } };
+    expect(() => parseManifest({ ...manifest, graph: noInt8Denoise })).toThrow(/graph\.variants\.int8\.denoise_file/);
+    const noDenoise = { ...manifest.graph, split_weights: true };
+    delete noDenoise.denoise_file;
+    expect(() => parseManifest({ ...manifest, graph: noDenoise })).toThrow(/graph\.denoise_file/);
+  });
+
   it('refuses a manifest whose variant file is not listed', async () => {
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
     delete manifest.files['model.int8.onnx'];

@@ -9,7 +9,7 @@ import { chooseToken } from './choose.js';
 import { type GraphOptions, type GraphResult, ServingGraph } from './graph.js';
 import { asTensorCache, type CacheDims, TensorKvCache } from './kv-cache.js';
 import { type LayoutGeometry, layoutSegments, type RowLayout } from './layout.js';
-import type { Manifest } from './manifest.js';
+import { type Manifest, ModelPackageError } from './manifest.js';
 import { loadModelInfo, type ModelInfo } from './model-info.js';
 import { assertNotOmitted } from './omitted.js';
 import { graphFilesFor, type Precision, resolvePrecision } from './precision.js';
@@ -28,7 +28,10 @@ export interface RuntimeOptions {
    * int8 variant passed its quality check (precision.ts), else fp32.
    */
   precision?: Precision;
-  /** Run denoising steps on the package's denoise-only graph when it has one (default true). */
+  /**
+   * Run denoising steps on the package's denoise-only graph when it has one (default true; a
+   * package with graph.split_weights refuses false: its denoising weights are only there).
+   */
   denoiseGraph?: boolean;
   /** The package's manifest and tokenizer, already loaded and verified (a model registry's): not read again. */
   info?: ModelInfo;
@@ -46,6 +49,10 @@ export async function createRuntime(packageDir: string, options: RuntimeOptions 
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
     ...(options.emptyPast !== undefined ? { emptyPast: options.emptyPast } : {}),
   };
+  if (manifest.graph.split_weights === true && options.denoiseGraph === false)
+    throw new ModelPackageError(
+      `${packageDir}: its denoising weights are in its denoise graph (graph.split_weights); it cannot denoise without it`,
+    );
   const graph = await ServingGraph.open(join(packageDir, files.file), shape, graphOptions);
   // Opened at the first denoising step: a runtime that never denoises (the edge) never loads it.
   const denoise =
