@@ -54,6 +54,7 @@ class OrtModel:
     def __init__(self, session: ort.InferenceSession, cfg: ModelConfig):
         self.session = session
         self.cfg = cfg
+        self.outputs = [o.name for o in session.get_outputs()]  # a denoise graph has `denoised` alone
 
     def eval(self) -> OrtModel:
         return self
@@ -76,9 +77,8 @@ class OrtModel:
             "past_keys": np.ascontiguousarray(past_keys.numpy(), dtype=np.float32),
             "past_values": np.ascontiguousarray(past_values.numpy(), dtype=np.float32),
         }
-        names = [o.name for o in self.session.get_outputs()]
-        out = {n: torch.from_numpy(v) for n, v in zip(names, self.session.run(None, feeds))}
-        if names == ["denoised"]:  # a denoise graph: a step's logits and cache are never read after it
+        out = {n: torch.from_numpy(v) for n, v in zip(self.outputs, self.session.run(None, feeds))}
+        if self.outputs == ["denoised"]:  # a denoise graph: a step's logits and cache are never read after it
             return tokens.new_zeros((*tokens.shape, 0), dtype=torch.float32), out["denoised"], past_keys, past_values
         return out["logits"], out["denoised"], out["present_keys"], out["present_values"]
 
