@@ -134,6 +134,9 @@ class TrainConfig:
     distill_text_fraction: float = 0.25
     # Only the pairs the teacher got right, where the data set can score them (model/distill/judges.py)
     distill_right_only: bool = False
+    # Train on the data's own image where the question fixes every pixel of the answer (a
+    # Shapes64 edit), the teacher's sample elsewhere (model/distill/exact_targets.py)
+    distill_exact_targets: bool = False
     # How often each task's pairs are drawn (`draw=2`), the others weighing 1
     distill_task_weights: str = ""
     # The step counts the student learns, of those its pairs were made for ("1": one step's level
@@ -490,6 +493,13 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig, time_shift: flo
         if tcfg.conversations not in JUDGES:
             raise SystemExit(f"--distill_right_only: no judge of {tcfg.conversations} images (model/distill/judges.py)")
         judge = JUDGES[tcfg.conversations]
+    exact = None
+    if tcfg.distill_exact_targets:
+        from model.distill.exact_targets import EXACT_RULES
+
+        if tcfg.conversations not in EXACT_RULES:
+            raise SystemExit(f"--distill_exact_targets: no {tcfg.conversations} rule (model/distill/exact_targets.py)")
+        exact = EXACT_RULES[tcfg.conversations]
     source = DistillSource(
         tcfg.distill_pairs,
         mix.make,
@@ -499,8 +509,12 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig, time_shift: flo
         tcfg.distill_task_weights,
         tcfg.distill_steps,
         time_shift,
+        exact,
     )
-    print(f"distillation: {len(source)} of {len(source.pairs['index'])} pairs", flush=True)
+    print(
+        f"distillation: {len(source)} of {len(source.pairs['index'])} pairs, {len(source.exact)} on the data's image",
+        flush=True,
+    )
     made_from = {k: source.meta.get(k, "") for k in ("conversations", "corpus")}
     if made_from != {"conversations": tcfg.conversations, "corpus": tcfg.corpus}:
         raise SystemExit(f"{tcfg.distill_pairs} was made from {made_from}: train with the same mix")

@@ -1,5 +1,6 @@
 """Training dialogues for a few-step student (train.py --distill_pairs): the pairs of
-pairs.py, each rebuilt from its chunk's seed with the teacher's image as the answer's target,
+pairs.py, each rebuilt from its chunk's seed with the teacher's image as the answer's target
+(or, with an exact rule, the data's own where the question fixes it),
 its noise and the student's levels attached (dialogue_batch.py trains them on the straight
 line from the noise to that image, condition always kept), mixed with a share of the mix's
 text answers so that what the model says stays as it was."""
@@ -13,6 +14,7 @@ import torch
 
 from model.data.dialogues import Dialogue, Turn
 from model.data.named_numbers import parse_named_numbers
+from model.distill.exact_targets import ExactRule
 from model.distill.judges import Judge
 from model.distill.pairs import chunk_dialogues, load_pairs, noise_seed, student_levels
 from model.network.sequence import image_to_patches
@@ -30,14 +32,20 @@ class DistillSource:
         task_weights: str = "",
         steps: str = "",
         time_shift: float | None = None,
+        exact: ExactRule | None = None,
     ):
         self.meta, self.pairs = load_pairs(folder)
         self.make, self.patch_size, self.text_fraction = make, patch_size, text_fraction
         self.levels = self._levels(steps, time_shift) if steps else tuple(self.meta["levels"])
         self._chunks: dict[int, list[Dialogue]] = {}
-        # The pairs trained on: all, or with a judge only those the teacher got right.
+        # Pairs whose answer the question fixes train on the data's image (model/distill/exact_targets.py).
         every = range(len(self.pairs["index"]))
-        self.kept = [j for j in every if judge is None or judge(self._dialogue(j), self.pairs["image"][j])]
+        self.exact = {j for j in every if exact is not None and exact(self._dialogue(j))}
+        # The pairs trained on: all, or with a judge only those the teacher got right (an exact
+        # target is right whatever the teacher drew).
+        self.kept = [
+            j for j in every if j in self.exact or judge is None or judge(self._dialogue(j), self.pairs["image"][j])
+        ]
         if not self.kept:
             raise SystemExit(f"{folder}: the judge keeps none of its {len(every)} pairs")
         self.weights = self._task_weights(task_weights) if task_weights else None
@@ -90,9 +98,9 @@ class DistillSource:
         seed, i = int(self.pairs["chunk_seed"][j]), int(self.pairs["index"][j])
         d = self._dialogue(j)
         answer = d.turns[-1]
-        teacher = self.pairs["image"][j]
-        turns = [*d.turns[:-1], Turn(answer.role, [*answer.parts[:-1], teacher])]
-        shape = image_to_patches(teacher, self.patch_size).shape
+        target = answer.parts[-1] if j in self.exact else self.pairs["image"][j]
+        turns = [*d.turns[:-1], Turn(answer.role, [*answer.parts[:-1], target])]
+        shape = image_to_patches(target, self.patch_size).shape
         noise = seeded_noise(noise_seed(seed, i), shape[0], shape[1]).numpy()
         return dataclasses.replace(d, turns=turns, noise=noise, levels=self.levels)
 

@@ -143,6 +143,44 @@ def test_the_shapes64_judge_scores_the_teachers_image_against_the_target_caption
         shapes64_right(dataclasses.replace(d, target_caption=""), d.target_image)
 
 
+def test_an_exact_rule_trains_on_the_datas_image_and_keeps_it_whatever_the_judge_says(pairs):
+    src = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0)
+    first_task = src.pair(0).task
+    exact = DistillSource(
+        pairs,
+        training_dialogues,
+        patch_size=8,
+        text_fraction=0.0,
+        judge=lambda d, img: False,  # the teacher got nothing right: only exact pairs are kept
+        exact=lambda d: d.task == first_task,
+    )
+    assert exact.kept == sorted(exact.exact) and 0 in exact.exact
+    for j in exact.kept:
+        d, original = exact.pair(j), src._dialogue(j)
+        np.testing.assert_array_equal(d.target_image, original.target_image)  # the data's, not the teacher's
+        assert not np.array_equal(d.target_image, src.pairs["image"][j])
+        np.testing.assert_array_equal(d.noise, src.pair(j).noise)  # same noise and levels as the teacher's pair
+        assert d.levels == src.pair(j).levels
+
+
+def test_a_shapes64_edit_is_exact_but_for_an_adds_fresh_offset():
+    from model.data.shapes64 import scene_from_seed
+    from model.data.shapes64_dialogues import dialogue
+    from model.data.shapes64_edits import random_edit
+    from model.distill.exact_targets import shapes64_exact
+
+    kinds = set()
+    for seed in range(60):
+        kind = random_edit(scene_from_seed(seed), random.Random(f"edit:{seed}")).kind
+        kinds.add(kind)
+        assert shapes64_exact(dialogue("edit", seed)) == (kind != "add"), kind
+    assert {"add", "move", "recolour"} <= kinds
+    turns = [dialogue("multi_turn", seed) for seed in range(30)]
+    assert any(shapes64_exact(d) for d in turns)  # a later turn's edit
+    assert all(shapes64_exact(d) == (not d.turns[-2].parts[-1].startswith("add ")) for d in turns)
+    assert not any(shapes64_exact(dialogue(task, 3)) for task in ("draw", "describe", "refuse"))
+
+
 def test_distill_steps_trains_only_the_chosen_step_counts_levels(pairs):
     meta, _ = load_pairs(pairs)
     shift = DiffusionConfig(**load_checkpoint(TINY)["diffusion_config"]).time_shift
@@ -171,8 +209,10 @@ def test_a_student_trains_to_denoise_on_the_readers_cache_and_keeps_the_reader(p
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     refused = subprocess.run(common, capture_output=True, text=True, timeout=300, env=env)
     assert refused.returncode != 0 and "--distill_text_fraction=0" in refused.stderr
-    run = subprocess.run([*common, "--distill_text_fraction=0"], capture_output=True, text=True, timeout=300, env=env)
+    exact = ["--distill_text_fraction=0", "--distill_exact_targets=true", "--distill_huber=0.03"]
+    run = subprocess.run([*common, *exact], capture_output=True, text=True, timeout=300, env=env)
     assert run.returncode == 0, run.stderr[-2000:]
+    assert "on the data's image" in run.stdout
     ck = torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)
     teacher = load_checkpoint(TINY)["ema"]
     assert ck["step"] == 2 and ck["reader"].keys() == teacher.keys()
