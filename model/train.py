@@ -134,9 +134,11 @@ class TrainConfig:
     distill_text_fraction: float = 0.25
     # Only the pairs the teacher got right, where the data set can score them (model/distill/judges.py)
     distill_right_only: bool = False
-    # Train on the data's own image where the question fixes every pixel of the answer (a
-    # Shapes64 edit), the teacher's sample elsewhere (model/distill/exact_targets.py)
-    distill_exact_targets: bool = False
+    # What a pair's image trains on (model/distill/targets.py): `teacher`, its sample; `exact`, the
+    # data's own image where the question fixes every pixel of the answer (a Shapes64 edit), the
+    # teacher's sample elsewhere; `redrawn`, as exact, and elsewhere the teacher's layout drawn by
+    # the data set's renderer
+    distill_targets: str = "teacher"
     # How often each task's pairs are drawn (`draw=2`), the others weighing 1
     distill_task_weights: str = ""
     # The step counts the student learns, of those its pairs were made for ("1": one step's level
@@ -493,13 +495,15 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig, time_shift: flo
         if tcfg.conversations not in JUDGES:
             raise SystemExit(f"--distill_right_only: no judge of {tcfg.conversations} images (model/distill/judges.py)")
         judge = JUDGES[tcfg.conversations]
-    exact = None
-    if tcfg.distill_exact_targets:
-        from model.distill.exact_targets import EXACT_RULES
+    from model.distill.targets import TARGET_CHOICES, TARGET_RULES
 
-        if tcfg.conversations not in EXACT_RULES:
-            raise SystemExit(f"--distill_exact_targets: no {tcfg.conversations} rule (model/distill/exact_targets.py)")
-        exact = EXACT_RULES[tcfg.conversations]
+    if tcfg.distill_targets not in TARGET_CHOICES:
+        raise SystemExit(f"--distill_targets={tcfg.distill_targets}: one of {', '.join(TARGET_CHOICES)}")
+    rules = None
+    if tcfg.distill_targets != "teacher":
+        if tcfg.conversations not in TARGET_RULES:
+            raise SystemExit(f"--distill_targets: no {tcfg.conversations} rules (model/distill/targets.py)")
+        rules = TARGET_RULES[tcfg.conversations]
     source = DistillSource(
         tcfg.distill_pairs,
         mix.make,
@@ -509,10 +513,12 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig, time_shift: flo
         tcfg.distill_task_weights,
         tcfg.distill_steps,
         time_shift,
-        exact,
+        rules,
+        tcfg.distill_targets == "redrawn",
     )
     print(
-        f"distillation: {len(source)} of {len(source.pairs['index'])} pairs, {len(source.exact)} on the data's image",
+        f"distillation: {len(source)} of {len(source.pairs['index'])} pairs, {len(source.exact)} on the data's image,"
+        f" {len(source.redrawn)} redrawn",
         flush=True,
     )
     made_from = {k: source.meta.get(k, "") for k in ("conversations", "corpus")}

@@ -1,6 +1,7 @@
 """Training dialogues for a few-step student (train.py --distill_pairs): the pairs of
 pairs.py, each rebuilt from its chunk's seed with the teacher's image as the answer's target
-(or, with an exact rule, the data's own where the question fixes it),
+(or, by the data set's target rules, the data's own where the question fixes it, or the
+teacher's layout redrawn by the data set's renderer),
 its noise and the student's levels attached (dialogue_batch.py trains them on the straight
 line from the noise to that image, condition always kept), mixed with a share of the mix's
 text answers so that what the model says stays as it was."""
@@ -10,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import random
 
+import numpy as np
 import torch
 
 from model.data.dialogues import Dialogue, Turn
 from model.data.named_numbers import parse_named_numbers
-from model.distill.exact_targets import ExactRule
 from model.distill.judges import Judge
 from model.distill.pairs import chunk_dialogues, load_pairs, noise_seed, student_levels
+from model.distill.targets import TargetRules
 from model.network.sequence import image_to_patches
 from model.sampling.inference import seeded_noise
 
@@ -32,15 +34,16 @@ class DistillSource:
         task_weights: str = "",
         steps: str = "",
         time_shift: float | None = None,
-        exact: ExactRule | None = None,
+        rules: TargetRules | None = None,
+        redrawn: bool = False,
     ):
         self.meta, self.pairs = load_pairs(folder)
         self.make, self.patch_size, self.text_fraction = make, patch_size, text_fraction
         self.levels = self._levels(steps, time_shift) if steps else tuple(self.meta["levels"])
         self._chunks: dict[int, list[Dialogue]] = {}
-        # Pairs whose answer the question fixes train on the data's image (model/distill/exact_targets.py).
+        # Pairs whose answer the question fixes train on the data's image (model/distill/targets.py).
         every = range(len(self.pairs["index"]))
-        self.exact = {j for j in every if exact is not None and exact(self._dialogue(j))}
+        self.exact = {j for j in every if rules is not None and rules.exact(self._dialogue(j))}
         # The pairs trained on: all, or with a judge only those the teacher got right (an exact
         # target is right whatever the teacher drew).
         self.kept = [
@@ -49,6 +52,14 @@ class DistillSource:
         if not self.kept:
             raise SystemExit(f"{folder}: the judge keeps none of its {len(every)} pairs")
         self.weights = self._task_weights(task_weights) if task_weights else None
+        # The others, with `redrawn`, on the teacher's layout drawn by the data set's renderer.
+        self.redrawn: dict[int, np.ndarray] = {}
+        if redrawn:
+            if rules is None:
+                raise ValueError("redrawn targets need the data set's target rules")
+            for j in self.kept:
+                if j not in self.exact:
+                    self.redrawn[j] = rules.redraw(self._dialogue(j), self.pairs["image"][j])
 
     def _levels(self, steps: str, time_shift: float | None) -> tuple[float, ...]:
         """The noise levels of only these step counts (`1`: a student trained for one step alone),
@@ -98,7 +109,7 @@ class DistillSource:
         seed, i = int(self.pairs["chunk_seed"][j]), int(self.pairs["index"][j])
         d = self._dialogue(j)
         answer = d.turns[-1]
-        target = answer.parts[-1] if j in self.exact else self.pairs["image"][j]
+        target = answer.parts[-1] if j in self.exact else self.redrawn.get(j, self.pairs["image"][j])
         turns = [*d.turns[:-1], Turn(answer.role, [*answer.parts[:-1], target])]
         shape = image_to_patches(target, self.patch_size).shape
         noise = seeded_noise(noise_seed(seed, i), shape[0], shape[1]).numpy()

@@ -143,31 +143,42 @@ def test_the_shapes64_judge_scores_the_teachers_image_against_the_target_caption
         shapes64_right(dataclasses.replace(d, target_caption=""), d.target_image)
 
 
-def test_an_exact_rule_trains_on_the_datas_image_and_keeps_it_whatever_the_judge_says(pairs):
+def test_target_rules_train_on_the_datas_image_where_exact_and_the_redrawn_teacher_elsewhere(pairs):
+    from model.distill.targets import TargetRules
+
     src = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0)
-    first_task = src.pair(0).task
+    first = src.pair(0).target_caption
+    white = np.full((64, 64, 3), 255, np.uint8)
+    rules = TargetRules(exact=lambda d: d.target_caption == first, redraw=lambda d, img: white)
     exact = DistillSource(
         pairs,
         training_dialogues,
         patch_size=8,
         text_fraction=0.0,
         judge=lambda d, img: False,  # the teacher got nothing right: only exact pairs are kept
-        exact=lambda d: d.task == first_task,
+        rules=rules,
     )
-    assert exact.kept == sorted(exact.exact) and 0 in exact.exact
+    assert exact.kept == sorted(exact.exact) and 0 in exact.exact and not exact.redrawn
     for j in exact.kept:
         d, original = exact.pair(j), src._dialogue(j)
         np.testing.assert_array_equal(d.target_image, original.target_image)  # the data's, not the teacher's
         assert not np.array_equal(d.target_image, src.pairs["image"][j])
         np.testing.assert_array_equal(d.noise, src.pair(j).noise)  # same noise and levels as the teacher's pair
         assert d.levels == src.pair(j).levels
+    redrawn = DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, rules=rules, redrawn=True)
+    others = [j for j in redrawn.kept if j not in redrawn.exact]
+    assert others and sorted(redrawn.redrawn) == others
+    assert all(np.array_equal(redrawn.pair(j).target_image, white) for j in others)
+    assert all(np.array_equal(redrawn.pair(j).target_image, src._dialogue(j).target_image) for j in redrawn.exact)
+    with pytest.raises(ValueError, match="target rules"):
+        DistillSource(pairs, training_dialogues, patch_size=8, text_fraction=0.0, redrawn=True)
 
 
 def test_a_shapes64_edit_is_exact_but_for_an_adds_fresh_offset():
     from model.data.shapes64 import scene_from_seed
     from model.data.shapes64_dialogues import dialogue
     from model.data.shapes64_edits import random_edit
-    from model.distill.exact_targets import shapes64_exact
+    from model.distill.targets import shapes64_exact
 
     kinds = set()
     for seed in range(60):
@@ -179,6 +190,23 @@ def test_a_shapes64_edit_is_exact_but_for_an_adds_fresh_offset():
     assert any(shapes64_exact(d) for d in turns)  # a later turn's edit
     assert all(shapes64_exact(d) == (not d.turns[-2].parts[-1].startswith("add ")) for d in turns)
     assert not any(shapes64_exact(dialogue(task, 3)) for task in ("draw", "describe", "refuse"))
+
+
+def test_a_redrawn_shapes64_target_keeps_the_teachers_layout_on_the_renderers_pixels():
+    from model.data.shapes64 import Scene, scene_from_seed
+    from model.data.shapes64_dialogues import dialogue
+    from model.distill.targets import fit_layout, shapes64_redraw
+
+    for seed in range(40):  # the offsets of a rendered scene are found again from its pixels
+        scene = scene_from_seed(seed)
+        centred = Scene(tuple(dataclasses.replace(o, dx=0, dy=0) for o in scene.objects))
+        assert fit_layout(centred, scene.render()) == scene
+    d = dialogue("draw", 11)
+    true = d.target_image
+    grainy = np.clip(true.astype(np.int16) + np.random.default_rng(0).integers(-25, 26, true.shape), 0, 255)
+    np.testing.assert_array_equal(shapes64_redraw(d, grainy.astype(np.uint8)), true)  # the grain is gone
+    with pytest.raises(ValueError, match="target caption"):
+        shapes64_redraw(dataclasses.replace(d, target_caption=""), true)
 
 
 def test_distill_steps_trains_only_the_chosen_step_counts_levels(pairs):
@@ -209,7 +237,7 @@ def test_a_student_trains_to_denoise_on_the_readers_cache_and_keeps_the_reader(p
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     refused = subprocess.run(common, capture_output=True, text=True, timeout=300, env=env)
     assert refused.returncode != 0 and "--distill_text_fraction=0" in refused.stderr
-    exact = ["--distill_text_fraction=0", "--distill_exact_targets=true", "--distill_huber=0.03"]
+    exact = ["--distill_text_fraction=0", "--distill_targets=redrawn", "--distill_huber=0.03"]
     run = subprocess.run([*common, *exact], capture_output=True, text=True, timeout=300, env=env)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "on the data's image" in run.stdout
