@@ -115,6 +115,11 @@ _PATTERNS = {
 }
 
 
+def instruction_kind(instruction: str) -> str | None:
+    """The edit kind of a grammatical instruction (None when it is not one)."""
+    return next((kind for kind, pattern in _PATTERNS.items() if pattern.match(instruction)), None)
+
+
 def apply_instruction(scene: Scene, instruction: str) -> Scene | None:
     """The scene after a grammatical instruction; None when it does not parse or does not
     apply (no such object there, a target cell taken, nothing would change). A moved object

@@ -20,6 +20,7 @@ import numpy as np
 
 from model.data.dialogues import Dialogue
 from model.data.shapes64 import EDGES, SIZE, Scene
+from model.data.shapes64_edits import instruction_kind
 from model.evaluation.evaluate_conversations import scene_from_caption
 
 OFFSETS = range(-2, 3)  # the card's jitter of an object's centre, in pixels
@@ -40,7 +41,7 @@ def shapes64_exact(dialogue: Dialogue) -> bool:
     if dialogue.task not in ("edit", "multi_turn"):
         return False
     instruction = dialogue.turns[-2].parts[-1]
-    return isinstance(instruction, str) and not instruction.startswith("add ")
+    return isinstance(instruction, str) and instruction_kind(instruction) not in ("add", None)
 
 
 def fit_layout(scene: Scene, image: np.ndarray) -> Scene:

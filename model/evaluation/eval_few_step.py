@@ -32,7 +32,7 @@ import numpy as np
 from model.cli import parse
 from model.data.shapes64 import EVAL_SEEDS, VAL_SEEDS, eval_split, val_split
 from model.data.shapes64_dialogues import eval_edit_split, val_edit_split
-from model.data.shapes64_edits import EDIT_KINDS
+from model.data.shapes64_edits import EDIT_KINDS, instruction_kind
 from model.evaluation.eval_onnx import guided_steps, load_scored_runtime
 from model.evaluation.evaluate import evaluate
 from model.evaluation.evaluate_conversations import evaluate_edits, evaluate_refusals, evaluate_second_turn
@@ -57,6 +57,7 @@ class EvalFewStepArgs:
     n_refusals: int = 200  # out-of-scope prompts (0: skip)
     precision: str | None = None  # score packages' ONNX graphs (fp32, int8) instead of PyTorch
     out: str = ""  # a folder for results.json and table.md (empty: none)
+    grid: str = ""  # a PNG of the first draws and one edit of each kind, every sampler side by side (empty: none)
 
 
 @dataclass
@@ -93,7 +94,58 @@ def score(s: Sampler, args: EvalFewStepArgs, convs: list, edits_split: list[tupl
         valid = range(seeds[0] + 50_000, seeds[1])  # as eval_conversations asks them
         report["refusals"] = evaluate_refusals(s.runtime, s.tok, args.n_refusals, "eval", valid)
     report["seconds"] = round(time.time() - t0, 1)
+    # Not in results.json: the pictures of the first few answers, for --grid
+    report["pictures"] = {
+        "draws": [(c.scene.caption(), None, c.scene.render(), out) for d, c, out, _ in examples if d == "draw"][
+            :GRID_DRAWS
+        ],
+        "edits": first_of_each_kind(edit_examples),
+    }
     return report
+
+
+GRID_DRAWS = 6
+
+
+def first_of_each_kind(edit_examples: list) -> list:
+    """(instruction, input, target, output) of the first edit of each kind (as the split orders them)."""
+    picked: dict[str, tuple] = {}
+    for instruction, before, out, _, target in edit_examples:
+        picked.setdefault(instruction_kind(instruction) or "", (instruction, before, target, out))
+    return list(picked.values())
+
+
+def save_grid(path: str, reports: dict) -> None:
+    """Rows: the first draws, then one edit of each kind; columns: the input (edits), the target,
+    then each sampler's answer (a grey tile where it gave none)."""
+    from PIL import Image, ImageDraw
+
+    names = list(reports)
+    first = reports[names[0]]["pictures"]
+    rows = [("draws", i) for i in range(len(first["draws"]))] + [("edits", i) for i in range(len(first["edits"]))]
+    scale, label, gap = 2, 12, 4
+    tile = 64 * scale
+    columns = ["input", "target", *names]
+    canvas = Image.new(
+        "RGB", (len(columns) * (tile + gap) + gap, len(rows) * (tile + label + gap) + label + gap), "white"
+    )
+    draw = ImageDraw.Draw(canvas)
+    for c, name in enumerate(columns):
+        draw.text((gap + c * (tile + gap), 2), name, fill=(0, 0, 0))
+    blank = np.full((64, 64, 3), 230, np.uint8)
+    for r, (part, i) in enumerate(rows):
+        y = label + gap + r * (tile + label + gap)
+        words, before, target, _ = first[part][i]
+        draw.text((gap, y), words, fill=(0, 0, 0))
+        images = [before, target, *(reports[n]["pictures"][part][i][3] for n in names)]
+        for c, im in enumerate(images):
+            if im is None and c == 0:
+                continue  # a draw has no input
+            pic = Image.fromarray(im if im is not None else blank).resize((tile, tile), Image.NEAREST)
+            x = gap + c * (tile + gap)
+            canvas.paste(pic, (x, y + label))
+            draw.rectangle((x - 1, y + label - 1, x + tile, y + label + tile), outline=(190, 190, 190))
+    canvas.save(path)
 
 
 def speckle_of(pairs: list[tuple[np.ndarray, np.ndarray]]) -> float | None:
@@ -189,6 +241,10 @@ def main(argv: list[str] | None = None) -> None:
     for name, v in verdicts.items():
         verdict = "within" if v["within_must"] else "outside"
         print(f"{name}: worst gap {v['worst_gap_points']:+.1f} points: {verdict} the must")
+    if args.grid:
+        save_grid(args.grid, reports)
+    for r in reports.values():
+        r.pop("pictures")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         meta = {k: getattr(args, k) for k in ("teacher", "student", "split", "n_draw", "n_per_kind", "precision")}

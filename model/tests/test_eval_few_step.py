@@ -20,6 +20,7 @@ def test_teacher_and_student_are_scored_side_by_side(tmp_path):
             "--n_turns=1",
             "--n_refusals=2",
             f"--out={out}",
+            f"--grid={tmp_path / 'grid.png'}",
         ]
     )
     report = json.loads((out / "results.json").read_text())
@@ -40,3 +41,20 @@ def test_teacher_and_student_are_scored_side_by_side(tmp_path):
         assert {"draw all", "edit all", "second turn second_turn"} <= set(must)  # (2 draws: not every object count)
         assert report["verdicts"][name]["worst_gap_points"] == min(must.values())
     assert "| student minus teacher, points |" in (out / "table.md").read_text()
+    assert "pictures" not in report["samplers"][teacher]  # the pictures go to the grid only
+    # the grid: input, target and the three samplers across; the 2 draws and 5 edits (one a kind) down
+    from PIL import Image
+
+    width, height = Image.open(tmp_path / "grid.png").size
+    assert (width, height) == (5 * (128 + 4) + 4, 7 * (128 + 12 + 4) + 12 + 4)
+
+
+def test_the_first_edit_of_each_kind_is_picked_for_the_grid():
+    ex = [(f"make the 1 at the top {c}", None, None, None, None) for c in ("red", "small", "blue")]
+    ex.append(("remove the 1 at the top", None, None, None, None))
+    picked = eval_few_step.first_of_each_kind(ex)
+    assert [p[0] for p in picked] == [
+        "make the 1 at the top red",
+        "make the 1 at the top small",
+        "remove the 1 at the top",
+    ]
