@@ -237,6 +237,14 @@ def test_a_student_trains_to_denoise_on_the_readers_cache_and_keeps_the_reader(p
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     refused = subprocess.run(common, capture_output=True, text=True, timeout=300, env=env)
     assert refused.returncode != 0 and "--distill_text_fraction=0" in refused.stderr
+    unknown = subprocess.run(
+        [*common, "--distill_text_fraction=0", "--distill_targets=sharp"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert unknown.returncode != 0 and "one of teacher, exact, redrawn" in unknown.stderr
     exact = ["--distill_text_fraction=0", "--distill_targets=redrawn", "--distill_huber=0.03"]
     run = subprocess.run([*common, *exact], capture_output=True, text=True, timeout=300, env=env)
     assert run.returncode == 0, run.stderr[-2000:]
