@@ -325,7 +325,8 @@ def load_reader(tcfg: TrainConfig, mcfg: ModelConfig, tok: Tokenizer, device) ->
     ):
         raise SystemExit(f"--distill_reader={tcfg.distill_reader}: not the student's shape and tokenizer")
     reader = UnifiedModel(mcfg)
-    reader.load_state_dict(ck["ema"])
+    # A split student's package or checkpoint reads with its teacher's weights, not its own
+    reader.load_state_dict(ck.get("reader", ck["ema"]))
     return reader.float().to(device).eval().requires_grad_(False)
 
 

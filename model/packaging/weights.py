@@ -75,9 +75,13 @@ def weights_by_module(graph, values: dict) -> dict[tuple[str, str], list[np.ndar
     return found
 
 
-def state_dict_from_graph(graph, model: UnifiedModel) -> dict[str, torch.Tensor]:
+def state_dict_from_graph(
+    graph, model: UnifiedModel, fill: dict[str, torch.Tensor] | None = None
+) -> dict[str, torch.Tensor]:
     """The model's state dict read from an exported graph (onnx.GraphProto); raises
-    PackageError naming every parameter it cannot find or finds with the wrong shape."""
+    PackageError naming every parameter it cannot find or finds with the wrong shape. With
+    `fill`, a parameter the graph does not hold at all is taken from it instead (a denoise
+    graph holds only the weights of the image path)."""
     from model.packaging.compact import expand
 
     graph = expand(graph_copy(graph)).graph
@@ -93,6 +97,9 @@ def state_dict_from_graph(graph, model: UnifiedModel) -> dict[str, torch.Tensor]
         elif leaf == "weight" and isinstance(modules.get(module), torch.nn.Linear):
             reads = by_module.get((module, "MatMul"), [])
             value = reads[0].T if len(reads) == 1 else None
+            if value is None and not reads and fill is not None and name in fill:
+                out[name] = fill[name].clone()
+                continue
             if value is None:
                 problems.append(f"{name}: want one MatMul in /{module}/ reading a weight, found {len(reads)}")
                 continue
@@ -105,6 +112,9 @@ def state_dict_from_graph(graph, model: UnifiedModel) -> dict[str, torch.Tensor]
                 )
                 continue
             value = np.stack(rows)
+        elif fill is not None and name in fill:
+            out[name] = fill[name].clone()
+            continue
         else:
             problems.append(f"{name}: no initializer of that name")
             continue
@@ -164,9 +174,19 @@ def load_package(package_dir: str) -> dict:
 
     graph = onnx.load(os.path.join(package_dir, manifest["graph"]["file"])).graph
     weights = state_dict_from_graph(graph, UnifiedModel(ModelConfig(**model_config)))
+    split = {}
+    if manifest["graph"].get("split_weights"):
+        # A few-step student on its teacher's cache (model/distill/split.py): the serving graph
+        # holds the teacher, which reads; the denoise graph the student, which denoises. Loaded
+        # as a student checkpoint is: the student's weights, the teacher's as `reader` (and in
+        # the text-only places the student never runs).
+        denoise = onnx.load(os.path.join(package_dir, manifest["graph"]["denoise_file"])).graph
+        split = {"reader": weights}
+        weights = state_dict_from_graph(denoise, UnifiedModel(ModelConfig(**model_config)), fill=weights)
     train_config = trained.get("train_config", {})
     # "model" and "ema" share tensors (load_state_dict copies them; torch.save writes them once)
     return {
+        **split,
         "model": weights,
         "ema": dict(weights),
         "step": trained.get("steps", manifest.get("training", {}).get("steps", 0)),

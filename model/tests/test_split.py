@@ -21,6 +21,7 @@ from model.packaging.join_reader import join_reader
 from model.packaging.manifest import PackageError, load_manifest
 from model.packaging.quantize import add_int8_variant
 from model.packaging.weights import load_checkpoint
+from model.sample import load_runtime
 from model.sampling.diffusion import DiffusionConfig
 from model.sampling.inference import Runtime
 
@@ -156,6 +157,26 @@ def test_the_joined_package_runs_the_teachers_serving_graphs_and_the_students_de
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
         assert np.abs(a.astype(int) - t.astype(int)).mean() > 1
     assert describe(rt, tok, want) == describe(Runtime(reader, tok.pad, dcfg), tok, want)
+
+
+def test_a_joined_package_loads_in_pytorch_as_the_pair(tiny, packages):
+    """load_checkpoint of a split package: the student from its denoise graph, the teacher from
+    the serving graph as `reader`, so sample.py and the evaluations run what the workers run."""
+    reader, student, tok, dcfg, _ = tiny
+    joined = packages / "joined-pt"
+    shutil.copytree(packages / "student", joined)
+    join_reader(str(joined), str(packages / "teacher"))
+    ck = load_checkpoint(str(joined))
+    assert all(torch.equal(ck["reader"][k], v) for k, v in reader.state_dict().items())
+    # Every weight the denoise graph runs is the student's; what it never runs (the text head)
+    # is filled from the teacher, whose weights say every word.
+    differ = {k for k, v in student.state_dict().items() if not torch.equal(ck["ema"][k], v)}
+    assert differ == {"lm_head.weight"} and torch.equal(ck["ema"]["lm_head.weight"], reader.lm_head.weight)
+    rt, _ = load_runtime(str(joined))
+    assert isinstance(rt.model, SplitModel)
+    want = draw(Runtime(SplitModel(reader, student), tok.pad, dcfg), tok, CAPTIONS, [0, 1], 2, 1.0)
+    for a, b in zip(draw(rt, tok, CAPTIONS, [0, 1], 2, 1.0), want):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_joining_refuses_a_student_without_a_denoise_graph_or_of_another_shape(tiny, packages, tmp_path):
