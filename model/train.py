@@ -528,6 +528,18 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig, time_shift: flo
     return source
 
 
+def init_checkpoint(tcfg: TrainConfig) -> dict:
+    """--init_from's weights. A split student (a checkpoint or package with a `reader`,
+    model/distill/split.py) starts a distillation run (--distill_reader) from its own weights,
+    and any other run from its reader's: the whole model, which its own weights are not."""
+    ck = load_checkpoint(tcfg.init_from)
+    if "reader" not in ck or tcfg.distill_reader:
+        return ck
+    print(f"{tcfg.init_from}: a split student; starting from its reader's weights (the whole model)", flush=True)
+    reader = ck.pop("reader")
+    return {**ck, "model": reader, "ema": dict(reader)}
+
+
 def lr_at(step: int, c: TrainConfig) -> float:
     if step < c.warmup:
         return c.lr * (step + 1) / c.warmup
@@ -576,7 +588,7 @@ def main(
     if os.path.exists(ckpt_path):
         resume = torch.load(ckpt_path, weights_only=False, map_location="cpu")
     elif tcfg.init_from:
-        resume = load_checkpoint(tcfg.init_from)
+        resume = init_checkpoint(tcfg)
     else:
         resume = None
     corpus = (

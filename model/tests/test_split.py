@@ -174,6 +174,14 @@ def test_a_joined_package_loads_in_pytorch_as_the_pair(tiny, packages):
     assert differ == {"lm_head.weight"} and torch.equal(ck["ema"]["lm_head.weight"], reader.lm_head.weight)
     rt, _ = load_runtime(str(joined))
     assert isinstance(rt.model, SplitModel)
+    # train.py --init_from: a distillation run goes on from the student; any other from the teacher
+    from model.train import TrainConfig, init_checkpoint
+
+    plain = init_checkpoint(TrainConfig(init_from=str(joined)))
+    assert "reader" not in plain and all(torch.equal(plain["ema"][k], v) for k, v in reader.state_dict().items())
+    distilling = init_checkpoint(TrainConfig(init_from=str(joined), distill_reader=str(packages / "teacher")))
+    assert torch.equal(distilling["ema"]["blocks.0.proj.weight"], student.state_dict()["blocks.0.proj.weight"])
+    assert not torch.equal(distilling["ema"]["blocks.0.proj.weight"], reader.state_dict()["blocks.0.proj.weight"])
     want = draw(Runtime(SplitModel(reader, student), tok.pad, dcfg), tok, CAPTIONS, [0, 1], 2, 1.0)
     for a, b in zip(draw(rt, tok, CAPTIONS, [0, 1], 2, 1.0), want):
         np.testing.assert_array_equal(a, b)
