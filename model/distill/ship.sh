@@ -15,6 +15,11 @@ RUN=$(dirname "$CK")
 PY=.venv/bin/python
 TEACHER=$RUN/teacher-package
 if [ ! -d "$TEACHER" ]; then
+  # A package that is already a split student is not a teacher to compare against
+  if $PY -c "import json, sys; sys.exit(not json.load(open(sys.argv[1]))['graph'].get('split_weights'))" "$PKG/manifest.json"; then
+    echo "$PKG is already a few-step student (graph.split_weights): put its teacher in $TEACHER first" >&2
+    exit 2
+  fi
   cp -r "$PKG" "$TEACHER.tmp" && mv "$TEACHER.tmp" "$TEACHER"
 fi
 # The teacher's sampler, distilled into the student: declared as its fixed guidance.
