@@ -94,13 +94,12 @@ def score(s: Sampler, args: EvalFewStepArgs, convs: list, edits_split: list[tupl
         valid = range(seeds[0] + 50_000, seeds[1])  # as eval_conversations asks them
         report["refusals"] = evaluate_refusals(s.runtime, s.tok, args.n_refusals, "eval", valid)
     report["seconds"] = round(time.time() - t0, 1)
-    # Not in results.json: the pictures of the first few answers, for --grid
-    report["pictures"] = {
-        "draws": [(c.scene.caption(), None, c.scene.render(), out) for d, c, out, _ in examples if d == "draw"][
-            :GRID_DRAWS
-        ],
-        "edits": first_of_each_kind(edit_examples),
-    }
+    if args.grid:  # not in results.json: the first few answers' pictures
+        draws = [(c, out) for d, c, out, _ in examples if d == "draw"][:GRID_DRAWS]
+        report["pictures"] = {
+            "draws": [(c.scene.caption(), None, c.scene.render(), out) for c, out in draws],
+            "edits": first_of_each_kind(edit_examples),
+        }
     return report
 
 
@@ -244,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.grid:
         save_grid(args.grid, reports)
     for r in reports.values():
-        r.pop("pictures")
+        r.pop("pictures", None)
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         meta = {k: getattr(args, k) for k in ("teacher", "student", "split", "n_draw", "n_per_kind", "precision")}
