@@ -45,6 +45,11 @@ export async function classify(message: ReceivedMessage, jobs: JobRepository<Job
     if (err instanceof InvalidJobMessageError) return { kind: 'poison', reason: err.message };
     throw err;
   }
+  // The cancel marker is read beside the record: one wait instead of two before a job starts.
+  const cancel = jobs.isCancelRequested(jobId).then(
+    (requested) => ({ requested }),
+    (err: unknown) => ({ err }),
+  );
   let record: JobRecord | null;
   try {
     record = await jobs.get(jobId);
@@ -55,7 +60,9 @@ export async function classify(message: ReceivedMessage, jobs: JobRepository<Job
   }
   if (!record) return { kind: 'poison', reason: 'no job record for this message', jobId, requestId };
   if (isTerminal(record.status)) return { kind: 'done', jobId, requestId, record };
-  if (await jobs.isCancelRequested(jobId)) return { kind: 'cancel', jobId, requestId, record };
+  const marker = await cancel;
+  if ('err' in marker) throw marker.err;
+  if (marker.requested) return { kind: 'cancel', jobId, requestId, record };
   if (messageModel !== undefined && record.model !== undefined && messageModel !== record.model) {
     const error = { code: 'invalid_job', message: `the queue message names model ${messageModel} but the job record ${record.model}` };
     return { kind: 'fail', jobId, requestId, record, error };

@@ -482,12 +482,19 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig, time_shift: flo
     """--distill_pairs: the student's dialogues (model/distill/source.py); None without it."""
     if not tcfg.distill_pairs:
         return None
-    if tcfg.edit_weights or tcfg.task_mix:  # the pairs hold the dialogues a seed gave by TRAIN_MIX
-        raise SystemExit("--edit_weights and --task_mix change the dialogues the pairs were made from: leave them out")
+    if tcfg.edit_weights:  # the pairs hold the dialogues a seed gave by their mix
+        raise SystemExit("--edit_weights changes the dialogues the pairs were made from: leave it out")
     mix = conversation_source(tcfg, corpus)
     if mix is None:
         raise SystemExit("--distill_pairs needs the --conversations mix its pairs were made from")
+    from model.distill.pairs import load_meta
     from model.distill.source import DistillSource
+
+    # The same seeds give the same dialogues only from the same mix (its task shares too)
+    meta = load_meta(tcfg.distill_pairs)
+    made_from = {k: meta.get(k, "") for k in ("conversations", "corpus", "task_mix")}
+    if made_from != {"conversations": tcfg.conversations, "corpus": tcfg.corpus, "task_mix": tcfg.task_mix}:
+        raise SystemExit(f"{tcfg.distill_pairs} was made from {made_from}: train with the same mix")
 
     judge = None
     if tcfg.distill_right_only:
@@ -522,9 +529,6 @@ def distill_source(tcfg: TrainConfig, corpus, mcfg: ModelConfig, time_shift: flo
         f" {len(source.redrawn)} redrawn",
         flush=True,
     )
-    made_from = {k: source.meta.get(k, "") for k in ("conversations", "corpus")}
-    if made_from != {"conversations": tcfg.conversations, "corpus": tcfg.corpus}:
-        raise SystemExit(f"{tcfg.distill_pairs} was made from {made_from}: train with the same mix")
     return source
 
 

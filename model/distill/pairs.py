@@ -13,7 +13,8 @@ Shards of `--shard` pairs are written one by one, so a stopped run resumes where
     python -m model.distill.pairs --teacher=packages/shapes64 --conversations=shapes64 \\
         --n=12000 --out=model/runs/distill-shapes64/pairs
     python -m model.distill.pairs --teacher=packages/emoji64 --conversations=corpus \\
-        --corpus=.cache/emoji/corpus/emoji-core+outline.jsonl --augment_fraction=0.6 --augmentation=parts ...
+        --corpus=.cache/emoji/corpus/emoji-core.jsonl \\
+        --task_mix=draw=1,describe=0,restyle=0,every_style=0,multi_turn=0,refuse=0
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class PairsArgs:
     augment_fraction: float = 0.0  # the corpus mix's settings, as train.py takes them
     augmentation: str = "mild"
     style_free_fraction: float = 0.25
+    task_mix: str = ""  # train.py --task_mix over the mix (draw=1,describe=0,...: a package trained on draws alone)
     n: int = 12000  # pairs in all
     shard: int = 512  # pairs a shard
     seed: int = 1  # chunk seeds are seed * 1_000_000 + k
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         augment_fraction=args.augment_fraction,
         augmentation=args.augmentation,
         style_free_fraction=args.style_free_fraction,
+        task_mix=args.task_mix,
     )
     corpus = load_corpus(args.corpus, rt.cfg.image_size) if args.corpus else None
     source = conversation_source(tcfg, corpus)
@@ -160,10 +163,18 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{done}/{args.n} pairs ({time.time() - t0:.0f} s) -> {path}", flush=True)
 
 
+def load_meta(folder: str) -> dict:
+    """The pairs' meta.json: how they were made (the teacher, the mix, the levels)."""
+    path = os.path.join(folder, "meta.json")
+    if not os.path.exists(path):
+        raise SystemExit(f"{folder}: no meta.json: not a folder of pairs (python -m model.distill.pairs)")
+    with open(path) as f:
+        return json.load(f)
+
+
 def load_pairs(folder: str) -> tuple[dict, dict[str, np.ndarray]]:
     """(meta, arrays of every shard concatenated: chunk_seed, index, image)."""
-    with open(os.path.join(folder, "meta.json")) as f:
-        meta = json.load(f)
+    meta = load_meta(folder)
     shards = [np.load(p) for p in sorted(glob.glob(os.path.join(folder, "pairs-*.npz")))]
     if not shards:
         raise SystemExit(f"{folder}: no pairs-*.npz shards (python -m model.distill.pairs)")

@@ -39,6 +39,8 @@ class DistillSource:
     ):
         self.meta, self.pairs = load_pairs(folder)
         self.make, self.patch_size, self.text_fraction = make, patch_size, text_fraction
+        if text_fraction > 0 and all(d.target_image is not None for d in make(64, random.Random(0))):
+            raise SystemExit(f"a text share of {text_fraction:g}, but the mix has no text answers: give 0")
         self.levels = self._levels(steps, time_shift) if steps else tuple(self.meta["levels"])
         self._chunks: dict[int, list[Dialogue]] = {}
         # Pairs whose answer the question fixes train on the data's image (model/distill/targets.py).
@@ -57,6 +59,8 @@ class DistillSource:
         if redrawn:
             if rules is None:
                 raise ValueError("redrawn targets need the data set's target rules")
+            if rules.redraw is None:
+                raise SystemExit("--distill_targets=redrawn: this data set has no renderer to redraw with; try exact")
             for j in self.kept:
                 if j not in self.exact:
                     self.redrawn[j] = rules.redraw(self._dialogue(j), self.pairs["image"][j])

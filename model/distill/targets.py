@@ -4,16 +4,20 @@ sample (train.py --distill_targets).
 A teacher's image is the right target where the answer is one choice among many: a one-step
 student must map each noise to one coherent drawing, and the teacher's sample is such a
 mapping. But a sample also carries the teacher's errors: grain in the fills, an edge a pixel
-soft. Shapes64 has a renderer, so it can keep the choice and drop the errors:
+soft. Where the data set can, the student learns the data's pixels instead. Shapes64 has a
+renderer, so it can keep the choice and drop the errors:
 - `exact`: where the question fixes every pixel of the answer (an edit), the data's own image
   is the only right answer, whatever the noise;
 - `redrawn`: elsewhere, the target caption's scene drawn by the renderer at the layout the
   teacher chose for that noise (each object's offset in its cell, fitted to the teacher's
-  image), so the student still learns the teacher's noise-to-layout map, on clean pixels."""
+  image), so the student still learns the teacher's noise-to-layout map, on clean pixels.
+An emoji corpus has no renderer, but one image per concept and style: a draw that names its
+style fixes its answer (`exact`); a draw without one, a choice of styles, keeps the teacher's."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -23,6 +27,7 @@ from model.data.shapes64 import EDGES, SIZE, Scene
 from model.data.shapes64_edits import instruction_kind
 from model.evaluation.evaluate_conversations import scene_from_caption
 
+NAMED_STYLE = re.compile(" in [a-z0-9_-]+ style$")  # examples.STYLE_TEMPLATE's ending
 OFFSETS = range(-2, 3)  # the card's jitter of an object's centre, in pixels
 MARGIN = 4  # pixels around a cell that its object can reach (a large one, jittered)
 
@@ -31,8 +36,9 @@ MARGIN = 4  # pixels around a cell that its object can reach (a large one, jitte
 class TargetRules:
     # (a pair's dialogue) -> the data's image is the only right answer
     exact: Callable[[Dialogue], bool]
-    # (a pair's dialogue, the teacher's image) -> the target caption's scene at the teacher's layout
-    redraw: Callable[[Dialogue, np.ndarray], np.ndarray]
+    # (a pair's dialogue, the teacher's image) -> the target caption's scene at the teacher's layout;
+    # None where the data set has no renderer
+    redraw: Callable[[Dialogue, np.ndarray], np.ndarray] | None = None
 
 
 def shapes64_exact(dialogue: Dialogue) -> bool:
@@ -68,6 +74,19 @@ def shapes64_redraw(dialogue: Dialogue, image: np.ndarray) -> np.ndarray:
     return fit_layout(scene, image).render()
 
 
-TARGET_RULES: dict[str, TargetRules] = {"shapes64": TargetRules(shapes64_exact, shapes64_redraw)}
+def corpus_exact(dialogue: Dialogue) -> bool:
+    """An emoji draw that names its style (`draw <caption> in <style> style`): the corpus holds
+    one image per concept and style, drawn as it is (emoji_dialogues: a draw's answer is never
+    augmented). Without a style the answer is one of the styles: the teacher's choice."""
+    if dialogue.task != "draw":
+        return False
+    prompt = dialogue.turns[0].parts[-1]
+    return isinstance(prompt, str) and NAMED_STYLE.search(prompt) is not None
+
+
+TARGET_RULES: dict[str, TargetRules] = {
+    "shapes64": TargetRules(shapes64_exact, shapes64_redraw),
+    "corpus": TargetRules(corpus_exact),
+}
 # --distill_targets: what each choice uses of a data set's rules
 TARGET_CHOICES = ("teacher", "exact", "redrawn")

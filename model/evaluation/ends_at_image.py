@@ -1,4 +1,4 @@
-"""Whether a Shapes64 model's image answers end at their image.
+"""Whether a model's image answers end at their image (Shapes64's, or a corpus model's draws).
 
 A package may declare `conversation.image_ends_answer` (docs/model-package.md): the worker then
 ends an answer at its image instead of reading the image back into the context to decode what
@@ -8,6 +8,8 @@ split are answered with room for a second image and the text budget, and every a
 says anything after its image (text, or another image) is counted.
 
     python -m model.evaluation.ends_at_image --ckpt=model/runs/conv5/slim.pt --split=val --n=100
+    python -m model.evaluation.ends_at_image --ckpt=packages/emoji64 --corpus=.cache/emoji/corpus/emoji-core.jsonl
+        (a corpus model: draws of n training cells and of the split's held-out cells)
 
 Exits 1 when any answer went on: model/ship.sh then leaves the declaration out.
 """
@@ -38,6 +40,7 @@ class EndsAtImageArgs:
     n: int = 100  # conversations of each kind: draws, edits (spread over the kinds), second turns
     steps: int | None = None  # denoising steps (default: the checkpoint's sampler)
     guidance: float | None = None  # guidance scale (default: the checkpoint's sampler)
+    corpus: str = ""  # a corpus model's manifest (model/data/corpus.py): its draws instead of Shapes64's
     out: str = ""  # a JSON file for the counts (empty: none)
 
 
@@ -61,6 +64,19 @@ def conversations(split: str, n: int) -> dict[str, list[list[Turn]]]:
     }
 
 
+def corpus_conversations(path: str, image_size: int, split: str, n: int) -> dict[str, list[list[Turn]]]:
+    """n draws of training cells and up to n of the split's held-out cells, in the training styles."""
+    from model.data.corpus import load_corpus
+    from model.data.examples import draw_text
+    from model.evaluation.eval_corpus import HELD_OUT_STYLE, sample, training_rows
+
+    corpus = load_corpus(path, image_size)
+    styles, seen = training_rows(corpus)
+    held = [i for i in corpus.indices(split) if corpus.styles[i] in styles and corpus.styles[i] != HELD_OUT_STYLE]
+    ask = lambda rows: [[Turn("user", [DRAW_PREFIX + draw_text(corpus.captions[i], corpus.styles[i])])] for i in rows]  # noqa: E731
+    return {"draw": ask(sample(seen, n, 7)), "draw_heldout": ask(sample(held, n, 8))}
+
+
 def went_on(parts: list) -> bool:
     """Anything after the answer's first image: text or another image."""
     images = [i for i, p in enumerate(parts) if not isinstance(p, str)]
@@ -73,7 +89,11 @@ def main(argv: list[str] | None = None) -> None:
     steps = args.steps or rt.diffusion.default_steps
     guidance = rt.diffusion.default_guidance if args.guidance is None else args.guidance
     report: dict = {"checkpoint": os.path.abspath(args.ckpt), "split": args.split, "steps": steps, "kinds": {}}
-    for kind, convs in conversations(args.split, args.n).items():
+    if args.corpus:
+        asked = corpus_conversations(args.corpus, rt.cfg.image_size, args.split, args.n)
+    else:
+        asked = conversations(args.split, args.n)
+    for kind, convs in asked.items():
         answers = answer_parts(rt, tok, convs, list(range(len(convs))), steps, guidance, max_images=2)
         with_image = [p for p in answers if any(not isinstance(x, str) for x in p)]
         report["kinds"][kind] = {

@@ -8,7 +8,10 @@ own weights run only the image being denoised (model/distill/split.py). Its pack
 student's denoise graphs (model.denoise.onnx and model.int8.denoise.onnx, which
 model/packaging/quantize.py cut from its export) and takes the teacher's serving graphs
 (model.onnx, model.int8.onnx) for every other call: prefill, text decode, reading an image. So
-what it says is the teacher's, to the bit. `graph.split_weights` tells the runtimes that a
+what it says is the teacher's, to the bit, and so is what the package declares of it: its
+`conversation` (templates and tasks: a student distilled on draws alone must not declare its
+pairs' mix) and its `data_card`. Only `conversation.image_ends_answer` stays the student's, as
+its export checked it on the pair (model/evaluation/ends_at_image.py). `graph.split_weights` tells the runtimes that a
 denoising step must run on a denoise graph. Refused unless the two are one shape, one tokenizer
 and one image layout, and the student has a denoise graph for each of the reader's precisions.
 """
@@ -60,6 +63,13 @@ def join_reader(package_dir: str, reader_dir: str) -> dict:
         os.replace(os.path.join(package_dir, ours + ".tmp"), os.path.join(package_dir, ours))
     manifest = {k: v for k, v in student.items() if k != "files"}
     manifest["graph"] = {**graph, "split_weights": True}
+    if "data_card" in reader:
+        manifest["data_card"] = reader["data_card"]
+    if "conversation" in reader:
+        conversation = {k: v for k, v in reader["conversation"].items() if k != "image_ends_answer"}
+        if student.get("conversation", {}).get("image_ends_answer"):
+            conversation["image_ends_answer"] = True
+        manifest["conversation"] = conversation
     return write_manifest(package_dir, manifest, list(student["files"]))
 
 

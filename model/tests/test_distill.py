@@ -256,3 +256,84 @@ def test_a_student_trains_to_denoise_on_the_readers_cache_and_keeps_the_reader(p
     assert any(not torch.equal(ck["model"][k].float(), teacher[k].float()) for k in teacher)
     rt, _ = load_runtime(os.path.join(out, "ckpt.pt"))
     assert isinstance(rt.model, SplitModel)
+
+
+DRAWS_ONLY = "draw=1,describe=0,edit=0,multi_turn=0,refuse=0"  # Shapes64's TRAIN_MIX, draws alone
+
+
+def test_pairs_of_a_task_mix_keep_it_and_train_only_with_the_same_mix(pairs, tmp_path):
+    import functools
+
+    from model.data.shapes64_dialogues import TRAIN_MIX
+    from model.train import distill_source
+
+    assert set(TRAIN_MIX) == {"draw", "describe", "edit", "multi_turn", "refuse"}
+    out = str(tmp_path)
+    make_pairs(
+        [
+            f"--teacher={TINY}",
+            "--conversations=shapes64",
+            f"--task_mix={DRAWS_ONLY}",
+            "--n=4",
+            "--steps=1",
+            f"--out={out}",
+        ]
+    )
+    meta, _ = load_pairs(out)
+    assert meta["task_mix"] == DRAWS_ONLY
+    cfg = ModelConfig.from_dict(load_checkpoint(TINY)["model_config"])
+    same = TrainConfig(conversations="shapes64", distill_pairs=out, task_mix=DRAWS_ONLY, distill_text_fraction=0.0)
+    source = distill_source(same, None, cfg, 2.0)
+    assert len(source) == 4 and all(source.pair(j).task == "draw" for j in source.kept)
+    # the same seeds give other dialogues under another mix: refused, either way round
+    with pytest.raises(SystemExit, match="made from"):
+        distill_source(dataclasses.replace(same, task_mix=""), None, cfg, 2.0)
+    with pytest.raises(SystemExit, match="made from"):
+        distill_source(dataclasses.replace(same, distill_pairs=pairs), None, cfg, 2.0)
+    # a text share from a mix with no text answers would never fill: refused
+    draws = functools.partial(
+        training_dialogues, mix={"draw": 1.0, "describe": 0, "edit": 0, "multi_turn": 0, "refuse": 0}
+    )
+    with pytest.raises(SystemExit, match="no text answers"):
+        DistillSource(out, draws, patch_size=8, text_fraction=0.25)
+
+
+def test_an_emoji_draw_that_names_its_style_is_exact_and_one_without_is_the_teachers_choice():
+    from model.data.corpus import Corpus
+    from model.data.emoji_dialogues import EmojiDialogues
+    from model.data.examples import augment
+    from model.distill.targets import TARGET_RULES
+
+    styles = ["google", "openmoji", "twitter"]
+    images, captions, cell_styles = [], [], []
+    for k, concept in enumerate(["cat", "red heart", "snake"]):
+        for j, style in enumerate(styles):
+            images.append(np.full((64, 64, 3), 10 * k + j, np.uint8))
+            captions.append(concept)
+            cell_styles.append(style)
+    corpus = Corpus(np.stack(images), captions, cell_styles, ["train"] * len(images))
+    source = EmojiDialogues(corpus, styles, augment, augment_fraction=0.5, style_free_fraction=0.5)
+    rules = TARGET_RULES["corpus"]
+    assert rules.redraw is None  # no renderer: `redrawn` is refused for a corpus
+    rng = random.Random(0)
+    answers: dict[str, set[int]] = {}
+    for _ in range(200):
+        d = source.dialogue("draw", rng)
+        prompt = d.turns[0].parts[0]
+        assert rules.exact(d) == prompt.endswith(" style"), prompt
+        answers.setdefault(prompt, set()).add(int(d.target_image[0, 0, 0]))
+    # the rule's premise: a prompt naming its style has one answer, one without has several
+    assert all(len(v) == 1 for p, v in answers.items() if p.endswith(" style"))
+    assert any(len(v) > 1 for p, v in answers.items() if not p.endswith(" style"))
+    assert not any(
+        rules.exact(source.dialogue(task, rng)) for task in ("describe", "restyle", "every_style", "multi_turn")
+    )
+
+
+def test_redrawn_targets_are_refused_for_a_data_set_without_a_renderer(pairs):
+    from model.distill.targets import TARGET_RULES
+
+    with pytest.raises(SystemExit, match="no renderer"):
+        DistillSource(
+            pairs, training_dialogues, patch_size=8, text_fraction=0.0, rules=TARGET_RULES["corpus"], redrawn=True
+        )

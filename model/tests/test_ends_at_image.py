@@ -42,3 +42,23 @@ def test_the_export_declares_it_only_from_a_passing_report_of_the_same_checkpoin
     assert image_ends_answer(write(image_ends_answer=False, went_on=3), str(tmp_path / "slim.pt")) is False
     with pytest.raises(SystemExit, match="checked"):
         image_ends_answer(write(image_ends_answer=True, went_on=0), str(tmp_path / "other.pt"))
+
+
+def test_a_corpus_models_check_asks_draws_of_training_cells_and_of_the_splits_held_out_cells(tmp_path):
+    from PIL import Image
+
+    from model.evaluation.ends_at_image import corpus_conversations
+
+    rows = []
+    for k, cap in enumerate(["red heart", "snake"]):
+        for style in ("google", "twitter"):
+            Image.new("RGB", (16, 16), (40 * k, 90, 200)).save(tmp_path / f"{k}-{style}.png")
+            split = "eval" if (cap, style) == ("snake", "twitter") else "train"
+            rows.append({"image": f"{k}-{style}.png", "caption": cap, "style": style, "split": split})
+    (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    asked = corpus_conversations(str(tmp_path / "corpus.jsonl"), 16, "eval", 5)
+    prompts = {kind: sorted(c[0].parts[0] for c in convs) for kind, convs in asked.items()}
+    assert prompts == {
+        "draw": ["draw red heart in google style", "draw red heart in twitter style", "draw snake in google style"],
+        "draw_heldout": ["draw snake in twitter style"],
+    }

@@ -18,7 +18,7 @@ from model.network.tokenizer import Tokenizer
 from model.network.transformer import ModelConfig, UnifiedModel
 from model.packaging.export import export_package
 from model.packaging.join_reader import join_reader
-from model.packaging.manifest import PackageError, load_manifest
+from model.packaging.manifest import PackageError, load_manifest, write_manifest
 from model.packaging.quantize import add_int8_variant
 from model.packaging.weights import load_checkpoint
 from model.sample import load_runtime
@@ -198,3 +198,28 @@ def test_joining_refuses_a_student_without_a_denoise_graph_or_of_another_shape(t
     add_int8_variant(str(tmp_path / "other"))
     with pytest.raises(PackageError, match="model.config"):
         join_reader(str(tmp_path / "other"), str(packages / "teacher"))
+
+
+def test_a_joined_package_declares_what_its_reader_reads_and_says(packages, tmp_path):
+    """A student distilled on draws alone must not declare its pairs' mix: the conversation and
+    the data card are the reader's; whether an answer ends at its image stays the student's check."""
+    teacher, student = tmp_path / "teacher", tmp_path / "student"
+    shutil.copytree(packages / "teacher", teacher)
+    shutil.copytree(packages / "student", student)
+
+    def rewrite(folder, change):
+        m = load_manifest(str(folder))
+        files = list(m.pop("files"))
+        change(m)
+        write_manifest(str(folder), m, files)
+
+    rewrite(teacher, lambda m: m.update(data_card={"name": "the teacher's data"}))
+    rewrite(student, lambda m: m["conversation"].update(tasks=["draw"], image_ends_answer=True))
+    rewrite(student, lambda m: m.update(data_card={"name": "the student's pairs"}))
+    reader = load_manifest(str(teacher))
+    joined = join_reader(str(student), str(teacher))
+    assert joined["data_card"] == {"name": "the teacher's data"}
+    assert joined["conversation"] == {**reader["conversation"], "image_ends_answer": True}
+    rewrite(student, lambda m: m["conversation"].pop("image_ends_answer"))
+    rewrite(teacher, lambda m: m["conversation"].update(image_ends_answer=True))
+    assert "image_ends_answer" not in join_reader(str(student), str(teacher))["conversation"]
