@@ -98,9 +98,16 @@ export class Emitter {
   async complete(run: JobRun): Promise<void> {
     const log = this.logFor(run);
     // The PNGs go beside the record writes still in flight: none of those names the last image
-    // (it enters the record with the success only), so nothing waits for the other.
-    await Promise.all([run.writes, this.putImages(run)]);
+    // (it enters the record with the success only), so nothing waits for the other. Nor does
+    // the success wait for them: it carries every checkpoint itself, and a `running` or
+    // progress write that lands after it leaves the terminal record alone (transitions.ts).
+    // A one-step image's `running` write is still in flight here, held up by the denoising
+    // call; waiting for it cost the answer a few ms. Unless the job's webhook wants `start` or
+    // `progress` events: those go out from their writes, so the success lands after them.
+    const ordered = wants(run.record, 'start') !== null || wants(run.record, 'progress') !== null;
+    await Promise.all([ordered ? run.writes : undefined, this.putImages(run)]);
     const { won, record } = await this.transition(run.id, toSucceeded(allCheckpoints(run), finalProgress(run)));
+    await run.writes; // never rejects (write() logs); a late write lands before the message goes
     if (won) {
       const { metrics } = this.deps;
       countJob(metrics, 'succeeded');

@@ -1,6 +1,8 @@
 /**
  * The job lifecycle: queued -> running -> succeeded | failed | canceled, with shortcuts
- * queued -> canceled | failed. Terminal states are final. Staying in a non-terminal state
+ * queued -> canceled | failed, and queued -> succeeded: a worker does not hold a job's answer
+ * back for its `running` write, which a one-step image can outrun (gpu-worker/emitter.ts
+ * `complete`; the late write then leaves the terminal record alone). Terminal states are final. Staying in a non-terminal state
  * is allowed (progress updates while running); going backwards never is, which is what
  * makes a redelivered message harmless once its job has moved on.
  */
@@ -12,7 +14,7 @@ export type JobStatus = z.infer<typeof JobStatus>;
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['succeeded', 'failed', 'canceled']);
 
 const NEXT: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
-  queued: ['queued', 'running', 'failed', 'canceled'],
+  queued: ['queued', 'running', 'succeeded', 'failed', 'canceled'],
   running: ['running', 'succeeded', 'failed', 'canceled'],
   succeeded: [],
   failed: [],

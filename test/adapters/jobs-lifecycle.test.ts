@@ -14,6 +14,7 @@ describe('job status transitions', () => {
   const allowed: Array<[JobStatus, JobStatus]> = [
     ['queued', 'queued'],
     ['queued', 'running'],
+    ['queued', 'succeeded'],
     ['queued', 'failed'],
     ['queued', 'canceled'],
     ['running', 'running'],

@@ -113,3 +113,59 @@ describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
     expect(Buffer.from((await png(ended))!).equals(Buffer.from((await png(went))!))).toBe(true);
   });
 });
+
+describe.skipIf(!hasTiny)("a one-step job's success and its running write", () => {
+  let runtime: OnnxModelRuntime;
+  let backend: Backend;
+  let worker: Worker | undefined;
+
+  beforeAll(async () => {
+    runtime = await createRuntime(TINY_DIR, { intraOpThreads: 1 });
+  });
+  afterAll(async () => {
+    await runtime?.close();
+  });
+  afterEach(async () => {
+    await worker?.stop(0);
+    worker = undefined;
+    await backend?.close();
+  });
+
+  it('answers without waiting for the running write, which then leaves the succeeded record alone', async () => {
+    backend = tempBackend();
+    // The running write is held (as a denoising call holds it up on the CPU) until the test lets it go.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const put = backend.files.put.bind(backend.files);
+    vi.spyOn(backend.files, 'put').mockImplementation(async (key, body, options) => {
+      if (key === 'jobs/fast.json' && JSON.parse(Buffer.from(body).toString('utf8')).status === 'running') await held;
+      return put(key, body, options);
+    });
+    await submit(backend, drawRecord(runtime, { id: 'fast', steps: 1 }));
+    worker = startTestWorker(backend, new ModelRunner(runtime), { visibilityTimeoutSeconds: 5 });
+    const done = await waitFor(async () => {
+      const r = await backend.jobs.get('fast');
+      return r?.status === 'succeeded' ? r : undefined;
+    }, 'the job to succeed while its running write is held');
+    expect(done.output[0]).toMatchObject({ type: 'image' });
+    release();
+    await waitFor(async () => ((await backend.queue.stats()).inFlight === 0 ? true : undefined), 'the message to go');
+    expect((await backend.jobs.get('fast'))?.status).toBe('succeeded');
+    expect(backend.store.statuses('fast')).toEqual(['queued', 'succeeded']); // the late write found it done and wrote nothing
+  });
+
+  it('still writes running first when the webhook wants the start event, which goes out before completed', async () => {
+    backend = tempBackend();
+    const sent = vi.spyOn(backend.queue, 'send');
+    await submit(backend, {
+      ...drawRecord(runtime, { id: 'watched', steps: 1 }),
+      webhook: { url: 'https://example.com/hook', events: ['start', 'completed'] },
+    });
+    worker = startTestWorker(backend, new ModelRunner(runtime), { visibilityTimeoutSeconds: 5 });
+    await waitFor(async () => ((await backend.jobs.get('watched'))?.status === 'succeeded' ? true : undefined), 'the job');
+    await waitFor(async () => ((await backend.queue.stats()).inFlight === 0 ? true : undefined), 'the message to go');
+    expect(backend.store.statuses('watched')).toEqual(['queued', 'running', 'succeeded']);
+    const ids = sent.mock.calls.map(([body]) => parseWebhookMessage(body)?.webhookId).filter((w) => w !== undefined);
+    expect(ids).toEqual(['msg_watched_start', 'msg_watched_completed']);
+  });
+});
