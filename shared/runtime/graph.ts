@@ -34,7 +34,7 @@ export interface GraphResult {
  * every session has a pool of its own (a worker runs two, the serving and the denoise graph;
  * the edge one a model), and a pool spinning after its call takes the cores the next call on the
  * other session needs. Measured on 2 cores (docs/performance.md): a denoising call after a
- * prefill took 6.6 to 11.8 ms with spinning, 6.1 to 6.5 without.
+ * prefill took 6.6 to 11.8 ms with spinning, 6.0 to 6.7 without.
  */
 export function sessionOptions(options: GraphOptions): ort.InferenceSession.SessionOptions {
   return {
