@@ -28,12 +28,14 @@ from model.cli import parse
 from model.packaging.manifest import PackageError, load_manifest, write_manifest
 
 MUST_MATCH = (("model", "config"), ("image",), ("rope",), ("tokenizer",))
+# What a manifest written before a field existed means by leaving it out
+DEFAULTS = {("rope",): {"image_gap": 0}}
 
 
 def field(manifest: dict, path: tuple[str, ...]):
     for key in path:
         manifest = manifest.get(key, {})
-    return manifest
+    return {**DEFAULTS[path], **manifest} if path in DEFAULTS else manifest
 
 
 def join_reader(package_dir: str, reader_dir: str) -> dict:

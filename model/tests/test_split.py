@@ -200,18 +200,20 @@ def test_joining_refuses_a_student_without_a_denoise_graph_or_of_another_shape(t
         join_reader(str(tmp_path / "other"), str(packages / "teacher"))
 
 
+def rewrite(folder, change):
+    """Changes a package's manifest in place (its files' hashes written again)."""
+    m = load_manifest(str(folder))
+    files = list(m.pop("files"))
+    change(m)
+    write_manifest(str(folder), m, files)
+
+
 def test_a_joined_package_declares_what_its_reader_reads_and_says(packages, tmp_path):
     """A student distilled on draws alone must not declare its pairs' mix: the conversation and
     the data card are the reader's; whether an answer ends at its image stays the student's check."""
     teacher, student = tmp_path / "teacher", tmp_path / "student"
     shutil.copytree(packages / "teacher", teacher)
     shutil.copytree(packages / "student", student)
-
-    def rewrite(folder, change):
-        m = load_manifest(str(folder))
-        files = list(m.pop("files"))
-        change(m)
-        write_manifest(str(folder), m, files)
 
     rewrite(teacher, lambda m: m.update(data_card={"name": "the teacher's data"}))
     rewrite(student, lambda m: m["conversation"].update(tasks=["draw"], image_ends_answer=True))
@@ -223,3 +225,16 @@ def test_a_joined_package_declares_what_its_reader_reads_and_says(packages, tmp_
     rewrite(student, lambda m: m["conversation"].pop("image_ends_answer"))
     rewrite(teacher, lambda m: m["conversation"].update(image_ends_answer=True))
     assert "image_ends_answer" not in join_reader(str(student), str(teacher))["conversation"]
+
+
+def test_a_reader_written_before_rope_image_gap_existed_joins_a_student_without_a_gap(packages, tmp_path):
+    teacher, student = tmp_path / "teacher", tmp_path / "student"
+    shutil.copytree(packages / "teacher", teacher)
+    shutil.copytree(packages / "student", student)
+
+    rewrite(teacher, lambda m: m["rope"].pop("image_gap", None))  # an older export: no gap, so none
+    rewrite(student, lambda m: m["rope"].update(image_gap=0))
+    assert join_reader(str(student), str(teacher))["graph"]["split_weights"] is True
+    rewrite(student, lambda m: m["rope"].update(image_gap=40))
+    with pytest.raises(PackageError, match="rope"):
+        join_reader(str(student), str(teacher))
