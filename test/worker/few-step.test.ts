@@ -112,24 +112,6 @@ describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
     const png = async (r: typeof went) => (await backend.store.get((r.output[0] as { key: string }).key))?.body;
     expect(Buffer.from((await png(ended))!).equals(Buffer.from((await png(went))!))).toBe(true);
   });
-});
-
-describe.skipIf(!hasTiny)("a one-step job's success and its running write", () => {
-  let runtime: OnnxModelRuntime;
-  let backend: Backend;
-  let worker: Worker | undefined;
-
-  beforeAll(async () => {
-    runtime = await createRuntime(TINY_DIR, { intraOpThreads: 1 });
-  });
-  afterAll(async () => {
-    await runtime?.close();
-  });
-  afterEach(async () => {
-    await worker?.stop(0);
-    worker = undefined;
-    await backend?.close();
-  });
 
   it('answers without waiting for the running write, which then leaves the succeeded record alone', async () => {
     backend = tempBackend();
