@@ -1,5 +1,6 @@
 """Shapes64 edits and conversations: the edit grammar, the multi-turn layout, the training batch."""
 
+import json
 import random
 
 import numpy as np
@@ -197,7 +198,7 @@ def test_task_mix_replaces_named_shares_and_must_add_up_to_one():
     assert tasks.count("multi_turn") == 30 and tasks.count("edit") == 25 and tasks.count("draw") == 33
 
 
-def test_task_mix_is_checked_by_train_and_refused_with_pairs(tmp_path):
+def test_task_mix_is_checked_by_train_and_must_be_the_mix_of_the_pairs(tmp_path):
     from model.train import TrainConfig, conversation_source, distill_source
 
     with pytest.raises(SystemExit, match="--task_mix: task shares add up"):
@@ -207,5 +208,9 @@ def test_task_mix_is_checked_by_train_and_refused_with_pairs(tmp_path):
     with pytest.raises(SystemExit, match="needs --conversations"):
         conversation_source(TrainConfig(task_mix="multi_turn=0.30,edit=0.25"))
     cfg = TrainConfig(conversations="shapes64", task_mix="multi_turn=0.30,edit=0.25", distill_pairs=str(tmp_path))
-    with pytest.raises(SystemExit, match="pairs were made from"):
+    with pytest.raises(SystemExit, match="no meta.json"):
+        distill_source(cfg, None, None, 2.0)
+    # pairs made from the plain mix: the same seeds would give other dialogues under this one
+    (tmp_path / "meta.json").write_text(json.dumps({"conversations": "shapes64", "corpus": "", "task_mix": ""}))
+    with pytest.raises(SystemExit, match="was made from"):
         distill_source(cfg, None, None, 2.0)

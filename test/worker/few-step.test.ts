@@ -1,7 +1,8 @@
 /**
  * Few steps on the worker (issue 30): progress writes and progress webhooks follow the job's
  * own step count (packages/tiny at 1 and 2 steps), and a package whose manifest declares its
- * guidance fixed runs no unconditional row, with no special case in the worker.
+ * guidance fixed runs no unconditional row, with no special case in the worker; a one-step
+ * job's answer does not wait for its `running` write, unless its webhook wants `start`.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ModelRunner } from '../../gpu-worker/model-runner.js';
