@@ -23,11 +23,14 @@ from collections.abc import Callable
 import numpy as np
 
 from model.data.dialogues import Dialogue
+from model.data.examples import STYLE_TEMPLATE
 from model.data.shapes64 import EDGES, SIZE, Scene
 from model.data.shapes64_edits import instruction_kind
 from model.evaluation.evaluate_conversations import scene_from_caption
 
-NAMED_STYLE = re.compile(" in [a-z0-9_-]+ style$")  # examples.STYLE_TEMPLATE's ending
+# The ending of a draw that names its style: examples.STYLE_TEMPLATE after its caption
+_AFTER_CAPTION, _AFTER_STYLE = STYLE_TEMPLATE.split("{caption}")[1].split("{style}")
+NAMED_STYLE = re.compile(re.escape(_AFTER_CAPTION) + r"[a-z0-9_-]+" + re.escape(_AFTER_STYLE) + "$")
 OFFSETS = range(-2, 3)  # the card's jitter of an object's centre, in pixels
 MARGIN = 4  # pixels around a cell that its object can reach (a large one, jittered)
 

@@ -68,11 +68,11 @@ def corpus_conversations(path: str, image_size: int, split: str, n: int) -> dict
     """n draws of training cells and up to n of the split's held-out cells, in the training styles."""
     from model.data.corpus import load_corpus
     from model.data.examples import draw_text
-    from model.evaluation.eval_corpus import HELD_OUT_STYLE, sample, training_rows
+    from model.evaluation.eval_corpus import held_out_cells, sample, training_rows
 
     corpus = load_corpus(path, image_size)
-    styles, seen = training_rows(corpus)
-    held = [i for i in corpus.indices(split) if corpus.styles[i] in styles and corpus.styles[i] != HELD_OUT_STYLE]
+    _, seen = training_rows(corpus)
+    held = held_out_cells(corpus, split)
     ask = lambda rows: [[Turn("user", [DRAW_PREFIX + draw_text(corpus.captions[i], corpus.styles[i])])] for i in rows]  # noqa: E731
     return {"draw": ask(sample(seen, n, 7)), "draw_heldout": ask(sample(held, n, 8))}
 

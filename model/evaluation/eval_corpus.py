@@ -127,6 +127,12 @@ def training_rows(corpus: Corpus) -> tuple[list[str], list[int]]:
     return styles, [i for i in corpus.indices("train") if corpus.styles[i] in styles]
 
 
+def held_out_cells(corpus: Corpus, split: str) -> list[int]:
+    """The split's rows in a training style: concept x style cells never trained on."""
+    styles, _ = training_rows(corpus)
+    return [i for i in corpus.indices(split) if corpus.styles[i] in styles]
+
+
 def draw_rows(
     rt: Runtime, tok: Tokenizer, corpus: Corpus, rows: list[int], steps: int, guidance: float, batch: int = 32
 ) -> np.ndarray:
@@ -162,7 +168,7 @@ def evaluate_corpus(
     each set (0: all); `rank_n` caps the held-out images whose captions are ranked (0: as n)."""
     pools = pools or Pools(corpus)
     training_styles, train_rows = training_rows(corpus)
-    held_cells = [i for i in corpus.indices(split) if corpus.styles[i] in training_styles]
+    held_cells = held_out_cells(corpus, split)
     fluent = corpus.indices("eval", HELD_OUT_STYLE) if split == "eval" else []
     results: dict = {}
     t0 = time.time()
