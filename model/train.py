@@ -122,6 +122,9 @@ class TrainConfig:
     # before the image: dialogue_batch.decided_by_context) get t from U(high_noise_from, 1) (1: off)
     high_noise_from: float = 1.0
     high_noise_share: float = 0.5
+    # ... and this share of the plain one-turn draws too: the draws' own top levels, which a
+    # conversation run's new formats take capacity from (docs/conversations.md)
+    high_noise_draw_share: float = 0.0
     # shapes64 conversations: relative weights of edit kinds, "move=3" (the rest 1; empty: uniform)
     edit_weights: str = ""
     # conversations: tasks' shares of a batch, "multi_turn=0.3,edit=0.25" (the rest as the data
@@ -441,8 +444,9 @@ def conversation_source(tcfg: TrainConfig, corpus=None):
         raise SystemExit("--task_mix shares out a conversation mix: it needs --conversations")
     if not tcfg.conversations:
         return None
-    if not 0 <= tcfg.high_noise_share <= 1:
-        raise SystemExit(f"--high_noise_share={tcfg.high_noise_share}: a share of the rows, from 0 to 1")
+    for name in ("high_noise_share", "high_noise_draw_share"):
+        if not 0 <= getattr(tcfg, name) <= 1:
+            raise SystemExit(f"--{name}={getattr(tcfg, name)}: a share of the rows, from 0 to 1")
     if tcfg.conversations == "shapes64":
         from model.data import shapes64_dialogues
         from model.data.shapes64_edits import parse_edit_weights

@@ -45,8 +45,10 @@ def make_dialogue_batch(
     t_all = sample_t(len(dialogues), dcfg, gen)
     # An answer whose image is more than a one-turn draw is decided at high noise (see
     # decided_by_context): high_noise_share of those rows get t from U(high_noise_from, 1),
-    # which the logit-normal rarely draws.
-    high = torch.rand(len(dialogues), generator=gen) < tcfg.high_noise_share
+    # which the logit-normal rarely draws; high_noise_draw_share of the plain draws too, so
+    # that the draws keep the top levels the new formats share with them.
+    u = torch.rand(len(dialogues), generator=gen)
+    high, high_draw = u < tcfg.high_noise_share, u < tcfg.high_noise_draw_share
     t_high = tcfg.high_noise_from + (1 - tcfg.high_noise_from) * torch.rand(len(dialogues), generator=gen)
     drop = torch.rand(len(dialogues), generator=gen) < tcfg.cond_dropout
     clean_draw = torch.rand(len(dialogues), generator=gen) < tcfg.clean_draw_fraction
@@ -58,7 +60,8 @@ def make_dialogue_batch(
         else:
             x0 = to_patches(target)
             noise = torch.randn(x0.shape, generator=gen).numpy()
-            copies = high[i] and tcfg.high_noise_from < 1 and decided_by_context(d)
+            by_context = decided_by_context(d)
+            copies = tcfg.high_noise_from < 1 and bool(high[i] if by_context else high_draw[i])
             t = 0.0 if clean_draw[i] else float(t_high[i] if copies else t_all[i])
             dropped = bool(drop[i])
             if d.noise is not None:  # a distillation pair: its own noise, one of its levels, the condition kept

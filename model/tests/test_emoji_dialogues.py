@@ -173,3 +173,12 @@ def test_high_noise_levels_go_to_answers_decided_by_their_context(source):
     high = torch.tensor([decided_by_context(d) for d in dialogues])
     assert (levels[high] >= 0.9).all()
     assert (levels[~high] < 0.9).float().mean() > 0.5  # the draws' own levels, mostly lower
+
+    # With a draw share, the plain draws get the top levels too (all of them at 1).
+    tcfg = TrainConfig(high_noise_from=0.9, high_noise_share=0.0, high_noise_draw_share=1.0, clean_draw_fraction=0.0)
+    b, *_ = make_dialogue_batch(
+        tok, ModelConfig(), DiffusionConfig(), tcfg, dialogues, torch.Generator().manual_seed(0), pixel_weights
+    )
+    levels = b.noise_level.max(dim=1).values
+    assert (levels[~high] >= 0.9).all()
+    assert (levels[high] < 0.9).float().mean() > 0.5
