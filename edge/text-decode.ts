@@ -19,10 +19,10 @@ export interface DecodedText {
 /** Decodes with the named model (a name the app has already checked against its registry). */
 export type TextDecodeFn = (model: string, segments: readonly Segment[], options: TextDecodeOptions) => Promise<DecodedText>;
 
-/** One decode on `runtime`, on the calling thread. */
+/** One decode on `runtime`, on the calling thread; its cache is dropped (the worker prefills the stored context itself). */
 export async function decodeText(runtime: ModelRuntime, segments: readonly Segment[], options: TextDecodeOptions): Promise<DecodedText> {
   const cache = await runtime.prefill(segments);
-  const { ids, text, stop } = await runtime.decodeText(cache, options);
+  const { ids, text, stop } = await runtime.decodeText(cache, { ...options, cacheStop: false });
   return { ids, text, stop };
 }
 

@@ -35,6 +35,11 @@ export interface EmitterDeps {
 
 type Mutation = (current: JobRecord) => JobRecord | null;
 
+/** A job whose webhook wants `start` or `progress` events: its writes go out in order, each event from its own. */
+function ordersItsWrites(record: JobRecord): boolean {
+  return wants(record, 'start') !== null || wants(record, 'progress') !== null;
+}
+
 export class Emitter {
   constructor(private readonly deps: EmitterDeps) {}
 
@@ -42,8 +47,21 @@ export class Emitter {
     return this.deps.logger.child({ jobId: run.id, requestId: run.requestId, ...(run.model !== undefined ? { model: run.model } : {}) });
   }
 
-  /** Queued (or running from an earlier attempt) -> running from step 0; the `start` webhook event. */
+  /**
+   * Admitted: a job whose webhook wants `start` or `progress` events is marked running now, so
+   * that they go out in order. Any other is marked at its first step with more to come
+   * (markRunning): a job that ends in one step goes queued -> succeeded with one record write,
+   * where a `running` write issued before its only denoising call would sit behind the call
+   * (onnxruntime-node computes on this thread) and then race the success for the record.
+   */
+  admitted(run: JobRun): void {
+    if (ordersItsWrites(run.record)) this.markRunning(run);
+  }
+
+  /** Queued (or running from an earlier attempt) -> running at the current step; the `start` webhook event. */
   markRunning(run: JobRun): void {
+    run.markedRunning = true;
+    run.lastProgressAt = this.deps.now();
     this.write(run, toRunning(progressOf(run)), (record) =>
       record.status === 'running' ? this.webhook(record, 'start') : Promise.resolve(),
     );
@@ -101,12 +119,10 @@ export class Emitter {
     // (it enters the record with the success only), so nothing waits for the other. Nor does
     // the success wait for them: it carries every checkpoint itself, and a `running` or
     // progress write that lands after it leaves the terminal record alone (transitions.ts).
-    // A one-step image's `running` write is still in flight here, held up by the denoising
-    // call; waiting for it cost the answer a few ms. Unless the job's webhook wants `start` or
-    // `progress` events: those go out from their writes, so the success lands after them.
-    const ordered = wants(run.record, 'start') !== null || wants(run.record, 'progress') !== null;
-    await Promise.all([ordered ? run.writes : undefined, this.putImages(run)]);
-    const { won, record } = await this.transition(run.id, toSucceeded(allCheckpoints(run), finalProgress(run)));
+    // Unless the job's webhook wants `start` or `progress` events: those go out from their
+    // writes, so the success lands after them.
+    await Promise.all([ordersItsWrites(run.record) ? run.writes : undefined, this.putImages(run)]);
+    const { won, record } = await this.transition(run, toSucceeded(allCheckpoints(run), finalProgress(run)));
     await run.writes; // never rejects (write() logs); a late write lands before the message goes
     if (won) {
       const { metrics } = this.deps;
@@ -126,7 +142,7 @@ export class Emitter {
 
   async cancel(run: JobRun): Promise<void> {
     await run.writes.catch(() => {});
-    const { won, record } = await this.transition(run.id, toCanceled());
+    const { won, record } = await this.transition(run, toCanceled());
     if (won) {
       countJob(this.deps.metrics, 'canceled');
       this.deps.metrics.jobLatency.observe({}, (this.deps.now() - run.message.sentAt) / 1000);
@@ -139,7 +155,7 @@ export class Emitter {
   /** A permanent failure of this job (its input, not the worker): fail it now, no retry. */
   async fail(run: JobRun, error: JobError): Promise<void> {
     await run.writes.catch(() => {});
-    const { won, record } = await this.transition(run.id, toFailed(error));
+    const { won, record } = await this.transition(run, toFailed(error));
     if (won) countJob(this.deps.metrics, 'failed');
     this.logFor(run).warn({ error }, won ? 'job failed' : 'job already finished');
     await this.completedWebhook(record);
@@ -200,7 +216,8 @@ export class Emitter {
     run.writes = run.writes
       .then(async () => {
         await before?.();
-        const record = await this.deps.jobs.update(run.id, mutate);
+        run.version = await this.deps.jobs.updateFrom(run.id, run.version, mutate);
+        const record = run.version.value;
         if (isTerminal(record.status)) run.stop ??= 'terminal';
         else if (after) await after(record);
       })
@@ -208,14 +225,14 @@ export class Emitter {
   }
 
   /** update() may call the mutation again after a lost race: the last call decides. */
-  private async transition(id: string, mutate: Mutation): Promise<{ won: boolean; record: JobRecord }> {
+  private async transition(run: JobRun, mutate: Mutation): Promise<{ won: boolean; record: JobRecord }> {
     let won = false;
-    const record = await this.deps.jobs.update(id, (current) => {
+    run.version = await this.deps.jobs.updateFrom(run.id, run.version, (current) => {
       const next = mutate(current);
       won = next !== null;
       return next;
     });
-    return { won, record };
+    return { won, record: run.version.value };
   }
 
   /** Every image this attempt made and has not stored yet, as a PNG at its output key. */

@@ -268,7 +268,7 @@ export class Engine {
     }
     // A job to cancel or fail keeps the model its record names (the default for a record older than several models).
     const model = intake.kind === 'run' ? intake.model : (intake.record.model ?? this.served.names[0]!);
-    const run = newJobRun(message, intake.record, intake.requestId, model);
+    const run = newJobRun(message, { value: intake.record, etag: intake.etag }, intake.requestId, model);
     if (intake.kind === 'cancel') {
       this.track(run, this.emitter.cancel(run));
       return;
@@ -317,7 +317,7 @@ export class Engine {
     return runner;
   }
 
-  /** Into the running set: prefill its context once, draw its noise, mark it running. */
+  /** Into the running set: prefill its context once, draw its noise (marked running now or after its first step: Emitter.admitted). */
   private async admit(run: JobRun): Promise<void> {
     const now = this.opts.now();
     run.admittedAt = now;
@@ -328,7 +328,7 @@ export class Engine {
       run.cond = await runner.prefill(segments);
       run.x = runner.noise(run.record.params.seed, run.image);
       run.step = 0;
-      this.emitter.markRunning(run);
+      this.emitter.admitted(run);
     } catch (err) {
       this.leave(run);
       if (err instanceof ImageInputError) this.track(run, this.emitter.fail(run, { code: 'invalid_input', message: err.message }));
@@ -417,6 +417,7 @@ export class Engine {
         run.image += 1;
         run.step = 0;
         run.x = runner.noise(params.seed, run.image);
+        if (!run.markedRunning) this.emitter.markRunning(run); // a checkpoint is a running record's
         this.emitter.checkpoint(run);
         return;
       }
@@ -429,10 +430,11 @@ export class Engine {
     this.track(run, this.emitter.complete(run));
   }
 
-  /** Between steps: a throttled progress write and cancel check, neither awaited. */
+  /** Between steps: the `running` write after the first, then throttled progress writes; a cancel check. None awaited. */
   private afterStep(run: JobRun): void {
     const now = this.opts.now();
-    if (now - run.lastProgressAt >= this.opts.progressIntervalMs) this.emitter.progress(run);
+    if (!run.markedRunning) this.emitter.markRunning(run);
+    else if (now - run.lastProgressAt >= this.opts.progressIntervalMs) this.emitter.progress(run);
     if (!run.cancelCheckInFlight && now - run.lastCancelCheckAt >= this.opts.cancelCheckMs) {
       run.cancelCheckInFlight = true;
       run.lastCancelCheckAt = now;

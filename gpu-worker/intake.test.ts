@@ -20,9 +20,9 @@ function jobsWith(marker: () => Promise<boolean>) {
   const asked: string[] = [];
   let answer: (r: JobRecord | null) => void = () => {};
   const jobs = {
-    get: () => {
+    read: () => {
       asked.push('record');
-      return new Promise<JobRecord | null>((resolve) => (answer = resolve));
+      return new Promise<{ value: JobRecord; etag: string } | null>((resolve) => (answer = (r) => resolve(r && { value: r, etag: 'e1' })));
     },
     isCancelRequested: () => {
       asked.push('cancel marker');
@@ -39,7 +39,8 @@ describe('classify', () => {
     await Promise.resolve();
     expect([...asked].sort()).toEqual(['cancel marker', 'record']); // both asked before the record came back
     answer(record);
-    expect(await verdict).toMatchObject({ kind: 'run', jobId: 'gen_1', model: 'tiny' });
+    // The record's etag comes with it: the worker's first write names it without reading again.
+    expect(await verdict).toMatchObject({ kind: 'run', jobId: 'gen_1', model: 'tiny', etag: 'e1' });
   });
 
   it('cancels a job whose marker is there, and fails the read when the marker cannot be read', async () => {

@@ -11,16 +11,17 @@ import type { JobRepository } from '../shared/jobs/repository.js';
 import { isTerminal } from '../shared/jobs/status.js';
 import type { ReceivedMessage } from '../shared/ports/queue.js';
 import type { JobRecord } from '../shared/schemas/job.js';
+import type { VersionedJson } from '../shared/store/json-object.js';
 import { isWebhookBody, parseWebhookMessage, type WebhookMessage } from '../shared/webhooks/message.js';
 
 export type Intake =
-  | { kind: 'run'; jobId: string; requestId: string; record: JobRecord; model: string }
+  | { kind: 'run'; jobId: string; requestId: string; record: JobRecord; etag: string; model: string }
   /** Finished already: delete the message, do nothing else. */
   | { kind: 'done'; jobId: string; requestId: string; record: JobRecord }
   /** Its cancel marker is set: mark canceled, delete the message. */
-  | { kind: 'cancel'; jobId: string; requestId: string; record: JobRecord }
+  | { kind: 'cancel'; jobId: string; requestId: string; record: JobRecord; etag: string }
   /** Can never run here: mark it failed with this error, delete the message. */
-  | { kind: 'fail'; jobId: string; requestId: string; record: JobRecord; error: JobError }
+  | { kind: 'fail'; jobId: string; requestId: string; record: JobRecord; etag: string; error: JobError }
   /** A webhook event to deliver (shared/webhooks/deliver.ts). */
   | { kind: 'webhook'; webhook: WebhookMessage }
   /** Cannot be handled: leave it (not deleted) so that it reaches the dead-letter queue. */
@@ -50,22 +51,24 @@ export async function classify(message: ReceivedMessage, jobs: JobRepository<Job
     (requested) => ({ requested }),
     (err: unknown) => ({ err }),
   );
-  let record: JobRecord | null;
+  let version: VersionedJson<JobRecord> | null;
   try {
-    record = await jobs.get(jobId);
+    version = await jobs.read(jobId);
   } catch (err) {
     // A record that does not parse will not parse on the next try either.
     if (isDataError(err)) return { kind: 'poison', reason: 'the job record is unreadable', jobId, requestId, err };
     throw err;
   }
-  if (!record) return { kind: 'poison', reason: 'no job record for this message', jobId, requestId };
+  if (!version) return { kind: 'poison', reason: 'no job record for this message', jobId, requestId };
+  // The record's etag goes with it: the worker's first write names it without a read (JobRepository.updateFrom).
+  const { value: record, etag } = version;
   if (isTerminal(record.status)) return { kind: 'done', jobId, requestId, record };
   const marker = await cancel;
   if ('err' in marker) throw marker.err;
-  if (marker.requested) return { kind: 'cancel', jobId, requestId, record };
+  if (marker.requested) return { kind: 'cancel', jobId, requestId, record, etag };
   if (messageModel !== undefined && record.model !== undefined && messageModel !== record.model) {
     const error = { code: 'invalid_job', message: `the queue message names model ${messageModel} but the job record ${record.model}` };
-    return { kind: 'fail', jobId, requestId, record, error };
+    return { kind: 'fail', jobId, requestId, record, etag, error };
   }
   const model = record.model ?? messageModel ?? served.names[0]!;
   if (!served.names.includes(model)) {
@@ -73,9 +76,9 @@ export async function classify(message: ReceivedMessage, jobs: JobRepository<Job
       code: 'model_not_served',
       message: `the job asks for model ${model}, which this worker does not serve (it serves: ${served.names.join(', ')})`,
     };
-    return { kind: 'fail', jobId, requestId, record, error };
+    return { kind: 'fail', jobId, requestId, record, etag, error };
   }
-  return { kind: 'run', jobId, requestId, record, model };
+  return { kind: 'run', jobId, requestId, record, etag, model };
 }
 
 function isDataError(err: unknown): boolean {

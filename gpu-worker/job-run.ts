@@ -6,6 +6,7 @@
 import type { ReceivedMessage } from '../shared/ports/queue.js';
 import type { KvCache } from '../shared/runtime/index.js';
 import type { JobRecord } from '../shared/schemas/job.js';
+import type { VersionedJson } from '../shared/store/json-object.js';
 import { type Checkpoint, imagesIn } from './checkpoint.js';
 import type { Progress } from './transitions.js';
 
@@ -20,6 +21,8 @@ export interface JobRun {
   /** The latest delivery of its message (heartbeats and the final delete use it). */
   message: ReceivedMessage;
   readonly record: JobRecord;
+  /** The record as this attempt last read or wrote it, with its etag: where its next write starts (JobRepository.updateFrom). */
+  version: VersionedJson<JobRecord>;
   /** When it entered the running set (ms). */
   admittedAt?: number;
   /** Context ending in `<boi>` of the image being made. */
@@ -47,6 +50,8 @@ export interface JobRun {
   stop?: StopReason;
   /** The cancel marker was seen (acted on at the next tick). */
   cancelRequested: boolean;
+  /** This attempt's `running` write is issued (Emitter.markRunning). */
+  markedRunning: boolean;
   lastProgressAt: number;
   lastCancelCheckAt: number;
   cancelCheckInFlight: boolean;
@@ -55,7 +60,8 @@ export interface JobRun {
   progressPending: boolean;
 }
 
-export function newJobRun(message: ReceivedMessage, record: JobRecord, requestId: string, model: string): JobRun {
+export function newJobRun(message: ReceivedMessage, version: VersionedJson<JobRecord>, requestId: string, model: string): JobRun {
+  const record = version.value;
   // An earlier attempt's checkpoints are kept: resume after the last image the record holds.
   const firstImage = imagesIn(record);
   return {
@@ -64,6 +70,7 @@ export function newJobRun(message: ReceivedMessage, record: JobRecord, requestId
     model,
     message,
     record,
+    version,
     step: 0,
     image: firstImage,
     firstImage,
@@ -72,6 +79,7 @@ export function newJobRun(message: ReceivedMessage, record: JobRecord, requestId
     storedImages: new Set(),
     tokensUsed: record.tokens_used,
     cancelRequested: false,
+    markedRunning: false,
     lastProgressAt: 0,
     lastCancelCheckAt: 0,
     cancelCheckInFlight: false,

@@ -6,8 +6,8 @@
  */
 import type { z } from 'zod';
 import { type ObjectStore, PreconditionFailedError } from '../ports/store.js';
-import { conditionalUpdate, UpdateConflictError } from '../store/conditional-update.js';
-import { encodeJson, JSON_CONTENT_TYPE, readJsonObject } from '../store/json-object.js';
+import { UpdateConflictError, versionedUpdate } from '../store/conditional-update.js';
+import { encodeJson, JSON_CONTENT_TYPE, readJsonObject, type VersionedJson } from '../store/json-object.js';
 import { cancelKey, JobRecordBase, jobKey } from './record.js';
 import { isTransitionAllowed, type JobStatus } from './status.js';
 
@@ -91,7 +91,12 @@ export class JobRepository<T extends JobRecordBase = JobRecordBase> {
   }
 
   async get(id: string): Promise<T | null> {
-    return (await readJsonObject(this.store, jobKey(id), this.schema))?.value ?? null;
+    return (await this.read(id))?.value ?? null;
+  }
+
+  /** The record with its etag: the version a later updateFrom() starts from. */
+  async read(id: string): Promise<VersionedJson<T> | null> {
+    return readJsonObject(this.store, jobKey(id), this.schema);
   }
 
   /**
@@ -101,9 +106,17 @@ export class JobRepository<T extends JobRecordBase = JobRecordBase> {
    * status would go backwards or leave a terminal state, JobNotFoundError for an unknown id.
    */
   async update(id: string, mutate: JobMutation<T>): Promise<T> {
+    return (await this.updateFrom(id, undefined, mutate)).value;
+  }
+
+  /**
+   * update() from the version the caller holds (its last read() or updateFrom()): when nobody
+   * wrote since, the write goes without a read first. Answers the version it leaves, for the next.
+   */
+  async updateFrom(id: string, from: VersionedJson<T> | undefined, mutate: JobMutation<T>): Promise<VersionedJson<T>> {
     try {
-      const update = { key: jobKey(id), schema: this.schema, maxAttempts: this.maxAttempts };
-      return await conditionalUpdate(this.store, update, (current) => {
+      const update = { key: jobKey(id), schema: this.schema, maxAttempts: this.maxAttempts, ...(from ? { from } : {}) };
+      const { version } = await versionedUpdate(this.store, update, (current) => {
         if (!current) throw new JobNotFoundError(id);
         // A clone: what is answered when `mutate` declines must be the record as stored.
         const proposed = mutate(structuredClone(current));
@@ -111,6 +124,8 @@ export class JobRepository<T extends JobRecordBase = JobRecordBase> {
         const next = this.validateNext(current, proposed);
         return { write: next, result: next };
       });
+      if (!version) throw new JobNotFoundError(id); // the change throws first; this satisfies the type
+      return version;
     } catch (err) {
       if (err instanceof UpdateConflictError) throw new JobUpdateConflictError(id, err.attempts);
       throw err;

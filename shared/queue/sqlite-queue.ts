@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { type JobQueue, MessageNotInFlightError, type ReceivedMessage, type ReceiveOptions, type SendOptions } from '../ports/queue.js';
 import { sleep } from './sleep.js';
+import { withoutWaitingForDisk } from './sqlite-sync.js';
 
 const QueueName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'queue names are 1-80 of [A-Za-z0-9_-]');
 
@@ -61,7 +62,8 @@ function openDb(config: ResolvedConfig): SharedDb {
   mkdirSync(dirname(config.path), { recursive: true });
   const db = new Database(config.path, { timeout: config.busyTimeoutMs });
   db.pragma('journal_mode = WAL');
-  // FULL: a committed send or delete survives a power loss, not only a process crash.
+  // FULL: a committed send survives a power loss, not only a process crash (a receive, a
+  // visibility change and a delete run at NORMAL: sqlite-sync.ts).
   db.pragma('synchronous = FULL');
   db.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
   db.exec(`
@@ -146,29 +148,29 @@ export class SqliteQueue implements JobQueue {
     );
     const toDlq = db.prepare('UPDATE messages SET queue = ?, visible_at = ?, receipt = NULL WHERE id = ?');
     const take = db.prepare('UPDATE messages SET receive_count = ?, visible_at = ?, receipt = ? WHERE id = ?');
-    return db
-      .transaction((): ReceivedMessage[] => {
-        const out: ReceivedMessage[] = [];
-        // Loop because moving a message to the dead-letter queue frees a slot in the batch.
-        while (out.length < max) {
-          const now = Date.now();
-          const rows = pick.all(this.config.queueName, now, max - out.length);
-          if (rows.length === 0) break;
-          for (const row of rows) {
-            if (this.redrive && row.receive_count >= this.redrive.maxReceiveCount) {
-              // SQS keeps the receive count when it moves a message; so do we.
-              toDlq.run(this.redrive.target, now, row.id);
-              continue;
-            }
-            const receiptHandle = `${row.id}:${randomUUID()}`;
-            const receiveCount = row.receive_count + 1;
-            take.run(receiveCount, now + visibilityMs, receiptHandle, row.id);
-            out.push({ messageId: row.id, receiptHandle, body: row.body, receiveCount, sentAt: row.sent_at });
+    const receive = db.transaction((): ReceivedMessage[] => {
+      const out: ReceivedMessage[] = [];
+      // Loop because moving a message to the dead-letter queue frees a slot in the batch.
+      while (out.length < max) {
+        const now = Date.now();
+        const rows = pick.all(this.config.queueName, now, max - out.length);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          if (this.redrive && row.receive_count >= this.redrive.maxReceiveCount) {
+            // SQS keeps the receive count when it moves a message; so do we.
+            toDlq.run(this.redrive.target, now, row.id);
+            continue;
           }
+          const receiptHandle = `${row.id}:${randomUUID()}`;
+          const receiveCount = row.receive_count + 1;
+          take.run(receiveCount, now + visibilityMs, receiptHandle, row.id);
+          out.push({ messageId: row.id, receiptHandle, body: row.body, receiveCount, sentAt: row.sent_at });
         }
-        return out;
-      })
-      .immediate();
+      }
+      return out;
+    });
+    // Lost in a power cut, a receive only delivers its messages again.
+    return withoutWaitingForDisk(db, () => receive.immediate());
   }
 
   async extendVisibility(receiptHandle: string, seconds: number): Promise<void> {
@@ -184,15 +186,16 @@ export class SqliteQueue implements JobQueue {
 
   /** Only the latest delivery may change visibility, and only while it is still hidden. */
   private setVisibleAt(receiptHandle: string, visibleAt: number): boolean {
-    const r = this.db
-      .prepare('UPDATE messages SET visible_at = ? WHERE receipt = ? AND queue = ? AND visible_at > ?')
-      .run(visibleAt, receiptHandle, this.config.queueName, Date.now());
+    const update = this.db.prepare('UPDATE messages SET visible_at = ? WHERE receipt = ? AND queue = ? AND visible_at > ?');
+    const r = withoutWaitingForDisk(this.db, () => update.run(visibleAt, receiptHandle, this.config.queueName, Date.now()));
     return r.changes > 0;
   }
 
   async delete(receiptHandle: string): Promise<void> {
     // As in SQS, a stale handle succeeds without deleting: the newer delivery owns it.
-    this.db.prepare('DELETE FROM messages WHERE receipt = ? AND queue = ?').run(receiptHandle, this.config.queueName);
+    // Lost in a power cut, a delete delivers the message again, which finds its job finished.
+    const remove = this.db.prepare('DELETE FROM messages WHERE receipt = ? AND queue = ?');
+    withoutWaitingForDisk(this.db, () => remove.run(receiptHandle, this.config.queueName));
   }
 
   async stats(): Promise<{ visible: number; inFlight: number }> {

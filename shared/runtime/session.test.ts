@@ -86,6 +86,10 @@ describe.skipIf(!hasTiny)('OnnxModelRuntime on packages/tiny', () => {
     expect(result.ids).toEqual([]);
     expect(result.cache.length).toBe(start.length + 1);
     expect(result.cache.nextIndex).toBe(start.nextIndex + 1);
+    // A caller that drops the cache (the edge) skips reading <boi> into it: same answer, one call less.
+    const dropped = await runtime.decodeText(forced, { maxTokens: 5, temperature: 0, seed: 0, cacheStop: false });
+    expect({ ids: dropped.ids, text: dropped.text, stop: dropped.stop }).toEqual({ ids: result.ids, text: result.text, stop: result.stop });
+    expect(dropped.cache.length).toBe(start.length);
   });
 
   it('samples deterministically from a seed and respects the budget', async () => {

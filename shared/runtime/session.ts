@@ -126,6 +126,10 @@ export class OnnxModelRuntime implements ModelRuntime {
         stop = 'eos';
         break;
       }
+      if (id === boi && options.cacheStop === false) {
+        stop = 'boi';
+        break;
+      }
       // The image's context must end with <boi>: keep it in the cache, not in the text.
       current = asTensorCache(await this.prefill([{ type: 'text', ids: [id] }], current));
       if (id === boi) {

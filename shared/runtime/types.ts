@@ -21,6 +21,11 @@ export interface TextDecodeOptions {
   /** 0 = greedy. */
   temperature: number;
   seed: number;
+  /**
+   * Whether a `boi` stop is read into the returned cache (default true: the next image's
+   * context). A caller that drops the cache (the edge) passes false: one network call less.
+   */
+  cacheStop?: boolean;
 }
 
 export type TextStop = 'boi' | 'eos' | 'length';

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type ObjectStore, PreconditionFailedError, type PutOptions } from '../ports/store.js';
 import { jitteredPauseMs, pauseCeilingMs } from './backoff.js';
-import { type Change, conditionalUpdate, UpdateConflictError } from './conditional-update.js';
+import { type Change, conditionalUpdate, UpdateConflictError, versionedUpdate } from './conditional-update.js';
 import { FileStore } from './file-store.js';
 import { encodeJson, readJsonObject } from './json-object.js';
 
@@ -16,11 +16,13 @@ const KEY = 'ratelimit/t/1.json';
 /** Another writer that gets in between this update's read and its write, `races` times. */
 class RacingStore implements Pick<ObjectStore, 'get' | 'put'> {
   readonly puts: PutOptions[] = [];
+  gets = 0;
   constructor(
     private readonly inner: ObjectStore,
     private races: number,
   ) {}
   get(key: string) {
+    this.gets += 1;
     return this.inner.get(key);
   }
   async put(key: string, body: Uint8Array, options: PutOptions) {
@@ -130,6 +132,44 @@ describe('conditionalUpdate', () => {
       expect(ms).toBeGreaterThanOrEqual(0);
       expect(ms).toBeLessThan(pauseCeilingMs(k + 1, backoff));
     });
+  });
+
+  it('from a version the caller holds, writes naming its etag without a read, and answers the version it leaves', async () => {
+    const store = new RacingStore(inner, 0);
+    const update = { key: KEY, schema: Counter, maxAttempts: 3, sleep };
+    const first = await versionedUpdate(store, update, increment([]));
+    const reads = store.gets;
+    const second = await versionedUpdate(store, { ...update, from: first.version! }, increment([]));
+    expect(store.gets).toBe(reads);
+    expect(store.puts[1]).toMatchObject({ ifMatch: first.version?.etag });
+    expect(second).toEqual({ result: 2, version: { value: { count: 2 }, etag: (await inner.get(KEY))?.etag } });
+  });
+
+  it('from a stale version, loses the race, reads and applies the change to the stored object', async () => {
+    const update = { key: KEY, schema: Counter, maxAttempts: 3, sleep };
+    const stale = (await versionedUpdate(inner, update, increment([]))).version!;
+    await conditionalUpdate(inner, update, increment([])); // another writer: 2
+    const calls: Array<Counter | null> = [];
+    const store = new RacingStore(inner, 0);
+    expect(await conditionalUpdate(store, { ...update, from: stale }, increment(calls))).toBe(3);
+    expect(calls).toEqual([{ count: 1 }, { count: 2 }]);
+    expect(store.gets).toBe(1);
+  });
+
+  it("a change that declines on the caller's copy decides again on the stored object", async () => {
+    const update = { key: KEY, schema: Counter, maxAttempts: 3, sleep };
+    const stale = (await versionedUpdate(inner, update, increment([]))).version!;
+    await conditionalUpdate(inner, update, increment([])); // now 2
+    const onlyFromOne = (current: Counter | null): Change<Counter, number> =>
+      current?.count === 2 ? { write: { count: 3 }, result: 3 } : { result: current?.count ?? 0 };
+    const store = new RacingStore(inner, 0);
+    // On the stale copy (1) it declines; on the stored object (2) it writes.
+    expect(await versionedUpdate(store, { ...update, from: stale }, onlyFromOne)).toMatchObject({
+      result: 3,
+      version: { value: { count: 3 } },
+    });
+    expect(store.gets).toBe(1);
+    expect(store.puts).toHaveLength(1);
   });
 
   it("draws each pause from its random source, scaled to that race's ceiling", async () => {

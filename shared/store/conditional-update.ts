@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { type ObjectStore, PreconditionFailedError } from '../ports/store.js';
 import { sleep } from '../queue/sleep.js';
 import { type Backoff, jitteredPauseMs } from './backoff.js';
-import { encodeJson, JSON_CONTENT_TYPE, readJsonObject } from './json-object.js';
+import { encodeJson, JSON_CONTENT_TYPE, readJsonObject, type VersionedJson } from './json-object.js';
 
 const DEFAULT_BACKOFF: Backoff = { baseMs: 5, capMs: 100 };
 
@@ -42,6 +42,12 @@ export interface ConditionalUpdate<T> {
   readonly schema: z.ZodType<T>;
   /** Attempts (reads and writes) before UpdateConflictError; at least 1. */
   readonly maxAttempts: number;
+  /**
+   * The object as the caller last read or wrote it: the first write names its etag with no
+   * read before it (a worker updating the record it holds). A lost race reads afresh, and so
+   * does a change that declines to write, so that what it answers is never a stale copy.
+   */
+  readonly from?: VersionedJson<T>;
   /** Default: pauses below 10, 20, 40, 80, then 100 ms. */
   readonly backoff?: Backoff;
   /** The jitter's source and the pause (tests). */
@@ -60,19 +66,37 @@ export async function conditionalUpdate<T, R>(
   update: ConditionalUpdate<T>,
   change: (current: T | null) => Change<T, R>,
 ): Promise<R> {
+  return (await versionedUpdate(store, update, change)).result;
+}
+
+/** conditionalUpdate, also answering the version it leaves: the object it wrote, or the one it read (null: none). */
+export async function versionedUpdate<T, R>(
+  store: Pick<ObjectStore, 'get' | 'put'>,
+  update: ConditionalUpdate<T>,
+  change: (current: T | null) => Change<T, R>,
+): Promise<{ result: R; version: VersionedJson<T> | null }> {
   const pause = update.sleep ?? sleep;
   const random = update.random ?? Math.random;
   const backoff = update.backoff ?? DEFAULT_BACKOFF;
+  let known = update.from;
   for (let attempt = 1; ; attempt++) {
-    const current = await readJsonObject(store, update.key, update.schema);
+    const current = known ?? (await readJsonObject(store, update.key, update.schema));
     const decided = change(current?.value ?? null);
-    if (decided.write === undefined) return decided.result;
+    if (decided.write === undefined) {
+      if (known) {
+        known = undefined; // declined on the caller's copy: decide again on the stored one
+        attempt -= 1;
+        continue;
+      }
+      return { result: decided.result, version: current };
+    }
+    known = undefined;
     try {
-      await store.put(update.key, encodeJson(decided.write), {
+      const { etag } = await store.put(update.key, encodeJson(decided.write), {
         contentType: JSON_CONTENT_TYPE,
         ...(current ? { ifMatch: current.etag } : { ifNoneMatch: '*' as const }),
       });
-      return decided.result;
+      return { result: decided.result, version: { value: decided.write, etag } };
     } catch (err) {
       if (!(err instanceof PreconditionFailedError)) throw err;
       if (attempt >= update.maxAttempts) throw new UpdateConflictError(update.key, attempt);
