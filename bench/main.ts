@@ -5,8 +5,9 @@
  *   npm run bench -- --model emoji64       the package of that model name (MODELS, the shipped ones, packages/*)
  *   npm run bench -- --quick               CI smoke: packages/tiny, small sizes, seconds
  *   npm run bench -- --package=DIR --out=results --worker-precision=int8   (default: the package's default precision)
- *   npm run bench -- --sampling --steps=10,2 [--packages=DIR,DIR]   only issue 30's section: per package and step count,
- *                                          network evaluations per image, one job alone, 1/4/16 clients through the API
+ *   npm run bench -- --sampling --steps=10,2 [--packages=DIR,DIR] [--rounds=N]   only issue 30's section: per package
+ *                                          and step count, network evaluations per image, one job alone, 1/4/16 clients
+ *                                          through the API; N rounds in alternating order, each beside the first listed
  *
  * Writes <out>/bench.json, bench.md and bench.png (bench-quick.* with --quick) and prints the
  * Markdown. Sections: matrix-multiply ceiling, the denoising step in onnxruntime-node (fp32,
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
       sampling: { type: 'boolean', default: false },
       steps: { type: 'string' },
       packages: { type: 'string' },
+      rounds: { type: 'string' },
     },
   });
   const quick = values.quick!;
@@ -183,6 +185,7 @@ async function main(): Promise<void> {
   const samplingPlan = {
     packages: values.packages?.split(',').map((d) => resolve(d)) ?? [packageDir],
     ...(steps ? { steps } : {}),
+    ...(values.rounds !== undefined ? { rounds: Number(values.rounds) } : {}),
     clients: quick ? [1, 4] : [1, 4, 16],
     imagesPerLevel: quick ? 4 : 32,
     // A few-step image alone takes tens of ms, where a stray pause of the machine is as long: 24 for a steady median.
@@ -196,7 +199,8 @@ async function main(): Promise<void> {
       quick,
       benchFlags(quick, values.model, values.package) +
         (values.steps ? ` --steps=${values.steps}` : '') +
-        (values.packages ? ` --packages=${values.packages}` : ''),
+        (values.packages ? ` --packages=${values.packages}` : '') +
+        (values.rounds ? ` --rounds=${values.rounds}` : ''),
     );
     return;
   }

@@ -10,7 +10,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createApp } from '../edge/app.js';
 import { buildDeps } from '../edge/deps.js';
 import { startServer } from '../edge/server.js';
@@ -51,6 +51,10 @@ export interface SamplingLevel {
 
 export interface SamplingRun {
   package: string;
+  /** The package's folder as given (a teacher copied aside has the same manifest name). */
+  packageDir: string;
+  /** Which round measured it (--rounds: the package order alternates between rounds). */
+  round: number;
   steps: number;
   guidance: number;
   guidanceMode: 'adjustable' | 'fixed';
@@ -73,11 +77,37 @@ export interface SamplingSection {
   maxBatch: number;
   /** How the edge learns of completion (the embedded default: the workers tell it). */
   wake: string;
+  /** Rounds over the packages, each in the order opposite to the one before. */
+  rounds: number;
   runs: SamplingRun[];
+  /** Every other sampler beside the first listed (the first package at its first step count), round by round. */
+  beside: Beside[];
+}
+
+/** A ratio over the rounds: each round's own, then their median. */
+export interface RatioOverRounds {
+  each: number[];
+  median: number;
+}
+
+export interface Beside {
+  packageDir: string;
+  package: string;
+  steps: number;
+  /** The baseline's one-job-alone latency over this one's (above 1: faster). */
+  alone: RatioOverRounds;
+  /** This one's throughput over the baseline's, at each client count. */
+  throughput: { clients: number; ratio: RatioOverRounds }[];
 }
 
 export interface SamplingOptions {
   packages: string[];
+  /**
+   * Rounds over the packages (default 1), the order reversed each round: a package measured
+   * second meets the heap and caches the first left in this process (it hosts the edge), and
+   * one job alone varies by a third from run to run on two shared cores.
+   */
+  rounds?: number;
   /** Step counts; default: each package's default. */
   steps?: number[];
   clients: number[];
@@ -90,9 +120,10 @@ export interface SamplingOptions {
 /**
  * One job alone, cut at the moments the edge and the pool tell each other of (scripts/pool-links.ts):
  * - `edge`: POST sent to job queued (validation, the text decode up to `<boi>`, the record, the send);
- * - `start`: queued to the worker's first record write (`running`: receive, context read, the
- *   worker's prefill; the write runs beside the first denoising calls, so some of them land here);
- * - `image`: that write to the worker's last (denoising, PNG, image and record writes);
+ * - `start`: queued to the worker's first record write (receive, context read, the worker's
+ *   prefill, the first denoising step: `running` is written after it; a one-step job's first
+ *   write is its success, so all of it lands here and `image` is 0);
+ * - `image`: that write to the worker's last (the other steps, PNG, image and record writes);
  * - `answer`: the last write to the answer in the client's hands (the wake, a record read, the response);
  * - `receive`: of `start`, the worker's own measure from the send to taking the job (queue_wait_seconds, mean).
  */
@@ -131,17 +162,52 @@ function metricSum(json: MetricsJson, name: string): number {
 }
 
 export async function samplingSection(options: SamplingOptions): Promise<SamplingSection> {
+  const rounds = options.rounds ?? 1;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds=${rounds}: a whole number of rounds, at least 1`);
   const runs: SamplingRun[] = [];
-  for (const dir of options.packages) runs.push(...(await benchPackageSampling(dir, options)));
+  for (let k = 0; k < rounds; k += 1) {
+    const order = k % 2 === 0 ? options.packages : [...options.packages].reverse();
+    for (const dir of order) runs.push(...(await benchPackageSampling(dir, k, options)));
+  }
   return {
     clients: options.clients,
     maxBatch: options.maxBatch,
     wake: 'told over IPC both ways (edge -> workers: jobs queued; workers -> edge: records written), fallback reads every 100 ms (queue) and 250 ms (records)',
+    rounds,
     runs,
+    beside: besideBaseline(runs, options.packages[0]!),
   };
 }
 
-async function benchPackageSampling(packageDir: string, options: SamplingOptions): Promise<SamplingRun[]> {
+/** Each sampler against the baseline (`baselineDir` at its first step count) measured in the same round. */
+export function besideBaseline(runs: readonly SamplingRun[], baselineDir: string): Beside[] {
+  const firstRound = runs.filter((r) => r.round === runs[0]?.round);
+  const baseSteps = firstRound.find((r) => r.packageDir === baselineDir)?.steps;
+  if (baseSteps === undefined) return [];
+  const isBase = (r: SamplingRun) => r.packageDir === baselineDir && r.steps === baseSteps;
+  const others = firstRound.filter((r) => !isBase(r));
+  const over = (each: number[]): RatioOverRounds => ({ each: each.map((x) => round(x, 2)), median: round(percentile(each, 50), 2) });
+  return others.map((other) => {
+    const pairs = [...new Set(runs.map((r) => r.round))].flatMap((k) => {
+      const base = runs.find((r) => r.round === k && isBase(r));
+      const run = runs.find((r) => r.round === k && r.packageDir === other.packageDir && r.steps === other.steps);
+      return base && run ? [{ base, run }] : [];
+    });
+    const rate = (r: SamplingRun, clients: number) => r.levels.find((l) => l.clients === clients)?.imagesPerSecond ?? Number.NaN;
+    return {
+      packageDir: other.packageDir,
+      package: other.package,
+      steps: other.steps,
+      alone: over(pairs.map(({ base, run }) => base.aloneSeconds / run.aloneSeconds)),
+      throughput: other.levels.map(({ clients }) => ({
+        clients,
+        ratio: over(pairs.map(({ base, run }) => rate(run, clients) / rate(base, clients))),
+      })),
+    };
+  });
+}
+
+async function benchPackageSampling(packageDir: string, roundIndex: number, options: SamplingOptions): Promise<SamplingRun[]> {
   const { manifest } = await loadPackage(packageDir);
   const name = manifest.name ?? packageDir;
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-sampling-'));
@@ -269,6 +335,8 @@ async function benchPackageSampling(packageDir: string, options: SamplingOptions
         );
       out.push({
         package: name,
+        packageDir,
+        round: roundIndex,
         steps,
         guidance,
         guidanceMode: sampling.guidance,
@@ -308,21 +376,24 @@ async function settledMetrics(pool: { metrics: { json(): Promise<MetricsJson> } 
 
 /** The section as Markdown: one row per package and step count. */
 export function samplingMarkdown(s: SamplingSection): string {
-  const head = `| package | steps | guidance | evaluations / image | rows / image (uncond.) | measured calls / image | one job alone (s) | ${s.clients.map((c) => `${c} client${c > 1 ? 's' : ''} img/s (p50 s)`).join(' | ')} |`;
-  const rule = `|${'---|'.repeat(7 + s.clients.length)}`;
+  // With several rounds each row says which; with one the table is as it always was.
+  const roundCell = (r: SamplingRun) => (s.rounds > 1 ? `| ${r.round + 1} ` : '');
+  const roundHead = s.rounds > 1 ? '| round ' : '';
+  const head = `${roundHead}| package | steps | guidance | evaluations / image | rows / image (uncond.) | measured calls / image | one job alone (s) | ${s.clients.map((c) => `${c} client${c > 1 ? 's' : ''} img/s (p50 s)`).join(' | ')} |`;
+  const rule = `|${'---|'.repeat(7 + s.clients.length + (s.rounds > 1 ? 1 : 0))}`;
   const rows = s.runs.map((r) => {
     const levels = s.clients.map((c) => {
       const l = r.levels.find((x) => x.clients === c);
       return l ? `${l.imagesPerSecond} (${l.latencyP50})${l.failed ? `, ${l.failed} failed` : ''}` : '-';
     });
-    return `| ${r.package} | ${r.steps} | ${r.guidance} (${r.guidanceMode}) | ${r.evaluationsPerImage} | ${r.rowsPerImage} (${r.unconditionalRowsPerImage}) | ${r.measuredCallsPerImage} | ${r.aloneSeconds} | ${levels.join(' | ')} |`;
+    return `${roundCell(r)}| ${r.package} | ${r.steps} | ${r.guidance} (${r.guidanceMode}) | ${r.evaluationsPerImage} | ${r.rowsPerImage} (${r.unconditionalRowsPerImage}) | ${r.measuredCallsPerImage} | ${r.aloneSeconds} | ${levels.join(' | ')} |`;
   });
   const stretches = [
-    '| package | steps | guidance | edge: POST to queued (ms) | start: queued to running (of it, receive) | image: running to stored | answer: stored to client |',
-    '|---|---|---|---|---|---|---|',
+    `${roundHead}| package | steps | guidance | edge: POST to queued (ms) | start: queued to first write (of it, receive) | image: first write to stored | answer: stored to client |`,
+    `|${'---|'.repeat(7 + (s.rounds > 1 ? 1 : 0))}`,
     ...s.runs.map((r) => {
       const x = r.aloneStretchesMs;
-      return `| ${r.package} | ${r.steps} | ${r.guidance} (${r.guidanceMode}) | ${x.edge} | ${x.start} (${x.receive}) | ${x.image} | ${x.answer} |`;
+      return `${roundCell(r)}| ${r.package} | ${r.steps} | ${r.guidance} (${r.guidanceMode}) | ${x.edge} | ${x.start} (${x.receive}) | ${x.image} | ${x.answer} |`;
     }),
   ];
   return [
@@ -336,5 +407,29 @@ export function samplingMarkdown(s: SamplingSection): string {
     '',
     ...stretches,
     '',
+    ...besideMarkdown(s),
   ].join('\n');
+}
+
+/** The ratios to the baseline, each round's and their median (nothing with a single sampler). */
+function besideMarkdown(s: SamplingSection): string[] {
+  if (s.beside.length === 0) return [];
+  const base = s.runs[0]!;
+  const cell = (x: RatioOverRounds) => `**${x.median}x**${x.each.length > 1 ? ` (${x.each.join(', ')})` : ''}`;
+  return [
+    `Beside ${base.package} at ${base.steps} steps (${relative(REPO, base.packageDir)}), the same round's, median over ${s.rounds} round${s.rounds > 1 ? 's, the package order reversed each round' : ''}:`,
+    '',
+    `| package | steps | one job alone, faster by | ${s.clients.map((c) => `${c} client${c > 1 ? 's' : ''}, throughput`).join(' | ')} |`,
+    `|${'---|'.repeat(3 + s.clients.length)}`,
+    ...s.beside.map(
+      (b) =>
+        `| ${b.package} (${relative(REPO, b.packageDir)}) | ${b.steps} | ${cell(b.alone)} | ${s.clients
+          .map((c) => {
+            const t = b.throughput.find((x) => x.clients === c);
+            return t ? cell(t.ratio) : '-';
+          })
+          .join(' | ')} |`,
+    ),
+    '',
+  ];
 }
