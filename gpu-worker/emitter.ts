@@ -116,14 +116,13 @@ export class Emitter {
   async complete(run: JobRun): Promise<void> {
     const log = this.logFor(run);
     // The PNGs go beside the record writes still in flight: none of those names the last image
-    // (it enters the record with the success only), so nothing waits for the other. Nor does
-    // the success wait for them: it carries every checkpoint itself, and a `running` or
-    // progress write that lands after it leaves the terminal record alone (transitions.ts).
-    // Unless the job's webhook wants `start` or `progress` events: those go out from their
-    // writes, so the success lands after them.
-    await Promise.all([ordersItsWrites(run.record) ? run.writes : undefined, this.putImages(run)]);
+    // (it enters the record with the success only). The success waits for those writes: each
+    // was issued at least one denoising step ago (`running` goes after the first step), so the
+    // wait is short, where a success racing one would lose its conditional write and pay a
+    // read and a write again; and the record's history stays in order (queued, running, the
+    // steps, succeeded), as are the webhook events that go out from those writes.
+    await Promise.all([run.writes, this.putImages(run)]); // run.writes never rejects (write() logs)
     const { won, record } = await this.transition(run, toSucceeded(allCheckpoints(run), finalProgress(run)));
-    await run.writes; // never rejects (write() logs); a late write lands before the message goes
     if (won) {
       const { metrics } = this.deps;
       countJob(metrics, 'succeeded');

@@ -114,27 +114,40 @@ describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
     expect(Buffer.from((await png(ended))!).equals(Buffer.from((await png(went))!))).toBe(true);
   });
 
-  it('answers without waiting for the running write, which then leaves the succeeded record alone', async () => {
+  it('takes a one-step job from queued to succeeded in one record write, with no read before it', async () => {
     backend = tempBackend();
-    // The running write is held (as a denoising call holds it up on the CPU) until the test lets it go.
+    await submit(backend, drawRecord(runtime, { id: 'fast', steps: 1 }));
+    const reads = vi.spyOn(backend.files, 'get');
+    worker = startTestWorker(backend, new ModelRunner(runtime), { visibilityTimeoutSeconds: 5 });
+    await queueDrained();
+    expect(backend.store.statuses('fast')).toEqual(['queued', 'succeeded']);
+    // The record read at intake is the version the success names (JobRepository.updateFrom).
+    expect(reads.mock.calls.filter(([key]) => key === 'jobs/fast.json')).toHaveLength(1);
+  });
+
+  it('lands the success after a running write slower than the rest of the job, never racing it', async () => {
+    backend = tempBackend();
+    // The running write is held until the image's PNG is stored: the success must wait for it.
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     const put = backend.files.put.bind(backend.files);
+    let refused = 0; // record writes that lost a race (a write naming a version another write replaced)
     vi.spyOn(backend.files, 'put').mockImplementation(async (key, body, options) => {
-      if (key === 'jobs/fast.json' && JSON.parse(Buffer.from(body).toString('utf8')).status === 'running') await held;
-      return put(key, body, options);
+      if (key.startsWith('outputs/slow/')) release();
+      if (key === 'jobs/slow.json' && JSON.parse(Buffer.from(body).toString('utf8')).status === 'running') await held;
+      return put(key, body, options).catch((err: unknown) => {
+        if (key === 'jobs/slow.json') refused += 1;
+        throw err;
+      });
     });
-    await submit(backend, drawRecord(runtime, { id: 'fast', steps: 1 }));
+    await submit(backend, drawRecord(runtime, { id: 'slow', steps: 3 }));
     worker = startTestWorker(backend, new ModelRunner(runtime), { visibilityTimeoutSeconds: 5 });
-    const done = await waitFor(async () => {
-      const r = await backend.jobs.get('fast');
-      return r?.status === 'succeeded' ? r : undefined;
-    }, 'the job to succeed while its running write is held');
-    expect(done.output[0]).toMatchObject({ type: 'image' });
-    release();
-    await waitFor(async () => ((await backend.queue.stats()).inFlight === 0 ? true : undefined), 'the message to go');
-    expect((await backend.jobs.get('fast'))?.status).toBe('succeeded');
-    expect(backend.store.statuses('fast')).toEqual(['queued', 'succeeded']); // the late write found it done and wrote nothing
+    await queueDrained();
+    const history = backend.store.records('slow');
+    expect(history.map((r) => r.status)).toEqual(['queued', ...history.slice(1, -1).map(() => 'running'), 'succeeded']);
+    expect(history.length).toBeGreaterThan(2);
+    expect(history[1]?.progress.step).toBe(1); // marked running once its first step was done
+    expect(refused).toBe(0); // each write named the version the one before it left
   });
 
   it('still writes running first when the webhook wants the start event, which goes out before completed', async () => {
@@ -151,4 +164,12 @@ describe.skipIf(!hasTiny)('few-step jobs on the worker', () => {
     const ids = sent.mock.calls.map(([body]) => parseWebhookMessage(body)?.webhookId).filter((w) => w !== undefined);
     expect(ids).toEqual(['msg_watched_start', 'msg_watched_completed']);
   });
+
+  /** The job's message is gone: everything the worker does for it is done. */
+  async function queueDrained(): Promise<void> {
+    await waitFor(async () => {
+      const { visible, inFlight } = await backend.queue.stats();
+      return visible === 0 && inFlight === 0 ? true : undefined;
+    }, 'the message to go');
+  }
 });
