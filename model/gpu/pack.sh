@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Packs what model/gpu/train_emoji.sh needs into .gpu/ (ignored by git, carried to the device
-# machine): the emoji corpus's manifest and the images it names (about 10 MB of the 40 MB cache),
-# and the shipped package's weights as a .pt file (reading the package needs onnx, which the
-# device machine may lack).
-#   model/gpu/pack.sh [MANIFEST]      # default .cache/emoji/corpus/emoji-core.jsonl
+# machine): the emoji corpus's manifests and the images they name (about 10 MB of the 40 MB
+# cache for the core), and the shipped package's weights as a .pt file (reading the package
+# needs onnx, which the device machine may lack).
+#   model/gpu/pack.sh [MANIFEST...]   # default .cache/emoji/corpus/emoji-core.jsonl; TASK=conversations
+#                                     # wants emoji-core.jsonl and emoji-core+outline.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-MANIFEST=${1:-.cache/emoji/corpus/emoji-core.jsonl}
-[ -f "$MANIFEST" ] || { echo "no $MANIFEST: build the corpus first (.venv/bin/python -m model.data.corpus_emoji)" >&2; exit 1; }
-SRC=$(dirname "$MANIFEST")
+[ $# -gt 0 ] || set -- .cache/emoji/corpus/emoji-core.jsonl
 DST=.gpu/corpus
 rm -rf "$DST" && mkdir -p "$DST"
-cp "$MANIFEST" "$DST/"
-# every image path the manifest names, relative to it, copied with its folders
-.venv/bin/python -c 'import json,sys; [print(json.loads(l)["image"]) for l in open(sys.argv[1]) if l.strip()]' "$MANIFEST" \
-  | (cd "$SRC" && xargs cp --parents -t "$OLDPWD/$DST")
-echo "$DST: $(du -sh "$DST" | cut -f1), $(wc -l < "$MANIFEST") rows"
+for MANIFEST in "$@"; do
+  [ -f "$MANIFEST" ] || { echo "no $MANIFEST: build the corpus first (.venv/bin/python -m model.data.corpus_emoji)" >&2; exit 1; }
+  SRC=$(dirname "$MANIFEST")
+  cp "$MANIFEST" "$DST/"
+  # every image path the manifest names, relative to it, copied with its folders
+  .venv/bin/python -c 'import json,sys; [print(json.loads(l)["image"]) for l in open(sys.argv[1]) if l.strip()]' "$MANIFEST" \
+    | (cd "$SRC" && xargs cp --parents -t "$OLDPWD/$DST")
+  echo "$MANIFEST: $(wc -l < "$MANIFEST") rows"
+done
+echo "$DST: $(du -sh "$DST" | cut -f1)"
 .venv/bin/python -m model.packaging.weights packages/emoji64 .gpu/emoji64.pt
 # The device machine reaches no package registry: the pure-Python packages that the commands'
 # option parser needs (tyro and what it imports) travel in .gpu/pylib, which train_emoji.sh
