@@ -78,19 +78,18 @@ export async function versionedUpdate<T, R>(
   const pause = update.sleep ?? sleep;
   const random = update.random ?? Math.random;
   const backoff = update.backoff ?? DEFAULT_BACKOFF;
-  let known = update.from;
+  const read = () => readJsonObject(store, update.key, update.schema);
+  let held = update.from; // the first attempt only
   for (let attempt = 1; ; attempt++) {
-    const current = known ?? (await readJsonObject(store, update.key, update.schema));
-    const decided = change(current?.value ?? null);
-    if (decided.write === undefined) {
-      if (known) {
-        known = undefined; // declined on the caller's copy: decide again on the stored one
-        attempt -= 1;
-        continue;
-      }
-      return { result: decided.result, version: current };
+    let current = held ?? (await read());
+    let decided = change(current?.value ?? null);
+    if (held && decided.write === undefined) {
+      // Declined on the caller's copy: decide on the stored object, so the answer is never stale.
+      current = await read();
+      decided = change(current?.value ?? null);
     }
-    known = undefined;
+    held = undefined;
+    if (decided.write === undefined) return { result: decided.result, version: current };
     try {
       const { etag } = await store.put(update.key, encodeJson(decided.write), {
         contentType: JSON_CONTENT_TYPE,
